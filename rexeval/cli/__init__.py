@@ -1,0 +1,41 @@
+"""The ``rexeval`` command line. Each sub-command lives in its own module and imports heavy
+libraries inside the command body, so that ``rexeval --help`` stays instant."""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+app = typer.Typer(
+    name="rexeval",
+    help="ReXrank-exact metrics, statistics and leaderboards for chest X-ray report generation.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+#: Sub-command modules; each defines ``register(app)``.
+COMMAND_MODULES = [
+    "rexeval.cli.score",
+    "rexeval.cli.compare",
+]
+
+for _module in COMMAND_MODULES:
+    importlib.import_module(_module).register(app)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", help="Print the version and exit.", is_eager=True),
+) -> None:
+    if version:
+        from rexeval._version import __version__
+
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
+def main() -> None:
+    app()

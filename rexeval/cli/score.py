@@ -1,0 +1,68 @@
+"""``rexeval score``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from rexeval.cli._common import split_list, user_errors, warn
+
+
+def register(app: typer.Typer) -> None:
+    app.command("score")(score_command)
+
+
+@user_errors
+def score_command(
+    preds: Path = typer.Argument(..., help="Predictions: CSV, JSONL, JSON or Parquet with study_id and report."),
+    refs: Optional[Path] = typer.Option(None, "--refs", "-r", help="References (same formats). Not needed if PREDS holds both."),
+    metrics: Optional[str] = typer.Option(None, "--metrics", "-m", help="Comma-separated metric names (default: every metric that can run)."),
+    track: str = typer.Option("auto", "--track", help="Reference text: auto (a reference column), findings, findings-impression."),
+    allow_missing: bool = typer.Option(False, "--allow-missing", help="Score the intersection of ids instead of failing; dropped ids go into the summary."),
+    strict: bool = typer.Option(False, "--strict", help="Fail (exit 2) when a metric cannot run instead of skipping it."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Run directory for per_study.csv and summary.json."),
+    as_json: bool = typer.Option(False, "--json", help="Print summary.json to stdout instead of the table."),
+    name: Optional[str] = typer.Option(None, "--name", help="System name recorded in the run (default: from metadata or file name)."),
+    n_boot: int = typer.Option(1000, "--bootstrap", help="Bootstrap resamples for the 95% CIs (0 disables)."),
+    seed: int = typer.Option(12345, "--seed", help="Bootstrap seed (recorded)."),
+    no_progress: bool = typer.Option(False, "--no-progress", help="Hide the progress bar."),
+) -> None:
+    """Score predicted reports against references with the ReXrank metrics."""
+    from rexeval.align import TRACKS
+    from rexeval.errors import ConfigError
+    from rexeval.scoring import score
+
+    if track not in TRACKS:
+        raise ConfigError(f"--track must be one of {', '.join(TRACKS)}, not {track!r}")
+    if n_boot < 0:
+        raise ConfigError("--bootstrap must be >= 0")
+    result = score(
+        preds, refs, metrics=split_list(metrics), track=track, allow_missing=allow_missing, strict=strict,
+        n_resamples=n_boot, seed=seed, name=name, progress=not no_progress,
+    )
+    summary = result.summary
+    if summary["n_dropped"]:
+        warn(f"--allow-missing dropped {summary['n_dropped']} studies (listed in summary.json under 'dropped')")
+    if summary["empty_predictions"]["count"]:
+        warn(f"{summary['empty_predictions']['count']} empty predictions were scored as empty text")
+    if summary["empty_references"]["count"]:
+        warn(f"{summary['empty_references']['count']} references are empty")
+    none_sections = summary["input"].get("none_sections")
+    if none_sections and any(none_sections.values()):
+        counts = ", ".join(f"{k}: {len(v)}" for k, v in none_sections.items() if v)
+        warn(f"references contain the literal 'None' for missing sections ({counts}), as ReXrank writes them")
+    for key, reason in summary["skipped"].items():
+        warn(f"skipped {key}: {reason}")
+    if out is not None:
+        result.write(out)
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2, default=str))
+    else:
+        from rexeval.report import print_summary
+
+        print_summary(summary)
+        if out is not None:
+            typer.echo(f"wrote {out / 'per_study.csv'} and {out / 'summary.json'}")

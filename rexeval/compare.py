@@ -1,0 +1,122 @@
+"""``rexeval.compare``: paired tests between two systems, from run directories or prediction files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rexeval.errors import InputError
+from rexeval.metrics import Output, get_metric
+from rexeval.scoring import PER_STUDY, SUMMARY, ScoreResult, score
+from rexeval.stats.bootstrap import DEFAULT_SEED
+from rexeval.stats.paired import DEFAULT_PERMUTATIONS, holm, paired_test
+
+
+def load_run(run_dir: str | Path) -> ScoreResult:
+    """Read a run directory written by ``rexeval score --out`` (per_study.csv + summary.json)."""
+    run_dir = Path(run_dir)
+    summary_path, per_study_path = run_dir / SUMMARY, run_dir / PER_STUDY
+    for p in (summary_path, per_study_path):
+        if not p.is_file():
+            raise InputError(f"not a rexeval run directory (missing {p.name})", path=str(run_dir))
+    try:
+        summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"invalid JSON ({exc})", path=str(summary_path)) from None
+    per_study = pd.read_csv(per_study_path, dtype={"study_id": str}, keep_default_na=False, na_values=[""])
+    outputs: dict[str, Output] = {}
+    for key, entry in summary.get("metrics", {}).items():
+        metric_name = entry.get("metric")
+        if not metric_name:
+            continue
+        try:
+            metric = get_metric(metric_name)
+        except Exception:
+            continue  # a metric from a newer/other rexeval: its values are still listed, not re-tested
+        for out in metric.outputs():
+            if out.key == key:
+                outputs[key] = out
+    return ScoreResult(per_study, summary, outputs)
+
+
+def _as_run(source: str | Path | ScoreResult, refs, **score_kw) -> ScoreResult:
+    if isinstance(source, ScoreResult):
+        return source
+    path = Path(source)
+    if path.is_dir():
+        return load_run(path)
+    return score(path, refs, **score_kw)
+
+
+def compare(
+    a: str | Path | ScoreResult,
+    b: str | Path | ScoreResult,
+    refs: str | Path | None = None,
+    *,
+    metrics: list[str] | None = None,
+    n_permutations: int = DEFAULT_PERMUTATIONS,
+    n_resamples: int = 1000,
+    seed: int = DEFAULT_SEED,
+    **score_kw: Any,
+) -> pd.DataFrame:
+    """Paired comparison of system A against system B on every output both have.
+
+    ``a``/``b`` are run directories, prediction files (scored against ``refs`` first) or results.
+    Returns one row per output: values, delta = A - B, its paired-bootstrap CI, the randomisation
+    p-value and the Holm-adjusted p-value, and which system is better.
+    """
+    run_a = _as_run(a, refs, metrics=metrics, progress=False, **score_kw)
+    run_b = _as_run(b, refs, metrics=metrics, progress=False, **score_kw)
+    ids_a = run_a.per_study["study_id"].astype(str).tolist()
+    ids_b = run_b.per_study["study_id"].astype(str).tolist()
+    if sorted(ids_a) != sorted(ids_b):
+        only_a = sorted(set(ids_a) - set(ids_b))
+        only_b = sorted(set(ids_b) - set(ids_a))
+        raise InputError(
+            f"the two systems were scored on different studies ({len(only_a)} only in A, {len(only_b)} only in B, "
+            f"e.g. {(only_a or only_b)[:3]}); paired tests need the same studies"
+        )
+    pb = run_b.per_study.set_index("study_id").loc[ids_a].reset_index()
+    pa = run_a.per_study
+    keys = [k for k in run_a.outputs if k in run_b.outputs]
+    if metrics:
+        keys = [k for k in keys if k in metrics or run_a.summary["metrics"][k].get("metric") in metrics]
+    rows = []
+    for key in keys:
+        out = run_a.outputs[key]
+        cols_a = {c: pa[c].to_numpy(dtype=float) for c in pa.columns if c != "study_id"}
+        cols_b = {c: pb[c].to_numpy(dtype=float) for c in pb.columns if c != "study_id"}
+        res = paired_test(key, out.aggregate, cols_a, cols_b, n_permutations=n_permutations, n_resamples=n_resamples, seed=seed)
+        rows.append(
+            {
+                "metric": key,
+                "higher_is_better": out.higher_is_better,
+                "a": res.value_a,
+                "b": res.value_b,
+                "delta": res.delta,
+                "delta_ci_lo": res.ci95[0],
+                "delta_ci_hi": res.ci95[1],
+                "p_value": res.p_value,
+            }
+        )
+    table = pd.DataFrame(rows)
+    if table.empty:
+        raise InputError("the two runs share no metric that can be compared")
+    table["p_holm"] = holm(table["p_value"].tolist())
+
+    def better(row) -> str:
+        if np.isnan(row.delta) or row.delta == 0:
+            return "="
+        a_wins = (row.delta > 0) == row.higher_is_better
+        return "A" if a_wins else "B"
+
+    table["better"] = table.apply(better, axis=1)
+    table.attrs["a"] = run_a.summary.get("run", {}).get("name", "A")
+    table.attrs["b"] = run_b.summary.get("run", {}).get("name", "B")
+    table.attrs["n_studies"] = len(ids_a)
+    table.attrs["n_permutations"] = n_permutations
+    return table

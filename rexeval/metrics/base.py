@@ -1,0 +1,167 @@
+"""The metric protocol.
+
+A :class:`Metric` turns aligned texts into per-study columns (``compute``) and declares the numbers it
+reports (``outputs``). Each reported number is an :class:`Output`: a key, a direction, a range and an
+aggregate. Every aggregate in this project — a mean, 1/mean, corpus F1 from a label matrix, the share
+of reports with at most k errors — is a function of per-study *additive statistics*: ``stats`` maps the
+per-study columns to an (n, k) matrix, and ``finalize`` maps column sums to the value. That one shape
+lets the bootstrap (weighted sums over resamples) and the paired permutation test (sums over
+swapped studies) run vectorised for every metric, including ones added later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from rexeval._version import __version__
+
+Columns = Mapping[str, np.ndarray]
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """An aggregate written as finalize(sum over studies of stats(study))."""
+
+    name: str
+    stats: Callable[[Columns], np.ndarray]  # -> (n, k)
+    finalize: Callable[[np.ndarray], np.ndarray]  # (..., k) -> (...)
+
+    def value(self, columns: Columns) -> float:
+        return float(self.finalize(self.stats(columns).sum(axis=0)))
+
+
+def _valid(x: np.ndarray) -> np.ndarray:
+    return ~np.isnan(x)
+
+
+def mean_of(column: str) -> Aggregate:
+    """Mean over studies with a value; NaN (a recorded failure) is left out, never counted as 0."""
+
+    def stats(cols: Columns) -> np.ndarray:
+        x = np.asarray(cols[column], dtype=float)
+        ok = _valid(x)
+        return np.stack([np.where(ok, x, 0.0), ok.astype(float)], axis=1)
+
+    def finalize(s: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return s[..., 0] / s[..., 1]
+
+    return Aggregate("mean", stats, finalize)
+
+
+def inverse_mean_of(column: str) -> Aggregate:
+    """1 / mean(column): ReXrank's 1/RadCliQ-v1 (not the mean of reciprocals)."""
+    base = mean_of(column)
+
+    def finalize(s: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return 1.0 / base.finalize(s)
+
+    return Aggregate("1/mean", base.stats, finalize)
+
+
+def share_of(column: str, predicate: Callable[[np.ndarray], np.ndarray], name: str) -> Aggregate:
+    """Share of studies (with a value) whose value satisfies ``predicate``."""
+
+    def stats(cols: Columns) -> np.ndarray:
+        x = np.asarray(cols[column], dtype=float)
+        ok = _valid(x)
+        hit = np.zeros_like(x)
+        hit[ok] = predicate(x[ok]).astype(float)
+        return np.stack([hit, ok.astype(float)], axis=1)
+
+    def finalize(s: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return s[..., 0] / s[..., 1]
+
+    return Aggregate(name, stats, finalize)
+
+
+@dataclass(frozen=True)
+class Output:
+    """One reported number: the key in summary.json, its direction, range and aggregate."""
+
+    key: str
+    higher_is_better: bool
+    value_range: tuple[float, float]
+    aggregate: Aggregate
+    description: str = ""
+    #: Written to per_study.csv? (False for corpus-level outputs such as F1 over a label matrix.)
+    per_study: bool = True
+
+
+@dataclass
+class Batch:
+    """What a metric sees: aligned texts and the columns earlier metrics produced."""
+
+    study_ids: Sequence[str]
+    predictions: Sequence[str]
+    references: Sequence[str]
+    columns: dict[str, np.ndarray] = field(default_factory=dict)
+    #: Reference-file columns (context, demographics, prior report, ...) by name.
+    extra: Mapping[str, Sequence[Any]] = field(default_factory=dict)
+    progress: Callable[[int], None] | None = None
+
+    def __len__(self) -> int:
+        return len(self.study_ids)
+
+
+class Metric:
+    """Base class. Subclasses set the class attributes and implement ``compute``.
+
+    Contract: the value for a study depends only on that study's texts (never on which other
+    studies share the batch) and on the metric's options.
+    """
+
+    #: Registry name (what ``--metrics`` takes).
+    name: str = ""
+    #: Names of metrics whose columns this one reads (e.g. RadCliQ reads BLEU, BERTScore, ...).
+    requires: tuple[str, ...] = ()
+    #: Part of the default set when it can run.
+    default: bool = True
+    #: Short human description.
+    description: str = ""
+
+    def outputs(self) -> list[Output]:
+        raise NotImplementedError
+
+    def compute(self, batch: Batch) -> dict[str, np.ndarray]:
+        """Per-study columns for the batch, each an array of len(batch)."""
+        raise NotImplementedError
+
+    def check_available(self) -> None:
+        """Raise :class:`rexeval.errors.MetricUnavailable` with the exact fix if it cannot run."""
+
+    def options(self) -> dict[str, Any]:
+        """Options that change the numbers; they go into the signature."""
+        return {}
+
+    def signature(self, **run_options: Any) -> str:
+        """sacreBLEU-style reproducibility signature: ``name|opt:value|...|rexeval:VERSION``."""
+        parts = [self.name]
+        for key, value in {**self.options(), **run_options}.items():
+            parts.append(f"{key}:{_fmt(value)}")
+        parts.append(f"rexeval:{__version__}")
+        return "|".join(parts)
+
+    def versions(self) -> dict[str, str]:
+        """Versions of the packages this metric's numbers depend on."""
+        return {}
+
+    def __repr__(self) -> str:
+        opts = ", ".join(f"{k}={v!r}" for k, v in self.options().items())
+        return f"{type(self).__name__}({opts})"
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, (list, tuple)):
+        return ",".join(_fmt(v) for v in value)
+    return str(value)

@@ -1,0 +1,229 @@
+"""``rexeval.score``: align, run the metrics, aggregate with bootstrap CIs, write the run directory."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rexeval._version import __version__
+from rexeval.align import Pairs, load_pairs
+from rexeval.errors import MetricUnavailable, RexevalError
+from rexeval.metrics import Metric, Output, resolve_metrics
+from rexeval.metrics.base import Batch
+from rexeval.stats.bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED, bootstrap_ci
+from rexeval.text import WS_COLLAPSE_TAG
+
+PER_STUDY = "per_study.csv"
+SUMMARY = "summary.json"
+
+
+@dataclass
+class ScoreResult:
+    """Per-study values (one row per study) and the summary, as written to a run directory."""
+
+    per_study: pd.DataFrame
+    summary: dict[str, Any]
+    outputs: dict[str, Output] = field(default_factory=dict, repr=False)
+    pairs: Pairs | None = field(default=None, repr=False)
+
+    def value(self, key: str) -> float:
+        return self.summary["metrics"][key]["value"]
+
+    def write(self, out_dir: str | Path) -> Path:
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        self.per_study.to_csv(out / PER_STUDY, index=False)
+        (out / SUMMARY).write_text(json.dumps(self.summary, indent=2, default=_json_default) + "\n", encoding="utf-8")
+        return out
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, (np.floating, np.integer)):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    return str(obj)
+
+
+def _file_sha256(path: str) -> str | None:
+    p = Path(path)
+    if not p.is_file():
+        return None
+    return hashlib.sha256(p.read_bytes()).hexdigest()
+
+
+def _float(x: float) -> float | None:
+    return None if x is None or np.isnan(x) else float(x)
+
+
+class _Progress:
+    """A rich progress bar over studies x metrics, or nothing when disabled / not a terminal."""
+
+    def __init__(self, enabled: bool, total: int) -> None:
+        self._bar = None
+        if enabled and sys.stderr.isatty():
+            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self._bar = Progress(
+                TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                TimeRemainingColumn(), transient=True,
+            )
+            self._bar.start()
+            self._task = self._bar.add_task("scoring", total=total)
+
+    def describe(self, text: str) -> None:
+        if self._bar:
+            self._bar.update(self._task, description=text)
+
+    def advance(self, k: int) -> None:
+        if self._bar:
+            self._bar.advance(self._task, k)
+
+    def close(self) -> None:
+        if self._bar:
+            self._bar.stop()
+
+
+def score(
+    preds: str | Path | pd.DataFrame,
+    refs: str | Path | pd.DataFrame | None = None,
+    *,
+    metrics: list[str] | str | None = None,
+    metric_options: dict[str, dict[str, Any]] | None = None,
+    track: str = "auto",
+    allow_missing: bool = False,
+    strict: bool = False,
+    n_resamples: int = DEFAULT_RESAMPLES,
+    seed: int = DEFAULT_SEED,
+    name: str | None = None,
+    progress: bool = True,
+    collapse_ws: bool = True,
+) -> ScoreResult:
+    """Score predictions against references.
+
+    Returns a :class:`ScoreResult` whose ``per_study`` DataFrame has ``study_id`` plus one column per
+    per-study value, and whose ``summary`` is what ``summary.json`` holds.
+    """
+    if isinstance(metrics, str):
+        metrics = [m for m in metrics.split(",") if m.strip()]
+    pairs = load_pairs(preds, refs, track=track, allow_missing=allow_missing, collapse_ws=collapse_ws)
+    chosen = resolve_metrics(metrics, metric_options)
+    return score_pairs(
+        pairs, chosen, strict=strict, n_resamples=n_resamples, seed=seed, name=name, progress=progress
+    )
+
+
+def score_pairs(
+    pairs: Pairs,
+    metrics: list[Metric],
+    *,
+    strict: bool = False,
+    n_resamples: int = DEFAULT_RESAMPLES,
+    seed: int = DEFAULT_SEED,
+    name: str | None = None,
+    progress: bool = True,
+) -> ScoreResult:
+    run_tags = {WS_COLLAPSE_TAG.split(":")[0]: "collapse" if pairs.info.get("collapse_whitespace", True) else "raw"}
+    columns: dict[str, np.ndarray] = {}
+    skipped: dict[str, str] = {}
+    ran: list[Metric] = []
+    bar = _Progress(progress, len(pairs) * len(metrics))
+    extra = {c: pairs.ref_columns[c].tolist() for c in pairs.ref_columns.columns}
+    try:
+        for metric in metrics:
+            missing_dep = [d for d in metric.requires if d in skipped]
+            if missing_dep:
+                skipped[metric.name] = f"needs {', '.join(missing_dep)}, which was skipped"
+                continue
+            try:
+                metric.check_available()
+            except MetricUnavailable as exc:
+                if strict:
+                    raise RexevalError(f"metric {metric.name!r} cannot run: {exc} (--strict)") from None
+                skipped[metric.name] = str(exc)
+                bar.advance(len(pairs))
+                continue
+            bar.describe(metric.name)
+            batch = Batch(pairs.study_ids, pairs.predictions, pairs.references, columns, extra, bar.advance)
+            produced = metric.compute(batch)
+            for key, values in produced.items():
+                values = np.asarray(values, dtype=float)
+                if values.shape != (len(pairs),):
+                    raise RuntimeError(f"metric {metric.name} returned {values.shape} values for {key}, expected {len(pairs)}")
+                columns[key] = values
+            ran.append(metric)
+    finally:
+        bar.close()
+
+    outputs: dict[str, Output] = {}
+    summary_metrics: dict[str, Any] = {}
+    versions = {
+        "rexeval": __version__,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "pandas": pd.__version__,
+    }
+    for metric in ran:
+        signature = metric.signature(**run_tags)
+        versions.update(metric.versions())
+        for out in metric.outputs():
+            outputs[out.key] = out
+            value = out.aggregate.value(columns)
+            lo, hi = bootstrap_ci(out.aggregate, columns, n_resamples, seed)
+            column = columns.get(out.key)
+            entry = {
+                "value": _float(value),
+                "ci95": [_float(lo), _float(hi)],
+                "higher_is_better": out.higher_is_better,
+                "range": list(out.value_range),
+                "aggregate": out.aggregate.name,
+                "signature": signature,
+                "metric": metric.name,
+            }
+            if column is not None:
+                entry["n"] = int(np.sum(~np.isnan(column)))
+                entry["n_failed"] = int(np.sum(np.isnan(column)))
+            summary_metrics[out.key] = entry
+
+    per_study = pd.DataFrame({"study_id": pairs.study_ids})
+    for key, values in columns.items():
+        per_study[key] = values
+
+    info = pairs.info
+    dropped = info.get("dropped", {})
+    preds_path = str(info.get("preds", ""))
+    run_name = name or pairs.meta.get("name") or ("run" if preds_path.startswith("<") else Path(preds_path).stem)
+    summary = {
+        "n_studies": len(pairs),
+        "metrics": summary_metrics,
+        "skipped": skipped,
+        "dropped": {k: list(v) for k, v in dropped.items()},
+        "n_dropped": sum(len(v) for v in dropped.values()),
+        "empty_predictions": {"count": len(info.get("empty_predictions", [])), "study_ids": info.get("empty_predictions", [])},
+        "empty_references": {"count": len(info.get("empty_references", [])), "study_ids": info.get("empty_references", [])},
+        "input": {
+            "preds": info.get("preds"),
+            "preds_sha256": _file_sha256(info.get("preds", "")),
+            "refs": info.get("refs"),
+            "refs_sha256": _file_sha256(info.get("refs", "")),
+            "track": info.get("track"),
+            "prediction_source": info.get("prediction_source"),
+            "reference_source": info.get("reference_source"),
+            "collapse_whitespace": info.get("collapse_whitespace", True),
+        },
+        "bootstrap": {"method": "percentile", "n_resamples": n_resamples, "seed": seed},
+        "run": {"name": run_name, **{k: v for k, v in pairs.meta.items() if k != "name"}},
+        "versions": versions,
+    }
+    for key in ("none_sections", "missing_findings"):
+        if key in info:
+            summary["input"][key] = info[key]
+    return ScoreResult(per_study, summary, outputs, pairs)

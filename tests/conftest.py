@@ -1,0 +1,24 @@
+"""Shared fixtures. Tests that read ../shared skip with a clear reason when it is absent."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("REXEVAL_SHARED", ROOT.parent / "shared")).resolve()
+
+
+def shared_path(*parts: str) -> Path:
+    """Path under ../shared/data, or skip the test when it is not there (a user's clone has none)."""
+    path = SHARED.joinpath("data", *parts)
+    if not path.exists():
+        pytest.skip(f"needs ../shared/data/{'/'.join(parts)} (the project's shared data folder, absent here)")
+    return path
+
+
+@pytest.fixture
+def shared():
+    return shared_path
