@@ -1,0 +1,3 @@
+from rexeval.cli import main
+
+main()

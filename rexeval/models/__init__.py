@@ -1,0 +1,159 @@
+"""Model management: where every model's weights are looked up, and how to get them.
+
+One :class:`ModelSpec` per model. :func:`resolve` looks, in order, at an explicit path (a flag or the
+spec's environment variable) and at the Hugging Face cache (hub id, pinned revision if any, else the
+cached ``main``). It never touches the network: a missing model raises
+:class:`~rexeval.errors.MetricUnavailable` at once with the exact fix, so a metric is skipped instead of
+hanging on retries. ``rexeval models download`` is the only code path that downloads.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rexeval.errors import MetricUnavailable
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Where a model comes from and what must be on disk for it to count as present."""
+
+    name: str
+    hub_id: str
+    env_var: str
+    #: Files (relative to the model folder) that must exist. A single-file checkpoint lists that file.
+    files: tuple[str, ...]
+    used_by: tuple[str, ...]
+    revision: str | None = None
+    #: For checkpoints inside a hub repo's subfolder (e.g. ``chexbert.pth`` in StanfordAIMI/RRG_scorers).
+    subfolder: str = ""
+    licence: str = ""
+    note: str = ""
+    extra_hub_files: tuple[str, ...] = field(default=())
+
+    @property
+    def fix(self) -> str:
+        rev = f" --revision {self.revision}" if self.revision else ""
+        return (
+            f"run `rexeval models download {self.name}` on a machine with internet (hub id {self.hub_id}{rev}; "
+            f"files {', '.join(self.files)}), or point {self.env_var} at a folder holding them"
+        )
+
+
+#: Every model rexeval can use, by name. Metric modules add theirs with :func:`register_model`.
+MODELS: dict[str, ModelSpec] = {}
+
+
+def register_model(spec: ModelSpec) -> ModelSpec:
+    MODELS[spec.name] = spec
+    return spec
+
+
+def hf_cache_dir() -> Path:
+    """The Hugging Face hub cache, honouring HF_HUB_CACHE, HUGGINGFACE_HUB_CACHE and HF_HOME."""
+    for var in ("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE"):
+        if os.environ.get(var):
+            return Path(os.environ[var])
+    home = os.environ.get("HF_HOME") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME", os.path.join(os.path.expanduser("~"), ".cache")), "huggingface"
+    )
+    return Path(home) / "hub"
+
+
+def _has_files(folder: Path, files: tuple[str, ...]) -> bool:
+    return folder.is_dir() and all((folder / f).exists() for f in files)
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A model found on disk: the folder to load from, how it was found, and the revision."""
+
+    spec: ModelSpec
+    path: Path
+    source: str  # "path", "env", "hf-cache"
+    revision: str | None
+
+    def file(self, name: str) -> Path:
+        return self.path / name
+
+    @property
+    def tag(self) -> str:
+        """Short provenance for signatures: ``hub_id@revision`` or ``local:<folder name>``."""
+        if self.source == "hf-cache":
+            return f"{self.spec.hub_id}@{(self.revision or 'unknown')[:12]}"
+        return f"local:{self.path.name}"
+
+
+def _from_hf_cache(spec: ModelSpec) -> Resolved | None:
+    repo = hf_cache_dir() / f"models--{spec.hub_id.replace('/', '--')}"
+    if not repo.is_dir():
+        return None
+    snapshots = repo / "snapshots"
+    candidates: list[str] = []
+    if spec.revision:
+        candidates.append(spec.revision)
+    ref_main = repo / "refs" / "main"
+    if ref_main.is_file():
+        candidates.append(ref_main.read_text().strip())
+    if snapshots.is_dir():
+        candidates.extend(sorted(p.name for p in snapshots.iterdir()))
+    for rev in candidates:
+        folder = snapshots / rev / spec.subfolder if spec.subfolder else snapshots / rev
+        if _has_files(folder, spec.files):
+            return Resolved(spec, folder, "hf-cache", rev)
+    return None
+
+
+def where(spec: ModelSpec, explicit: str | Path | None = None) -> list[str]:
+    """The places :func:`resolve` looks, in order, as text (for ``rexeval models``)."""
+    places = []
+    if explicit:
+        places.append(f"--model path {explicit}")
+    places.append(f"${spec.env_var}" + (f" = {os.environ[spec.env_var]}" if os.environ.get(spec.env_var) else " (unset)"))
+    places.append(str(hf_cache_dir() / f"models--{spec.hub_id.replace('/', '--')}"))
+    return places
+
+
+def resolve(name: str | ModelSpec, explicit: str | Path | None = None) -> Resolved:
+    """Find a model on disk without any network access, or raise MetricUnavailable with the fix."""
+    spec = MODELS[name] if isinstance(name, str) else name
+    for source, value in (("path", explicit), ("env", os.environ.get(spec.env_var))):
+        if not value:
+            continue
+        folder = Path(value).expanduser()
+        if folder.is_file() and len(spec.files) == 1 and folder.name == spec.files[0]:
+            folder = folder.parent
+        if not _has_files(folder, spec.files):
+            missing = [f for f in spec.files if not (folder / f).exists()]
+            label = "given path" if source == "path" else f"${spec.env_var}"
+            raise MetricUnavailable(
+                f"model {spec.name}: {label} {folder} lacks {', '.join(missing)}",
+                spec.fix,
+            )
+        return Resolved(spec, folder, source, None)
+    found = _from_hf_cache(spec)
+    if found is not None:
+        return found
+    raise MetricUnavailable(f"model {spec.name} ({spec.hub_id}) not found locally", spec.fix)
+
+
+def download(name: str, cache_dir: str | Path | None = None) -> Path:
+    """Download a model into the HF cache (needs internet and huggingface_hub)."""
+    spec = MODELS[name]
+    try:
+        from huggingface_hub import snapshot_download
+    except ImportError:
+        raise MetricUnavailable("downloading needs huggingface_hub", "pip install 'rexeval[models]'") from None
+    patterns = [f"{spec.subfolder}/{f}" if spec.subfolder else f for f in spec.files + spec.extra_hub_files]
+    folder = snapshot_download(
+        spec.hub_id, revision=spec.revision, cache_dir=str(cache_dir) if cache_dir else None, allow_patterns=patterns
+    )
+    return Path(folder)
+
+
+def offline_env() -> None:
+    """Make transformers/huggingface_hub never reach for the network when loading resolved folders."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
