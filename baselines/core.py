@@ -191,7 +191,7 @@ def most_frequent(texts: Sequence[str]) -> tuple[str, int]:
 
 def template_report(train: Train, normal_by: str = "auto", labeler: str = "rules") -> tuple[str, dict[str, Any]]:
     flags, how = normal_mask(train, normal_by, labeler)
-    normals = [t for t, ok in zip(train.texts, flags) if ok]
+    normals = [t for t, ok in zip(train.texts, flags, strict=False) if ok]
     if not normals:
         raise InputError(
             f"TRAIN has no normal report ({how}; {len(train.texts)} reports), so there is no normal template; "
@@ -294,7 +294,7 @@ def run_baseline(
     elif name == "copy-prior":
         found = priors.find_priors(test_c, tr.corpus if tr else None, track)
         reports, missing = [], []
-        for sid, p in zip(sids, found):
+        for sid, p in zip(sids, found, strict=False):
             if p.text:
                 reports.append(p.text)
                 continue

@@ -102,12 +102,12 @@ def _canonical(frame: pd.DataFrame, path: str) -> pd.DataFrame:
     out[ROW] = frame[ROW] if ROW in frame else range(1, len(frame) + 1)
     for canon in ("findings", "impression", "report", "context"):
         if canon in out:
-            for value, row in zip(out[canon], out[ROW]):
+            for value, row in zip(out[canon], out[ROW], strict=False):
                 problem = describe_non_text(value)
                 if problem:
                     raise InputError(f"expected text, got {problem}", path=path, row=int(row), column=canon)
     ids = []
-    for value, row in zip(out["study_id"], out[ROW]):
+    for value, row in zip(out["study_id"], out[ROW], strict=False):
         if value is None or not str(value).strip():
             raise InputError("missing study id", path=path, row=int(row), column="study_id")
         ids.append(str(value).strip())
@@ -226,7 +226,7 @@ def exclude_studies(corpus: Corpus, ids: list[str] | set[str], reason: str = "ex
         return sid in exact or (num is not None and num in numbers)
 
     mask = [not hit(sid) for sid in corpus.frame["study_id"]]
-    dropped = [sid for sid, keep in zip(corpus.frame["study_id"], mask) if not keep]
+    dropped = [sid for sid, keep in zip(corpus.frame["study_id"], mask, strict=False) if not keep]
     info = dict(corpus.info)
     info[reason] = sorted(set(info.get(reason, [])) | set(dropped))
     info[f"n_{reason}"] = len(info[reason])
@@ -288,7 +288,7 @@ def context_texts(corpus: Corpus) -> list[str | None]:
 def corpus_fingerprint(ids: list[str], texts: list[str]) -> str:
     """SHA-256 of the TRAIN studies actually used (id + text, in order): the "train corpus hash"."""
     h = hashlib.sha256()
-    for sid, text in zip(ids, texts):
+    for sid, text in zip(ids, texts, strict=False):
         h.update(sid.encode("utf-8") + b"\x00" + text.encode("utf-8") + b"\x01")
     return h.hexdigest()
 

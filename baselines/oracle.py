@@ -67,7 +67,7 @@ def _value(x: object) -> float:
 def labels_to_report(labels: Sequence[object], conditions: Sequence[str] = CONDITIONS) -> str:
     """One report from a label row (1 positive, 0 negative, -1 uncertain, NaN/blank not mentioned)."""
     sentences = []
-    for name, raw in zip(conditions, labels):
+    for name, raw in zip(conditions, labels, strict=False):
         v = _value(raw)
         if math.isnan(v) or name not in SENTENCES:
             continue

@@ -39,7 +39,7 @@ def _time_key(corpus: Corpus) -> tuple[str | None, list[float]]:
     if col is None:
         return None, [math.nan] * len(f)
     out = []
-    for value, row, sid in zip(f[col], f[ROW], f["study_id"]):
+    for value, row, sid in zip(f[col], f[ROW], f["study_id"], strict=False):
         if value is None or (isinstance(value, str) and not value.strip()):
             out.append(math.nan)
             continue
@@ -82,7 +82,7 @@ def find_priors(test: Corpus, train: Corpus | None, track: str) -> list[PriorLoo
         col, times = _time_key(corpus)
         time_cols[id(corpus)] = (col, times)
         subjects = corpus.frame["subject_id"].tolist() if "subject_id" in corpus.frame else [None] * len(corpus)
-        for sid, subj, t, text in zip(corpus.frame["study_id"], subjects, times, texts):
+        for sid, subj, t, text in zip(corpus.frame["study_id"], subjects, times, texts, strict=False):
             if sid not in pool:
                 pool[sid] = (None if subj is None else str(subj).strip(), t, text)
     by_subject: dict[str, list[tuple[float, int, str]]] = {}

@@ -139,7 +139,7 @@ def load_embeddings(source: str | Path | Mapping[str, Sequence[float]]) -> dict[
             ids, emb = data["ids"], np.asarray(data["embeddings"], dtype=float)
         if emb.ndim != 2 or len(ids) != len(emb):
             raise InputError(f"'embeddings' must be (n, d) with n = len(ids); got {emb.shape} for {len(ids)} ids", path=str(path))
-        return {str(i): e for i, e in zip(ids.tolist(), emb)}
+        return {str(i): e for i, e in zip(ids.tolist(), emb, strict=False)}
     from rexeval.io import read_table
 
     frame = read_table(path)

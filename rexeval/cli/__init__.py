@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "rexeval.cli.score",
     "rexeval.cli.compare",
     "rexeval.cli.baseline",
+    "rexeval.cli.longitudinal",
 ]
 
 for _module in COMMAND_MODULES:
