@@ -129,6 +129,13 @@ def _labeler(name: str):
     return get_labeler(name)
 
 
+def _labeler_signature(lab, name: str) -> str:
+    try:
+        return str(lab.signature())
+    except Exception:  # a labeler without a signature still names itself
+        return repr(name)
+
+
 def _no_finding_index(labeler) -> int:
     try:
         from rexeval.labelers import CONDITIONS  # type: ignore[import-not-found]
@@ -168,7 +175,7 @@ def normal_mask(train: Train, normal_by: str = "auto", labeler: str = "rules") -
         if lab is not None:
             labels = np.asarray(lab.label(train.texts), dtype=float)
             flags = (labels[:, _no_finding_index(lab)] == 1).tolist()
-            return flags, f"labeler {labeler!r}: No Finding == 1"
+            return flags, f"labeler {_labeler_signature(lab, labeler)}: No Finding == 1"
         if normal_by == "labeler":
             raise ConfigError("normal_by='labeler' needs rexeval.labelers (the condition labeler), not installed here")
     return [True] * len(train.texts), "frequency (no normality test: no 'No Finding' column or labeler)"
@@ -386,4 +393,4 @@ def _oracle_reports(test_c: Corpus, track: str, labeler: str) -> tuple[list[str]
     texts = [t or "" for t in track_texts(test_c, track)]
     labels = np.asarray(lab.label(texts), dtype=float)
     out = [oracle.labels_to_report([None if math.isnan(v) else v for v in row], list(CONDITIONS)) for row in labels]
-    return out, f"labeler {labeler!r} on the TEST references ({track})"
+    return out, f"labeler {_labeler_signature(lab, labeler)} on the TEST references ({track})"

@@ -51,6 +51,10 @@ SENTENCES: dict[str, tuple[str, str, str]] = {
 }
 
 
+#: A finding outside the 14 conditions (it keeps No Finding blank without labelling a condition).
+OTHER_ABNORMALITY = "There is a calcified granuloma."
+
+
 def _value(x: object) -> float:
     if x is None:
         return math.nan
@@ -75,4 +79,14 @@ def labels_to_report(labels: Sequence[object], conditions: Sequence[str] = CONDI
         text = pos if v == 1 else neg if v == 0 else unc if v == -1 else ""
         if text:
             sentences.append(text)
+    values = {name: _value(raw) for name, raw in zip(conditions, labels, strict=False)}
+    pathology = [v for n, v in values.items() if n not in ("No Finding", "Support Devices")]
+    if (
+        sentences
+        and math.isnan(values.get("No Finding", math.nan))
+        and not any(v in (1.0, -1.0) for v in pathology)
+    ):
+        # CheXpert leaves No Finding blank when an abnormality outside the 14 conditions is present;
+        # say so with one such finding, so that a CheXpert-style labeler reads the same labels back.
+        sentences.append(OTHER_ABNORMALITY)
     return " ".join(sentences)

@@ -340,3 +340,38 @@ def test_cli_bad_input_is_one_line_and_exit_2(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.startswith("error: ") and "TRAIN has no normal report" in proc.stderr
     assert "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1
+
+
+# ------------------------------------------------------------------------- with the condition labeler
+
+
+def test_template_by_labeler_skips_the_frequent_abnormal_report():
+    pytest.importorskip("rexeval.labelers")
+    train = train_frame().drop(columns="No Finding")
+    run = run_baseline("template", query_frame(), train)
+    assert run.meta["template"]["normal_by"].endswith("No Finding == 1")
+    assert run.predictions["report"].iloc[0] == NORMAL_A  # not ABNORMAL, the most frequent overall
+
+
+def test_template_by_labeler_without_any_normal_report_is_an_error():
+    pytest.importorskip("rexeval.labelers")
+    train = pd.DataFrame({"study_id": ["a", "b"], "section_findings": [ABNORMAL, "Large left pleural effusion."]})
+    with pytest.raises(InputError, match="TRAIN has no normal report.*normal-by frequency"):
+        run_baseline("template", query_frame(), train)
+
+
+def test_oracle_labels_from_the_labeler_read_back_the_same_labels():
+    labelers = pytest.importorskip("rexeval.labelers")
+    refs = [
+        "Heart size is normal. No pleural effusion or pneumothorax.",
+        "Large right pleural effusion. Possible right lower lobe pneumonia.",
+        "Endotracheal tube in place. Mild pulmonary edema.",
+        "Calcified granuloma in the right upper lobe. No focal consolidation.",
+        "Cardiomegaly. Left rib fracture.",
+    ]
+    test = pd.DataFrame({"study_id": [f"s{i}" for i in range(len(refs))], "section_findings": refs})
+    run = run_baseline("oracle-labels", test)
+    lab = labelers.get_labeler("rules")
+    want, got = lab.label(refs), lab.label(run.predictions["report"].tolist())
+    np.testing.assert_array_equal(np.nan_to_num(got, nan=9), np.nan_to_num(want, nan=9))
+    assert run.meta["oracle"] is True and run.meta["name"] == "oracle-labels (ORACLE)"

@@ -99,3 +99,15 @@ def test_retrieval_on_iu_never_copies_a_test_study(iu):
     src = {iu_report_number(s) for s in run.meta["source_study_ids"] if s}
     assert not src & {iu_report_number(s) for s in run.predictions["study_id"]}
     assert len(run.predictions) == 590
+
+
+def test_oracle_labels_round_trip_on_the_iu_references():
+    labelers = pytest.importorskip("rexeval.labelers")
+    import numpy as np
+
+    test = load_table(shared_path("rexrank", "iu_xray_test.json"))
+    run = run_baseline("oracle-labels", test)
+    lab = labelers.get_labeler("rules")
+    want = lab.label([t or "" for t in track_texts(test, "findings")])
+    got = lab.label(run.predictions["report"].tolist())
+    np.testing.assert_array_equal(np.nan_to_num(got, nan=9), np.nan_to_num(want, nan=9))
