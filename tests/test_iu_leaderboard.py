@@ -1,0 +1,30 @@
+"""The committed IU X-ray baseline leaderboard is what the documented command produces, byte for byte."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import SHARED, shared_path
+
+ROOT = Path(__file__).resolve().parents[1]
+COMMITTED = ROOT / "leaderboards" / "iu_xray"
+
+
+@pytest.mark.slow
+def test_iu_leaderboard_rebuilds_bit_for_bit(tmp_path):
+    shared_path("rexrank", "iu_xray_test.json")
+    shared_path("iu_reports", "NLMCXR_reports.tgz")
+    from leaderboards.iu_xray.build import build
+
+    md, csv = build(SHARED, tmp_path)
+    hint = "the committed leaderboard is stale: rebuild it with `python -m leaderboards.iu_xray.build`"
+    assert csv.read_bytes() == (COMMITTED / "leaderboard.csv").read_bytes(), hint
+    assert md.read_bytes() == (COMMITTED / "leaderboard.md").read_bytes(), hint
+    table = pd.read_csv(csv)
+    ours = table[table["kind"] != "published"].set_index("system")
+    assert (ours.loc[ours["note"].isna(), "n"] == 590).all()
+    assert len(table[table["kind"] == "published"]) == 25
+    # Retrieval beats the template on BLEU-2 by more than the CIs' width: they are in different groups.
+    assert ours.loc["retrieval (TF-IDF on indication)", "rank_group"] < ours.loc["template", "rank_group"]
