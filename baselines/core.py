@@ -129,6 +129,10 @@ def _labeler(name: str):
     return get_labeler(name)
 
 
+#: TRAIN label matrix by (corpus hash, labeler signature): several baselines on one TRAIN label it once.
+_LABEL_CACHE: dict[tuple[str, str], np.ndarray] = {}
+
+
 def _labeler_signature(lab, name: str) -> str:
     try:
         return str(lab.signature())
@@ -173,7 +177,11 @@ def normal_mask(train: Train, normal_by: str = "auto", labeler: str = "rules") -
     if normal_by in ("auto", "labeler"):
         lab = _labeler(labeler)
         if lab is not None:
-            labels = np.asarray(lab.label(train.texts), dtype=float)
+            key = (train.info["corpus_hash"], _labeler_signature(lab, labeler))
+            if key not in _LABEL_CACHE:
+                _LABEL_CACHE.clear()  # one TRAIN corpus at a time is enough
+                _LABEL_CACHE[key] = np.asarray(lab.label(train.texts), dtype=float)
+            labels = _LABEL_CACHE[key]
             flags = (labels[:, _no_finding_index(lab)] == 1).tolist()
             return flags, f"labeler {_labeler_signature(lab, labeler)}: No Finding == 1"
         if normal_by == "labeler":
@@ -228,7 +236,7 @@ def _fallback(policy: str, sid: str, train: Train, seed: int, template: str | No
 def run_baseline(
     name: str,
     test: str | Path | pd.DataFrame | Corpus,
-    train: str | Path | pd.DataFrame | Corpus | None = None,
+    train: str | Path | pd.DataFrame | Corpus | Train | None = None,
     *,
     track: str = "findings",
     seed: int = 0,
@@ -262,7 +270,13 @@ def run_baseline(
     }
     needs_train = name in ("template", "random", "retrieval") or (name == "copy-prior" and no_prior == "template")
     tr: Train | None = None
-    if train is not None:
+    if isinstance(train, Train):
+        # Prepared once by the caller for several baselines on the same TEST (see leaderboards/).
+        if set(train.ids) & set(test_c.study_ids):
+            raise InputError("the prepared TRAIN contains TEST studies; prepare it with prepare_train(train, test)")
+        tr = train
+        meta["train"] = tr.info
+    elif train is not None:
         tr = prepare_train(train, test_c, track, exclude, auto_exclude_splits)
         if not tr.texts and needs_train:
             raise InputError(f"TRAIN has no study with text for track {track!r}", path=tr.corpus.source)

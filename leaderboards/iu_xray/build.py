@@ -62,13 +62,15 @@ def shared_dir(arg: str | None) -> Path:
 def run_systems(shared: Path, work: Path, progress: bool = False) -> dict[str, Any]:
     """Run and score every baseline; return {row name: ScoreResult} (skipped ones: their reason)."""
     from baselines import load_iu_reports, run_baseline
+    from baselines.core import prepare_train
     from baselines.data import load_table
     from rexeval.errors import RexevalError
     from rexeval.scoring import score
 
     test_path = shared / "data" / "rexrank" / "iu_xray_test.json"
     test = load_table(test_path, "TEST")
-    train = load_iu_reports(shared / "data" / "iu_reports" / "NLMCXR_reports.tgz")
+    # TRAIN = the IU corpus minus the test studies and (found beside the test file) the valid studies.
+    train = prepare_train(load_iu_reports(shared / "data" / "iu_reports" / "NLMCXR_reports.tgz"), test, "findings")
     results: dict[str, Any] = {}
     for row, name, kwargs in SYSTEMS:
         try:
