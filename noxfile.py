@@ -26,3 +26,10 @@ def demo(session):
     """Score the shipped example and compare it with a trivial system."""
     session.install("-e", ".")
     session.run("rexeval", "score", "examples/example_preds.csv", "--out", "runs/example", "--name", "example")
+
+
+@nox.session
+def iu_leaderboard(session):
+    """Rebuild leaderboards/iu_xray/leaderboard.{md,csv}: every baseline on the 590 IU X-ray test studies."""
+    session.install("-e", ".")
+    session.run("python", "-m", "leaderboards.iu_xray.build", *session.posargs)

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import SHARED, shared_path
+
+from tests.conftest import SHARED, shared_path
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMITTED = ROOT / "leaderboards" / "iu_xray"
