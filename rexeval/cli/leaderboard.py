@@ -60,12 +60,12 @@ def leaderboard_command(
 
 
 def _print_published(pub) -> None:
+    import sys
+
     from rich.console import Console
     from rich.table import Table
 
     from leaderboards.published import source_line
-
-    import sys
 
     console = Console(width=None if sys.stdout.isatty() else 200)
     has_ours = "inv_radcliq_v1_ours" in pub
