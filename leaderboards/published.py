@@ -15,7 +15,7 @@ whose recomputed value is further from the published one than that is flagged as
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +64,7 @@ def radcliq(radgraph: Any, bertscore: Any, semb_score: Any, bleu: Any, version: 
     mu, sigma, coef, intercept = _LOCAL_CONSTANTS[version]
     xs = [np.asarray(v, dtype=float) for v in (radgraph, bertscore, semb_score, bleu)]
     total = np.zeros_like(xs[0]) + intercept
-    for x, m, s, c in zip(xs, mu, sigma, coef):
+    for x, m, s, c in zip(xs, mu, sigma, coef, strict=False):
         total = total + c * (x - m) / s
     return total
 
@@ -72,10 +72,10 @@ def radcliq(radgraph: Any, bertscore: Any, semb_score: Any, bleu: Any, version: 
 def rounding_slope(version: str) -> float:
     """Σ|c_i/σ_i|: how far RadCliQ moves when every input moves by 1 (raw-space coefficients)."""
     _, sigma, coef, _ = _constants(version)
-    return float(sum(abs(c / s) for c, s in zip(coef, sigma)))
+    return float(sum(abs(c / s) for c, s in zip(coef, sigma, strict=False)))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load(source: str) -> dict:
     path = DATA / f"{source}.json"
     if not path.is_file():
@@ -135,7 +135,7 @@ def load_table(table_id: str) -> pd.DataFrame:
         frame["reproduces"] = True
         for label, published, ours, tol in checks:
             tol = np.broadcast_to(tol, published.shape)
-            for i, (p, o, t) in enumerate(zip(published, ours, tol)):
+            for i, (p, o, t) in enumerate(zip(published, ours, tol, strict=False)):
                 if np.isnan(p):
                     continue
                 if not abs(p - o) <= t:

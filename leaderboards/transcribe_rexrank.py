@@ -79,7 +79,7 @@ def transcribe(src: Path) -> dict:
                 if not any(record):
                     continue
                 record = record + [""] * (len(header) - len(record))  # a trailing empty cell may be omitted
-                cells = dict(zip(header, record))
+                cells = dict(zip(header, record, strict=False))
                 values = {COLUMNS[c]: _number(cells[c]) for c in header if c in COLUMNS}
                 rows.append({
                     "published_rank": int(cells["Rank"]),

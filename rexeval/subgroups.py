@@ -97,7 +97,7 @@ def bin_age(age: float, bins: Sequence[float] = DEFAULT_AGE_BINS) -> str:
     """The label of the bin [lo, hi) that holds ``age`` (``invalid`` outside 0..120)."""
     if math.isnan(age) or age < 0 or age > MAX_AGE:
         return INVALID
-    for lo, hi in zip(bins[:-1], bins[1:]):
+    for lo, hi in zip(bins[:-1], bins[1:], strict=False):
         if lo <= age < hi:
             return age_bin_label(lo, hi)
     return INVALID
@@ -218,7 +218,7 @@ def _find_col(frame: pd.DataFrame, names: Sequence[str]) -> str | None:
 def derive_groups(frame: pd.DataFrame, by: Sequence[str], age_bins: Sequence[float] = DEFAULT_AGE_BINS) -> Groups:
     """Group labels for ``by`` from a table of per-study attributes (reference columns and/or --meta)."""
     bins = tuple(float(b) for b in age_bins)
-    if len(bins) < 2 or any(b >= c for b, c in zip(bins[:-1], bins[1:])):
+    if len(bins) < 2 or any(b >= c for b, c in zip(bins[:-1], bins[1:], strict=False)):
         raise ConfigError(f"age bins must be increasing and at least two edges, got {list(age_bins)}")
     n = len(frame)
     ctx_col = _find_col(frame, ("context",))

@@ -126,15 +126,15 @@ def test_group_order():
 
 
 def test_real_rexrank_iu_contexts(shared):
-    for name, n, female, male in (("iu_xray_test.json", 590, 104, 80), ("iu_xray_valid.json", 296, 65, 45)):
+    for name, n_studies, female, male in (("iu_xray_test.json", 590, 104, 80), ("iu_xray_valid.json", 296, 65, 45)):
         data = json.loads(shared("rexrank", name).read_text())
         frame = pd.DataFrame([{"study_id": k, "context": v["context"]} for k, v in data.items()])
         g = derive_groups(frame, ["sex", "age_group"])
         counts = g.labels["sex"].value_counts().to_dict()
         # counts checked by reading the indications: "female"/"woman"/"XXXX F with" vs "male"
-        assert counts == {"missing": n - female - male, "female": female, "male": male}
-        assert len(g.labels) == n
-        assert sum(r["count"] for r in g.cleaning["sex"]) == n
+        assert counts == {"missing": n_studies - female - male, "female": female, "male": male}
+        assert len(g.labels) == n_studies
+        assert sum(r["count"] for r in g.cleaning["sex"]) == n_studies
     # the one IU test indication with an explicit age: "Male, 53 years."
     data = json.loads(shared("rexrank", "iu_xray_test.json").read_text())
     frame = pd.DataFrame([{"study_id": k, "context": v["context"]} for k, v in data.items()])
@@ -145,7 +145,6 @@ def test_real_rexrank_iu_contexts(shared):
 
 def test_subgroup_scores_values_and_differences():
     rng = np.random.default_rng(3)
-    n = 200
     x = np.concatenate([rng.uniform(0.6, 0.8, 100), rng.uniform(0.1, 0.3, 100)])
     groups = pd.DataFrame({"g": ["hi"] * 100 + ["lo"] * 100})
     outputs = {"s": Output("s", True, (0, 1), mean_of("s")), "inv": Output("inv", True, (0, 10), inverse_mean_of("s"))}
