@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "rexeval.cli.score",
     "rexeval.cli.compare",
     "rexeval.cli.leaderboard",
+    "rexeval.cli.plot",
 ]
 
 for _module in COMMAND_MODULES:
