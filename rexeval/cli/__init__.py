@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "rexeval.cli.compare",
     "rexeval.cli.leaderboard",
     "rexeval.cli.plot",
+    "rexeval.cli.report",
 ]
 
 for _module in COMMAND_MODULES:
