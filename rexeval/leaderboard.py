@@ -278,6 +278,11 @@ def build_leaderboard(
     table.insert(1, "group", pd.array(groups, dtype="Int64"))
     board.table = table
     board.tests = tests
+    if published is not None and not published.empty and published.attrs.get("table_id"):
+        src = published.attrs.get("source", {})
+        notes.append(f"Published rows: {published.attrs['table_id']} ({src.get('repository', '')}, branch "
+                     f"{src.get('branch', '')} @ {src.get('commit', '')}, {src.get('date', '')}); as published, no CIs; "
+                     "⚠ = the published 1/RadCliQ-v1 is not reproduced from the row's own sub-metric columns.")
     board.notes = notes
     return board
 

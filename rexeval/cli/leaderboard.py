@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -16,11 +15,11 @@ def register(app: typer.Typer) -> None:
 
 @user_errors
 def leaderboard_command(
-    runs: Optional[list[Path]] = typer.Argument(None, help="Run directories (rexeval score --out)."),
-    rank_by: Optional[str] = typer.Option(None, "--rank-by", help="Metric key to rank by (default inv_radcliq_v1 when present)."),
-    metrics: Optional[str] = typer.Option(None, "--metrics", "-m", help="Comma-separated metric keys to show (default: all)."),
-    published: Optional[str] = typer.Option(None, "--published", help="A published table, e.g. rexrank:iu_xray:findings ('list' lists them)."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="A .md/.tex/.html/.csv file, or a directory for all four."),
+    runs: list[Path] | None = typer.Argument(None, help="Run directories (rexeval score --out)."),
+    rank_by: str | None = typer.Option(None, "--rank-by", help="Metric key to rank by (default inv_radcliq_v1 when present)."),
+    metrics: str | None = typer.Option(None, "--metrics", "-m", help="Comma-separated metric keys to show (default: all)."),
+    published: str | None = typer.Option(None, "--published", help="A published table, e.g. rexrank:iu_xray:findings ('list' lists them)."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="A .md/.tex/.html/.csv file, or a directory for all four."),
     alpha: float = typer.Option(0.05, "--alpha", help="Significance level of the rank-group tests."),
     adjust: str = typer.Option("holm", "--adjust", help="Multiplicity correction over all pairs: holm or none."),
     n_perm: int = typer.Option(5000, "--permutations", help="Randomisation-test permutations per pair."),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -19,8 +18,8 @@ def plot_command(
     runs: list[Path] = typer.Argument(..., help="Run directories (rexeval score --out)."),
     kind: str = typer.Option(..., "--kind", "-k", help="subgroups, leaderboard, errors, conditions or all."),
     out: Path = typer.Option(Path("plots"), "--out", "-o", help="Output directory (PNG + SVG per figure)."),
-    metrics: Optional[str] = typer.Option(None, "--metrics", "-m", help="Metric keys (subgroups/leaderboard; default: all / the rank key)."),
-    rank_by: Optional[str] = typer.Option(None, "--rank-by", help="Leaderboard rank key."),
+    metrics: str | None = typer.Option(None, "--metrics", "-m", help="Metric keys (subgroups/leaderboard; default: all / the rank key)."),
+    rank_by: str | None = typer.Option(None, "--rank-by", help="Leaderboard rank key."),
     n_perm: int = typer.Option(5000, "--permutations", help="Permutations for the leaderboard's rank groups."),
 ) -> None:
     """Plots: subgroup forest plots, leaderboard with CIs, error-count distribution, per-condition F1 heat map."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -18,7 +17,7 @@ def register(app: typer.Typer) -> None:
 def report_command(
     runs: list[Path] = typer.Argument(..., help="Run directories (rexeval score --out)."),
     out: Path = typer.Option(Path("report.html"), "--out", "-o", help="The HTML file to write."),
-    rank_by: Optional[str] = typer.Option(None, "--rank-by", help="Metric that ranks systems and picks the worst studies."),
+    rank_by: str | None = typer.Option(None, "--rank-by", help="Metric that ranks systems and picks the worst studies."),
     worst: int = typer.Option(10, "--worst", help="How many worst-scoring studies to show per run."),
     title: str = typer.Option("rexeval report", "--title"),
     n_perm: int = typer.Option(2000, "--permutations", help="Permutations for the rank-group tests."),
