@@ -22,6 +22,9 @@ COMMAND_MODULES = [
     "rexeval.cli.compare",
     "rexeval.cli.baseline",
     "rexeval.cli.longitudinal",
+    "rexeval.cli.leaderboard",
+    "rexeval.cli.plot",
+    "rexeval.cli.report",
 ]
 
 for _module in COMMAND_MODULES:
