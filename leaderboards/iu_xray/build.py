@@ -19,7 +19,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 HERE = Path(__file__).resolve().parent
@@ -37,16 +36,6 @@ SYSTEMS: list[tuple[str, str, dict[str, Any]]] = [
 NOT_APPLICABLE = {
     "copy-prior": "IU X-ray reports carry no patient id or study date, so no study has a known prior; "
     "with the default policy every study would fall back to the template row.",
-}
-#: Published column -> our output key.
-PUBLISHED_COLUMNS = {
-    "BLEU": "bleu",
-    "BertScore": "bertscore",
-    "SembScore": "semb_score",
-    "RadGraph": "radgraph_combined",
-    "1/RadCliQ-v1": "inv_radcliq_v1",
-    "RaTEScore": "ratescore",
-    "GREEN": "green",
 }
 PUBLISHED_SOURCE = "ReXrank gh-pages @ b7efa9f (2025-09-05), findings track, IU X-ray test; rounded to 3 decimals"
 N_RESAMPLES, SEED, N_PERMUTATIONS = 1000, 12345, 10_000
@@ -86,115 +75,78 @@ def run_systems(shared: Path, work: Path, progress: bool = False) -> dict[str, A
     return results
 
 
-def rank_groups(results: dict[str, Any], key: str, higher_is_better: bool) -> dict[str, int]:
-    """Rank groups on ``key``: walking down the ranking, a system joins the current group unless a
-    paired randomisation test (two-sided, p < 0.05) separates it from the group's best system."""
-    from rexeval.stats.paired import paired_test
-
-    scored = {n: r for n, r in results.items() if not isinstance(r, str) and key in r.outputs}
-    order = sorted(scored, key=lambda n: scored[n].value(key), reverse=higher_is_better)
-    groups: dict[str, int] = {}
-    leader, group = None, 0
-    for name in order:
-        if leader is None:
-            leader, group = name, 1
-        else:
-            a, b = scored[leader], scored[name]
-            cols = lambda r: {c: r.per_study[c].to_numpy(float) for c in r.per_study.columns if c != "study_id"}  # noqa: E731
-            res = paired_test(key, a.outputs[key].aggregate, cols(a), cols(b), n_permutations=N_PERMUTATIONS, n_resamples=0, seed=SEED)
-            if res.p_value < 0.05:
-                leader, group = name, group + 1
-        groups[name] = group
-    return groups
+PUBLISHED_TABLE = "rexrank:iu_xray:findings"
+COLUMN_LABELS = {"bleu": "BLEU-2", "bleu4": "BLEU-4", "rouge_l": "ROUGE-L"}
 
 
-def build_tables(results: dict[str, Any], shared: Path) -> tuple[pd.DataFrame, list[str], dict[str, Any]]:
-    metric_keys: list[str] = []
-    skipped: dict[str, str] = {}
-    for r in results.values():
-        if isinstance(r, str):
+def leaderboard(results: dict[str, Any], work: Path) -> tuple[Any, dict[str, Any]]:
+    """The leaderboard (``rexeval.leaderboard``) of the baseline runs beside the published rows.
+
+    Rank groups are computed among the non-oracle baselines only; the oracle row is appended without a
+    rank or group (it is an upper bound built from the references, not a competitor).
+    """
+    from leaderboards.published import load_table as published_table
+    from rexeval.leaderboard import build_leaderboard
+    from rexeval.runs import load_run
+
+    runs, oracle_runs, skipped, notes = [], [], {}, []
+    for i, (name, res) in enumerate(results.items()):
+        if isinstance(res, str):
+            notes.append(f"- **{name}**: {res}")
             continue
-        for k in r.summary["metrics"]:
-            if k not in metric_keys:
-                metric_keys.append(k)
-        skipped.update(r.summary["skipped"])
-    first = next(r for r in results.values() if not isinstance(r, str))
-    rank_key = "inv_radcliq_v1" if "inv_radcliq_v1" in metric_keys else "bleu"
-    hib = first.summary["metrics"][rank_key]["higher_is_better"]
-    groups = rank_groups({n: r for n, r in results.items() if "ORACLE" not in n}, rank_key, hib)
-
-    rows = []
-    for name, r in results.items():
-        row: dict[str, Any] = {"system": name, "kind": "oracle" if "ORACLE" in name else "baseline"}
-        if isinstance(r, str):
-            row["note"] = r
-            rows.append(row)
-            continue
-        row["n"] = r.summary["n_studies"]
-        for k in metric_keys:
-            m = r.summary["metrics"].get(k)
-            if m:
-                row[k], row[f"{k}_ci_lo"], row[f"{k}_ci_hi"] = m["value"], m["ci95"][0], m["ci95"][1]
-        row["rank_group"] = groups.get(name)
-        row["train_corpus_hash"] = r.meta.get("train", {}).get("corpus_hash")
-        rows.append(row)
+        run_dir = res.write(work / f"run{i}")
+        (oracle_runs if res.meta.get("oracle") else runs).append(load_run(run_dir))
+        skipped.update(res.summary["skipped"])
     for name, note in NOT_APPLICABLE.items():
-        rows.append({"system": name, "kind": "baseline", "note": f"not applicable: {note}"})
-    pub = pd.read_csv(shared / "data" / "rexrank" / "leaderboard" / "gh-pages__findings_result_iu_xray.csv")
-    for rec in pub.to_dict("records"):
-        row = {"system": rec["Model Name"], "kind": "published", "n": 590}
-        for col, key in PUBLISHED_COLUMNS.items():
-            v = rec.get(col)
-            row[key] = float(v) if v is not None and not (isinstance(v, float) and np.isnan(v)) else None
+        notes.append(f"- **{name}**: not applicable: {note}")
+    keys = [k for k in runs[0].metrics]
+    rank_by = "inv_radcliq_v1" if all("inv_radcliq_v1" in r.metrics for r in runs) else "bleu"
+    published = published_table(PUBLISHED_TABLE)
+    metrics = keys + [k for k in published.attrs["metric_columns"] if k not in keys]
+    board = build_leaderboard(
+        runs, rank_by=rank_by, metrics=metrics, published=published, n_permutations=N_PERMUTATIONS, seed=SEED,
+        title="IU X-ray baselines (findings track)",
+    )
+    rows = []
+    for run in oracle_runs:
+        row: dict[str, Any] = {"system": run.name, "source": "run", "n_studies": run.summary["n_studies"]}
+        for key in metrics:
+            entry = run.metrics.get(key) or {}
+            ci = entry.get("ci95") or [None, None]
+            row[key], row[f"{key}_lo"], row[f"{key}_hi"] = entry.get("value"), ci[0], ci[1]
         rows.append(row)
-    table = pd.DataFrame(rows)
-    # Published values first by the ranking metric; ours are ranked among themselves (rank groups).
-    info = {"rank_key": rank_key, "metric_keys": metric_keys, "skipped": skipped}
-    return table, metric_keys, info
+    if rows:
+        board.table = pd.concat([board.table, pd.DataFrame(rows)], ignore_index=True)
+    # This machine's temporary run folders are no part of the result.
+    board.table = board.table.drop(columns=[c for c in ("path",) if c in board.table])
+    kind = []
+    for rec in board.table.to_dict("records"):
+        kind.append("published" if rec.get("source") == "published" else "oracle" if "ORACLE" in str(rec["system"]) else "baseline")
+    board.table.insert(3, "kind", kind)
+    return board, {"rank_by": rank_by, "skipped": skipped, "notes": notes}
 
 
-def markdown(table: pd.DataFrame, metric_keys: list[str], info: dict[str, Any]) -> str:
+def markdown(board: Any, info: dict[str, Any]) -> str:
     from rexeval._version import __version__
 
-    cols = metric_keys + [k for k in PUBLISHED_COLUMNS.values() if k not in metric_keys]
-    label = {v: k for k, v in PUBLISHED_COLUMNS.items()} | {"bleu": "BLEU-2", "bleu4": "BLEU-4", "rouge_l": "ROUGE-L"}
-    head = ["system", "kind", "rank group"] + [label.get(c, c) for c in cols]
-    lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] * len(head)) + "|"]
-    rank_key = info["rank_key"]
-    order = table.assign(_k=table["kind"].map({"baseline": 0, "oracle": 1, "published": 2}))
-    order = order.assign(_v=-order[rank_key].fillna(-np.inf)).sort_values(["_k", "_v"], kind="stable")
-    notes = []
-    for rec in order.to_dict("records"):
-        if isinstance(rec.get("note"), str):
-            notes.append(f"- **{rec['system']}**: {rec['note']}")
-            continue
-        cells = [rec["system"], rec["kind"], "" if pd.isna(rec.get("rank_group")) else str(int(rec["rank_group"]))]
-        for c in cols:
-            v = rec.get(c)
-            if v is None or pd.isna(v):
-                cells.append("—")
-            elif rec["kind"] == "published":
-                cells.append(f"{v:.3f}")
-            else:
-                lo, hi = rec.get(f"{c}_ci_lo"), rec.get(f"{c}_ci_hi")
-                cells.append(f"{v:.4f} [{lo:.4f}, {hi:.4f}]" if lo is not None and not pd.isna(lo) else f"{v:.4f}")
-        lines.append("| " + " | ".join(cells) + " |")
+    table = board.to_markdown(digits=4)
+    for key, label in COLUMN_LABELS.items():
+        table = table.replace(f"| {key} ↑ |", f"| {label} ↑ |").replace(f"| {key} ↓ |", f"| {label} ↓ |")
     skipped = "\n".join(f"- `{k}`: {v}" for k, v in sorted(info["skipped"].items())) or "- none"
     return (
         "# IU X-ray baseline leaderboard (findings track, 590 ReXrank test studies)\n\n"
-        "Generated by `python -m leaderboards.iu_xray.build` (rexeval "
-        f"{__version__}); do not edit by hand.\n\n"
+        f"Generated by `python -m leaderboards.iu_xray.build` (rexeval {__version__}); do not edit by hand.\n\n"
         "- References: `section_findings` of `rexrank/iu_xray_test.json` (whitespace collapsed). TRAIN: the IU "
         "report corpus `NLMCXR_reports.tgz` (3,955 reports) minus the 590 ReXrank IU test and 296 valid studies, "
         "findings section only (reports without FINDINGS left out).\n"
-        f"- Our rows: value [95% percentile-bootstrap CI, {N_RESAMPLES} resamples, seed {SEED}]. Rank groups on "
-        f"`{rank_key}` among the non-oracle baselines: a system joins the group of the best system above it unless "
-        f"a paired randomisation test ({N_PERMUTATIONS} permutations) gives p < 0.05.\n"
-        f"- Published rows: {PUBLISHED_SOURCE}. They were not re-scored here and have no CIs.\n"
-        "- `oracle-labels` writes sentences from the reference's own condition labels: an upper bound for "
-        "label-based metrics, not a model.\n\n"
-        + "\n".join(lines)
-        + "\n\nNot shown:\n" + "\n".join(notes)
+        f"- Baseline rows: value [95% percentile-bootstrap CI, {N_RESAMPLES} resamples, seed {SEED}]; rank groups "
+        f"(`rexeval.leaderboard`) on `{info['rank_by']}` among the baselines, {N_PERMUTATIONS} permutations.\n"
+        f"- Published rows: {PUBLISHED_SOURCE}. Listed as published (no CIs, not re-scored, never grouped); "
+        "their rank counts them alongside ours.\n"
+        "- `oracle-labels (ORACLE)` writes sentences from the reference's own condition labels: an upper bound "
+        "for label-based metrics, not a model; it has no rank or group.\n\n"
+        + table
+        + "\nNot shown:\n" + "\n".join(info["notes"])
         + "\n\nMetrics skipped here (they need model weights or services not available offline):\n" + skipped + "\n"
     )
 
@@ -204,11 +156,11 @@ def build(shared: Path, out: Path, keep: Path | None = None, progress: bool = Fa
         work = keep or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
         results = run_systems(shared, work, progress)
-        table, keys, info = build_tables(results, shared)
+        board, info = leaderboard(results, work)
     out.mkdir(parents=True, exist_ok=True)
     csv_path, md_path = out / "leaderboard.csv", out / "leaderboard.md"
-    table.to_csv(csv_path, index=False, float_format="%.10g")
-    md_path.write_text(markdown(table, keys, info), encoding="utf-8")
+    board.table.to_csv(csv_path, index=False, float_format="%.10g")
+    md_path.write_text(markdown(board, info), encoding="utf-8")
     return md_path, csv_path
 
 
