@@ -375,3 +375,40 @@ def test_oracle_labels_from_the_labeler_read_back_the_same_labels():
     want, got = lab.label(refs), lab.label(run.predictions["report"].tolist())
     np.testing.assert_array_equal(np.nan_to_num(got, nan=9), np.nan_to_num(want, nan=9))
     assert run.meta["oracle"] is True and run.meta["name"] == "oracle-labels (ORACLE)"
+
+
+# ---------------------------------------------------------------------------------- more bad input
+
+
+def test_duplicate_and_non_text_rows_are_located():
+    train = train_frame()
+    train.loc[3, "study_id"] = "t1"
+    with pytest.raises(InputError, match=r"duplicated study id 't1' on rows \[1, 4\]"):
+        run_baseline("random", query_frame(), train)
+    bad = [{"study_id": "a", "section_findings": ["not", "text"]}]
+    with pytest.raises(InputError, match="row 1.*expected text, got a list"):
+        run_baseline("random", query_frame(), pd.DataFrame(bad))
+
+
+def test_embedding_tables_and_dimension_mismatch(tmp_path):
+    train = train_frame()
+    table = pd.DataFrame({"study_id": train["study_id"], "d0": range(9), "d1": [1.0] * 9})
+    path = tmp_path / "train_emb.csv"
+    table.to_csv(path, index=False)
+    run = run_baseline("retrieval", query_frame(), train, train_embeddings=path,
+                       test_embeddings={"q1": [8.0, 1.0], "q2": [0.0, 1.0], "q3": [3.0, 1.0]})
+    # Cosine: q1 ~ t9 (8,1); q2 ~ t1 (0,1); q3 (3,1) ~ t4 (3,1).
+    assert run.meta["source_study_ids"] == ["t9", "t1", "t4"]
+    with pytest.raises(InputError, match="differ in dimension"):
+        run_baseline("retrieval", query_frame(), train, train_embeddings=path, test_embeddings={"q1": [1.0, 2.0, 3.0]})
+    with pytest.raises(ConfigError, match="needs both"):
+        run_baseline("retrieval", query_frame(), train, train_embeddings=path)
+
+
+def test_bad_policies_are_config_errors():
+    with pytest.raises(ConfigError, match="no_prior must be one of"):
+        run_baseline("copy-prior", query_frame(), train_frame(), no_prior="skip")
+    with pytest.raises(ConfigError, match="no_context must be one of"):
+        run_baseline("retrieval", query_frame(), train_frame(), no_context="nearest")
+    with pytest.raises(ConfigError, match="normal_by must be one of"):
+        run_baseline("template", query_frame(), train_frame(), normal_by="vibes")
