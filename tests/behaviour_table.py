@@ -213,18 +213,79 @@ TABLE += [
     ("Probable small left effusion.", {EF: U}),
     ("Pneumonia versus atelectasis.", {PN: U, AT: U}),
     ("Questionable left rib fracture.", {FR: U}),
+    # absent: distractors that must not be labelled
+    ("The lungs are clear. Heart size is normal.", {LL: B, ED: B, CO: B, PN: B, AT: B, PX: B, EF: B, PO: B, FR: B, SD: B, LO: B}),
+    ("Patchy right lower lobe opacity.", {CO: B, PN: B, AT: B}),
+    ("Posterior spinal fusion.", {EF: B}),
+    ("Mild degenerative changes of the spine.", {FR: B, LL: B}),
+    ("Tortuous thoracic aorta.", {EC: B, CM: B}),
 ]
 
 
-def evaluate(labeler=None):
+#: Written after the rules were tuned on TABLE and scored once, unchanged: an honest held-out check.
+#: Rows the labeler gets wrong are listed in KNOWN_WRONG (tests expect them to stay wrong until fixed).
+HELD_OUT: list[tuple[str, dict[str, float | None]]] = [
+    ("Moderate cardiomegaly with pulmonary vascular congestion.", {CM: P, ED: U}),
+    ("No radiographic evidence of acute pneumonia.", {PN: N}),
+    ("Small bilateral effusions, left greater than right.", {EF: P}),
+    ("There is a right-sided Port-A-Cath with the tip in the cavoatrial junction.", {SD: P}),
+    ("The right IJ line has been removed.", {SD: N}),
+    ("No evidence of acute fracture or dislocation.", {FR: N}),
+    ("Bibasilar airspace opacities could reflect atelectasis, aspiration or pneumonia.", {LO: P, AT: U, PN: U}),
+    ("Heart size remains enlarged.", {CM: P}),
+    ("Mild enlargement of the cardiac silhouette.", {CM: P}),
+    ("Lungs are well-expanded and clear without focal consolidation or effusion.", {CO: N, EF: N, NF: P}),
+    ("There is a new left upper lobe mass.", {LL: P}),
+    ("Stable 8 mm right upper lobe nodule.", {LL: P}),
+    ("Healing left posterior rib fractures are again seen.", {FR: P}),
+    ("Pulmonary edema has improved but persists.", {ED: P}),
+    ("There is no longer evidence of pulmonary edema.", {ED: N}),
+    ("Left lower lobe collapse is again noted.", {AT: P}),
+    ("No significant pleural effusion is identified.", {EF: N}),
+    ("Questionable trace right pleural effusion.", {EF: U}),
+    ("Right basilar opacity is suspicious for pneumonia.", {LO: P, PN: U}),
+    ("The endotracheal tube is 3 cm above the carina and the nasogastric tube courses below the diaphragm.", {SD: P}),
+    ("Cardiomediastinal contours are stable.", {EC: U}),
+    ("Mildly widened mediastinum, possibly due to vascular engorgement.", {EC: P, ED: U}),
+    ("No pneumothorax is identified after removal of the right chest tube.", {PX: N, SD: N}),
+    ("Left apical pneumothorax is smaller.", {PX: P}),
+    ("Small left pneumothorax is unchanged.", {PX: P}),
+    ("Increased right pleural effusion with adjacent compressive atelectasis.", {EF: P, AT: P}),
+    ("There is pleural thickening at the right base, unchanged.", {PO: P}),
+    ("Interstitial opacities suggestive of fibrosis.", {LO: P}),
+    ("No focal consolidation to suggest pneumonia.", {CO: N, PN: N}),
+    ("Consolidation in the right middle lobe, compatible with pneumonia in the appropriate clinical setting.", {CO: P, PN: U}),
+    ("Normal cardiac silhouette.", {CM: N}),
+    ("The cardiac silhouette is at the upper limits of normal.", {CM: N}),
+    ("Heart is mildly enlarged, unchanged.", {CM: P}),
+    ("No acute osseous abnormality. No rib fracture.", {FR: N}),
+    ("Atelectasis is less likely.", {AT: U}),
+    ("Diffuse bilateral infiltrates compatible with ARDS.", {LO: P}),
+    ("The lungs are clear without evidence of edema.", {ED: N, NF: P}),
+    ("Resolution of the previously seen left lower lobe consolidation.", {CO: N}),
+    ("Persistent right middle lobe atelectasis.", {AT: P}),
+    ("A pacer with leads in expected position.", {SD: P, NF: P}),
+]
+
+#: (text, condition) pairs of HELD_OUT that the labeler still gets wrong.
+#: First run (before any change): 51/53 checks right. Why these fail: "less likely" is not a hedge the
+#: post-mention rule knows; "resolution of" only reaches 3 words ahead and the finding is 5 away.
+KNOWN_WRONG: set[tuple[str, str]] = {
+    ("Atelectasis is less likely.", AT),
+    ("Resolution of the previously seen left lower lobe consolidation.", CO),
+}
+
+
+def evaluate(labeler=None, table=None):
     """(per-condition [correct, total], list of misses) over the table."""
     from rexeval.labelers import CONDITIONS, get_labeler
 
     labeler = labeler or get_labeler("rules")
-    labels = labeler.label([t for t, _ in TABLE])
+    table = TABLE if table is None else table
+    labels = labeler.label([t for t, _ in table])
     per: dict[str, list[int]] = {c: [0, 0] for c in CONDITIONS}
     misses = []
-    for row, (text, want) in zip(labels, TABLE):
+    for row, (text, want) in zip(labels, table):
         for cond, expected in want.items():
             got = row[CONDITIONS.index(cond)]
             got = None if got != got else float(got)
@@ -237,10 +298,11 @@ def evaluate(labeler=None):
 
 
 if __name__ == "__main__":
-    per, misses = evaluate()
-    total = [sum(v[0] for v in per.values()), sum(v[1] for v in per.values())]
-    print(f"{len(TABLE)} sentences, {total[1]} checks, {total[0]} correct ({total[0] / total[1]:.1%})")
-    for cond, (ok, n) in per.items():
-        print(f"  {cond:28s} {ok:3d}/{n:3d}  {ok / n:.0%}" if n else f"  {cond:28s}   -")
-    for text, cond, expected, got in misses:
-        print(f"MISS {cond}: expected {expected}, got {got}: {text}")
+    for name, table in (("TABLE", TABLE), ("HELD_OUT", HELD_OUT)):
+        per, misses = evaluate(table=table)
+        total = [sum(v[0] for v in per.values()), sum(v[1] for v in per.values())]
+        print(f"{name}: {len(table)} sentences, {total[1]} checks, {total[0]} correct ({total[0] / total[1]:.1%})")
+        for cond, (ok, n) in per.items():
+            print(f"  {cond:28s} {ok:3d}/{n:3d}  {ok / n:.0%}" if n else f"  {cond:28s}   -")
+        for text, cond, expected, got in misses:
+            print(f"MISS {cond}: expected {expected}, got {got}: {text}")
