@@ -214,6 +214,7 @@ def build_leaderboard(
         raise ConfigError(f"adjust must be 'holm' or 'none', not {adjust!r}")
     if not 0 < alpha < 1:
         raise ConfigError("alpha must be between 0 and 1")
+    check_same_direction(runs)
     rank_by = choose_rank_by(runs, rank_by, published)
     directions: dict[str, bool] = {}
     for run in runs:
@@ -270,6 +271,10 @@ def build_leaderboard(
             better = np.sum(vals > v) if hib else np.sum(vals < v)
             ranks.append(int(better) + 1)
     table.insert(0, "rank", pd.array(ranks, dtype="Int64"))
+    extra_notes = []
+    if rank_by.startswith("inv_") and np.any(vals[~np.isnan(vals)] <= 0):
+        extra_notes.append(f"{rank_by} is <= 0 for some systems (their mean {rank_by[4:]} is negative): "
+                           "1/mean reverses order there, so compare those on the mean itself.")
 
     board = Leaderboard(table, metrics, {k: directions.get(k, True) for k in metrics}, rank_by, alpha=alpha,
                         adjust=adjust, n_permutations=n_permutations, title=title)
@@ -283,7 +288,7 @@ def build_leaderboard(
         notes.append(f"Published rows: {published.attrs['table_id']} ({src.get('repository', '')}, branch "
                      f"{src.get('branch', '')} @ {src.get('commit', '')}, {src.get('date', '')}); as published, no CIs; "
                      "⚠ = the published 1/RadCliQ-v1 is not reproduced from the row's own sub-metric columns.")
-    board.notes = notes
+    board.notes = notes + extra_notes
     return board
 
 

@@ -156,3 +156,40 @@ def test_cli_bad_input_one_line(tmp_path):
     res = CliRunner().invoke(app, ["leaderboard", str(tmp_path)])
     assert res.exit_code == 2
     assert "missing summary.json" in res.output
+
+
+def test_inverse_mean_rank_key_rebuilt_from_per_study_column(tmp_path):
+    """inv_radcliq_v1 (1/mean of per-study radcliq_v1) is the default rank key; it is tested on radcliq_v1."""
+    rng = np.random.default_rng(5)
+    base = rng.uniform(0.3, 1.5, N)
+    dirs = []
+    for name, shift in (("good", -0.3), ("good-copy", -0.3), ("poor", 0.2)):
+        v = base + shift
+        d = tmp_path / name
+        d.mkdir()
+        pd.DataFrame({"study_id": [f"s{i}" for i in range(N)], "radcliq_v1": v}).to_csv(d / "per_study.csv", index=False)
+        metrics = {
+            "radcliq_v1": {"value": float(v.mean()), "ci95": [None, None], "higher_is_better": False, "aggregate": "mean", "metric": "radcliq"},
+            "inv_radcliq_v1": {"value": float(1 / v.mean()), "ci95": [None, None], "higher_is_better": True, "aggregate": "1/mean", "metric": "radcliq"},
+        }
+        (d / "summary.json").write_text(json.dumps({"n_studies": N, "metrics": metrics, "run": {"name": name}}))
+        dirs.append(d)
+    board = build_leaderboard(load_runs(dirs), n_permutations=1000)
+    assert board.rank_by == "inv_radcliq_v1"
+    assert board.table["system"].tolist() == ["good", "good-copy", "poor"]
+    assert board.table["group"].tolist() == [1, 1, 2]
+    assert board.table["inv_radcliq_v1"].iloc[0] == pytest.approx(1 / (base - 0.3).mean())
+
+
+def test_runs_next_to_published_rows(systems):
+    from leaderboards.published import load_table
+
+    pub = load_table("rexrank:iu_xray:findings-impression")
+    board = build_leaderboard(load_runs(systems), rank_by="bleu", published=pub, n_permutations=200)
+    t = board.table
+    assert len(t) == 4 + 7
+    assert t["group"][t["source"] == "published"].isna().all()
+    assert t["group"][t["source"] == "run"].notna().all()
+    vals = t["bleu"].tolist()
+    assert vals == sorted(vals, reverse=True)
+    assert "⚠" in board.to_markdown() and "b7efa9f" in board.to_markdown()
