@@ -193,3 +193,23 @@ def test_runs_next_to_published_rows(systems):
     vals = t["bleu"].tolist()
     assert vals == sorted(vals, reverse=True)
     assert "⚠" in board.to_markdown() and "b7efa9f" in board.to_markdown()
+
+
+def test_latex_compiles_when_a_tex_engine_is_present(systems, tmp_path):
+    import shutil
+    import subprocess
+
+    engine = shutil.which("pdflatex")
+    if engine is None:
+        pytest.skip("no pdflatex on PATH (apt-get install texlive-latex-base texlive-latex-recommended)")
+    from leaderboards.published import load_table
+
+    board = build_leaderboard(load_runs(systems), rank_by="bleu", n_permutations=100,
+                              published=load_table("rexrank:iu_xray:findings-impression"))
+    (tmp_path / "table.tex").write_text(board.to_latex())
+    (tmp_path / "doc.tex").write_text("\\documentclass{article}\\usepackage[T1]{fontenc}\\usepackage{booktabs}"
+                                      "\\begin{document}\\tiny\\input{table.tex}\\end{document}\n")
+    res = subprocess.run([engine, "-interaction=nonstopmode", "-halt-on-error", "doc.tex"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stdout[-2000:]
+    assert (tmp_path / "doc.pdf").stat().st_size > 1000
