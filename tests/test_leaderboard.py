@@ -213,3 +213,14 @@ def test_latex_compiles_when_a_tex_engine_is_present(systems, tmp_path):
                          capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stdout[-2000:]
     assert (tmp_path / "doc.pdf").stat().st_size > 1000
+
+
+def test_too_few_permutations_are_raised_so_clear_differences_separate(tmp_path):
+    rng = np.random.default_rng(11)
+    base = rng.uniform(0.2, 0.4, N)
+    dirs = [write_run(tmp_path / f"s{k}", f"s{k}", base + 0.05 * k + rng.normal(0, 0.005, N)) for k in range(12)]
+    board = build_leaderboard(load_runs(dirs), rank_by="bleu", n_permutations=50)
+    assert board.n_permutations >= 2 * 11 / 0.05
+    assert board.table["system"].tolist() == [f"s{k}" for k in range(11, -1, -1)]
+    assert board.table["group"].tolist() == list(range(1, 13))  # every step is a clear difference
+    assert any("permutations raised" in n for n in board.notes)
