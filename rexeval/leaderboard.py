@@ -4,17 +4,20 @@ Rank groups (the procedure, exactly):
 
 1. Systems are sorted by the rank metric (``--rank-by``; its direction comes from the summary), best
    first; a missing value sorts last. ``rank`` = 1 + the number of systems with a strictly better value.
-2. For every pair of systems that have per-study values for the rank metric on the same set of studies,
-   a two-sided paired approximate-randomisation test of the rank metric's own aggregate
+2. Only systems with per-study values for the rank metric on the same set of studies take part. The test
+   is a two-sided paired approximate-randomisation test of the rank metric's own aggregate
    (:func:`rexeval.stats.paired.paired_test`: per study, swap the two systems with probability 1/2;
-   p = (1 + #{|Δ*| >= |Δ|}) / (P + 1)). The p-values of all pairs are Holm-adjusted together
-   (``adjust="holm"``, the default; ``"none"`` keeps them raw).
-3. Walking down the sorted list: the best system opens group 1 and leads it. Each next system joins the
-   current group when its adjusted p-value against the group's leader is >= alpha (the test cannot
-   separate it from that better system); otherwise it opens the next group and leads it.
+   p = (1 + #{|Δ*| >= |Δ|}) / (P + 1)).
+3. The best system leads group 1. The leader is tested against every system ranked below it; these
+   p-values form one family and are Holm-adjusted together (``adjust="holm"``, the default; ``"none"``
+   keeps them raw). Walking down from the leader, systems whose adjusted p-value is >= alpha join the
+   leader's group; the first system that is separated (adjusted p < alpha) ends the group and leads the
+   next group, whose family is the systems below it. Repeat until every system has a group.
 
-So every member of a group is statistically indistinguishable from the group's best system, and each
-group's leader is significantly worse than the leader of the group above. Systems without per-study
+So groups are contiguous in rank order, every member of a group is statistically indistinguishable from
+the group's best system, and each group's leader is significantly worse than the leader of the group
+above. P is raised when needed so that the smallest attainable adjusted p-value, (family size)/(P + 1),
+can fall below alpha (at least 2 x family size / alpha permutations). Systems without per-study
 values, or scored on other studies than the best tested system, get no group (``group`` is empty and
 ``notes`` says why). Published rows (``--published``) are listed for reference and never grouped.
 """
@@ -168,8 +171,8 @@ class Leaderboard:
         text = (
             f"Ranked by {self.rank_by} ({arrow} is better). Values with 95% bootstrap CIs. "
             f"Group: systems that a two-sided paired randomisation test ({self.n_permutations} permutations, "
-            f"{'Holm-adjusted over all pairs' if self.adjust == 'holm' else 'unadjusted'}, alpha={self.alpha}) "
-            f"cannot separate from their group's best system share its group."
+            f"{'Holm-adjusted over each group leader’s comparisons' if self.adjust == 'holm' else 'unadjusted'}, "
+            f"alpha={self.alpha}) cannot separate from their group's best system share its group."
         )
         if self.notes:
             text += " Notes: " + " ".join(self.notes)
@@ -214,6 +217,7 @@ def build_leaderboard(
         raise ConfigError(f"adjust must be 'holm' or 'none', not {adjust!r}")
     if not 0 < alpha < 1:
         raise ConfigError("alpha must be between 0 and 1")
+    check_same_direction(runs)
     rank_by = choose_rank_by(runs, rank_by, published)
     directions: dict[str, bool] = {}
     for run in runs:
@@ -270,6 +274,10 @@ def build_leaderboard(
             better = np.sum(vals > v) if hib else np.sum(vals < v)
             ranks.append(int(better) + 1)
     table.insert(0, "rank", pd.array(ranks, dtype="Int64"))
+    extra_notes = []
+    if rank_by.startswith("inv_") and np.any(vals[~np.isnan(vals)] <= 0):
+        extra_notes.append(f"{rank_by} is <= 0 for some systems (their mean {rank_by[4:]} is negative): "
+                           "1/mean reverses order there, so compare those on the mean itself.")
 
     board = Leaderboard(table, metrics, {k: directions.get(k, True) for k in metrics}, rank_by, alpha=alpha,
                         adjust=adjust, n_permutations=n_permutations, title=title)
@@ -278,12 +286,13 @@ def build_leaderboard(
     table.insert(1, "group", pd.array(groups, dtype="Int64"))
     board.table = table
     board.tests = tests
+    board.n_permutations = tests.attrs.get("n_permutations", n_permutations)
     if published is not None and not published.empty and published.attrs.get("table_id"):
         src = published.attrs.get("source", {})
         notes.append(f"Published rows: {published.attrs['table_id']} ({src.get('repository', '')}, branch "
                      f"{src.get('branch', '')} @ {src.get('commit', '')}, {src.get('date', '')}); as published, no CIs; "
                      "⚠ = the published 1/RadCliQ-v1 is not reproduced from the row's own sub-metric columns.")
-    board.notes = notes
+    board.notes = notes + extra_notes
     return board
 
 
@@ -329,30 +338,40 @@ def rank_groups(
         testable.append(i)
         aggs[i], cols[i] = agg, c
 
-    pairs = [(a, b) for x, a in enumerate(testable) for b in testable[x + 1:]]
-    records = []
-    for a, b in pairs:
-        res = paired_test(rank_by, aggs[a], cols[a], cols[b], n_permutations=n_permutations, n_resamples=0, seed=seed)
-        records.append({"better": table.loc[a, "system"], "worse": table.loc[b, "system"], "metric": rank_by,
-                        "delta": res.delta, "p_value": res.p_value})
-    tests = pd.DataFrame(records, columns=["better", "worse", "metric", "delta", "p_value"])
-    if not tests.empty:
-        tests["p_adjusted"] = holm(tests["p_value"].tolist()) if adjust == "holm" else tests["p_value"]
-        tests["separated"] = tests["p_adjusted"] < alpha
-    p_adj = {(r.better, r.worse): r.p_adjusted for r in tests.itertuples()} if not tests.empty else {}
-
+    # Enough permutations that the smallest attainable Holm-adjusted p-value, (family size)/(P + 1), is
+    # well below alpha; otherwise no system could ever be separated.
+    family_max = max(len(testable) - 1, 1)
+    n_used = max(n_permutations, math.ceil(2 * family_max / alpha))
+    if n_used > n_permutations:
+        notes.append(f"permutations raised from {n_permutations} to {n_used} so that {family_max} comparisons can reach "
+                     f"alpha={alpha} after adjustment.")
+    records: list[dict[str, Any]] = []
     groups: list[int | None] = [None] * len(table)
-    leader: int | None = None
+    pos = 0
     current = 0
-    for i in testable:
-        name = table.loc[i, "system"]
-        if leader is None:
-            current, leader = 1, i
-        else:
-            p = p_adj[(table.loc[leader, "system"], name)]
-            if not (p >= alpha):  # NaN (undefined difference) also separates, conservatively
-                current, leader = current + 1, i
-        groups[i] = current
+    while pos < len(testable):
+        leader = testable[pos]
+        current += 1
+        groups[leader] = current
+        below = testable[pos + 1:]
+        family = []
+        for b in below:  # the leader's family: itself vs every system ranked below it
+            res = paired_test(rank_by, aggs[leader], cols[leader], cols[b], n_permutations=n_used, n_resamples=0, seed=seed)
+            family.append({"leader": table.loc[leader, "system"], "better": table.loc[leader, "system"],
+                           "worse": table.loc[b, "system"], "metric": rank_by, "delta": res.delta, "p_value": res.p_value})
+        adjusted = holm([f["p_value"] for f in family]) if adjust == "holm" else [f["p_value"] for f in family]
+        step = len(below) + 1
+        for k, (f, p_adj) in enumerate(zip(family, adjusted, strict=True)):
+            f["p_adjusted"] = p_adj
+            f["separated"] = not (p_adj >= alpha)  # NaN (undefined difference) separates, conservatively
+            if step == len(below) + 1 and f["separated"]:
+                step = k + 1  # the first separated system leads the next group
+        for k in range(step - 1):
+            groups[below[k]] = current
+        records += family
+        pos += step
+    tests = pd.DataFrame(records, columns=["leader", "better", "worse", "metric", "delta", "p_value", "p_adjusted", "separated"])
+    tests.attrs["n_permutations"] = n_used
     return groups, tests, notes
 
 

@@ -252,7 +252,11 @@ def condition_heatmap(matrix: pd.DataFrame, labeler: str):
     n_sys, n_cond = matrix.shape
     fig, ax = plt.subplots(figsize=(max(6.0, 0.62 * n_cond + 2.8), 0.5 * n_sys + 2.6))
     data = matrix.to_numpy(dtype=float)
-    im = ax.imshow(np.ma.masked_invalid(data), cmap="cividis", vmin=0, vmax=1, aspect="auto")
+    import matplotlib
+
+    cmap = matplotlib.colormaps["cividis"].copy()
+    cmap.set_bad("#e6e6e6")  # no value (no support / not computed): light grey with a dash
+    im = ax.imshow(np.ma.masked_invalid(data), cmap=cmap, vmin=0, vmax=1, aspect="auto")
     for i in range(n_sys):
         for j in range(n_cond):
             v = data[i, j]
@@ -262,6 +266,7 @@ def condition_heatmap(matrix: pd.DataFrame, labeler: str):
     ax.set_xticks(range(n_cond), matrix.columns, rotation=45, ha="right")
     ax.set_yticks(range(n_sys), matrix.index)
     ax.spines[:].set_visible(False)
+    ax.tick_params(length=0)
     fig.colorbar(im, ax=ax, fraction=0.03, pad=0.02, label="F1")
     ax.set_title(f"Per-condition F1 ({labeler})")
     fig.tight_layout()

@@ -470,27 +470,21 @@ def score_subgroups(result: Any, by: Sequence[str], *, meta: str | None = None,
 
 
 def print_subgroups(table: pd.DataFrame, console: Any = None) -> None:
-    """One terminal table per grouping column: n, then value [CI] and Δ vs overall per metric."""
+    """One terminal table per grouping column, one row per metric x group (readable with many metrics)."""
     import sys
 
     from rich.console import Console
     from rich.table import Table
 
-    console = console or Console(width=None if sys.stdout.isatty() else 200)
-    metrics = list(dict.fromkeys(table["metric"]))
+    console = console or Console(width=None if sys.stdout.isatty() else 160)
     for by, part in table.groupby("by", sort=False):
-        t = Table(title=f"subgroups by {by} (Δ = group − overall; * = fewer than the minimum group size)")
-        t.add_column("group")
-        t.add_column("n", justify="right")
-        for m in metrics:
-            t.add_column(m, justify="right")
-            t.add_column("Δ [95% CI]", justify="right")
-        for group, g in part.groupby("group", sort=False):
-            first = g.iloc[0]
-            cells = [str(group), f"{first.n}{' *' if first.small else ''}"]
-            for m in metrics:
-                r = g[g.metric == m].iloc[0]
-                cells.append(f"{r.value:.3f} [{r.ci_lo:.3f}, {r.ci_hi:.3f}]")
-                cells.append(f"{r['diff']:+.3f} [{r.diff_lo:+.3f}, {r.diff_hi:+.3f}]")
-            t.add_row(*cells)
+        t = Table(title=f"subgroups by {by} (Δ = group − overall; * = fewer studies than the minimum group size)")
+        for col, justify in (("metric", "left"), ("group", "left"), ("n", "right"), ("value [95% CI]", "right"),
+                             ("Δ vs overall [95% CI]", "right")):
+            t.add_column(col, justify=justify)
+        for metric, g in part.groupby("metric", sort=False):
+            for i, r in enumerate(g.itertuples(index=False)):
+                t.add_row(metric if i == 0 else "", str(r.group), f"{r.n}{' *' if r.small else ''}",
+                          f"{r.value:.4f} [{r.ci_lo:.4f}, {r.ci_hi:.4f}]",
+                          f"{r.diff:+.4f} [{r.diff_lo:+.4f}, {r.diff_hi:+.4f}]", end_section=i == len(g) - 1)
         console.print(t)

@@ -156,3 +156,71 @@ def test_cli_bad_input_one_line(tmp_path):
     res = CliRunner().invoke(app, ["leaderboard", str(tmp_path)])
     assert res.exit_code == 2
     assert "missing summary.json" in res.output
+
+
+def test_inverse_mean_rank_key_rebuilt_from_per_study_column(tmp_path):
+    """inv_radcliq_v1 (1/mean of per-study radcliq_v1) is the default rank key; it is tested on radcliq_v1."""
+    rng = np.random.default_rng(5)
+    base = rng.uniform(0.3, 1.5, N)
+    dirs = []
+    for name, shift in (("good", -0.3), ("good-copy", -0.3), ("poor", 0.2)):
+        v = base + shift
+        d = tmp_path / name
+        d.mkdir()
+        pd.DataFrame({"study_id": [f"s{i}" for i in range(N)], "radcliq_v1": v}).to_csv(d / "per_study.csv", index=False)
+        metrics = {
+            "radcliq_v1": {"value": float(v.mean()), "ci95": [None, None], "higher_is_better": False, "aggregate": "mean", "metric": "radcliq"},
+            "inv_radcliq_v1": {"value": float(1 / v.mean()), "ci95": [None, None], "higher_is_better": True, "aggregate": "1/mean", "metric": "radcliq"},
+        }
+        (d / "summary.json").write_text(json.dumps({"n_studies": N, "metrics": metrics, "run": {"name": name}}))
+        dirs.append(d)
+    board = build_leaderboard(load_runs(dirs), n_permutations=1000)
+    assert board.rank_by == "inv_radcliq_v1"
+    assert board.table["system"].tolist() == ["good", "good-copy", "poor"]
+    assert board.table["group"].tolist() == [1, 1, 2]
+    assert board.table["inv_radcliq_v1"].iloc[0] == pytest.approx(1 / (base - 0.3).mean())
+
+
+def test_runs_next_to_published_rows(systems):
+    from leaderboards.published import load_table
+
+    pub = load_table("rexrank:iu_xray:findings-impression")
+    board = build_leaderboard(load_runs(systems), rank_by="bleu", published=pub, n_permutations=200)
+    t = board.table
+    assert len(t) == 4 + 7
+    assert t["group"][t["source"] == "published"].isna().all()
+    assert t["group"][t["source"] == "run"].notna().all()
+    vals = t["bleu"].tolist()
+    assert vals == sorted(vals, reverse=True)
+    assert "⚠" in board.to_markdown() and "b7efa9f" in board.to_markdown()
+
+
+def test_latex_compiles_when_a_tex_engine_is_present(systems, tmp_path):
+    import shutil
+    import subprocess
+
+    engine = shutil.which("pdflatex")
+    if engine is None:
+        pytest.skip("no pdflatex on PATH (apt-get install texlive-latex-base texlive-latex-recommended)")
+    from leaderboards.published import load_table
+
+    board = build_leaderboard(load_runs(systems), rank_by="bleu", n_permutations=100,
+                              published=load_table("rexrank:iu_xray:findings-impression"))
+    (tmp_path / "table.tex").write_text(board.to_latex())
+    (tmp_path / "doc.tex").write_text("\\documentclass{article}\\usepackage[T1]{fontenc}\\usepackage{booktabs}"
+                                      "\\begin{document}\\tiny\\input{table.tex}\\end{document}\n")
+    res = subprocess.run([engine, "-interaction=nonstopmode", "-halt-on-error", "doc.tex"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stdout[-2000:]
+    assert (tmp_path / "doc.pdf").stat().st_size > 1000
+
+
+def test_too_few_permutations_are_raised_so_clear_differences_separate(tmp_path):
+    rng = np.random.default_rng(11)
+    base = rng.uniform(0.2, 0.4, N)
+    dirs = [write_run(tmp_path / f"s{k}", f"s{k}", base + 0.05 * k + rng.normal(0, 0.005, N)) for k in range(12)]
+    board = build_leaderboard(load_runs(dirs), rank_by="bleu", n_permutations=50)
+    assert board.n_permutations >= 2 * 11 / 0.05
+    assert board.table["system"].tolist() == [f"s{k}" for k in range(11, -1, -1)]
+    assert board.table["group"].tolist() == list(range(1, 13))  # every step is a clear difference
+    assert any("permutations raised" in n for n in board.notes)
