@@ -10,8 +10,8 @@ import pytest
 
 from rexeval.labelers import CONDITIONS, FIVE, FIVE_INDEX, get_labeler
 from rexeval.labelers.rules import Mention, RuleLabeler, normalise
-from behaviour_table import HELD_OUT, KNOWN_WRONG, TABLE
-from conftest import shared_path
+from tests.behaviour_table import HELD_OUT, KNOWN_WRONG, TABLE
+from tests.conftest import shared_path
 
 
 @pytest.fixture(scope="module")
