@@ -137,7 +137,7 @@ def _labeler_signature(lab, name: str) -> str:
     try:
         return str(lab.signature())
     except Exception:  # a labeler without a signature still names itself
-        return repr(name)
+        return f"labeler:{name}"
 
 
 def _no_finding_index(labeler) -> int:
@@ -183,7 +183,7 @@ def normal_mask(train: Train, normal_by: str = "auto", labeler: str = "rules") -
                 _LABEL_CACHE[key] = np.asarray(lab.label(train.texts), dtype=float)
             labels = _LABEL_CACHE[key]
             flags = (labels[:, _no_finding_index(lab)] == 1).tolist()
-            return flags, f"labeler {_labeler_signature(lab, labeler)}: No Finding == 1"
+            return flags, f"{_labeler_signature(lab, labeler)}: No Finding == 1"
         if normal_by == "labeler":
             raise ConfigError("normal_by='labeler' needs rexeval.labelers (the condition labeler), not installed here")
     return [True] * len(train.texts), "frequency (no normality test: no 'No Finding' column or labeler)"
@@ -407,4 +407,4 @@ def _oracle_reports(test_c: Corpus, track: str, labeler: str) -> tuple[list[str]
     texts = [t or "" for t in track_texts(test_c, track)]
     labels = np.asarray(lab.label(texts), dtype=float)
     out = [oracle.labels_to_report([None if math.isnan(v) else v for v in row], list(CONDITIONS)) for row in labels]
-    return out, f"labeler {_labeler_signature(lab, labeler)} on the TEST references ({track})"
+    return out, f"{_labeler_signature(lab, labeler)} on the TEST references ({track})"
