@@ -268,7 +268,8 @@ def run_baseline(
         "test": {"source": test_c.source, "sha256": test_c.info.get("sha256"), "n_studies": len(test_c)},
         "rexeval_version": __version__,
     }
-    needs_train = name in ("template", "random", "retrieval") or (name == "copy-prior" and no_prior == "template")
+    # copy-prior needs TRAIN only for the template fallback, i.e. only if some study has no prior.
+    needs_train = name in ("template", "random", "retrieval")
     tr: Train | None = None
     if isinstance(train, Train):
         # Prepared once by the caller for several baselines on the same TEST (see leaderboards/).
@@ -291,7 +292,11 @@ def run_baseline(
     def get_template() -> str:
         nonlocal template
         if template is None:
-            assert tr is not None
+            if tr is None:
+                raise ConfigError(
+                    f"baseline {name!r} needs TRAIN (--train) for its template fallback; "
+                    "pass TRAIN or choose another policy (--no-prior drop / error)"
+                )
             template, tinfo = template_report(tr, normal_by, labeler)
             meta["template"] = tinfo
             params.update(normal_by=normal_by, labeler=labeler)

@@ -412,3 +412,12 @@ def test_bad_policies_are_config_errors():
         run_baseline("retrieval", query_frame(), train_frame(), no_context="nearest")
     with pytest.raises(ConfigError, match="normal_by must be one of"):
         run_baseline("template", query_frame(), train_frame(), normal_by="vibes")
+
+
+def test_copy_prior_needs_train_only_for_the_template_fallback():
+    frame = longitudinal_frame()
+    with_prior = frame[frame.study_id.isin(["s1", "s2"])]
+    run = run_baseline("copy-prior", with_prior[with_prior.study_id == "s2"].assign(prior_report="Earlier."), None)
+    assert run.predictions["report"].tolist() == ["Earlier."]
+    with pytest.raises(ConfigError, match="needs TRAIN.*template fallback"):
+        run_baseline("copy-prior", frame[frame.study_id == "s5"], None)
