@@ -112,6 +112,7 @@ def prepare_train(
         "n_excluded_other_studies": corpus.info.get("n_excluded_other_studies", 0),
         "n_dropped_no_text": len(dropped),
         "dropped_no_text": dropped,
+        "track": track,
         "n_used": len(keep),
         "corpus_hash": corpus_fingerprint(kept_ids, kept_texts),
     }
@@ -273,8 +274,10 @@ def run_baseline(
     tr: Train | None = None
     if isinstance(train, Train):
         # Prepared once by the caller for several baselines on the same TEST (see leaderboards/).
-        if set(train.ids) & set(test_c.study_ids):
+        if len(exclude_studies(train.corpus, test_c.study_ids)) != len(train.corpus):
             raise InputError("the prepared TRAIN contains TEST studies; prepare it with prepare_train(train, test)")
+        if train.info.get("track") != track:
+            raise ConfigError(f"TRAIN was prepared for track {train.info.get('track')!r}, not {track!r}")
         tr = train
         meta["train"] = tr.info
     elif train is not None:

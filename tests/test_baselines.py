@@ -421,3 +421,14 @@ def test_copy_prior_needs_train_only_for_the_template_fallback():
     assert run.predictions["report"].tolist() == ["Earlier."]
     with pytest.raises(ConfigError, match="needs TRAIN.*template fallback"):
         run_baseline("copy-prior", frame[frame.study_id == "s5"], None)
+
+
+def test_a_prepared_train_is_checked_against_test_and_track():
+    test = load_table(query_frame(), "TEST")
+    tr = prepare_train(train_frame(), test, "findings")
+    assert run_baseline("random", test, tr).meta["train"]["corpus_hash"] == tr.info["corpus_hash"]
+    with pytest.raises(ConfigError, match="prepared for track 'findings'"):
+        run_baseline("random", test, tr, track="report")
+    leaky = load_table(pd.DataFrame({"study_id": ["t1"], "context": ["x"]}), "TEST")
+    with pytest.raises(InputError, match="prepared TRAIN contains TEST studies"):
+        run_baseline("random", leaky, tr)
