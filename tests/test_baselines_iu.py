@@ -111,3 +111,13 @@ def test_oracle_labels_round_trip_on_the_iu_references():
     want = lab.label([t or "" for t in track_texts(test, "findings")])
     got = lab.label(run.predictions["report"].tolist())
     np.testing.assert_array_equal(np.nan_to_num(got, nan=9), np.nan_to_num(want, nan=9))
+
+
+def test_iu_reports_from_an_extracted_folder(tmp_path):
+    path = tmp_path / "reports.tgz"
+    make_tgz(path, {7: {"comp": "None.", "ind": "Cough", "fin": "Clear lungs.", "imp": "Normal."}})
+    with tarfile.open(path) as tar:
+        tar.extractall(tmp_path / "x", filter="data")
+    c = load_iu_reports(tmp_path / "x")
+    assert c.study_ids == ["CXR7"] and track_texts(c, "findings") == ["Clear lungs."]
+    assert len(load_table(tmp_path / "x")) == 1  # load_table dispatches folders and archives to the IU loader
