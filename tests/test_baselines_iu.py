@@ -114,10 +114,9 @@ def test_oracle_labels_round_trip_on_the_iu_references():
 
 
 def test_iu_reports_from_an_extracted_folder(tmp_path):
-    path = tmp_path / "reports.tgz"
-    make_tgz(path, {7: {"comp": "None.", "ind": "Cough", "fin": "Clear lungs.", "imp": "Normal."}})
-    with tarfile.open(path) as tar:
-        tar.extractall(tmp_path / "x", filter="data")
+    folder = tmp_path / "x" / "ecgen-radiology"
+    folder.mkdir(parents=True)
+    (folder / "7.xml").write_text(XML.format(n=7, comp="None.", ind="Cough", fin="Clear lungs.", imp="Normal."), encoding="utf-8")
     c = load_iu_reports(tmp_path / "x")
     assert c.study_ids == ["CXR7"] and track_texts(c, "findings") == ["Clear lungs."]
     assert len(load_table(tmp_path / "x")) == 1  # load_table dispatches folders and archives to the IU loader
