@@ -254,8 +254,8 @@ def condition_heatmap(matrix: pd.DataFrame, labeler: str):
     data = matrix.to_numpy(dtype=float)
     import matplotlib
 
-    cmap = matplotlib.colormaps["cividis"].copy()
-    cmap.set_bad("#e6e6e6")  # no value (no support / not computed): light grey with a dash
+    # no value (no support / not computed): light grey with a dash
+    cmap = matplotlib.colormaps["cividis"].with_extremes(bad="#e6e6e6")
     im = ax.imshow(np.ma.masked_invalid(data), cmap=cmap, vmin=0, vmax=1, aspect="auto")
     for i in range(n_sys):
         for j in range(n_cond):

@@ -305,8 +305,9 @@ def _snippet(text: str, width: int = 40) -> str:
 
 def _no_source(key: str, frame: pd.DataFrame) -> str:
     cols = [str(c) for c in frame.columns if c != "study_id"]
-    return (f"--by {key}: no column for it in the references or --meta file and no ReXrank 'context' to parse "
-            f"(available columns: {', '.join(cols[:20]) or 'none'})")
+    parsed = " and no ReXrank 'context' to parse" if key in ("age_group", "age", "sex", "gender") else ""
+    return (f"--by {key}: no column for it in the references or --meta file{parsed} "
+            f"(available columns: {', '.join(cols[:20]) or 'none'}; pass --meta FILE with study_id and {key})")
 
 
 def group_order(values: Sequence[str]) -> list[str]:

@@ -190,3 +190,33 @@ def test_score_cli_by(tmp_path):
     assert (out / "texts.csv").is_file()
     texts = pd.read_csv(out / "texts.csv")
     assert texts.columns.tolist() == ["study_id", "prediction", "reference"] and len(texts) == 40
+
+
+def test_chexpert_plus_shaped_json_refs(tmp_path):
+    """Records shaped like ReXrank's CheXpert Plus file (age as a JSON number, sex/race/ethnicity words)."""
+    recs = {}
+    ages = [77.0, 49.0, 19.0, None, 35.0, 52.0]
+    sexes = ["Female", "Female", "Male", "Unknown", "Female", None]
+    races = ["White", "Unknown", "Black", "Pacific Islander", "White", "Other"]
+    eths = ["Non-Hispanic/Non-Latino", "Unknown", "Non-Hispanic/Non-Latino", "Patient Refused", None, "Hispanic/Latino"]
+    for i in range(6):
+        recs[f"patient{64600 + i}_study1"] = {
+            "report": "Findings: None. Impression: no acute process.",
+            "context": f"Age:{ages[i]}.Gender:{sexes[i][:1] if sexes[i] else 'nan'}.Indication:nanComparison: None.",
+            "age": ages[i], "sex": sexes[i], "race": races[i], "ethnicity": eths[i],
+        }
+    (tmp_path / "refs.json").write_text(json.dumps(recs))
+    pd.DataFrame({"study_id": list(recs), "report": ["no acute process."] * 6}).to_csv(tmp_path / "p.csv", index=False)
+    res = CliRunner().invoke(app, ["score", str(tmp_path / "p.csv"), "-r", str(tmp_path / "refs.json"), "-m", "bleu",
+                                   "--by", "age_group,sex,race,ethnicity", "--bootstrap", "50", "--no-progress",
+                                   "-o", str(tmp_path / "run")])
+    assert res.exit_code == 0, res.output
+    t = pd.read_csv(tmp_path / "run" / "subgroups.csv", keep_default_na=False)
+    sizes = {(r.by, r.group): r.n for r in t.itertuples()}
+    # row 3 has no age column value and "Age:None." in its context -> missing
+    assert {g: n for (b, g), n in sizes.items() if b == "age_group"} == {"10-20": 1, "30-40": 1, "40-50": 1, "50-60": 1, "70-80": 1, "missing": 1}
+    # row 3: "Unknown" -> unknown; row 5: absent in the column and "Gender:nan" in the context -> missing
+    assert {g: n for (b, g), n in sizes.items() if b == "sex"} == {"female": 3, "male": 1, "unknown": 1, "missing": 1}
+    assert {g: n for (b, g), n in sizes.items() if b == "ethnicity"} == {
+        "Hispanic/Latino": 1, "Non-Hispanic/Non-Latino": 2, "declined": 1, "missing": 1, "unknown": 1}
+    assert t[t.by == "race"]["group"].tolist() == ["Black", "Other", "Pacific Islander", "White", "unknown"]
