@@ -150,7 +150,7 @@ def test_score_runs_rules_f1_with_condition_table(tmp_path, monkeypatch):
     assert s["metrics"]["rules_f1_5_micro"]["signature"].startswith("rules_f1|labeler:rules|uncertain:positive")
     # hand count, 5 conditions: TP = effusion(a); FN = cardiomegaly(c); FP = none -> micro F1 = 2/3
     assert s["metrics"]["rules_f1_5_micro"]["value"] == pytest.approx(2 / 3)
-    table = s["conditions"]["rules"]["per_condition"]
+    table = s["conditions"]["rules"]
     assert table["Pleural Effusion"] == {"precision": 1.0, "recall": 1.0, "f1": 1.0, "support": 1, "predicted": 1}
     assert table["Cardiomegaly"]["support"] == 1 and table["Cardiomegaly"]["f1"] == 0.0
     assert table["Pneumonia"]["f1"] == 1.0  # uncertain counts as positive by default
