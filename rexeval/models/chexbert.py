@@ -368,6 +368,7 @@ def get_chexbert(
     """
     resolved = resolve_chexbert(path)  # raises MetricUnavailable with the fix; cheap
     ckpt = resolved.file("chexbert.pth")
+    device = _pick_device(device)  # "auto"/None and "cuda" name one instance when CUDA is there
     key = f"{ckpt.resolve()}::{_fingerprint(ckpt)}"
     return _shared_keyed(key, str(path) if path else None, str(tokenizer_path) if tokenizer_path else None,
                          os.environ.get(BERT_BASE_UNCASED.env_var), device, batch_size, dtype, cache)
