@@ -27,10 +27,19 @@ def snapshot_dir(hub_cache: Path, hub_id: str, revision: str = FAKE_REVISION) ->
     return snap
 
 
-def build_chexbert(hub_cache: Path, seed: int = 0, head_scale: float = 20.0) -> Path:
+def tiny_config():
+    """A small BERT with CheXbert's layout, for fast behavioural tests (the loader reads sizes off the tensors)."""
+    from transformers import BertConfig
+
+    return BertConfig(hidden_size=64, num_hidden_layers=2, num_attention_heads=1, intermediate_size=128)
+
+
+def build_chexbert(hub_cache: Path, seed: int = 0, head_scale: float = 20.0, config=None) -> Path:
     """Write chexbert.pth + the bert-base-uncased vocab into ``hub_cache``; return chexbert.pth's path.
 
-    ``head_scale`` multiplies the random head weights so that the argmax varies between texts.
+    ``config`` defaults to ``BertConfig()`` (bert-base-uncased's architecture, the real CheXbert's).
+    ``head_scale`` multiplies the random head weights, centred on the mean [CLS] vector, so that the
+    argmax varies between texts.
     """
     import torch
     from transformers import BertConfig, BertModel
@@ -42,12 +51,21 @@ def build_chexbert(hub_cache: Path, seed: int = 0, head_scale: float = 20.0) -> 
     if ckpt.is_file():
         return ckpt
     torch.manual_seed(seed)
-    bert = BertModel(BertConfig(), add_pooling_layer=True)
+    config = config or BertConfig()
+    bert = BertModel(config, add_pooling_layer=True)
     state = {f"module.bert.{k}": v.clone() for k, v in bert.state_dict().items()}
-    state.setdefault("module.bert.embeddings.position_ids", torch.arange(512).unsqueeze(0))
+    state.setdefault("module.bert.embeddings.position_ids", torch.arange(config.max_position_embeddings).unsqueeze(0))
+    # Random [CLS] vectors of a random BERT are nearly parallel; centre the heads on their mean so
+    # the argmax follows what differs between texts (else every text gets the same labels).
+    bert.eval()
+    with torch.no_grad():
+        probe = torch.randint(1000, config.vocab_size, (16, 12))
+        probe[:, 0], probe[:, -1] = 101, 102  # [CLS] ... [SEP], as every real input
+        centre = bert(probe).last_hidden_state[:, 0, :].mean(0)
     for i in range(14):
-        head = torch.nn.Linear(768, 4 if i < 13 else 2)
-        state[f"module.linear_heads.{i}.weight"] = head.weight.detach() * head_scale
-        state[f"module.linear_heads.{i}.bias"] = head.bias.detach()
+        head = torch.nn.Linear(config.hidden_size, 4 if i < 13 else 2)
+        weight = head.weight.detach() * head_scale
+        state[f"module.linear_heads.{i}.weight"] = weight
+        state[f"module.linear_heads.{i}.bias"] = -(weight @ centre)
     torch.save({"epoch": 1, "model_state_dict": state}, str(ckpt))
     return ckpt

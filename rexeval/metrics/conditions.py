@@ -212,18 +212,12 @@ class ConditionF1(Metric):
         return out
 
     def summary_extra(self, columns: Columns) -> dict[str, Any]:
-        """Per-condition precision/recall/F1/support, for summary["conditions"][labeler]."""
+        """Per-condition precision/recall/F1/support (+ predicted positives) for the summary."""
         pred = _matrix(columns, pred_columns(self.prefix))
         ref = _matrix(columns, ref_columns(self.prefix))
-        return {
-            "conditions": {
-                self.prefix + self._suffix(): {
-                    "labeler": self.labeler,
-                    "uncertain": self.policy,
-                    "per_condition": per_condition(pred, ref, self.policy),
-                }
-            }
-        }
+        # summary["conditions"][labeler][condition] = {...} (what rexeval.plots reads); the key carries
+        # the policy suffix like the metric keys do ("rules", "rules_uneg", ...)
+        return {"conditions": {self.prefix + self._suffix(): per_condition(pred, ref, self.policy)}}
 
 
 class RulesF1(ConditionF1):

@@ -301,7 +301,7 @@ class CheXbert:
     # -- the forward pass --
 
     def _forward(self, texts: list[str], progress: Callable[[int], None] | None = None) -> list[np.ndarray]:
-        """Run distinct texts; each result is float32 [768 embedding..., 14 head argmaxes...]."""
+        """Run distinct texts; each result is float32 [embedding (768)..., 14 head argmaxes...]."""
         import torch
 
         self._load()
@@ -343,12 +343,14 @@ class CheXbert:
             if not isinstance(t, str):
                 raise TypeError(f"text {i}: expected a string, not {type(t).__name__}")
         if not texts:
-            return np.zeros((0, HIDDEN), np.float32), np.zeros((0, N_HEADS), np.int64)
+            self._load()
+            hidden = self._model.bert.config.hidden_size
+            return np.zeros((0, hidden), np.float32), np.zeros((0, N_HEADS), np.int64)
         # the cache key is the preprocessed text: texts differing only in whitespace share a pass
         prepped = [preprocess(t) for t in texts]
         values = self._text_cache().compute(prepped, lambda todo: self._forward(todo, progress))
         arr = np.stack(values)
-        return arr[:, :HIDDEN].astype(np.float32), arr[:, HIDDEN:].astype(np.int64)
+        return arr[:, :-N_HEADS].astype(np.float32), arr[:, -N_HEADS:].astype(np.int64)
 
 
 def get_chexbert(
@@ -366,6 +368,7 @@ def get_chexbert(
     """
     resolved = resolve_chexbert(path)  # raises MetricUnavailable with the fix; cheap
     ckpt = resolved.file("chexbert.pth")
+    device = _pick_device(device)  # "auto"/None and "cuda" name one instance when CUDA is there
     key = f"{ckpt.resolve()}::{_fingerprint(ckpt)}"
     return _shared_keyed(key, str(path) if path else None, str(tokenizer_path) if tokenizer_path else None,
                          os.environ.get(BERT_BASE_UNCASED.env_var), device, batch_size, dtype, cache)
