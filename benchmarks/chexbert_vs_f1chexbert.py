@@ -4,7 +4,7 @@ f1chexbert 0.0.2 needs transformers < 5 (it calls ``encode_plus``), so it runs i
 
     python3 -m venv /work/venvs/f1chexbert
     /work/venvs/f1chexbert/bin/pip install torch==2.13.0 "transformers<5" "huggingface_hub<1" \
-        scikit-learn appdirs pandas f1chexbert==0.0.2
+        "scikit-learn<1.6" appdirs pandas f1chexbert==0.0.2   # its forward() fails on sklearn >= 1.6
     python benchmarks/chexbert_vs_f1chexbert.py --peer-python /work/venvs/f1chexbert/bin/python [--n 64]
 
 Both sides load the same random-weight ``chexbert.pth`` (bert-base-uncased shape, real vocabulary)
