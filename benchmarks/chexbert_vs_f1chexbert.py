@@ -160,7 +160,7 @@ def main() -> None:
     for case, res in zip(cases, peer["f1"]):
         hyps, refs_m = np.array(case["hyps"], float), np.array(case["refs"], float)
         five = [1, 4, 5, 7, 9]
-        for subset, idx, cr in (("14", list(range(14)), res["cr"]), ("5", five, res["cr5"])):
+        for idx, cr in ((list(range(14)), res["cr"]), (five, res["cr5"])):
             sums = confusion_stats(hyps[:, idx], refs_m[:, idx]).sum(0)
             for avg in ("micro", "macro", "weighted"):
                 d = abs(float(f1_from_sums(sums, avg)) - cr[f"{avg} avg"]["f1-score"])
