@@ -168,7 +168,7 @@ _PRE_UNC = re.compile(_words(
 ))
 _POST_UNC = re.compile(
     r"^[\s,]*(?:(?:is|are|was|were|be|seems?|appears?|remains?|also|not|still)\s+)*"
-    r"(?:likely|unlikely|possible|probable|suspected|questioned|questionable|a\s+consideration|considered|favou?red|suggested|in\s+question)"
+    r"(?:likely|unlikely|less\s+likely|possible|probable|suspected|questioned|questionable|a\s+consideration|considered|favou?red|suggested|in\s+question)"
     r"(?=\s*$|\s*[,.;?]|\s+(?:but|although|however))"
     r"|^\s*\?"
     r"|^\s*,?\s*(?:and/)?or\b|^\s*,?\s*(?:versus|vs\.?)(?![a-z])"
