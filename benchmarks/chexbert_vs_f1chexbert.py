@@ -4,7 +4,7 @@ f1chexbert 0.0.2 needs transformers < 5 (it calls ``encode_plus``), so it runs i
 
     python3 -m venv /work/venvs/f1chexbert
     /work/venvs/f1chexbert/bin/pip install torch==2.13.0 "transformers<5" "huggingface_hub<1" \
-        scikit-learn appdirs pandas f1chexbert==0.0.2
+        "scikit-learn<1.6" appdirs pandas f1chexbert==0.0.2   # its forward() fails on sklearn >= 1.6
     python benchmarks/chexbert_vs_f1chexbert.py --peer-python /work/venvs/f1chexbert/bin/python [--n 64]
 
 Both sides load the same random-weight ``chexbert.pth`` (bert-base-uncased shape, real vocabulary)
@@ -160,7 +160,7 @@ def main() -> None:
     for case, res in zip(cases, peer["f1"]):
         hyps, refs_m = np.array(case["hyps"], float), np.array(case["refs"], float)
         five = [1, 4, 5, 7, 9]
-        for subset, idx, cr in (("14", list(range(14)), res["cr"]), ("5", five, res["cr5"])):
+        for idx, cr in ((list(range(14)), res["cr"]), (five, res["cr5"])):
             sums = confusion_stats(hyps[:, idx], refs_m[:, idx]).sum(0)
             for avg in ("micro", "macro", "weighted"):
                 d = abs(float(f1_from_sums(sums, avg)) - cr[f"{avg} avg"]["f1-score"])

@@ -7,11 +7,11 @@ import random
 import numpy as np
 import pandas as pd
 import pytest
+from behaviour_table import HELD_OUT, KNOWN_WRONG, TABLE
+from conftest import shared_path
 
 from rexeval.labelers import CONDITIONS, FIVE, FIVE_INDEX, get_labeler
 from rexeval.labelers.rules import Mention, RuleLabeler, normalise
-from tests.behaviour_table import HELD_OUT, KNOWN_WRONG, TABLE
-from tests.conftest import shared_path
 
 
 @pytest.fixture(scope="module")

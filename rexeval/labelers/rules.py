@@ -168,7 +168,7 @@ _PRE_UNC = re.compile(_words(
 ))
 _POST_UNC = re.compile(
     r"^[\s,]*(?:(?:is|are|was|were|be|seems?|appears?|remains?|also|not|still)\s+)*"
-    r"(?:likely|unlikely|possible|probable|suspected|questioned|questionable|a\s+consideration|considered|favou?red|suggested|in\s+question)"
+    r"(?:likely|unlikely|less\s+likely|possible|probable|suspected|questioned|questionable|a\s+consideration|considered|favou?red|suggested|in\s+question)"
     r"(?=\s*$|\s*[,.;?]|\s+(?:but|although|however))"
     r"|^\s*\?"
     r"|^\s*,?\s*(?:and/)?or\b|^\s*,?\s*(?:versus|vs\.?)(?![a-z])"
@@ -258,6 +258,27 @@ def _find(low: str, a: int, b: int, pats: list[tuple[str, re.Pattern]], exclude:
     return out
 
 
+@lru_cache(maxsize=200_000)
+def _clause_mentions(clause: str, include_other: bool) -> tuple[tuple[str, str, int, int, str | None], ...]:
+    """(condition, status, start, end, cue) for one lower-cased clause; clauses repeat a lot across
+    reports ("the lungs are clear"), so this is memoised."""
+    comp = _compiled()
+    n = len(clause)
+    out = []
+    for cond, pats, exclude in comp.conditions:
+        for s, e, base in _find(clause, 0, n, pats, exclude):
+            status, cue = _status(base, clause[:s], clause[s:e], clause[e:])
+            out.append((cond, status, s, e, cue))
+            if cond == "Edema" and status != NEG and comp.heart_failure.fullmatch(clause[s:e]):
+                # CheXpert: "chf"/"heart failure" also make Cardiomegaly uncertain.
+                out.append(("Cardiomegaly", UNC, s, e, "heart failure"))
+    if include_other:
+        for s, e, base in _find(clause, 0, n, [(POS, comp.other)], None):
+            status, cue = _status(base, clause[:s], clause[s:e], clause[e:])
+            out.append(("Other", status, s, e, cue))
+    return tuple(out)
+
+
 class RuleLabeler:
     """Rule-based CheXpert labeler: ``label(texts) -> (n, 14)`` and ``mentions(text)``."""
 
@@ -284,22 +305,12 @@ class RuleLabeler:
             raise TypeError(f"report text must be a string, not {type(text).__name__}")
         norm = normalise(text)[:MAX_CHARS]
         low = _lower(norm)
-        comp = _compiled()
         out: list[Mention] = []
         for si, (sa, sb) in enumerate(_sentences(low)):
             sentence = norm[sa:sb]
             for ca, cb in _clauses(low, sa, sb):
-                for cond, pats, exclude in comp.conditions:
-                    for s, e, base in _find(low, ca, cb, pats, exclude):
-                        status, cue = _status(base, low[ca:s], low[s:e], low[e:cb])
-                        out.append(Mention(cond, status, sentence, s, e, norm[s:e], sa, sb, si, cue))
-                        if cond == "Edema" and status != NEG and comp.heart_failure.fullmatch(low[s:e]):
-                            # CheXpert: "chf"/"heart failure" also make Cardiomegaly uncertain.
-                            out.append(Mention("Cardiomegaly", UNC, sentence, s, e, norm[s:e], sa, sb, si, "heart failure"))
-                if include_other:
-                    for s, e, base in _find(low, ca, cb, [(POS, comp.other)], None):
-                        status, cue = _status(base, low[ca:s], low[s:e], low[e:cb])
-                        out.append(Mention("Other", status, sentence, s, e, norm[s:e], sa, sb, si, cue))
+                for cond, status, s, e, cue in _clause_mentions(low[ca:cb], include_other):
+                    out.append(Mention(cond, status, sentence, ca + s, ca + e, norm[ca + s : ca + e], sa, sb, si, cue))
         return out
 
     # -- labels --

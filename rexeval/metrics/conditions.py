@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+import rexeval.models.chexbert  # noqa: F401  (registers the chexbert / bert-base-uncased ModelSpecs; no torch)
 from rexeval.errors import ConfigError
 from rexeval.labelers import CONDITIONS, FIVE, FIVE_INDEX
 from rexeval.metrics.base import Aggregate, Batch, Columns, Metric, Output, mean_of

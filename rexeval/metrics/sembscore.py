@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+import rexeval.models.chexbert  # noqa: F401  (registers the chexbert / bert-base-uncased ModelSpecs; no torch)
 from rexeval.errors import MetricUnavailable
 from rexeval.metrics.base import Batch, Metric, Output, mean_of
 
