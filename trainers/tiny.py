@@ -214,3 +214,11 @@ def build_tiny_llava(
     model.save_pretrained(out_dir)
     processor.save_pretrained(out_dir)
     return out_dir
+
+
+if __name__ == "__main__":  # python -m trainers.tiny OUT_DIR [--vlm]
+    import sys
+
+    target = sys.argv[1]
+    (build_tiny_llava if "--vlm" in sys.argv else build_tiny_text_model)(target)
+    print(target)

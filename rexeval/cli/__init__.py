@@ -20,6 +20,7 @@ app = typer.Typer(
 COMMAND_MODULES = [
     "rexeval.cli.score",
     "rexeval.cli.compare",
+    "rexeval.cli.train",
 ]
 
 for _module in COMMAND_MODULES:
