@@ -8,6 +8,7 @@ code here).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,8 @@ class RunConfig:
     eval_samples: int = 8
 
 
+_FLOAT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
+
 _SECTIONS = {"model": ModelConfig, "data": DataConfig, "lora": LoraConfig}
 
 
@@ -124,6 +127,8 @@ def load_config(path: str | Path | None, overrides: list[str] | None = None) -> 
             value = yaml.safe_load(raw)
         except yaml.YAMLError:
             value = raw
+        if isinstance(value, str) and _FLOAT.fullmatch(value.strip()):
+            value = float(value)  # YAML 1.1 reads 1e-3 as a string
         _set(tree, key.strip(), value)
     top = {f.name for f in fields(RunConfig)}
     unknown = set(tree) - top

@@ -67,6 +67,16 @@ def grpo_args(cfg: RunConfig, weights: list[float]) -> dict[str, Any]:
     return args
 
 
+def trl_args(cls: type, kwargs: dict[str, Any], section: str) -> Any:
+    """Build a TRL config dataclass; a bad field or value is a one-line config error."""
+    from rexeval.errors import ConfigError
+
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"config section {section!r}: {exc}") from None
+
+
 def train_rl(cfg: RunConfig) -> dict[str, Any]:
     import torch
     from trl import GRPOConfig, GRPOTrainer
@@ -83,7 +93,7 @@ def train_rl(cfg: RunConfig) -> dict[str, Any]:
     records = load_records(cfg.data)
     dataset = to_dataset(records, cfg.data, vlm)
     suite = RewardSuite(cfg.reward)
-    args = GRPOConfig(**grpo_args(cfg, suite.weights()))
+    args = trl_args(GRPOConfig, grpo_args(cfg, suite.weights()), "grpo")
     trainer = GRPOTrainer(
         model=model,
         reward_funcs=suite.reward_functions(),

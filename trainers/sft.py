@@ -13,7 +13,7 @@ def train_sft(cfg: RunConfig) -> dict[str, Any]:
     from trl import SFTConfig, SFTTrainer
 
     from trainers.data import load_records, to_dataset
-    from trainers.grpo import _peft_config, _resume
+    from trainers.grpo import _peft_config, _resume, trl_args
     from trainers.policy import is_vlm, load_model, load_processor
 
     torch.manual_seed(cfg.seed)
@@ -32,7 +32,7 @@ def train_sft(cfg: RunConfig) -> dict[str, Any]:
     args.update(cfg.sft)
     trainer = SFTTrainer(
         model=model,
-        args=SFTConfig(**args),
+        args=trl_args(SFTConfig, args, "sft"),
         train_dataset=dataset,
         processing_class=processor,
         peft_config=_peft_config(cfg),

@@ -1,0 +1,115 @@
+"""trainers: config overrides, data loading (ReXrank JSON, images, prior report), a tiny VLM GRPO run."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rexeval.errors import ConfigError, InputError
+
+pytest.importorskip("trl")
+
+
+def test_config_overrides_and_errors(tmp_path):
+    from trainers.config import load_config
+
+    p = tmp_path / "c.yaml"
+    p.write_text("model: {name_or_path: m}\ndata: {path: d.json}\ngrpo: {max_steps: 5}\n")
+    cfg = load_config(
+        p, ["grpo.max_steps=7", "lora.r=8", "data.prior_column=prior", "reward.components=[bleu]"]
+    )
+    assert cfg.grpo["max_steps"] == 7 and cfg.lora.r == 8 and cfg.data.prior_column == "prior"
+    assert cfg.reward == {"components": ["bleu"]}
+    with pytest.raises(ConfigError, match="nonsense"):
+        load_config(p, ["model.nonsense=1"])
+    with pytest.raises(ConfigError, match="key=value"):
+        load_config(p, ["grpo.max_steps"])
+
+
+def _rexrank_json(tmp_path, images):
+    data = {
+        "CXR1_IM-1": {
+            "section_findings": "The heart is normal.  The lungs are clear.",
+            "section_impression": "Normal chest.",
+            "context": "Indication: cough. Comparison: none.",
+            "image_path": images,
+            "key_image_path": images[0],
+            "prior": "Mild cardiomegaly.",
+        },
+        "CXR2_IM-2": {
+            "section_findings": "",
+            "section_impression": "Clear.",
+            "context": "",
+            "image_path": images,
+        },
+    }
+    p = tmp_path / "set.json"
+    p.write_text(json.dumps(data))
+    return p
+
+
+def test_rexrank_json_prompts_and_references(tmp_path):
+    from trainers.config import DataConfig
+    from trainers.data import load_records, messages
+
+    p = _rexrank_json(tmp_path, ["a.png"])
+    recs = load_records(DataConfig(path=str(p), prior_column="prior"))
+    assert [r["study_id"] for r in recs] == [
+        "CXR1_IM-1"
+    ]  # no findings -> nothing to reward against
+    assert recs[0]["reference"] == "The heart is normal. The lungs are clear."
+    assert (
+        "Indication: cough" in recs[0]["text"]
+        and "Prior report: Mild cardiomegaly." in recs[0]["text"]
+    )
+    fi = load_records(DataConfig(path=str(p), target="findings-impression"))
+    assert fi[1]["reference"] == "Findings: None Impression: Clear."  # ReXrank's literal None
+    with pytest.raises(InputError, match="image not found"):
+        load_records(DataConfig(path=str(p), image_root=str(tmp_path)))
+    msgs = messages({**recs[0], "image_paths": ["x.png"]}, DataConfig(path=str(p)), vlm=True)
+    assert msgs[-1]["content"][0] == {"type": "image"}
+
+
+@pytest.mark.slow
+def test_tiny_llava_grpo_with_images(tmp_path, shared, monkeypatch):
+    import numpy as np
+    from PIL import Image
+
+    from trainers.config import load_config
+    from trainers.grpo import train_rl
+    from trainers.tiny import FALLBACK_REPORTS, build_tiny_llava
+
+    monkeypatch.setenv("REXEVAL_CACHE", str(tmp_path / "cache"))
+    real = shared("images", "nih_cxr14__00000001_000.png")
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 255, (64, 64), dtype=np.uint8)).save(tmp_path / "gen.png")
+    Image.open(real).save(tmp_path / "real.png")
+    rows = [
+        {
+            "study_id": f"s{i}",
+            "findings": FALLBACK_REPORTS[i],
+            "image_path": ["real.png" if i % 2 else "gen.png"],
+        }
+        for i in range(4)
+    ]
+    data = tmp_path / "d.jsonl"
+    data.write_text("\n".join(json.dumps(r) for r in rows))
+    model = build_tiny_llava(tmp_path / "llava", FALLBACK_REPORTS)
+    cfg = load_config(
+        None,
+        [
+            f"model.name_or_path={model}",
+            f"data.path={data}",
+            f"data.image_root={tmp_path}",
+            f"output_dir={tmp_path / 'run'}",
+            "reward.components=[bleu, {metric: rouge_l, weight: 0.5}]",
+            "grpo={max_steps: 2, per_device_train_batch_size: 4, num_generations: 4, max_completion_length: 8, "
+            "use_cpu: true, gradient_checkpointing: false, save_strategy: 'no', beta: 0.0}",
+            "eval_samples=2",
+        ],
+    )
+    summary = train_rl(cfg)
+    assert summary["steps"] == 2
+    assert summary["reward_failures"] == {"bleu": 0, "rouge_l": 0}
+    assert summary["eval"]["greedy"]["stats"]["n"] == 2.0
