@@ -23,6 +23,9 @@ from rexeval.text import WS_COLLAPSE_TAG
 
 PER_STUDY = "per_study.csv"
 SUMMARY = "summary.json"
+#: The texts behind per_study.csv (study_id, prediction, reference), for reports; kept apart so that
+#: per_study.csv stays all-numeric for paired tests.
+TEXTS = "texts.csv"
 
 
 @dataclass
@@ -42,6 +45,9 @@ class ScoreResult:
         out.mkdir(parents=True, exist_ok=True)
         self.per_study.to_csv(out / PER_STUDY, index=False)
         (out / SUMMARY).write_text(json.dumps(self.summary, indent=2, default=_json_default) + "\n", encoding="utf-8")
+        if self.pairs is not None:
+            pd.DataFrame({"study_id": self.pairs.study_ids, "prediction": self.pairs.predictions,
+                          "reference": self.pairs.references}).to_csv(out / TEXTS, index=False)
         return out
 
 

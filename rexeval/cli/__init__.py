@@ -20,6 +20,9 @@ app = typer.Typer(
 COMMAND_MODULES = [
     "rexeval.cli.score",
     "rexeval.cli.compare",
+    "rexeval.cli.leaderboard",
+    "rexeval.cli.plot",
+    "rexeval.cli.report",
     "rexeval.cli.train",
 ]
 

@@ -29,6 +29,10 @@ def score_command(
     n_boot: int = typer.Option(1000, "--bootstrap", help="Bootstrap resamples for the 95% CIs (0 disables)."),
     seed: int = typer.Option(12345, "--seed", help="Bootstrap seed (recorded)."),
     no_progress: bool = typer.Option(False, "--no-progress", help="Hide the progress bar."),
+    by: Optional[str] = typer.Option(None, "--by", help="Subgroup columns, e.g. age_group,sex,race (from REFS, --meta or ReXrank context)."),
+    meta: Optional[Path] = typer.Option(None, "--meta", help="Per-study attributes (study_id + columns) joined for --by."),
+    min_group_size: int = typer.Option(30, "--min-group-size", help="Subgroups smaller than this are flagged."),
+    age_bins: Optional[str] = typer.Option(None, "--age-bins", help="Age bin edges for --by age_group, e.g. 0,18,40,65 (default decades)."),
 ) -> None:
     """Score predicted reports against references with the ReXrank metrics."""
     from rexeval.align import TRACKS
@@ -56,13 +60,28 @@ def score_command(
         warn(f"references contain the literal 'None' for missing sections ({counts}), as ReXrank writes them")
     for key, reason in summary["skipped"].items():
         warn(f"skipped {key}: {reason}")
+    subgroup_table = None
+    if by:
+        from rexeval.subgroups import parse_bins, score_subgroups
+
+        subgroup_table = score_subgroups(result, split_list(by) or [], meta=str(meta) if meta else None,
+                                         age_bins=parse_bins(age_bins), min_group_size=min_group_size)
+        lacking = summary["subgroups"]["meta"].get("studies_without_meta")
+        if lacking:
+            warn(f"{lacking} studies are not in {meta}; their --meta attributes are grouped as 'missing'")
     if out is not None:
         result.write(out)
+        if subgroup_table is not None:
+            subgroup_table.to_csv(out / "subgroups.csv", index=False)
     if as_json:
         typer.echo(json.dumps(summary, indent=2, default=str))
     else:
         from rexeval.report import print_summary
 
         print_summary(summary)
+        if subgroup_table is not None:
+            from rexeval.subgroups import print_subgroups
+
+            print_subgroups(subgroup_table)
         if out is not None:
             typer.echo(f"wrote {out / 'per_study.csv'} and {out / 'summary.json'}")
