@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,20 +15,36 @@ ROOT = Path(__file__).resolve().parents[1]
 TESTS = Path(__file__).resolve().parent
 
 
+class _Result:
+    def __init__(self, returncode, stdout, stderr):
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+
+
 def run_cli(args, env, cwd, check=True):
-    proc = subprocess.run(
-        [sys.executable, "-m", "rexeval", *args],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    if check and proc.returncode != 0:
+    """Run the rexeval CLI in-process (typer's CliRunner): TRL is imported once per session, not per call."""
+    from typer.testing import CliRunner
+
+    from rexeval.cli import app
+
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update({k: v for k, v in env.items() if k != "PYTHONPATH"})
+    try:
+        res = CliRunner().invoke(app, [str(a) for a in args])
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    out = _Result(res.exit_code, res.stdout, getattr(res, "stderr", "") or res.output)
+    if check and res.exit_code != 0:
+        import traceback
+
+        tb = "".join(traceback.format_exception(res.exception)) if res.exception else ""
         raise AssertionError(
-            f"rexeval {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
+            f"rexeval {' '.join(map(str, args))} failed ({res.exit_code}):\n{res.output[-4000:]}\n{tb[-4000:]}"
         )
-    return proc
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +57,6 @@ def workspace(tmp_path_factory):
     policy = build_tiny_text_model(tmp / "policy", FALLBACK_REPORTS, hidden=32, layers=1)
     encoder = build_tiny_encoder(tmp / "encoder", FALLBACK_REPORTS)
     env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(ROOT), str(TESTS)]),
         "REXEVAL_CACHE": str(tmp / "cache"),
         "REXEVAL_TEST_ENCODER": encoder,
         "HF_HUB_OFFLINE": "1",
@@ -76,6 +88,7 @@ def _config(tmp: Path, policy: Path) -> Path:
         },
     }
     cfg["grpo"].update(max_steps=2, save_steps=1, max_completion_length=8)
+    cfg["eval_samples"] = 2
     cfg["output_dir"] = str(tmp / "run")
     path = tmp / "cfg.yaml"
     path.write_text(yaml.safe_dump(cfg))
