@@ -113,3 +113,45 @@ def test_tiny_llava_grpo_with_images(tmp_path, shared, monkeypatch):
     assert summary["steps"] == 2
     assert summary["reward_failures"] == {"bleu": 0, "rouge_l": 0}
     assert summary["eval"]["greedy"]["stats"]["n"] == 2.0
+
+
+def test_qwen25vl_processor_loads_without_torchvision(tmp_path, shared):
+    """With no torchvision, AutoProcessor fails on Qwen2.5-VL's video processor; ours leaves it out."""
+    import json as _json
+
+    from PIL import Image
+    from transformers import Qwen2_5_VLConfig
+    from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
+
+    from trainers.config import ModelConfig
+    from trainers.policy import load_processor
+    from trainers.tiny import FALLBACK_REPORTS, build_tokenizer
+
+    tok = build_tokenizer(FALLBACK_REPORTS, tmp_path)
+    Qwen2VLImageProcessorPil().save_pretrained(tmp_path)
+    (tmp_path / "processor_config.json").write_text(
+        _json.dumps({"processor_class": "Qwen2_5_VLProcessor"})
+    )
+    Qwen2_5_VLConfig(
+        text_config={
+            "vocab_size": len(tok),
+            "hidden_size": 32,
+            "intermediate_size": 64,
+            "num_hidden_layers": 1,
+            "num_attention_heads": 2,
+            "num_key_value_heads": 1,
+        },
+        vision_config={
+            "depth": 1,
+            "hidden_size": 32,
+            "intermediate_size": 64,
+            "num_heads": 2,
+            "out_hidden_size": 32,
+        },
+    ).save_pretrained(tmp_path)
+    proc = load_processor(ModelConfig(name_or_path=str(tmp_path)), vlm=True)
+    image = Image.open(shared("images", "nih_cxr14__00000001_000.png")).convert("RGB")
+    enc = proc(text=[f"user: {proc.image_token} findings"], images=[image], return_tensors="pt")
+    n_image_tokens = int((enc["input_ids"] == tok.convert_tokens_to_ids(proc.image_token)).sum())
+    # one placeholder per merged 2x2 patch group of the 14-px patch grid
+    assert n_image_tokens == int(enc["image_grid_thw"].prod()) // 4 > 0

@@ -71,11 +71,19 @@ def _qwen_processor_without_video(src: str, model_type: str, kw: dict, exc: Exce
 
     image_processor = Qwen2VLImageProcessorPil.from_pretrained(src, **kw)
     tokenizer = AutoTokenizer.from_pretrained(src, **kw)
+
+    def check(self: Any, name: str, arg: Any) -> Any:
+        return None if arg is None else proc_cls.check_argument_for_proper_class(self, name, arg)
+
+    # the processor type-checks every sub-processor, video included; let the video slot be empty
+    without_video = type(proc_cls.__name__, (proc_cls,), {"check_argument_for_proper_class": check})
     try:
-        return proc_cls(image_processor=image_processor, tokenizer=tokenizer, video_processor=None)
-    except Exception:
+        return without_video(
+            image_processor=image_processor, tokenizer=tokenizer, video_processor=None
+        )
+    except Exception as err:
         raise ConfigError(
-            f"cannot build the {model_type} processor without its video processor: {exc}"
+            f"cannot build the {model_type} processor without its video processor: {err} (after: {exc})"
         ) from None
 
 
