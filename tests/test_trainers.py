@@ -155,3 +155,16 @@ def test_qwen25vl_processor_loads_without_torchvision(tmp_path, shared):
     n_image_tokens = int((enc["input_ids"] == tok.convert_tokens_to_ids(proc.image_token)).sum())
     # one placeholder per merged 2x2 patch group of the 14-px patch grid
     assert n_image_tokens == int(enc["image_grid_thw"].prod()) // 4 > 0
+
+
+def test_generation_stats_flag_repetition_and_length():
+    from trainers.generate import generation_stats
+
+    healthy = generation_stats(["The heart is normal. The lungs are clear.", "No pleural effusion."])
+    assert healthy["repeated_3gram_share"] == 0.0 and healthy["empty_share"] == 0.0
+    assert healthy["length_words_mean"] == 5.5
+    collapsed = generation_stats(["the the the the the the", "." * 20, ""])
+    # 6 words -> 4 trigrams, 3 repeats; 20 dots -> 18 trigrams, 17 repeats; the empty text has none
+    assert collapsed["repeated_3gram_share"] == pytest.approx((3 / 4 + 17 / 18 + 0) / 3)
+    assert collapsed["empty_share"] == pytest.approx(1 / 3)
+    assert generation_stats(["a b. a b."])["duplicate_sentence_share"] == 0.5

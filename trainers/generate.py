@@ -7,6 +7,7 @@ side (a policy that only looks good when sampled, or only greedy, is reported as
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,12 +19,15 @@ from trainers.config import DataConfig, ModelConfig
 from trainers.data import messages
 
 
+_TOKENS = re.compile(r"\w+|[^\w\s]")
+
+
 def generation_stats(texts: Sequence[str], n: int = 3) -> dict[str, float]:
     """Length and repetition statistics of generated reports."""
     lengths = np.array([len(t.split()) for t in texts], dtype=float)
     repeated, distinct_num, distinct_den = [], 0, 0
     for t in texts:
-        words = t.lower().split()
+        words = _TOKENS.findall(t.lower())  # punctuation counts: "....." is a repetition, not one word
         grams = [tuple(words[i : i + n]) for i in range(len(words) - n + 1)]
         counts = Counter(grams)
         repeated.append(sum(c - 1 for c in counts.values()) / len(grams) if grams else 0.0)
