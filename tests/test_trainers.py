@@ -160,7 +160,9 @@ def test_qwen25vl_processor_loads_without_torchvision(tmp_path, shared):
 def test_generation_stats_flag_repetition_and_length():
     from trainers.generate import generation_stats
 
-    healthy = generation_stats(["The heart is normal. The lungs are clear.", "No pleural effusion."])
+    healthy = generation_stats(
+        ["The heart is normal. The lungs are clear.", "No pleural effusion."]
+    )
     assert healthy["repeated_3gram_share"] == 0.0 and healthy["empty_share"] == 0.0
     assert healthy["length_words_mean"] == 5.5
     collapsed = generation_stats(["the the the the the the", "." * 20, ""])

@@ -18,7 +18,6 @@ import numpy as np
 from trainers.config import DataConfig, ModelConfig
 from trainers.data import messages
 
-
 _TOKENS = re.compile(r"\w+|[^\w\s]")
 
 
@@ -27,7 +26,9 @@ def generation_stats(texts: Sequence[str], n: int = 3) -> dict[str, float]:
     lengths = np.array([len(t.split()) for t in texts], dtype=float)
     repeated, distinct_num, distinct_den = [], 0, 0
     for t in texts:
-        words = _TOKENS.findall(t.lower())  # punctuation counts: "....." is a repetition, not one word
+        words = _TOKENS.findall(
+            t.lower()
+        )  # punctuation counts: "....." is a repetition, not one word
         grams = [tuple(words[i : i + n]) for i in range(len(words) - n + 1)]
         counts = Counter(grams)
         repeated.append(sum(c - 1 for c in counts.values()) / len(grams) if grams else 0.0)
