@@ -232,3 +232,21 @@ def test_missing_reference_column_is_a_config_error():
     f = suite(["bleu"]).reward_functions()[0]
     with pytest.raises(ConfigError, match="reference"):
         f(prompts=["p"], completions=["x"], solution=["y"])
+
+
+def test_model_metric_constructed_once_for_several_components():
+    from rl_helpers import TinyEmbedSim
+
+    before = TinyEmbedSim.instances
+    s = RewardSuite(
+        {
+            "components": [
+                {"metric": "test_embed", "name": "e1"},
+                {"metric": "test_embed", "name": "e2", "normalize": "group"},
+                "bleu",
+            ],
+            "plugins": {"test_embed": "rl_helpers:TinyEmbedSim"},
+        }
+    )
+    assert TinyEmbedSim.instances - before == 1
+    assert s._metric_of["e1"] is s._metric_of["e2"]
