@@ -229,6 +229,11 @@ def score_pairs(
         "run": {"name": run_name, **{k: v for k, v in pairs.meta.items() if k != "name"}},
         "versions": versions,
     }
+    for metric in ran:  # metrics may add tables to the summary (e.g. per-condition F1)
+        extra_fn = getattr(metric, "summary_extra", None)
+        if extra_fn is not None:
+            for section, content in extra_fn(columns).items():
+                summary.setdefault(section, {}).update(content)
     for key in ("none_sections", "missing_findings"):
         if key in info:
             summary["input"][key] = info[key]

@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "rexeval.cli.plot",
     "rexeval.cli.report",
     "rexeval.cli.train",
+    "rexeval.cli.labels",
 ]
 
 for _module in COMMAND_MODULES:
