@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "rexeval.cli.leaderboard",
     "rexeval.cli.plot",
     "rexeval.cli.report",
+    "rexeval.cli.train",
     "rexeval.cli.labels",
 ]
 
