@@ -20,6 +20,9 @@ app = typer.Typer(
 COMMAND_MODULES = [
     "rexeval.cli.score",
     "rexeval.cli.compare",
+    "rexeval.cli.radcliq",
+    "rexeval.cli.models",
+    "rexeval.cli.merge",
 ]
 
 for _module in COMMAND_MODULES:

@@ -29,6 +29,9 @@ def score_command(
     n_boot: int = typer.Option(1000, "--bootstrap", help="Bootstrap resamples for the 95% CIs (0 disables)."),
     seed: int = typer.Option(12345, "--seed", help="Bootstrap seed (recorded)."),
     no_progress: bool = typer.Option(False, "--no-progress", help="Hide the progress bar."),
+    device: Optional[str] = typer.Option(None, "--device", help="Device for model metrics: cpu, cuda, cuda:N (default: cuda when available)."),
+    fp16: bool = typer.Option(False, "--fp16", help="Half-precision encoders on CUDA (BERTScore; tolerance in the README)."),
+    shard: Optional[str] = typer.Option(None, "--shard", help="Score only shard i of n (i/n, 1-based contiguous blocks); join with `rexeval merge`."),
 ) -> None:
     """Score predicted reports against references with the ReXrank metrics."""
     from rexeval.align import TRACKS
@@ -42,6 +45,7 @@ def score_command(
     result = score(
         preds, refs, metrics=split_list(metrics), track=track, allow_missing=allow_missing, strict=strict,
         n_resamples=n_boot, seed=seed, name=name, progress=not no_progress,
+        shard=shard, device=device, fp16=fp16,
     )
     summary = result.summary
     if summary["n_dropped"]:

@@ -33,6 +33,9 @@ REGISTRY: dict[str, str] = {
     "bleu": "rexeval.metrics.bleu:Bleu2",
     "bleu4": "rexeval.metrics.bleu:Bleu4",
     "rouge_l": "rexeval.metrics.rouge:RougeL",
+    "bertscore": "rexeval.metrics.bertscore:BertScore",
+    "radgraph": "rexeval.metrics.radgraph:RadGraph",
+    "radcliq": "rexeval.metrics.radcliq:RadCliQ",
 }
 
 

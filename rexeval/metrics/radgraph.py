@@ -1,0 +1,282 @@
+"""RadGraph F1: ReXrank's ``radgraph_combined`` and the radgraph package's reward levels (spec §5).
+
+Parsing is done by the ``radgraph`` PyPI package (DyGIE++ under its vendored allennlp), in process:
+rexeval resolves the model archive itself (explicit path, ``$REXEVAL_RADGRAPH_DIR``, or the Hugging Face
+cache entry of ``StanfordAIMI/RRG_scorers/<model>.tar.gz``), unpacks it once under rexeval's cache and
+hands that folder to ``radgraph.RadGraph(model_cache_dir=...)``, so the package never downloads. Parses
+are cached on disk by content hash, so the references of a benchmark are parsed once.
+
+Scores are pure functions of two annotations (the package's JSON: ``{"entities": {id: {"tokens",
+"label", "relations": [[type, target_id], ...]}}}``):
+
+* ``radgraph`` = radgraph_combined exactly as CXR-Report-Metric: (F1 over entity set {(tokens, label)}
+  + F1 over relation set {((src tokens, src label), (tgt tokens, tgt label), type)}) / 2, exact and
+  case-sensitive set matching; an empty set on either side makes that F1 0.
+* ``radgraph_simple`` / ``radgraph_partial`` / ``radgraph_complete``: radgraph 0.1.18's F1RadGraph
+  reward levels, which lower-case only the complete-level relation tuples (later upstream commits
+  lower-case every level; ``lowercase=True`` selects that rule). A pair with no entity on either side
+  scores 0 at every level.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tarfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rexeval.errors import ConfigError, MetricUnavailable
+from rexeval.metrics.base import Batch, Metric, Output, mean_of
+from rexeval.models import ModelSpec, register_model
+
+Annotation = Mapping[str, Any]
+EMPTY: dict[str, Any] = {"text": "", "entities": {}}
+
+#: The radgraph package's model names -> archive names on StanfordAIMI/RRG_scorers.
+ARCHIVES = {
+    "radgraph": "radgraph.tar.gz",
+    "radgraph-xl": "radgraph-xl.tar.gz",
+    "modern-radgraph-xl": "modern-radgraph-xl.tar.gz",
+}
+
+for _model, _archive in ARCHIVES.items():
+    register_model(
+        ModelSpec(
+            name=_model,
+            hub_id="StanfordAIMI/RRG_scorers",
+            env_var="REXEVAL_" + _model.upper().replace("-", "_") + "_DIR",
+            files=(_archive,),
+            used_by=("radgraph",),
+            licence="see StanfordAIMI/RRG_scorers (RadGraph: PhysioNet credentialed licence)",
+            note="the archive's encoder tokenizer/config (named inside its config.json) must also be in the HF cache",
+        )
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Pure scoring functions
+# ----------------------------------------------------------------------------------------------
+
+
+def set_f1(gold: set, pred: set) -> float:
+    """F1 of two sets; P (R) is 0 when the prediction (gold) set is empty, F1 is 0 when P + R is 0."""
+    tp = len(gold & pred)
+    p = tp / len(pred) if pred else 0.0
+    r = tp / len(gold) if gold else 0.0
+    return 2 * p * r / (p + r) if p + r > 0 else 0.0
+
+
+def entity_set(ann: Annotation) -> set[tuple[str, str]]:
+    return {(e["tokens"], e["label"]) for e in ann.get("entities", {}).values()}
+
+
+def relation_set(ann: Annotation) -> set[tuple[tuple[str, str], tuple[str, str], str]]:
+    ents = ann.get("entities", {})
+    out = set()
+    for e in ents.values():
+        for rel_type, target in e.get("relations", []):
+            t = ents.get(str(target))
+            if t is None:  # a relation to a non-entity is dropped (as CXR-Report-Metric does)
+                continue
+            out.add(((e["tokens"], e["label"]), (t["tokens"], t["label"]), rel_type))
+    return out
+
+
+def radgraph_combined(gold: Annotation, pred: Annotation) -> float:
+    """CXR-Report-Metric's per-study RadGraph: mean of entity F1 and relation F1 (case-sensitive)."""
+    return (set_f1(entity_set(gold), entity_set(pred)) + set_f1(relation_set(gold), relation_set(pred))) / 2
+
+
+def _level_items(ann: Annotation, level: str, lowercase: bool) -> set:
+    ents = ann.get("entities", {})
+    low = (lambda s: s.lower()) if lowercase else (lambda s: s)
+    items: set = set()
+    for e in ents.values():
+        tokens, label, rels = e["tokens"], e["label"], e.get("relations", [])
+        if level == "simple":
+            items.add((low(tokens), label))
+        elif level == "partial":
+            items.add((low(tokens), label, True) if rels else (low(tokens), label))
+        elif not rels:  # complete
+            items.add((low(tokens), label))
+        else:
+            # radgraph 0.1.18 lower-cases these tuples at every version; the target must exist.
+            items.update((tokens.lower(), label, r[0], ents[r[1]]["tokens"].lower()) for r in rels)
+    return items
+
+
+def _level_f1(hyp: set, ref: set) -> float:
+    # The package's orientation: precision over the hypothesis set, recall over the reference set.
+    return set_f1(ref, hyp)
+
+
+def reward_levels(hyp: Annotation, ref: Annotation, lowercase: bool = False) -> tuple[float, float, float]:
+    """radgraph F1RadGraph (simple, partial, complete) for one pair of annotations."""
+    if not hyp.get("entities") or not ref.get("entities"):
+        return (0.0, 0.0, 0.0)
+    return tuple(  # type: ignore[return-value]
+        _level_f1(_level_items(hyp, lv, lowercase), _level_items(ref, lv, lowercase))
+        for lv in ("simple", "partial", "complete")
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# The parser boundary: the radgraph package's model, run in process
+# ----------------------------------------------------------------------------------------------
+
+
+def _package_version() -> str | None:
+    try:
+        from importlib.metadata import version
+
+        return version("radgraph")
+    except Exception:
+        return None
+
+
+def _unpacked(archive: Path, model: str) -> Path:
+    """Unpack ``archive`` once into rexeval's cache; return the folder radgraph takes as model_cache_dir."""
+    from rexeval.cache import cache_dir
+
+    digest = file_sha256(archive)[:16]
+    root = (cache_dir() or Path(os.environ.get("TMPDIR", "/tmp")) / "rexeval") / "radgraph" / digest
+    target = root / model
+    if not (target / "weights.th").is_file():
+        target.mkdir(parents=True, exist_ok=True)
+        with tarfile.open(archive, "r:gz") as tar:
+            tar.extractall(path=target, filter="data")
+    return root
+
+
+class RadGraphParser:
+    """Texts -> radgraph annotations with the radgraph package's RadGraph module."""
+
+    def __init__(self, model: str, archive: Path, device: str = "cpu") -> None:
+        import contextlib
+        import io
+
+        from rexeval.models import offline_env
+
+        offline_env()
+        import radgraph
+
+        cuda = -1
+        if device.startswith("cuda"):
+            cuda = int(device.split(":")[1]) if ":" in device else 0
+        with contextlib.redirect_stdout(io.StringIO()):  # the package prints its device choice
+            self.module = radgraph.RadGraph(model_type=model, model_cache_dir=str(_unpacked(archive, model)), cuda=cuda)
+
+    def __call__(self, texts: list[str]) -> list[dict[str, Any] | None]:
+        import torch
+
+        with torch.no_grad():
+            result = self.module(list(texts))
+        # The package skips a report whose post-processing fails; that is a recorded failure (None).
+        return [result.get(str(i)) for i in range(len(texts))]
+
+
+class RadGraph(Metric):
+    name = "radgraph"
+    description = "RadGraph F1: ReXrank's radgraph_combined plus the radgraph package's reward levels"
+
+    def __init__(
+        self,
+        model: str = "radgraph",
+        model_path: str | None = None,
+        device: str = "cpu",
+        lowercase: bool = False,
+        chunk_size: int = 64,
+    ) -> None:
+        if model not in ARCHIVES:
+            raise ConfigError(f"radgraph model must be one of {', '.join(ARCHIVES)}, not {model!r}")
+        self.model, self.model_path, self.device = model, model_path, device
+        self.lowercase, self.chunk_size = lowercase, chunk_size
+        self._resolved = None
+        self._parser: Any = None
+
+    def outputs(self) -> list[Output]:
+        return [
+            Output("radgraph", True, (0.0, 1.0), mean_of("radgraph"),
+                   "radgraph_combined: (entity F1 + relation F1) / 2, case-sensitive (ReXrank RadGraph)"),
+            Output("radgraph_simple", True, (0.0, 1.0), mean_of("radgraph_simple"), "F1RadGraph simple"),
+            Output("radgraph_partial", True, (0.0, 1.0), mean_of("radgraph_partial"), "F1RadGraph partial"),
+            Output("radgraph_complete", True, (0.0, 1.0), mean_of("radgraph_complete"), "F1RadGraph complete"),
+        ]
+
+    def _resolve(self):
+        if self._resolved is None:
+            from rexeval.models import resolve
+
+            self._resolved = resolve(self.model, self.model_path)
+        return self._resolved
+
+    def check_available(self) -> None:
+        if _package_version() is None:
+            raise MetricUnavailable("radgraph needs the radgraph package", "pip install 'rexeval[models]'")
+        self._resolve()
+
+    def options(self) -> dict[str, Any]:
+        tag = self._resolved.tag if self._resolved is not None else "unresolved"
+        return {
+            "model": self.model,
+            "weights": tag,
+            "combined": "entity+relation/2,case-sensitive",
+            "levels_case": "lower-all" if self.lowercase else "rg0.1.18(complete-relations-lower)",
+        }
+
+    def versions(self) -> dict[str, str]:
+        return {"radgraph": _package_version() or "absent"}
+
+    def parse(self, texts: Sequence[str]) -> list[dict[str, Any] | None]:
+        """Annotations for ``texts`` (empty text -> no entities), from the disk cache when present."""
+        from rexeval.cache import TextCache
+
+        resolved = self._resolve()
+        cache = TextCache(f"radgraph|{self.model}|{resolved.tag}|{file_sha256(resolved.file(resolved.spec.files[0]))[:16]}|rg{_package_version()}")
+        nonempty = [t for t in texts if t.strip()]
+
+        def run(todo: list[str]) -> list[Any]:
+            if self._parser is None:
+                self._parser = RadGraphParser(self.model, resolved.file(resolved.spec.files[0]), self.device)
+            out: list[Any] = []
+            for i in range(0, len(todo), self.chunk_size):
+                out.extend(self._parser(todo[i : i + self.chunk_size]))
+            return out
+
+        parsed = dict(zip(nonempty, cache.compute(nonempty, run))) if nonempty else {}
+        return [parsed[t] if t.strip() else EMPTY for t in texts]
+
+    def compute(self, batch: Batch) -> dict[str, np.ndarray]:
+        n = len(batch)
+        anns = self.parse(list(batch.predictions) + list(batch.references))
+        hyp, ref = anns[:n], anns[n:]
+        cols = {k: np.full(n, np.nan) for k in ("radgraph", "radgraph_simple", "radgraph_partial", "radgraph_complete")}
+        for i in range(n):
+            if hyp[i] is None or ref[i] is None:
+                continue  # the parser failed on one of the texts: NaN, never a zero
+            cols["radgraph"][i] = radgraph_combined(ref[i], hyp[i])
+            s, p, c = reward_levels(hyp[i], ref[i], self.lowercase)
+            cols["radgraph_simple"][i], cols["radgraph_partial"][i], cols["radgraph_complete"][i] = s, p, c
+        if batch.progress:
+            batch.progress(n)
+        return cols
+
+
+_SHA: dict[tuple[str, int, int], str] = {}
+
+
+def file_sha256(path: Path) -> str:
+    """Content hash of a model archive (memoised per process), so caches never outlive the weights."""
+    st = path.stat()
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+    if key not in _SHA:
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+        _SHA[key] = h.hexdigest()
+    return _SHA[key]
