@@ -141,7 +141,7 @@ class BertScore(Metric):
     def options(self) -> dict[str, Any]:
         tag = self._resolved.tag if self._resolved is not None else "unresolved"
         return {
-            "model": f"distilroberta-base@{tag}",
+            "model": tag,
             "layer": NUM_LAYERS,
             "idf": self._idf_tag,
             "rescale": "bert_score-en-L5",
@@ -176,16 +176,13 @@ class BertScore(Metric):
         if self._model is not None:
             return
         import torch
-        from transformers import RobertaModel, RobertaTokenizer
+        from transformers import RobertaModel
 
         from rexeval.models import offline_env
 
         offline_env()
-        resolved = self._resolve()
-        folder = resolved.path
-        # bert_score encodes with add_prefix_space=True; constructing the tokenizer with it gives the
-        # same ids whether transformers provides the slow or the tokenizers-backed class.
-        self._tokenizer = RobertaTokenizer(str(folder / "vocab.json"), str(folder / "merges.txt"), add_prefix_space=True)
+        folder = self._resolve().path
+        self._tok()
         model = RobertaModel.from_pretrained(str(folder), local_files_only=True)
         model.encoder.layer = torch.nn.ModuleList(list(model.encoder.layer[:NUM_LAYERS]))
         model.eval()
@@ -195,10 +192,23 @@ class BertScore(Metric):
         if self.idf_corpus is not None:
             self._build_idf(_read_corpus(Path(self.idf_corpus)))
 
+    def _tok(self) -> Any:
+        if self._tokenizer is None:
+            from transformers import RobertaTokenizer
+
+            folder = self._resolve().path
+            # bert_score encodes with add_prefix_space=True; constructing the tokenizer with it gives
+            # the same ids whether transformers provides the slow or the tokenizers-backed class
+            # (transformers 5 ignores add_prefix_space passed to encode()).
+            self._tokenizer = RobertaTokenizer(
+                str(folder / "vocab.json"), str(folder / "merges.txt"), add_prefix_space=True
+            )
+        return self._tokenizer
+
     def encode(self, text: str) -> list[int]:
         """Token ids of one text exactly as bert_score's ``sent_encode`` (RoBERTa branch)."""
         text = text.strip()
-        tok = self._tokenizer
+        tok = self._tok()
         if not text:
             return [tok.cls_token_id, tok.sep_token_id]
         return tok.encode(text, add_special_tokens=True, max_length=MAX_LENGTH, truncation=True)
@@ -215,7 +225,7 @@ class BertScore(Metric):
     def _weights(self, ids: list[int]) -> np.ndarray:
         if self._idf is None:
             w = np.ones(len(ids), dtype=np.float64)
-            special = {self._tokenizer.cls_token_id, self._tokenizer.sep_token_id}
+            special = {self._tok().cls_token_id, self._tok().sep_token_id}
             for i, t in enumerate(ids):
                 if t in special:
                     w[i] = 0.0
@@ -236,7 +246,7 @@ class BertScore(Metric):
 
         order = sorted(range(len(id_lists)), key=lambda i: len(id_lists[i]))
         out: list[np.ndarray | None] = [None] * len(id_lists)
-        pad_id = self._tokenizer.pad_token_id
+        pad_id = self._tok().pad_token_id
         start = 0
         with torch.inference_mode():
             while start < len(order):
