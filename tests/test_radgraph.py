@@ -121,7 +121,7 @@ class FakeParser:
 
     calls: list[list[str]] = []
 
-    def __init__(self, model, archive, device="cpu"):
+    def __init__(self, model, archive, device="cpu", python=None):
         self.model = model
 
     def __call__(self, texts):
@@ -147,6 +147,7 @@ def fake_radgraph(monkeypatch, tmp_path):
     monkeypatch.setenv("REXEVAL_RADGRAPH_DIR", str(tmp_path))
     monkeypatch.setenv("REXEVAL_CACHE", str(tmp_path / "cache"))
     monkeypatch.setattr(rg, "RadGraphParser", FakeParser)
+    monkeypatch.setattr(rg, "parser_mode", lambda python=None: ("inprocess", None))
     FakeParser.calls = []
     return rg
 

@@ -152,10 +152,88 @@ def _unpacked(archive: Path, model: str) -> Path:
     return root
 
 
-class RadGraphParser:
-    """Texts -> radgraph annotations with the radgraph package's RadGraph module."""
+_SIDE_VERSIONS: dict[str, str] = {}
 
-    def __init__(self, model: str, archive: Path, device: str = "cpu") -> None:
+
+def _side_version(python: str) -> str:
+    if python not in _SIDE_VERSIONS:
+        import subprocess
+
+        code = "import importlib.metadata as m; print(m.version('radgraph'), m.version('transformers'))"
+        try:
+            res = subprocess.run([python, "-c", code], capture_output=True, text=True, timeout=120)
+            rg, tf = res.stdout.split()
+            _SIDE_VERSIONS[python] = f"{rg} (side env, transformers {tf})"
+        except Exception:
+            raise MetricUnavailable(f"radgraph: {python} cannot import radgraph", SIDE_VENV_FIX) from None
+    return _SIDE_VERSIONS[python]
+
+
+def _transformers_major() -> int | None:
+    try:
+        from importlib.metadata import version
+
+        return int(version("transformers").split(".")[0])
+    except Exception:
+        return None
+
+
+#: A Python with torch, transformers<5 and radgraph, for running the parser out of process.
+PYTHON_ENV = "REXEVAL_RADGRAPH_PYTHON"
+SIDE_VENV_FIX = (
+    "python -m venv ~/.venvs/radgraph && ~/.venvs/radgraph/bin/pip install torch 'transformers<5' "
+    f"radgraph==0.1.18, then export {PYTHON_ENV}=~/.venvs/radgraph/bin/python"
+)
+
+
+def parser_mode(python: str | None = None) -> tuple[str, str | None]:
+    """How the parser runs here: ("subprocess", python) or ("inprocess", None); raise with the fix."""
+    python = python or os.environ.get(PYTHON_ENV)
+    if python:
+        if not Path(python).expanduser().exists():
+            raise MetricUnavailable(f"radgraph: ${PYTHON_ENV} = {python} does not exist", SIDE_VENV_FIX)
+        exe = str(Path(python).expanduser())
+        _side_version(exe)
+        return "subprocess", exe
+    if _package_version() is None:
+        raise MetricUnavailable("radgraph needs the radgraph package", "pip install radgraph==0.1.18, or " + SIDE_VENV_FIX)
+    major = _transformers_major()
+    if major is not None and major >= 5:
+        raise MetricUnavailable(
+            f"the radgraph package {_package_version()} does not run under transformers {major} "
+            "(it calls tokenizer.encode_plus, removed in transformers 5)",
+            SIDE_VENV_FIX,
+        )
+    return "inprocess", None
+
+
+class RadGraphParser:
+    """Texts -> radgraph annotations with the radgraph package's RadGraph module (in process, or in a
+    worker process under ``$REXEVAL_RADGRAPH_PYTHON``)."""
+
+    def __init__(self, model: str, archive: Path, device: str = "cpu", python: str | None = None) -> None:
+        cuda = -1
+        if device.startswith("cuda"):
+            cuda = int(device.split(":")[1]) if ":" in device else 0
+        cache = str(_unpacked(archive, model))
+        mode, exe = parser_mode(python)
+        self._proc = None
+        if mode == "subprocess":
+            import subprocess
+
+            from rexeval.models import offline_env
+
+            offline_env()  # inherited by the worker: the package never reaches for the network
+            worker = Path(__file__).with_name("_radgraph_worker.py")
+            self._proc = subprocess.Popen(
+                [exe, str(worker), "--model", model, "--model-cache-dir", cache, "--cuda", str(cuda)],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            )
+            ready = self._proc.stdout.readline()
+            if not ready:
+                err = self._proc.stderr.read()[-2000:]
+                raise RuntimeError(f"radgraph worker ({exe}) failed to start: {err}")
+            return
         import contextlib
         import io
 
@@ -164,19 +242,40 @@ class RadGraphParser:
         offline_env()
         import radgraph
 
-        cuda = -1
-        if device.startswith("cuda"):
-            cuda = int(device.split(":")[1]) if ":" in device else 0
         with contextlib.redirect_stdout(io.StringIO()):  # the package prints its device choice
-            self.module = radgraph.RadGraph(model_type=model, model_cache_dir=str(_unpacked(archive, model)), cuda=cuda)
+            self.module = radgraph.RadGraph(model_type=model, model_cache_dir=cache, cuda=cuda)
 
     def __call__(self, texts: list[str]) -> list[dict[str, Any] | None]:
+        if self._proc is not None:
+            import json
+
+            self._proc.stdin.write(json.dumps(list(texts)) + "\n")
+            self._proc.stdin.flush()
+            line = self._proc.stdout.readline()
+            if not line:
+                raise RuntimeError(f"radgraph worker died: {self._proc.stderr.read()[-2000:]}")
+            return json.loads(line)
+        import contextlib
+        import io
+
         import torch
 
-        with torch.no_grad():
+        with torch.no_grad(), contextlib.redirect_stdout(io.StringIO()):
             result = self.module(list(texts))
         # The package skips a report whose post-processing fails; that is a recorded failure (None).
         return [result.get(str(i)) for i in range(len(texts))]
+
+    def close(self) -> None:
+        if self._proc is not None:
+            self._proc.stdin.close()
+            self._proc.wait(timeout=30)
+            self._proc = None
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:
+            pass
 
 
 class RadGraph(Metric):
@@ -187,14 +286,15 @@ class RadGraph(Metric):
         self,
         model: str = "radgraph",
         model_path: str | None = None,
-        device: str = "cpu",
+        device: str = "auto",
         lowercase: bool = False,
         chunk_size: int = 64,
+        python: str | None = None,
     ) -> None:
         if model not in ARCHIVES:
             raise ConfigError(f"radgraph model must be one of {', '.join(ARCHIVES)}, not {model!r}")
-        self.model, self.model_path, self.device = model, model_path, device
-        self.lowercase, self.chunk_size = lowercase, chunk_size
+        self.model, self.model_path, self.device_arg = model, model_path, device
+        self.lowercase, self.chunk_size, self.python = lowercase, chunk_size, python
         self._resolved = None
         self._parser: Any = None
 
@@ -207,6 +307,17 @@ class RadGraph(Metric):
             Output("radgraph_complete", True, (0.0, 1.0), mean_of("radgraph_complete"), "F1RadGraph complete"),
         ]
 
+    @property
+    def device(self) -> str:
+        if self.device_arg != "auto":
+            return self.device_arg
+        try:
+            import torch
+
+            return "cuda" if torch.cuda.is_available() else "cpu"
+        except ImportError:
+            return "cpu"
+
     def _resolve(self):
         if self._resolved is None:
             from rexeval.models import resolve
@@ -215,9 +326,8 @@ class RadGraph(Metric):
         return self._resolved
 
     def check_available(self) -> None:
-        if _package_version() is None:
-            raise MetricUnavailable("radgraph needs the radgraph package", "pip install 'rexeval[models]'")
-        self._resolve()
+        self._resolve()  # weights first: a missing model is the more common (and fixable) case
+        parser_mode(self.python)
 
     def options(self) -> dict[str, Any]:
         tag = self._resolved.tag if self._resolved is not None else "unresolved"
@@ -229,19 +339,26 @@ class RadGraph(Metric):
         }
 
     def versions(self) -> dict[str, str]:
-        return {"radgraph": _package_version() or "absent"}
+        return {"radgraph": self.package_version()}
+
+    def package_version(self) -> str:
+        """The radgraph version that parses: the side environment's when one is configured."""
+        mode, exe = parser_mode(self.python)
+        if mode == "inprocess":
+            return _package_version() or "absent"
+        return _side_version(exe)
 
     def parse(self, texts: Sequence[str]) -> list[dict[str, Any] | None]:
         """Annotations for ``texts`` (empty text -> no entities), from the disk cache when present."""
         from rexeval.cache import TextCache
 
         resolved = self._resolve()
-        cache = TextCache(f"radgraph|{self.model}|{resolved.tag}|{file_sha256(resolved.file(resolved.spec.files[0]))[:16]}|rg{_package_version()}")
+        cache = TextCache(f"radgraph|{self.model}|{resolved.tag}|{file_sha256(resolved.file(resolved.spec.files[0]))[:16]}|rg{self.package_version()}")
         nonempty = [t for t in texts if t.strip()]
 
         def run(todo: list[str]) -> list[Any]:
             if self._parser is None:
-                self._parser = RadGraphParser(self.model, resolved.file(resolved.spec.files[0]), self.device)
+                self._parser = RadGraphParser(self.model, resolved.file(resolved.spec.files[0]), self.device, self.python)
             out: list[Any] = []
             for i in range(0, len(todo), self.chunk_size):
                 out.extend(self._parser(todo[i : i + self.chunk_size]))
