@@ -131,19 +131,21 @@ def test_empty_prediction_scores_the_spec_constant(scorer, iu_pairs):
 
 def test_batch_invariance(scorer, iu_pairs, monkeypatch):
     p, g = iu_pairs
-    preds, refs = p[:8], g[:8]
+    preds, refs = p[:4], g[:4]
     monkeypatch.setenv("REXEVAL_CACHE", "off")  # every call recomputes every embedding
     full = scorer.score_pairs(preds, refs)
-    perm = [5, 2, 7, 0, 3, 6, 1, 4]
+    perm = [2, 0, 3, 1]
     shuf = scorer.score_pairs([preds[i] for i in perm], [refs[i] for i in perm])
-    for i in (0, 6):
-        alone = scorer.score_pairs([preds[i]], [refs[i]])
-        group = scorer.score_pairs(p[20:28], [refs[i]] * 8)  # GRPO group: one reference, 8 candidates
-        alone_g = scorer.score_pairs([p[22]], [refs[i]])
-        for key in full:
-            assert alone[key][0] == full[key][i]
-            assert shuf[key][perm.index(i)] == full[key][i]
-            assert group[key][2] == alone_g[key][0]
+    i = 1
+    alone = scorer.score_pairs([preds[i]], [refs[i]])
+    # GRPO group: one reference repeated 8 times, with 8 candidates (its own prediction among them)
+    group = scorer.score_pairs([preds[i], *preds, *preds[:3]], [refs[i]] * 8)
+    for key in full:
+        assert alone[key][0] == full[key][i]
+        for j in range(4):
+            assert shuf[key][perm.index(j)] == full[key][j]
+        assert group[key][0] == full[key][i] and group[key][2] == full[key][i]
+        assert group[key][1] == group[key][5]  # same candidate, same reference, same value
 
 
 def test_idf_from_fixed_corpus_matches_bert_score(hub, iu_pairs, tmp_path):
@@ -153,7 +155,7 @@ def test_idf_from_fixed_corpus_matches_bert_score(hub, iu_pairs, tmp_path):
     path = tmp_path / "corpus.txt"
     path.write_text("\n".join(corpus) + "\n")
     m = BertScore(device="cpu", idf_corpus=str(path))
-    ours = m.score_pairs(p[:10], g[:10])
+    ours = m.score_pairs(p[:6], g[:6])
     alone = m.score_pairs([p[4]], [g[4]])
     assert alone["bertscore"][0] == ours["bertscore"][4]  # IDF never comes from the batch
     baseline = Path(bert_score.__file__).parent / "rescale_baseline" / "en" / "distilroberta-base.tsv"
@@ -161,7 +163,7 @@ def test_idf_from_fixed_corpus_matches_bert_score(hub, iu_pairs, tmp_path):
         model_type=str(hub["snapshot"]), num_layers=5, rescale_with_baseline=True, idf=True, idf_sents=corpus,
         lang="en", baseline_path=str(baseline), device="cpu", nthreads=0,
     )
-    P, R, F = peer.score(p[:10], g[:10])
+    P, R, F = peer.score(p[:6], g[:6])
     assert np.abs(ours["bertscore"] - F.numpy()).max() <= 2e-6
     assert "idf:corpus-sha256:" in m.signature()
     assert m.signature() != BertScore(device="cpu").signature()
@@ -170,14 +172,14 @@ def test_idf_from_fixed_corpus_matches_bert_score(hub, iu_pairs, tmp_path):
 def test_reference_embeddings_cached(hub, iu_pairs, tmp_path, monkeypatch):
     monkeypatch.setenv("REXEVAL_CACHE", str(tmp_path / "c"))
     p, g = iu_pairs
-    first = BertScore(device="cpu").score_pairs(p[:5], g[:5])
+    first = BertScore(device="cpu").score_pairs(p[:3], g[:3])
     m = BertScore(device="cpu")
     calls = []
     m._load()
     real = m._embed
     m._embed = lambda ids: (calls.append(len(ids)), real(ids))[1]
-    again = m.score_pairs(p[:5], g[:5])
-    assert calls == [5]  # only the predictions ran; references came from the disk cache
+    again = m.score_pairs(p[:3], g[:3])
+    assert calls == [3]  # only the predictions ran; references came from the disk cache
     for k in first:
         assert np.array_equal(first[k], again[k])
 

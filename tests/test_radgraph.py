@@ -212,3 +212,67 @@ def test_unknown_model_is_config_error():
 
     with pytest.raises(ConfigError):
         RadGraph(model="radgraph-xxl")
+
+
+# -- the real path: the radgraph package on a random-weight archive ---------------------------
+
+PEER = r"""
+import json, sys
+args = json.loads(sys.stdin.read())
+out = sys.stdout; sys.stdout = sys.stderr
+from radgraph import F1RadGraph
+f1 = F1RadGraph(reward_level="all", model_type="radgraph", model_cache_dir=args["cache"], cuda=-1)
+mean, lists, _, _ = f1(hyps=args["hyps"], refs=args["refs"])
+out.write(json.dumps(lists))
+"""
+
+
+@pytest.fixture(scope="module")
+def side_python(tmp_path_factory):
+    """A Python where the radgraph package runs ($REXEVAL_RADGRAPH_PYTHON; transformers<5)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from rexeval.metrics.radgraph import PYTHON_ENV
+
+    exe = os.environ.get(PYTHON_ENV)
+    if not exe:
+        pytest.skip(f"set {PYTHON_ENV} to a Python with torch, transformers<5 and radgraph==0.1.18 to run the real radgraph path")
+    shared_path("tokenizers", "bert-base-uncased", "vocab.txt")
+    folder = tmp_path_factory.mktemp("rgarchive")
+    tests = Path(__file__).resolve().parent
+    code = "import sys; from pathlib import Path; from model_fixtures import build_radgraph_archive; build_radgraph_archive(Path(sys.argv[1]))"
+    env = {**os.environ, "PYTHONPATH": str(tests)}
+    res = subprocess.run([exe, "-c", code, str(folder)], capture_output=True, text=True, env=env)
+    assert res.returncode == 0, res.stderr[-2000:]
+    return exe, folder, sys
+
+
+def test_real_radgraph_path_equals_f1radgraph(side_python, monkeypatch, tmp_path):
+    import subprocess
+
+    from rexeval.metrics.radgraph import _unpacked
+
+    exe, folder, _ = side_python
+    monkeypatch.setenv("REXEVAL_RADGRAPH_DIR", str(folder))
+    monkeypatch.setenv("REXEVAL_CACHE", str(tmp_path / "cache"))
+    hyps = ["Small left pleural effusion. No pneumothorax.", "Heart size normal.", "", "Left effusion, small."]
+    refs = ["Left effusion, small.", "Heart size is normal. Lungs clear.", "No acute process.", "Left effusion, small."]
+    m = RadGraph(device="cpu")
+    m.check_available()
+    assert "side env" in m.versions()["radgraph"]
+    ours = _score(m, hyps, refs)
+    payload = json.dumps({"cache": str(_unpacked(folder / "radgraph.tar.gz", "radgraph")), "hyps": hyps, "refs": refs})
+    res = subprocess.run([exe, "-c", PEER], input=payload, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr[-2000:]
+    simple, partial, complete = json.loads(res.stdout)
+    assert ours["radgraph_simple"].tolist() == simple
+    assert ours["radgraph_partial"].tolist() == partial
+    assert ours["radgraph_complete"].tolist() == complete
+    anns = m.parse(hyps + refs)
+    assert any(a["entities"] for a in anns)  # the random model does label spans: a real comparison
+    for i in range(4):
+        assert ours["radgraph"][i] == radgraph_combined(anns[4 + i], anns[i])
+    assert ours["radgraph"][2] == 0.0  # empty hypothesis

@@ -9,7 +9,13 @@ The package's own prints go to stderr so they never corrupt the protocol.
 
 import argparse
 import json
+import os
 import sys
+
+# Run as a script, this file's folder (rexeval/metrics, which holds rexeval's own radgraph.py) is
+# sys.path[0]; drop it so that `import radgraph` finds the package.
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
 
 
 def main() -> None:
