@@ -55,11 +55,11 @@ def main() -> None:
     ap.add_argument("--workdir", default="/tmp/rexeval-bench")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--skip-radgraph", action="store_true")
+    ap.add_argument("--skip-bertscore", action="store_true")
     args = ap.parse_args()
 
-    import numpy as np
     import pandas as pd
-    from model_fixtures import SHARED, build_distilroberta, build_radgraph_archive
+    from model_fixtures import SHARED, build_distilroberta
 
     work = Path(args.workdir)
     hub = work / "hub"
@@ -76,7 +76,19 @@ def main() -> None:
     torch.set_num_threads(max(1, torch.get_num_threads()))
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {args.device}")
 
-    # ---------------- BERTScore ----------------
+    result: dict = {}
+    if not args.skip_bertscore:
+        result["bertscore"] = bench_bertscore(args, work, snap, preds, refs)
+    if not args.skip_radgraph:
+        rg = bench_radgraph(args, work, preds, refs)
+        if rg:
+            result["radgraph"] = rg
+    print("\n" + json.dumps(result))
+
+
+def bench_bertscore(args, work, snap, preds, refs) -> dict:
+    import numpy as np
+
     from rexeval.metrics.bertscore import BertScore
 
     cache = work / "rxcache"
@@ -118,45 +130,54 @@ def main() -> None:
     print(f"  rexeval cold cache:        {rx_cold:.2f}s   -> speed ratio {peer_loop / rx_cold:.1f}x")
     print(f"  rexeval warm (refs cached): {rx_warm:.2f}s   -> speed ratio {peer_loop / rx_warm:.1f}x")
     print(f"  max |rexeval - bert_score| per study: {diff:.2e}")
-    result = {"bertscore": {"peer_loop_s": peer_loop, "rexeval_cold_s": rx_cold, "rexeval_warm_s": rx_warm,
-                            "ratio_cold": peer_loop / rx_cold, "ratio_warm": peer_loop / rx_warm, "max_abs_diff": diff}}
+    return {"peer_loop_s": peer_loop, "rexeval_cold_s": rx_cold, "rexeval_warm_s": rx_warm,
+            "ratio_cold": peer_loop / rx_cold, "ratio_warm": peer_loop / rx_warm, "max_abs_diff": float(diff)}
 
-    # ---------------- RadGraph ----------------
-    if not args.skip_radgraph:
-        from rexeval.errors import MetricUnavailable
-        from rexeval.metrics.radgraph import RadGraph, _unpacked, parser_mode
 
-        archive = build_radgraph_archive(work / "radgraph")
-        os.environ["REXEVAL_RADGRAPH_DIR"] = str(archive.parent)
-        try:
-            mode, exe = parser_mode()
-        except MetricUnavailable as exc:
-            print(f"\nRadGraph: skipped ({exc})")
-            mode = None
-        if mode:
-            rg = RadGraph(device=args.device)
-            rg.check_available()
-            t0 = time.perf_counter()
-            cols = rg.compute(__import__("rexeval.metrics.base", fromlist=["Batch"]).Batch(
-                [str(i) for i in range(len(preds))], preds, refs))
-            rx_rg = time.perf_counter() - t0
-            payload = json.dumps({"model": "radgraph", "cache": str(_unpacked(archive, "radgraph")),
-                                  "preds": preds, "refs": refs})
-            res = subprocess.run([exe or sys.executable, "-c", PEER_RADGRAPH], input=payload,
-                                 capture_output=True, text=True, env={**os.environ})
-            if res.returncode != 0:
-                raise SystemExit(res.stderr[-3000:])
-            peer = json.loads(res.stdout)
-            lv = np.array(peer["levels"])
-            same = all(np.array_equal(lv[:, k], cols[c]) for k, c in
-                       enumerate(("radgraph_simple", "radgraph_partial", "radgraph_complete")))
-            print("\nRadGraph (random-weight DyGIE archive, model_type radgraph)")
-            print(f"  F1RadGraph per-study loop: {peer['loop_s']:.2f}s (+{peer['load_s']:.1f}s load)")
-            print(f"  rexeval (cold, incl. worker start + load): {rx_rg:.2f}s -> speed ratio {peer['loop_s'] / rx_rg:.1f}x")
-            print(f"  reward levels identical per study: {same}")
-            result["radgraph"] = {"peer_loop_s": peer["loop_s"], "rexeval_s": rx_rg,
-                                  "ratio": peer["loop_s"] / rx_rg, "levels_identical": bool(same)}
-    print("\n" + json.dumps(result))
+def bench_radgraph(args, work, preds, refs) -> dict | None:
+    import numpy as np
+
+    from rexeval.errors import MetricUnavailable
+    from rexeval.metrics.base import Batch
+    from rexeval.metrics.radgraph import RadGraph, _unpacked, parser_mode
+
+    try:
+        mode, exe = parser_mode()
+    except MetricUnavailable as exc:
+        print(f"\nRadGraph: skipped ({exc})")
+        return None
+    # The archive builder needs the radgraph package to run: build it with the parser's Python.
+    folder = work / "radgraph"
+    code = "import sys; from pathlib import Path; from model_fixtures import build_radgraph_archive; build_radgraph_archive(Path(sys.argv[1]))"
+    res = subprocess.run([exe or sys.executable, "-c", code, str(folder)], capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(ROOT / "tests")})
+    if res.returncode != 0:
+        raise SystemExit(res.stderr[-3000:])
+    archive = folder / "radgraph.tar.gz"
+    os.environ["REXEVAL_RADGRAPH_DIR"] = str(folder)
+    shutil.rmtree(work / "rxcache-rg", ignore_errors=True)
+    os.environ["REXEVAL_CACHE"] = str(work / "rxcache-rg")
+    rg = RadGraph(device=args.device)
+    rg.check_available()
+    t0 = time.perf_counter()
+    cols = rg.compute(Batch([str(i) for i in range(len(preds))], preds, refs))
+    rx_rg = time.perf_counter() - t0
+    payload = json.dumps({"model": "radgraph", "cache": str(_unpacked(archive, "radgraph")),
+                          "preds": preds, "refs": refs})
+    res = subprocess.run([exe or sys.executable, "-c", PEER_RADGRAPH], input=payload,
+                         capture_output=True, text=True, env={**os.environ})
+    if res.returncode != 0:
+        raise SystemExit(res.stderr[-3000:])
+    peer = json.loads(res.stdout)
+    lv = np.array(peer["levels"])
+    same = all(np.array_equal(lv[:, k], cols[c]) for k, c in
+               enumerate(("radgraph_simple", "radgraph_partial", "radgraph_complete")))
+    print("\nRadGraph (random-weight DyGIE archive, model_type radgraph)")
+    print(f"  F1RadGraph per-study loop: {peer['loop_s']:.2f}s (+{peer['load_s']:.1f}s load)")
+    print(f"  rexeval (cold, incl. worker start + load): {rx_rg:.2f}s -> speed ratio {peer['loop_s'] / rx_rg:.1f}x")
+    print(f"  reward levels identical per study: {same}")
+    return {"peer_loop_s": peer["loop_s"], "rexeval_s": rx_rg,
+            "ratio": peer["loop_s"] / rx_rg, "levels_identical": bool(same)}
 
 
 if __name__ == "__main__":

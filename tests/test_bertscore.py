@@ -230,3 +230,26 @@ def test_models_cli_found_and_missing(hub, tmp_path):
     assert "REXEVAL_DISTILROBERTA_DIR" in r.stdout
     r = _run(["models", "download", "no-such-model"], {"HF_HUB_CACHE": str(tmp_path / "none")})
     assert r.returncode == 2 and "unknown model" in r.stderr
+
+
+def test_equals_bert_score_under_transformers4(iu_pairs, tmp_path):
+    """bert_score as ReXrank ran it (transformers<5, slow tokenizer): needs a side venv."""
+    import json
+
+    exe = os.environ.get("REXEVAL_TF4_PYTHON") or os.environ.get("REXEVAL_RADGRAPH_PYTHON")
+    if not exe:
+        pytest.skip("set REXEVAL_TF4_PYTHON to a Python with torch, transformers<5, bert-score, pandas")
+    p, g = iu_pairs
+    pairs = tmp_path / "pairs.json"
+    pairs.write_text(json.dumps({"preds": p[:12] + ["", "Heart normal."], "refs": g[:12] + ["Lungs clear.", ""]}))
+    res = subprocess.run([exe, str(ROOT / "tests" / "peer_bertscore_tf4.py"), str(tmp_path / "hub"), str(pairs)],
+                         capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    if res.returncode != 0 and "No module named 'bert_score'" in res.stderr:
+        pytest.skip(f"{exe} has no bert_score")
+    assert res.returncode == 0, res.stderr[-2000:]
+    out = json.loads(res.stdout.strip().splitlines()[-1])
+    assert out["transformers"].split(".")[0] == "4"
+    assert out["ids_equal"]
+    assert np.abs(np.array(out["ours"]) - np.array(out["peer"])).max() <= 2e-6
+    assert np.abs(np.array(out["ours_p"]) - np.array(out["peer_p"])).max() <= 2e-6
+    assert out["ours"][-1] == pytest.approx(EMPTY_F) and out["peer"][-2] == pytest.approx(EMPTY_F, abs=1e-6)
