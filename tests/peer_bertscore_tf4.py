@@ -19,7 +19,6 @@ snap = build_distilroberta(hub)
 os.environ.update(HF_HUB_CACHE=str(hub), HF_HUB_OFFLINE="1", REXEVAL_CACHE="off")
 
 import bert_score  # noqa: E402
-import numpy as np  # noqa: E402
 import transformers  # noqa: E402
 
 from rexeval.metrics.bertscore import BertScore  # noqa: E402

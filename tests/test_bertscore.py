@@ -8,7 +8,6 @@ where rexeval resolves it. bert_score is pointed at the same snapshot folder
 
 from __future__ import annotations
 
-import math
 import os
 import subprocess
 import sys

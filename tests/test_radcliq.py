@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import shared_path
 
 from rexeval.metrics.base import Batch
 from rexeval.metrics.radcliq import RadCliQ, inv_radcliq_v1, radcliq
-from conftest import shared_path
 
 ROOT = Path(__file__).resolve().parents[1]
 

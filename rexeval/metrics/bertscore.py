@@ -130,6 +130,8 @@ class BertScore(Metric):
         except ImportError:
             raise MetricUnavailable("bertscore needs torch and transformers", "pip install 'rexeval[models]'") from None
         self._resolve()
+        if self.idf_corpus is not None and not Path(self.idf_corpus).is_file():
+            raise InputError("IDF corpus file not found", path=str(self.idf_corpus))
         if self.device.startswith("cuda"):
             import torch
 
@@ -269,8 +271,12 @@ class BertScore(Metric):
         return out  # type: ignore[return-value]
 
     def _namespace(self) -> str:
+        from rexeval.fingerprint import file_sha256
+
         resolved = self._resolve()
-        return f"bertscore-emb|{resolved.tag}|{resolved.source}:{resolved.path}|L{NUM_LAYERS}|{'fp16' if self.fp16 else 'fp32'}|{self.device}|v1"
+        # Keyed by the weights' content hash: a changed checkpoint at the same path never hits.
+        weights = file_sha256(resolved.file("model.safetensors"))[:16]
+        return f"bertscore-emb|{weights}|L{NUM_LAYERS}|pad{PAD_TO}|{'fp16' if self.fp16 else 'fp32'}|{self.device}|v1"
 
     def embeddings(self, texts: Sequence[str], cache: bool) -> dict[str, np.ndarray]:
         self._load()

@@ -20,7 +20,6 @@ Scores are pure functions of two annotations (the package's JSON: ``{"entities":
 
 from __future__ import annotations
 
-import hashlib
 import os
 import tarfile
 from collections.abc import Mapping, Sequence
@@ -30,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from rexeval.errors import ConfigError, MetricUnavailable
+from rexeval.fingerprint import file_sha256
 from rexeval.metrics.base import Batch, Metric, Output, mean_of
 from rexeval.models import ModelSpec, register_model
 
@@ -381,19 +381,3 @@ class RadGraph(Metric):
         if batch.progress:
             batch.progress(n)
         return cols
-
-
-_SHA: dict[tuple[str, int, int], str] = {}
-
-
-def file_sha256(path: Path) -> str:
-    """Content hash of a model archive (memoised per process), so caches never outlive the weights."""
-    st = path.stat()
-    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
-    if key not in _SHA:
-        h = hashlib.sha256()
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                h.update(block)
-        _SHA[key] = h.hexdigest()
-    return _SHA[key]
