@@ -142,6 +142,10 @@ class BertScore(Metric):
 
     def options(self) -> dict[str, Any]:
         tag = self._resolved.tag if self._resolved is not None else "unresolved"
+        if self._resolved is not None:
+            from rexeval.fingerprint import file_sha256
+
+            tag += "#sha256:" + file_sha256(self._resolved.file("model.safetensors"))[:12]
         return {
             "model": tag,
             "layer": NUM_LAYERS,

@@ -331,6 +331,8 @@ class RadGraph(Metric):
 
     def options(self) -> dict[str, Any]:
         tag = self._resolved.tag if self._resolved is not None else "unresolved"
+        if self._resolved is not None:
+            tag += "#sha256:" + file_sha256(self._resolved.file(self._resolved.spec.files[0]))[:12]
         return {
             "model": self.model,
             "weights": tag,
