@@ -157,3 +157,19 @@ def test_cli_rexeval_names_and_errors(tmp_path):
     bad.write_text("radgraph,bertscore,semb_score,bleu\n1,x,1,1\n")
     r = _run("radcliq", str(bad))
     assert r.returncode == 2 and "row 1" in r.stderr and "bertscore" in r.stderr
+
+
+def test_batch_invariance():
+    rng = np.random.default_rng(3)
+    cols = {k: rng.uniform(0, 1, 6) for k in ("radgraph", "bertscore", "semb_score", "bleu")}
+    m = RadCliQ()
+    full = m.compute(Batch([str(i) for i in range(6)], ["x"] * 6, ["y"] * 6, cols))
+    perm = [4, 1, 5, 0, 2, 3]
+    shuf = m.compute(Batch([str(i) for i in perm], ["x"] * 6, ["y"] * 6, {k: v[perm] for k, v in cols.items()}))
+    for i in range(6):
+        alone = m.compute(Batch(["a"], ["x"], ["y"], {k: v[i : i + 1] for k, v in cols.items()}))
+        rep = m.compute(Batch(["a"] * 8, ["x"] * 8, ["y"] * 8, {k: np.repeat(v[i], 8) for k, v in cols.items()}))
+        for key in ("radcliq_v0", "radcliq_v1"):
+            assert alone[key][0] == full[key][i]
+            assert shuf[key][perm.index(i)] == full[key][i]
+            assert np.all(rep[key] == full[key][i])

@@ -169,7 +169,7 @@ def test_metric_columns_via_parse_boundary(fake_radgraph):
     assert out["radgraph_complete"][0] == reward_levels(TABLE[preds[0]], TABLE[refs[0]])[2]
     assert "" not in [t for call in FakeParser.calls for t in call]  # empty text never reaches the model
     sig = m.signature()
-    assert "model:radgraph" in sig and "case-sensitive" in sig and "rg0.1.18" in sig
+    assert "model:radgraph" in sig and "case-sensitive" in sig and "rg0.1.18" in sig and "#sha256:" in sig
 
 
 def test_parses_cached_by_content_hash(fake_radgraph):
