@@ -33,6 +33,9 @@ def score_command(
     meta: Optional[Path] = typer.Option(None, "--meta", help="Per-study attributes (study_id + columns) joined for --by."),
     min_group_size: int = typer.Option(30, "--min-group-size", help="Subgroups smaller than this are flagged."),
     age_bins: Optional[str] = typer.Option(None, "--age-bins", help="Age bin edges for --by age_group, e.g. 0,18,40,65 (default decades)."),
+    device: Optional[str] = typer.Option(None, "--device", help="Device for model metrics: cpu, cuda, cuda:N (default: cuda when available)."),
+    fp16: bool = typer.Option(False, "--fp16", help="Half-precision encoders on CUDA (BERTScore; tolerance in the README)."),
+    shard: Optional[str] = typer.Option(None, "--shard", help="Score only shard i of n (i/n, 1-based contiguous blocks); join with `rexeval merge`."),
 ) -> None:
     """Score predicted reports against references with the ReXrank metrics."""
     from rexeval.align import TRACKS
@@ -46,6 +49,7 @@ def score_command(
     result = score(
         preds, refs, metrics=split_list(metrics), track=track, allow_missing=allow_missing, strict=strict,
         n_resamples=n_boot, seed=seed, name=name, progress=not no_progress,
+        shard=shard, device=device, fp16=fp16,
     )
     summary = result.summary
     if summary["n_dropped"]:

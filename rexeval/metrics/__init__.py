@@ -44,6 +44,9 @@ REGISTRY: dict[str, str] = {
     "semb_score": "rexeval.metrics.sembscore:SembScore",
     "rules_f1": "rexeval.metrics.conditions:RulesF1",
     "chexbert_f1": "rexeval.metrics.conditions:CheXbertF1",
+    "bertscore": "rexeval.metrics.bertscore:BertScore",
+    "radgraph": "rexeval.metrics.radgraph:RadGraph",
+    "radcliq": "rexeval.metrics.radcliq:RadCliQ",
 }
 
 
