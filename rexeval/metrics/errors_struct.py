@@ -92,6 +92,8 @@ _BETTER = _w(
     r"decreas\w*|improv\w*|smaller|resolv\w*|resolution|less\s+(?:prominent|pronounced|conspicuous|extensive)"
     r"|diminish\w*|reduc\w*|clearing|cleared|removed|removal|regress\w*|near-?resolution"
 )
+#: Cheap first check: most sentences carry no change language at all.
+_ANY_CHANGE = re.compile("|".join(f"(?:{p.pattern})" for p in (_STABLE, _WORSE, _BETTER)))
 GLOBAL = "*"
 
 
@@ -200,6 +202,10 @@ class StructuredErrorCounter:
         infos: list[_MentionInfo] = []
         spans: list[tuple[int, int, str]] = []
         for i, m in enumerate(mentions):
+            spans.append((m.start, m.end, m.condition))
+            if m.status == NEG:  # only findings present on a side are compared for C and D
+                infos.append(_MentionInfo(m.condition, m.status, frozenset(), frozenset(), None, False, False))
+                continue
             a = mentions[i - 1].end if i > 0 and mentions[i - 1].end <= m.start else m.sentence_start
             b = mentions[i + 1].start if i + 1 < len(mentions) and mentions[i + 1].start >= m.end else m.sentence_end
             # offsets are in the normalised text, which is the sentence itself here
@@ -213,19 +219,21 @@ class StructuredErrorCounter:
                 zones = zones or _zones(tail)
             if grade is None:
                 grade = _grade(after[:25])
+            near = ctx + after[:25]
             infos.append(_MentionInfo(m.condition, m.status, lat, zones, grade,
-                                      bool(_CHRONIC.search(ctx + after[:25])), bool(_COLLAPSE.search(ctx + after[:25]))))
-            spans.append((m.start, m.end, m.condition))
+                                      bool(_CHRONIC.search(near)), bool(_COLLAPSE.search(near))))
         changes: list[tuple[str, str]] = []
-        masked = low
-        for direction, pat in (("stable", _STABLE), ("worse", _WORSE), ("better", _BETTER)):
-            for cue in pat.finditer(masked):
-                key = GLOBAL
-                if spans:  # the nearest condition in the sentence
-                    pos = (cue.start() + cue.end()) / 2
-                    key = min(spans, key=lambda s: 0 if s[0] <= pos <= s[1] else min(abs(pos - s[0]), abs(pos - s[1])))[2]
-                changes.append((key, direction))
-            masked = pat.sub(lambda m: " " * len(m.group(0)), masked)
+        if _ANY_CHANGE.search(low):
+            masked = low
+            for direction, pat in (("stable", _STABLE), ("worse", _WORSE), ("better", _BETTER)):
+                for cue in pat.finditer(masked):
+                    key = GLOBAL
+                    if spans:  # the nearest condition in the sentence
+                        pos = (cue.start() + cue.end()) / 2
+                        key = min(spans, key=lambda s: 0 if s[0] <= pos <= s[1]
+                                  else min(abs(pos - s[0]), abs(pos - s[1])))[2]
+                    changes.append((key, direction))
+                masked = pat.sub(lambda m: " " * len(m.group(0)), masked)
         out = (infos, changes)
         self._sentences.put(sentence, out)
         return out
