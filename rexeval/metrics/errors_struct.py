@@ -353,8 +353,10 @@ class ErrorsStruct(Metric):
     default = True
     description = "offline rule-based clinical error counts in the CheXprompt schema (not an LLM judge)"
 
-    def __init__(self, labeler: str = "rules") -> None:
+    def __init__(self, labeler: str = "rules", per_type: bool = False) -> None:
         self.labeler = labeler
+        #: Also summarise the 12 per-type means (per_study.csv always has the 12 counts).
+        self.per_type = per_type
         self._counter: StructuredErrorCounter | None = None
 
     def counter(self) -> StructuredErrorCounter:
@@ -363,7 +365,7 @@ class ErrorsStruct(Metric):
         return self._counter
 
     def outputs(self) -> list[Output]:
-        return error_outputs(PREFIX, "structured counter")
+        return error_outputs(PREFIX, "structured counter", per_type=self.per_type)
 
     def options(self) -> dict[str, Any]:
         return {"counter": f"v{COUNTER_VERSION}", "labeler": self.labeler}
