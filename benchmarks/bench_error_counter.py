@@ -72,7 +72,7 @@ def main() -> None:
             fresh.profile(ref)
         refs_warm = rate(fresh.count, pairs)
         labeler = get_labeler("rules")
-        peer = rate(lambda r, c: labeler.label([r, c]), pairs)
+        peer = rate(lambda r, c, lab=labeler: lab.label([r, c]), pairs)
         n_sent = len(counter._sentences)
         print(f"{name}: {len(pairs)} pairs, {n_sent} distinct sentences")
         print(f"  errors_struct cold : {cold:8.0f} pairs/s")

@@ -18,12 +18,11 @@ import pytest
 
 pytest.importorskip("openai")
 
-from tests.llm_server import FakeChatServer, two_line  # noqa: E402
-
 from rexeval.errors import ConfigError  # noqa: E402
 from rexeval.llm import AnswerCache, LLMClient, LLMConfig, LLMRequest  # noqa: E402
 from rexeval.llm.parse_errors import parse_errors  # noqa: E402
 from rexeval.scoring import score  # noqa: E402
+from tests.llm_server import FakeChatServer, two_line  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 N = 12
