@@ -304,3 +304,10 @@ def test_json_mode_sends_response_format_and_parses_json():
         assert server.bodies[0]["response_format"] == {"type": "json_object"}
         assert list(result.per_study["llm_errors_total"]) == [sum(map(sum, expected(k))) for k in range(3)]
         assert "json:yes" in result.summary["metrics"]["llm_errors_total"]["signature"]
+
+
+def test_every_request_rejected_aborts_instead_of_failing_each_study():
+    with FakeChatServer(answer, lambda u, a: ("status", 400)) as server:
+        with pytest.raises(ConfigError, match="rejected the first 5 requests"):
+            run_metric(server, df=frame(40), concurrency=2)
+        assert server.requests < 40
