@@ -6,8 +6,9 @@ checks, with keys (``struct_err_*``) that can never be mistaken for the judge's 
 Built on the rule-based condition labeler (:mod:`rexeval.labelers.rules`) plus rules of its own:
 
 - A / B (false / missed finding): a condition positive or uncertain on one side and negative or not
-  mentioned on the other. "Lung Opacity" is the umbrella of the parenchymal conditions, so "opacity" vs
-  "consolidation" is not counted as two errors.
+  mentioned on the other. "Lung Opacity" is the umbrella of the parenchymal conditions: "opacity" vs
+  "consolidation" is no error, "opacity" vs an interpretation (pneumonia, atelectasis, edema, lesion)
+  an insignificant one, and their places are compared for C.
 - C (location): for a condition present on both sides, disjoint sides (left / right / bilateral) or,
   with compatible sides, disjoint zones (upper / middle / lower).
 - D (severity): for a condition present on both sides with a grade on both (minimal 1, small/mild 2,
@@ -290,32 +291,50 @@ class StructuredErrorCounter:
             in_ref, in_cand = present(ref, c), present(cand, c)
             if in_cand and not in_ref:
                 if c == "Lung Opacity" and any(present(ref, f) for f in OPACITY_FAMILY):
+                    items.extend(self._where(ref, cand, c, [f for f in OPACITY_FAMILY if present(ref, f)], [c]))
                     continue
                 sig = cand.status[c] == POS and self._major(cand, c) and not cand.minor.get(c, False)
+                if c in OPACITY_FAMILY and present(ref, "Lung Opacity"):
+                    if c == "Consolidation":
+                        continue  # the same opacity, named more specifically
+                    sig = False  # an interpretation of an opacity the reference reports
                 items.append(ErrorItem("A", sig, c, f"candidate reports {c} ({cand.status[c]}), reference "
                                        + ("negates it" if c in ref.status else "does not mention it")))
             elif in_ref and not in_cand:
                 if c == "Lung Opacity" and any(present(cand, f) for f in OPACITY_FAMILY):
+                    items.extend(self._where(ref, cand, c, [c], [f for f in OPACITY_FAMILY if present(cand, f)]))
                     continue
                 sig = ref.status[c] == POS and self._major(ref, c) and not ref.minor.get(c, False)
+                if c in OPACITY_FAMILY and present(cand, "Lung Opacity"):
+                    if c == "Consolidation":
+                        continue
+                    sig = False  # the candidate reports the opacity, not its interpretation
                 items.append(ErrorItem("B", sig, c, f"reference reports {c} ({ref.status[c]}), candidate "
                                        + ("negates it" if c in cand.status else "omits it")))
             elif in_ref and in_cand:
-                major = self._major(ref, c) and not ref.minor.get(c, False) and ref.status[c] == POS
-                lr, lc = ref.lat.get(c, frozenset()), cand.lat.get(c, frozenset())
-                zr, zc = ref.zones.get(c, frozenset()), cand.zones.get(c, frozenset())
-                if lr and lc and lr != lc:
-                    items.append(ErrorItem("C", major and not (lr & lc), c,
-                                           f"{c}: side {'/'.join(sorted(lc))} vs reference {'/'.join(sorted(lr))}"))
-                elif zr and zc and not (zr & zc):
-                    items.append(ErrorItem("C", False, c,
-                                           f"{c}: zone {'/'.join(sorted(zc))} vs reference {'/'.join(sorted(zr))}"))
+                items.extend(self._where(ref, cand, c, [c], [c]))
                 gr, gc = ref.grade.get(c), cand.grade.get(c)
                 if gr is not None and gc is not None and abs(gr - gc) >= 1.0:
                     items.append(ErrorItem("D", abs(gr - gc) >= 2.0 and c not in MINOR_CONDITIONS, c,
                                            f"{c}: severity grade {gc:g} vs reference {gr:g}"))
         items.extend(self._comparison_errors(ref, cand))
         return items
+
+    def _where(self, ref: _Profile, cand: _Profile, key: str, ref_conds: list[str], cand_conds: list[str]) -> list[ErrorItem]:
+        """C: the same finding (``key``; an opacity may be named by a more specific condition) placed on
+        disjoint sides (significant for a stated major finding; overlapping sides are not) or zones."""
+        def union(p: _Profile, conds: list[str], attr: str) -> frozenset:
+            return frozenset().union(*(getattr(p, attr).get(x, frozenset()) for x in conds))
+
+        lr, lc = union(ref, ref_conds, "lat"), union(cand, cand_conds, "lat")
+        zr, zc = union(ref, ref_conds, "zones"), union(cand, cand_conds, "zones")
+        major = any(self._major(ref, x) and not ref.minor.get(x, False) and ref.status[x] == POS for x in ref_conds)
+        if lr and lc and lr != lc:
+            return [ErrorItem("C", major and not (lr & lc), key,
+                              f"{key}: side {'/'.join(sorted(lc))} vs reference {'/'.join(sorted(lr))}")]
+        if zr and zc and not (zr & zc):
+            return [ErrorItem("C", False, key, f"{key}: zone {'/'.join(sorted(zc))} vs reference {'/'.join(sorted(zr))}")]
+        return []
 
     def _comparison_errors(self, ref: _Profile, cand: _Profile) -> list[ErrorItem]:
         items: list[ErrorItem] = []
