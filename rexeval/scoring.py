@@ -23,6 +23,9 @@ from rexeval.text import WS_COLLAPSE_TAG
 
 PER_STUDY = "per_study.csv"
 SUMMARY = "summary.json"
+#: The texts behind per_study.csv (study_id, prediction, reference), for reports; kept apart so that
+#: per_study.csv stays all-numeric for paired tests.
+TEXTS = "texts.csv"
 
 
 @dataclass
@@ -42,6 +45,9 @@ class ScoreResult:
         out.mkdir(parents=True, exist_ok=True)
         self.per_study.to_csv(out / PER_STUDY, index=False)
         (out / SUMMARY).write_text(json.dumps(self.summary, indent=2, default=_json_default) + "\n", encoding="utf-8")
+        if self.pairs is not None:
+            pd.DataFrame({"study_id": self.pairs.study_ids, "prediction": self.pairs.predictions,
+                          "reference": self.pairs.references}).to_csv(out / TEXTS, index=False)
         return out
 
 
@@ -171,10 +177,7 @@ def score_pairs(
         "numpy": np.__version__,
         "pandas": pd.__version__,
     }
-    metric_runs: dict[str, Any] = {}
     for metric in ran:
-        if metric.run_info():
-            metric_runs[metric.name] = metric.run_info()
         signature = metric.signature(**run_tags)
         versions.update(metric.versions())
         for out in metric.outputs():
@@ -226,8 +229,11 @@ def score_pairs(
         "run": {"name": run_name, **{k: v for k, v in pairs.meta.items() if k != "name"}},
         "versions": versions,
     }
-    if metric_runs:
-        summary["metric_runs"] = metric_runs
+    for metric in ran:  # metrics may add tables to the summary (e.g. per-condition F1)
+        extra_fn = getattr(metric, "summary_extra", None)
+        if extra_fn is not None:
+            for section, content in extra_fn(columns).items():
+                summary.setdefault(section, {}).update(content)
     for key in ("none_sections", "missing_findings"):
         if key in info:
             summary["input"][key] = info[key]

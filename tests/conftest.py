@@ -19,7 +19,9 @@ def shared_path(*parts: str) -> Path:
     """Path under ../shared/data, or skip the test when it is not there (a user's clone has none)."""
     path = SHARED.joinpath("data", *parts)
     if not path.exists():
-        pytest.skip(f"needs ../shared/data/{'/'.join(parts)} (the project's shared data folder, absent here)")
+        pytest.skip(
+            f"needs ../shared/data/{'/'.join(parts)} (the project's shared data folder, absent here)"
+        )
     return path
 
 

@@ -64,8 +64,9 @@ def test_compare_cli_writes_table(tmp_path):
     df = pd.read_csv(EXAMPLE, dtype=str, keep_default_na=False)
     worse = df.assign(prediction="No acute findings.")
     worse.to_csv(tmp_path / "worse.csv", index=False)
-    assert run_cli("score", EXAMPLE, "-o", tmp_path / "a", "--no-progress").returncode == 0
-    assert run_cli("score", tmp_path / "worse.csv", "-o", tmp_path / "b", "--no-progress").returncode == 0
+    lexical = ("--metrics", "bleu,bleu4,rouge_l")
+    assert run_cli("score", EXAMPLE, "-o", tmp_path / "a", "--no-progress", *lexical).returncode == 0
+    assert run_cli("score", tmp_path / "worse.csv", "-o", tmp_path / "b", "--no-progress", *lexical).returncode == 0
     res = run_cli("compare", tmp_path / "a", tmp_path / "b", "--out", tmp_path / "cmp.csv", "--permutations", "2000")
     assert res.returncode == 0, res.stderr
     table = pd.read_csv(tmp_path / "cmp.csv")

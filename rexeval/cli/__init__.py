@@ -20,6 +20,11 @@ app = typer.Typer(
 COMMAND_MODULES = [
     "rexeval.cli.score",
     "rexeval.cli.compare",
+    "rexeval.cli.leaderboard",
+    "rexeval.cli.plot",
+    "rexeval.cli.report",
+    "rexeval.cli.train",
+    "rexeval.cli.labels",
 ]
 
 for _module in COMMAND_MODULES:

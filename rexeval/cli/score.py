@@ -39,6 +39,10 @@ def score_command(
     llm_json: bool = typer.Option(False, "--llm-json", help="LLM judge: ask for JSON (structured output).", rich_help_panel="LLM judge"),
     prompt: Optional[str] = typer.Option(None, "--prompt", help="errors_llm prompt: rexeval (default) or chexprompt (needs the official package).", rich_help_panel="LLM judge"),
     judge_strict: bool = typer.Option(False, "--judge-strict", help="errors_llm: an answer missing a letter is a failure.", rich_help_panel="LLM judge"),
+    by: Optional[str] = typer.Option(None, "--by", help="Subgroup columns, e.g. age_group,sex,race (from REFS, --meta or ReXrank context)."),
+    meta: Optional[Path] = typer.Option(None, "--meta", help="Per-study attributes (study_id + columns) joined for --by."),
+    min_group_size: int = typer.Option(30, "--min-group-size", help="Subgroups smaller than this are flagged."),
+    age_bins: Optional[str] = typer.Option(None, "--age-bins", help="Age bin edges for --by age_group, e.g. 0,18,40,65 (default decades)."),
 ) -> None:
     """Score predicted reports against references with the ReXrank metrics."""
     from rexeval.align import TRACKS
@@ -80,13 +84,28 @@ def score_command(
             typer.echo(f"{key}: {run['http_requests']} requests sent, {run['cache_hits']} answers from cache, "
                        f"{run['failed']} failed {run['failures'] or ''}, {run['prompt_tokens']}+{run['completion_tokens']} "
                        f"tokens" + (f", cost {run['cost']:.4f}" if run.get("cost") else ""), err=True)
+    subgroup_table = None
+    if by:
+        from rexeval.subgroups import parse_bins, score_subgroups
+
+        subgroup_table = score_subgroups(result, split_list(by) or [], meta=str(meta) if meta else None,
+                                         age_bins=parse_bins(age_bins), min_group_size=min_group_size)
+        lacking = summary["subgroups"]["meta"].get("studies_without_meta")
+        if lacking:
+            warn(f"{lacking} studies are not in {meta}; their --meta attributes are grouped as 'missing'")
     if out is not None:
         result.write(out)
+        if subgroup_table is not None:
+            subgroup_table.to_csv(out / "subgroups.csv", index=False)
     if as_json:
         typer.echo(json.dumps(summary, indent=2, default=str))
     else:
         from rexeval.report import print_summary
 
         print_summary(summary)
+        if subgroup_table is not None:
+            from rexeval.subgroups import print_subgroups
+
+            print_subgroups(subgroup_table)
         if out is not None:
             typer.echo(f"wrote {out / 'per_study.csv'} and {out / 'summary.json'}")

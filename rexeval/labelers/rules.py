@@ -137,11 +137,12 @@ _PSEUDO = re.compile(_words(
 # Uncertainty that must win over the negation words it contains.
 _PRE_UNC_FIRST = re.compile(_words(
     r"(?:cannot|can\s+not|can't|could\s+not|not|unable\s+to)\s+(?:be\s+|entirely\s+|completely\s+|definitely\s+)*(?:exclude[ds]?|rule[ds]?\s+out|ruled\s+out)"
-    r"|no\s+new|not\s+(?:well\s+|clearly\s+)?(?:seen|visualized|evaluated|assessed)\s+(?:well|clearly)"
+    r"|no\s+new|not\s+(?:well|clearly)\s+(?:seen|visualized|visualised|evaluated|assessed)"
+    r"|not\s+(?:seen|visualized|visualised|evaluated|assessed)\s+(?:well|clearly)"
     r"|no\s+evidence\s+to\s+rule\s+out"
 ))
 _POST_UNC_FIRST = re.compile(
-    r"^[\s,]*(?:(?:is|are|was|were|has|have|been|be|cannot|can\s+not|can't|could\s+not|not|entirely|completely|definitely)\s+)*"
+    r"^[\s,]*(?:[a-z]+\s+){0,2}?(?:(?:is|are|was|were|has|have|been|be|cannot|can\s+not|can't|could\s+not|not|entirely|completely|definitely)\s+)*"
     r"(?:not\s+|cannot\s+|can\s+not\s+|can't\s+|could\s+not\s+)(?:be\s+|been\s+)?(?:entirely\s+|completely\s+|definitely\s+)?"
     r"(?:exclude[ds]?|ruled\s+out|rule[ds]?\s+out|well\s+(?:seen|visualized|evaluated)|appreciated|clearly\s+(?:seen|visualized))"
 )
@@ -167,11 +168,12 @@ _PRE_UNC = re.compile(_words(
 ))
 _POST_UNC = re.compile(
     r"^[\s,]*(?:(?:is|are|was|were|be|seems?|appears?|remains?|also|not|still)\s+)*"
-    r"(?:likely|possible|probable|suspected|questioned|questionable|a\s+consideration|considered|favou?red|suggested|in\s+question)"
+    r"(?:likely|unlikely|less\s+likely|possible|probable|suspected|questioned|questionable|a\s+consideration|considered|favou?red|suggested|in\s+question)"
     r"(?=\s*$|\s*[,.;?]|\s+(?:but|although|however))"
     r"|^\s*\?"
-    r"|^\s*(?:and/)?or\b"
-    r"|^\s*(?:could|may|might)\s+(?:be|represent|reflect|have)\b"
+    r"|^\s*,?\s*(?:and/)?or\b|^\s*,?\s*(?:versus|vs\.?)(?![a-z])"
+    r"|^\s*(?:(?:is|are)\s+)?(?:could|may|might|can)\s+(?:also\s+)?(?:be\s+)?(?:present|seen|noted|visible|identified)\b"
+    r"|^\s*(?:could|may|might)\s+be\s*$"
 )
 
 
@@ -243,6 +245,10 @@ def _find(low: str, a: int, b: int, pats: list[tuple[str, re.Pattern]], exclude:
         ex = [(m.start(), m.end()) for m in exclude.finditer(low, a, b)]
         if ex:
             found = [f for f in found if not any(f[0] < e1 and e0 < f[1] for e0, e1 in ex)]
+    negs = [f for f in found if f[2] == NEG]
+    if negs:
+        # "stable and within normal limits": the normal descriptor wins over the "stable" one
+        found = [f for f in found if f[2] != UNC or not any(f[0] < n[1] and n[0] < f[1] for n in negs)]
     found.sort(key=lambda f: (f[0], f[1] - f[0]))
     out, last_end = [], -1
     for s, e, st in found:
@@ -250,6 +256,27 @@ def _find(low: str, a: int, b: int, pats: list[tuple[str, re.Pattern]], exclude:
             out.append((s, e, st))
             last_end = e
     return out
+
+
+@lru_cache(maxsize=200_000)
+def _clause_mentions(clause: str, include_other: bool) -> tuple[tuple[str, str, int, int, str | None], ...]:
+    """(condition, status, start, end, cue) for one lower-cased clause; clauses repeat a lot across
+    reports ("the lungs are clear"), so this is memoised."""
+    comp = _compiled()
+    n = len(clause)
+    out = []
+    for cond, pats, exclude in comp.conditions:
+        for s, e, base in _find(clause, 0, n, pats, exclude):
+            status, cue = _status(base, clause[:s], clause[s:e], clause[e:])
+            out.append((cond, status, s, e, cue))
+            if cond == "Edema" and status != NEG and comp.heart_failure.fullmatch(clause[s:e]):
+                # CheXpert: "chf"/"heart failure" also make Cardiomegaly uncertain.
+                out.append(("Cardiomegaly", UNC, s, e, "heart failure"))
+    if include_other:
+        for s, e, base in _find(clause, 0, n, [(POS, comp.other)], None):
+            status, cue = _status(base, clause[:s], clause[s:e], clause[e:])
+            out.append(("Other", status, s, e, cue))
+    return tuple(out)
 
 
 class RuleLabeler:
@@ -278,22 +305,12 @@ class RuleLabeler:
             raise TypeError(f"report text must be a string, not {type(text).__name__}")
         norm = normalise(text)[:MAX_CHARS]
         low = _lower(norm)
-        comp = _compiled()
         out: list[Mention] = []
         for si, (sa, sb) in enumerate(_sentences(low)):
             sentence = norm[sa:sb]
             for ca, cb in _clauses(low, sa, sb):
-                for cond, pats, exclude in comp.conditions:
-                    for s, e, base in _find(low, ca, cb, pats, exclude):
-                        status, cue = _status(base, low[ca:s], low[s:e], low[e:cb])
-                        out.append(Mention(cond, status, sentence, s, e, norm[s:e], sa, sb, si, cue))
-                        if cond == "Edema" and status != NEG and comp.heart_failure.fullmatch(low[s:e]):
-                            # CheXpert: "chf"/"heart failure" also make Cardiomegaly uncertain.
-                            out.append(Mention("Cardiomegaly", UNC, sentence, s, e, norm[s:e], sa, sb, si, "heart failure"))
-                if include_other:
-                    for s, e, base in _find(low, ca, cb, [(POS, comp.other)], None):
-                        status, cue = _status(base, low[ca:s], low[s:e], low[e:cb])
-                        out.append(Mention("Other", status, sentence, s, e, norm[s:e], sa, sb, si, cue))
+                for cond, status, s, e, cue in _clause_mentions(low[ca:cb], include_other):
+                    out.append(Mention(cond, status, sentence, ca + s, ca + e, norm[ca + s : ca + e], sa, sb, si, cue))
         return out
 
     # -- labels --

@@ -84,7 +84,7 @@ VOCAB: dict[str, dict[str, list[str]]] = {
             r"ground[\s-]?glass",
             r"haziness",
             r"reticula(?:r|tion)\w*",
-            r"interstitial\s+(?:markings?|opacit\w*|pattern|prominence|thickening|lung\s+disease|disease|changes?)",
+            r"interstitial\s+(?:(?:lung\s+)?markings?|opacit\w*|pattern|prominence|thickening|lung\s+disease|disease|changes?)",
             r"(?:parenchymal|lung|pulmonary|linear|apical|basilar|bibasilar|biapical)\s+scar\w*",
             r"scar(?:ring|s)?",
             r"peribronchial\s+(?:thickening|cuffing|opacit\w*)",
@@ -177,7 +177,7 @@ VOCAB: dict[str, dict[str, list[str]]] = {
     },
     "Pleural Effusion": {
         "positive": [
-            r"(?:pleural\s+)?e?ff?uss?ions?|efusions?",
+            r"(?:pleural\s+)?eff?uss?ions?|efusions?",
             r"pleural\s+fluid|fluid\s+in\s+the\s+(?:\w+\s+){0,2}?pleural\s+space|hydrothorax|hydropneumothorax|hemothorax|haemothorax|empyema",
             r"layering\s+fluid",
         ],
@@ -276,6 +276,7 @@ OTHER_FINDINGS: list[str] = [
     r"metasta\w*",
     r"hypertension",
     r"lucenc\w*",
+    r"densit(?:y|ies)",
     r"blunt\w*",
     r"bullet\w*|shrapnel|radiopaque\s+foreign\s+bod\w*|foreign\s+bod\w*",
 ]

@@ -43,6 +43,9 @@ REGISTRY: dict[str, str] = {
     "rouge_l": "rexeval.metrics.rouge:RougeL",
     "errors_struct": "rexeval.metrics.errors_struct:ErrorsStruct",
     "errors_llm": "rexeval.metrics.errors_llm:ErrorsLLM",
+    "semb_score": "rexeval.metrics.sembscore:SembScore",
+    "rules_f1": "rexeval.metrics.conditions:RulesF1",
+    "chexbert_f1": "rexeval.metrics.conditions:CheXbertF1",
 }
 
 

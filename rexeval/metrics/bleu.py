@@ -35,11 +35,17 @@ def sentence_bleu(hypothesis: str, reference: str, max_order: int = 2) -> float:
 
 
 def bleu_from_tokens(hyp: list[str], ref: list[str], max_order: int = 2) -> float:
-    c, rho = len(hyp), len(ref)
+    return bleu_from_ref_counts(hyp, len(ref), [_ngrams(ref, n) for n in range(1, max_order + 1)])
+
+
+def bleu_from_ref_counts(hyp: list[str], rho: int, ref_counts: list[Counter]) -> float:
+    """BLEU of tokens ``hyp`` against a reference given as its length and n-gram counts (orders 1..N)."""
+    max_order = len(ref_counts)
+    c = len(hyp)
     log_p = 0.0
     for n in range(1, max_order + 1):
         h_counts = _ngrams(hyp, n)
-        r_counts = _ngrams(ref, n)
+        r_counts = ref_counts[n - 1]
         matches = sum(min(cnt, r_counts[g]) for g, cnt in h_counts.items())
         total = max(1, c - n + 1)
         if matches == 0:
@@ -85,6 +91,20 @@ class _Bleu(Metric):
             out[i] = cache[key]
         if batch.progress:
             batch.progress(len(batch))
+        return {self.key: out}
+
+
+    # Reward protocol (rexeval.rewards): the reference side (tokens, n-gram counts) is computed once
+    # per distinct reference and cached across GRPO steps by the caller.
+    def reference_state(self, reference: str) -> tuple[int, list[Counter]]:
+        ref = tokenize(reference)
+        return len(ref), [_ngrams(ref, n) for n in range(1, self.order + 1)]
+
+    def compute_with_references(self, batch: Batch, states: list) -> dict[str, np.ndarray]:
+        out = np.array(
+            [bleu_from_ref_counts(tokenize(h), rho, counts) for h, (rho, counts) in zip(batch.predictions, states, strict=True)],
+            dtype=float,
+        )
         return {self.key: out}
 
 

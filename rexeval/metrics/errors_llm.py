@@ -97,7 +97,12 @@ class ErrorsLLM(Metric):
             return {}
 
     def run_info(self) -> dict[str, Any]:
+        """Requests, retries, failures, tokens and cost of the last ``compute``."""
         return self._run_info
+
+    def summary_extra(self, columns: Any) -> dict[str, Any]:
+        """summary.json -> ``metric_runs.errors_llm`` (through scoring's per-metric summary hook)."""
+        return {"metric_runs": {self.name: self._run_info}} if self._run_info else {}
 
     def key_parts(self, reference: str, candidate: str) -> dict[str, Any]:
         """What an answer depends on: judge model, prompt identity, sampling, and the two texts."""

@@ -1,0 +1,43 @@
+"""``rexeval plot``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from rexeval.cli._common import split_list, user_errors
+
+
+def register(app: typer.Typer) -> None:
+    app.command("plot")(plot_command)
+
+
+@user_errors
+def plot_command(
+    runs: list[Path] = typer.Argument(..., help="Run directories (rexeval score --out)."),
+    kind: str = typer.Option(..., "--kind", "-k", help="subgroups, leaderboard, errors, conditions or all."),
+    out: Path = typer.Option(Path("plots"), "--out", "-o", help="Output directory (PNG + SVG per figure)."),
+    metrics: str | None = typer.Option(None, "--metrics", "-m", help="Metric keys (subgroups/leaderboard; default: all / the rank key)."),
+    rank_by: str | None = typer.Option(None, "--rank-by", help="Leaderboard rank key."),
+    n_perm: int = typer.Option(5000, "--permutations", help="Permutations for the leaderboard's rank groups."),
+) -> None:
+    """Plots: subgroup forest plots, leaderboard with CIs, error-count distribution, per-condition F1 heat map."""
+    from rexeval.errors import ConfigError
+    from rexeval.plots import KINDS, plot_runs
+    from rexeval.runs import load_runs
+
+    kinds = KINDS if kind == "all" else (kind,)
+    if any(k not in KINDS for k in kinds):
+        raise ConfigError(f"--kind must be one of {', '.join(KINDS)} or all, not {kind!r}")
+    loaded = load_runs(list(runs))
+    for k in kinds:
+        try:
+            written = plot_runs(loaded, k, out, metrics=split_list(metrics), rank_by=rank_by, n_permutations=n_perm)
+        except Exception as exc:
+            if kind == "all" and exc.__class__.__name__ == "InputError":
+                typer.echo(f"skipped {k}: {exc}", err=True)
+                continue
+            raise
+        for p in written:
+            typer.echo(f"wrote {p}")

@@ -1,0 +1,150 @@
+"""``rexeval train-rl``, ``rexeval train-sft`` and ``rexeval generate`` (the ``trainers`` application,
+imported inside the command bodies)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from rexeval.cli._common import user_errors
+
+
+def register(app: typer.Typer) -> None:
+    ctx = {"allow_extra_args": True, "ignore_unknown_options": False}
+    app.command("train-rl", context_settings=ctx)(train_rl_command)
+    app.command("train-sft", context_settings=ctx)(train_sft_command)
+    app.command("generate")(generate_command)
+
+
+def _need_rl() -> None:
+    from rexeval.errors import MetricUnavailable
+
+    try:
+        import peft  # noqa: F401
+        import trl  # noqa: F401
+    except ImportError as exc:
+        raise MetricUnavailable(
+            f"training needs trl and peft ({exc.name} is missing)", "pip install 'rexeval[rl]'"
+        ) from None
+
+
+@user_errors
+def train_rl_command(
+    ctx: typer.Context,
+    config: Path = typer.Option(
+        ..., "--config", "-c", help="Run config (YAML); see trainers/configs/."
+    ),
+) -> None:
+    """GRPO with rexeval metrics as rewards (TRL GRPOTrainer). Extra arguments are key=value overrides,
+    e.g. grpo.max_steps=10 model.name_or_path=/ckpt. Works under `accelerate launch -m rexeval train-rl`."""
+    _need_rl()
+    from trainers.config import load_config
+    from trainers.grpo import train_rl
+
+    summary = train_rl(load_config(config, list(ctx.args)))
+    if summary:
+        typer.echo(
+            json.dumps(
+                {k: v for k, v in summary.items() if k not in ("eval", "reward")}, default=str
+            )
+        )
+
+
+@user_errors
+def train_sft_command(
+    ctx: typer.Context,
+    config: Path = typer.Option(
+        ..., "--config", "-c", help="Run config (YAML); the `sft` block holds SFTConfig fields."
+    ),
+) -> None:
+    """Supervised warm start (TRL SFTTrainer) on the references. Extra arguments are key=value overrides."""
+    _need_rl()
+    from trainers.config import load_config
+    from trainers.sft import train_sft
+
+    typer.echo(json.dumps(train_sft(load_config(config, list(ctx.args))), default=str))
+
+
+@user_errors
+def generate_command(
+    model: str = typer.Option(
+        ..., "--model", help="Checkpoint folder (full model or LoRA adapter) or hub id."
+    ),
+    data: Path = typer.Option(
+        ..., "--data", help="ReXrank-style JSON or CSV/JSONL/Parquet with the studies."
+    ),
+    out: Path = typer.Option(
+        ...,
+        "--out",
+        "-o",
+        help="Predictions file (study_id, report); a .meta.json is written beside it.",
+    ),
+    image_root: Path | None = typer.Option(
+        None, "--image-root", help="Folder the image paths are relative to (VLMs)."
+    ),
+    prior_column: str | None = typer.Option(
+        None, "--prior-column", help="Column with the prior report (longitudinal prompts)."
+    ),
+    decoding: str = typer.Option("greedy", "--decoding", help="greedy or sampled."),
+    temperature: float = typer.Option(1.0, "--temperature"),
+    top_p: float = typer.Option(1.0, "--top-p"),
+    max_new_tokens: int = typer.Option(256, "--max-new-tokens"),
+    batch_size: int = typer.Option(8, "--batch-size"),
+    limit: int | None = typer.Option(None, "--limit", help="Only the first N studies."),
+    seed: int = typer.Option(0, "--seed"),
+    config: Path | None = typer.Option(
+        None, "--config", help="Take prompt settings (data.*) from a run config."
+    ),
+) -> None:
+    """Write one generated report per study, for `rexeval score` and leaderboards."""
+    _need_rl()
+    from rexeval.errors import ConfigError
+    from trainers.config import DataConfig, load_config
+    from trainers.data import load_records
+    from trainers.generate import generate, generation_stats, load_for_generation, write_predictions
+
+    if decoding not in ("greedy", "sampled"):
+        raise ConfigError(f"--decoding must be greedy or sampled, not {decoding!r}")
+    data_cfg = (
+        load_config(config, [f"data.path={data}", "model.name_or_path=x"]).data
+        if config
+        else DataConfig(path=str(data))
+    )
+    data_cfg.path = str(data)
+    if image_root is not None:
+        data_cfg.image_root = str(image_root)
+    if prior_column is not None:
+        data_cfg.prior_column = prior_column
+    data_cfg.limit = limit
+    records = load_records(data_cfg, need_reference=False)
+    policy, processor, vlm = load_for_generation(model)
+    reports = generate(
+        policy,
+        processor,
+        records,
+        data_cfg,
+        vlm,
+        sample=decoding == "sampled",
+        temperature=temperature,
+        top_p=top_p,
+        max_new_tokens=max_new_tokens,
+        batch_size=batch_size,
+        seed=seed,
+        progress=True,
+    )
+    stats = generation_stats(reports)
+    meta = {
+        "name": Path(model).name,
+        "model": model,
+        "data": str(data),
+        "decoding": decoding,
+        "temperature": temperature if decoding == "sampled" else None,
+        "top_p": top_p if decoding == "sampled" else None,
+        "max_new_tokens": max_new_tokens,
+        "seed": seed,
+        "generation_stats": stats,
+    }
+    write_predictions(out, records, reports, meta)
+    typer.echo(json.dumps({"out": str(out), "n": len(reports), **stats}))

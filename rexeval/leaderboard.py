@@ -1,0 +1,486 @@
+"""Leaderboards: one row per system, the metrics with their CIs, the rank and rank groups.
+
+Rank groups (the procedure, exactly):
+
+1. Systems are sorted by the rank metric (``--rank-by``; its direction comes from the summary), best
+   first; a missing value sorts last. ``rank`` = 1 + the number of systems with a strictly better value.
+2. Only systems with per-study values for the rank metric on the same set of studies take part. The test
+   is a two-sided paired approximate-randomisation test of the rank metric's own aggregate
+   (:func:`rexeval.stats.paired.paired_test`: per study, swap the two systems with probability 1/2;
+   p = (1 + #{|Δ*| >= |Δ|}) / (P + 1)).
+3. The best system leads group 1. The leader is tested against every system ranked below it; these
+   p-values form one family and are Holm-adjusted together (``adjust="holm"``, the default; ``"none"``
+   keeps them raw). Walking down from the leader, systems whose adjusted p-value is >= alpha join the
+   leader's group; the first system that is separated (adjusted p < alpha) ends the group and leads the
+   next group, whose family is the systems below it. Repeat until every system has a group.
+
+So groups are contiguous in rank order, every member of a group is statistically indistinguishable from
+the group's best system, and each group's leader is significantly worse than the leader of the group
+above. P is raised when needed so that the smallest attainable adjusted p-value, (family size)/(P + 1),
+can fall below alpha (at least 2 x family size / alpha permutations). Systems without per-study
+values, or scored on other studies than the best tested system, get no group (``group`` is empty and
+``notes`` says why). Published rows (``--published``) are listed for reference and never grouped.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rexeval.errors import ConfigError, InputError
+from rexeval.runs import Run
+from rexeval.stats.bootstrap import DEFAULT_SEED
+from rexeval.stats.paired import holm, paired_test
+
+DEFAULT_RANK_BY = ("inv_radcliq_v1", "radcliq_v1", "bleu")
+DEFAULT_PERMUTATIONS = 5000
+ALPHA = 0.05
+FORMATS = ("md", "tex", "html", "csv")
+
+
+@dataclass
+class Leaderboard:
+    """The table (one row per system) and everything needed to render and explain it."""
+
+    table: pd.DataFrame
+    metrics: list[str]
+    higher_is_better: dict[str, bool]
+    rank_by: str
+    tests: pd.DataFrame = field(default_factory=pd.DataFrame)
+    notes: list[str] = field(default_factory=list)
+    alpha: float = ALPHA
+    adjust: str = "holm"
+    n_permutations: int = DEFAULT_PERMUTATIONS
+    title: str = "Leaderboard"
+
+    # ----- renderers -------------------------------------------------------------------------------
+    def to_csv(self, path: str | Path | None = None) -> str:
+        text = self.table.to_csv(index=False)
+        if path is not None:
+            Path(path).write_text(text, encoding="utf-8")
+        return text
+
+    def to_markdown(self, digits: int = 3) -> str:
+        head = ["rank", "group", "system", "n"] + [_label(k, self.higher_is_better[k], "md") for k in self.metrics]
+        lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---:", "---:", "---", "---:"] + ["---:"] * len(self.metrics)) + "|"]
+        for _, row in self.table.iterrows():
+            cells = [_fmt_int(row["rank"]), _fmt_int(row["group"]), _md_escape(_display_name(row)), _fmt_int(row["n_studies"])]
+            cells += [_cell_text(row, k, digits) for k in self.metrics]
+            lines.append("| " + " | ".join(cells) + " |")
+        return "\n".join(lines) + "\n\n" + self._footnote("md") + "\n"
+
+    def to_latex(self, digits: int = 3) -> str:
+        best = self._best_rows()
+        spec = "rrlr" + "c" * len(self.metrics)
+        out = [
+            "% rexeval leaderboard; needs \\usepackage{booktabs}",
+            "\\begin{tabular}{" + spec + "}",
+            "\\toprule",
+            " & ".join(["Rank", "Group", "System", "$n$"] + [_label(k, self.higher_is_better[k], "tex") for k in self.metrics]) + " \\\\",
+            "\\midrule",
+        ]
+        for i, row in self.table.iterrows():
+            cells = [_fmt_int(row["rank"], "--"), _fmt_int(row["group"], "--"), _tex_escape(_display_name(row)), _fmt_int(row["n_studies"], "--")]
+            for k in self.metrics:
+                v = row.get(k)
+                if v is None or _isnan(v):
+                    cells.append("--")
+                    continue
+                text = f"{v:.{digits}f}"
+                if i in best.get(k, ()):
+                    text = "\\textbf{" + text + "}"
+                lo, hi = row.get(f"{k}_lo"), row.get(f"{k}_hi")
+                if lo is not None and hi is not None and not _isnan(lo) and not _isnan(hi):
+                    text += " {\\scriptsize [" + f"{lo:.{digits}f}, {hi:.{digits}f}" + "]}"
+                cells.append(text)
+            out.append(" & ".join(cells) + " \\\\")
+        out += ["\\bottomrule", "\\end{tabular}", "% " + self._footnote("plain")]
+        return "\n".join(out) + "\n"
+
+    def to_html(self, digits: int = 3, standalone: bool = True) -> str:
+        """A sortable table (click a header); self-contained: inline CSS and JavaScript, no network."""
+        head = ["Rank", "Group", "System", "n"] + [_label(k, self.higher_is_better[k], "html") for k in self.metrics]
+        rows = []
+        for _, row in self.table.iterrows():
+            src = row.get("source", "run")
+            cells = [
+                _td(_fmt_int(row["rank"]), row["rank"]),
+                _td(_fmt_int(row["group"]), row["group"]),
+                _td(html.escape(_display_name(row)), None, text_key=str(row["system"])),
+                _td(_fmt_int(row["n_studies"]), row["n_studies"]),
+            ]
+            for k in self.metrics:
+                cells.append(_td(html.escape(_cell_text(row, k, digits)), row.get(k)))
+            cls = ' class="published"' if src != "run" else ""
+            rows.append(f"<tr{cls}>" + "".join(cells) + "</tr>")
+        ths = "".join(f'<th onclick="sortBy({i})" title="click to sort">{h}</th>' for i, h in enumerate(head))
+        table = (
+            f'<table class="rexeval-lb" id="lb"><thead><tr>{ths}</tr></thead><tbody>'
+            + "\n".join(rows) + "</tbody></table>"
+            + f'<p class="note">{html.escape(self._footnote("plain"))}</p>'
+        )
+        if not standalone:
+            return table + _SORT_JS
+        return (
+            "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>"
+            + html.escape(self.title) + "</title><style>" + TABLE_CSS + "</style></head><body>"
+            + f"<h1>{html.escape(self.title)}</h1>" + table + _SORT_JS + "</body></html>\n"
+        )
+
+    def write(self, out: str | Path, formats: tuple[str, ...] = FORMATS, stem: str = "leaderboard") -> list[Path]:
+        """Write to ``out``: a file whose suffix picks the format, or a directory for all formats."""
+        out = Path(out)
+        suffix = out.suffix.lower().lstrip(".")
+        suffix = {"markdown": "md", "latex": "tex", "htm": "html"}.get(suffix, suffix)
+        if suffix in FORMATS:
+            targets = [(suffix, out)]
+        else:
+            out.mkdir(parents=True, exist_ok=True)
+            targets = [(f, out / f"{stem}.{f}") for f in formats]
+        written = []
+        for fmt, path in targets:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            text = {"md": self.to_markdown, "tex": self.to_latex, "html": self.to_html, "csv": self.to_csv}[fmt]()
+            path.write_text(text, encoding="utf-8")
+            written.append(path)
+        if not suffix and not self.tests.empty:
+            p = out / f"{stem}_tests.csv"
+            self.tests.to_csv(p, index=False)
+            written.append(p)
+        return written
+
+    # ----- helpers ---------------------------------------------------------------------------------
+    def _best_rows(self) -> dict[str, set]:
+        best: dict[str, set] = {}
+        for k in self.metrics:
+            col = pd.to_numeric(self.table[k], errors="coerce")
+            if col.notna().any():
+                target = col.max() if self.higher_is_better[k] else col.min()
+                best[k] = set(col.index[col == target])
+        return best
+
+    def _footnote(self, style: str) -> str:
+        arrow = "higher" if self.higher_is_better.get(self.rank_by, True) else "lower"
+        text = (
+            f"Ranked by {self.rank_by} ({arrow} is better). Values with 95% bootstrap CIs. "
+            f"Group: systems that a two-sided paired randomisation test ({self.n_permutations} permutations, "
+            f"{'Holm-adjusted over each group leader’s comparisons' if self.adjust == 'holm' else 'unadjusted'}, "
+            f"alpha={self.alpha}) cannot separate from their group's best system share its group."
+        )
+        if self.notes:
+            text += " Notes: " + " ".join(self.notes)
+        return text
+
+
+# ----- building --------------------------------------------------------------------------------------
+
+def choose_rank_by(runs: list[Run], rank_by: str | None, published: pd.DataFrame | None = None) -> str:
+    available = [set(r.metrics) for r in runs]
+    if published is not None and not published.empty:
+        available.append({c for c in published.columns if published[c].notna().any()})
+    if not available:
+        raise ConfigError("no runs and no published table to build a leaderboard from")
+    common = set.intersection(*available)
+    if rank_by is not None:
+        if rank_by not in set.union(*available):
+            raise ConfigError(f"--rank-by {rank_by!r} is not a metric of these runs (they have: {', '.join(sorted(set.union(*available)))})")
+        return rank_by
+    for key in DEFAULT_RANK_BY:
+        if key in common:
+            return key
+    if common:
+        return sorted(common)[0]
+    raise ConfigError("the runs share no metric; pass --rank-by")
+
+
+def build_leaderboard(
+    runs: list[Run],
+    *,
+    rank_by: str | None = None,
+    metrics: list[str] | None = None,
+    published: pd.DataFrame | None = None,
+    alpha: float = ALPHA,
+    adjust: str = "holm",
+    n_permutations: int = DEFAULT_PERMUTATIONS,
+    seed: int = DEFAULT_SEED,
+    title: str = "Leaderboard",
+) -> Leaderboard:
+    """Build the leaderboard from loaded runs (and optionally a published table's rows)."""
+    if adjust not in ("holm", "none"):
+        raise ConfigError(f"adjust must be 'holm' or 'none', not {adjust!r}")
+    if not 0 < alpha < 1:
+        raise ConfigError("alpha must be between 0 and 1")
+    check_same_direction(runs)
+    rank_by = choose_rank_by(runs, rank_by, published)
+    directions: dict[str, bool] = {}
+    for run in runs:
+        for key, entry in run.metrics.items():
+            directions.setdefault(key, bool(entry.get("higher_is_better", True)))
+    if published is not None and not published.empty:
+        for key, hib in published.attrs.get("higher_is_better", {}).items():
+            directions.setdefault(key, hib)
+    directions.setdefault(rank_by, True)
+    if metrics is None:
+        order: list[str] = []
+        for run in runs:
+            order += [k for k in run.metrics if k not in order]
+        if published is not None and not published.empty:
+            order += [k for k in published.attrs.get("metric_columns", []) if k not in order]
+        metrics = [rank_by] + [k for k in order if k != rank_by]
+    else:
+        unknown = [k for k in metrics if k not in directions]
+        if unknown:
+            raise ConfigError(f"unknown metric(s) {', '.join(unknown)}; available: {', '.join(directions)}")
+        if rank_by not in metrics:
+            metrics = [rank_by] + list(metrics)
+
+    rows = []
+    for run in runs:
+        row: dict[str, Any] = {"system": run.name, "source": "run", "n_studies": run.summary.get("n_studies"), "path": str(run.path)}
+        for key in metrics:
+            entry = run.metrics.get(key) or {}
+            ci = entry.get("ci95") or [None, None]
+            row[key] = _num(entry.get("value"))
+            row[f"{key}_lo"], row[f"{key}_hi"] = _num(ci[0]), _num(ci[1])
+        rows.append(row)
+    if published is not None and not published.empty:
+        for _, prow in published.iterrows():
+            row = {"system": prow["system"], "source": prow.get("source", "published"), "n_studies": None, "path": ""}
+            for key in metrics:
+                row[key] = _num(prow.get(key))
+                row[f"{key}_lo"] = row[f"{key}_hi"] = None
+            for extra in ("flag", "published_rank"):
+                if extra in prow:
+                    row[extra] = prow[extra]
+            rows.append(row)
+    table = pd.DataFrame(rows)
+    hib = directions[rank_by]
+    key_values = pd.to_numeric(table[rank_by], errors="coerce")
+    sort_key = -key_values if hib else key_values
+    table = table.assign(_k=sort_key.fillna(np.inf)).sort_values("_k", kind="stable").drop(columns="_k").reset_index(drop=True)
+    vals = pd.to_numeric(table[rank_by], errors="coerce").to_numpy(dtype=float)
+    ranks = []
+    for v in vals:
+        if np.isnan(v):
+            ranks.append(None)
+        else:
+            better = np.sum(vals > v) if hib else np.sum(vals < v)
+            ranks.append(int(better) + 1)
+    table.insert(0, "rank", pd.array(ranks, dtype="Int64"))
+    extra_notes = []
+    if rank_by.startswith("inv_") and np.any(vals[~np.isnan(vals)] <= 0):
+        extra_notes.append(f"{rank_by} is <= 0 for some systems (their mean {rank_by[4:]} is negative): "
+                           "1/mean reverses order there, so compare those on the mean itself.")
+
+    board = Leaderboard(table, metrics, {k: directions.get(k, True) for k in metrics}, rank_by, alpha=alpha,
+                        adjust=adjust, n_permutations=n_permutations, title=title)
+    groups, tests, notes = rank_groups(table, runs, rank_by, alpha=alpha, adjust=adjust,
+                                       n_permutations=n_permutations, seed=seed)
+    table.insert(1, "group", pd.array(groups, dtype="Int64"))
+    board.table = table
+    board.tests = tests
+    board.n_permutations = tests.attrs.get("n_permutations", n_permutations)
+    if published is not None and not published.empty and published.attrs.get("table_id"):
+        src = published.attrs.get("source", {})
+        notes.append(f"Published rows: {published.attrs['table_id']} ({src.get('repository', '')}, branch "
+                     f"{src.get('branch', '')} @ {src.get('commit', '')}, {src.get('date', '')}); as published, no CIs; "
+                     "⚠ = the published 1/RadCliQ-v1 is not reproduced from the row's own sub-metric columns.")
+    board.notes = notes + extra_notes
+    return board
+
+
+def rank_groups(
+    table: pd.DataFrame,
+    runs: list[Run],
+    rank_by: str,
+    *,
+    alpha: float = ALPHA,
+    adjust: str = "holm",
+    n_permutations: int = DEFAULT_PERMUTATIONS,
+    seed: int = DEFAULT_SEED,
+) -> tuple[list[int | None], pd.DataFrame, list[str]]:
+    """Group numbers for the rows of ``table`` (sorted best first) by the procedure in the module doc."""
+    by_name = {r.name: r for r in runs}
+    notes: list[str] = []
+    testable: list[int] = []  # row indices, best first
+    aggs: dict[int, Any] = {}
+    cols: dict[int, dict[str, np.ndarray]] = {}
+    ref_ids: list[str] | None = None
+    for i, row in table.iterrows():
+        if row.get("source") != "run" or row["rank"] is pd.NA or row["rank"] is None:
+            continue
+        run = by_name[row["system"]]
+        agg = run.aggregate(rank_by)
+        if agg is None:
+            why = "no per_study.csv" if run.per_study is None else f"per-study values cannot rebuild {rank_by}"
+            notes.append(f"{run.name}: no group ({why}).")
+            continue
+        ids = run.per_study["study_id"].astype(str).tolist()
+        if ref_ids is None:
+            ref_ids = ids
+            order = None
+        elif sorted(ids) != sorted(ref_ids):
+            notes.append(f"{run.name}: no group (scored on other studies than {table.loc[testable[0], 'system']}).")
+            continue
+        else:
+            pos = {s: j for j, s in enumerate(ids)}
+            order = np.array([pos[s] for s in ref_ids])
+        c = run.columns()
+        if order is not None:
+            c = {k: v[order] for k, v in c.items()}
+        testable.append(i)
+        aggs[i], cols[i] = agg, c
+
+    # Enough permutations that the smallest attainable Holm-adjusted p-value, (family size)/(P + 1), is
+    # well below alpha; otherwise no system could ever be separated.
+    family_max = max(len(testable) - 1, 1)
+    n_used = max(n_permutations, math.ceil(2 * family_max / alpha))
+    if n_used > n_permutations:
+        notes.append(f"permutations raised from {n_permutations} to {n_used} so that {family_max} comparisons can reach "
+                     f"alpha={alpha} after adjustment.")
+    records: list[dict[str, Any]] = []
+    groups: list[int | None] = [None] * len(table)
+    pos = 0
+    current = 0
+    while pos < len(testable):
+        leader = testable[pos]
+        current += 1
+        groups[leader] = current
+        below = testable[pos + 1:]
+        family = []
+        for b in below:  # the leader's family: itself vs every system ranked below it
+            res = paired_test(rank_by, aggs[leader], cols[leader], cols[b], n_permutations=n_used, n_resamples=0, seed=seed)
+            family.append({"leader": table.loc[leader, "system"], "better": table.loc[leader, "system"],
+                           "worse": table.loc[b, "system"], "metric": rank_by, "delta": res.delta, "p_value": res.p_value})
+        adjusted = holm([f["p_value"] for f in family]) if adjust == "holm" else [f["p_value"] for f in family]
+        step = len(below) + 1
+        for k, (f, p_adj) in enumerate(zip(family, adjusted, strict=True)):
+            f["p_adjusted"] = p_adj
+            f["separated"] = not (p_adj >= alpha)  # NaN (undefined difference) separates, conservatively
+            if step == len(below) + 1 and f["separated"]:
+                step = k + 1  # the first separated system leads the next group
+        for k in range(step - 1):
+            groups[below[k]] = current
+        records += family
+        pos += step
+    tests = pd.DataFrame(records, columns=["leader", "better", "worse", "metric", "delta", "p_value", "p_adjusted", "separated"])
+    tests.attrs["n_permutations"] = n_used
+    return groups, tests, notes
+
+
+# ----- rendering helpers -----------------------------------------------------------------------------
+
+TABLE_CSS = """
+body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:24px;color:#1b1b1b}
+table{border-collapse:collapse;font-size:14px;margin:8px 0}
+th,td{padding:5px 10px;border-bottom:1px solid #ddd;text-align:right;white-space:nowrap}
+th{background:#f3f3f3;cursor:pointer;user-select:none;position:sticky;top:0}
+th:hover{background:#e4e4e4}
+td:nth-child(3),th:nth-child(3){text-align:left}
+tr.published td{color:#555;font-style:italic}
+tr:hover td{background:#fafae6}
+.note{font-size:12px;color:#555;max-width:1100px}
+"""
+
+_SORT_JS = """<script>
+function sortBy(col){var t=document.getElementById('lb'),b=t.tBodies[0],rows=Array.from(b.rows);
+var asc=t.getAttribute('data-col')==col&&t.getAttribute('data-dir')!='asc';
+rows.sort(function(x,y){var a=x.cells[col].getAttribute('data-v'),c=y.cells[col].getAttribute('data-v');
+var na=parseFloat(a),nc=parseFloat(c);if(isNaN(na)&&isNaN(nc))return asc?String(a).localeCompare(c):String(c).localeCompare(a);
+if(isNaN(na))return 1;if(isNaN(nc))return -1;return asc?na-nc:nc-na;});
+rows.forEach(function(r){b.appendChild(r);});t.setAttribute('data-col',col);t.setAttribute('data-dir',asc?'asc':'desc');}
+</script>"""
+
+
+def _td(text: str, value: Any, text_key: str | None = None) -> str:
+    if text_key is not None:
+        v = html.escape(text_key, quote=True)
+    else:
+        v = "" if value is None or _isnan(value) else f"{float(value):.10g}"
+    return f'<td data-v="{v}">{text}</td>'
+
+
+def _label(key: str, hib: bool, style: str) -> str:
+    arrow = {"md": ("↑", "↓"), "html": ("&uarr;", "&darr;"), "tex": ("$\\uparrow$", "$\\downarrow$")}[style]
+    name = _tex_escape(key) if style == "tex" else (html.escape(key) if style == "html" else _md_escape(key))
+    return f"{name} {arrow[0] if hib else arrow[1]}"
+
+
+def _cell_text(row: pd.Series, key: str, digits: int) -> str:
+    v = row.get(key)
+    if v is None or _isnan(v):
+        return "—"
+    lo, hi = row.get(f"{key}_lo"), row.get(f"{key}_hi")
+    text = f"{v:.{digits}f}"
+    if lo is not None and hi is not None and not _isnan(lo) and not _isnan(hi):
+        text += f" [{lo:.{digits}f}, {hi:.{digits}f}]"
+    return text
+
+
+def _display_name(row: pd.Series) -> str:
+    name = str(row["system"])
+    if row.get("source", "run") != "run":
+        name += " (published)"
+        flag = row.get("flag")
+        if isinstance(flag, str) and flag:
+            name += " ⚠"
+    return name
+
+
+def _fmt_int(v: Any, missing: str = "") -> str:
+    if v is None or v is pd.NA or _isnan(v):
+        return missing
+    return str(int(v))
+
+
+def _isnan(v: Any) -> bool:
+    if v is None or v is pd.NA:
+        return True
+    try:
+        return math.isnan(float(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def _num(v: Any) -> float | None:
+    if v is None:
+        return None
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(f) else f
+
+
+_TEX_SPECIAL = {"\\": "\\textbackslash{}", "&": "\\&", "%": "\\%", "$": "\\$", "#": "\\#", "_": "\\_",
+                "{": "\\{", "}": "\\}", "~": "\\textasciitilde{}", "^": "\\textasciicircum{}", "⚠": "$^\\dagger$"}
+
+
+def _tex_escape(text: str) -> str:
+    return "".join(_TEX_SPECIAL.get(ch, ch) for ch in str(text))
+
+
+def _md_escape(text: str) -> str:
+    return str(text).replace("|", "\\|")
+
+
+def leaderboard_json(board: Leaderboard) -> str:
+    return json.dumps({"rank_by": board.rank_by, "rows": board.table.to_dict(orient="records")}, default=str)
+
+
+def check_same_direction(runs: list[Run]) -> None:
+    """Two runs that disagree on a metric's direction are from incompatible rexeval versions."""
+    seen: dict[str, tuple[bool, str]] = {}
+    for run in runs:
+        for key, entry in run.metrics.items():
+            hib = bool(entry.get("higher_is_better", True))
+            if key in seen and seen[key][0] != hib:
+                raise InputError(f"metric {key!r} is higher-is-better in {seen[key][1]} but not in {run.name}", path=str(run.path))
+            seen.setdefault(key, (hib, run.name))

@@ -1,0 +1,119 @@
+"""SembScore (spec §4): cosine similarity of the CheXbert [CLS] embeddings of prediction and reference.
+
+The CheXbert forward pass (rexeval.models.chexbert) is shared with the CheXbert condition labels:
+one pass per distinct text, cached on disk by content hash, so reference-side work is done once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import rexeval.models.chexbert  # noqa: F401  (registers the chexbert / bert-base-uncased ModelSpecs; no torch)
+from rexeval.errors import MetricUnavailable
+from rexeval.metrics.base import Batch, Metric, Output, mean_of
+
+
+def _require_torch() -> None:
+    try:
+        import torch  # noqa: F401
+        import transformers  # noqa: F401
+    except ImportError:
+        raise MetricUnavailable("CheXbert needs torch and transformers", "pip install 'rexeval[models]'") from None
+
+
+def text_progress(progress: Callable[[int], None] | None, n_studies: int, n_texts: int) -> Callable[[int], None] | None:
+    """Turn 'k texts done' into whole-study advances of a progress bar counting studies."""
+    if progress is None or n_texts == 0:
+        return None
+    state = {"texts": 0, "sent": 0}
+
+    def advance(k: int) -> None:
+        state["texts"] += k
+        due = min(n_studies, int(state["texts"] * n_studies / n_texts))
+        if due > state["sent"]:
+            progress(due - state["sent"])
+            state["sent"] = due
+
+    return advance
+
+
+class CheXbertOptions:
+    """Options shared by every metric that runs CheXbert (they pick the shared model instance)."""
+
+    def __init__(
+        self,
+        model_path: str | Path | None = None,
+        tokenizer_path: str | Path | None = None,
+        device: str | None = None,
+        batch_size: int = 32,
+        dtype: str = "float32",
+        cache: bool = True,
+    ) -> None:
+        self.model_path = model_path
+        self.tokenizer_path = tokenizer_path
+        self.device = device
+        self.batch_size = batch_size
+        self.dtype = dtype
+        self.cache = cache
+
+    def chexbert(self):
+        from rexeval.models.chexbert import get_chexbert
+
+        return get_chexbert(self.model_path, self.tokenizer_path, self.device, self.batch_size, self.dtype, self.cache)
+
+    def check(self) -> None:
+        from rexeval.models.chexbert import resolve_chexbert, resolve_tokenizer
+
+        resolved = resolve_chexbert(self.model_path)  # MetricUnavailable with the fix, no network
+        resolve_tokenizer(resolved, self.tokenizer_path)
+        _require_torch()
+
+    def versions(self) -> dict[str, str]:
+        out = {}
+        for mod in ("torch", "transformers"):
+            try:
+                out[mod] = __import__(mod).__version__
+            except ImportError:
+                pass
+        return out
+
+
+class SembScore(Metric):
+    name = "semb_score"
+    description = "cosine of CheXbert [CLS] embeddings (ReXrank SembScore)"
+
+    def __init__(self, **options: Any) -> None:
+        self.chex = CheXbertOptions(**options)
+
+    def outputs(self) -> list[Output]:
+        return [
+            Output(
+                "semb_score", True, (-1.0, 1.0), mean_of("semb_score"),
+                "cosine similarity of the last-layer CheXbert [CLS] vectors, unclipped; 0 if a norm is 0",
+            )
+        ]
+
+    def check_available(self) -> None:
+        self.chex.check()
+
+    def options(self) -> dict[str, Any]:
+        try:
+            return self.chex.chexbert().options()
+        except MetricUnavailable:
+            return {"model": "chexbert (not found)"}
+
+    def versions(self) -> dict[str, str]:
+        return self.chex.versions()
+
+    def compute(self, batch: Batch) -> dict[str, np.ndarray]:
+        from rexeval.models.chexbert import cosine
+
+        model = self.chex.chexbert()
+        texts = list(batch.predictions) + list(batch.references)
+        emb, _ = model.encode(texts, text_progress(batch.progress, len(batch), len(set(texts))))
+        n = len(batch)
+        return {"semb_score": cosine(emb[:n], emb[n:])}

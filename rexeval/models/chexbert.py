@@ -1,0 +1,400 @@
+"""CheXbert: bert-base-uncased + 14 linear heads, one forward pass for SembScore and the labels.
+
+The checkpoint is ``chexbert.pth`` from the Hugging Face repo ``StanfordAIMI/RRG_scorers`` (the file
+f1chexbert and RadEval download; CXR-Report-Metric's original Box link is dead). It is a
+``torch.save`` dict whose ``model_state_dict`` holds ``module.bert.*`` (a BertModel with pooler) and
+``module.linear_heads.{0..13}.{weight,bias}`` (13 heads of 4 classes, "No Finding" with 2). The
+checkpoint has no tokenizer: the bert-base-uncased WordPiece vocabulary is resolved separately
+(``google-bert/bert-base-uncased``, or the legacy id ``bert-base-uncased`` f1chexbert caches, or a
+``vocab.txt`` next to ``chexbert.pth``).
+
+Per text (spec §4): strip, newline -> space, collapse ``\\s+``, strip; WordPiece; [CLS] ids [SEP];
+longer than 512 -> ids[:511] + [SEP]; an empty text -> [CLS][SEP]. One forward pass in eval mode
+yields the last-layer [CLS] vector (before dropout and the heads: SembScore) and the 14 head argmaxes
+(the labels). Distinct texts are run once, sorted by length into batches padded under an attention
+mask, and cached on disk by content hash (``TextCache``), so SembScore and the condition labels share
+both the forward pass and the cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import threading
+import warnings
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rexeval.errors import ConfigError, MetricUnavailable
+from rexeval.models import ModelSpec, Resolved, register_model, resolve
+
+HIDDEN = 768
+N_HEADS = 14
+MAX_LEN = 512
+#: Bump when preprocessing or the forward recipe changes (part of the cache namespace).
+RECIPE = "chexbert-v1"
+#: Whitespace words kept before tokenizing (every word yields >= 1 token, so 4096 words always reach
+#: the 512-token cap; it only bounds the work on a pathological multi-megabyte report).
+MAX_WORDS = 4096
+
+CHEXBERT = register_model(
+    ModelSpec(
+        name="chexbert",
+        hub_id="StanfordAIMI/RRG_scorers",
+        env_var="REXEVAL_CHEXBERT",
+        files=("chexbert.pth",),
+        used_by=("semb_score", "chexbert_f1"),
+        licence="see the hub repo (CheXbert, Smit et al. 2020)",
+        note="CheXbert weights (bert-base-uncased + 14 heads), as used by f1chexbert and RadEval",
+    )
+)
+BERT_BASE_UNCASED = register_model(
+    ModelSpec(
+        name="bert-base-uncased",
+        hub_id="google-bert/bert-base-uncased",
+        env_var="REXEVAL_BERT_BASE_UNCASED",
+        files=("vocab.txt",),
+        used_by=("semb_score", "chexbert_f1"),
+        licence="Apache-2.0",
+        note="WordPiece vocabulary (and config) of the CheXbert backbone; no weights needed",
+        extra_hub_files=("config.json", "tokenizer_config.json"),
+    )
+)
+#: Older caches (f1chexbert's ``BertTokenizer.from_pretrained('bert-base-uncased')``) use this id.
+_LEGACY_BERT = ModelSpec(
+    name="bert-base-uncased", hub_id="bert-base-uncased", env_var="REXEVAL_BERT_BASE_UNCASED",
+    files=("vocab.txt",), used_by=("semb_score", "chexbert_f1"),
+)
+
+_WS = re.compile(r"\s+")
+
+
+def preprocess(text: str) -> str:
+    """Spec §4 text normalisation: strip, newline -> space, collapse whitespace runs, strip."""
+    return _WS.sub(" ", text.strip().replace("\n", " ")).strip()
+
+
+def resolve_chexbert(path: str | Path | None = None) -> Resolved:
+    return resolve(CHEXBERT, path)
+
+
+def resolve_tokenizer(chexbert: Resolved | None = None, path: str | Path | None = None) -> Path:
+    """Folder holding the bert-base-uncased ``vocab.txt``: explicit/env, next to the checkpoint, HF cache."""
+    if path or os.environ.get(BERT_BASE_UNCASED.env_var):
+        return resolve(BERT_BASE_UNCASED, path).path
+    if chexbert is not None and (chexbert.path / "vocab.txt").is_file():
+        return chexbert.path
+    try:
+        return resolve(BERT_BASE_UNCASED).path
+    except MetricUnavailable:
+        pass
+    try:
+        return resolve(_LEGACY_BERT).path
+    except MetricUnavailable:
+        raise MetricUnavailable(
+            f"the CheXbert tokenizer (bert-base-uncased vocab.txt, hub id {BERT_BASE_UNCASED.hub_id}) was not found locally",
+            BERT_BASE_UNCASED.fix,
+        ) from None
+
+
+def _fingerprint(path: Path) -> str:
+    st = path.stat()
+    return f"{st.st_size}-{st.st_mtime_ns}"
+
+
+def _sha_short(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+
+
+def _pick_device(device: str | None) -> str:
+    import torch
+
+    if device in (None, "", "auto"):
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if str(device).startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError(f"device {device!r} requested but CUDA is not available")
+    return str(device)
+
+
+def _build_module(config: Any):
+    """BertModel (with pooler, as saved) + 14 linear heads, parameter names as in chexbert.pth."""
+    import torch
+    from transformers import BertModel
+
+    class CheXbertModule(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.bert = BertModel(config, add_pooling_layer=True)
+            hidden = config.hidden_size
+            self.linear_heads = torch.nn.ModuleList(
+                [torch.nn.Linear(hidden, 4) for _ in range(N_HEADS - 1)] + [torch.nn.Linear(hidden, 2)]
+            )
+
+        def forward(self, ids, mask):
+            cls = self.bert(input_ids=ids, attention_mask=mask).last_hidden_state[:, 0, :]
+            # eval mode: the heads' dropout is the identity, so the heads see the same [CLS] vector
+            heads = torch.stack([h(cls).argmax(dim=1) for h in self.linear_heads], dim=1)
+            return cls, heads
+
+    return CheXbertModule()
+
+
+def _load_state_dict(file: Path) -> dict:
+    import torch
+
+    try:
+        blob = torch.load(str(file), map_location="cpu", weights_only=True)
+    except Exception as exc:  # an older pickle with non-tensor objects: it is the file the hub id names
+        warnings.warn(f"{file}: weights_only load failed ({exc.__class__.__name__}); loading as a full pickle", stacklevel=2)
+        blob = torch.load(str(file), map_location="cpu", weights_only=False)
+    if not isinstance(blob, dict):
+        raise MetricUnavailable(f"{file} is not a CheXbert checkpoint (expected a dict)", CHEXBERT.fix)
+    state = blob.get("model_state_dict", blob)
+    return {(k[len("module.") :] if k.startswith("module.") else k): v for k, v in state.items()}
+
+
+def _config_from_state(state: dict, config_file: Path, config_cls: Any) -> Any:
+    """BertConfig for the checkpoint: bert-base-uncased's (config.json or ``BertConfig()`` defaults),
+    with the sizes read off the tensors so a checkpoint of another size is loaded as it is."""
+    config = config_cls.from_json_file(str(config_file)) if config_file.is_file() else config_cls()
+    word = state.get("bert.embeddings.word_embeddings.weight")
+    if word is None:
+        raise MetricUnavailable("the checkpoint lacks bert.embeddings.* (not a CheXbert checkpoint)", CHEXBERT.fix)
+    layers = {int(m.group(1)) for k in state if (m := re.match(r"bert\.encoder\.layer\.(\d+)\.", k))}
+    hidden = int(word.shape[1])
+    if hidden != config.hidden_size:
+        config.num_attention_heads = max(1, hidden // 64)
+    config.vocab_size = int(word.shape[0])
+    config.hidden_size = hidden
+    config.num_hidden_layers = max(layers) + 1 if layers else config.num_hidden_layers
+    inter = state.get("bert.encoder.layer.0.intermediate.dense.weight")
+    if inter is not None:
+        config.intermediate_size = int(inter.shape[0])
+    pos = state.get("bert.embeddings.position_embeddings.weight")
+    if pos is not None:
+        config.max_position_embeddings = int(pos.shape[0])
+    tt = state.get("bert.embeddings.token_type_embeddings.weight")
+    if tt is not None:
+        config.type_vocab_size = int(tt.shape[0])
+    return config
+
+
+class CheXbert:
+    """A loaded CheXbert: ``encode(texts)`` -> ([CLS] embeddings (n, 768), head argmaxes (n, 14)).
+
+    Construction resolves the files (never the network) and raises MetricUnavailable with the fix
+    when they are missing; the weights load on first use.
+    """
+
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        tokenizer_path: str | Path | None = None,
+        device: str | None = None,
+        batch_size: int = 32,
+        dtype: str = "float32",
+        cache: bool = True,
+    ) -> None:
+        if dtype not in ("float32", "float16", "bfloat16"):
+            raise ConfigError(f"dtype must be float32, float16 or bfloat16, not {dtype!r}")
+        if batch_size < 1:
+            raise ConfigError("batch_size must be >= 1")
+        self.resolved = resolve_chexbert(path)
+        self.checkpoint = self.resolved.file("chexbert.pth")
+        self.tokenizer_dir = resolve_tokenizer(self.resolved, tokenizer_path)
+        self.device_request = device
+        self.batch_size = batch_size
+        self.dtype = dtype
+        self.use_cache = cache
+        self._model = None
+        self._tokenizer = None
+        self._device: str | None = None
+        self._lock = threading.Lock()
+        self._cache = None
+        self.forward_texts = 0  # texts actually run through the network (tests, benchmarks)
+
+    # -- provenance --
+
+    @property
+    def tag(self) -> str:
+        return self.resolved.tag
+
+    @property
+    def namespace(self) -> str:
+        # precision changes the numbers; the device does not beyond float noise, so it stays out
+        return "|".join(
+            [RECIPE, self.tag, _fingerprint(self.checkpoint), "vocab:" + _sha_short(self.tokenizer_dir / "vocab.txt"), self.dtype]
+        )
+
+    def options(self) -> dict[str, Any]:
+        return {"model": self.tag, "backbone": "bert-base-uncased", "prep": "collapse-ws,trunc511+sep", "dtype": self.dtype}
+
+    # -- loading --
+
+    def _load(self) -> None:
+        if self._model is not None:
+            return
+        import torch
+        from transformers import BertConfig, BertTokenizer
+
+        state = _load_state_dict(self.checkpoint)
+        config = _config_from_state(state, self.tokenizer_dir / "config.json", BertConfig)
+        # build on the meta device and assign the loaded tensors: no time spent on a random init
+        with torch.device("meta"):
+            module = _build_module(config)
+        expected = module.state_dict()
+        # position_ids / token_type_ids are constant buffers older transformers saved
+        state = {k: v for k, v in state.items() if k in expected or not k.endswith(("position_ids", "token_type_ids"))}
+        missing = [k for k in expected if k not in state and not k.endswith(("position_ids", "token_type_ids"))]
+        unexpected = [k for k in state if k not in expected]
+        if missing or unexpected:
+            raise MetricUnavailable(
+                f"{self.checkpoint} does not have the CheXbert layout (missing {missing[:3]}, unexpected {unexpected[:3]})",
+                CHEXBERT.fix,
+            )
+        module = module.to_empty(device="cpu")
+        module.load_state_dict(state, strict=False)
+        emb = module.bert.embeddings
+        with torch.no_grad():
+            if isinstance(getattr(emb, "position_ids", None), torch.Tensor):
+                emb.position_ids.copy_(torch.arange(emb.position_ids.shape[-1]).expand_as(emb.position_ids))
+            if isinstance(getattr(emb, "token_type_ids", None), torch.Tensor):
+                emb.token_type_ids.zero_()
+        self._device = _pick_device(self.device_request)
+        dtype = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}[self.dtype]
+        module = module.to(self._device, dtype=dtype).eval()
+        for p in module.parameters():
+            p.requires_grad_(False)
+        tok = BertTokenizer.from_pretrained(str(self.tokenizer_dir), do_lower_case=True)
+        tok.model_max_length = 10**9  # we truncate ourselves (ids[:511] + [SEP]); silence the length warning
+        self._tokenizer = tok
+        self._model = module
+
+    @property
+    def device(self) -> str:
+        self._load()
+        return self._device  # type: ignore[return-value]
+
+    def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
+        """Spec §4 input ids per text: [CLS] wordpieces [SEP], truncated to 512, empty -> [CLS][SEP]."""
+        self._load()
+        tok = self._tokenizer
+        clean = []
+        for t in texts:
+            t = preprocess(t)
+            words = t.split(" ")
+            clean.append(" ".join(words[:MAX_WORDS]) if len(words) > MAX_WORDS else t)
+        enc = tok(clean, add_special_tokens=False)["input_ids"] if clean else []
+        out = []
+        for ids in enc:
+            ids = [tok.cls_token_id, *ids, tok.sep_token_id]
+            if len(ids) > MAX_LEN:
+                ids = ids[: MAX_LEN - 1] + [tok.sep_token_id]
+            out.append(ids)
+        return out
+
+    # -- the forward pass --
+
+    def _forward(self, texts: list[str], progress: Callable[[int], None] | None = None) -> list[np.ndarray]:
+        """Run distinct texts; each result is float32 [embedding (768)..., 14 head argmaxes...]."""
+        import torch
+
+        self._load()
+        ids = self.token_ids(texts)
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        results: list[np.ndarray | None] = [None] * len(ids)
+        with self._lock, torch.inference_mode():
+            for b in range(0, len(order), self.batch_size):
+                chunk = order[b : b + self.batch_size]
+                width = max(len(ids[i]) for i in chunk)
+                batch = torch.zeros((len(chunk), width), dtype=torch.long)
+                mask = torch.zeros((len(chunk), width), dtype=torch.long)
+                for r, i in enumerate(chunk):
+                    batch[r, : len(ids[i])] = torch.tensor(ids[i])
+                    mask[r, : len(ids[i])] = 1
+                cls, heads = self._model(batch.to(self._device), mask.to(self._device))
+                cls = cls.float().cpu().numpy()
+                heads = heads.cpu().numpy()
+                for r, i in enumerate(chunk):
+                    results[i] = np.concatenate([cls[r], heads[r].astype(np.float32)]).astype(np.float32)
+                self.forward_texts += len(chunk)
+                if progress:
+                    progress(len(chunk))
+        return results  # type: ignore[return-value]
+
+    def _text_cache(self):
+        if self._cache is None:
+            from rexeval.cache import TextCache
+
+            self._cache = TextCache(self.namespace, directory="default" if self.use_cache else None)
+        return self._cache
+
+    def encode(
+        self, texts: Sequence[str], progress: Callable[[int], None] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """([CLS] embeddings float32 (n, 768), head argmaxes int (n, 14)) for ``texts``."""
+        texts = list(texts)
+        for i, t in enumerate(texts):
+            if not isinstance(t, str):
+                raise TypeError(f"text {i}: expected a string, not {type(t).__name__}")
+        if not texts:
+            self._load()
+            hidden = self._model.bert.config.hidden_size
+            return np.zeros((0, hidden), np.float32), np.zeros((0, N_HEADS), np.int64)
+        # the cache key is the preprocessed text: texts differing only in whitespace share a pass
+        prepped = [preprocess(t) for t in texts]
+        values = self._text_cache().compute(prepped, lambda todo: self._forward(todo, progress))
+        arr = np.stack(values)
+        return arr[:, :-N_HEADS].astype(np.float32), arr[:, -N_HEADS:].astype(np.int64)
+
+
+def get_chexbert(
+    path: str | Path | None = None,
+    tokenizer_path: str | Path | None = None,
+    device: str | None = None,
+    batch_size: int = 32,
+    dtype: str = "float32",
+    cache: bool = True,
+) -> CheXbert:
+    """One CheXbert per (files, device, precision) in a process, so SembScore and the labels share it.
+
+    The key includes the resolved checkpoint's path and fingerprint, so a different file (another test
+    checkpoint, a new download) gets a fresh instance.
+    """
+    resolved = resolve_chexbert(path)  # raises MetricUnavailable with the fix; cheap
+    ckpt = resolved.file("chexbert.pth")
+    device = _pick_device(device)  # "auto"/None and "cuda" name one instance when CUDA is there
+    key = f"{ckpt.resolve()}::{_fingerprint(ckpt)}"
+    return _shared_keyed(key, str(path) if path else None, str(tokenizer_path) if tokenizer_path else None,
+                         os.environ.get(BERT_BASE_UNCASED.env_var), device, batch_size, dtype, cache)
+
+
+@lru_cache(maxsize=8)
+def _shared_keyed(key: str, path, tokenizer_path, tok_env, device, batch_size, dtype, cache) -> CheXbert:
+    return CheXbert(path, tokenizer_path, device, batch_size, dtype, cache)
+
+
+def cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise cosine similarity, unclipped; 0 where either norm is 0 (spec §4)."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    na = np.linalg.norm(a, axis=1)
+    nb = np.linalg.norm(b, axis=1)
+    dot = np.einsum("ij,ij->i", a, b)
+    out = np.zeros(len(a))
+    ok = (na > 0) & (nb > 0)
+    out[ok] = dot[ok] / (na[ok] * nb[ok])
+    return out
+
+
+def heads_to_labels(heads: np.ndarray) -> np.ndarray:
+    """Head argmaxes (n, 14) -> labels 1/0/-1/NaN. Heads 1-13: 0 blank, 1 pos, 2 neg, 3 uncertain;
+    No Finding: 0 blank, 1 positive (CheXbert's label.py convention)."""
+    heads = np.asarray(heads)
+    table = np.array([np.nan, 1.0, 0.0, -1.0])
+    return table[heads]

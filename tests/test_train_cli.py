@@ -1,0 +1,229 @@
+"""GRPO / SFT / generate through the CLI on tiny models built here (CPU, no downloads)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("trl")
+pytest.importorskip("peft")
+
+ROOT = Path(__file__).resolve().parents[1]
+TESTS = Path(__file__).resolve().parent
+
+
+class _Result:
+    def __init__(self, returncode, stdout, stderr):
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+
+
+def run_cli(args, env, cwd, check=True):
+    """Run the rexeval CLI in-process (typer's CliRunner): TRL is imported once per session, not per call."""
+    from typer.testing import CliRunner
+
+    from rexeval.cli import app
+
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update({k: v for k, v in env.items() if k != "PYTHONPATH"})
+    try:
+        res = CliRunner().invoke(app, [str(a) for a in args])
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    out = _Result(res.exit_code, res.stdout, getattr(res, "stderr", "") or res.output)
+    if check and res.exit_code != 0:
+        import traceback
+
+        tb = "".join(traceback.format_exception(res.exception)) if res.exception else ""
+        raise AssertionError(
+            f"rexeval {' '.join(map(str, args))} failed ({res.exit_code}):\n{res.output[-4000:]}\n{tb[-4000:]}"
+        )
+    return out
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory):
+    from rl_helpers import build_tiny_encoder
+
+    from trainers.tiny import FALLBACK_REPORTS, build_tiny_text_model
+
+    tmp = tmp_path_factory.mktemp("rl")
+    policy = build_tiny_text_model(tmp / "policy", FALLBACK_REPORTS, hidden=32, layers=1)
+    encoder = build_tiny_encoder(tmp / "encoder", FALLBACK_REPORTS)
+    env = {
+        "REXEVAL_CACHE": str(tmp / "cache"),
+        "REXEVAL_TEST_ENCODER": encoder,
+        "HF_HUB_OFFLINE": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+    }
+    return {"tmp": tmp, "policy": policy, "env": env}
+
+
+def _config(tmp: Path, policy: Path) -> Path:
+    import yaml
+
+    from rexeval.metrics import REGISTRY
+
+    components = [
+        {"metric": "bleu", "weight": 1.0},
+        {"metric": "test_missing", "transform": "1/(1+x)", "weight": 0.5, "name": "errors"},
+        {"metric": "test_embed", "weight": 0.5, "normalize": "group"},
+    ]
+    if "errors_struct" in REGISTRY:  # the structured error counter, once merged
+        components.append({"metric": "errors_struct", "transform": "1/(1+x)", "weight": 0.5})
+    cfg = yaml.safe_load((ROOT / "trainers" / "configs" / "cpu_smoke.yaml").read_text())
+    cfg["model"]["name_or_path"] = str(policy)
+    cfg["data"]["path"] = str(ROOT / "trainers" / "configs" / "smoke_data.jsonl")
+    cfg["reward"] = {
+        "components": components,
+        "plugins": {
+            "test_errors": "rl_helpers:TestErrors",
+            "test_embed": "rl_helpers:TinyEmbedSim",
+        },
+    }
+    cfg["grpo"].update(max_steps=2, save_steps=1, max_completion_length=8)
+    cfg["eval_samples"] = 2
+    cfg["output_dir"] = str(tmp / "run")
+    path = tmp / "cfg.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    return path
+
+
+@pytest.mark.slow
+def test_grpo_checkpoint_resume_generate_score(workspace):
+    tmp, env = workspace["tmp"], workspace["env"]
+    cfg = _config(tmp, workspace["policy"])
+    run_cli(["train-rl", "--config", str(cfg)], env, ROOT)
+    run = tmp / "run"
+    assert (run / "checkpoint-1").is_dir() and (run / "checkpoint-2").is_dir()
+    curves = (run / "reward_curves.csv").read_text().splitlines()
+    header = curves[0].split(",")
+    for name in ("bleu", "errors", "test_embed"):  # one curve per component
+        assert f"rewards/{name}/mean" in header
+    assert len(curves) == 3  # two logged steps
+    summary = json.loads((run / "train_summary.json").read_text())
+    assert summary["reward_failures"] == {"bleu": 0, "errors": 0, "test_embed": 0} | (
+        {"errors_struct": 0} if "errors_struct" in summary["reward_failures"] else {}
+    )
+    assert set(summary["eval"]) == {"greedy", "sampled"}
+    assert "repeated_3gram_share" in summary["eval"]["sampled"]["stats"]
+
+    # resume from the last checkpoint and train one more step
+    run_cli(["train-rl", "--config", str(cfg), "grpo.max_steps=3", "resume=true"], env, ROOT)
+    state = json.loads((run / "checkpoint-3" / "trainer_state.json").read_text())
+    assert state["global_step"] == 3
+    assert [h["step"] for h in state["log_history"] if "reward" in h] == [1, 2, 3]
+
+    data = ROOT / "trainers" / "configs" / "smoke_data.jsonl"
+    for decoding in ("greedy", "sampled"):
+        preds = tmp / f"preds_{decoding}.csv"
+        run_cli(
+            [
+                "generate",
+                "--model",
+                str(run),
+                "--data",
+                str(data),
+                "-o",
+                str(preds),
+                "--decoding",
+                decoding,
+                "--max-new-tokens",
+                "12",
+                "--config",
+                str(cfg),
+            ],
+            env,
+            ROOT,
+        )
+        meta = json.loads(Path(str(preds) + ".meta.json").read_text())
+        assert meta["decoding"] == decoding and "repeated_3gram_share" in meta["generation_stats"]
+        out = tmp / f"score_{decoding}"
+        run_cli(
+            [
+                "score",
+                str(preds),
+                "--refs",
+                str(data),
+                "--track",
+                "findings",
+                "-m",
+                "bleu,rouge_l",
+                "--bootstrap",
+                "0",
+                "-o",
+                str(out),
+            ],
+            env,
+            ROOT,
+        )
+        result = json.loads((out / "summary.json").read_text())
+        assert result["n_studies"] == 10 and "bleu" in result["metrics"]
+
+
+def test_bad_override_is_one_line_exit_2(workspace):
+    tmp, env = workspace["tmp"], workspace["env"]
+    cfg = _config(tmp, workspace["policy"])
+    proc = run_cli(
+        ["train-rl", "--config", str(cfg), "grpo.no_such_option=1"], env, ROOT, check=False
+    )
+    assert (
+        proc.returncode == 2 and "no_such_option" in proc.stderr and "Traceback" not in proc.stderr
+    )
+    proc = run_cli(
+        ["train-rl", "--config", str(cfg), "reward.components=[{metric: nope}]"],
+        env,
+        ROOT,
+        check=False,
+    )
+    assert proc.returncode == 2 and "nope" in proc.stderr
+
+
+@pytest.mark.slow
+def test_sft_warm_start_then_generate(workspace):
+    tmp, env = workspace["tmp"], workspace["env"]
+    cfg = _config(tmp, workspace["policy"])
+    out = tmp / "sft"
+    proc = run_cli(
+        [
+            "train-sft",
+            "--config",
+            str(cfg),
+            f"output_dir={out}",
+            "sft.max_steps=3",
+            "sft.per_device_train_batch_size=4",
+            "sft.learning_rate=1e-3",
+            "sft.use_cpu=true",
+            "lora={r: 4, alpha: 8, dropout: 0.0}",
+        ],
+        env,
+        ROOT,
+    )
+    res = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert res["loss_first"] is not None
+    assert (out / "adapter_config.json").exists()  # LoRA adapter saved
+    preds = tmp / "sft_preds.jsonl"
+    run_cli(
+        [
+            "generate",
+            "--model",
+            str(out),
+            "--data",
+            str(ROOT / "trainers" / "configs" / "smoke_data.jsonl"),
+            "-o",
+            str(preds),
+            "--max-new-tokens",
+            "6",
+            "--limit",
+            "3",
+        ],
+        env,
+        ROOT,
+    )
+    assert len(preds.read_text().splitlines()) == 3

@@ -1,0 +1,172 @@
+"""``rexeval train-rl``: TRL's GRPOTrainer with rexeval rewards (composed from the run config)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+from typing import Any
+
+from trainers.config import RunConfig
+
+
+def _peft_config(cfg: RunConfig) -> Any:
+    if cfg.lora is None:
+        return None
+    from peft import LoraConfig
+
+    return LoraConfig(
+        r=cfg.lora.r,
+        lora_alpha=cfg.lora.alpha,
+        lora_dropout=cfg.lora.dropout,
+        target_modules=cfg.lora.target_modules,
+        task_type="CAUSAL_LM",
+    )
+
+
+def _resume(cfg: RunConfig) -> str | bool | None:
+    if not cfg.resume:
+        return None
+    if isinstance(cfg.resume, str) and cfg.resume not in ("true", "latest"):
+        return cfg.resume
+    from transformers.trainer_utils import get_last_checkpoint
+
+    out = Path(cfg.output_dir)
+    return get_last_checkpoint(str(out)) if out.is_dir() else None
+
+
+def _vllm(args: dict[str, Any]) -> None:
+    """``use_vllm: auto`` → on when vLLM is installed and a GPU is present."""
+    if args.get("use_vllm") == "auto":
+        import torch
+
+        args["use_vllm"] = (
+            importlib.util.find_spec("vllm") is not None and torch.cuda.is_available()
+        )
+
+
+def grpo_args(cfg: RunConfig, weights: list[float]) -> dict[str, Any]:
+    args: dict[str, Any] = {
+        "output_dir": cfg.output_dir,
+        "seed": cfg.seed,
+        "logging_steps": 1,
+        "report_to": "none",
+        "save_strategy": "steps",
+        "save_steps": 50,
+        "use_vllm": "auto",
+    }
+    args.update(cfg.grpo)
+    if "reward_weights" in cfg.grpo:
+        from rexeval.errors import ConfigError
+
+        raise ConfigError(
+            "set reward weights per component (reward.components[].weight), not grpo.reward_weights"
+        )
+    args["reward_weights"] = weights
+    _vllm(args)
+    return args
+
+
+def trl_args(cls: type, kwargs: dict[str, Any], section: str) -> Any:
+    """Build a TRL config dataclass; a bad field or value is a one-line config error."""
+    from rexeval.errors import ConfigError
+
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"config section {section!r}: {exc}") from None
+
+
+def train_rl(cfg: RunConfig) -> dict[str, Any]:
+    import torch
+    from trl import GRPOConfig, GRPOTrainer
+
+    from rexeval.rewards import RewardSuite
+    from trainers.data import load_records, to_dataset
+    from trainers.generate import evaluate_guards
+    from trainers.policy import is_vlm, load_model, load_processor
+
+    torch.manual_seed(cfg.seed)
+    vlm = is_vlm(cfg.model)
+    processor = load_processor(cfg.model, vlm=vlm)
+    model = load_model(cfg.model, vlm=vlm)
+    records = load_records(cfg.data)
+    dataset = to_dataset(records, cfg.data, vlm)
+    suite = RewardSuite(cfg.reward)
+    args = trl_args(GRPOConfig, grpo_args(cfg, suite.weights()), "grpo")
+    trainer = GRPOTrainer(
+        model=model,
+        reward_funcs=suite.reward_functions(),
+        args=args,
+        train_dataset=dataset,
+        processing_class=processor,
+        peft_config=_peft_config(cfg),
+    )
+    trainer.train(resume_from_checkpoint=_resume(cfg))
+    out = Path(cfg.output_dir)
+    trainer.save_model(str(out))
+    summary: dict[str, Any] = {}
+    if trainer.accelerator.is_main_process:
+        processor.save_pretrained(str(out))
+        summary = write_curves(trainer.state.log_history, out, suite.names)
+        summary["reward"] = suite.signature()
+        summary["reward_failures"] = dict(suite.failures)
+        summary["reference_states_computed"] = dict(suite.reference_states_computed)
+        summary["pairs_scored"] = dict(suite.pairs_scored)
+        summary["samples_scored"] = suite.samples_seen
+        if cfg.eval_samples:
+            policy = trainer.model
+            summary["eval"] = evaluate_guards(
+                policy,
+                processor,
+                records[: cfg.eval_samples],
+                cfg.data,
+                vlm,
+                suite,
+                max_new_tokens=args.max_completion_length or 128,
+                temperature=args.temperature,
+                seed=cfg.seed,
+            )
+        (out / "train_summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    return summary
+
+
+def write_curves(log_history: list[dict[str, Any]], out: Path, names: list[str]) -> dict[str, Any]:
+    """Reward curves (one column per component + the total) to CSV and PNG."""
+    import pandas as pd
+
+    rows = [h for h in log_history if "reward" in h]
+    if not rows:
+        return {"curves": None}
+    frame = pd.DataFrame(rows)
+    keep = ["step", "reward", "reward_std"] + [
+        c for c in frame.columns if c.startswith(("rewards/", "rewards_raw/", "rewards_failed/"))
+    ]
+    keep += [c for c in ("completions/mean_length", "kl", "loss") if c in frame.columns]
+    frame = frame[[c for c in keep if c in frame.columns]]
+    frame.to_csv(out / "reward_curves.csv", index=False)
+    plot_curves(frame, out / "reward_curves.png", names)
+    return {
+        "curves": str(out / "reward_curves.csv"),
+        "steps": int(frame["step"].max()),
+        "reward_first": float(frame["reward"].iloc[0]),
+        "reward_last": float(frame["reward"].iloc[-1]),
+    }
+
+
+def plot_curves(frame: Any, path: Path, names: list[str], window: int = 10) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cols = ["reward"] + [f"rewards/{n}/mean" for n in names if f"rewards/{n}/mean" in frame.columns]
+    fig, axes = plt.subplots(1, len(cols), figsize=(4 * len(cols), 3.2), squeeze=False)
+    for ax, col in zip(axes[0], cols, strict=True):
+        ax.plot(frame["step"], frame[col], alpha=0.35, lw=1)
+        ax.plot(frame["step"], frame[col].rolling(window, min_periods=1).mean(), lw=2)
+        ax.set_title("total (weighted)" if col == "reward" else col.split("/")[1])
+        ax.set_xlabel("step")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

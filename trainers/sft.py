@@ -1,0 +1,49 @@
+"""``rexeval train-sft``: supervised warm start with TRL's SFTTrainer (GRPO from a cold start collapses)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from trainers.config import RunConfig
+
+
+def train_sft(cfg: RunConfig) -> dict[str, Any]:
+    import torch
+    from trl import SFTConfig, SFTTrainer
+
+    from trainers.data import load_records, to_dataset
+    from trainers.grpo import _peft_config, _resume, trl_args
+    from trainers.policy import is_vlm, load_model, load_processor
+
+    torch.manual_seed(cfg.seed)
+    vlm = is_vlm(cfg.model)
+    processor = load_processor(cfg.model, vlm=vlm)
+    model = load_model(cfg.model, vlm=vlm)
+    dataset = to_dataset(load_records(cfg.data), cfg.data, vlm, with_completion=True)
+    args: dict[str, Any] = {
+        "output_dir": cfg.output_dir,
+        "seed": cfg.seed,
+        "logging_steps": 1,
+        "report_to": "none",
+        "save_strategy": "steps",
+        "save_steps": 100,
+    }
+    args.update(cfg.sft)
+    trainer = SFTTrainer(
+        model=model,
+        args=trl_args(SFTConfig, args, "sft"),
+        train_dataset=dataset,
+        processing_class=processor,
+        peft_config=_peft_config(cfg),
+    )
+    trainer.train(resume_from_checkpoint=_resume(cfg))
+    trainer.save_model(cfg.output_dir)
+    if trainer.accelerator.is_main_process:
+        processor.save_pretrained(cfg.output_dir)
+    losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
+    return {
+        "output_dir": str(Path(cfg.output_dir)),
+        "loss_first": losses[0] if losses else None,
+        "loss_last": losses[-1] if losses else None,
+    }
