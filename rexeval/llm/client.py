@@ -35,7 +35,6 @@ from rexeval.errors import ConfigError, MetricUnavailable
 from rexeval.llm.cache import AnswerCache, CachedAnswer, request_key
 from rexeval.llm.config import LLMConfig
 
-
 #: Abort when this many requests were rejected (HTTP 4xx) before any succeeded.
 REJECTED_ABORT = 5
 
