@@ -112,6 +112,9 @@ def score(
     name: str | None = None,
     progress: bool = True,
     collapse_ws: bool = True,
+    shard: str | None = None,
+    device: str | None = None,
+    fp16: bool = False,
 ) -> ScoreResult:
     """Score predictions against references.
 
@@ -121,10 +124,35 @@ def score(
     if isinstance(metrics, str):
         metrics = [m for m in metrics.split(",") if m.strip()]
     pairs = load_pairs(preds, refs, track=track, allow_missing=allow_missing, collapse_ws=collapse_ws)
+    if shard:
+        from rexeval.shard import apply_shard
+
+        pairs = apply_shard(pairs, shard)
+    if device or fp16:
+        metric_options = _with_model_options(metrics, metric_options, device, fp16)
     chosen = resolve_metrics(metrics, metric_options)
     return score_pairs(
         pairs, chosen, strict=strict, n_resamples=n_resamples, seed=seed, name=name, progress=progress
     )
+
+
+def _with_model_options(metrics, metric_options, device, fp16):
+    """Pass ``device`` / ``fp16`` to every metric whose constructor takes them (model metrics)."""
+    import inspect
+
+    from rexeval.metrics import REGISTRY, _load_class
+
+    options = {k: dict(v) for k, v in (metric_options or {}).items()}
+    for name in REGISTRY:
+        try:
+            params = inspect.signature(_load_class(name).__init__).parameters
+        except Exception:
+            continue
+        if device and "device" in params:
+            options.setdefault(name, {}).setdefault("device", device)
+        if fp16 and "fp16" in params:
+            options.setdefault(name, {}).setdefault("fp16", True)
+    return options
 
 
 def score_pairs(
@@ -234,6 +262,8 @@ def score_pairs(
         if extra_fn is not None:
             for section, content in extra_fn(columns).items():
                 summary.setdefault(section, {}).update(content)
+    if "shard" in info:
+        summary["shard"] = info["shard"]
     for key in ("none_sections", "missing_findings"):
         if key in info:
             summary["input"][key] = info[key]

@@ -27,6 +27,9 @@ COMMAND_MODULES = [
     "rexeval.cli.report",
     "rexeval.cli.train",
     "rexeval.cli.labels",
+    "rexeval.cli.radcliq",
+    "rexeval.cli.models",
+    "rexeval.cli.merge",
 ]
 
 for _module in COMMAND_MODULES:

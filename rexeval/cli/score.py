@@ -29,10 +29,23 @@ def score_command(
     n_boot: int = typer.Option(1000, "--bootstrap", help="Bootstrap resamples for the 95% CIs (0 disables)."),
     seed: int = typer.Option(12345, "--seed", help="Bootstrap seed (recorded)."),
     no_progress: bool = typer.Option(False, "--no-progress", help="Hide the progress bar."),
+    llm_base_url: Optional[str] = typer.Option(None, "--llm-base-url", help="LLM judge: OpenAI-compatible base URL (or REXEVAL_LLM_BASE_URL / OPENAI_BASE_URL; Azure: AZURE_OPENAI_ENDPOINT).", rich_help_panel="LLM judge"),
+    llm_model: Optional[str] = typer.Option(None, "--llm-model", help="LLM judge: model (Azure: deployment) name (or REXEVAL_LLM_MODEL).", rich_help_panel="LLM judge"),
+    llm_api_key: Optional[str] = typer.Option(None, "--llm-api-key", help="LLM judge: API key (prefer OPENAI_API_KEY / AZURE_OPENAI_API_KEY).", rich_help_panel="LLM judge"),
+    llm_concurrency: Optional[int] = typer.Option(None, "--llm-concurrency", help="LLM judge: requests in flight (default 8).", rich_help_panel="LLM judge"),
+    llm_rpm: Optional[float] = typer.Option(None, "--llm-rpm", help="LLM judge: requests per minute (default: no limit).", rich_help_panel="LLM judge"),
+    llm_timeout: Optional[float] = typer.Option(None, "--llm-timeout", help="LLM judge: seconds per request (default 60).", rich_help_panel="LLM judge"),
+    llm_max_retries: Optional[int] = typer.Option(None, "--llm-max-retries", help="LLM judge: retries on 429/5xx/timeouts (default 6).", rich_help_panel="LLM judge"),
+    llm_json: bool = typer.Option(False, "--llm-json", help="LLM judge: ask for JSON (structured output).", rich_help_panel="LLM judge"),
+    prompt: Optional[str] = typer.Option(None, "--prompt", help="errors_llm prompt: rexeval (default) or chexprompt (needs the official package).", rich_help_panel="LLM judge"),
+    judge_strict: bool = typer.Option(False, "--judge-strict", help="errors_llm: an answer missing a letter is a failure.", rich_help_panel="LLM judge"),
     by: Optional[str] = typer.Option(None, "--by", help="Subgroup columns, e.g. age_group,sex,race (from REFS, --meta or ReXrank context)."),
     meta: Optional[Path] = typer.Option(None, "--meta", help="Per-study attributes (study_id + columns) joined for --by."),
     min_group_size: int = typer.Option(30, "--min-group-size", help="Subgroups smaller than this are flagged."),
     age_bins: Optional[str] = typer.Option(None, "--age-bins", help="Age bin edges for --by age_group, e.g. 0,18,40,65 (default decades)."),
+    device: Optional[str] = typer.Option(None, "--device", help="Device for model metrics: cpu, cuda, cuda:N (default: cuda when available)."),
+    fp16: bool = typer.Option(False, "--fp16", help="Half-precision encoders on CUDA (BERTScore; tolerance in the README)."),
+    shard: Optional[str] = typer.Option(None, "--shard", help="Score only shard i of n (i/n, 1-based contiguous blocks); join with `rexeval merge`."),
 ) -> None:
     """Score predicted reports against references with the ReXrank metrics."""
     from rexeval.align import TRACKS
@@ -43,9 +56,18 @@ def score_command(
         raise ConfigError(f"--track must be one of {', '.join(TRACKS)}, not {track!r}")
     if n_boot < 0:
         raise ConfigError("--bootstrap must be >= 0")
+    from rexeval.llm.config import apply_cli_flags
+
+    apply_cli_flags(llm_base_url=llm_base_url, llm_model=llm_model, llm_api_key=llm_api_key,
+                    llm_concurrency=llm_concurrency, llm_rpm=llm_rpm, llm_timeout=llm_timeout,
+                    llm_max_retries=llm_max_retries, llm_json=llm_json)
+    metric_options: dict = {}
+    if prompt is not None or judge_strict:
+        metric_options["errors_llm"] = {"strict": judge_strict, **({"prompt": prompt} if prompt else {})}
     result = score(
-        preds, refs, metrics=split_list(metrics), track=track, allow_missing=allow_missing, strict=strict,
-        n_resamples=n_boot, seed=seed, name=name, progress=not no_progress,
+        preds, refs, metrics=split_list(metrics), metric_options=metric_options, track=track,
+        allow_missing=allow_missing, strict=strict, n_resamples=n_boot, seed=seed, name=name,
+        progress=not no_progress, shard=shard, device=device, fp16=fp16,
     )
     summary = result.summary
     if summary["n_dropped"]:
@@ -60,6 +82,11 @@ def score_command(
         warn(f"references contain the literal 'None' for missing sections ({counts}), as ReXrank writes them")
     for key, reason in summary["skipped"].items():
         warn(f"skipped {key}: {reason}")
+    for key, run in summary.get("metric_runs", {}).items():
+        if "http_requests" in run:  # an LLM judge: what the run cost and what failed
+            typer.echo(f"{key}: {run['http_requests']} requests sent, {run['cache_hits']} answers from cache, "
+                       f"{run['failed']} failed {run['failures'] or ''}, {run['prompt_tokens']}+{run['completion_tokens']} "
+                       f"tokens" + (f", cost {run['cost']:.4f}" if run.get("cost") else ""), err=True)
     subgroup_table = None
     if by:
         from rexeval.subgroups import parse_bins, score_subgroups

@@ -41,9 +41,14 @@ REGISTRY: dict[str, str] = {
     "bleu": "rexeval.metrics.bleu:Bleu2",
     "bleu4": "rexeval.metrics.bleu:Bleu4",
     "rouge_l": "rexeval.metrics.rouge:RougeL",
+    "errors_struct": "rexeval.metrics.errors_struct:ErrorsStruct",
+    "errors_llm": "rexeval.metrics.errors_llm:ErrorsLLM",
     "semb_score": "rexeval.metrics.sembscore:SembScore",
     "rules_f1": "rexeval.metrics.conditions:RulesF1",
     "chexbert_f1": "rexeval.metrics.conditions:CheXbertF1",
+    "bertscore": "rexeval.metrics.bertscore:BertScore",
+    "radgraph": "rexeval.metrics.radgraph:RadGraph",
+    "radcliq": "rexeval.metrics.radcliq:RadCliQ",
 }
 
 

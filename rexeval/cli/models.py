@@ -1,0 +1,89 @@
+"""``rexeval models``: every model rexeval can use, where it is looked up, found or missing, and the fix;
+``rexeval models download [NAME]`` fetches them (the only command that touches the network)."""
+
+from __future__ import annotations
+
+import typer
+
+from rexeval.cli._common import user_errors
+
+
+def register(app: typer.Typer) -> None:
+    group = typer.Typer(help="List the models behind the model-based metrics, or download them.", no_args_is_help=False)
+    group.callback(invoke_without_command=True)(models_list)
+    group.command("download")(models_download)
+    app.add_typer(group, name="models")
+
+
+def all_models():
+    """Import every registered metric module (cheap: no torch at import) so each registers its models."""
+    import importlib
+
+    from rexeval.metrics import REGISTRY
+    from rexeval.models import MODELS
+
+    for target in REGISTRY.values():
+        try:
+            importlib.import_module(target.partition(":")[0])
+        except Exception:  # a broken plugin must not hide the other models
+            continue
+    return MODELS
+
+
+@user_errors
+def models_list(
+    ctx: typer.Context,
+    as_json: bool = typer.Option(False, "--json", help="Print the listing as JSON."),
+) -> None:
+    """List every model: hub id, where it is looked up, found or missing, and the exact fix."""
+    if ctx.invoked_subcommand is not None:
+        return
+    import json
+
+    from rexeval.errors import MetricUnavailable
+    from rexeval.models import resolve, where
+
+    rows = []
+    for name, spec in sorted(all_models().items()):
+        try:
+            found = resolve(spec)
+            status, detail = "found", f"{found.path} ({found.source}{', revision ' + found.revision if found.revision else ''})"
+        except MetricUnavailable as exc:
+            status, detail = "missing", exc.reason
+        rows.append({
+            "name": name, "hub_id": spec.hub_id, "revision": spec.revision, "used_by": list(spec.used_by),
+            "status": status, "detail": detail, "looks_in": where(spec), "fix": spec.fix if status == "missing" else "",
+            "note": spec.note,
+        })
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    for r in rows:
+        mark = "found  " if r["status"] == "found" else "MISSING"
+        typer.echo(f"{mark} {r['name']}  ({r['hub_id']}{'@' + r['revision'] if r['revision'] else ''}; used by {', '.join(r['used_by'])})")
+        typer.echo(f"        {r['detail']}")
+        typer.echo(f"        looks in: {'; '.join(r['looks_in'])}")
+        if r["fix"]:
+            typer.echo(f"        fix: {r['fix']}")
+        if r["note"]:
+            typer.echo(f"        note: {r['note']}")
+
+
+@user_errors
+def models_download(
+    name: str | None = typer.Argument(None, help="Model name (default: every model)."),
+    cache_dir: str | None = typer.Option(None, "--cache-dir", help="HF cache to download into (default: the usual HF cache)."),
+) -> None:
+    """Download model files into the Hugging Face cache (needs internet)."""
+    from rexeval.errors import ConfigError
+    from rexeval.models import download
+
+    models = all_models()
+    names = [name] if name else sorted(models)
+    for n in names:
+        if n not in models:
+            raise ConfigError(f"unknown model {n!r}; known: {', '.join(sorted(models))}")
+    for n in names:
+        typer.echo(f"downloading {n} ({models[n].hub_id}) ...")
+        path = download(n, cache_dir)
+        typer.echo(f"  -> {path}")

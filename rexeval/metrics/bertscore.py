@@ -1,0 +1,346 @@
+"""BERTScore exactly as ReXrank reports it (spec §3), re-implemented for speed.
+
+ReXrank calls bert_score 0.3.11 ``BERTScorer(model_type="distilroberta-base", num_layers=5, idf=False,
+rescale_with_baseline=True)``. This module computes the same numbers:
+
+* text: stripped; RoBERTa byte-level BPE with a prefix space (the slow tokenizer bert_score uses, with
+  ``add_prefix_space=True``), ``<s> ... </s>``, truncated to 512 ids;
+* embeddings: the output of transformer layer 5 of distilroberta-base (the model truncated to 5 layers),
+  L2-normalised per token;
+* P = weighted mean over candidate tokens of the max cosine to any reference token (``<s>``/``</s>``
+  included on the side being maxed over, as bert_score does), R symmetric, F = 2PR/(P+R);
+  weights 1 per token and 0 for ``<s>``/``</s>`` (IDF off), or IDF from a fixed corpus (never the batch);
+* a text with no real token gives P = R = F = 0 raw (rescaled F = -5.550157);
+* rescaled x' = (x - b) / (1 - b) with bert_score's LAYER=5 baseline row for distilroberta-base.
+
+Speed, without changing any value: texts are de-duplicated, sorted by token length and run in batches
+of *equal* length (no padding, so a text's embedding never depends on its batch mates); reference-side
+embeddings are cached on disk by content hash; pairs are scored once per distinct (prediction,
+reference). ``device="cuda"`` runs on the GPU; ``fp16=True`` runs the encoder in half precision
+(README gives the measured tolerance).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rexeval.errors import ConfigError, InputError, MetricUnavailable
+from rexeval.metrics.base import Batch, Metric, Output, mean_of
+from rexeval.models import ModelSpec, register_model
+
+MODEL = register_model(
+    ModelSpec(
+        name="distilroberta-base",
+        hub_id="distilroberta-base",
+        env_var="REXEVAL_DISTILROBERTA_DIR",
+        files=("config.json", "vocab.json", "merges.txt", "model.safetensors"),
+        used_by=("bertscore",),
+        licence="Apache-2.0",
+        note="BERTScore encoder (layer 5 of 6), as bert_score uses it",
+    )
+)
+
+NUM_LAYERS = 5
+MAX_LENGTH = 512
+#: Texts are padded to a multiple of this (a property of the text alone, so batches never matter).
+PAD_TO = 8
+#: bert_score rescale_baseline/en/distilroberta-base.tsv, row LAYER=5 (P, R, F).
+BASELINE = (0.84732, 0.84759504, 0.8473319)
+#: Rescaled F of an empty candidate: (0 - b_F) / (1 - b_F).
+EMPTY_F = (0.0 - BASELINE[2]) / (1.0 - BASELINE[2])
+
+
+def rescale(x: np.ndarray, b: float) -> np.ndarray:
+    return (x - b) / (1.0 - b)
+
+
+def _read_corpus(path: Path) -> list[str]:
+    """IDF corpus: a .txt file (one reference per line) or a table with a report-like column."""
+    if not path.is_file():
+        raise InputError("IDF corpus file not found", path=str(path))
+    if path.suffix.lower() == ".txt":
+        lines = path.read_text(encoding="utf-8").splitlines()
+        return [ln for ln in lines if ln.strip()]
+    from rexeval.io import read_table
+
+    frame = read_table(path)
+    for col in ("report", "reference", "section_findings", "findings", "text"):
+        if col in frame.columns:
+            return [str(v) for v in frame[col].tolist() if v is not None]
+    raise InputError(
+        "no reference column for the IDF corpus (expected one of report, reference, section_findings, findings, text)",
+        path=str(path),
+    )
+
+
+class BertScore(Metric):
+    name = "bertscore"
+    description = "BERTScore F (distilroberta-base layer 5, baseline-rescaled) as on ReXrank"
+
+    def __init__(
+        self,
+        model_path: str | None = None,
+        device: str = "auto",
+        fp16: bool = False,
+        idf_corpus: str | None = None,
+        batch_size: int = 64,
+        cache_references: bool = True,
+    ) -> None:
+        self.model_path, self.device_arg, self.fp16 = model_path, device, fp16
+        self.idf_corpus = idf_corpus
+        self.batch_size, self.cache_references = batch_size, cache_references
+        self._resolved = None
+        self._model: Any = None
+        self._tokenizer: Any = None
+        self._idf: dict[int, float] | None = None
+        self._idf_default = 0.0
+        self._idf_tag = "off"
+        if idf_corpus is not None:
+            digest = hashlib.sha256(Path(idf_corpus).read_bytes()).hexdigest()[:12] if Path(idf_corpus).is_file() else "missing"
+            self._idf_tag = f"corpus-sha256:{digest}"
+
+    # -- metric protocol -------------------------------------------------------------------
+    def outputs(self) -> list[Output]:
+        lo = -BASELINE[2] / (1 - BASELINE[2])
+        return [
+            Output("bertscore", True, (-math.inf, 1.0), mean_of("bertscore"),
+                   f"BERTScore F1, rescaled (empty prediction {lo:.6f})"),
+            Output("bertscore_p", True, (-math.inf, 1.0), mean_of("bertscore_p"), "BERTScore precision, rescaled"),
+            Output("bertscore_r", True, (-math.inf, 1.0), mean_of("bertscore_r"), "BERTScore recall, rescaled"),
+        ]
+
+    def _resolve(self):
+        if self._resolved is None:
+            from rexeval.models import resolve
+
+            self._resolved = resolve(MODEL, self.model_path)
+        return self._resolved
+
+    def check_available(self) -> None:
+        try:
+            import torch  # noqa: F401
+            import transformers  # noqa: F401
+        except ImportError:
+            raise MetricUnavailable("bertscore needs torch and transformers", "pip install 'rexeval[models]'") from None
+        self._resolve()
+        if self.idf_corpus is not None and not Path(self.idf_corpus).is_file():
+            raise InputError("IDF corpus file not found", path=str(self.idf_corpus))
+        if self.device.startswith("cuda"):
+            import torch
+
+            if not torch.cuda.is_available():
+                raise ConfigError(f"--device {self.device_arg}: no CUDA device is available")
+        if self.fp16 and not self.device.startswith("cuda"):
+            raise ConfigError("bertscore fp16 needs a CUDA device (--device cuda)")
+
+    def options(self) -> dict[str, Any]:
+        tag = self._resolved.tag if self._resolved is not None else "unresolved"
+        if self._resolved is not None:
+            from rexeval.fingerprint import file_sha256
+
+            tag += "#sha256:" + file_sha256(self._resolved.file("model.safetensors"))[:12]
+        return {
+            "model": tag,
+            "layer": NUM_LAYERS,
+            "idf": self._idf_tag,
+            "rescale": "bert_score-en-L5",
+            "tok": "roberta-bpe+prefix-space+trunc512",
+            "precision": "fp16" if self.fp16 else "fp32",
+        }
+
+    def versions(self) -> dict[str, str]:
+        out = {}
+        for pkg in ("torch", "transformers"):
+            try:
+                from importlib.metadata import version
+
+                out[pkg] = version(pkg)
+            except Exception:
+                pass
+        return out
+
+    @property
+    def device(self) -> str:
+        if self.device_arg != "auto":
+            return self.device_arg
+        try:
+            import torch
+
+            return "cuda" if torch.cuda.is_available() else "cpu"
+        except ImportError:
+            return "cpu"
+
+    # -- model -----------------------------------------------------------------------------
+    def _load(self) -> None:
+        if self._model is not None:
+            return
+        import torch
+        from transformers import RobertaModel
+
+        from rexeval.models import offline_env
+
+        offline_env()
+        folder = self._resolve().path
+        self._tok()
+        model = RobertaModel.from_pretrained(str(folder), local_files_only=True)
+        model.encoder.layer = torch.nn.ModuleList(list(model.encoder.layer[:NUM_LAYERS]))
+        model.eval()
+        if self.fp16:
+            model = model.half()
+        self._model = model.to(self.device)
+        if self.idf_corpus is not None:
+            self._build_idf(_read_corpus(Path(self.idf_corpus)))
+
+    def _tok(self) -> Any:
+        if self._tokenizer is None:
+            from transformers import RobertaTokenizer
+
+            folder = self._resolve().path
+            # bert_score encodes with add_prefix_space=True; constructing the tokenizer with it gives
+            # the same ids whether transformers provides the slow or the tokenizers-backed class
+            # (transformers 5 ignores add_prefix_space passed to encode()).
+            self._tokenizer = RobertaTokenizer(
+                str(folder / "vocab.json"), str(folder / "merges.txt"), add_prefix_space=True
+            )
+        return self._tokenizer
+
+    def encode(self, text: str) -> list[int]:
+        """Token ids of one text exactly as bert_score's ``sent_encode`` (RoBERTa branch)."""
+        text = text.strip()
+        tok = self._tok()
+        if not text:
+            return [tok.cls_token_id, tok.sep_token_id]
+        return tok.encode(text, add_special_tokens=True, max_length=MAX_LENGTH, truncation=True)
+
+    def _build_idf(self, corpus: Sequence[str]) -> None:
+        """bert_score's get_idf_dict over a fixed corpus: ln((M+1)/(df+1)), unseen tokens ln(M+1)."""
+        df: Counter = Counter()
+        for text in corpus:
+            df.update(set(self.encode(text)))
+        m = len(corpus)
+        self._idf = {tok: math.log((m + 1) / (c + 1)) for tok, c in df.items()}
+        self._idf_default = math.log(m + 1)
+
+    def _weights(self, ids: list[int]) -> np.ndarray:
+        if self._idf is None:
+            w = np.ones(len(ids), dtype=np.float64)
+            special = {self._tok().cls_token_id, self._tok().sep_token_id}
+            for i, t in enumerate(ids):
+                if t in special:
+                    w[i] = 0.0
+            return w
+        return np.array([self._idf.get(t, self._idf_default) for t in ids], dtype=np.float64)
+
+    def _embed(self, id_lists: list[list[int]]) -> list[np.ndarray]:
+        """Normalised layer-5 embeddings, one (len, 768) float32 array per id list.
+
+        Each text is padded to a length that depends only on itself (the next multiple of
+        ``PAD_TO``), and batched with texts of the same padded length: a text's numbers never
+        depend on which texts share its batch, while the number of forward calls stays small.
+        """
+        import torch
+
+        def padded(n: int) -> int:
+            return min(MAX_LENGTH, -(-n // PAD_TO) * PAD_TO)
+
+        order = sorted(range(len(id_lists)), key=lambda i: len(id_lists[i]))
+        out: list[np.ndarray | None] = [None] * len(id_lists)
+        pad_id = self._tok().pad_token_id
+        start = 0
+        with torch.inference_mode():
+            while start < len(order):
+                width = padded(len(id_lists[order[start]]))
+                stop = start
+                while stop < len(order) and stop - start < self.batch_size and padded(len(id_lists[order[stop]])) == width:
+                    stop += 1
+                idx = order[start:stop]
+                x = torch.full((len(idx), width), pad_id, dtype=torch.long)
+                mask = torch.zeros((len(idx), width), dtype=torch.long)
+                for j, i in enumerate(idx):
+                    x[j, : len(id_lists[i])] = torch.tensor(id_lists[i])
+                    mask[j, : len(id_lists[i])] = 1
+                h = self._model(x.to(self.device), attention_mask=mask.to(self.device)).last_hidden_state.float()
+                h = h / torch.norm(h, dim=-1, keepdim=True)
+                h = h.cpu().numpy()
+                for j, i in enumerate(idx):
+                    out[i] = np.ascontiguousarray(h[j, : len(id_lists[i])])
+                start = stop
+        return out  # type: ignore[return-value]
+
+    def _namespace(self) -> str:
+        from rexeval.fingerprint import file_sha256
+
+        resolved = self._resolve()
+        # Keyed by the weights' content hash: a changed checkpoint at the same path never hits.
+        weights = file_sha256(resolved.file("model.safetensors"))[:16]
+        return f"bertscore-emb|{weights}|L{NUM_LAYERS}|pad{PAD_TO}|{'fp16' if self.fp16 else 'fp32'}|{self.device}|v1"
+
+    def embeddings(self, texts: Sequence[str], cache: bool) -> dict[str, np.ndarray]:
+        self._load()
+        unique = list(dict.fromkeys(texts))
+
+        def run(todo: list[str]) -> list[np.ndarray]:
+            return self._embed([self.encode(t) for t in todo])
+
+        if cache and self.cache_references:
+            from rexeval.cache import TextCache
+
+            values = TextCache(self._namespace()).compute(unique, run)
+        else:
+            values = run(unique)
+        return dict(zip(unique, values))
+
+    # -- scoring ---------------------------------------------------------------------------
+    def score_pairs(self, predictions: Sequence[str], references: Sequence[str]) -> dict[str, np.ndarray]:
+        """Raw-then-rescaled P, R, F for aligned lists of candidates and references."""
+        import torch
+
+        self._load()
+        ref_emb = self.embeddings(references, cache=True)
+        hyp_emb = self.embeddings([p for p in predictions if p not in ref_emb], cache=False)
+        hyp_emb.update({p: ref_emb[p] for p in predictions if p in ref_emb})
+        ids = {t: self.encode(t) for t in set(predictions) | set(references)}
+        n = len(predictions)
+        raw = np.zeros((n, 3), dtype=np.float64)
+        done: dict[tuple[str, str], np.ndarray] = {}
+        for i, (h, r) in enumerate(zip(predictions, references)):
+            key = (h, r)
+            if key not in done:
+                done[key] = self._greedy(hyp_emb[h], ids[h], ref_emb[r], ids[r], torch)
+            raw[i] = done[key]
+        return {
+            "bertscore_p": rescale(raw[:, 0], BASELINE[0]),
+            "bertscore_r": rescale(raw[:, 1], BASELINE[1]),
+            "bertscore": rescale(raw[:, 2], BASELINE[2]),
+        }
+
+    def _greedy(self, he: np.ndarray, hid: list[int], re_: np.ndarray, rid: list[int], torch: Any) -> np.ndarray:
+        # bert_score sets P = R = 0 (and so F = 0) when either text has no token besides <s></s>.
+        if len(hid) == 2 or len(rid) == 2:
+            return np.zeros(3, dtype=np.float64)
+        # float64 matching: bert_score's float32 sums carry ~1e-7 noise (x6.5 after rescaling).
+        h, r = torch.from_numpy(he).double(), torch.from_numpy(re_).double()
+        sim = h @ r.T
+        wp = sim.max(dim=1).values
+        wr = sim.max(dim=0).values
+        hw = torch.from_numpy(self._weights(hid)).double()
+        rw = torch.from_numpy(self._weights(rid)).double()
+        p = (wp * (hw / hw.sum())).sum()
+        rr = (wr * (rw / rw.sum())).sum()
+        f = 2 * p * rr / (p + rr)
+        if torch.isnan(f):
+            f = torch.zeros(())
+        return np.array([p.item(), rr.item(), f.item()], dtype=np.float64)
+
+    def compute(self, batch: Batch) -> dict[str, np.ndarray]:
+        out = self.score_pairs(list(batch.predictions), list(batch.references))
+        if batch.progress:
+            batch.progress(len(batch))
+        return out
