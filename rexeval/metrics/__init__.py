@@ -33,6 +33,7 @@ REGISTRY: dict[str, str] = {
     "bleu": "rexeval.metrics.bleu:Bleu2",
     "bleu4": "rexeval.metrics.bleu:Bleu4",
     "rouge_l": "rexeval.metrics.rouge:RougeL",
+    "ratescore": "rexeval.metrics.ratescore:RaTEScore",
 }
 
 
