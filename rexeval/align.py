@@ -83,7 +83,7 @@ def _ids(frame: pd.DataFrame, path: str) -> list[str]:
             raise InputError("missing study id", path=path, row=int(row), column=col)
         if isinstance(value, (bool, list, dict)):
             raise InputError(f"study id must be text or a number, got {describe_non_text(value)}", path=path, row=int(row), column=col)
-        ids.append(str(value).strip())
+        ids.append(_id_text(value))
     seen: dict[str, int] = {}
     dups: list[str] = []
     for sid, row in zip(ids, frame[ROW]):
@@ -101,6 +101,13 @@ def _ids(frame: pd.DataFrame, path: str) -> list[str]:
             column=col,
         )
     return ids
+
+
+def _id_text(value: object) -> str:
+    """Ids are strings; a JSON/Parquet integer id keeps its literal digits (never 1.0 or 1e6)."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
 
 
 def _texts(frame: pd.DataFrame, col: str, path: str, ids: list[str]) -> list[str | None]:

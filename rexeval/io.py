@@ -76,19 +76,15 @@ def _cell(value: Any, *, path: str, row: int, column: str) -> str | None:
         return None
     if isinstance(value, (bool, list, dict)):
         return value  # kept as is; a column used as text rejects it (see describe_non_text)
-    if isinstance(value, (int, float)):
-        # Numbers are kept as their literal spelling; whether that is acceptable (an id: yes,
-        # a report: no) is decided by the caller, which knows the column's role.
-        return _NumberText(repr(value) if isinstance(value, float) else str(value))
-    return str(value)
-
-
-class _NumberText(str):
-    """A cell that was a number in a typed format (JSON, Parquet): fine as an id, not as a report."""
+    # Numbers (and other scalars) are kept as they are: fine as an id (the caller turns it into its
+    # literal spelling), not as a report (the caller rejects it, naming row and column).
+    return value
 
 
 def is_number_cell(value: object) -> bool:
-    return isinstance(value, _NumberText)
+    import numbers
+
+    return isinstance(value, numbers.Number) and not isinstance(value, bool)
 
 
 def describe_non_text(value: object) -> str | None:
@@ -112,8 +108,8 @@ def _records_to_frame(records: list[dict[str, Any]], path: str) -> pd.DataFrame:
                 f"expected a JSON object (a record), got {type(rec).__name__}", path=path, row=i
             )
         rows.append({str(k): _cell(v, path=path, row=i, column=str(k)) for k, v in rec.items()})
-    frame = pd.DataFrame.from_records(rows)
-    frame = frame.astype(object).where(frame.notna(), None)
+    frame = pd.DataFrame(rows, dtype=object)  # object dtype: keep ids and texts exactly as read
+    frame = frame.where(frame.notna(), None)
     frame[ROW] = range(1, len(frame) + 1)
     return frame
 

@@ -11,7 +11,15 @@ import importlib
 from typing import Any
 
 from rexeval.errors import ConfigError
-from rexeval.metrics.base import Aggregate, Batch, Metric, Output, inverse_mean_of, mean_of, share_of
+from rexeval.metrics.base import (
+    Aggregate,
+    Batch,
+    Metric,
+    Output,
+    inverse_mean_of,
+    mean_of,
+    share_of,
+)
 
 __all__ = [
     "Aggregate",
