@@ -171,7 +171,10 @@ def score_pairs(
         "numpy": np.__version__,
         "pandas": pd.__version__,
     }
+    metric_runs: dict[str, Any] = {}
     for metric in ran:
+        if metric.run_info():
+            metric_runs[metric.name] = metric.run_info()
         signature = metric.signature(**run_tags)
         versions.update(metric.versions())
         for out in metric.outputs():
@@ -223,6 +226,8 @@ def score_pairs(
         "run": {"name": run_name, **{k: v for k, v in pairs.meta.items() if k != "name"}},
         "versions": versions,
     }
+    if metric_runs:
+        summary["metric_runs"] = metric_runs
     for key in ("none_sections", "missing_findings"):
         if key in info:
             summary["input"][key] = info[key]

@@ -29,6 +29,16 @@ def score_command(
     n_boot: int = typer.Option(1000, "--bootstrap", help="Bootstrap resamples for the 95% CIs (0 disables)."),
     seed: int = typer.Option(12345, "--seed", help="Bootstrap seed (recorded)."),
     no_progress: bool = typer.Option(False, "--no-progress", help="Hide the progress bar."),
+    llm_base_url: Optional[str] = typer.Option(None, "--llm-base-url", help="LLM judge: OpenAI-compatible base URL (or REXEVAL_LLM_BASE_URL / OPENAI_BASE_URL; Azure: AZURE_OPENAI_ENDPOINT).", rich_help_panel="LLM judge"),
+    llm_model: Optional[str] = typer.Option(None, "--llm-model", help="LLM judge: model (Azure: deployment) name (or REXEVAL_LLM_MODEL).", rich_help_panel="LLM judge"),
+    llm_api_key: Optional[str] = typer.Option(None, "--llm-api-key", help="LLM judge: API key (prefer OPENAI_API_KEY / AZURE_OPENAI_API_KEY).", rich_help_panel="LLM judge"),
+    llm_concurrency: Optional[int] = typer.Option(None, "--llm-concurrency", help="LLM judge: requests in flight (default 8).", rich_help_panel="LLM judge"),
+    llm_rpm: Optional[float] = typer.Option(None, "--llm-rpm", help="LLM judge: requests per minute (default: no limit).", rich_help_panel="LLM judge"),
+    llm_timeout: Optional[float] = typer.Option(None, "--llm-timeout", help="LLM judge: seconds per request (default 60).", rich_help_panel="LLM judge"),
+    llm_max_retries: Optional[int] = typer.Option(None, "--llm-max-retries", help="LLM judge: retries on 429/5xx/timeouts (default 6).", rich_help_panel="LLM judge"),
+    llm_json: bool = typer.Option(False, "--llm-json", help="LLM judge: ask for JSON (structured output).", rich_help_panel="LLM judge"),
+    prompt: Optional[str] = typer.Option(None, "--prompt", help="errors_llm prompt: rexeval (default) or chexprompt (needs the official package).", rich_help_panel="LLM judge"),
+    judge_strict: bool = typer.Option(False, "--judge-strict", help="errors_llm: an answer missing a letter is a failure.", rich_help_panel="LLM judge"),
 ) -> None:
     """Score predicted reports against references with the ReXrank metrics."""
     from rexeval.align import TRACKS
@@ -39,9 +49,18 @@ def score_command(
         raise ConfigError(f"--track must be one of {', '.join(TRACKS)}, not {track!r}")
     if n_boot < 0:
         raise ConfigError("--bootstrap must be >= 0")
+    from rexeval.llm.config import apply_cli_flags
+
+    apply_cli_flags(llm_base_url=llm_base_url, llm_model=llm_model, llm_api_key=llm_api_key,
+                    llm_concurrency=llm_concurrency, llm_rpm=llm_rpm, llm_timeout=llm_timeout,
+                    llm_max_retries=llm_max_retries, llm_json=llm_json)
+    metric_options: dict = {}
+    if prompt is not None or judge_strict:
+        metric_options["errors_llm"] = {"strict": judge_strict, **({"prompt": prompt} if prompt else {})}
     result = score(
-        preds, refs, metrics=split_list(metrics), track=track, allow_missing=allow_missing, strict=strict,
-        n_resamples=n_boot, seed=seed, name=name, progress=not no_progress,
+        preds, refs, metrics=split_list(metrics), metric_options=metric_options, track=track,
+        allow_missing=allow_missing, strict=strict, n_resamples=n_boot, seed=seed, name=name,
+        progress=not no_progress,
     )
     summary = result.summary
     if summary["n_dropped"]:

@@ -152,6 +152,10 @@ class Metric:
         """Versions of the packages this metric's numbers depend on."""
         return {}
 
+    def run_info(self) -> dict[str, Any]:
+        """Facts about the last ``compute`` for summary.json (e.g. an LLM judge's requests, tokens, cost)."""
+        return {}
+
     def __repr__(self) -> str:
         opts = ", ".join(f"{k}={v!r}" for k, v in self.options().items())
         return f"{type(self).__name__}({opts})"

@@ -1,0 +1,281 @@
+"""Curated radiology vocabulary for the rule-based labeler (our own lists).
+
+Each condition has regular expressions over lower-cased, whitespace-collapsed text, grouped by the
+status a bare match asserts: ``positive`` (the finding is named: "cardiomegaly", "enlarged heart"),
+``uncertain`` (a sign CheXpert treats as equivocal: "vascular congestion", "blunted costophrenic
+angle", "stable cardiomediastinal silhouette"), ``negative`` (a normal descriptor: "heart size is
+normal", "sharp costophrenic angles"). Negation and uncertainty cues around a match then modify it
+(rules.py). ``exclude`` lists phrases whose matches are not mentions of the condition ("pericardial
+effusion" is not a pleural effusion). Patterns use ``\\b`` and explicit misspelling alternatives.
+
+Descriptor patterns pair an organ with an adjective inside one clause; ``GAP`` keeps them within a few
+words and never across a clause boundary.
+"""
+
+from __future__ import annotations
+
+#: Up to 6 intervening words (no sentence/clause punctuation).
+GAP = r"(?:[^\s.;:]+\s+){0,6}?"
+GAP3 = r"(?:[^\s.;:]+\s+){0,3}?"
+
+# Organ phrases for the descriptor patterns.
+HEART = (
+    r"(?:heart(?:\s+size)?|cardiac\s+(?:size|silhouette|contours?|shadow|diameter|borders?|dimensions)"
+    r"|cardiac\s+silhouette\s+size|size\s+of\s+the\s+(?:heart|cardiac\s+silhouette)|heart\s+shadow|cardiac)"
+)
+MEDIASTINUM = (
+    r"(?:cardio-?mediastinal(?:\s+(?:silhouettes?|contours?|structures|shadow|outlines?|configuration|width|size))?"
+    r"|mediastinal\s+(?:silhouettes?|contours?|structures|shadow|width|configuration|outlines?|size)"
+    r"|mediastinum|mediastinal\s+and\s+hilar\s+contours?|hilar\s+and\s+mediastinal\s+contours?"
+    r"|heart\s+and\s+mediastinum|cardiac\s+and\s+mediastinal\s+(?:contours?|silhouettes?))"
+)
+NORMAL = r"(?:normal(?:\s+in\s+size)?|unremarkable|within\s+normal\s+limits?|wnl|upper\s+limits?\s+of\s+normal|top\s+normal|top-normal|upper\s+normal)"
+ENLARGED = r"(?:enlarg\w*|large|increased(?:\s+in\s+size)?|widen\w*|wide|massive|dilated)"
+BORDERLINE = r"(?:borderline|prominent|prominence|mildly\s+prominent)"
+STABLE = r"(?:stable|unchanged|not\s+changed|similar\s+to\s+(?:the\s+)?prior)"
+
+VOCAB: dict[str, dict[str, list[str]]] = {
+    "Enlarged Cardiomediastinum": {
+        "positive": [
+            r"enlarged\s+cardio-?mediastin\w*",
+            r"(?:widen(?:ed|ing)|enlarge(?:d|ment))\s+(?:of\s+)?(?:the\s+)?(?:superior\s+)?mediastin\w*",
+            r"(?:superior\s+)?mediastinal\s+(?:widening|enlargement|prominence|mass)",
+            r"cardio-?mediastinal\s+enlargement",
+            rf"{MEDIASTINUM}\s+{GAP}(?:is\s+|are\s+|appears?\s+|remains?\s+)?{ENLARGED}",
+            rf"{ENLARGED}\s+{GAP3}{MEDIASTINUM}",
+        ],
+        "uncertain": [
+            rf"{MEDIASTINUM}\s+{GAP}{BORDERLINE}",
+            rf"{BORDERLINE}\s+{GAP3}{MEDIASTINUM}",
+            rf"{MEDIASTINUM}\s+{GAP}{STABLE}",
+            rf"{STABLE}\s+{GAP3}{MEDIASTINUM}",
+        ],
+        "negative": [
+            rf"{MEDIASTINUM}\s+{GAP}{NORMAL}",
+            rf"{NORMAL}\s+{GAP3}{MEDIASTINUM}",
+        ],
+        "exclude": [r"pneumomediastinum"],
+    },
+    "Cardiomegaly": {
+        "positive": [
+            r"cardiomeg\w*|cardiomgea\w*|cardiamegaly|cardiomegly",
+            r"enlarged\s+(?:heart|cardiac\s+silhouette)|cardiac\s+enlargement|enlargement\s+of\s+the\s+(?:heart|cardiac\s+silhouette)",
+            rf"{HEART}\s+{GAP}{ENLARGED}",
+            rf"{ENLARGED}\s+{GAP3}{HEART}",
+        ],
+        "uncertain": [
+            rf"{HEART}\s+{GAP}{BORDERLINE}",
+            rf"{BORDERLINE}\s+{GAP3}{HEART}",
+            rf"(?:heart\s+size|cardiac\s+(?:size|silhouette))\s+{GAP}{STABLE}",
+            rf"{STABLE}\s+{GAP3}(?:heart\s+size|cardiac\s+(?:size|silhouette))",
+        ],
+        "negative": [
+            rf"{HEART}\s+{GAP}{NORMAL}",
+            rf"{NORMAL}\s+{GAP3}{HEART}",
+        ],
+        "exclude": [r"cardiac\s+(?:monitor\w*|leads?|pacer|pacemaker|device|valve|surgery|catheter)"],
+    },
+    "Lung Opacity": {
+        "positive": [
+            r"opaci\w*",
+            r"air[\s-]?space\s+(?:disease|process|opacit\w*|filling)",
+            r"infiltrat\w*",
+            r"(?:increased|focal|patchy|hazy|ill-defined|airspace|parenchymal|retrocardiac|basilar|basal|lung|pulmonary)\s+densit(?:y|ies)",
+            r"ground[\s-]?glass",
+            r"haziness",
+            r"reticula(?:r|tion)\w*",
+            r"interstitial\s+(?:markings?|opacit\w*|pattern|prominence|thickening|lung\s+disease|disease|changes?)",
+            r"(?:parenchymal|lung|pulmonary|linear|apical|basilar|bibasilar|biapical)\s+scar\w*",
+            r"scar(?:ring|s)?",
+            r"peribronchial\s+(?:thickening|cuffing|opacit\w*)",
+            r"bronchial\s+wall\s+thickening",
+        ],
+        "uncertain": [],
+        "negative": [],
+        "exclude": [
+            r"pleural(?:-|\s+)(?:parenchymal\s+)?scar\w*",
+            r"pleuro-?parenchymal\s+scar\w*",
+            r"scar\w*\s+(?:from|of|after)\s+(?:prior\s+)?(?:surgery|sternotomy|thoracotomy)",
+        ],
+    },
+    "Lung Lesion": {
+        "positive": [
+            r"nodul\w*",
+            r"(?:pulmonary|lung|hilar|perihilar|apical|lobe|spiculated|cavitary|large|small|rounded|round)\s+mass(?:es)?",
+            r"mass(?:es)?\s+(?:in|within|at)\s+the\s+(?:\w+\s+){0,3}?(?:lung|lobe|apex|hilum|base)",
+            r"mass(?:es|like)?",
+            r"lesions?",
+            r"tumou?rs?",
+            r"neoplas\w*",
+            r"malignan\w*",
+            r"carcinoma\w*|cancer\w*",
+            r"metasta\w*",
+            r"cavit(?:y|ies|ation|ary\s+lesion)",
+        ],
+        "uncertain": [],
+        "negative": [],
+        "exclude": [
+            r"mass\s+effect",
+            r"(?:lytic|sclerotic|blastic|bone|bony|osseous|skin|cutaneous|soft\s+tissue|breast|liver|hepatic|renal|adrenal|rib)\s+(?:lesions?|mass(?:es)?|nodul\w*|metasta\w*)",
+            r"body\s+mass",
+            r"(?:osseous|bone|bony|skeletal|rib)\s+metasta\w*",
+            r"nipple\s+shadows?",
+        ],
+    },
+    "Edema": {
+        "positive": [
+            r"o?edema\w*|oedema|edemia",
+            r"chf|congestive\s+heart\s+failure|heart\s+failure|cardiac\s+failure",
+            r"fluid\s+overload|volume\s+overload",
+        ],
+        "uncertain": [
+            r"(?:pulmonary\s+)?(?:vascular|venous)\s+congestion|pulmonary\s+congestion|congestion",
+            r"(?:pulmonary\s+)?vascular\s+(?:prominence|engorgement|indistinctness|redistribution)",
+            r"indistinct(?:ness)?\s+(?:pulmonary\s+)?vascula\w*|indistinctness",
+            r"cephalization",
+        ],
+        "negative": [],
+        "exclude": [
+            r"(?:soft\s+tissue|subcutaneous|chest\s+wall|extremity|leg|pedal|facial|periorbital|scrotal|cerebral)\s+edema",
+            r"edema\s+of\s+the\s+(?:soft\s+tissues?|chest\s+wall)",
+        ],
+    },
+    "Consolidation": {
+        "positive": [r"consolidat\w*|consolodat\w*|consolidaton"],
+        "uncertain": [],
+        "negative": [],
+        "exclude": [],
+    },
+    "Pneumonia": {
+        "positive": [
+            r"p?n(?:eu|ue)moni(?:a|ae|as)|pnemonia|bronchopneumonia|pna",
+            r"infections?|infectious(?:\s+process)?|infected",
+        ],
+        "uncertain": [],
+        "negative": [],
+        "exclude": [r"(?:urinary|urinary\s+tract|uti|wound|skin|line|catheter)\s+infection\w*"],
+    },
+    "Atelectasis": {
+        "positive": [
+            r"atel[a-z]*",
+            r"(?:lobar|lobe|lung|segmental|subsegmental|left\s+lower\s+lobe|right\s+lower\s+lobe|right\s+upper\s+lobe|left\s+upper\s+lobe|right\s+middle\s+lobe|middle\s+lobe)\s+collapse",
+            r"collapse\s+of\s+the\s+(?:\w+\s+){0,3}?(?:lobe|lung)",
+            r"collapsed\s+(?:\w+\s+){0,2}?(?:lobe|lung)",
+        ],
+        "uncertain": [],
+        "negative": [],
+        "exclude": [],
+    },
+    "Pneumothorax": {
+        "positive": [
+            r"(?:hydro)?p?n(?:eu|ue)mothora(?:x|ces|xes)|pneumothorx|pnuemothorax|ptx",
+            r"pleural\s+air",
+        ],
+        "uncertain": [],
+        "negative": [],
+        "exclude": [],
+    },
+    "Pleural Effusion": {
+        "positive": [
+            r"(?:pleural\s+)?e?ff?uss?ions?|efusions?",
+            r"pleural\s+fluid|fluid\s+in\s+the\s+(?:\w+\s+){0,2}?pleural\s+space|hydrothorax|hydropneumothorax|hemothorax|haemothorax|empyema",
+            r"layering\s+fluid",
+        ],
+        "uncertain": [
+            r"blunt\w*\s+(?:of\s+)?(?:the\s+)?(?:\w+\s+){0,2}?costophrenic\s+(?:angles?|sulc\w*|recess\w*)",
+            r"costophrenic\s+(?:angles?|sulc\w*|recess\w*)\s+(?:\w+\s+){0,3}?blunt\w*",
+            r"(?:angles?|sulc\w*)\s+blunting",
+        ],
+        "negative": [
+            r"costophrenic\s+(?:angles?|sulc\w*|recess\w*)\s+(?:are\s+|is\s+|remain\s+)?(?:sharp\w*|clear|normal|preserved|well[\s-]defined)",
+            r"(?:sharp|clear|normal|preserved)\s+costophrenic\s+(?:angles?|sulc\w*|recess\w*)",
+        ],
+        "exclude": [
+            r"(?:pericardial|joint|knee|shoulder|middle\s+ear|subpulmonic\s+pericardial)\s+e?ff?uss?ions?",
+        ],
+    },
+    "Pleural Other": {
+        "positive": [
+            r"pleural\s+(?:thickening|scar\w*|plaques?|calcification\w*|fibrosis|reaction|based\s+(?:opacity|density))",
+            r"pleural(?:-|\s+)parenchymal\s+(?:scar\w*|thickening|changes?)",
+            r"pleuro-?parenchymal\s+(?:scar\w*|thickening|changes?)",
+            r"pleuro-?pericardial\s+scar\w*",
+            r"fibrothorax",
+            r"apical\s+(?:pleural\s+)?(?:cap|capping|thickening)",
+            r"calcified\s+pleura\w*",
+            r"pleural\s+(?:tumou?r|mass|disease|abnormalit\w*)|mesothelioma",
+        ],
+        "uncertain": [],
+        "negative": [],
+        "exclude": [],
+    },
+    "Fracture": {
+        "positive": [r"fractur\w*|frature\w*|fx|fxs|broken\s+ribs?"],
+        "uncertain": [],
+        "negative": [],
+        "exclude": [],
+    },
+    "Support Devices": {
+        "positive": [
+            r"(?:endotracheal|et|ng|og|nasogastric|orogastric|feeding|dobhoff|dobhof|chest|thoracostomy|tracheostomy|trach|gastric|enteric|nasoenteric|drainage|mediastinal|pleural)\s+tubes?",
+            r"tubes?\s+and\s+lines|lines?\s+and\s+tubes?|support\s+(?:lines?|devices?|tubes?)|monitoring\s+(?:lines?|leads?|devices?)",
+            r"tubes?",
+            r"ett|ngt",
+            r"(?:central|central\s+venous|venous|picc|pic|arterial|swan[\s-]?ganz|pulmonary\s+artery|pa|dialysis|hemodialysis|subclavian|jugular|ij|internal\s+jugular|midline|port)\s+(?:lines?|catheters?)",
+            r"picc|cvc|cvl|swan[\s-]?ganz",
+            r"catheters?",
+            r"pacemakers?|pacers?|pacing\s+(?:wires?|leads?)|(?:pacemaker|pacer|icd|aicd|transvenous|epicardial|cardiac)\s+(?:leads?|wires?|generators?)",
+            r"a?icds?|defibrillators?|defib",
+            r"port-?a-?caths?|portacaths?|mediports?|(?:chest|power|infusion|subcutaneous|venous)\s+ports?",
+            r"drains?|pigtail\w*",
+            r"stents?",
+            r"(?:prosthetic|mechanical|replacement)\s+(?:aortic\s+|mitral\s+)?valves?|valve\s+(?:replacement|prosthes\w*)|(?:aortic|mitral)\s+valve\s+replacement",
+            r"(?:orthopedic|orthopaedic|fixation|spinal|surgical)\s+hardware|hardware|screws?|arthroplast\w*|(?:fixation|surgical|metallic)\s+plates?",
+            r"(?:intra-?aortic\s+)?balloon\s+pump|iabp|impella|lvad|ventricular\s+assist\s+device|ecmo|cannula\w*",
+            r"(?:ekg|ecg|telemetry)\s+(?:leads?|electrodes?|wires?)",
+            r"(?:embolization\s+)?coils?",
+            r"devices?",
+        ],
+        "uncertain": [],
+        "negative": [],
+        "exclude": [
+            r"tubercul\w*",
+            r"(?:eustachian|fallopian|neural)\s+tubes?",
+            r"plate-?like|platelike",
+            r"(?:coil|coiled|coiling)\s+(?:of|in)\s+the\s+(?:\w+\s+)?(?:tube|catheter)",
+        ],
+    },
+}
+
+#: Findings outside the 13 conditions: a positive or uncertain one means the report is not
+#: "No Finding" (the CheXpert labeler's rule; our own list of such findings).
+OTHER_FINDINGS: list[str] = [
+    r"emphysema\w*",
+    r"hyperinflat\w*|hyperexpan\w*|hyperaerat\w*|over-?inflat\w*|overexpan\w*",
+    r"\w*scolio\w*|kyphos\w*|kyphotic",
+    r"degenerat\w*|spondylos\w*|osteophyt\w*|arthropathy|arthritic\s+changes?|arthritis",
+    r"calcifi\w*",
+    r"granuloma\w*",
+    r"hernia\w*",
+    r"copd|chronic\s+obstructive\s+pulmonary\s+disease",
+    r"plaques?",
+    r"osteopeni\w*|osteoporo\w*|demineraliz\w*",
+    r"atherosclero\w*|aortic\s+(?:ectasia|aneurysm|dilat\w*|disease)|ectatic\s+aorta",
+    r"elevat(?:ed|ion)\s+(?:of\s+)?(?:the\s+)?(?:\w+\s+)?(?:hemi)?diaphragm\w*|(?:hemi)?diaphragm\w*\s+(?:is\s+|are\s+)?elevat\w*|eventration",
+    r"bronchiectasis|bronchitis|bronchiolitis|airways?\s+disease|asthma|bronchospasm",
+    r"fibrosis|fibrotic",
+    r"thickening",
+    r"cephalization|cuffing",
+    r"pneumomediastinum|pneumoperitoneum|free\s+air",
+    r"bullae|bullous|bulla|blebs?",
+    r"contusion\w*|hematoma\w*|hemorrhage\w*|haemorrhage\w*",
+    r"aspiration",
+    r"inflam\w*",
+    r"volume\s+loss",
+    r"deformit\w*",
+    r"metasta\w*",
+    r"hypertension",
+    r"lucenc\w*",
+    r"blunt\w*",
+    r"bullet\w*|shrapnel|radiopaque\s+foreign\s+bod\w*|foreign\s+bod\w*",
+]

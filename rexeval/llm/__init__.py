@@ -1,0 +1,21 @@
+"""LLM judges over any OpenAI-compatible endpoint: configuration, cached fault-tolerant client, prompts.
+
+Reusable by any LLM-judged metric: build :class:`LLMRequest` objects (cache key parts + messages), give
+:meth:`LLMClient.run` an ``accept`` parser, read per-request status/value and the run's accounting.
+Importing this package imports no HTTP library; ``openai`` is imported when requests are sent.
+"""
+
+from rexeval.llm.cache import AnswerCache, request_key
+from rexeval.llm.client import LLMClient, LLMRequest, LLMResult, RunReport, UnparseableAnswer
+from rexeval.llm.config import LLMConfig
+
+__all__ = [
+    "AnswerCache",
+    "LLMClient",
+    "LLMConfig",
+    "LLMRequest",
+    "LLMResult",
+    "RunReport",
+    "UnparseableAnswer",
+    "request_key",
+]

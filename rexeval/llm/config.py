@@ -1,0 +1,166 @@
+"""Where an LLM judge sends its requests, and how politely.
+
+Every value comes from an explicit argument, else an environment variable, else a default, so the same
+metric runs from Python, from ``rexeval score --llm-...`` flags (which set the variables) and from CI.
+Nothing here talks to the network.
+
+Environment variables (first one set wins):
+
+- base URL: ``REXEVAL_LLM_BASE_URL``, ``OPENAI_BASE_URL``
+- model:    ``REXEVAL_LLM_MODEL``
+- API key:  ``REXEVAL_LLM_API_KEY``, ``OPENAI_API_KEY`` (``AZURE_OPENAI_API_KEY`` for Azure)
+- Azure:    ``AZURE_OPENAI_ENDPOINT`` (or ``REXEVAL_LLM_AZURE_ENDPOINT``), ``OPENAI_API_VERSION``
+  (or ``REXEVAL_LLM_API_VERSION``); the model is then the deployment name
+- limits:   ``REXEVAL_LLM_CONCURRENCY``, ``REXEVAL_LLM_RPM``, ``REXEVAL_LLM_TIMEOUT``,
+  ``REXEVAL_LLM_MAX_RETRIES``
+- prices:   ``REXEVAL_LLM_PRICE_INPUT`` / ``REXEVAL_LLM_PRICE_OUTPUT`` in currency units per 1M tokens
+- ``REXEVAL_LLM_JSON=1``: ask for a JSON object (structured output) instead of the two-line answer
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+from rexeval.errors import ConfigError
+
+#: Names of the environment variables read for each field, in priority order.
+ENV: dict[str, tuple[str, ...]] = {
+    "base_url": ("REXEVAL_LLM_BASE_URL", "OPENAI_BASE_URL"),
+    "model": ("REXEVAL_LLM_MODEL",),
+    "api_key": ("REXEVAL_LLM_API_KEY", "OPENAI_API_KEY", "AZURE_OPENAI_API_KEY"),
+    "azure_endpoint": ("REXEVAL_LLM_AZURE_ENDPOINT", "AZURE_OPENAI_ENDPOINT"),
+    "api_version": ("REXEVAL_LLM_API_VERSION", "OPENAI_API_VERSION"),
+    "concurrency": ("REXEVAL_LLM_CONCURRENCY",),
+    "rpm": ("REXEVAL_LLM_RPM",),
+    "timeout": ("REXEVAL_LLM_TIMEOUT",),
+    "max_retries": ("REXEVAL_LLM_MAX_RETRIES",),
+    "price_input": ("REXEVAL_LLM_PRICE_INPUT",),
+    "price_output": ("REXEVAL_LLM_PRICE_OUTPUT",),
+    "json_mode": ("REXEVAL_LLM_JSON",),
+}
+
+
+@dataclass(frozen=True)
+class LLMConfig:
+    """Endpoint, sampling and politeness settings of one judge run."""
+
+    base_url: str | None = None
+    model: str | None = None
+    api_key: str | None = None
+    #: Azure OpenAI: the resource endpoint (``https://NAME.openai.azure.com``) and API version.
+    azure_endpoint: str | None = None
+    api_version: str | None = None
+    temperature: float = 0.0
+    top_p: float | None = None
+    max_tokens: int | None = 256
+    #: Ask for a JSON object (``response_format={"type": "json_object"}``); only if the endpoint supports it.
+    json_mode: bool = False
+    seed: int | None = None
+    #: Requests in flight at once, and requests started per minute (0 = no limit).
+    concurrency: int = 8
+    rpm: float = 0.0
+    #: Seconds before one HTTP request is abandoned (and retried).
+    timeout: float = 60.0
+    #: Retries after the first attempt for 429 / 5xx / timeouts / connection errors / malformed bodies.
+    max_retries: int = 6
+    #: Extra requests for an answer that arrives but cannot be parsed.
+    parse_retries: int = 2
+    #: Exponential backoff: base * 2**attempt seconds, capped, with full jitter; Retry-After wins.
+    backoff_base: float = 1.0
+    backoff_max: float = 60.0
+    #: Longest Retry-After we honour (a server asking for an hour is treated as this).
+    retry_after_max: float = 120.0
+    #: Prices per 1M tokens (for the cost estimate in the summary; 0 = unknown).
+    price_input: float = 0.0
+    price_output: float = 0.0
+
+    @property
+    def is_azure(self) -> bool:
+        return bool(self.azure_endpoint)
+
+    @property
+    def configured(self) -> bool:
+        return bool((self.base_url or self.azure_endpoint) and self.model)
+
+    @classmethod
+    def from_env(cls, **explicit: Any) -> LLMConfig:
+        """Explicit (non-None) values, then environment variables, then defaults."""
+        names = {f.name: f for f in fields(cls)}
+        unknown = set(explicit) - set(names)
+        if unknown:
+            raise ConfigError(f"unknown LLM option(s): {', '.join(sorted(unknown))}; known: {', '.join(names)}")
+        values: dict[str, Any] = {}
+        for name, f in names.items():
+            value = explicit.get(name)
+            if value is None:
+                for var in ENV.get(name, ()):
+                    if os.environ.get(var):
+                        value = os.environ[var]
+                        break
+            if value is None:
+                continue
+            values[name] = _coerce(name, value, f.default)
+        return cls(**values)
+
+    def require_endpoint(self, who: str = "the LLM judge") -> None:
+        """Fail fast (ConfigError, exit 2) when there is nowhere to send requests."""
+        if self.configured:
+            return
+        missing = []
+        if not (self.base_url or self.azure_endpoint):
+            missing.append("an endpoint (--llm-base-url or REXEVAL_LLM_BASE_URL / OPENAI_BASE_URL; "
+                           "Azure: AZURE_OPENAI_ENDPOINT)")
+        if not self.model:
+            missing.append("a model (--llm-model or REXEVAL_LLM_MODEL; Azure: the deployment name)")
+        raise ConfigError(f"{who} needs {' and '.join(missing)}; no request was sent")
+
+    def with_(self, **changes: Any) -> LLMConfig:
+        return replace(self, **changes)
+
+    def public(self) -> dict[str, Any]:
+        """Settings safe to record in a run (no key)."""
+        d = asdict(self)
+        d.pop("api_key")
+        return d
+
+    def endpoint(self) -> str:
+        return self.azure_endpoint or self.base_url or ""
+
+
+def _coerce(name: str, value: Any, default: Any) -> Any:
+    if isinstance(value, str) and not isinstance(default, str) and default is not None:
+        try:
+            if isinstance(default, bool):
+                return value.strip().lower() in {"1", "true", "yes", "on"}
+            if isinstance(default, int):
+                return int(value)
+            if isinstance(default, float):
+                return float(value)
+        except ValueError:
+            raise ConfigError(f"LLM option {name} must be a number, not {value!r}") from None
+    if name in {"concurrency"} and int(value) < 1:
+        raise ConfigError("LLM concurrency must be >= 1")
+    return value
+
+
+#: ``rexeval score`` flag -> the environment variable it sets for every LLM-judged metric in the run.
+CLI_ENV = {
+    "llm_base_url": "REXEVAL_LLM_BASE_URL",
+    "llm_model": "REXEVAL_LLM_MODEL",
+    "llm_api_key": "REXEVAL_LLM_API_KEY",
+    "llm_concurrency": "REXEVAL_LLM_CONCURRENCY",
+    "llm_rpm": "REXEVAL_LLM_RPM",
+    "llm_timeout": "REXEVAL_LLM_TIMEOUT",
+    "llm_max_retries": "REXEVAL_LLM_MAX_RETRIES",
+    "llm_json": "REXEVAL_LLM_JSON",
+}
+
+
+def apply_cli_flags(**flags: Any) -> None:
+    """Flags override the environment for this process (so every LLM metric sees the same endpoint)."""
+    for name, value in flags.items():
+        if value is None or value is False:
+            continue
+        os.environ[CLI_ENV[name]] = "1" if value is True else str(value)
