@@ -18,7 +18,7 @@ import pytest
 
 pytest.importorskip("openai")
 
-from llm_server import FakeChatServer, two_line  # noqa: E402
+from tests.llm_server import FakeChatServer, two_line  # noqa: E402
 
 from rexeval.errors import ConfigError  # noqa: E402
 from rexeval.llm import AnswerCache, LLMClient, LLMConfig, LLMRequest  # noqa: E402
