@@ -57,7 +57,7 @@ def test_published_rows_round_trip(shared, name):
             url=pub["Model URL"], rank=int(pub["Rank"]),
         )
         assert list(row) == header
-        for key, col in REXRANK_COLUMNS:
+        for _key, col in REXRANK_COLUMNS:
             if pub.get(col):
                 assert row[col] == pytest.approx(float(pub[col]), abs=5e-4)
         assert row["1/FineRadScore"] is None

@@ -42,6 +42,7 @@ REGISTRY: dict[str, str] = {
     "bleu4": "rexeval.metrics.bleu:Bleu4",
     "rouge_l": "rexeval.metrics.rouge:RougeL",
     "ratescore": "rexeval.metrics.ratescore:RaTEScore",
+    "green": "rexeval.metrics.green:Green",
     "errors_struct": "rexeval.metrics.errors_struct:ErrorsStruct",
     "errors_llm": "rexeval.metrics.errors_llm:ErrorsLLM",
 }
