@@ -296,3 +296,12 @@ def test_score_cli_lists_ratescore_and_green_as_skipped_with_fix(tmp_path):
     assert "rexeval models download green-radllama2-7b" in skipped["green"]
     assert "REXEVAL_GREEN_BASE_URL" in skipped["green"]
     assert "skipped ratescore" in proc.stderr and "skipped green" in proc.stderr
+
+
+def test_chat_template_for_servers_renders_greens_chat_format():
+    jinja2 = pytest.importorskip("jinja2")
+    from rexeval.metrics.green import CHAT_TEMPLATE
+
+    out = jinja2.Environment().from_string(CHAT_TEMPLATE).render(
+        messages=[{"role": "user", "content": "PROMPT"}], eos_token="</s>", add_generation_prompt=True)
+    assert out == "<|user|>\nPROMPT</s>\n<|assistant|>\n" == chat_text("PROMPT")

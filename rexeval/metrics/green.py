@@ -23,7 +23,7 @@ judges can be put side by side). Reports are cut to their first 300 whitespace w
 Two ways to run the judge:
 
 * ``backend="endpoint"``: any OpenAI-compatible server (e.g. ``vllm serve StanfordAIMI/GREEN-RadLlama2-7b
-  --chat-template <rexeval>/metrics/green_chat_template.jinja``) at ``REXEVAL_GREEN_BASE_URL``, through
+  --chat-template green.jinja``, the file holding :data:`CHAT_TEMPLATE`) at ``REXEVAL_GREEN_BASE_URL``, through
   rexeval's LLM client: on-disk answer cache, bounded retries, concurrency/RPM limits, failure accounting.
 * ``backend="local"``: transformers on this machine (a GPU in practice), weights found through rexeval's
   model management (``rexeval models download green-radllama2-7b``); answers are cached the same way.
@@ -201,6 +201,16 @@ def _green_package_prompt() -> GreenPrompt:
                         version = "green-" + hashlib.sha256(template.encode()).hexdigest()[:12]
                         return GreenPrompt("green", version, template)
     raise MetricUnavailable(f"{source} has no make_prompt(reference, candidate) f-string (unknown version)", fix)
+
+
+#: GREEN's chat format as a Jinja chat template for OpenAI-compatible servers (role/content messages):
+#: ``<|user|>`` + newline + the prompt + eos, newline, then ``<|assistant|>`` and a newline.
+CHAT_TEMPLATE = (
+    "{% for m in messages %}{% if m['role'] == 'user' %}{{ '<|user|>\\n' + m['content'] + eos_token + '\\n' }}"
+    "{% elif m['role'] == 'system' %}{{ '<|system|>\\n' + m['content'] + eos_token + '\\n' }}"
+    "{% elif m['role'] == 'assistant' %}{{ '<|assistant|>\\n' + m['content'] + eos_token + '\\n' }}{% endif %}"
+    "{% endfor %}{% if add_generation_prompt %}{{ '<|assistant|>\\n' }}{% endif %}"
+)
 
 
 def chat_text(prompt: str, eos_token: str = "</s>") -> str:
