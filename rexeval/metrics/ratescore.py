@@ -129,8 +129,10 @@ def split_sentences_rules(text: str) -> list[str]:
 
     Breaks at newlines and after ``.``/``!``/``?`` followed by whitespace, except after a known
     abbreviation (``Dr.``, ``e.g.``, ``vs.``), a single letter (initials, ``a.``) or a list number
-    opening the sentence (``1. Stable.`` stays one sentence). Like PyRuSH it breaks before a lower-case
-    word too, and not at a point without a following space (``clear.The``, ``2.5 cm``).
+    opening the sentence (``1. Stable.``), a doubled period (``effusion.. Heart``) or a point followed
+    by a stray ``.`` inside the text. Like PyRuSH it breaks before a lower-case word too, and not at a
+    point without a following space (``clear.The``, ``2.5 cm``). Agreement with PyRuSH on real reports
+    is measured by ``benchmarks/ratescore_splitter_agreement.py`` (see the README); it is not exact.
     PyRuSH (the reference) follows similar rules with a larger rule set; on collapsed report text the
     two agree on ordinary sentences but may differ on lists, headings and unusual punctuation.
     """
@@ -143,7 +145,10 @@ def split_sentences_rules(text: str) -> list[str]:
             if word.lower().rstrip(".") in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
                 continue
             if word.isdigit() and not line[start:m.start(1)].strip()[: -len(word)].strip():
-                continue  # "1." opening a list item
+                continue  # "1." opening a list item ("1. Stable.")
+            rest = line[m.end():]
+            if m.group(1).startswith("..") or (not rest[:1].isalnum() and any(ch.isalnum() for ch in rest)):
+                continue  # PyRuSH runs on after a doubled period, and over a stray ". ." inside a text
             pieces.append(line[start:end])
             start = m.end()
         pieces.append(line[start:])
