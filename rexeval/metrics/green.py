@@ -479,11 +479,13 @@ class Green(Metric):
         return opts
 
     def versions(self) -> dict[str, str]:
+        from importlib.metadata import PackageNotFoundError, version
+
         out = {}
-        for mod in ("openai", "torch", "transformers"):
+        for pkg in ("openai", "torch", "transformers"):  # metadata only: importing medspacy/torch here would be slow
             try:
-                out[mod] = __import__(mod).__version__
-            except Exception:  # noqa: BLE001
+                out[pkg] = version(pkg)
+            except PackageNotFoundError:
                 pass
         return out
 

@@ -387,11 +387,13 @@ class RaTEScore(Metric):
         return opts
 
     def versions(self) -> dict[str, str]:
+        from importlib.metadata import PackageNotFoundError, version
+
         out = {}
-        for mod in ("torch", "transformers", "medspacy"):
+        for pkg in ("torch", "transformers", "medspacy"):  # metadata only: importing medspacy/torch here would be slow
             try:
-                out[mod] = __import__(mod).__version__
-            except Exception:  # noqa: BLE001 - a missing optional package just has no version
+                out[pkg] = version(pkg)
+            except PackageNotFoundError:
                 pass
         return out
 
@@ -434,9 +436,8 @@ class RaTEScore(Metric):
         result: list[list[Entity]] = [[] for _ in texts]
         per_sentence: list[list[Entity]] = [[] for _ in sentences]
         device = next(ner.model.parameters()).device
-        # Length buckets: sentences of similar token length share a batch (little padding).
-        lengths = [len(ner.tokenizer(s, truncation=True, max_length=NER_MAX_TOKENS)["input_ids"]) for s in sentences]
-        order = sorted(range(len(sentences)), key=lambda k: lengths[k])
+        # Length buckets: sentences of similar length share a batch (little padding).
+        order = sorted(range(len(sentences)), key=lambda k: len(sentences[k]))
         for b in range(0, len(order), self.batch_size):
             idx = order[b : b + self.batch_size]
             enc = ner.tokenizer(
