@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+# Test helper modules (fixture builders, fake servers) import as `tests.x` or plainly as `x`.
+if str(Path(__file__).parent) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).parent))
 SHARED = Path(os.environ.get("REXEVAL_SHARED", ROOT.parent / "shared")).resolve()
 
 

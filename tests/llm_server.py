@@ -35,6 +35,8 @@ class FakeChatServer:
         self.attempts: dict[str, int] = defaultdict(int)
         self.times: dict[str, list[float]] = defaultdict(list)
         self.bodies: list[dict] = []
+        self.paths: list[str] = []
+        self.headers: list[dict] = []
         self.requests = 0
         self.answered = 0
         self.in_flight = 0
@@ -64,8 +66,12 @@ class FakeChatServer:
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     @property
+    def root(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        return self.root + "/v1"
 
     def __enter__(self) -> FakeChatServer:
         self.thread.start()
@@ -91,6 +97,8 @@ class FakeChatServer:
             attempt = self.attempts[user]
             self.times[user].append(time.monotonic())
             self.bodies.append(body)
+            self.paths.append(h.path)
+            self.headers.append({k.lower(): v for k, v in h.headers.items()})
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:

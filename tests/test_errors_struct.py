@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import shared_path
 from rexeval.metrics.error_schema import COUNT_SUFFIXES
 from rexeval.metrics.errors_struct import StructuredErrorCounter, split_sentences
+from tests.conftest import shared_path
 
 TABLE = Path(__file__).parent / "data" / "error_count_pairs.csv"
 

@@ -18,12 +18,11 @@ import pytest
 
 pytest.importorskip("openai")
 
-from tests.llm_server import FakeChatServer, two_line  # noqa: E402
-
 from rexeval.errors import ConfigError  # noqa: E402
 from rexeval.llm import AnswerCache, LLMClient, LLMConfig, LLMRequest  # noqa: E402
 from rexeval.llm.parse_errors import parse_errors  # noqa: E402
 from rexeval.scoring import score  # noqa: E402
+from tests.llm_server import FakeChatServer, two_line  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 N = 12
@@ -275,3 +274,40 @@ def test_killed_run_resumes_with_only_the_missing_requests(tmp_path):
         ps = pd.read_csv(tmp_path / "run" / "per_study.csv")
         assert ps["llm_errors_parse_ok"].sum() == n
         assert list(ps["llm_errors_total"]) == [sum(map(sum, expected(k))) for k in range(n)]
+
+
+def test_azure_openai_endpoint(monkeypatch):
+    """Azure: deployment in the URL path, api-version query, api-key header - from the environment."""
+    with FakeChatServer(answer) as server:
+        monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", server.root)
+        monkeypatch.setenv("AZURE_OPENAI_API_KEY", "azure-secret")
+        monkeypatch.setenv("OPENAI_API_VERSION", "2024-06-01")
+        result = score(frame(2), metrics=["errors_llm"], progress=False, n_resamples=0,
+                       metric_options={"errors_llm": {"model": "my-deployment", **FAST}})
+        assert result.summary["metrics"]["llm_errors_total"]["n"] == 2
+        assert server.paths[0].startswith("/openai/deployments/my-deployment/chat/completions")
+        assert "api-version=2024-06-01" in server.paths[0]
+        assert server.headers[0]["api-key"] == "azure-secret"
+        assert "azure-secret" not in str(result.summary)  # the key is never recorded
+
+
+def test_json_mode_sends_response_format_and_parses_json():
+    import json as _json
+
+    def json_answer(user):
+        sig, insig = expected(cand_index(user))
+        return _json.dumps({"clinically_significant": dict(zip("ABCDEF", sig)),
+                            "clinically_insignificant": dict(zip("ABCDEF", insig))})
+
+    with FakeChatServer(json_answer) as server:
+        result = run_metric(server, df=frame(3), json_mode=True)
+        assert server.bodies[0]["response_format"] == {"type": "json_object"}
+        assert list(result.per_study["llm_errors_total"]) == [sum(map(sum, expected(k))) for k in range(3)]
+        assert "json:yes" in result.summary["metrics"]["llm_errors_total"]["signature"]
+
+
+def test_every_request_rejected_aborts_instead_of_failing_each_study():
+    with FakeChatServer(answer, lambda u, a: ("status", 400)) as server:
+        with pytest.raises(ConfigError, match="rejected the first 5 requests"):
+            run_metric(server, df=frame(40), concurrency=2)
+        assert server.requests < 40

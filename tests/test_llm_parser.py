@@ -64,6 +64,8 @@ CASES = [
      "None (int('one'))", [1] + [0] * 10 + [2], "same"),
     ("insignificant half first", f"{INS} [(A, 0), (B, 0), (C, 0), (D, 0), (E, 0), (F, 1)]\n{SIG} [(A, 1), (B, 0), (C, 0), (D, 0), (E, 0), (F, 0)]",
      "garbage: significant half swallows the insignificant text", [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], "same"),
+    ("explicit none", f"Clinically significant errors: None\nClinically insignificant errors: [(A, 0), (B, 1), (C, 0), (D, 0), (E, 0), (F, 0)]",
+     "None", [0] * 7 + [1] + [0] * 4, "same"),
     ("six bare numbers", f"{SIG} [0, 1, 0, 0, 0, 0]\n{INS} [0, 0, 0, 0, 0, 0]", "None", [0, 1] + [0] * 10, "same"),
     ("2.0 counts", f"{SIG} [(A, 2.0), (B, 0), (C, 0), (D, 0), (E, 0), (F, 0)]\n{INS} [(A, 0), (B, 0), (C, 0), (D, 0), (E, 0), (F, 0)]",
      "None", [2] + [0] * 11, "same"),

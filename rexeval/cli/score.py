@@ -75,6 +75,11 @@ def score_command(
         warn(f"references contain the literal 'None' for missing sections ({counts}), as ReXrank writes them")
     for key, reason in summary["skipped"].items():
         warn(f"skipped {key}: {reason}")
+    for key, run in summary.get("metric_runs", {}).items():
+        if "http_requests" in run:  # an LLM judge: what the run cost and what failed
+            typer.echo(f"{key}: {run['http_requests']} requests sent, {run['cache_hits']} answers from cache, "
+                       f"{run['failed']} failed {run['failures'] or ''}, {run['prompt_tokens']}+{run['completion_tokens']} "
+                       f"tokens" + (f", cost {run['cost']:.4f}" if run.get("cost") else ""), err=True)
     if out is not None:
         result.write(out)
     if as_json:

@@ -14,7 +14,8 @@ One call does the whole job for a list of requests::
   ``max_retries`` times with exponential backoff and full jitter; a Retry-After header wins and pauses
   every worker, not just the one that got the 429.
 - At most ``concurrency`` requests are in flight and at most ``rpm`` start per minute.
-- 401/403/404 abort the run with a ConfigError (the key, deployment or model is wrong for every request).
+- 401/403/404 abort the run with a ConfigError (the key, deployment or model is wrong for every request),
+  and so do the first 5 answers being rejections (HTTP 400/422) with no success (a refused parameter).
 
 Every request ends as ``ok`` (answered now), ``cached`` or ``failed`` (with the reason): nothing is lost.
 """
@@ -33,6 +34,10 @@ from typing import Any
 from rexeval.errors import ConfigError, MetricUnavailable
 from rexeval.llm.cache import AnswerCache, CachedAnswer, request_key
 from rexeval.llm.config import LLMConfig
+
+
+#: Abort when this many requests were rejected (HTTP 4xx) before any succeeded.
+REJECTED_ABORT = 5
 
 
 class UnparseableAnswer(ValueError):
@@ -192,10 +197,17 @@ class LLMClient:
                 tasks = [
                     asyncio.create_task(self._one(client, limiter, k, unique[k], accept, stats)) for k in todo
                 ]
+                n_ok = n_rejected = 0
                 try:
                     for fut in asyncio.as_completed(tasks):
                         key, result = await fut
                         done[key] = result
+                        n_ok += result.ok
+                        n_rejected += result.failure == "bad_request"
+                        if n_rejected >= REJECTED_ABORT and not n_ok:
+                            # e.g. a parameter this model refuses: every request would fail the same way
+                            raise _Fatal(f"the LLM endpoint {self.config.endpoint()} rejected the first "
+                                         f"{n_rejected} requests and accepted none: {result.error}")
                         if progress:
                             progress(counts[key])
                 except _Fatal as exc:

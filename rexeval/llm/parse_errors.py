@@ -6,7 +6,7 @@ Accepted shapes (see tests/test_llm_parser.py for the full table, with the refer
   insignificant twin, with round or square brackets, doubled brackets or none, ``A=1``, ``A: 1``,
   ``(A) 1``, ``A - 1``, a trailing period, number words (``one``), any header case, the halves in either
   order, on one line or separated by blank lines, with prose or an explanation around them;
-- six bare numbers in a bracket after a header (read as A..F);
+- six bare numbers in a bracket after a header (read as A..F); a half that says only "none" (six zeros);
 - JSON (also in a code fence), as structured output returns it: ``{"clinically_significant": {"A": 1,
   ...}, "clinically_insignificant": {...}}`` with letters or the reference's long keys
   (``false_positive_finding``...), nested dicts, ``[["A", 1], ...]`` pairs or a list of six numbers.
@@ -42,6 +42,7 @@ _INSIG = re.compile(
     r"(?:clinically\s+)?(?:in|non[\s-]?|not\s+(?:clinically\s+)?)significant[^\n:\[\(]{0,60}:?", re.IGNORECASE
 )
 _SIG = re.compile(r"(?:clinically\s+)?significant[^\n:\[\(]{0,60}:?", re.IGNORECASE)
+_NONE = re.compile(r"\s*(?:none|no\s+errors?|0)\s*\.?\s*", re.IGNORECASE)
 _EXPLANATION = re.compile(r"\bexplanation", re.IGNORECASE)
 
 
@@ -150,6 +151,8 @@ def _pairs(segment: str, strict: bool) -> dict[str, int]:
         if bare:
             values = [int(v) for v in re.findall(r"\d+", bare.group(1))]
             half = dict(zip(LETTERS, values))
+        elif _NONE.fullmatch(segment):  # an explicit "none" is six zeros, not a missing answer
+            half = dict.fromkeys(LETTERS, 0)
     return half
 
 

@@ -6,8 +6,9 @@ checks, with keys (``struct_err_*``) that can never be mistaken for the judge's 
 Built on the rule-based condition labeler (:mod:`rexeval.labelers.rules`) plus rules of its own:
 
 - A / B (false / missed finding): a condition positive or uncertain on one side and negative or not
-  mentioned on the other. "Lung Opacity" is the umbrella of the parenchymal conditions, so "opacity" vs
-  "consolidation" is not counted as two errors.
+  mentioned on the other. "Lung Opacity" is the umbrella of the parenchymal conditions: "opacity" vs
+  "consolidation" is no error, "opacity" vs an interpretation (pneumonia, atelectasis, edema, lesion)
+  an insignificant one, and their places are compared for C.
 - C (location): for a condition present on both sides, disjoint sides (left / right / bilateral) or,
   with compatible sides, disjoint zones (upper / middle / lower).
 - D (severity): for a condition present on both sides with a grade on both (minimal 1, small/mild 2,
@@ -92,6 +93,8 @@ _BETTER = _w(
     r"decreas\w*|improv\w*|smaller|resolv\w*|resolution|less\s+(?:prominent|pronounced|conspicuous|extensive)"
     r"|diminish\w*|reduc\w*|clearing|cleared|removed|removal|regress\w*|near-?resolution"
 )
+#: Cheap first check: most sentences carry no change language at all.
+_ANY_CHANGE = re.compile("|".join(f"(?:{p.pattern})" for p in (_STABLE, _WORSE, _BETTER)))
 GLOBAL = "*"
 
 
@@ -200,6 +203,10 @@ class StructuredErrorCounter:
         infos: list[_MentionInfo] = []
         spans: list[tuple[int, int, str]] = []
         for i, m in enumerate(mentions):
+            spans.append((m.start, m.end, m.condition))
+            if m.status == NEG:  # only findings present on a side are compared for C and D
+                infos.append(_MentionInfo(m.condition, m.status, frozenset(), frozenset(), None, False, False))
+                continue
             a = mentions[i - 1].end if i > 0 and mentions[i - 1].end <= m.start else m.sentence_start
             b = mentions[i + 1].start if i + 1 < len(mentions) and mentions[i + 1].start >= m.end else m.sentence_end
             # offsets are in the normalised text, which is the sentence itself here
@@ -213,19 +220,21 @@ class StructuredErrorCounter:
                 zones = zones or _zones(tail)
             if grade is None:
                 grade = _grade(after[:25])
+            near = ctx + after[:25]
             infos.append(_MentionInfo(m.condition, m.status, lat, zones, grade,
-                                      bool(_CHRONIC.search(ctx + after[:25])), bool(_COLLAPSE.search(ctx + after[:25]))))
-            spans.append((m.start, m.end, m.condition))
+                                      bool(_CHRONIC.search(near)), bool(_COLLAPSE.search(near))))
         changes: list[tuple[str, str]] = []
-        masked = low
-        for direction, pat in (("stable", _STABLE), ("worse", _WORSE), ("better", _BETTER)):
-            for cue in pat.finditer(masked):
-                key = GLOBAL
-                if spans:  # the nearest condition in the sentence
-                    pos = (cue.start() + cue.end()) / 2
-                    key = min(spans, key=lambda s: 0 if s[0] <= pos <= s[1] else min(abs(pos - s[0]), abs(pos - s[1])))[2]
-                changes.append((key, direction))
-            masked = pat.sub(lambda m: " " * len(m.group(0)), masked)
+        if _ANY_CHANGE.search(low):
+            masked = low
+            for direction, pat in (("stable", _STABLE), ("worse", _WORSE), ("better", _BETTER)):
+                for cue in pat.finditer(masked):
+                    key = GLOBAL
+                    if spans:  # the nearest condition in the sentence
+                        pos = (cue.start() + cue.end()) / 2
+                        key = min(spans, key=lambda s: 0 if s[0] <= pos <= s[1]
+                                  else min(abs(pos - s[0]), abs(pos - s[1])))[2]
+                    changes.append((key, direction))
+                masked = pat.sub(lambda m: " " * len(m.group(0)), masked)
         out = (infos, changes)
         self._sentences.put(sentence, out)
         return out
@@ -282,32 +291,50 @@ class StructuredErrorCounter:
             in_ref, in_cand = present(ref, c), present(cand, c)
             if in_cand and not in_ref:
                 if c == "Lung Opacity" and any(present(ref, f) for f in OPACITY_FAMILY):
+                    items.extend(self._where(ref, cand, c, [f for f in OPACITY_FAMILY if present(ref, f)], [c]))
                     continue
                 sig = cand.status[c] == POS and self._major(cand, c) and not cand.minor.get(c, False)
+                if c in OPACITY_FAMILY and present(ref, "Lung Opacity"):
+                    if c == "Consolidation":
+                        continue  # the same opacity, named more specifically
+                    sig = False  # an interpretation of an opacity the reference reports
                 items.append(ErrorItem("A", sig, c, f"candidate reports {c} ({cand.status[c]}), reference "
                                        + ("negates it" if c in ref.status else "does not mention it")))
             elif in_ref and not in_cand:
                 if c == "Lung Opacity" and any(present(cand, f) for f in OPACITY_FAMILY):
+                    items.extend(self._where(ref, cand, c, [c], [f for f in OPACITY_FAMILY if present(cand, f)]))
                     continue
                 sig = ref.status[c] == POS and self._major(ref, c) and not ref.minor.get(c, False)
+                if c in OPACITY_FAMILY and present(cand, "Lung Opacity"):
+                    if c == "Consolidation":
+                        continue
+                    sig = False  # the candidate reports the opacity, not its interpretation
                 items.append(ErrorItem("B", sig, c, f"reference reports {c} ({ref.status[c]}), candidate "
                                        + ("negates it" if c in cand.status else "omits it")))
             elif in_ref and in_cand:
-                major = self._major(ref, c) and not ref.minor.get(c, False) and ref.status[c] == POS
-                lr, lc = ref.lat.get(c, frozenset()), cand.lat.get(c, frozenset())
-                zr, zc = ref.zones.get(c, frozenset()), cand.zones.get(c, frozenset())
-                if lr and lc and lr != lc:
-                    items.append(ErrorItem("C", major and not (lr & lc), c,
-                                           f"{c}: side {'/'.join(sorted(lc))} vs reference {'/'.join(sorted(lr))}"))
-                elif zr and zc and not (zr & zc):
-                    items.append(ErrorItem("C", False, c,
-                                           f"{c}: zone {'/'.join(sorted(zc))} vs reference {'/'.join(sorted(zr))}"))
+                items.extend(self._where(ref, cand, c, [c], [c]))
                 gr, gc = ref.grade.get(c), cand.grade.get(c)
                 if gr is not None and gc is not None and abs(gr - gc) >= 1.0:
                     items.append(ErrorItem("D", abs(gr - gc) >= 2.0 and c not in MINOR_CONDITIONS, c,
                                            f"{c}: severity grade {gc:g} vs reference {gr:g}"))
         items.extend(self._comparison_errors(ref, cand))
         return items
+
+    def _where(self, ref: _Profile, cand: _Profile, key: str, ref_conds: list[str], cand_conds: list[str]) -> list[ErrorItem]:
+        """C: the same finding (``key``; an opacity may be named by a more specific condition) placed on
+        disjoint sides (significant for a stated major finding; overlapping sides are not) or zones."""
+        def union(p: _Profile, conds: list[str], attr: str) -> frozenset:
+            return frozenset().union(*(getattr(p, attr).get(x, frozenset()) for x in conds))
+
+        lr, lc = union(ref, ref_conds, "lat"), union(cand, cand_conds, "lat")
+        zr, zc = union(ref, ref_conds, "zones"), union(cand, cand_conds, "zones")
+        major = any(self._major(ref, x) and not ref.minor.get(x, False) and ref.status[x] == POS for x in ref_conds)
+        if lr and lc and lr != lc:
+            return [ErrorItem("C", major and not (lr & lc), key,
+                              f"{key}: side {'/'.join(sorted(lc))} vs reference {'/'.join(sorted(lr))}")]
+        if zr and zc and not (zr & zc):
+            return [ErrorItem("C", False, key, f"{key}: zone {'/'.join(sorted(zc))} vs reference {'/'.join(sorted(zr))}")]
+        return []
 
     def _comparison_errors(self, ref: _Profile, cand: _Profile) -> list[ErrorItem]:
         items: list[ErrorItem] = []
@@ -345,8 +372,10 @@ class ErrorsStruct(Metric):
     default = True
     description = "offline rule-based clinical error counts in the CheXprompt schema (not an LLM judge)"
 
-    def __init__(self, labeler: str = "rules") -> None:
+    def __init__(self, labeler: str = "rules", per_type: bool = False) -> None:
         self.labeler = labeler
+        #: Also summarise the 12 per-type means (per_study.csv always has the 12 counts).
+        self.per_type = per_type
         self._counter: StructuredErrorCounter | None = None
 
     def counter(self) -> StructuredErrorCounter:
@@ -355,7 +384,7 @@ class ErrorsStruct(Metric):
         return self._counter
 
     def outputs(self) -> list[Output]:
-        return error_outputs(PREFIX, "structured counter")
+        return error_outputs(PREFIX, "structured counter", per_type=self.per_type)
 
     def options(self) -> dict[str, Any]:
         return {"counter": f"v{COUNTER_VERSION}", "labeler": self.labeler}
