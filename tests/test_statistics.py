@@ -92,9 +92,10 @@ def test_compare_api_identical_and_better(tmp_path):
     refs = [f"the lungs are clear and there is no effusion number {i} ." for i in range(60)]
     good = list(refs)
     bad = [f"heart size normal {i}" for i in range(60)]
-    r_good = score(_frame(good, refs), progress=False, n_resamples=200)
-    r_same = score(_frame(list(good), refs), progress=False, n_resamples=200)
-    r_bad = score(_frame(bad, refs), progress=False, n_resamples=200)
+    text = ["bleu", "bleu4", "rouge_l"]  # the error counters see no clinical difference in these texts
+    r_good = score(_frame(good, refs), metrics=text, progress=False, n_resamples=200)
+    r_same = score(_frame(list(good), refs), metrics=text, progress=False, n_resamples=200)
+    r_bad = score(_frame(bad, refs), metrics=text, progress=False, n_resamples=200)
     same = compare(r_good, r_same, n_permutations=999, n_resamples=200)
     assert (same["p_value"] == 1.0).all() and (same["better"] == "=").all()
     diff = compare(r_good, r_bad, n_permutations=999, n_resamples=200)
