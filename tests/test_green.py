@@ -258,6 +258,9 @@ def test_local_backend_on_tiny_random_llama_records_failures(isolated):
     torch.manual_seed(0)
     LlamaForCausalLM(cfg).save_pretrained(folder, max_shard_size="20KB")  # sharded, with an index, like the hub
     tok.save_pretrained(folder)
+    if not torch.cuda.is_available():  # weights present but no GPU: not run by default
+        with pytest.raises(MetricUnavailable, match="only on a GPU"):
+            Green(backend="local", model_path=str(folder)).check_available()
     m = Green(backend="local", model_path=str(folder), max_new_tokens=6, device="cpu")
     m.check_available()
     assert m.signature().startswith("green|judge:local:green-tiny")

@@ -452,6 +452,14 @@ class Green(Metric):
                 raise MetricUnavailable(
                     exc.reason, f"{exc.fix}; or set {ENV_BASE_URL} to an OpenAI-compatible server serving {HUB_ID}"
                 ) from None
+            if self.device == "auto":
+                import torch
+
+                if not torch.cuda.is_available():  # a 7B judge on CPU would take hours: never by default
+                    raise MetricUnavailable(
+                        "green runs the 7B judge locally only on a GPU and none is visible",
+                        f"set {ENV_BASE_URL} to a server serving {HUB_ID}, or pass device='cpu' explicitly",
+                    )
         self.prompt()
 
     def prompt(self) -> GreenPrompt:
