@@ -60,6 +60,8 @@ def main() -> None:
     print(f"pairs: {len(preds)}")
     print(f"max |rexeval - RaTEScore| per study: {np.max(np.abs(our_scores - peer_scores)):.2e}")
     print(f"mean: rexeval {our_scores.mean():.6f}  RaTEScore {peer_scores.mean():.6f}")
+    diff = np.abs(our_scores - peer_scores)
+    print(f"studies differing by > 1e-6: {int((diff > 1e-6).sum())} (indices {np.flatnonzero(diff > 1e-6)[:10].tolist()})")
     print(f"entity lists identical for all {2 * len(preds)} texts: {same_ents}")
     print(f"wall: RaTEScore {t_peer:.1f}s (incl. model load), rexeval {t_ours:.1f}s cold (incl. load), "
           f"{t_cached:.2f}s cached; ratio cold {t_peer / t_ours:.2f}x")

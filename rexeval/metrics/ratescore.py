@@ -252,9 +252,10 @@ def directional_score(
     emb: np.ndarray, types: Sequence[str], other_emb: np.ndarray, other_types: Sequence[str]
 ) -> float:
     """Σ sim_i·W[t_i, t_match(i)]·ν_i / Σ W[t_i, t_match(i)] over the entities of one report."""
+    # float32 like the reference (torch), so near-ties between matches break the same way
     a = _normalize(emb)
     b = _normalize(other_emb)
-    sims = a @ b.T
+    sims = np.stack([b @ row for row in a]) if len(a) else np.zeros((0, len(b)), dtype=np.float32)
     best = np.argmax(sims, axis=1)
     num = 0.0
     den = 0.0
@@ -279,9 +280,9 @@ def pair_score(
 
 
 def _normalize(x: np.ndarray) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float64)
+    x = np.asarray(x, dtype=np.float32)
     norm = np.linalg.norm(x, axis=1, keepdims=True)
-    return x / np.maximum(norm, 1e-12)  # torch.nn.functional.normalize's eps
+    return x / np.maximum(norm, np.float32(1e-12))  # torch.nn.functional.normalize's eps
 
 
 # --------------------------------------------------------------------------------------------------
