@@ -41,6 +41,8 @@ REGISTRY: dict[str, str] = {
     "bleu": "rexeval.metrics.bleu:Bleu2",
     "bleu4": "rexeval.metrics.bleu:Bleu4",
     "rouge_l": "rexeval.metrics.rouge:RougeL",
+    "ratescore": "rexeval.metrics.ratescore:RaTEScore",
+    "green": "rexeval.metrics.green:Green",
     "errors_struct": "rexeval.metrics.errors_struct:ErrorsStruct",
     "errors_llm": "rexeval.metrics.errors_llm:ErrorsLLM",
     "semb_score": "rexeval.metrics.sembscore:SembScore",
