@@ -500,6 +500,10 @@ class Green(Metric):
     def run_info(self) -> dict[str, Any]:
         return self._run_info
 
+    def summary_extra(self, columns: Any) -> dict[str, Any]:
+        """summary.json -> ``metric_runs.green`` (requests, cache hits, failures; scoring's summary hook)."""
+        return {"metric_runs": {self.name: self._run_info}} if self._run_info else {}
+
     # -- scoring
     def key_parts(self, prompt: GreenPrompt, reference: str, candidate: str) -> dict[str, Any]:
         return {"judge": "green", "model": self._judge_id(), "prompt": prompt.version, "prompt_sha": prompt.sha256,
