@@ -80,8 +80,9 @@ def score_command(
     if none_sections and any(none_sections.values()):
         counts = ", ".join(f"{k}: {len(v)}" for k, v in none_sections.items() if v)
         warn(f"references contain the literal 'None' for missing sections ({counts}), as ReXrank writes them")
-    for key, reason in summary["skipped"].items():
-        warn(f"skipped {key}: {reason}")
+    if as_json:  # the table lists skipped metrics itself; with --json stdout is JSON, so say it on stderr
+        for key, reason in summary["skipped"].items():
+            warn(f"skipped {key}: {reason}")
     for key, run in summary.get("metric_runs", {}).items():
         if "http_requests" in run:  # an LLM judge: what the run cost and what failed
             typer.echo(f"{key}: {run['http_requests']} requests sent, {run['cache_hits']} answers from cache, "

@@ -58,7 +58,9 @@ EMPTY_F = (0.0 - BASELINE[2]) / (1.0 - BASELINE[2])
 
 
 def rescale(x: np.ndarray, b: float) -> np.ndarray:
-    return (x - b) / (1.0 - b)
+    """bert_score's baseline rescaling, in float32 as bert_score does it (its baselines are float32)."""
+    x32, b32 = np.asarray(x, dtype=np.float32), np.float32(b)
+    return ((x32 - b32) / (np.float32(1.0) - b32)).astype(np.float64)
 
 
 def _read_corpus(path: Path) -> list[str]:
@@ -325,13 +327,15 @@ class BertScore(Metric):
         # bert_score sets P = R = 0 (and so F = 0) when either text has no token besides <s></s>.
         if len(hid) == 2 or len(rid) == 2:
             return np.zeros(3, dtype=np.float64)
-        # float64 matching: bert_score's float32 sums carry ~1e-7 noise (x6.5 after rescaling).
-        h, r = torch.from_numpy(he).double(), torch.from_numpy(re_).double()
+        # float32 throughout, in bert_score's order of operations (greedy_cos_idf): the published
+        # per-study values were computed this way, and float64 would differ from them by ~1e-7 raw
+        # (x6.5 after rescaling). Each pair is scored on its own, so batching cannot change it.
+        h, r = torch.from_numpy(he).float(), torch.from_numpy(re_).float()
         sim = h @ r.T
         wp = sim.max(dim=1).values
         wr = sim.max(dim=0).values
-        hw = torch.from_numpy(self._weights(hid)).double()
-        rw = torch.from_numpy(self._weights(rid)).double()
+        hw = torch.from_numpy(self._weights(hid)).float()
+        rw = torch.from_numpy(self._weights(rid)).float()
         p = (wp * (hw / hw.sum())).sum()
         rr = (wr * (rw / rw.sum())).sum()
         f = 2 * p * rr / (p + rr)
