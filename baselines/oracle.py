@@ -10,23 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-#: The 14 CheXpert conditions in the CheXpert labeler's column order.
-CONDITIONS = (
-    "Enlarged Cardiomediastinum",
-    "Cardiomegaly",
-    "Lung Opacity",
-    "Lung Lesion",
-    "Edema",
-    "Consolidation",
-    "Pneumonia",
-    "Atelectasis",
-    "Pneumothorax",
-    "Pleural Effusion",
-    "Pleural Other",
-    "Fracture",
-    "Support Devices",
-    "No Finding",
-)
+from rexeval.labelers import CONDITIONS
 
 #: condition -> (positive, negative, uncertain) sentence.
 SENTENCES: dict[str, tuple[str, str, str]] = {

@@ -26,47 +26,17 @@ DATA = Path(__file__).resolve().parent / "tables"
 SUB_METRICS = ("radgraph", "bertscore", "semb_score", "bleu")
 ROUNDING = 0.0005
 
-# RadCliQ constants (spec §6; CXR-Report-Metric's sklearn pickles). Used only when
-# rexeval.metrics.radcliq is not installed, so that the formula lives in one place once it is.
-_LOCAL_CONSTANTS = {
-    "v0": (
-        (0.5398376019082272, 0.6312549595000001, 0.7716797866672277, 0.4607372064809605),
-        (0.3018344440559102, 0.22466950746141123, 0.24750333805236252, 0.30336670936092264),
-        (-0.4796252644863446, -0.6762170542369337, -0.46366575161751994, 0.2165861905287535),
-        1.641666666666666,
-    ),
-    "v1": (
-        (0.5379231241355762, 0.6175725628125001, 0.7647942121140658, 0.44738335396242174),
-        (0.3028258411486429, 0.22430938459304575, 0.2539439110169773, 0.2989271671041838),
-        (-0.37708368261038905, -0.37030009974480316, -0.25261621789593225, 4.315048405024756e-12),
-        2.4665525613232559e-10,
-    ),
-}
-
-
 def _constants(version: str):
-    try:
-        from rexeval.metrics.radcliq import CONSTANTS  # the metric's own constants, when present
+    from rexeval.metrics.radcliq import CONSTANTS  # one home for the fitted constants
 
-        return CONSTANTS[version]
-    except ImportError:
-        return _LOCAL_CONSTANTS[version]
+    return CONSTANTS[version]
 
 
 def radcliq(radgraph: Any, bertscore: Any, semb_score: Any, bleu: Any, version: str = "v1") -> np.ndarray:
     """RadCliQ-``version`` = Σ c_i (x_i − μ_i)/σ_i + b over (RadGraph, BERTScore, SembScore, BLEU)."""
-    try:
-        from rexeval.metrics.radcliq import radcliq as metric_radcliq
+    from rexeval.metrics.radcliq import radcliq as metric_radcliq
 
-        return np.asarray(metric_radcliq(radgraph, bertscore, semb_score, bleu, version=version), dtype=float)
-    except ImportError:
-        pass
-    mu, sigma, coef, intercept = _LOCAL_CONSTANTS[version]
-    xs = [np.asarray(v, dtype=float) for v in (radgraph, bertscore, semb_score, bleu)]
-    total = np.zeros_like(xs[0]) + intercept
-    for x, m, s, c in zip(xs, mu, sigma, coef, strict=False):
-        total = total + c * (x - m) / s
-    return total
+    return np.asarray(metric_radcliq(radgraph, bertscore, semb_score, bleu, version=version), dtype=float)
 
 
 def rounding_slope(version: str) -> float:
