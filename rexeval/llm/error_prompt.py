@@ -132,6 +132,24 @@ def get_prompt(name: str = "rexeval", json_mode: bool = False) -> JudgePrompt:
     raise MetricUnavailable(f"unknown judge prompt {name!r}", "use --prompt rexeval (default) or chexprompt")
 
 
+def package_source_tree(package: str, filename: str, what: str, fix: str) -> tuple[ast.Module, Path]:
+    """Parse ``filename`` of an installed package with ``ast`` (tree, path), without importing the package.
+
+    Used to read a reference implementation's prompt at run time (nothing of it is copied here).
+    """
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or not spec.submodule_search_locations:
+        raise MetricUnavailable(f"{what} needs the {package!r} package", fix)
+    source = Path(list(spec.submodule_search_locations)[0]) / filename
+    try:
+        return ast.parse(source.read_text(encoding="utf-8")), source
+    except (OSError, SyntaxError) as exc:
+        raise MetricUnavailable(f"cannot read {source}: {exc}", fix) from None
+
+
 def _chexprompt_prompt() -> JudgePrompt:
     """Read SYSTEM_INSTRUCTIONS / USER_INSTRUCTIONS / EXAMPLES_FORMATTED from the installed package.
 
@@ -140,17 +158,7 @@ def _chexprompt_prompt() -> JudgePrompt:
     """
     fix = ("pip install the official package: pip install git+https://github.com/microsoft/chexprompt "
            "(its prompt is read at run time, never copied into rexeval)")
-    try:
-        spec = importlib.util.find_spec("chexprompt")
-    except (ImportError, ValueError):
-        spec = None
-    if spec is None or not spec.submodule_search_locations:
-        raise MetricUnavailable("--prompt chexprompt needs the 'chexprompt' package", fix)
-    source = Path(list(spec.submodule_search_locations)[0]) / "evaluator.py"
-    try:
-        tree = ast.parse(source.read_text(encoding="utf-8"))
-    except (OSError, SyntaxError) as exc:
-        raise MetricUnavailable(f"cannot read {source}: {exc}", fix) from None
+    tree, source = package_source_tree("chexprompt", "evaluator.py", "--prompt chexprompt", fix)
     consts: dict[str, str] = {}
     for node in tree.body:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):

@@ -157,6 +157,19 @@ class Metric:
         return f"{type(self).__name__}({opts})"
 
 
+def installed_versions(*packages: str) -> dict[str, str]:
+    """Installed versions of ``packages`` from their metadata (nothing is imported: torch is slow)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for pkg in packages:
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            pass
+    return out
+
+
 def _fmt(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"

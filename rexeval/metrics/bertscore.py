@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from rexeval.errors import ConfigError, InputError, MetricUnavailable
-from rexeval.metrics.base import Batch, Metric, Output, mean_of
+from rexeval.metrics.base import Batch, Metric, Output, installed_versions, mean_of
 from rexeval.models import ModelSpec, register_model
 
 MODEL = register_model(
@@ -158,15 +158,7 @@ class BertScore(Metric):
         }
 
     def versions(self) -> dict[str, str]:
-        out = {}
-        for pkg in ("torch", "transformers"):
-            try:
-                from importlib.metadata import version
-
-                out[pkg] = version(pkg)
-            except Exception:
-                pass
-        return out
+        return installed_versions("torch", "transformers")
 
     @property
     def device(self) -> str:

@@ -54,7 +54,7 @@ from urllib.parse import urlparse
 import numpy as np
 
 from rexeval.errors import ConfigError, MetricUnavailable
-from rexeval.metrics.base import Batch, Metric, Output, mean_of
+from rexeval.metrics.base import Batch, Metric, Output, installed_versions, mean_of
 from rexeval.models import ModelSpec, register_model
 
 HUB_ID = "StanfordAIMI/GREEN-RadLlama2-7b"
@@ -174,17 +174,9 @@ def get_prompt(name: str = "rexeval") -> GreenPrompt:
 def _green_package_prompt() -> GreenPrompt:
     """GREEN's own prompt, read from the installed ``green_score`` source with ``ast`` (nothing executed)."""
     fix = "pip install git+https://github.com/Stanford-AIMI/GREEN (its prompt is read at run time, not copied)"
-    try:
-        spec = importlib.util.find_spec("green_score")
-    except (ImportError, ValueError):
-        spec = None
-    if spec is None or not spec.submodule_search_locations:
-        raise MetricUnavailable("prompt 'green' needs the green_score package", fix)
-    source = Path(list(spec.submodule_search_locations)[0]) / "utils.py"
-    try:
-        tree = ast.parse(source.read_text(encoding="utf-8"))
-    except (OSError, SyntaxError) as exc:
-        raise MetricUnavailable(f"cannot read {source}: {exc}", fix) from None
+    from rexeval.llm.error_prompt import package_source_tree
+
+    tree, source = package_source_tree("green_score", "utils.py", "prompt 'green'", fix)
     for node in ast.walk(tree):
         if isinstance(node, ast.FunctionDef) and node.name == "make_prompt" and len(node.args.args) == 2:
             ref_arg, cand_arg = (a.arg for a in node.args.args)
@@ -487,15 +479,7 @@ class Green(Metric):
         return opts
 
     def versions(self) -> dict[str, str]:
-        from importlib.metadata import PackageNotFoundError, version
-
-        out = {}
-        for pkg in ("openai", "torch", "transformers"):  # metadata only: importing medspacy/torch here would be slow
-            try:
-                out[pkg] = version(pkg)
-            except PackageNotFoundError:
-                pass
-        return out
+        return installed_versions("openai", "torch", "transformers")
 
     def run_info(self) -> dict[str, Any]:
         return self._run_info

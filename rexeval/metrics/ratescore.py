@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from rexeval.errors import MetricUnavailable
-from rexeval.metrics.base import Batch, Metric, Output, mean_of
+from rexeval.metrics.base import Batch, Metric, Output, installed_versions, mean_of
 from rexeval.models import ModelSpec, register_model
 
 NER_MODEL = register_model(
@@ -388,15 +388,7 @@ class RaTEScore(Metric):
         return opts
 
     def versions(self) -> dict[str, str]:
-        from importlib.metadata import PackageNotFoundError, version
-
-        out = {}
-        for pkg in ("torch", "transformers", "medspacy"):  # metadata only: importing medspacy/torch here would be slow
-            try:
-                out[pkg] = version(pkg)
-            except PackageNotFoundError:
-                pass
-        return out
+        return installed_versions("torch", "transformers", "medspacy")
 
     def check_available(self) -> None:
         import importlib.util

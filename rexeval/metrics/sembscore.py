@@ -14,7 +14,7 @@ import numpy as np
 
 import rexeval.models.chexbert  # noqa: F401  (registers the chexbert / bert-base-uncased ModelSpecs; no torch)
 from rexeval.errors import MetricUnavailable
-from rexeval.metrics.base import Batch, Metric, Output, mean_of
+from rexeval.metrics.base import Batch, Metric, Output, installed_versions, mean_of
 
 
 def _require_torch() -> None:
@@ -73,13 +73,7 @@ class CheXbertOptions:
         _require_torch()
 
     def versions(self) -> dict[str, str]:
-        out = {}
-        for mod in ("torch", "transformers"):
-            try:
-                out[mod] = __import__(mod).__version__
-            except ImportError:
-                pass
-        return out
+        return installed_versions("torch", "transformers")
 
 
 class SembScore(Metric):
