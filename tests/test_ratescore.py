@@ -171,9 +171,11 @@ def test_scores_through_rexeval_score(rate_hub, monkeypatch, tmp_path):
     refs = pd.DataFrame({"study_id": ids, "report": REFS})
     res = score(preds, refs, metrics=["ratescore"], metric_options={"ratescore": {"splitter": "rules"}}, n_resamples=50, progress=False)
     col = res.per_study["ratescore"].to_numpy()
-    assert col[1] == pytest.approx(1.0, abs=1e-9)  # identical report: every entity matches itself
+    # identical report: every entity matches itself; cosines are float32 like the reference package's,
+    # so a self-match may land a few float32 ulps above 1 depending on the CPU's reduction order
+    assert col[1] == pytest.approx(1.0, abs=1e-6)
     assert col[4] == 0.5  # empty prediction: no entities
-    assert np.all((col > 0) & (col <= 1 + 1e-9))
+    assert np.all((col > 0) & (col <= 1 + 1e-6))
     assert res.summary["metrics"]["ratescore"]["higher_is_better"] is True
     assert res.value("ratescore") == pytest.approx(col.mean())
     # same input, same score: each study alone equals its value in the batch
