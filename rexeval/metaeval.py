@@ -486,7 +486,7 @@ def plot_result(result: MetaEvalResult, out_dir: str | Path, human: str | None =
 
     plt = _plt()
     human = human or result.table["human"].iloc[0]
-    part = result.table[result.table["human"] == human].sort_values("kendall_tau_b")
+    part = result.table[result.table["human"] == human].sort_values("kendall_tau_b", na_position="first")
     fig, ax = plt.subplots(figsize=(7.5, 1.0 + 0.45 * len(part)))
     ys = np.arange(len(part))
     tau = part["kendall_tau_b"].to_numpy()
@@ -500,8 +500,10 @@ def plot_result(result: MetaEvalResult, out_dir: str | Path, human: str | None =
                    label="human ceiling (rater vs mean of others), 95% CI")
         ax.axvline(c["kendall_tau_b"], color=PALETTE[1], lw=1.5)
     ax.axvline(0, color="grey", lw=0.8, ls=":")
-    ax.set_yticks(ys, [f"{s} (n={n})" for s, n in zip(part["score"], part["n_pairs"], strict=True)])
+    ax.set_yticks(ys, [f"{s} (n={n})" + (" n/a: constant" if t != t else "")
+                       for s, n, t in zip(part["score"], part["n_pairs"], tau, strict=True)])
+    ax.set_ylim(-0.6, len(part) - 0.4)
     ax.set_xlabel(f"Kendall tau-b with {human} (signed: agreement > 0)")
     ax.set_title(f"Agreement with human ratings ({result.info['bootstrap']['unit']}-level bootstrap)")
-    ax.legend(loc="lower right", fontsize=9)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9, frameon=False)
     return save(fig, out_dir, "meta_eval_tau")

@@ -562,6 +562,9 @@ def run_stress(ref_ids: list[str], texts: list[str], metrics: list[str] | None =
             app = mask & table["applicable"].to_numpy()
             ok = app & ~np.isnan(delta)
             d = delta[ok]
+            # Clinical edits: also the share worse by more than the tolerance, so that a drop smaller than what
+            # a harmless rewording costs is visible as such.
+            beyond = int(np.sum(sign * d < -tolerance * scale - 1e-12))
             if cat in CLINICAL:
                 hits = int(np.sum(sign * d < -1e-9 * scale))
                 measure = "sensitivity"
@@ -574,11 +577,13 @@ def run_stress(ref_ids: list[str], texts: list[str], metrics: list[str] | None =
                          "kind": "clinical" if cat in CLINICAL else "preserving", "measure": measure,
                          "share": hits / n if n else float("nan"), "ci_lo": ci[0], "ci_hi": ci[1], "hits": hits,
                          "n_scored": n, "n_applicable": int(app.sum()), "n_not_applicable": int((mask & ~app).sum()),
-                         "n_failed": int(app.sum()) - n, "mean_delta": float(np.mean(d)) if n else float("nan")})
+                         "n_failed": int(app.sum()) - n, "mean_delta": float(np.mean(d)) if n else float("nan"),
+                         "share_worse_beyond_tolerance": beyond / n if n else float("nan")})
     info = {"n_references": len(ref_ids), "seed": seed, "tolerance": tolerance,
             "tolerance_meaning": "fraction of the output's range (absolute for unbounded outputs)",
             "sensitivity": "share of applied clinical perturbations scored worse than the report against itself",
             "invariance": "share of applied meaning-preserving edits scored within the tolerance of the baseline",
+            "share_worse_beyond_tolerance": "share scored worse than the baseline by more than the tolerance",
             "ci": "Wilson 95%", "signatures": {m.name: m.signature() for m in chosen},
             "categories": {c: CHEXPROMPT.get(c, "meaning-preserving") for c in categories}}
     return StressResult(table, pd.DataFrame(rows), info)

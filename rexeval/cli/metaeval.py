@@ -71,9 +71,10 @@ def meta_eval_command(
                 raise ConfigError(f"--compare {item!r}: write pairs as A:B")
             pairs.append((a, b))
     result = meta_evaluate(rated, scores, unit=unit, n_resamples=n_boot, seed=seed, compare=pairs)
-    print_result(result)
     for h in rated.human:
-        typer.echo(f"{h}: {'higher' if rated.higher_is_better.get(h, True) else 'lower'} is better", err=True)
+        typer.echo(f"{h}: {'higher' if rated.higher_is_better.get(h, True) else 'lower'} is better "
+                   "(set with --human COL:higher or COL:lower)", err=True)
+    print_result(result)
     if out is not None:
         paths = result.write(out)
         if len(result.table):
