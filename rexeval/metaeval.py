@@ -150,6 +150,8 @@ class Scores:
     higher_is_better: dict[str, bool] = field(default_factory=dict)
     source: dict[str, str] = field(default_factory=dict)
     signatures: dict[str, Any] = field(default_factory=dict)
+    #: Metrics of the default set that could not run here: name -> reason.
+    skipped: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -238,6 +240,7 @@ def meta_evaluate(
                        "p = (1 + #{|d*-d| >= |d|}) / (B + 1); Holm across the pairs",
         "human_columns": {h: {"higher_is_better": ratings.higher_is_better.get(h, True)} for h in ratings.human},
         "raters": ratings.raters, "ratings": ratings.source, "signatures": scores.signatures,
+        "skipped_metrics": scores.skipped,
         "sign_convention": "correlations are multiplied by +1/-1 so that agreement with the humans is positive",
     }
     return MetaEvalResult(table, paired, ceiling, info)
@@ -392,11 +395,15 @@ def score_ratings(ratings: Ratings, metrics: list[str] | None, *, keys: list[str
         pairs = load_pairs(frame[["pair_id", "prediction", "reference"]].rename(columns={"pair_id": "study_id"}))
         chosen = resolve_metrics(metrics)
         result = score_pairs(pairs, chosen, n_resamples=0, progress=progress)
-        if result.summary["skipped"]:
+        skipped = result.summary["skipped"]
+        if skipped and metrics:  # named metrics must run; the default set keeps what can run
             from rexeval.errors import MetricUnavailable
 
-            name, reason = next(iter(result.summary["skipped"].items()))
+            name, reason = next(iter(skipped.items()))
             raise MetricUnavailable(f"metric {name!r} cannot run", reason)
+        scores.skipped.update(skipped)
+        ran = {m.name for m in chosen} - set(skipped)
+        chosen = [m for m in chosen if m.name in ran]
         columns = {c: result.per_study[c].to_numpy(dtype=float) for c in result.per_study.columns if c != "study_id"}
         for metric in chosen:
             scores.signatures[metric.name] = metric.signature()
@@ -461,7 +468,7 @@ def print_result(result: MetaEvalResult) -> None:
 
     def fmt(row, stat):
         v, lo, hi = row[stat], row[f"{stat}_lo"], row[f"{stat}_hi"]
-        return "nan" if v != v else (f"{v:.3f} [{lo:.3f}, {hi:.3f}]" if lo == lo else f"{v:.3f}")
+        return "n/a (constant)" if v != v else (f"{v:.3f} [{lo:.3f}, {hi:.3f}]" if lo == lo else f"{v:.3f}")
 
     for _, row in result.table.iterrows():
         t.add_row(row["score"], row["human"], str(row["n_pairs"]), *(fmt(row, s) for s in STATS))
@@ -469,15 +476,18 @@ def print_result(result: MetaEvalResult) -> None:
         if row["rater"] == "mean":
             t.add_row("human ceiling", "rater vs mean of others", str(row["n_pairs"]), *(fmt(row, s) for s in STATS))
     console.print(t)
-    if len(result.paired):
+    if result.paired["delta"].notna().any():
         p = Table(title=f"paired bootstrap test of tau-b differences (vs {result.paired['human'].iloc[0]})")
         for col in ("A", "B", "tau A", "tau B", "A - B [95% CI]", "p", "p (Holm)"):
             p.add_column(col)
-        for _, r in result.paired.iterrows():
+        shown = result.paired.dropna(subset=["delta"])
+        for _, r in shown.iterrows():
             p.add_row(r["a"], r["b"], f"{r['tau_a']:.3f}", f"{r['tau_b']:.3f}",
                       f"{r['delta']:+.3f} [{r['delta_lo']:+.3f}, {r['delta_hi']:+.3f}]", f"{r['p_value']:.4f}",
                       f"{r['p_holm']:.4f}")
         console.print(p)
+        if len(shown) < len(result.paired):
+            console.print(f"{len(result.paired) - len(shown)} pairs with a constant score are left out (n/a).")
 
 
 def plot_result(result: MetaEvalResult, out_dir: str | Path, human: str | None = None) -> list[Path]:

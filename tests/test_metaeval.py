@@ -251,3 +251,22 @@ def test_cli_rexval_layout_and_bad_input(tmp_path):
     res = run_cli("meta-eval", bad, "--metrics", "bleu", "--human", "score")
     assert res.returncode == 2
     assert "row 2" in res.stderr and "'score'" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_reader_errors_name_the_file_and_column(tmp_path):
+    from rexeval.errors import ConfigError, InputError
+
+    p = _wide_csv(tmp_path)
+    with pytest.raises(InputError, match="no human column 'nope'"):
+        read_ratings(p, human=["nope"])
+    with pytest.raises(ConfigError, match="--layout"):
+        read_ratings(p, layout="grid")
+    d = tmp_path / "half"
+    d.mkdir()
+    (d / "50_samples_gt_and_candidates.csv").write_text("study_id,gt_report,bleu\n1,a,b\n")
+    with pytest.raises(InputError, match="6_valid_raters_per_rater_error_categories.csv.*physionet"):
+        read_ratings(d)
+    dup = tmp_path / "dup.csv"
+    dup.write_text("pair_id,study_id,prediction,reference,score\np1,s1,a,b,1\np1,s1,c,b,2\n")
+    with pytest.raises(InputError, match="row 3: pair .p1. appears twice"):
+        read_ratings(dup, human=["score"])

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from rexeval.cli._common import split_list, user_errors
+from rexeval.cli._common import split_list, user_errors, warn
 
 
 def register(app: typer.Typer) -> None:
@@ -60,6 +60,8 @@ def meta_eval_command(
     rated = read_ratings(ratings, layout=layout, human=names, raters=split_list(raters), rexval_errors=rexval_errors)
     rated.higher_is_better.update(directions)
     scores = score_ratings(rated, split_list(metrics), keys=split_list(keys), run_dir=run, progress=not no_progress)
+    for name, reason in scores.skipped.items():
+        warn(f"skipped {name}: {reason}")
     for config in reward or []:
         add_reward(scores, rated, config)
     pairs = None
