@@ -270,3 +270,29 @@ def test_reader_errors_name_the_file_and_column(tmp_path):
     dup.write_text("pair_id,study_id,prediction,reference,score\np1,s1,a,b,1\np1,s1,c,b,2\n")
     with pytest.raises(InputError, match="row 3: pair .p1. appears twice"):
         read_ratings(dup, human=["score"])
+
+
+def test_looped_bootstrap_for_large_sets_matches_the_matrix_path(monkeypatch):
+    import rexeval.metaeval as me
+
+    rng = np.random.default_rng(2)
+    x = rng.integers(0, 5, 25).astype(float)
+    y = x + rng.normal(size=25)
+    w = rng.integers(0, 3, (4, 25)).astype(float)
+    matrix = me.weighted_correlations(x, y, w)
+    monkeypatch.setattr(me, "_MATRIX_MAX", 5)
+    looped = me.weighted_correlations(x, y, w)
+    for k in matrix:
+        np.testing.assert_allclose(looped[k], matrix[k], atol=1e-12)
+
+
+def test_rexval_study_number_as_one_based_row_position(tmp_path):
+    d = _write_rexval(tmp_path)
+    pairs = pd.read_csv(d / "50_samples_gt_and_candidates.csv")
+    pairs.drop(columns="study_id").to_csv(d / "50_samples_gt_and_candidates.csv", index=False)
+    errors = pd.read_csv(d / "6_valid_raters_per_rater_error_categories.csv")
+    errors["study_number"] += 1  # 1, 2: the first and second rows of the pairs file
+    errors.to_csv(d / "6_valid_raters_per_rater_error_categories.csv", index=False)
+    f = read_ratings(d).frame.set_index("pair_id")
+    assert f.loc["2#radgraph", "prediction"] == "d f"
+    assert f.loc["1#bleu", "errors_rater1"] == (0 + 1 + 1) + (0 + 2 + 1)  # written for s = 0, renumbered to 1
