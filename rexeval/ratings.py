@@ -175,8 +175,11 @@ def read_wide(path: str | Path, human: list[str] | None = None, raters: list[str
     for col in wanted:
         out[str(col)] = _numeric(frame, col, str(p)).to_numpy()
     human_cols = [str(c) for c in (human or [c for c in wanted if c not in (raters or [])])]
-    ratings = Ratings(out, human_cols, [str(r) for r in raters or []], source={"layout": "wide", "path": str(p)})
-    return _with_mean(ratings)
+    ratings = _with_mean(Ratings(out, human_cols, [str(r) for r in raters or []],
+                                 source={"layout": "wide", "path": str(p)}))
+    if human and ratings.raters:  # the named columns come first (the paired tests use the first)
+        ratings.human = [str(h) for h in human] + [h for h in ratings.human if h not in human]
+    return ratings
 
 
 def read_long(path: str | Path) -> Ratings:
