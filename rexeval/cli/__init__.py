@@ -30,6 +30,8 @@ COMMAND_MODULES = [
     "rexeval.cli.radcliq",
     "rexeval.cli.models",
     "rexeval.cli.merge",
+    "rexeval.cli.metaeval",
+    "rexeval.cli.stress",
 ]
 
 for _module in COMMAND_MODULES:

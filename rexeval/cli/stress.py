@@ -1,0 +1,49 @@
+"""``rexeval stress``: a deterministic sensitivity/invariance suite of rule-based report perturbations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from rexeval.cli._common import split_list, user_errors
+
+
+def register(app: typer.Typer) -> None:
+    app.command("stress")(stress_command)
+
+
+@user_errors
+def stress_command(
+    refs: Path = typer.Argument(..., help="Reference reports (any file `rexeval score --refs` reads; ReXrank JSON with --track)."),
+    metrics: Optional[str] = typer.Option(None, "--metrics", "-m", help="Comma-separated metric names (default: bleu,rouge_l,errors_struct,rules_f1)."),
+    keys: Optional[str] = typer.Option(None, "--keys", help="Output keys to report (default: each metric's headline per-study output)."),
+    track: str = typer.Option("auto", "--track", help="Reference text: auto (a reference column), findings, findings-impression."),
+    categories: Optional[str] = typer.Option(None, "--categories", help="Comma-separated perturbation categories (default: all)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of every perturbation (each row's own seed is in perturbations.csv)."),
+    tolerance: float = typer.Option(0.05, "--tolerance", help="Invariance tolerance: fraction of the output's range (absolute for unbounded outputs)."),
+    limit: Optional[int] = typer.Option(None, "--limit", help="Use only the first N references."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Directory for perturbations.csv, stress_table.csv, stress.json and the heat map."),
+    no_progress: bool = typer.Option(False, "--no-progress", help="Hide the progress bar."),
+) -> None:
+    """Perturb references (negation, laterality, omission, false finding, severity, size, temporal, device;
+    and meaning-preserving edits) and report per metric which errors it notices and which edits it ignores."""
+    from rexeval.errors import ConfigError
+    from rexeval.stress import CATEGORIES, heatmap, print_table, read_references, run_stress
+
+    cats = tuple(split_list(categories) or CATEGORIES)
+    unknown = [c for c in cats if c not in CATEGORIES]
+    if unknown:
+        raise ConfigError(f"unknown --categories {', '.join(unknown)}; known: {', '.join(CATEGORIES)}")
+    ids, texts = read_references(refs, track)
+    if limit is not None:
+        if limit < 1:
+            raise ConfigError("--limit must be >= 1")
+        ids, texts = ids[:limit], texts[:limit]
+    result = run_stress(ids, texts, split_list(metrics), keys=split_list(keys), categories=cats, seed=seed,
+                        tolerance=tolerance, progress=not no_progress)
+    print_table(result)
+    if out is not None:
+        paths = result.write(out) + heatmap(result, out)
+        typer.echo("wrote " + ", ".join(str(p) for p in paths))
