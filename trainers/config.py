@@ -87,7 +87,18 @@ class RunConfig:
 
 
 _FLOAT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
-_TOP = ("model", "lora", "data", "reward", "grpo", "sft", "output_dir", "resume", "seed", "eval_samples")
+_TOP = (
+    "model",
+    "lora",
+    "data",
+    "reward",
+    "grpo",
+    "sft",
+    "output_dir",
+    "resume",
+    "seed",
+    "eval_samples",
+)
 
 
 def _set(tree: dict[str, Any], dotted: str, value: Any) -> None:
@@ -202,7 +213,8 @@ def _model_config(model: dict[str, Any], lora: dict[str, Any] | None) -> Any:
         from trl.trainer.model_config import ModelConfig  # the dataclass only: no torch
     except ImportError:
         raise MetricUnavailable(
-            "training needs trl (its ModelConfig holds the policy settings)", "pip install 'rexeval[rl]'"
+            "training needs trl (its ModelConfig holds the policy settings)",
+            "pip install 'rexeval[rl]'",
         ) from None
     names = {f.name for f in fields(ModelConfig)}
     unknown = set(model) - names
