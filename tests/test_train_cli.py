@@ -233,8 +233,6 @@ def test_sft_warm_start_then_generate(workspace):
 def test_smoke_config_runs_as_shipped_on_the_tiny_policy(workspace, tmp_path):
     """The README's first training command: no model to name; rexeval builds its tiny policy once,
     says so, caches it and reuses it."""
-    from trainers.tiny import tiny_policy
-
     env = {**workspace["env"], "REXEVAL_CACHE": str(tmp_path / "cache")}
     run = tmp_path / "run"
     args = ["train-rl", "--config", "trainers/configs/cpu_smoke.yaml"]
@@ -246,6 +244,8 @@ def test_smoke_config_runs_as_shipped_on_the_tiny_policy(workspace, tmp_path):
     assert (built / "config.json").is_file() and (built / "tokenizer.json").is_file()
     summary = json.loads((run / "train_summary.json").read_text())
     assert summary["steps"] == 1 and summary["reward_failures"] == {"bleu": 0, "rouge_l": 0}
+    from trainers.tiny import tiny_policy
+
     messages = []
     os.environ["REXEVAL_CACHE"] = env["REXEVAL_CACHE"]
     try:
