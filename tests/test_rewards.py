@@ -104,6 +104,9 @@ def test_transform_parser_rejects_code():
         suite([{"metric": "bleu", "normalize": "minmax"}])
     with pytest.raises(ConfigError):
         suite([{"metric": "no_such_metric"}])
+    for bad_component in ({"metric": 3}, {"metric": "bleu", "weight": "heavy"}):
+        with pytest.raises(ConfigError):
+            suite([bad_component])
 
 
 def test_none_for_failed_samples_counted_and_step_survives():

@@ -47,6 +47,10 @@ class Component:
             raise ConfigError(
                 f"unknown reward component field(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}"
             )
+        if not isinstance(spec["metric"], str) or not spec["metric"].strip("- "):
+            raise ConfigError(
+                f"a reward component's 'metric' is a metric name (got {spec['metric']!r})"
+            )
         return cls(**dict(spec))
 
     @property
