@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import statistics
 
 import numpy as np
 import pytest
@@ -103,6 +104,9 @@ def test_transform_parser_rejects_code():
         suite([{"metric": "bleu", "normalize": "minmax"}])
     with pytest.raises(ConfigError):
         suite([{"metric": "no_such_metric"}])
+    for bad_component in ({"metric": 3}, {"metric": "bleu", "weight": "heavy"}):
+        with pytest.raises(ConfigError):
+            suite([bad_component])
 
 
 def test_none_for_failed_samples_counted_and_step_survives():
@@ -167,8 +171,10 @@ def test_group_normalisation_depends_only_on_own_group():
     g1 = call(suite(comp).reward_functions()[0], PROMPTS, COMPLETIONS, REFS)
     raw = [sentence_bleu(c, r) for c, r in zip(COMPLETIONS, REFS, strict=True)]
     for lo in (0, 3):
-        x = np.array(raw[lo : lo + 3])
-        assert g1[lo : lo + 3] == pytest.approx(((x - x.mean()) / x.std()).tolist())
+        group = raw[lo : lo + 3]
+        # the sample std (Bessel's correction), the one TRL scales advantages with
+        mu, sd = statistics.fmean(group), statistics.stdev(group)
+        assert g1[lo : lo + 3] == pytest.approx([(v - mu) / sd for v in group])
     # group 2 alone gives the same normalised values
     g2 = call(suite(comp).reward_functions()[0], PROMPTS[3:], COMPLETIONS[3:], REFS[3:])
     assert g2 == pytest.approx(g1[3:])
@@ -249,4 +255,87 @@ def test_model_metric_constructed_once_for_several_components():
         }
     )
     assert TinyEmbedSim.instances - before == 1
-    assert s._metric_of["e1"] is s._metric_of["e2"]
+    assert s.components[0].metric is s.components[1].metric
+
+
+def test_one_standard_deviation_for_group_running_and_trl():
+    """group and running z-scores use the sample std (ddof=1), the one TRL scales advantages with."""
+    comps = ["the heart is normal", "the lungs", "clear", "heart size normal"]
+    raw = [sentence_bleu(c, REF_A) for c in comps]
+    group = call(
+        suite([{"metric": "bleu", "normalize": "group"}]).reward_functions()[0],
+        ["p"] * 4,
+        comps,
+        [REF_A] * 4,
+    )
+    running = call(
+        suite([{"metric": "bleu", "normalize": "running"}]).reward_functions()[0],
+        ["p"] * 4,
+        comps,
+        [REF_A] * 4,
+    )
+    # one group, one batch: both see the same values, so they must agree
+    assert group == pytest.approx(running)
+    assert statistics.stdev(group) == pytest.approx(1.0)
+    torch = pytest.importorskip("torch")
+    trl_utils = pytest.importorskip("trl.trainer.utils")
+    x = torch.tensor(raw, dtype=torch.float64)
+    trl_z = ((x - x.mean()) / trl_utils.nanstd(x)).tolist()  # TRL's group scaling without its 1e-4
+    assert group == pytest.approx(trl_z)
+
+
+def test_caller_components_kept_and_signature_records_the_applied_transform():
+    from rexeval.rewards import Component, RewardConfig
+
+    mine = [Component("bleu"), Component("test_missing"), Component("-test_missing", name="neg")]
+    cfg = RewardConfig(components=mine, plugins=PLUGINS)
+    s = RewardSuite(cfg)
+    assert [c.name for c in mine] == [None, None, "neg"]  # the caller's objects are not rewritten
+    assert [c.transform for c in mine] == ["auto", "auto", "auto"]
+    assert s.names == ["bleu", "test_missing", "neg"]
+    sig = {c["name"]: c["transform"] for c in s.signature()["components"]}
+    # "auto" resolved: BLEU is higher-is-better, the missing-word count lower-is-better
+    assert sig == {"bleu": "x", "test_missing": "-x", "neg": "-x"}
+    named = suite([{"metric": "test_missing", "transform": "inverse1p"}])
+    assert named.signature()["components"][0]["transform"] == "1 / (1 + x)"
+
+
+@pytest.mark.parametrize(
+    "component",
+    [
+        {"metric": "bleu", "transform": "9**9**9"},  # a constant that overflows
+        {"metric": "bleu", "transform": "x + 1/0"},  # a constant division by zero
+        {"metric": "bleu", "transform": "exp(1000) * x"},  # a constant that is not finite
+        {"metric": "bleu", "transform": "clip(x)"},  # wrong arity
+        {"metric": "bleu", "transform": "log(x, 2)"},
+        {"metric": "bleu", "transform": "log(x)"},  # BLEU is 0 for a report sharing no 4-gram
+        {"metric": "test_missing", "transform": "1/x"},  # 1/0 at x=0, the best count
+        {"metric": "bleu", "transform": lambda a, b: a + b},  # a callable of the wrong arity
+        {"metric": "test_missing", "transform": lambda x: 1 / x},  # raises at x=0
+    ],
+)
+def test_transforms_that_cannot_work_are_rejected_when_read(component):
+    with pytest.raises(ConfigError, match="transform"):
+        suite([component])  # when the suite is configured, before any step
+
+
+def test_plain_callable_transform_equals_the_expression():
+    by_expr = suite([{"metric": "test_missing", "transform": "1/(1+x)"}])
+    by_callable = suite([{"metric": "test_missing", "transform": lambda x: 1 / (1 + x)}])
+    by_ufunc = suite([{"metric": "bleu", "transform": math.sqrt}])
+    a = call(by_expr.reward_functions()[0], PROMPTS, COMPLETIONS, REFS)
+    b = call(by_callable.reward_functions()[0], PROMPTS, COMPLETIONS, REFS)
+    assert a == b and all(0 < v <= 1 for v in a)
+    assert call(by_ufunc.reward_functions()[0], PROMPTS, COMPLETIONS, REFS) == pytest.approx(
+        [math.sqrt(sentence_bleu(c, r)) for c, r in zip(COMPLETIONS, REFS, strict=True)]
+    )
+    label = by_callable.signature()["components"][0]["transform"]
+    assert label.startswith("callable:") and "lambda" in label
+
+
+def test_reference_state_cache_is_bounded():
+    s = suite(["test_overlap"], cache_size=1, dedupe=False)
+    f = s.reward_functions()[0]
+    for ref in (REF_A, REF_B, REF_A):  # REF_A was evicted by REF_B: computed again
+        call(f, ["p"], ["x"], [ref])
+    assert s.reference_states_computed == {"test_overlap": 3}

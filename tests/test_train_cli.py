@@ -227,3 +227,29 @@ def test_sft_warm_start_then_generate(workspace):
         ROOT,
     )
     assert len(preds.read_text().splitlines()) == 3
+
+
+@pytest.mark.slow
+def test_smoke_config_runs_as_shipped_on_the_tiny_policy(workspace, tmp_path):
+    """The README's first training command: no model to name; rexeval builds its tiny policy once,
+    says so, caches it and reuses it."""
+    env = {**workspace["env"], "REXEVAL_CACHE": str(tmp_path / "cache")}
+    run = tmp_path / "run"
+    args = ["train-rl", "--config", "trainers/configs/cpu_smoke.yaml"]
+    # shorter than the shipped 4 steps and 4 guard samples, to keep the suite fast
+    proc = run_cli([*args, f"output_dir={run}", "grpo.max_steps=1", "eval_samples=1"], env, ROOT)
+    said = proc.stderr
+    built = tmp_path / "cache" / "policies" / "tiny-v1"
+    assert "rexeval:tiny" in said and "building it once" in said and str(built) in said
+    assert (built / "config.json").is_file() and (built / "tokenizer.json").is_file()
+    summary = json.loads((run / "train_summary.json").read_text())
+    assert summary["steps"] == 1 and summary["reward_failures"] == {"bleu": 0, "rouge_l": 0}
+    from trainers.tiny import tiny_policy
+
+    messages = []
+    os.environ["REXEVAL_CACHE"] = env["REXEVAL_CACHE"]
+    try:
+        assert tiny_policy("rexeval:tiny", say=messages.append) == built
+    finally:
+        os.environ.pop("REXEVAL_CACHE")
+    assert "cached at" in messages[0]

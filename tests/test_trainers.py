@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from rexeval.errors import ConfigError, InputError
 
 pytest.importorskip("trl")
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_config_overrides_and_errors(tmp_path):
@@ -19,12 +22,117 @@ def test_config_overrides_and_errors(tmp_path):
     cfg = load_config(
         p, ["grpo.max_steps=7", "lora.r=8", "data.prior_column=prior", "reward.components=[bleu]"]
     )
-    assert cfg.grpo["max_steps"] == 7 and cfg.lora.r == 8 and cfg.data.prior_column == "prior"
+    assert cfg.grpo["max_steps"] == 7 and cfg.data.prior_column == "prior"
+    assert cfg.model.use_peft and cfg.model.lora_r == 8
     assert cfg.reward == {"components": ["bleu"]}
     with pytest.raises(ConfigError, match="nonsense"):
         load_config(p, ["model.nonsense=1"])
+    with pytest.raises(ConfigError, match="nonsense"):
+        load_config(p, ["lora.nonsense=1"])
     with pytest.raises(ConfigError, match="key=value"):
         load_config(p, ["grpo.max_steps"])
+
+
+def test_model_and_lora_blocks_are_trls_model_config():
+    """The shipped configs' nested model/lora blocks land in TRL's ModelConfig, and the LoRA adapter is
+    TRL's mapping of it (trl.get_peft_config), not a hand-written copy."""
+    from peft import LoraConfig
+    from trl import ModelConfig, get_peft_config
+
+    from trainers.config import load_config
+
+    gpu = load_config(ROOT / "trainers" / "configs" / "gpu_qwen25vl_grpo.yaml", check_reward=False)
+    assert isinstance(gpu.model, ModelConfig)
+    m = gpu.model
+    assert (m.model_name_or_path, m.dtype, m.attn_implementation) == (
+        "Qwen/Qwen2.5-VL-3B-Instruct",
+        "bfloat16",
+        "sdpa",
+    )
+    assert (m.use_peft, m.lora_r, m.lora_alpha, m.lora_dropout) == (True, 64, 128, 0.05)
+    peft = get_peft_config(m)
+    assert isinstance(peft, LoraConfig) and peft.r == 64 and peft.lora_alpha == 128
+    assert peft.target_modules == "all-linear"
+    smoke = load_config(ROOT / "trainers" / "configs" / "cpu_smoke.yaml", ["model.revision=v2"])
+    assert smoke.model.model_revision == "v2" and smoke.model.dtype == "float32"
+    assert not smoke.model.use_peft and get_peft_config(smoke.model) is None
+    # any other ModelConfig field is accepted by its own name; rexeval's kind sits beside it
+    cfg = load_config(
+        ROOT / "trainers" / "configs" / "cpu_smoke.yaml",
+        ["model.use_rslora=true", "model.kind=text", "lora={r: 4, modules_to_save: [lm_head]}"],
+    )
+    assert cfg.model.use_rslora and cfg.policy.kind == "text"
+    assert cfg.model.lora_r == 4 and cfg.model.lora_modules_to_save == ["lm_head"]
+
+
+_BAD_CONFIGS = """
+import json, sys
+from rexeval.cli import app
+cases = json.loads(sys.argv[1])
+out = []
+for args in cases:
+    try:
+        app(["train-rl", "--config", "trainers/configs/cpu_smoke.yaml", *args], standalone_mode=True)
+    except SystemExit as exc:
+        out.append({"code": exc.code, "torch": "torch" in sys.modules,
+                    "trl": sorted(m for m in sys.modules if m == "trl" or m.startswith("trl.")),
+                    "transformers": "transformers" in sys.modules})
+print(json.dumps(out))
+"""
+
+
+def test_bad_config_fails_before_torch_and_trl_are_imported():
+    """Config mistakes are reported before the training stack loads (it takes ~13 s to import)."""
+    import subprocess
+    import sys
+
+    cases = [
+        ["reward.components=[{metric: bleu, transform: '9**9**9'}]"],
+        ["reward.components=[{metric: bleu, transform: '1/x'}]"],  # BLEU can be 0
+        ["reward.components=[{metric: bleu, transform: 'clip(x)'}]"],
+        ["reward.components=[{metric: nope}]"],
+        ["nonsense=1"],
+        ["model.name_or_path="],
+        ["data.path="],
+        ["model.nonsense=1"],  # last: checking model keys reads TRL's ModelConfig dataclass
+    ]
+    proc = subprocess.run(
+        [sys.executable, "-c", _BAD_CONFIGS, json.dumps(cases)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    results = json.loads(proc.stdout.strip().splitlines()[-1])
+    errors = proc.stderr.strip().splitlines()
+    assert len(results) == len(cases) and len(errors) == len(cases), proc.stderr
+    assert all(r["code"] == 2 for r in results) and "Traceback" not in proc.stderr
+    assert all(not r["torch"] and not r["transformers"] for r in results)
+    assert all(r["trl"] == [] for r in results[:-1])
+    assert set(results[-1]["trl"]) <= {
+        "trl",
+        "trl._compat",
+        "trl._lazy_module",
+        "trl.import_utils",
+        "trl.trainer",
+        "trl.trainer.model_config",
+        "trl.trainer._lazy_module",
+    }
+    for line, needle in zip(
+        errors,
+        [
+            "9 ** 9 ** 9",
+            "x=0",
+            "clip() takes 3",
+            "nope",
+            "nonsense",
+            "name_or_path is required",
+            "data.path",
+            "nonsense",
+        ],
+        strict=True,
+    ):
+        assert needle in line
 
 
 def _rexrank_json(tmp_path, images):
@@ -122,8 +230,8 @@ def test_qwen25vl_processor_loads_without_torchvision(tmp_path, shared):
     from PIL import Image
     from transformers import Qwen2_5_VLConfig
     from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
+    from trl import ModelConfig
 
-    from trainers.config import ModelConfig
     from trainers.policy import load_processor
     from trainers.tiny import FALLBACK_REPORTS, build_tokenizer
 
@@ -149,7 +257,7 @@ def test_qwen25vl_processor_loads_without_torchvision(tmp_path, shared):
             "out_hidden_size": 32,
         },
     ).save_pretrained(tmp_path)
-    proc = load_processor(ModelConfig(name_or_path=str(tmp_path)), vlm=True)
+    proc = load_processor(ModelConfig(model_name_or_path=str(tmp_path)), vlm=True)
     image = Image.open(shared("images", "nih_cxr14__00000001_000.png")).convert("RGB")
     enc = proc(text=[f"user: {proc.image_token} findings"], images=[image], return_tensors="pt")
     n_image_tokens = int((enc["input_ids"] == tok.convert_tokens_to_ids(proc.image_token)).sum())

@@ -1,9 +1,18 @@
 """Run configuration for ``rexeval train-rl`` / ``train-sft``: YAML + ``key=value`` overrides → dataclasses.
 
-Composed, not inherited: ``RunConfig`` holds a ``ModelConfig``, a ``DataConfig``, an optional LoRA
-block, the reward block (passed to :class:`rexeval.rewards.RewardSuite`) and the TRL arguments (``grpo`` /
-``sft``: any ``GRPOConfig`` / ``SFTConfig`` field, passed through unchanged so new TRL options need no
-code here).
+Composed, not inherited: ``RunConfig`` holds TRL's own ``ModelConfig`` (the policy and its LoRA
+settings), rexeval's few policy options TRL has no field for, a ``DataConfig``, the reward block (checked
+with :func:`rexeval.rewards.plan`) and the TRL arguments (``grpo`` / ``sft``: any ``GRPOConfig`` /
+``SFTConfig`` field, passed through unchanged so new TRL options need no code here).
+
+The YAML keeps its nested blocks. ``model:`` takes any ``ModelConfig`` field, with two short names
+(``name_or_path`` → ``model_name_or_path``, ``revision`` → ``model_revision``) and rexeval's ``kind`` and
+``trust_remote_code``; ``lora:`` takes the ``lora_*`` fields without their prefix (``r``, ``alpha``,
+``dropout``, ``target_modules``, ...) plus ``use_rslora`` / ``use_dora``, and sets ``use_peft``.
+
+Reading a config imports neither torch nor TRL's trainers: every mistake (an unknown key, a missing
+model or data path, a reward that cannot work) is reported in well under a second. Only the last check,
+the ``model`` keys against TRL's ``ModelConfig``, imports one module of TRL (its dataclass; no torch).
 """
 
 from __future__ import annotations
@@ -13,27 +22,26 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from rexeval.errors import ConfigError
+from rexeval.errors import ConfigError, MetricUnavailable
+
+#: A policy rexeval builds itself (random weights, word-level tokenizer; see trainers/tiny.py).
+TINY_POLICIES = ("rexeval:tiny", "rexeval:tiny-vlm")
+
+#: Short names in the ``model`` block → TRL ModelConfig fields.
+_MODEL_ALIASES = {"name_or_path": "model_name_or_path", "revision": "model_revision"}
+#: rexeval's defaults where they differ from TRL's: the checkpoint's own dtype (TRL: float32); every
+#: linear layer for LoRA (TRL: peft's per-architecture default).
+_MODEL_DEFAULTS = {"dtype": "auto"}
+_LORA_DEFAULTS = {"lora_target_modules": "all-linear"}
 
 
 @dataclass
-class ModelConfig:
-    #: Hub id or local directory of the policy (text LM or a VLM TRL supports: Qwen2/2.5/3-VL, LLaVA, Gemma 3).
-    name_or_path: str = ""
-    revision: str | None = None
-    dtype: str = "auto"
-    trust_remote_code: bool = False
+class PolicyOptions:
+    """Policy loading options TRL's ModelConfig has no field for (given in the ``model`` block)."""
+
     #: "auto" (VLM if the config has a vision part), "text" or "vlm".
     kind: str = "auto"
-    attn_implementation: str | None = None
-
-
-@dataclass
-class LoraConfig:
-    r: int = 16
-    alpha: int = 32
-    dropout: float = 0.05
-    target_modules: list[str] | str = "all-linear"
+    trust_remote_code: bool = False
 
 
 @dataclass
@@ -60,9 +68,10 @@ class DataConfig:
 
 @dataclass
 class RunConfig:
-    model: ModelConfig = field(default_factory=ModelConfig)
+    #: TRL's ``trl.ModelConfig``: the policy (model_name_or_path, model_revision, dtype, ...) and LoRA.
+    model: Any
+    policy: PolicyOptions = field(default_factory=PolicyOptions)
     data: DataConfig = field(default_factory=DataConfig)
-    lora: LoraConfig | None = None
     #: Reward block for rexeval.rewards.RewardConfig (components, options, plugins, ...).
     reward: dict[str, Any] = field(default_factory=lambda: {"components": ["bleu"]})
     #: GRPOConfig fields (train-rl).
@@ -78,18 +87,18 @@ class RunConfig:
 
 
 _FLOAT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
-
-_SECTIONS = {"model": ModelConfig, "data": DataConfig, "lora": LoraConfig}
-
-
-def _build(cls: type, data: dict[str, Any], where: str) -> Any:
-    known = {f.name for f in fields(cls)}
-    unknown = set(data) - known
-    if unknown:
-        raise ConfigError(
-            f"unknown key(s) in {where}: {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}"
-        )
-    return cls(**data)
+_TOP = (
+    "model",
+    "lora",
+    "data",
+    "reward",
+    "grpo",
+    "sft",
+    "output_dir",
+    "resume",
+    "seed",
+    "eval_samples",
+)
 
 
 def _set(tree: dict[str, Any], dotted: str, value: Any) -> None:
@@ -104,8 +113,19 @@ def _set(tree: dict[str, Any], dotted: str, value: Any) -> None:
     node[parts[-1]] = value
 
 
-def load_config(path: str | Path | None, overrides: list[str] | None = None) -> RunConfig:
-    """Read the YAML file and apply ``a.b=value`` overrides (values parsed as YAML: 3, true, [a, b])."""
+def _section(tree: dict[str, Any], key: str) -> dict[str, Any] | None:
+    value = tree.get(key)
+    if value is None or value is False:
+        return None
+    if value is True:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"config section {key!r} must be a mapping")
+    return dict(value)
+
+
+def read_tree(path: str | Path | None, overrides: list[str] | None = None) -> dict[str, Any]:
+    """The YAML file with ``a.b=value`` overrides applied (values parsed as YAML: 3, true, [a, b])."""
     import yaml
 
     tree: dict[str, Any] = {}
@@ -130,28 +150,95 @@ def load_config(path: str | Path | None, overrides: list[str] | None = None) -> 
         if isinstance(value, str) and _FLOAT.fullmatch(value.strip()):
             value = float(value)  # YAML 1.1 reads 1e-3 as a string
         _set(tree, key.strip(), value)
-    top = {f.name for f in fields(RunConfig)}
-    unknown = set(tree) - top
+    unknown = set(tree) - set(_TOP)
     if unknown:
         raise ConfigError(
-            f"unknown config key(s): {', '.join(sorted(unknown))}; known: {', '.join(sorted(top))}"
+            f"unknown config key(s): {', '.join(sorted(unknown))}; known: {', '.join(sorted(_TOP))}"
         )
-    kwargs: dict[str, Any] = {}
-    for key, value in tree.items():
-        if key in _SECTIONS:
-            if value is None or value is False:
-                kwargs[key] = None if key == "lora" else _SECTIONS[key]()
-                continue
-            if value is True and key == "lora":
-                value = {}
-            if not isinstance(value, dict):
-                raise ConfigError(f"config section {key!r} must be a mapping")
-            kwargs[key] = _build(_SECTIONS[key], value, key)
-        else:
-            kwargs[key] = value
-    cfg = RunConfig(**kwargs)
-    if not cfg.model.name_or_path:
-        raise ConfigError("model.name_or_path is required (a hub id or a local folder)")
-    if not cfg.data.path:
+    return tree
+
+
+def load_config(
+    path: str | Path | None, overrides: list[str] | None = None, check_reward: bool = True
+) -> RunConfig:
+    """Read and check a run config (see the module docstring); ConfigError names what is wrong."""
+    tree = read_tree(path, overrides)
+    model = _section(tree, "model") or {}
+    policy = PolicyOptions(**{k: model.pop(k) for k in ("kind", "trust_remote_code") if k in model})
+    if policy.kind not in ("auto", "text", "vlm"):
+        raise ConfigError(f"model.kind must be auto, text or vlm, not {policy.kind!r}")
+    for short, full in _MODEL_ALIASES.items():
+        if short in model:
+            if full in model:
+                raise ConfigError(f"model.{short} and model.{full} are the same setting; give one")
+            model[full] = model.pop(short)
+    if not model.get("model_name_or_path"):
+        raise ConfigError(
+            "model.name_or_path is required: a hub id, a local folder, or rexeval:tiny "
+            "(a tiny random-weight policy rexeval builds itself, for smoke runs)"
+        )
+    data_block = _section(tree, "data") or {}
+    known = {f.name for f in fields(DataConfig)}
+    unknown = set(data_block) - known
+    if unknown:
+        raise ConfigError(
+            f"unknown key(s) in data: {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}"
+        )
+    data = DataConfig(**data_block)
+    if not data.path:
         raise ConfigError("data.path is required")
-    return cfg
+    reward = tree.get("reward") or {"components": ["bleu"]}
+    if check_reward:
+        from rexeval.rewards import plan
+
+        plan(reward)  # metric names, columns, transforms: refused now, not at the first step
+    for key in ("grpo", "sft"):
+        if not isinstance(tree.get(key) or {}, dict):
+            raise ConfigError(f"config section {key!r} must be a mapping")
+    lora = _section(tree, "lora")
+    return RunConfig(
+        model=_model_config(model, lora),
+        policy=policy,
+        data=data,
+        reward=reward,
+        grpo=dict(tree.get("grpo") or {}),
+        sft=dict(tree.get("sft") or {}),
+        **{k: tree[k] for k in ("output_dir", "resume", "seed", "eval_samples") if k in tree},
+    )
+
+
+def _model_config(model: dict[str, Any], lora: dict[str, Any] | None) -> Any:
+    """TRL's ModelConfig from the ``model`` block and the ``lora`` block (None = no LoRA)."""
+    try:
+        from trl.trainer.model_config import ModelConfig  # the dataclass only: no torch
+    except ImportError:
+        raise MetricUnavailable(
+            "training needs trl (its ModelConfig holds the policy settings)",
+            "pip install 'rexeval[rl]'",
+        ) from None
+    names = {f.name for f in fields(ModelConfig)}
+    unknown = set(model) - names
+    if unknown:
+        shown = sorted((names - {"model_name_or_path", "model_revision"}) | set(_MODEL_ALIASES))
+        raise ConfigError(
+            f"unknown key(s) in model: {', '.join(sorted(unknown))}; known: kind, trust_remote_code, "
+            f"{', '.join(shown)} (fields of trl.ModelConfig)"
+        )
+    kwargs = {**_MODEL_DEFAULTS, **model}
+    if lora is not None:
+        if model.get("use_peft") is False:
+            raise ConfigError("a lora block and model.use_peft=false contradict each other")
+        kwargs["use_peft"] = True
+        kwargs.update({k: v for k, v in _LORA_DEFAULTS.items() if k not in model})
+        for key, value in lora.items():
+            full = key if key in ("use_rslora", "use_dora") else f"lora_{key}"
+            if full not in names:
+                lora_keys = sorted(
+                    [n[5:] for n in names if n.startswith("lora_")] + ["use_rslora", "use_dora"]
+                )
+                raise ConfigError(f"unknown key in lora: {key}; known: {', '.join(lora_keys)}")
+            kwargs[full] = value
+    try:
+        return ModelConfig(**kwargs)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"config section 'model': {exc}") from None

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from trainers.config import DataConfig, ModelConfig
+from trainers.config import DataConfig
 from trainers.data import messages
 
 _TOKENS = re.compile(r"\w+|[^\w\s]")
@@ -47,13 +47,15 @@ def generation_stats(texts: Sequence[str], n: int = 3) -> dict[str, float]:
     }
 
 
-def load_for_generation(
-    model_path: str, model_cfg: ModelConfig | None = None
-) -> tuple[Any, Any, bool]:
-    """Model, processor and VLM flag from a checkpoint (a full model folder or a LoRA adapter folder)."""
+def load_for_generation(model_path: str, model_cfg: Any = None) -> tuple[Any, Any, bool]:
+    """Model, processor and VLM flag from a checkpoint (a full model folder or a LoRA adapter folder).
+
+    ``model_cfg`` is a TRL ModelConfig (default: the checkpoint in its own dtype)."""
+    from trl.trainer.model_config import ModelConfig
+
     from trainers.policy import is_vlm, load_model, load_processor, peft_adapter_base
 
-    cfg = model_cfg or ModelConfig(name_or_path=model_path, dtype="auto")
+    cfg = model_cfg or ModelConfig(model_name_or_path=model_path, dtype="auto")
     base = peft_adapter_base(model_path)
     if base is None:
         vlm = is_vlm(cfg, model_path)

@@ -11,17 +11,10 @@ from trainers.config import RunConfig
 
 
 def _peft_config(cfg: RunConfig) -> Any:
-    if cfg.lora is None:
-        return None
-    from peft import LoraConfig
+    """peft LoraConfig from the ModelConfig's LoRA fields (TRL's mapping); None without a lora block."""
+    from trl import get_peft_config
 
-    return LoraConfig(
-        r=cfg.lora.r,
-        lora_alpha=cfg.lora.alpha,
-        lora_dropout=cfg.lora.dropout,
-        target_modules=cfg.lora.target_modules,
-        task_type="CAUSAL_LM",
-    )
+    return get_peft_config(cfg.model)
 
 
 def _resume(cfg: RunConfig) -> str | bool | None:
@@ -84,15 +77,13 @@ def train_rl(cfg: RunConfig) -> dict[str, Any]:
     from rexeval.rewards import RewardSuite
     from trainers.data import load_records, to_dataset
     from trainers.generate import evaluate_guards
-    from trainers.policy import is_vlm, load_model, load_processor
+    from trainers.policy import load_policy
 
     torch.manual_seed(cfg.seed)
-    vlm = is_vlm(cfg.model)
-    processor = load_processor(cfg.model, vlm=vlm)
-    model = load_model(cfg.model, vlm=vlm)
+    suite = RewardSuite(cfg.reward)  # a missing metric model stops the run before the policy loads
+    model, processor, vlm = load_policy(cfg)
     records = load_records(cfg.data)
     dataset = to_dataset(records, cfg.data, vlm)
-    suite = RewardSuite(cfg.reward)
     args = trl_args(GRPOConfig, grpo_args(cfg, suite.weights()), "grpo")
     trainer = GRPOTrainer(
         model=model,

@@ -14,12 +14,10 @@ def train_sft(cfg: RunConfig) -> dict[str, Any]:
 
     from trainers.data import load_records, to_dataset
     from trainers.grpo import _peft_config, _resume, trl_args
-    from trainers.policy import is_vlm, load_model, load_processor
+    from trainers.policy import load_policy
 
     torch.manual_seed(cfg.seed)
-    vlm = is_vlm(cfg.model)
-    processor = load_processor(cfg.model, vlm=vlm)
-    model = load_model(cfg.model, vlm=vlm)
+    model, processor, vlm = load_policy(cfg)
     dataset = to_dataset(load_records(cfg.data), cfg.data, vlm, with_completion=True)
     args: dict[str, Any] = {
         "output_dir": cfg.output_dir,

@@ -12,6 +12,7 @@ import re
 import tarfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 #: Chat template for the tiny tokenizer: plain "role: text" turns, generation prompt "assistant:".
 #: Content may be a string or a list of parts ({"type": "text"} / {"type": "image"}).
@@ -214,6 +215,51 @@ def build_tiny_llava(
     model.save_pretrained(out_dir)
     processor.save_pretrained(out_dir)
     return out_dir
+
+
+#: Bump when the tiny builders change, so a stale cached policy is rebuilt rather than reused.
+TINY_VERSION = 1
+
+
+def tiny_policy(name: str = "rexeval:tiny", say: Any = None) -> Path:
+    """The folder of rexeval's tiny policy (``rexeval:tiny`` text, ``rexeval:tiny-vlm`` LLaVA), built on
+    first use under the rexeval cache (``$REXEVAL_CACHE``, default ``~/.cache/rexeval``) and reused; with
+    the cache off, built in a fresh temporary folder. Says which, on stderr."""
+    import os
+    import shutil
+    import sys
+    import tempfile
+
+    from rexeval.cache import cache_dir
+
+    say = say or (lambda text: print(text, file=sys.stderr, flush=True))
+    vlm = name.endswith("-vlm")
+    build = build_tiny_llava if vlm else build_tiny_text_model
+    what = (
+        f"{'a LLaVA (tiny CLIP vision tower + ' if vlm else 'a '}Llama, 64-d, 2 layers"
+        f"{')' if vlm else ''}, random weights, word-level tokenizer"
+    )
+    root = cache_dir()
+    if root is None:
+        target = Path(tempfile.mkdtemp(prefix="rexeval-tiny-"))
+        say(f"model: {name} = rexeval's tiny policy ({what}), built in {target} (cache off)")
+        return build(target)
+    target = root / "policies" / f"{name.split(':')[1]}-v{TINY_VERSION}"
+    if (target / "config.json").exists():
+        say(f"model: {name} = rexeval's tiny policy ({what}), cached at {target}")
+        return target
+    say(f"model: {name} = rexeval's tiny policy ({what}); building it once into {target}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    try:
+        build(tmp)
+        os.replace(tmp, target)  # whole folder or nothing: an interrupted build is never "cached"
+    except OSError:
+        if not (target / "config.json").exists():  # not a concurrent builder that finished first
+            raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
 
 
 if __name__ == "__main__":  # python -m trainers.tiny OUT_DIR [--vlm]

@@ -39,11 +39,13 @@ def train_rl_command(
 ) -> None:
     """GRPO with rexeval metrics as rewards (TRL GRPOTrainer). Extra arguments are key=value overrides,
     e.g. grpo.max_steps=10 model.name_or_path=/ckpt. Works under `accelerate launch -m rexeval train-rl`."""
-    _need_rl()
     from trainers.config import load_config
+
+    cfg = load_config(config, list(ctx.args))  # config mistakes surface before torch/TRL load
+    _need_rl()
     from trainers.grpo import train_rl
 
-    summary = train_rl(load_config(config, list(ctx.args)))
+    summary = train_rl(cfg)
     if summary:
         typer.echo(
             json.dumps(
@@ -60,11 +62,13 @@ def train_sft_command(
     ),
 ) -> None:
     """Supervised warm start (TRL SFTTrainer) on the references. Extra arguments are key=value overrides."""
-    _need_rl()
     from trainers.config import load_config
+
+    cfg = load_config(config, list(ctx.args), check_reward=False)  # SFT uses no reward
+    _need_rl()
     from trainers.sft import train_sft
 
-    typer.echo(json.dumps(train_sft(load_config(config, list(ctx.args))), default=str))
+    typer.echo(json.dumps(train_sft(cfg), default=str))
 
 
 @user_errors
@@ -108,7 +112,7 @@ def generate_command(
     if decoding not in ("greedy", "sampled"):
         raise ConfigError(f"--decoding must be greedy or sampled, not {decoding!r}")
     data_cfg = (
-        load_config(config, [f"data.path={data}", "model.name_or_path=x"]).data
+        load_config(config, [f"data.path={data}", "model.name_or_path=x"], check_reward=False).data
         if config
         else DataConfig(path=str(data))
     )

@@ -1,0 +1,225 @@
+"""The scoring engine behind the reward functions: metrics run once per step, with caches.
+
+* the metrics run once per step for all components (the last batch is memoised: TRL calls every reward
+  function with the same completions);
+* identical (completion, reference) pairs — common in GRPO groups — are scored once, and scored pairs are
+  kept across steps (a bounded, least-recently-used store);
+* metrics that expose the optional reference-side protocol (``reference_state(text)`` and
+  ``compute_with_references(batch, states)``) get their reference-side work done once per distinct
+  reference, memoised with :func:`functools.lru_cache` (a GRPO step repeats each reference
+  ``num_generations`` times and an epoch repeats it again);
+* a metric that raises on a batch is retried sample by sample; a sample it still fails on gets NaN.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import math
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from rexeval.metrics import Metric
+from rexeval.metrics.base import Batch
+from rexeval.rewards.config import RewardConfig
+
+
+def is_async_metric(metric: Metric) -> bool:
+    """LLM judges and other remote metrics: run concurrently as async reward functions."""
+    return bool(getattr(metric, "remote", False)) or inspect.iscoroutinefunction(
+        getattr(metric, "acompute", None)
+    )
+
+
+def has_reference_protocol(metric: Metric) -> bool:
+    return callable(getattr(metric, "reference_state", None)) and callable(
+        getattr(metric, "compute_with_references", None)
+    )
+
+
+def _hashable(value: Any) -> Any:
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return repr(value)
+
+
+class ScoringEngine:
+    """Raw metric columns for (completion, reference) batches, de-duplicated and cached."""
+
+    def __init__(self, config: RewardConfig, metrics: list[Metric]):
+        self.config = config
+        self.metrics = metrics
+        # Scored pairs: (metric name, (completion, reference, extra)) -> {column: value}. Filled a batch at
+        # a time and failures are not stored, so functools.lru_cache (one call per key) does not fit here.
+        self._pairs: OrderedDict[Any, dict[str, float]] = OrderedDict()
+        self._ref_state: dict[str, Callable[[str], Any]] = {
+            m.name: functools.lru_cache(maxsize=config.cache_size)(self._state_function(m))
+            for m in metrics
+            if has_reference_protocol(m)
+        }
+        self._memo: tuple[Any, dict[str, np.ndarray]] | None = None
+        self._lock = threading.Lock()  # async components score from worker threads
+        self._sync_lock = threading.Lock()
+        #: Counters: reference states computed and pairs scored per metric, samples seen.
+        self.reference_states_computed: dict[str, int] = {m.name: 0 for m in metrics}
+        self.pairs_scored: dict[str, int] = {m.name: 0 for m in metrics}
+        self.samples_seen = 0
+
+    def _state_function(self, metric: Metric) -> Callable[[str], Any]:
+        def compute(reference: str) -> Any:
+            self.reference_states_computed[metric.name] += 1
+            return metric.reference_state(reference)
+
+        return compute
+
+    def _cached_pair(self, key: Any) -> dict[str, float] | None:
+        row = self._pairs.get(key)
+        if row is not None:
+            self._pairs.move_to_end(key)
+        return row
+
+    def _store_pair(self, key: Any, row: dict[str, float]) -> None:
+        self._pairs[key] = row
+        self._pairs.move_to_end(key)
+        while len(self._pairs) > self.config.cache_size:
+            self._pairs.popitem(last=False)
+
+    # -- one metric on one batch ------------------------------------------------------------------
+
+    def _run_metric(self, metric: Metric, batch: Batch) -> dict[str, np.ndarray]:
+        if has_reference_protocol(metric) and self.config.reference_cache:
+            state = self._ref_state[metric.name]
+            return metric.compute_with_references(batch, [state(r) for r in batch.references])
+        if has_reference_protocol(metric):  # protocol present but cache off: one state per sample
+            self.reference_states_computed[metric.name] += len(batch)
+        if inspect.iscoroutinefunction(getattr(metric, "acompute", None)):
+            return asyncio.run(metric.acompute(batch))
+        return metric.compute(batch)
+
+    def _safe_metric(self, metric: Metric, batch: Batch) -> dict[str, np.ndarray]:
+        """Columns for the batch; a raising metric is retried per sample, failing samples get NaN."""
+        keys = [o.key for o in metric.outputs()]
+        try:
+            out = self._run_metric(metric, batch)
+            return {k: np.asarray(out[k], dtype=float) for k in keys if k in out}
+        except Exception:
+            if len(batch) == 1:
+                return {k: np.full(1, np.nan) for k in keys}
+        cols = {k: np.full(len(batch), np.nan) for k in keys}
+        for i in range(len(batch)):
+            one = Batch(
+                [batch.study_ids[i]],
+                [batch.predictions[i]],
+                [batch.references[i]],
+                {k: v[i : i + 1] for k, v in batch.columns.items()},
+                {k: [v[i]] for k, v in batch.extra.items()},
+            )
+            try:
+                got = self._run_metric(metric, one)
+            except Exception:
+                continue
+            for k in keys:
+                if k in got:
+                    cols[k][i] = float(np.asarray(got[k], dtype=float)[0])
+        return cols
+
+    # -- batches ----------------------------------------------------------------------------------
+
+    def score_texts(
+        self,
+        completions: Sequence[str],
+        references: Sequence[str],
+        extra: Mapping[str, Sequence[Any]] | None = None,
+        study_ids: Sequence[str] | None = None,
+        metrics: Sequence[Metric] | None = None,
+        columns: Mapping[str, np.ndarray] | None = None,
+    ) -> dict[str, np.ndarray]:
+        """Raw metric columns (before transforms) for aligned texts; NaN marks a failure.
+
+        ``columns`` are already computed columns (of metrics run earlier) that ``metrics`` may read.
+        """
+        n = len(completions)
+        if len(references) != n:
+            raise ValueError(f"{n} completions but {len(references)} references")
+        extra = {k: list(v) for k, v in (extra or {}).items() if len(v) == n}
+        study_ids = list(study_ids) if study_ids is not None else [str(i) for i in range(n)]
+        metrics = list(metrics) if metrics is not None else self.metrics
+        ekeys = sorted(extra)
+        keys = [
+            (completions[i], references[i], tuple(_hashable(extra[k][i]) for k in ekeys))
+            for i in range(n)
+        ]
+        columns = dict(columns or {})
+        for metric in metrics:
+            outs = [o.key for o in metric.outputs()]
+            if not self.config.dedupe:
+                idx = list(range(n))
+            else:
+                with self._lock:
+                    todo: dict[Any, int] = {}
+                    for i, key in enumerate(keys):
+                        if (metric.name, key) not in self._pairs and key not in todo:
+                            todo[key] = i
+                idx = list(todo.values())
+            got: dict[str, np.ndarray] = {}
+            if idx:
+                batch = Batch(
+                    [study_ids[i] for i in idx],
+                    [completions[i] for i in idx],
+                    [references[i] for i in idx],
+                    {k: np.asarray(v)[idx] for k, v in columns.items()},
+                    {k: [v[i] for i in idx] for k, v in extra.items()},
+                )
+                got = self._safe_metric(metric, batch)
+                with self._lock:
+                    self.pairs_scored[metric.name] += len(idx)
+            if not self.config.dedupe:
+                for k in outs:
+                    columns[k] = got.get(k, np.full(n, np.nan))
+                continue
+            fresh: dict[Any, dict[str, float]] = {}
+            for j, i in enumerate(idx):
+                fresh[keys[i]] = {k: float(got[k][j]) if k in got else math.nan for k in outs}
+            with self._lock:
+                for key, row in fresh.items():  # failures are not stored: retried next time
+                    if not any(math.isnan(v) for v in row.values()):
+                        self._store_pair((metric.name, key), row)
+                rows = [
+                    fresh.get(key) or self._cached_pair((metric.name, key)) or {} for key in keys
+                ]
+            for k in outs:
+                columns[k] = np.array([row.get(k, math.nan) for row in rows], dtype=float)
+        return columns
+
+    def step_columns(
+        self,
+        texts: list[str],
+        refs: list[str],
+        extra: dict[str, list[Any]],
+        ids: list[str] | None,
+        metric: Metric,
+    ) -> dict[str, np.ndarray]:
+        """Columns for one TRL step: the synchronous metrics run once for every component (TRL passes
+        the same batch to each reward function); an async (LLM-judge) metric adds only its own columns."""
+        key = (tuple(texts), tuple(refs), tuple((k, tuple(v)) for k, v in sorted(extra.items())))
+        with self._lock:
+            memo = self._memo if self._memo is not None and self._memo[0] == key else None
+        if memo is None:
+            with self._sync_lock:
+                with self._lock:
+                    memo = self._memo if self._memo is not None and self._memo[0] == key else None
+                if memo is None:
+                    sync = [m for m in self.metrics if not is_async_metric(m)]
+                    memo = (key, self.score_texts(texts, refs, extra, ids, sync))
+                    with self._lock:
+                        self._memo = memo
+                        self.samples_seen += len(texts)
+        cols = memo[1]
+        if is_async_metric(metric):
+            cols = self.score_texts(texts, refs, extra, ids, [metric], columns=cols)
+        return cols
