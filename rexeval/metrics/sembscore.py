@@ -66,11 +66,12 @@ class CheXbertOptions:
         return get_chexbert(self.model_path, self.tokenizer_path, self.device, self.batch_size, self.dtype, self.cache)
 
     def check(self) -> None:
-        from rexeval.models.chexbert import resolve_chexbert, resolve_tokenizer
+        from rexeval.models.chexbert import check_checkpoint, resolve_chexbert, resolve_tokenizer
 
         resolved = resolve_chexbert(self.model_path)  # MetricUnavailable with the fix, no network
         resolve_tokenizer(resolved, self.tokenizer_path)
         _require_torch()
+        check_checkpoint(resolved.file("chexbert.pth"))  # a bad or unsafe file skips the metric here
 
     def versions(self) -> dict[str, str]:
         return installed_versions("torch", "transformers")
