@@ -178,9 +178,6 @@ class BertScore(Metric):
         import torch
         from transformers import RobertaModel
 
-        from rexeval.models import offline_env
-
-        offline_env()
         folder = self._resolve().path
         self._tok()
         model = RobertaModel.from_pretrained(str(folder), local_files_only=True)

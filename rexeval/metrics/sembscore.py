@@ -6,6 +6,7 @@ one pass per distinct text, cached on disk by content hash, so reference-side wo
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 import numpy as np
 
 import rexeval.models.chexbert  # noqa: F401  (registers the chexbert / bert-base-uncased ModelSpecs; no torch)
-from rexeval.errors import MetricUnavailable
+from rexeval.errors import ConfigError, MetricUnavailable
 from rexeval.metrics.base import Batch, Metric, Output, installed_versions, mean_of
 
 
@@ -60,6 +61,15 @@ class CheXbertOptions:
         self.dtype = dtype
         self.cache = cache
 
+    @classmethod
+    def of(cls, metric: str, options: dict[str, Any]) -> CheXbertOptions:
+        """Options forwarded by a metric's ``**options``; a name that is not one is a ConfigError."""
+        try:
+            inspect.signature(cls).bind(**options)
+        except TypeError as exc:
+            raise ConfigError(f"bad options for metric {metric!r}: {exc}") from None
+        return cls(**options)
+
     def chexbert(self):
         from rexeval.models.chexbert import get_chexbert
 
@@ -82,7 +92,7 @@ class SembScore(Metric):
     description = "cosine of CheXbert [CLS] embeddings (ReXrank SembScore)"
 
     def __init__(self, **options: Any) -> None:
-        self.chex = CheXbertOptions(**options)
+        self.chex = CheXbertOptions.of(self.name, options)
 
     def outputs(self) -> list[Output]:
         return [

@@ -153,7 +153,19 @@ def download(name: str, cache_dir: str | Path | None = None) -> Path:
     return Path(folder)
 
 
+def offline_environ(base: dict[str, str] | None = None) -> dict[str, str]:
+    """A copy of the environment (``base`` or ``os.environ``) with the Hub's offline flags, for a child process."""
+    env = dict(os.environ if base is None else base)
+    env.setdefault("HF_HUB_OFFLINE", "1")
+    env.setdefault("TRANSFORMERS_OFFLINE", "1")
+    return env
+
+
 def offline_env() -> None:
-    """Make transformers/huggingface_hub never reach for the network when loading resolved folders."""
+    """Set the Hub's offline flags for the whole process (legacy: only the radgraph package path uses it).
+
+    New loaders pass ``local_files_only=True`` to ``from_pretrained`` instead and leave the process
+    environment alone; a child process gets :func:`offline_environ`.
+    """
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
