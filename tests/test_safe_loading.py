@@ -111,3 +111,20 @@ def test_a_truncated_checkpoint_skips_the_metric_with_one_line(tiny_state, tmp_p
     lines = [ln for ln in (proc.stdout + proc.stderr).splitlines() if "semb_score" in ln and "skipped" in ln]
     assert len(lines) == 1 and "cannot be read" in lines[0], proc.stdout + proc.stderr
     assert "rules_f1_5_micro" in proc.stdout
+
+
+def test_a_truncated_safetensors_download_skips_the_metric(tmp_path, monkeypatch):
+    from tests._rate_models import build_all
+
+    ner, _ = build_all(tmp_path / "hub")
+    weights = ner / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])  # an interrupted download
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setenv("REXEVAL_CACHE", "off")
+    for var in ("REXEVAL_RATE_NER", "REXEVAL_BIOLORD"):
+        monkeypatch.delenv(var, raising=False)
+    res = score(PAIRS, metrics=["ratescore", "bleu"], metric_options={"ratescore": {"device": "cpu"}},
+                n_resamples=0, progress=False)
+    reason = res.summary["skipped"]["ratescore"]
+    assert "model.safetensors cannot be read" in reason and "rexeval models download" in reason
+    assert res.summary["metrics"]["bleu"]["n"] == 2

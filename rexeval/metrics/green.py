@@ -330,7 +330,8 @@ class _LocalJudge:
                 tok.pad_token = tok.eos_token
             dtype = torch.float16 if self.device.startswith("cuda") else torch.float32
             model = AutoModelForCausalLM.from_pretrained(
-                str(self.path), dtype=dtype, trust_remote_code=self.trust_remote_code, local_files_only=True
+                str(self.path), dtype=dtype, trust_remote_code=self.trust_remote_code, local_files_only=True,
+                use_safetensors=True,  # never a pickled .bin
             ).eval().to(self.device)
             self._loaded[key] = (tok, model)
         return self._loaded[key]
@@ -439,10 +440,10 @@ class Green(Metric):
             for mod in ("torch", "transformers"):
                 if importlib.util.find_spec(mod) is None:
                     raise MetricUnavailable(f"green (local) needs {mod}", "pip install 'rexeval[models]'")
-            from rexeval.models import resolve
+            from rexeval.models import check_files, resolve
 
             try:
-                resolve(GREEN_MODEL, self.model_path)
+                check_files(resolve(GREEN_MODEL, self.model_path))
             except MetricUnavailable as exc:
                 raise MetricUnavailable(
                     exc.reason, f"{exc.fix}; or set {ENV_BASE_URL} to an OpenAI-compatible server serving {HUB_ID}"

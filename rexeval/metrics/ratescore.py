@@ -319,7 +319,7 @@ def _load(spec: ModelSpec, explicit: str | None, device: str, token_classifier: 
         cls = AutoModelForTokenClassification if token_classifier else AutoModel
         # local_files_only: the resolved folder is all there is; no process-wide offline flag is set
         tok = AutoTokenizer.from_pretrained(str(found.path), local_files_only=True)
-        model = cls.from_pretrained(str(found.path), local_files_only=True).eval().to(device)
+        model = cls.from_pretrained(str(found.path), local_files_only=True, use_safetensors=True).eval().to(device)
         id2label = None
         if token_classifier:
             id2label = {int(k): v for k, v in model.config.id2label.items()}
@@ -398,10 +398,10 @@ class RaTEScore(Metric):
                 raise MetricUnavailable(f"ratescore needs {mod}", "pip install 'rexeval[models]'")
         if self.splitter == "pyrush" and not _pyrush_available():
             raise MetricUnavailable("splitter 'pyrush' needs medspacy", "pip install medspacy")
-        from rexeval.models import resolve
+        from rexeval.models import check_files, resolve
 
-        resolve(NER_MODEL, self.ner_model)
-        resolve(EMBED_MODEL, self.embed_model)
+        check_files(resolve(NER_MODEL, self.ner_model))  # missing or corrupt: skipped here with the fix
+        check_files(resolve(EMBED_MODEL, self.embed_model))
 
     # -- pipeline
     def split(self, text: str) -> list[str]:
