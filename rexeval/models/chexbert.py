@@ -170,11 +170,13 @@ def _load_state_dict(file: Path, mmap: bool = False) -> dict:
     refused the same way.
     """
     import pickle
+    import zipfile
 
     import torch
 
     from rexeval.fingerprint import file_sha256
 
+    mmap = mmap and zipfile.is_zipfile(file)  # torch maps only the zip format; a legacy file is read whole
     try:
         blob = torch.load(str(file), map_location="cpu", weights_only=True, mmap=mmap)
     except pickle.UnpicklingError as exc:
