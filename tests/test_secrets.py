@@ -108,3 +108,25 @@ def test_the_api_key_flag_is_not_written_into_the_environment(tmp_path):
         assert server.max_in_flight == 1
     leaked = {k for k, v in os.environ.items() if KEY in v or k.startswith("REXEVAL_LLM_")}
     assert not leaked, f"the CLI wrote {sorted(leaked)} into os.environ (inherited by every child process)"
+
+
+@pytest.mark.parametrize("url,shown", [
+    ("http://svcuser:pw@127.0.0.1:8000/v1?api-key=abc", "http://***@127.0.0.1:8000/v1?***"),
+    ("https://api.example.org/v1", "https://api.example.org/v1"),
+    ("https://TOKEN@[::1]:9/v1#frag", "https://***@[::1]:9/v1"),
+    ("https://res.openai.azure.com/?api-version=2024-06-01", "https://res.openai.azure.com/?***"),
+])
+def test_urls_are_shown_without_credentials(url, shown):
+    from rexeval.llm.redact import redact_url
+
+    assert redact_url(url) == shown
+
+
+def test_free_text_is_redacted_and_the_key_never_prints():
+    from rexeval.llm.config import LLMConfig
+
+    cfg = LLMConfig.from_env(base_url=f"http://svcuser:{PASSWORD}@h:1/v1?api-key={QUERY}", api_key=KEY)
+    text = cfg.redactor()(f"HTTP 400: key {KEY} rejected at http://x:{PASSWORD}@h:1/v1?api-key={QUERY}; {QUERY}")
+    assert text == "HTTP 400: key *** rejected at http://***@h:1/v1?***; ***"
+    assert KEY not in repr(cfg) and KEY not in str(cfg.public()) and cfg.key() == KEY
+    assert cfg.public()["base_url"] == "http://***@h:1/v1?***" and cfg.host() == "h:1"

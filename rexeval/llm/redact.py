@@ -75,6 +75,12 @@ def url_secrets(url: str | None) -> list[str]:
     return [s for s in found if s]
 
 
+def _redact_match(match: re.Match[str]) -> str:
+    url = match.group(0)
+    core = url.rstrip(".,;:!?")  # sentence punctuation after a URL is not part of it
+    return (redact_url(core) or "") + url[len(core):]
+
+
 class Redactor:
     """Masks URLs' credentials and a fixed set of secret strings in any text."""
 
@@ -86,7 +92,7 @@ class Redactor:
     def __call__(self, text: str | None) -> str | None:
         if not text:
             return text
-        text = _URL.sub(lambda m: redact_url(m.group(0)) or "", text)
+        text = _URL.sub(_redact_match, text)
         for s in self.secrets:
             text = text.replace(s, MASK)
         return text
