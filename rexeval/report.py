@@ -28,6 +28,7 @@ def markdown_table(frame: pd.DataFrame, digits: int = 4) -> str:
 
 def print_summary(summary: dict[str, Any]) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console()
@@ -43,7 +44,8 @@ def print_summary(summary: dict[str, Any]) -> None:
         )
     console.print(table)
     for key, reason in summary.get("skipped", {}).items():
-        console.print(f"[yellow]skipped[/] {key}: {reason}")
+        # reasons carry fix commands such as pip install 'rexeval[models]': never read them as markup
+        console.print(f"[yellow]skipped[/] {escape(str(key))}: {escape(str(reason))}", soft_wrap=True)
 
 
 def print_comparison(table: pd.DataFrame) -> None:

@@ -4,7 +4,8 @@ Tests give it ``answer(user_text) -> str`` (deterministic answers) and optionall
 ``plan(user_text, attempt) -> action`` where attempt counts this text's requests from 1 and an action is
 one of: None / "ok" (answer), ("429", retry_after_seconds), ("500",), ("timeout", seconds to stall),
 ("malformed",) (HTTP 200 with a body that is not JSON), ("text", answer) (e.g. truncated or prose),
-("status", code). The server records every request: per-text attempts, arrival times, the highest number
+("status", code), ("error", code, message) (an error body with that message, e.g. one echoing the key).
+The server records every request: per-text attempts, arrival times, the highest number
 of requests in flight at once, and the request bodies.
 """
 
@@ -117,6 +118,8 @@ class FakeChatServer:
                 self._send(h, 500, {"error": {"message": "internal error"}})
             elif kind == "status":
                 self._send(h, action[1], {"error": {"message": f"status {action[1]}"}})
+            elif kind == "error":
+                self._send(h, action[1], {"error": {"message": action[2]}})
             elif kind == "timeout":
                 time.sleep(action[1])
                 self._send(h, 500, {"error": {"message": "too late"}})

@@ -56,14 +56,14 @@ def score_command(
         raise ConfigError(f"--track must be one of {', '.join(TRACKS)}, not {track!r}")
     if n_boot < 0:
         raise ConfigError("--bootstrap must be >= 0")
-    from rexeval.llm.config import apply_cli_flags
+    from rexeval.llm.config import llm_metric_options
 
-    apply_cli_flags(llm_base_url=llm_base_url, llm_model=llm_model, llm_api_key=llm_api_key,
-                    llm_concurrency=llm_concurrency, llm_rpm=llm_rpm, llm_timeout=llm_timeout,
-                    llm_max_retries=llm_max_retries, llm_json=llm_json)
-    metric_options: dict = {}
+    # the --llm-* flags go to the LLM metrics as options, never into os.environ (children would inherit the key)
+    metric_options: dict = llm_metric_options(
+        llm_base_url=llm_base_url, llm_model=llm_model, llm_api_key=llm_api_key, llm_concurrency=llm_concurrency,
+        llm_rpm=llm_rpm, llm_timeout=llm_timeout, llm_max_retries=llm_max_retries, llm_json=llm_json)
     if prompt is not None or judge_strict:
-        metric_options["errors_llm"] = {"strict": judge_strict, **({"prompt": prompt} if prompt else {})}
+        metric_options.setdefault("errors_llm", {}).update({"strict": judge_strict, **({"prompt": prompt} if prompt else {})})
     result = score(
         preds, refs, metrics=split_list(metrics), metric_options=metric_options, track=track,
         allow_missing=allow_missing, strict=strict, n_resamples=n_boot, seed=seed, name=name,

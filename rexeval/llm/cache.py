@@ -4,6 +4,10 @@ A row is keyed by sha256 of the JSON of the caller's key parts (for a judge: mod
 hash, reference, candidate, sampling settings). Only answers that were accepted (parsed) are stored, and
 each is committed the moment it arrives: a run killed after N answers leaves exactly those N rows, and
 the next run sends only the missing requests. Failures are never cached; they are retried next time.
+
+Every row is checked against the key it is looked up by: ``check_ = sha256(key, answer, counts, model)``
+(rows of older rexeval versions, which have none, are checked by re-hashing their stored key parts). A
+row that fails the check (copied under another key, edited, truncated) is ignored and asked again.
 """
 
 from __future__ import annotations
@@ -34,6 +38,21 @@ class CachedAnswer:
     model: str | None
 
 
+def _check(key: str, text: str, prompt_tokens: int | None, completion_tokens: int | None, model: str | None) -> str:
+    blob = json.dumps([key, text, prompt_tokens or 0, completion_tokens or 0, model], ensure_ascii=False)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def _legacy_row_matches(key: str, parts: str | None) -> bool:
+    """A row written before ``check_`` existed: its stored key parts must hash to its key."""
+    if not parts:
+        return False
+    try:
+        return request_key(json.loads(parts)) == key
+    except ValueError:  # truncated or edited parts
+        return False
+
+
 def default_path() -> Path | None:
     d = cache_dir()
     return None if d is None else d / "llm.sqlite"
@@ -56,7 +75,12 @@ class AnswerCache:
                 "CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, text TEXT NOT NULL, "
                 "prompt_tokens INTEGER, completion_tokens INTEGER, model TEXT, created REAL, parts TEXT)"
             )
+            columns = {r[1] for r in self._db.execute("PRAGMA table_info(answers)")}
+            if "check_" not in columns:
+                self._db.execute("ALTER TABLE answers ADD COLUMN check_ TEXT")
             self._db.commit()
+        #: rows found on disk that failed their check (asked again)
+        self.rejected = 0
 
     def get_many(self, keys: list[str]) -> dict[str, CachedAnswer]:
         found = {k: self._memory[k] for k in keys if k in self._memory}
@@ -66,11 +90,15 @@ class AnswerCache:
                 for i in range(0, len(want), 500):
                     chunk = want[i : i + 500]
                     rows = self._db.execute(
-                        "SELECT key, text, prompt_tokens, completion_tokens, model FROM answers "
+                        "SELECT key, text, prompt_tokens, completion_tokens, model, check_, parts FROM answers "
                         f"WHERE key IN ({','.join('?' * len(chunk))})",
                         chunk,
                     ).fetchall()
-                    for k, text, pt, ct, model in rows:
+                    for k, text, pt, ct, model, check, parts in rows:
+                        ok = check == _check(k, text, pt, ct, model) if check else _legacy_row_matches(k, parts)
+                        if not ok or not isinstance(text, str):
+                            self.rejected += 1
+                            continue
                         found[k] = self._memory[k] = CachedAnswer(text, pt or 0, ct or 0, model)
         return found
 
@@ -81,9 +109,11 @@ class AnswerCache:
             return
         with self._lock:
             self._db.execute(
-                "INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO answers (key, text, prompt_tokens, completion_tokens, model, created, parts, "
+                "check_) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (key, answer.text, answer.prompt_tokens, answer.completion_tokens, answer.model, time.time(),
-                 None if parts is None else json.dumps(parts, ensure_ascii=False, default=str)[:10000]),
+                 None if parts is None else json.dumps(parts, ensure_ascii=False, default=str)[:10000],
+                 _check(key, answer.text, answer.prompt_tokens, answer.completion_tokens, answer.model)),
             )
             self._db.commit()
 

@@ -146,6 +146,8 @@ class LLMClient:
     def __init__(self, config: LLMConfig, cache: AnswerCache | None | str = "default") -> None:
         self.config = config
         self.cache = AnswerCache() if cache == "default" else cache  # type: ignore[assignment]
+        #: every error text kept or raised goes through this: servers echo keys and URLs
+        self._redact = config.redactor()
 
     # -- public API -------------------------------------------------------------------------------
     def run(
@@ -205,7 +207,7 @@ class LLMClient:
                         n_rejected += result.failure == "bad_request"
                         if n_rejected >= REJECTED_ABORT and not n_ok:
                             # e.g. a parameter this model refuses: every request would fail the same way
-                            raise _Fatal(f"the LLM endpoint {self.config.endpoint()} rejected the first "
+                            raise _Fatal(f"the LLM endpoint {self.config.endpoint_shown()} rejected the first "
                                          f"{n_rejected} requests and accepted none: {result.error}")
                         if progress:
                             progress(counts[key])
@@ -246,7 +248,7 @@ class LLMClient:
     def _make_client(self) -> Any:
         openai = require_openai()
         c = self.config
-        key = c.api_key or "not-needed"  # local servers (llama.cpp, vLLM) accept any key
+        key = c.key() or "not-needed"  # local servers (llama.cpp, vLLM) accept any key
         if c.is_azure:
             return openai.AsyncAzureOpenAI(
                 azure_endpoint=c.azure_endpoint, api_version=c.api_version or "2024-06-01", api_key=key,
@@ -281,7 +283,7 @@ class LLMClient:
             try:
                 value = accept(text)
             except UnparseableAnswer as exc:
-                result.failure, result.error = "unparseable", str(exc)
+                result.failure, result.error = "unparseable", self._redact(str(exc))
                 continue
             result.status, result.value, result.failure, result.error = "ok", value, None, None
             if self.cache is not None:
@@ -330,21 +332,21 @@ class LLMClient:
                     code = exc.status_code
                     if code in (401, 403, 404):
                         raise _Fatal(
-                            f"the LLM endpoint {c.endpoint()} answered HTTP {code} for model {c.model!r}: "
-                            f"{_short(exc)} (check the API key, model/deployment name and base URL)"
+                            f"the LLM endpoint {c.endpoint_shown()} answered HTTP {code} for model {c.model!r}: "
+                            f"{self._redact(_short(exc))} (check the API key, model/deployment name and base URL)"
                         ) from None
                     if code >= 500 or code in (408, 409):
                         err = _Transient("server_error", f"HTTP {code}: {_short(exc)}",
                                          _retry_after(exc.response.headers))
                     else:  # 400/413/422: this request will never succeed as sent
-                        result.failure, result.error = "bad_request", f"HTTP {code}: {_short(exc)}"
+                        result.failure, result.error = "bad_request", f"HTTP {code}: {self._redact(_short(exc))}"
                         return None
                 except (openai.APIResponseValidationError, ValueError, KeyError, TypeError, AttributeError) as exc:
                     err = _Transient("malformed_response", f"{type(exc).__name__}: {exc}")
                 finally:
                     limiter.in_flight -= 1
             stats[f"error:{err.kind}"] += 1
-            result.failure, result.error = err.kind, str(err)[:500]
+            result.failure, result.error = err.kind, (self._redact(str(err)) or "")[:500]
             if attempt < c.max_retries:
                 delay = self._backoff(attempt, err.retry_after)
                 if err.retry_after is not None:

@@ -1,8 +1,9 @@
 """Where an LLM judge sends its requests, and how politely.
 
 Every value comes from an explicit argument, else an environment variable, else a default, so the same
-metric runs from Python, from ``rexeval score --llm-...`` flags (which set the variables) and from CI.
-Nothing here talks to the network.
+metric runs from Python, from ``rexeval score --llm-...`` flags (passed to the metrics as options; the
+process environment is never written) and from CI. Nothing here talks to the network. The API key is held
+as a :class:`~rexeval.llm.redact.Secret` and never recorded; URLs are recorded without user info or query.
 
 Environment variables (first one set wins):
 
@@ -20,10 +21,12 @@ Environment variables (first one set wins):
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
+from urllib.parse import urlsplit
 
 from rexeval.errors import ConfigError
+from rexeval.llm.redact import Redactor, Secret, redact_url, reveal
 
 #: Names of the environment variables read for each field, in priority order.
 ENV: dict[str, tuple[str, ...]] = {
@@ -48,7 +51,7 @@ class LLMConfig:
 
     base_url: str | None = None
     model: str | None = None
-    api_key: str | None = None
+    api_key: str | Secret | None = field(default=None, repr=False)
     #: Azure OpenAI: the resource endpoint (``https://NAME.openai.azure.com``) and API version.
     azure_endpoint: str | None = None
     api_version: str | None = None
@@ -102,6 +105,8 @@ class LLMConfig:
             if value is None:
                 continue
             values[name] = _coerce(name, value, f.default)
+        if values.get("api_key") is not None and not isinstance(values["api_key"], Secret):
+            values["api_key"] = Secret(str(values["api_key"]))
         return cls(**values)
 
     def require_endpoint(self, who: str = "the LLM judge") -> None:
@@ -120,13 +125,35 @@ class LLMConfig:
         return replace(self, **changes)
 
     def public(self) -> dict[str, Any]:
-        """Settings safe to record in a run (no key)."""
+        """Settings safe to record in a run: no key, URLs without user info or query string."""
         d = asdict(self)
         d.pop("api_key")
+        d["base_url"], d["azure_endpoint"] = redact_url(self.base_url), redact_url(self.azure_endpoint)
         return d
 
     def endpoint(self) -> str:
+        """The endpoint URL as configured (with any credentials: for the HTTP client only)."""
         return self.azure_endpoint or self.base_url or ""
+
+    def endpoint_shown(self) -> str:
+        """The endpoint for messages and records: credentials removed."""
+        return redact_url(self.endpoint()) or ""
+
+    def host(self) -> str:
+        """``host[:port]`` of the endpoint (what a signature records), never user info."""
+        try:
+            parts = urlsplit(self.endpoint())
+            host, port = parts.hostname or "", parts.port
+        except ValueError:
+            return ""
+        return host + (f":{port}" if port else "")
+
+    def key(self) -> str | None:
+        return reveal(self.api_key)
+
+    def redactor(self) -> Redactor:
+        """Masks this configuration's key and URL credentials in free text (server error messages)."""
+        return Redactor([self.api_key], [self.base_url, self.azure_endpoint])
 
 
 def _coerce(name: str, value: Any, default: Any) -> Any:
@@ -145,22 +172,43 @@ def _coerce(name: str, value: Any, default: Any) -> Any:
     return value
 
 
-#: ``rexeval score`` flag -> the environment variable it sets for every LLM-judged metric in the run.
-CLI_ENV = {
-    "llm_base_url": "REXEVAL_LLM_BASE_URL",
-    "llm_model": "REXEVAL_LLM_MODEL",
-    "llm_api_key": "REXEVAL_LLM_API_KEY",
-    "llm_concurrency": "REXEVAL_LLM_CONCURRENCY",
-    "llm_rpm": "REXEVAL_LLM_RPM",
-    "llm_timeout": "REXEVAL_LLM_TIMEOUT",
-    "llm_max_retries": "REXEVAL_LLM_MAX_RETRIES",
-    "llm_json": "REXEVAL_LLM_JSON",
+#: ``rexeval score`` flag -> the LLMConfig field it sets for every LLM-judged metric in the run.
+CLI_FIELDS = {
+    "llm_base_url": "base_url",
+    "llm_model": "model",
+    "llm_api_key": "api_key",
+    "llm_concurrency": "concurrency",
+    "llm_rpm": "rpm",
+    "llm_timeout": "timeout",
+    "llm_max_retries": "max_retries",
+    "llm_json": "json_mode",
 }
+#: The fields that are request politeness, not the judge's identity (GREEN takes only these).
+LIMIT_FIELDS = ("concurrency", "rpm", "timeout", "max_retries")
 
 
-def apply_cli_flags(**flags: Any) -> None:
-    """Flags override the environment for this process (so every LLM metric sees the same endpoint)."""
+def cli_options(**flags: Any) -> dict[str, Any]:
+    """The ``--llm-*`` flags that were given, as LLMConfig fields (the key wrapped as a Secret).
+
+    They are passed to the metrics explicitly; nothing is written to ``os.environ``, so the key is not
+    inherited by child processes.
+    """
+    out: dict[str, Any] = {}
     for name, value in flags.items():
         if value is None or value is False:
             continue
-        os.environ[CLI_ENV[name]] = "1" if value is True else str(value)
+        out[CLI_FIELDS[name]] = Secret(str(value)) if name == "llm_api_key" else value
+    return out
+
+
+def llm_metric_options(**flags: Any) -> dict[str, dict[str, Any]]:
+    """``metric_options`` for ``score()`` from the ``--llm-*`` flags: the whole judge configuration
+    for errors_llm, the request limits for GREEN (whose endpoint has its own settings)."""
+    opts = cli_options(**flags)
+    out: dict[str, dict[str, Any]] = {}
+    if opts:
+        out["errors_llm"] = dict(opts)
+    limits = {k: v for k, v in opts.items() if k in LIMIT_FIELDS}
+    if limits:
+        out["green"] = {"llm_limits": limits}
+    return out

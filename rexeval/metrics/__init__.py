@@ -8,6 +8,7 @@ Adding a metric = one module with a :class:`~rexeval.metrics.base.Metric` subcla
 from __future__ import annotations
 
 import importlib
+import inspect
 from typing import Any
 
 from rexeval.errors import ConfigError
@@ -73,11 +74,17 @@ def _load_class(name: str) -> type[Metric]:
 
 
 def get_metric(name: str, **options: Any) -> Metric:
+    """An instance of metric ``name``; ConfigError when ``options`` do not fit its constructor.
+
+    Only a signature mismatch is "bad options": the options are bound to the signature first, so a
+    TypeError raised while the constructor runs (a bug, or a library failing) propagates as it is.
+    """
     cls = _load_class(name)
     try:
-        return cls(**options)
+        inspect.signature(cls).bind(**options)
     except TypeError as exc:
         raise ConfigError(f"bad options for metric {name!r}: {exc}") from None
+    return cls(**options)
 
 
 def resolve_metrics(

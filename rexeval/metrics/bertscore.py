@@ -131,7 +131,9 @@ class BertScore(Metric):
             import transformers  # noqa: F401
         except ImportError:
             raise MetricUnavailable("bertscore needs torch and transformers", "pip install 'rexeval[models]'") from None
-        self._resolve()
+        from rexeval.models import check_files
+
+        check_files(self._resolve())  # a corrupt download skips the metric here, with the fix
         if self.idf_corpus is not None and not Path(self.idf_corpus).is_file():
             raise InputError("IDF corpus file not found", path=str(self.idf_corpus))
         if self.device.startswith("cuda"):
@@ -178,12 +180,9 @@ class BertScore(Metric):
         import torch
         from transformers import RobertaModel
 
-        from rexeval.models import offline_env
-
-        offline_env()
         folder = self._resolve().path
         self._tok()
-        model = RobertaModel.from_pretrained(str(folder), local_files_only=True)
+        model = RobertaModel.from_pretrained(str(folder), local_files_only=True, use_safetensors=True)
         model.encoder.layer = torch.nn.ModuleList(list(model.encoder.layer[:NUM_LAYERS]))
         model.eval()
         if self.fp16:

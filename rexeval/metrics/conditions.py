@@ -241,7 +241,7 @@ class CheXbertF1(ConditionF1):
         from rexeval.metrics.sembscore import CheXbertOptions
 
         # the same options as semb_score, so both pick the one shared CheXbert instance
-        self.chex = CheXbertOptions(**chexbert_options)
+        self.chex = CheXbertOptions.of(self.name, chexbert_options)
 
     def get_labeler(self):
         if self._labeler is None:

@@ -12,7 +12,6 @@ Not in the default set: it costs money and needs an endpoint (see :mod:`rexeval.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlparse
 
 import numpy as np
 
@@ -77,7 +76,7 @@ class ErrorsLLM(Metric):
         c = self.config
         opts: dict[str, Any] = {"judge": c.model or "unset"}
         if c.endpoint():
-            opts["host"] = urlparse(c.endpoint()).netloc or c.endpoint()
+            opts["host"] = c.host() or c.endpoint_shown()  # never user info or a query string
         try:
             p = self.prompt()
             opts["prompt"] = p.version

@@ -49,7 +49,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import numpy as np
 
@@ -322,18 +321,17 @@ class _LocalJudge:
             import torch
             from transformers import AutoModelForCausalLM, AutoTokenizer
 
-            from rexeval.models import offline_env
-
-            offline_env()
             # GREEN's tokenizer appends </s> to every encoded text (add_eos_token), as at training time.
             tok = AutoTokenizer.from_pretrained(
-                str(self.path), add_eos_token=True, padding_side="left", trust_remote_code=self.trust_remote_code
+                str(self.path), add_eos_token=True, padding_side="left", trust_remote_code=self.trust_remote_code,
+                local_files_only=True,  # the resolved folder only; no process-wide offline flag
             )
             if tok.pad_token is None:
                 tok.pad_token = tok.eos_token
             dtype = torch.float16 if self.device.startswith("cuda") else torch.float32
             model = AutoModelForCausalLM.from_pretrained(
-                str(self.path), dtype=dtype, trust_remote_code=self.trust_remote_code
+                str(self.path), dtype=dtype, trust_remote_code=self.trust_remote_code, local_files_only=True,
+                use_safetensors=True,  # never a pickled .bin
             ).eval().to(self.device)
             self._loaded[key] = (tok, model)
         return self._loaded[key]
@@ -381,13 +379,17 @@ class Green(Metric):
         max_new_tokens: int = MAX_NEW_TOKENS,
         trust_remote_code: bool = False,
         cache: Any = "default",
+        llm_limits: dict[str, Any] | None = None,
     ) -> None:
         if backend not in {"auto", "endpoint", "local"}:
             raise ConfigError(f"green backend must be auto, endpoint or local, not {backend!r}")
         self.backend = backend
         self.base_url = base_url or os.environ.get(ENV_BASE_URL)
         self.model = model or os.environ.get(ENV_MODEL) or HUB_ID
-        self.api_key = api_key or os.environ.get(ENV_API_KEY) or "EMPTY"  # vLLM needs no key; openai needs one
+        from rexeval.llm.redact import Secret
+
+        # vLLM needs no key; openai needs one. A Secret shows as *** wherever it is printed or recorded.
+        self.api_key = Secret(str(api_key or os.environ.get(ENV_API_KEY) or "EMPTY"))
         self.model_path = model_path
         self.prompt_name = prompt
         self.device = device
@@ -396,6 +398,8 @@ class Green(Metric):
         # GREEN's hub repo carries a custom tokenizer module; running it is the user's explicit choice
         self.trust_remote_code = bool(trust_remote_code)
         self._cache = cache
+        #: request limits (concurrency, rpm, timeout, max_retries) given explicitly, e.g. by --llm-* flags
+        self.llm_limits = dict(llm_limits or {})
         self._run_info: dict[str, Any] = {}
 
     # -- declared numbers
@@ -436,10 +440,10 @@ class Green(Metric):
             for mod in ("torch", "transformers"):
                 if importlib.util.find_spec(mod) is None:
                     raise MetricUnavailable(f"green (local) needs {mod}", "pip install 'rexeval[models]'")
-            from rexeval.models import resolve
+            from rexeval.models import check_files, resolve
 
             try:
-                resolve(GREEN_MODEL, self.model_path)
+                check_files(resolve(GREEN_MODEL, self.model_path))
             except MetricUnavailable as exc:
                 raise MetricUnavailable(
                     exc.reason, f"{exc.fix}; or set {ENV_BASE_URL} to an OpenAI-compatible server serving {HUB_ID}"
@@ -459,8 +463,10 @@ class Green(Metric):
 
     def _judge_id(self) -> str:
         if self._which() == "endpoint":
-            host = urlparse(self.base_url or "").netloc or (self.base_url or "")
-            return f"endpoint:{self.model}@{host}"
+            from rexeval.llm.config import LLMConfig
+
+            endpoint = LLMConfig(base_url=self.base_url)
+            return f"endpoint:{self.model}@{endpoint.host() or endpoint.endpoint_shown()}"  # no credentials
         from rexeval.models import resolve
 
         try:
@@ -497,7 +503,7 @@ class Green(Metric):
         from rexeval.llm.config import LLMConfig
 
         # limits (concurrency, rpm, timeout, retries) may come from REXEVAL_LLM_*; the endpoint never does
-        return LLMConfig.from_env().with_(
+        return LLMConfig.from_env(**self.llm_limits).with_(
             base_url=self.base_url, model=self.model, api_key=self.api_key, azure_endpoint=None,
             api_version=None, temperature=0.0, top_p=None, max_tokens=self.max_new_tokens, json_mode=False,
         )

@@ -309,17 +309,17 @@ def _device(choice: str) -> str:
 
 
 def _load(spec: ModelSpec, explicit: str | None, device: str, token_classifier: bool) -> _Loaded:
-    from rexeval.models import offline_env, resolve
+    from rexeval.models import resolve
 
     found = resolve(spec, explicit)
     key = (spec.name, str(found.path), device)
     if key not in _MODELS:
-        offline_env()
         from transformers import AutoModel, AutoModelForTokenClassification, AutoTokenizer
 
         cls = AutoModelForTokenClassification if token_classifier else AutoModel
-        tok = AutoTokenizer.from_pretrained(str(found.path))
-        model = cls.from_pretrained(str(found.path)).eval().to(device)
+        # local_files_only: the resolved folder is all there is; no process-wide offline flag is set
+        tok = AutoTokenizer.from_pretrained(str(found.path), local_files_only=True)
+        model = cls.from_pretrained(str(found.path), local_files_only=True, use_safetensors=True).eval().to(device)
         id2label = None
         if token_classifier:
             id2label = {int(k): v for k, v in model.config.id2label.items()}
@@ -397,11 +397,11 @@ class RaTEScore(Metric):
             if importlib.util.find_spec(mod) is None:
                 raise MetricUnavailable(f"ratescore needs {mod}", "pip install 'rexeval[models]'")
         if self.splitter == "pyrush" and not _pyrush_available():
-            raise MetricUnavailable("splitter 'pyrush' needs medspacy", "pip install 'rexeval[ratescore]'")
-        from rexeval.models import resolve
+            raise MetricUnavailable("splitter 'pyrush' needs medspacy", "pip install medspacy")
+        from rexeval.models import check_files, resolve
 
-        resolve(NER_MODEL, self.ner_model)
-        resolve(EMBED_MODEL, self.embed_model)
+        check_files(resolve(NER_MODEL, self.ner_model))  # missing or corrupt: skipped here with the fix
+        check_files(resolve(EMBED_MODEL, self.embed_model))
 
     # -- pipeline
     def split(self, text: str) -> list[str]:

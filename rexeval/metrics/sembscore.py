@@ -6,6 +6,7 @@ one pass per distinct text, cached on disk by content hash, so reference-side wo
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 import numpy as np
 
 import rexeval.models.chexbert  # noqa: F401  (registers the chexbert / bert-base-uncased ModelSpecs; no torch)
-from rexeval.errors import MetricUnavailable
+from rexeval.errors import ConfigError, MetricUnavailable
 from rexeval.metrics.base import Batch, Metric, Output, installed_versions, mean_of
 
 
@@ -60,17 +61,27 @@ class CheXbertOptions:
         self.dtype = dtype
         self.cache = cache
 
+    @classmethod
+    def of(cls, metric: str, options: dict[str, Any]) -> CheXbertOptions:
+        """Options forwarded by a metric's ``**options``; a name that is not one is a ConfigError."""
+        try:
+            inspect.signature(cls).bind(**options)
+        except TypeError as exc:
+            raise ConfigError(f"bad options for metric {metric!r}: {exc}") from None
+        return cls(**options)
+
     def chexbert(self):
         from rexeval.models.chexbert import get_chexbert
 
         return get_chexbert(self.model_path, self.tokenizer_path, self.device, self.batch_size, self.dtype, self.cache)
 
     def check(self) -> None:
-        from rexeval.models.chexbert import resolve_chexbert, resolve_tokenizer
+        from rexeval.models.chexbert import check_checkpoint, resolve_chexbert, resolve_tokenizer
 
         resolved = resolve_chexbert(self.model_path)  # MetricUnavailable with the fix, no network
         resolve_tokenizer(resolved, self.tokenizer_path)
         _require_torch()
+        check_checkpoint(resolved.file("chexbert.pth"))  # a bad or unsafe file skips the metric here
 
     def versions(self) -> dict[str, str]:
         return installed_versions("torch", "transformers")
@@ -81,7 +92,7 @@ class SembScore(Metric):
     description = "cosine of CheXbert [CLS] embeddings (ReXrank SembScore)"
 
     def __init__(self, **options: Any) -> None:
-        self.chex = CheXbertOptions(**options)
+        self.chex = CheXbertOptions.of(self.name, options)
 
     def outputs(self) -> list[Output]:
         return [

@@ -9,6 +9,7 @@ hanging on retries. ``rexeval models download`` is the only code path that downl
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -139,6 +140,54 @@ def resolve(name: str | ModelSpec, explicit: str | Path | None = None) -> Resolv
     raise MetricUnavailable(f"model {spec.name} ({spec.hub_id}) not found locally", spec.fix)
 
 
+_CHECKED: set[tuple[str, int, int]] = set()
+
+
+def _check_file(path: Path) -> None:
+    """Raise ValueError/OSError when ``path`` is not a whole JSON or safetensors file (headers only)."""
+    st = path.stat()
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+    if key in _CHECKED:
+        return
+    if path.suffix == ".json":
+        json.loads(path.read_text(encoding="utf-8"))
+    elif path.suffix == ".safetensors":
+        from safetensors import SafetensorError, safe_open
+
+        try:  # reads the header and checks that the tensors cover the file exactly; no tensor is read
+            with safe_open(str(path), framework="numpy") as handle:
+                handle.keys()
+        except SafetensorError as exc:
+            raise ValueError(str(exc)) from None
+    _CHECKED.add(key)
+
+
+def check_files(found: Resolved) -> None:
+    """Cheap check that a resolved model's files are readable, before any metric runs on them.
+
+    JSON files must parse and safetensors files (the spec's, and the shards a ``*.safetensors.index.json``
+    names) must have a whole header covering the file. A corrupt or truncated file raises
+    MetricUnavailable, so the metric is skipped with one line like a missing model, not failed mid-run.
+    """
+    names = list(found.spec.files)
+    for name in found.spec.files:
+        if name.endswith(".safetensors.index.json"):
+            try:
+                index = json.loads((found.path / name).read_text(encoding="utf-8"))
+                names += sorted(set(index.get("weight_map", {}).values()))
+            except (OSError, ValueError, AttributeError):
+                pass  # reported by the loop below
+    for name in names:
+        path = found.path / name
+        try:
+            _check_file(path)
+        except (OSError, ValueError, UnicodeDecodeError) as exc:
+            raise MetricUnavailable(
+                f"model {found.spec.name}: {path} cannot be read ({str(exc).strip()[:120]})",
+                f"the file is corrupt or truncated: delete it and {found.spec.fix}",
+            ) from None
+
+
 def download(name: str, cache_dir: str | Path | None = None) -> Path:
     """Download a model into the HF cache (needs internet and huggingface_hub)."""
     spec = MODELS[name]
@@ -153,7 +202,19 @@ def download(name: str, cache_dir: str | Path | None = None) -> Path:
     return Path(folder)
 
 
+def offline_environ(base: dict[str, str] | None = None) -> dict[str, str]:
+    """A copy of the environment (``base`` or ``os.environ``) with the Hub's offline flags, for a child process."""
+    env = dict(os.environ if base is None else base)
+    env.setdefault("HF_HUB_OFFLINE", "1")
+    env.setdefault("TRANSFORMERS_OFFLINE", "1")
+    return env
+
+
 def offline_env() -> None:
-    """Make transformers/huggingface_hub never reach for the network when loading resolved folders."""
+    """Set the Hub's offline flags for the whole process (legacy: only the radgraph package path uses it).
+
+    New loaders pass ``local_files_only=True`` to ``from_pretrained`` instead and leave the process
+    environment alone; a child process gets :func:`offline_environ`.
+    """
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

@@ -14,6 +14,11 @@ yields the last-layer [CLS] vector (before dropout and the heads: SembScore) and
 (the labels). Distinct texts are run once, sorted by length into batches padded under an attention
 mask, and cached on disk by content hash (``TextCache``), so SembScore and the condition labels share
 both the forward pass and the cache.
+
+Loading never falls back to a full unpickle: ``torch.load(weights_only=True)`` only. A checkpoint that
+needs arbitrary objects (which can run code when read) or cannot be read is refused before scoring, and
+the metric is skipped with the reason. To load such a file anyway, pin its sha256 (printed in the
+refusal) in ``$REXEVAL_TRUST_PICKLE``; the run's signature then records ``pickle:trusted-by-sha256``.
 """
 
 from __future__ import annotations
@@ -144,18 +149,75 @@ def _build_module(config: Any):
     return CheXbertModule()
 
 
-def _load_state_dict(file: Path) -> dict:
+#: Opt-in for a checkpoint that only loads as a full pickle: the file's sha256 (printed when it is
+#: refused). Unpickling runs whatever code the file names, so it is allowed for that exact file only.
+TRUST_PICKLE_ENV = "REXEVAL_TRUST_PICKLE"
+
+
+def trusted_pickle(file: Path) -> bool:
+    """Whether the user pinned this exact file (by sha256) as safe to unpickle."""
+    from rexeval.fingerprint import file_sha256
+
+    pins = {p.strip().lower() for p in os.environ.get(TRUST_PICKLE_ENV, "").split(",") if p.strip()}
+    return bool(pins) and file_sha256(file) in pins
+
+
+def _load_state_dict(file: Path, mmap: bool = False) -> dict:
+    """The checkpoint's state dict, loaded with ``weights_only=True`` and never a silent full unpickle.
+
+    A file that needs arbitrary objects is refused (MetricUnavailable: the metric is skipped with the
+    reason) unless its sha256 is listed in ``$REXEVAL_TRUST_PICKLE``; a corrupt or truncated file is
+    refused the same way.
+    """
+    import pickle
+    import zipfile
+
     import torch
 
+    from rexeval.fingerprint import file_sha256
+
+    mmap = mmap and zipfile.is_zipfile(file)  # torch maps only the zip format; a legacy file is read whole
     try:
-        blob = torch.load(str(file), map_location="cpu", weights_only=True)
-    except Exception as exc:  # an older pickle with non-tensor objects: it is the file the hub id names
-        warnings.warn(f"{file}: weights_only load failed ({exc.__class__.__name__}); loading as a full pickle", stacklevel=2)
+        blob = torch.load(str(file), map_location="cpu", weights_only=True, mmap=mmap)
+    except pickle.UnpicklingError as exc:
+        if not trusted_pickle(file):
+            first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else exc.__class__.__name__
+            raise MetricUnavailable(
+                f"{file} needs a full unpickle, which can run code ({first}); it was not loaded",
+                f"use the checkpoint from {CHEXBERT.hub_id}, or, only if you trust this exact file, set "
+                f"{TRUST_PICKLE_ENV}={file_sha256(file)}",
+            ) from None
+        warnings.warn(f"{file}: loading as a full pickle ({TRUST_PICKLE_ENV} pins its sha256)", stacklevel=2)
         blob = torch.load(str(file), map_location="cpu", weights_only=False)
+    except Exception as exc:  # noqa: BLE001 - torch raises RuntimeError/EOFError/zip errors for a bad file
+        raise MetricUnavailable(
+            f"{file} cannot be read as a checkpoint ({exc.__class__.__name__}: {str(exc).strip()[:120]})",
+            f"the file is corrupt or truncated: delete it and {CHEXBERT.fix}",
+        ) from None
     if not isinstance(blob, dict):
         raise MetricUnavailable(f"{file} is not a CheXbert checkpoint (expected a dict)", CHEXBERT.fix)
     state = blob.get("model_state_dict", blob)
+    if not isinstance(state, dict):
+        raise MetricUnavailable(f"{file} is not a CheXbert checkpoint (model_state_dict is not a dict)", CHEXBERT.fix)
     return {(k[len("module.") :] if k.startswith("module.") else k): v for k, v in state.items()}
+
+
+_CHECKED: dict[str, None] = {}
+
+
+def check_checkpoint(file: Path) -> None:
+    """Cheap load (memory-mapped, tensors not read) that refuses a bad or unsafe checkpoint before scoring.
+
+    Called by the metrics' ``check_available``, so such a file skips the metric with one line, like a
+    missing one, instead of failing mid-run.
+    """
+    key = f"{file.resolve()}::{_fingerprint(file)}::{os.environ.get(TRUST_PICKLE_ENV, '')}"
+    if key in _CHECKED:
+        return
+    state = _load_state_dict(file, mmap=True)
+    if "bert.embeddings.word_embeddings.weight" not in state or not any(k.startswith("linear_heads.") for k in state):
+        raise MetricUnavailable(f"{file} does not have the CheXbert layout (bert.* and linear_heads.*)", CHEXBERT.fix)
+    _CHECKED[key] = None
 
 
 def _config_from_state(state: dict, config_file: Path, config_cls: Any) -> Any:
@@ -232,7 +294,10 @@ class CheXbert:
         )
 
     def options(self) -> dict[str, Any]:
-        return {"model": self.tag, "backbone": "bert-base-uncased", "prep": "collapse-ws,trunc511+sep", "dtype": self.dtype}
+        opts = {"model": self.tag, "backbone": "bert-base-uncased", "prep": "collapse-ws,trunc511+sep", "dtype": self.dtype}
+        if trusted_pickle(self.checkpoint):  # the opt-in is part of the record
+            opts["pickle"] = "trusted-by-sha256"
+        return opts
 
     # -- loading --
 

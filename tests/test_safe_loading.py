@@ -1,0 +1,130 @@
+"""Checkpoints are loaded with ``weights_only=True`` only: an unsafe or broken file skips its metric with
+one line and never runs code; a full unpickle happens only for a file pinned by sha256 (and is recorded)."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import shared_path
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("transformers")
+
+from chexbert_fixtures import build_chexbert, tiny_config  # noqa: E402
+
+from rexeval.scoring import score  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+PAIRS = pd.DataFrame({"study_id": ["a", "b"], "prediction": ["No effusion.", "Cardiomegaly."],
+                      "reference": ["Small effusion.", "Cardiomegaly."]})
+
+
+class _Payload:
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+@pytest.fixture(scope="module")
+def tiny_state(tmp_path_factory):
+    vocab = shared_path("tokenizers", "bert-base-uncased", "vocab.txt")
+    hub = tmp_path_factory.mktemp("hub")
+    ckpt = build_chexbert(hub, seed=3, config=tiny_config())
+    return torch.load(str(ckpt), weights_only=True)["model_state_dict"], vocab
+
+
+def _folder(tmp_path: Path, vocab: Path, blob=None, raw: bytes | None = None) -> Path:
+    folder = tmp_path / "chexbert"
+    folder.mkdir()
+    (folder / "vocab.txt").write_bytes(vocab.read_bytes())
+    if raw is not None:
+        (folder / "chexbert.pth").write_bytes(raw)
+    else:
+        torch.save(blob, str(folder / "chexbert.pth"))
+    return folder
+
+
+@pytest.fixture
+def env(monkeypatch, tmp_path):
+    from rexeval.models.chexbert import _shared_keyed
+
+    monkeypatch.setenv("REXEVAL_CACHE", "off")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty_hub"))
+    monkeypatch.delenv("REXEVAL_TRUST_PICKLE", raising=False)
+    monkeypatch.delenv("REXEVAL_BERT_BASE_UNCASED", raising=False)
+    _shared_keyed.cache_clear()
+    yield monkeypatch
+    _shared_keyed.cache_clear()
+
+
+def test_a_checkpoint_that_runs_a_command_is_refused_and_never_executed(tiny_state, tmp_path, env):
+    state, vocab = tiny_state
+    marker = tmp_path / "pwned"
+    folder = _folder(tmp_path, vocab, {"model_state_dict": state, "x": _Payload(marker)})
+    env.setenv("REXEVAL_CHEXBERT", str(folder))
+    res = score(PAIRS, metrics=["semb_score", "rules_f1"], n_resamples=0, progress=False)
+    assert not marker.exists(), "loading chexbert.pth executed the command it carries"
+    reason = res.summary["skipped"]["semb_score"]
+    sha = hashlib.sha256((folder / "chexbert.pth").read_bytes()).hexdigest()
+    assert "full unpickle" in reason and f"REXEVAL_TRUST_PICKLE={sha}" in reason
+    assert "rules_f1_5_micro" in res.summary["metrics"]  # the other metrics still ran
+
+
+def test_a_trusted_pickle_loads_only_when_pinned_and_is_recorded(tiny_state, tmp_path, env):
+    state, vocab = tiny_state
+    # an old training checkpoint with its argparse options: not loadable with weights_only=True
+    folder = _folder(tmp_path, vocab, {"model_state_dict": state, "args": argparse.Namespace(lr=1e-5)})
+    env.setenv("REXEVAL_CHEXBERT", str(folder))
+    refused = score(PAIRS, metrics=["semb_score"], n_resamples=0, progress=False)
+    assert "semb_score" in refused.summary["skipped"]
+    env.setenv("REXEVAL_TRUST_PICKLE", hashlib.sha256((folder / "chexbert.pth").read_bytes()).hexdigest())
+    with pytest.warns(UserWarning, match="full pickle"):
+        res = score(PAIRS, metrics=["semb_score"], n_resamples=0, progress=False)
+    assert res.summary["metrics"]["semb_score"]["n"] == 2
+    assert "pickle:trusted-by-sha256" in res.summary["metrics"]["semb_score"]["signature"]
+
+
+def test_a_truncated_checkpoint_skips_the_metric_with_one_line(tiny_state, tmp_path, env):
+    state, vocab = tiny_state
+    good = tmp_path / "good.pth"
+    torch.save({"model_state_dict": state}, str(good))
+    folder = _folder(tmp_path, vocab, raw=good.read_bytes()[:5000])
+    pairs = tmp_path / "pairs.csv"
+    PAIRS.to_csv(pairs, index=False)
+    environ = {**os.environ, "REXEVAL_CHEXBERT": str(folder), "REXEVAL_CACHE": "off",
+               "HF_HUB_CACHE": str(tmp_path / "empty_hub"), "PYTHONPATH": str(ROOT)}
+    environ.pop("REXEVAL_TRUST_PICKLE", None)
+    proc = subprocess.run([sys.executable, "-m", "rexeval", "score", str(pairs), "-m", "semb_score,rules_f1",
+                           "--bootstrap", "0", "--no-progress"], env=environ, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+    lines = [ln for ln in (proc.stdout + proc.stderr).splitlines() if "semb_score" in ln and "skipped" in ln]
+    assert len(lines) == 1 and "cannot be read" in lines[0], proc.stdout + proc.stderr
+    assert "rules_f1_5_micro" in proc.stdout
+
+
+def test_a_truncated_safetensors_download_skips_the_metric(tmp_path, monkeypatch):
+    from tests._rate_models import build_all
+
+    ner, _ = build_all(tmp_path / "hub")
+    weights = ner / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])  # an interrupted download
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setenv("REXEVAL_CACHE", "off")
+    for var in ("REXEVAL_RATE_NER", "REXEVAL_BIOLORD"):
+        monkeypatch.delenv(var, raising=False)
+    res = score(PAIRS, metrics=["ratescore", "bleu"], metric_options={"ratescore": {"device": "cpu"}},
+                n_resamples=0, progress=False)
+    reason = res.summary["skipped"]["ratescore"]
+    assert "model.safetensors cannot be read" in reason and "rexeval models download" in reason
+    assert res.summary["metrics"]["bleu"]["n"] == 2
