@@ -83,6 +83,25 @@ def test_merge_equals_single_run_with_conditions_options_and_subgroups(data, tmp
     assert "rules_uneg" in single["conditions"] and single["subgroups"]["by"] == ["sex", "age_group"]
 
 
+def test_merge_recomputes_conditions_and_subgroups_not_shard_ones(data, tmp_path):
+    """With default options too: the per-condition table and the subgroup table are of all studies."""
+    def run(out, shard=None):
+        res = score(data / "preds.csv", data / "refs.csv", metrics=["rules_f1"], n_resamples=100, progress=False,
+                    shard=shard)
+        score_subgroups(res, ["sex"], min_group_size=3)
+        res.write(out)
+        return json.loads((out / "summary.json").read_text())
+
+    single = run(tmp_path / "single")
+    for i in (1, 2):
+        run(tmp_path / f"s{i}", f"{i}/2")
+    res = run_cli("merge", tmp_path / "s1", tmp_path / "s2", "-o", tmp_path / "merged", "-q")
+    assert res.returncode == 0, res.stderr
+    merged = json.loads((tmp_path / "merged" / "summary.json").read_text())
+    assert merged["conditions"] == single["conditions"]
+    assert merged["subgroups"] == single["subgroups"]
+
+
 # ----- issue 14: a run carries the options it was scored with; readers use them -----------------------
 
 def test_compare_and_leaderboard_use_the_recorded_options(data, tmp_path):
@@ -92,9 +111,9 @@ def test_compare_and_leaderboard_use_the_recorded_options(data, tmp_path):
 
     a = _scored(data, tmp_path / "a", by=())
     b = _scored(data, tmp_path / "b", preds="worse.csv", by=())
-    assert json.loads((a / "summary.json").read_text())["metric_options"]["rules_f1"] == {"uncertain": "negative"}
     table = compare(a, b, n_permutations=200, n_resamples=50)
     assert {UNEG, "rules_f1_5_macro_uneg", "rules_accuracy_14_uneg"} <= set(table.metric)
+    assert json.loads((a / "summary.json").read_text())["metric_options"]["rules_f1"] == {"uncertain": "negative"}
     board = build_leaderboard(load_runs([a, b]), rank_by=UNEG, n_permutations=200)
     assert board.table["group"].notna().all(), board.notes  # per-study values rebuilt the _uneg F1
 
