@@ -78,6 +78,8 @@ class ScoreResult:
     #: ``--by``: the subgroup table (subgroups.csv) and the per-study group labels (groups.csv).
     subgroup_table: pd.DataFrame | None = field(default=None, repr=False)
     group_labels: pd.DataFrame | None = field(default=None, repr=False)
+    #: texts.csv when there are no ``pairs`` (a merged run joins its shards' texts)
+    texts: pd.DataFrame | None = field(default=None, repr=False)
 
     def value(self, key: str) -> float:
         return self.summary["metrics"][key]["value"]
@@ -93,6 +95,8 @@ class ScoreResult:
         if self.pairs is not None:
             pd.DataFrame({"study_id": self.pairs.study_ids, "prediction": self.pairs.predictions,
                           "reference": self.pairs.references}).to_csv(folder / TEXTS, index=False)
+        elif self.texts is not None:
+            self.texts.to_csv(folder / TEXTS, index=False)
         if self.subgroup_table is not None:
             self.subgroup_table.to_csv(folder / SUBGROUPS, index=False)
         if self.group_labels is not None:
@@ -142,8 +146,11 @@ class RunDirWriter:
 
     def lock(self) -> RunDirWriter:
         if self._lock_fd is None:
-            self.out.parent.mkdir(parents=True, exist_ok=True)
-            self._lock_fd = _acquire(self._lock_path, self.out)
+            try:
+                self.out.parent.mkdir(parents=True, exist_ok=True)
+                self._lock_fd = _acquire(self._lock_path, self.out)
+            except OSError as exc:
+                raise ConfigError(f"--out {self.out}: cannot write into {self.out.parent} ({exc.strerror})") from None
         return self
 
     def release(self) -> None:

@@ -154,6 +154,8 @@ def merge_runs(run_dirs: list[str | Path], *, allow_mismatch: bool = False) -> S
     if differences:
         summary["mismatch_allowed"] = differences
     result = ScoreResult(per_study, summary, outputs)
+    if all(r.texts is not None for r in runs):
+        result.texts = pd.concat([r.texts for r in runs], ignore_index=True)
     if all("subgroups" in r.summary for r in runs):
         _merge_subgroups(result, runs, columns, n_resamples, seed)
     elif any("subgroups" in r.summary for r in runs):

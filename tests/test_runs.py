@@ -78,7 +78,7 @@ def test_merge_equals_single_run_with_conditions_options_and_subgroups(data, tmp
         assert merged[section] == single[section], section
     for name in ("per_study.csv", "subgroups.csv", "groups.csv", "texts.csv"):
         a = pd.read_csv(tmp_path / "single" / name, dtype={"study_id": str})
-        b = pd.read_csv(tmp_path / "merged" / name, dtype={"study_id": str}) if name != "texts.csv" else a
+        b = pd.read_csv(tmp_path / "merged" / name, dtype={"study_id": str})
         pd.testing.assert_frame_equal(a, b, check_exact=True, obj=name)
     assert "rules_uneg" in single["conditions"] and single["subgroups"]["by"] == ["sex", "age_group"]
 
