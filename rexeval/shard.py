@@ -169,18 +169,25 @@ _OWN_SECTIONS = {"n_studies", "metrics", "skipped", "dropped", "n_dropped", "emp
                  "shard", "subgroups", "metric_options", "study_ids_sha256", "merged_from", "mismatch_allowed"}
 
 
-def add_up(parts: list[Any]) -> Any:
-    """Join the shards' run accounts: numbers add, lists concatenate, objects merge key by key; a text
-    that differs between shards becomes the list of its values."""
+#: Run-account entries that are settings, not counts: kept when the shards agree (else listed).
+_SETTINGS = {"config", "backend", "model", "prompt"}
+
+
+def add_up(parts: list[Any], key: str = "") -> Any:
+    """Join the shards' run accounts (``metric_runs``): counts add, ``max_*`` take the maximum, lists
+    concatenate, objects merge key by key; settings (``config``, ``backend``, texts) are kept when the
+    shards agree and become the list of their distinct values when they do not."""
+    if key in _SETTINGS or not all(isinstance(p, (dict, list, int, float)) and not isinstance(p, bool) for p in parts):
+        distinct = list(dict.fromkeys(json.dumps(p, sort_keys=True, default=str) for p in parts))
+        return parts[0] if len(distinct) == 1 else [json.loads(d) for d in distinct]
     if all(isinstance(p, dict) for p in parts):
         keys = dict.fromkeys(k for p in parts for k in p)
-        return {k: add_up([p[k] for p in parts if k in p]) for k in keys}
-    if all(isinstance(p, (int, float)) and not isinstance(p, bool) for p in parts):
-        return sum(parts)
+        return {k: add_up([p[k] for p in parts if k in p], str(k)) for k in keys}
+    if all(isinstance(p, (int, float)) for p in parts):
+        return max(parts) if key.startswith("max_") else sum(parts)
     if all(isinstance(p, list) for p in parts):
         return [x for p in parts for x in p]
-    distinct = list(dict.fromkeys(json.dumps(p, sort_keys=True, default=str) for p in parts))
-    return parts[0] if len(distinct) == 1 else [json.loads(d) for d in distinct]
+    return [json.loads(d) for d in dict.fromkeys(json.dumps(p, sort_keys=True, default=str) for p in parts)]
 
 
 def _merge_subgroups(result: ScoreResult, runs: list, columns: dict, n_resamples: int, seed: int) -> None:

@@ -102,6 +102,39 @@ def test_merge_recomputes_conditions_and_subgroups_not_shard_ones(data, tmp_path
     assert merged["subgroups"] == single["subgroups"]
 
 
+def test_merge_adds_up_the_llm_judge_accounts(tmp_path, monkeypatch):
+    """metric_runs of an LLM judge: the merged account is the one run's (requests, tokens, failures)."""
+    pytest.importorskip("openai")
+    import re
+
+    from tests.llm_server import FakeChatServer, two_line
+
+    n = 9
+    df = pd.DataFrame({"study_id": [f"s{k}" for k in range(n)], "prediction": [f"candidate {k}" for k in range(n)],
+                       "reference": [f"reference {k}" for k in range(n)]})
+    df.to_csv(tmp_path / "p.csv", index=False)
+
+    def answer(user: str) -> str:
+        k = int(re.search(r"candidate (\d+)", user).group(1))
+        return "garbled" if k == 4 else two_line([k % 2, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0])
+
+    with FakeChatServer(answer) as server:
+        opts = {"errors_llm": {"base_url": server.base_url, "model": "judge-1", "timeout": 2, "max_retries": 1,
+                               "parse_retries": 0, "concurrency": 2}}
+        for out, shard in (("single", None), ("s1", "1/3"), ("s2", "2/3"), ("s3", "3/3")):
+            monkeypatch.setenv("REXEVAL_CACHE", str(tmp_path / f"cache_{out}"))  # no answers shared between runs
+            score(tmp_path / "p.csv", metrics=["errors_llm"], metric_options=opts, n_resamples=50, progress=False,
+                  shard=shard).write(tmp_path / out)
+    res = run_cli("merge", tmp_path / "s1", tmp_path / "s2", tmp_path / "s3", "-o", tmp_path / "m", "-q")
+    assert res.returncode == 0, res.stderr
+    single, merged = (json.loads((tmp_path / d / "summary.json").read_text())["metric_runs"]["errors_llm"]
+                      for d in ("single", "m"))
+    for doc in (single, merged):
+        doc.pop("seconds"), doc.pop("max_in_flight")  # timings
+    assert single["http_requests"] == n and single["failed"] == 1  # the test's own premise
+    assert merged == single
+
+
 # ----- issue 14: a run carries the options it was scored with; readers use them -----------------------
 
 def test_compare_and_leaderboard_use_the_recorded_options(data, tmp_path):
