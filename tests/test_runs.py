@@ -320,7 +320,8 @@ BROKEN = ["truncated_rows", "empty_per_study", "other_studies", "summary_list", 
 def test_readers_reject_a_broken_run_with_one_line(tmp_path, good_run, how):
     bad = _broken(tmp_path, good_run, how)
     for args in (["leaderboard", str(bad), str(good_run)], ["compare", str(bad), str(good_run)],
-                 ["merge", str(bad), "-o", str(tmp_path / "m")]):
+                 ["merge", str(bad), "-o", str(tmp_path / "m")], ["report", str(bad), "-o", str(tmp_path / "r.html")],
+                 ["plot", str(bad), "--kind", "errors", "-o", str(tmp_path / "plots")]):
         _one_line_error(runner.invoke(app, args))
     with pytest.raises(InputError):
         from rexeval.runs import load_run
