@@ -151,6 +151,16 @@ def test_compare_and_leaderboard_use_the_recorded_options(data, tmp_path):
     assert board.table["group"].notna().all(), board.notes  # per-study values rebuilt the _uneg F1
 
 
+def test_score_option_flag_sets_and_records_metric_options(data, tmp_path):
+    res = run_cli("score", data / "preds.csv", "--refs", data / "refs.csv", "-m", "rules_f1", "--bootstrap", "0",
+                  "--no-progress", "-O", "rules_f1.uncertain=negative", "-o", tmp_path / "run")
+    assert res.returncode == 0, res.stderr
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["metric_options"] == {"rules_f1": {"uncertain": "negative"}} and UNEG in summary["metrics"]
+    assert "uncertain" in _one_line_error(run_cli("score", EXAMPLE, "-m", "rules_f1", "-O", "rules_f1.uncertain=maybe"))
+    assert "METRIC.NAME=VALUE" in _one_line_error(run_cli("score", EXAMPLE, "-O", "uncertain=negative"))
+
+
 # ----- issue 13: runs scored differently are refused, unless explicitly allowed -------------------------
 
 @pytest.fixture(scope="module")

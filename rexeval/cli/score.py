@@ -47,6 +47,7 @@ def score_command(
     fp16: bool = typer.Option(False, "--fp16", help="Half-precision encoders on CUDA (BERTScore; tolerance in the README)."),
     shard: Optional[str] = typer.Option(None, "--shard", help="Score only shard i of n (i/n, 1-based contiguous blocks); join with `rexeval merge`."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing run directory at --out (its files are removed)."),
+    option: Optional[list[str]] = typer.Option(None, "--option", "-O", help="A metric option METRIC.NAME=VALUE (repeatable; VALUE as JSON, else text), e.g. rules_f1.uncertain=negative. Recorded in the run."),
 ) -> None:
     """Score predicted reports against references with the ReXrank metrics."""
     from rexeval.align import TRACKS
@@ -64,9 +65,9 @@ def score_command(
     apply_cli_flags(llm_base_url=llm_base_url, llm_model=llm_model, llm_api_key=llm_api_key,
                     llm_concurrency=llm_concurrency, llm_rpm=llm_rpm, llm_timeout=llm_timeout,
                     llm_max_retries=llm_max_retries, llm_json=llm_json)
-    metric_options: dict = {}
+    metric_options: dict = parse_metric_options(option or [])
     if prompt is not None or judge_strict:
-        metric_options["errors_llm"] = {"strict": judge_strict, **({"prompt": prompt} if prompt else {})}
+        metric_options.setdefault("errors_llm", {}).update({"strict": judge_strict, **({"prompt": prompt} if prompt else {})})
     # --out is checked and locked before scoring: a file or a non-empty directory fails now, not after an
     # hour; the lock is released when the run is written (or, on an error, when the writer is collected)
     writer = RunDirWriter(out, overwrite=overwrite).lock() if out is not None else None
@@ -122,3 +123,24 @@ def score_command(
             print_subgroups(subgroup_table)
         if out is not None:
             typer.echo(f"wrote {out / 'per_study.csv'} and {out / 'summary.json'}")
+
+
+def parse_metric_options(items: list[str]) -> dict[str, dict]:
+    """``["rules_f1.uncertain=negative", "errors_struct.per_type=true"]`` -> {metric: {name: value}}."""
+    from rexeval.errors import ConfigError
+    from rexeval.metrics import REGISTRY
+
+    options: dict[str, dict] = {}
+    for item in items:
+        target, sep, text = item.partition("=")
+        metric, dot, name = target.strip().partition(".")
+        if not sep or not dot or not metric or not name:
+            raise ConfigError(f"--option must look like METRIC.NAME=VALUE (e.g. rules_f1.uncertain=negative), not {item!r}")
+        if metric not in REGISTRY:
+            raise ConfigError(f"--option {item!r}: unknown metric {metric!r}; known metrics: {', '.join(REGISTRY)}")
+        try:
+            value = json.loads(text)
+        except ValueError:
+            value = text
+        options.setdefault(metric, {})[name.strip()] = value
+    return options
