@@ -14,8 +14,8 @@ from typing import Any, Literal
 import pandas as pd
 
 from rexeval.errors import InputError
+from rexeval.fingerprint import references_sha256, study_ids_sha256
 from rexeval.io import ROW, describe_non_text, read_meta, read_table
-from rexeval.runs import references_sha256, study_ids_sha256
 from rexeval.text import collapse_whitespace
 
 Track = Literal["auto", "findings", "findings-impression"]

@@ -19,13 +19,11 @@ half-written or mixed-up directory is an error (exit 2), never a table built fro
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import math
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from rexeval.errors import ConfigError, InputError
+from rexeval.fingerprint import references_sha256, study_ids_sha256  # noqa: F401  (part of this module's API)
 from rexeval.metrics.base import Aggregate, Output, inverse_mean_of, mean_of
 
 SUMMARY = "summary.json"
@@ -45,24 +44,6 @@ SUBGROUPS = "subgroups.csv"
 #: Each study's group label per ``--by`` column (what a merge needs to rebuild subgroups.csv).
 GROUPS = "groups.csv"
 RUN_FILES = (SUMMARY, PER_STUDY, TEXTS, SUBGROUPS, GROUPS)
-
-
-# ----- fingerprints -------------------------------------------------------------------------------------
-
-def study_ids_sha256(study_ids: Iterable[str]) -> str:
-    """Order-free fingerprint of a set of study ids (a shard, a merge and a single run agree on it)."""
-    h = hashlib.sha256()
-    for sid in sorted(str(s) for s in study_ids):
-        h.update(sid.encode("utf-8") + b"\n")
-    return h.hexdigest()
-
-
-def references_sha256(study_ids: Iterable[str], references: Iterable[str]) -> str:
-    """Fingerprint of the reference texts as scored (after track building), keyed by study id."""
-    h = hashlib.sha256()
-    for sid, ref in sorted(zip(map(str, study_ids), map(str, references), strict=True)):
-        h.update(sid.encode("utf-8") + b"\t" + ref.encode("utf-8") + b"\n")
-    return h.hexdigest()
 
 
 # ----- the in-memory result -------------------------------------------------------------------------------

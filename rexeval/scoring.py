@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import platform
 import sys
 from pathlib import Path
@@ -14,9 +13,10 @@ import pandas as pd
 from rexeval._version import __version__
 from rexeval.align import Pairs, load_pairs
 from rexeval.errors import ConfigError, MetricUnavailable, RexevalError
+from rexeval.fingerprint import file_sha256, study_ids_sha256
 from rexeval.metrics import Metric, Output, resolve_metrics
 from rexeval.metrics.base import Batch
-from rexeval.runs import PER_STUDY, SUMMARY, TEXTS, ScoreResult, study_ids_sha256  # noqa: F401  (re-exported)
+from rexeval.runs import PER_STUDY, SUMMARY, TEXTS, ScoreResult  # noqa: F401  (re-exported)
 from rexeval.stats.bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED, bootstrap_ci
 from rexeval.text import WS_COLLAPSE_TAG
 
@@ -26,10 +26,7 @@ def _float(x: float) -> float | None:
 
 
 def _file_sha256(path: str) -> str | None:
-    p = Path(path)
-    if not p.is_file():
-        return None
-    return hashlib.sha256(p.read_bytes()).hexdigest()
+    return file_sha256(path) if Path(path).is_file() else None
 
 
 class _Progress:
