@@ -281,6 +281,28 @@ def test_a_second_writer_of_the_same_out_is_refused(tmp_path):
     assert res.returncode == 0, res.stderr
 
 
+def test_two_processes_writing_the_same_out_one_wins_whole(tmp_path):
+    """Two `rexeval score -o RUN` at once: exactly one writes (the other exits 2), and RUN is one whole run."""
+    import os
+    import subprocess
+    import sys
+
+    from rexeval.runs import load_run
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    procs = [subprocess.Popen([sys.executable, "-m", "rexeval", "score", str(EXAMPLE), "-m", "bleu,rouge_l",
+                               "--no-progress", "--name", name, "-o", str(tmp_path / "run")],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+             for name in ("first", "second")]
+    codes = [p.wait(timeout=120) for p in procs]
+    errors = [p.stderr.read() for p in procs]
+    assert sorted(codes) == [0, 2], errors
+    loser = errors[codes.index(2)]
+    assert "Traceback" not in loser and ("another rexeval process" in loser or "--overwrite" in loser), loser
+    run = load_run(tmp_path / "run", need_per_study=True)
+    assert run.name == ("first", "second")[codes.index(0)] and len(run.per_study) == 24
+
+
 # ----- issue 13: readers check what they read and never traceback ---------------------------------------
 
 @pytest.fixture(scope="module")
