@@ -22,6 +22,7 @@ import contextlib
 import json
 import math
 import os
+import secrets
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -155,10 +156,9 @@ class RunDirWriter:
         if self._lock_fd is None:
             raise RuntimeError("RunDirWriter.write outside its `with` block")
         check_out_dir(self.out, overwrite=self.overwrite)  # it may have changed while scoring
-        tmp = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.tmp-", dir=self.out.parent))
+        tmp = _new_dir(self.out.parent, f".{self.out.name}.tmp-")
         try:
             result.write_files(tmp)
-            os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private; a run directory is not
             if self.out.exists():
                 old = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.old-", dir=self.out.parent))
                 os.replace(self.out, old / "run")
@@ -172,10 +172,17 @@ class RunDirWriter:
         return self.out
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def _new_dir(parent: Path, prefix: str) -> Path:
+    """A fresh directory beside the run (same file system, so the final rename is atomic); made with the
+    usual permissions (mkdtemp's are private, which a run directory is not)."""
+    for _ in range(100):
+        path = parent / f"{prefix}{secrets.token_hex(6)}"
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            continue
+    raise InputError("cannot create a temporary directory", path=str(parent))
 
 
 def _acquire(lock_path: Path, out: Path) -> int:
