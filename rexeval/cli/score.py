@@ -47,7 +47,7 @@ def score_command(
     fp16: bool = typer.Option(False, "--fp16", help="Half-precision encoders on CUDA (BERTScore; tolerance in the README)."),
     shard: Optional[str] = typer.Option(None, "--shard", help="Score only shard i of n (i/n, 1-based contiguous blocks); join with `rexeval merge`."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing run directory at --out (its files are removed)."),
-    option: Optional[list[str]] = typer.Option(None, "--option", "-O", help="A metric option METRIC.NAME=VALUE (repeatable; VALUE as JSON, else text), e.g. rules_f1.uncertain=negative. Recorded in the run."),
+    option: Optional[list[str]] = typer.Option(None, "--option", "-O", metavar="METRIC.NAME=VALUE", help="A metric option METRIC.NAME=VALUE (repeatable; VALUE as JSON, else text), e.g. rules_f1.uncertain=negative. Recorded in the run."),
 ) -> None:
     """Score predicted reports against references with the ReXrank metrics."""
     from rexeval.align import TRACKS
