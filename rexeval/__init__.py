@@ -10,16 +10,17 @@ from typing import TYPE_CHECKING, Any
 from rexeval._version import __version__
 
 if TYPE_CHECKING:
-    from rexeval.compare import compare, load_run
-    from rexeval.scoring import ScoreResult, score
+    from rexeval.compare import compare
+    from rexeval.runs import ScoreResult, load_run
+    from rexeval.scoring import score
 
 __all__ = ["__version__", "score", "compare", "load_run", "ScoreResult"]
 
 _LAZY = {
     "score": "rexeval.scoring",
-    "ScoreResult": "rexeval.scoring",
+    "ScoreResult": "rexeval.runs",
     "compare": "rexeval.compare",
-    "load_run": "rexeval.compare",
+    "load_run": "rexeval.runs",
 }
 
 

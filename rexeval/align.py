@@ -14,6 +14,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from rexeval.errors import InputError
+from rexeval.fingerprint import references_sha256, study_ids_sha256
 from rexeval.io import ROW, describe_non_text, read_meta, read_table
 from rexeval.text import collapse_whitespace
 
@@ -47,6 +48,9 @@ REF_ALIASES = (
     "report",
 )
 FINDINGS, IMPRESSION = "section_findings", "section_impression"
+
+#: Prediction texts that are a missing value spelled out by some writer; counted and warned about.
+LITERAL_MISSING = frozenset({"NaN", "nan", "None", "null", "NULL"})
 
 #: How many offending ids an error message lists before summarising with a count.
 SHOW_IDS = 5
@@ -264,10 +268,12 @@ def load_pairs(
     if not order:
         raise InputError("PREDS and REFS share no study id", path=pred_path)
 
-    predictions, references, empty_pred, empty_ref = [], [], [], []
+    predictions, references, empty_pred, empty_ref, literal_missing = [], [], [], [], []
     for sid in order:
         p = pred_texts[pred_index[sid]]
         r = ref_texts[ref_index[sid]]
+        if isinstance(p, str) and p.strip() in LITERAL_MISSING:
+            literal_missing.append(sid)
         p = "" if p is None else (collapse_whitespace(p) if collapse_ws else p)
         r = "" if r is None else (collapse_whitespace(r) if collapse_ws else r)
         if not p.strip():
@@ -278,7 +284,12 @@ def load_pairs(
         references.append(r)
     info["empty_predictions"] = empty_pred
     info["empty_references"] = empty_ref
+    # A prediction that is literally "NaN"/"None"/"null" is scored as that text, and counted: it is
+    # usually a missing generation that a script wrote out (Python's None, pandas' NaN, JSON's null).
+    info["literal_missing_predictions"] = literal_missing
     info["collapse_whitespace"] = collapse_ws
+    info["references_sha256"] = references_sha256(order, references)
+    info["study_ids_sha256"] = study_ids_sha256(order)
 
     drop_cols = {ROW} | ({pred_col} if ref_frame is pred_frame else set())
     extra = ref_frame.drop(columns=[c for c in ref_frame.columns if c in drop_cols])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -10,45 +9,18 @@ import numpy as np
 import pandas as pd
 
 from rexeval.errors import InputError
-from rexeval.metrics import Output, get_metric
-from rexeval.scoring import PER_STUDY, SUMMARY, ScoreResult, score
+from rexeval.runs import Run, ScoreResult, load_run, refuse_differences, scoring_differences
+from rexeval.scoring import score
 from rexeval.stats.bootstrap import DEFAULT_SEED
 from rexeval.stats.paired import DEFAULT_PERMUTATIONS, holm, paired_test
 
 
-def load_run(run_dir: str | Path) -> ScoreResult:
-    """Read a run directory written by ``rexeval score --out`` (per_study.csv + summary.json)."""
-    run_dir = Path(run_dir)
-    summary_path, per_study_path = run_dir / SUMMARY, run_dir / PER_STUDY
-    for p in (summary_path, per_study_path):
-        if not p.is_file():
-            raise InputError(f"not a rexeval run directory (missing {p.name})", path=str(run_dir))
-    try:
-        summary = json.loads(summary_path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"invalid JSON ({exc})", path=str(summary_path)) from None
-    per_study = pd.read_csv(per_study_path, dtype={"study_id": str}, keep_default_na=False, na_values=[""])
-    outputs: dict[str, Output] = {}
-    for key, entry in summary.get("metrics", {}).items():
-        metric_name = entry.get("metric")
-        if not metric_name:
-            continue
-        try:
-            metric = get_metric(metric_name)
-        except Exception:
-            continue  # a metric from a newer/other rexeval: its values are still listed, not re-tested
-        for out in metric.outputs():
-            if out.key == key:
-                outputs[key] = out
-    return ScoreResult(per_study, summary, outputs)
-
-
-def _as_run(source: str | Path | ScoreResult, refs, **score_kw) -> ScoreResult:
-    if isinstance(source, ScoreResult):
+def _as_run(source: str | Path | ScoreResult | Run, refs, **score_kw) -> ScoreResult | Run:
+    if isinstance(source, (ScoreResult, Run)):
         return source
     path = Path(source)
     if path.is_dir():
-        return load_run(path)
+        return load_run(path, need_per_study=True)
     return score(path, refs, **score_kw)
 
 
@@ -61,13 +33,16 @@ def compare(
     n_permutations: int = DEFAULT_PERMUTATIONS,
     n_resamples: int = 1000,
     seed: int = DEFAULT_SEED,
+    allow_mismatch: bool = False,
     **score_kw: Any,
 ) -> pd.DataFrame:
     """Paired comparison of system A against system B on every output both have.
 
     ``a``/``b`` are run directories, prediction files (scored against ``refs`` first) or results.
     Returns one row per output: values, delta = A - B, its paired-bootstrap CI, the randomisation
-    p-value and the Holm-adjusted p-value, and which system is better.
+    p-value and the Holm-adjusted p-value, and which system is better. Runs scored differently
+    (references, track, metric options, rexeval version) are refused unless ``allow_mismatch``; the
+    differences allowed are then in ``table.attrs["mismatch_allowed"]``.
     """
     run_a = _as_run(a, refs, metrics=metrics, progress=False, **score_kw)
     run_b = _as_run(b, refs, metrics=metrics, progress=False, **score_kw)
@@ -80,6 +55,9 @@ def compare(
             f"the two systems were scored on different studies ({len(only_a)} only in A, {len(only_b)} only in B, "
             f"e.g. {(only_a or only_b)[:3]}); paired tests need the same studies"
         )
+    differences = refuse_differences(
+        scoring_differences([("A", run_a.summary), ("B", run_b.summary)], same_studies=False),
+        "rexeval compare", allow_mismatch)
     pb = run_b.per_study.set_index("study_id").loc[ids_a].reset_index()
     pa = run_a.per_study
     keys = [k for k in run_a.outputs if k in run_b.outputs]
@@ -119,4 +97,5 @@ def compare(
     table.attrs["b"] = run_b.summary.get("run", {}).get("name", "B")
     table.attrs["n_studies"] = len(ids_a)
     table.attrs["n_permutations"] = n_permutations
+    table.attrs["mismatch_allowed"] = differences
     return table

@@ -21,7 +21,7 @@ import pandas as pd
 
 from rexeval._version import __version__
 from rexeval.leaderboard import TABLE_CSS, build_leaderboard
-from rexeval.runs import SUBGROUPS, Run
+from rexeval.runs import Run
 
 REPORT_CSS = TABLE_CSS + """
 h2{margin-top:32px;border-bottom:2px solid #0072B2;padding-bottom:4px}
@@ -81,10 +81,12 @@ def worst_studies(run: Run, key: str, higher_is_better: bool, k: int = 10) -> pd
 
 
 def build_report(runs: list[Run], *, title: str = "rexeval report", rank_by: str | None = None,
-                 worst_k: int = 10, n_permutations: int = 2000, max_rows: int = 5000) -> str:
+                 worst_k: int = 10, n_permutations: int = 2000, max_rows: int = 5000,
+                 allow_mismatch: bool = False) -> str:
     from rexeval import plots
 
-    board = build_leaderboard(runs, rank_by=rank_by, n_permutations=n_permutations, title=title)
+    board = build_leaderboard(runs, rank_by=rank_by, n_permutations=n_permutations, title=title,
+                              allow_mismatch=allow_mismatch)
     parts = [
         "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>", html.escape(title), "</title><style>",
         REPORT_CSS, "</style></head><body>", f"<h1>{html.escape(title)}</h1>",
@@ -96,9 +98,8 @@ def build_report(runs: list[Run], *, title: str = "rexeval report", rank_by: str
     figs: list[str] = []
     figs.append("<h3>Leaderboard</h3>" + _png(plots.leaderboard_chart(board)))
     for run in runs:
-        sub = run.path / SUBGROUPS
-        if sub.is_file():
-            table = pd.read_csv(sub, keep_default_na=False, na_values=[""])
+        if run.subgroup_table is not None:
+            table = run.subgroup_table.copy()
             table["group"] = table["group"].astype(str)
             key = board.rank_by if board.rank_by in set(table["metric"]) else table["metric"].iloc[0]
             figs.append(f"<h3>Subgroups — {html.escape(run.name)} ({html.escape(key)})</h3>"

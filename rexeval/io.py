@@ -119,6 +119,8 @@ def _read_json(text: str, path: str) -> pd.DataFrame:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", path=path) from None
+    except RecursionError:
+        raise InputError("JSON nested too deeply (records are objects of texts)", path=path) from None
     if isinstance(data, list):
         if not data:
             raise InputError("JSON list is empty: no records", path=path)
@@ -155,17 +157,50 @@ def _read_jsonl(text: str, path: str) -> pd.DataFrame:
             records.append(json.loads(line))
         except json.JSONDecodeError as exc:
             raise InputError(f"invalid JSON on this line: {exc.msg}", path=path, row=lineno) from None
+        except RecursionError:
+            raise InputError("JSON nested too deeply (a record is an object of texts)", path=path, row=lineno) from None
     if not records:
         raise InputError("no records", path=path)
     return _records_to_frame(records, path)
 
 
+def _check_field_counts(text: str, path: str, sep: str) -> None:
+    """Every record must have as many fields as the header: pandas would otherwise take a first column
+    as the index when rows end with a stray delimiter (shifting every column), or pad short rows."""
+    import csv
+    import io
+
+    reader = csv.reader(io.StringIO(text), delimiter=sep)
+    limit = csv.field_size_limit()
+    csv.field_size_limit(max(limit, len(text) + 1))  # a long report is one field; restored below
+    try:
+        header = next(reader, None)
+        if header is None:
+            return
+        record = 0
+        for fields in reader:
+            if not fields:  # a blank line (pandas skips it too)
+                continue
+            record += 1
+            if len(fields) != len(header):
+                hint = (" (every data line ends with a delimiter? remove it, or add a column to the header)"
+                        if len(fields) == len(header) + 1 and fields[-1] == "" else "")
+                raise InputError(f"{len(fields)} fields but the header has {len(header)}{hint}",
+                                 path=path, row=record)
+    except csv.Error as exc:
+        raise InputError(f"malformed {'CSV' if sep == ',' else 'TSV'} near line {reader.line_num}: {exc}", path=path) from None
+    finally:
+        csv.field_size_limit(limit)
+
+
 def _read_delimited(text: str, path: str, sep: str) -> pd.DataFrame:
     import io
 
+    _check_field_counts(text, path, sep)
     try:
         frame = pd.read_csv(
-            io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[], on_bad_lines="error"
+            io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[], on_bad_lines="error",
+            index_col=False,  # never an implicit index: a column is data or an error
         )
     except pd.errors.ParserError as exc:
         raise InputError(f"malformed {'CSV' if sep == ',' else 'TSV'}: {exc}".strip(), path=path) from None

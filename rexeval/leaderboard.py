@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from rexeval.errors import ConfigError, InputError
-from rexeval.runs import Run
+from rexeval.runs import Run, refuse_differences, scoring_differences
 from rexeval.stats.bootstrap import DEFAULT_SEED
 from rexeval.stats.paired import holm, paired_test
 
@@ -211,13 +211,19 @@ def build_leaderboard(
     n_permutations: int = DEFAULT_PERMUTATIONS,
     seed: int = DEFAULT_SEED,
     title: str = "Leaderboard",
+    allow_mismatch: bool = False,
 ) -> Leaderboard:
-    """Build the leaderboard from loaded runs (and optionally a published table's rows)."""
+    """Build the leaderboard from loaded runs (and optionally a published table's rows).
+
+    Runs scored differently (references, track, study set, metric options, rexeval version) are
+    refused unless ``allow_mismatch``; the differences are then listed in the table's notes."""
     if adjust not in ("holm", "none"):
         raise ConfigError(f"adjust must be 'holm' or 'none', not {adjust!r}")
     if not 0 < alpha < 1:
         raise ConfigError("alpha must be between 0 and 1")
     check_same_direction(runs)
+    differences = refuse_differences(scoring_differences([(r.name, r.summary) for r in runs]),
+                                     "rexeval leaderboard", allow_mismatch)
     rank_by = choose_rank_by(runs, rank_by, published)
     directions: dict[str, bool] = {}
     for run in runs:
@@ -292,6 +298,8 @@ def build_leaderboard(
         notes.append(f"Published rows: {published.attrs['table_id']} ({src.get('repository', '')}, branch "
                      f"{src.get('branch', '')} @ {src.get('commit', '')}, {src.get('date', '')}); as published, no CIs; "
                      "⚠ = the published 1/RadCliQ-v1 is not reproduced from the row's own sub-metric columns.")
+    if differences:
+        extra_notes.append("Combined although scored differently (--allow-mismatch): " + "; ".join(differences) + ".")
     board.notes = notes + extra_notes
     return board
 

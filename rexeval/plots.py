@@ -121,10 +121,9 @@ def forest_plot(table: pd.DataFrame, metric: str, title: str | None = None):
 
 
 def subgroup_plots(run: Run, out_dir: str | Path, metrics: Sequence[str] | None = None) -> list[Path]:
-    path = run.path / SUBGROUPS
-    if not path.is_file():
+    if run.subgroup_table is None:
         raise InputError(f"no {SUBGROUPS} (score with --by to make one)", path=str(run.path))
-    table = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    table = run.subgroup_table.copy()
     table["group"] = table["group"].astype(str)
     keys = list(metrics) if metrics else list(dict.fromkeys(table["metric"]))
     out = []
@@ -284,7 +283,7 @@ def plot_runs(runs: Sequence[Run], kind: str, out_dir: str | Path, *, metrics: S
     if kind == "subgroups":
         done = 0
         for run in runs:
-            if (run.path / SUBGROUPS).is_file():
+            if run.subgroup_table is not None:
                 out += subgroup_plots(run, out_dir, metrics)
                 done += 1
         if not done:

@@ -1,12 +1,30 @@
-"""Reading run directories for the views that compare systems (leaderboard, plots, report).
+"""The run directory: its files, the result it holds, reading it, writing it, and telling runs apart.
 
-Unlike :func:`rexeval.compare.load_run`, ``per_study.csv`` is optional here: a summary alone is enough
-to list a system's numbers; the per-study values are only needed for paired tests and per-study plots.
+A run directory (``rexeval score --out DIR``, ``rexeval merge --out DIR``) holds
+
+- ``summary.json``: every aggregate with its CI and signature, the input's fingerprints, and under
+  ``metric_options`` the constructor options each metric ran with (so a reader rebuilds the same
+  aggregates: a condition F1 under ``uncertain="negative"`` has other keys and other statistics);
+- ``per_study.csv``: one row per study (``study_id`` + numeric columns), what paired tests and merges use;
+- ``texts.csv``: the texts behind those rows (for reports);
+- with ``--by``: ``subgroups.csv`` (the subgroup table) and ``groups.csv`` (each study's group labels,
+  so that a merge can recompute the subgroup table of the whole run).
+
+Writing is atomic (a temporary directory in the same parent, renamed into place) and locked against a
+concurrent writer; an existing non-empty directory is replaced only when asked (``overwrite``). Every
+reader goes through :func:`load_run`, which checks that the per-study rows match the summary, so a
+half-written or mixed-up directory is an error (exit 2), never a table built from the wrong rows.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
+import os
+import secrets
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,51 +32,249 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rexeval.errors import InputError
-from rexeval.metrics.base import Aggregate, inverse_mean_of, mean_of
+from rexeval.errors import ConfigError, InputError
+from rexeval.fingerprint import references_sha256, study_ids_sha256  # noqa: F401  (part of this module's API)
+from rexeval.metrics.base import Aggregate, Output, inverse_mean_of, mean_of
 
 SUMMARY = "summary.json"
 PER_STUDY = "per_study.csv"
+#: The texts behind per_study.csv (study_id, prediction, reference), for reports; kept apart so that
+#: per_study.csv stays all-numeric for paired tests.
 TEXTS = "texts.csv"
 SUBGROUPS = "subgroups.csv"
+#: Each study's group label per ``--by`` column (what a merge needs to rebuild subgroups.csv).
+GROUPS = "groups.csv"
+RUN_FILES = (SUMMARY, PER_STUDY, TEXTS, SUBGROUPS, GROUPS)
 
+
+# ----- the in-memory result -------------------------------------------------------------------------------
+
+@dataclass
+class ScoreResult:
+    """Per-study values (one row per study) and the summary, as written to a run directory."""
+
+    per_study: pd.DataFrame
+    summary: dict[str, Any]
+    outputs: dict[str, Output] = field(default_factory=dict, repr=False)
+    pairs: Any = field(default=None, repr=False)
+    #: ``--by``: the subgroup table (subgroups.csv) and the per-study group labels (groups.csv).
+    subgroup_table: pd.DataFrame | None = field(default=None, repr=False)
+    group_labels: pd.DataFrame | None = field(default=None, repr=False)
+    #: texts.csv when there are no ``pairs`` (a merged run joins its shards' texts)
+    texts: pd.DataFrame | None = field(default=None, repr=False)
+
+    def value(self, key: str) -> float:
+        return self.summary["metrics"][key]["value"]
+
+    def write(self, out_dir: str | Path, *, overwrite: bool = False) -> Path:
+        """Write the run directory atomically; a non-empty ``out_dir`` is replaced only with ``overwrite``."""
+        with RunDirWriter(out_dir, overwrite=overwrite) as writer:
+            return writer.write(self)
+
+    def write_files(self, folder: Path) -> None:
+        """The files of the run, into an existing (empty) folder; :meth:`write` makes this atomic."""
+        self.per_study.to_csv(folder / PER_STUDY, index=False)
+        if self.pairs is not None:
+            pd.DataFrame({"study_id": self.pairs.study_ids, "prediction": self.pairs.predictions,
+                          "reference": self.pairs.references}).to_csv(folder / TEXTS, index=False)
+        elif self.texts is not None:
+            self.texts.to_csv(folder / TEXTS, index=False)
+        if self.subgroup_table is not None:
+            self.subgroup_table.to_csv(folder / SUBGROUPS, index=False)
+        if self.group_labels is not None:
+            self.group_labels.to_csv(folder / GROUPS, index=False)
+        # summary.json last: a reader that finds it finds the rest
+        (folder / SUMMARY).write_text(json.dumps(self.summary, indent=2, default=json_default) + "\n", encoding="utf-8")
+
+
+def json_default(obj: Any) -> Any:
+    if isinstance(obj, (np.floating, np.integer)):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    return str(obj)
+
+
+# ----- writing ------------------------------------------------------------------------------------------
+
+def check_out_dir(out: str | Path, *, overwrite: bool = False) -> Path:
+    """Refuse an ``--out`` that is a file, or a non-empty directory without ``overwrite``; before scoring."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out} is a file; give a directory for the run (it is created)")
+    if out.is_dir() and any(out.iterdir()):
+        if not overwrite:
+            raise ConfigError(f"--out {out} is not empty; pass --overwrite to replace it (its files are removed)")
+        if not any((out / f).exists() for f in RUN_FILES):
+            # --overwrite clears a run directory, never an unrelated folder (a typo of -o must not delete files)
+            raise ConfigError(f"--out {out} is a non-empty directory that holds no rexeval run; refusing to clear it")
+    if out.parent.exists() and not out.parent.is_dir():
+        raise ConfigError(f"--out {out}: {out.parent} is a file")
+    return out
+
+
+class RunDirWriter:
+    """Lock ``out`` against other writers, then replace it atomically with a run's files.
+
+    Use as a context manager around the whole scoring (the CLI does), so two processes writing the same
+    ``--out`` cannot interleave: the second one stops at once with a one-line error.
+    """
+
+    def __init__(self, out: str | Path, *, overwrite: bool = False) -> None:
+        self._lock_fd: int | None = None
+        self.out = check_out_dir(out, overwrite=overwrite)
+        self.overwrite = overwrite
+        self._lock_path = self.out.parent / f".{self.out.name}.rexeval-lock"
+
+    def lock(self) -> RunDirWriter:
+        if self._lock_fd is None:
+            try:
+                self.out.parent.mkdir(parents=True, exist_ok=True)
+                self._lock_fd = _acquire(self._lock_path, self.out)
+            except OSError as exc:
+                raise ConfigError(f"--out {self.out}: cannot write into {self.out.parent} ({exc.strerror})") from None
+        return self
+
+    def release(self) -> None:
+        if self._lock_fd is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self._lock_path)
+            os.close(self._lock_fd)  # closing releases the flock
+            self._lock_fd = None
+
+    def __enter__(self) -> RunDirWriter:
+        return self.lock()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.release()
+
+    def __del__(self) -> None:  # an error between lock() and write() must not keep the lock
+        if getattr(self, "_lock_fd", None) is not None:
+            self.release()
+
+    def write(self, result: ScoreResult) -> Path:
+        if self._lock_fd is None:
+            raise RuntimeError("RunDirWriter.write outside its `with` block")
+        check_out_dir(self.out, overwrite=self.overwrite)  # it may have changed while scoring
+        tmp = _new_dir(self.out.parent, f".{self.out.name}.tmp-")
+        try:
+            result.write_files(tmp)
+            if self.out.exists():
+                old = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.old-", dir=self.out.parent))
+                os.replace(self.out, old / "run")
+                os.replace(tmp, self.out)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.replace(tmp, self.out)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return self.out
+
+
+def _new_dir(parent: Path, prefix: str) -> Path:
+    """A fresh directory beside the run (same file system, so the final rename is atomic); made with the
+    usual permissions (mkdtemp's are private, which a run directory is not)."""
+    for _ in range(100):
+        path = parent / f"{prefix}{secrets.token_hex(6)}"
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            continue
+    raise InputError("cannot create a temporary directory", path=str(parent))
+
+
+def _acquire(lock_path: Path, out: Path) -> int:
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: atomic rename still holds, only the writer lock is missing
+        return os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    while True:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise InputError(f"another rexeval process is writing this run directory (lock {lock_path}); "
+                             "wait for it or choose another --out", path=str(out)) from None
+        try:  # the holder before us may have unlinked the file after we opened it: lock the live one
+            if os.stat(lock_path).st_ino == os.fstat(fd).st_ino:
+                return fd
+        except FileNotFoundError:
+            pass
+        os.close(fd)
+
+
+# ----- reading ------------------------------------------------------------------------------------------
 
 @dataclass
 class Run:
-    """One scored system: its name, summary.json and (when present) per_study.csv."""
+    """One scored system read back from its directory: summary.json and (when present) the CSVs."""
 
     path: Path
     name: str
     summary: dict[str, Any]
     per_study: pd.DataFrame | None = None
     texts: pd.DataFrame | None = field(default=None, repr=False)
+    group_labels: pd.DataFrame | None = field(default=None, repr=False)
+    subgroup_table: pd.DataFrame | None = field(default=None, repr=False)
+    _outputs: dict[str, Output] | None = field(default=None, repr=False)
 
     @property
     def metrics(self) -> dict[str, dict[str, Any]]:
         return self.summary.get("metrics", {})
 
+    @property
+    def metric_options(self) -> dict[str, dict[str, Any]]:
+        """The constructor options each metric ran with ({} for a run written before they were recorded)."""
+        return self.summary.get("metric_options") or {}
+
+    @property
+    def outputs(self) -> dict[str, Output]:
+        """The registered outputs behind the summary's keys, built with the options the run recorded."""
+        if self._outputs is None:
+            self._outputs = {}
+            for name in dict.fromkeys(e.get("metric") for e in self.metrics.values()):
+                metric = self.metric(name)
+                if metric is None:
+                    continue
+                for out in metric.outputs():
+                    if out.key in self.metrics:
+                        self._outputs[out.key] = out
+        return self._outputs
+
+    def metric(self, name: str | None):
+        """The metric ``name`` as this run configured it, or None (unknown here, or options it rejects)."""
+        if not name:
+            return None
+        from rexeval.errors import RexevalError
+        from rexeval.metrics import get_metric
+
+        try:
+            return get_metric(name, **self.metric_options.get(name, {}))
+        except (RexevalError, ImportError, TypeError, ValueError):  # a metric of another rexeval version
+            return None
+
     def columns(self) -> dict[str, np.ndarray]:
         """Per-study numeric columns by name (empty when there is no per_study.csv)."""
         if self.per_study is None:
             return {}
-        out = {}
-        for c in self.per_study.columns:
-            if c == "study_id":
-                continue
-            values = pd.to_numeric(self.per_study[c], errors="coerce")
-            out[c] = values.to_numpy(dtype=float)
-        return out
+        return {c: pd.to_numeric(self.per_study[c], errors="coerce").to_numpy(dtype=float)
+                for c in self.per_study.columns if c != "study_id"}
 
     def aggregate(self, key: str) -> Aggregate | None:
         """The aggregate behind summary metric ``key``, or None if per-study values cannot rebuild it.
 
-        The registered metric's own Output wins; otherwise the summary's aggregate name is enough for
-        a mean (``mean_of(key)``) and for 1/mean (``inv_X`` -> ``inverse_mean_of(X)``).
+        The registered metric's own Output (with the run's options) wins; otherwise the summary's
+        aggregate name is enough for a mean (``mean_of(key)``) and for 1/mean (``inv_X`` ->
+        ``inverse_mean_of(X)``).
         """
         entry = self.metrics.get(key)
         if entry is None or self.per_study is None:
             return None
-        agg = _registered_aggregate(entry.get("metric"), key)
+        out = self.outputs.get(key)
+        agg = out.aggregate if out is not None else None
         cols = set(self.per_study.columns)
         if agg is None:
             kind = entry.get("aggregate")
@@ -75,54 +291,101 @@ class Run:
         return agg
 
 
-def _registered_aggregate(metric_name: str | None, key: str) -> Aggregate | None:
-    if not metric_name:
-        return None
-    try:
-        from rexeval.metrics import get_metric
+def load_run(path: str | Path, *, need_per_study: bool = False) -> Run:
+    """Read and check a run directory (``rexeval score --out``).
 
-        for out in get_metric(metric_name).outputs():
-            if out.key == key:
-                return out.aggregate
-    except Exception:  # a metric from another rexeval version: fall back on the summary
-        return None
-    return None
-
-
-def load_run(path: str | Path) -> Run:
-    """Read a run directory (``rexeval score --out``); per_study.csv and texts.csv are optional."""
+    per_study.csv is optional unless ``need_per_study`` (paired tests, merges); when present its rows
+    must be the studies the summary counts, or the run is incomplete (:class:`InputError`).
+    """
     path = Path(path)
     if not path.is_dir():
         raise InputError("not a directory (expected a run directory written by `rexeval score --out`)", path=str(path))
     summary_path = path / SUMMARY
     if not summary_path.is_file():
         raise InputError(f"not a rexeval run directory (missing {SUMMARY})", path=str(path))
-    try:
-        summary = json.loads(summary_path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"invalid JSON ({exc})", path=str(summary_path)) from None
-    if not isinstance(summary, dict) or not isinstance(summary.get("metrics", {}), dict):
-        raise InputError("summary.json has no 'metrics' object", path=str(summary_path))
+    summary = _read_summary(summary_path)
     per_study = _read_csv(path / PER_STUDY)
+    if per_study is None and need_per_study:
+        raise InputError(f"missing {PER_STUDY} (paired tests and merges need the per-study values)", path=str(path))
     texts = _read_csv(path / TEXTS)
+    groups = _read_csv(path / GROUPS, dtype=str)
+    subgroups = _read_csv(path / SUBGROUPS, need_id=False)
+    _check_complete(path, summary, per_study, texts, groups)
+    if subgroups is not None and "subgroups" not in summary:
+        raise InputError(f"{SUBGROUPS} is not from this run ({SUMMARY} has no subgroups; a stale file?)", path=str(path))
     name = (summary.get("run") or {}).get("name") or path.resolve().name
-    return Run(path, str(name), summary, per_study, texts)
+    return Run(path, str(name), summary, per_study, texts, groups, subgroups)
 
 
-def _read_csv(p: Path) -> pd.DataFrame | None:
+def _read_summary(p: Path) -> dict[str, Any]:
+    try:
+        summary = json.loads(p.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # JSONDecodeError is a ValueError
+        raise InputError(f"invalid JSON ({str(exc)[:120] or type(exc).__name__})", path=str(p)) from None
+    except OSError as exc:
+        raise InputError(f"cannot read ({exc.strerror})", path=str(p)) from None
+    if not isinstance(summary, dict):
+        raise InputError(f"{SUMMARY} must hold a JSON object, not {type(summary).__name__}", path=str(p))
+    metrics = summary.get("metrics", {})
+    if not isinstance(metrics, dict) or not all(isinstance(e, dict) for e in metrics.values()):
+        raise InputError(f"{SUMMARY} has no valid 'metrics' object (key -> {{value, ci95, ...}})", path=str(p))
+    for key, entry in metrics.items():
+        value = entry.get("value")
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise InputError(f"metrics.{key}.value must be a number or null, not {value!r:.40}", path=str(p))
+        ci = entry.get("ci95")
+        if ci is not None and not (isinstance(ci, list) and len(ci) == 2
+                                   and all(v is None or isinstance(v, (int, float)) for v in ci)):
+            raise InputError(f"metrics.{key}.ci95 must be [low, high], not {ci!r:.40}", path=str(p))
+    for section in ("run", "input", "bootstrap", "metric_options", "subgroups", "conditions", "metric_runs"):
+        if section in summary and not isinstance(summary[section], dict):
+            raise InputError(f"{SUMMARY}: '{section}' must be an object", path=str(p))
+    n = summary.get("n_studies")
+    if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 0):
+        raise InputError(f"{SUMMARY}: n_studies must be a count, not {n!r:.40}", path=str(p))
+    return summary
+
+
+def _read_csv(p: Path, need_id: bool = True, dtype: Any = None) -> pd.DataFrame | None:
     if not p.is_file():
         return None
     try:
-        frame = pd.read_csv(p, dtype={"study_id": str}, keep_default_na=False, na_values=[""])
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        raise InputError(f"cannot read CSV ({exc})", path=str(p)) from None
-    if "study_id" not in frame.columns:
+        frame = pd.read_csv(p, dtype=dtype or {"study_id": str}, keep_default_na=False, na_values=[""], index_col=False)
+    except pd.errors.EmptyDataError:
+        raise InputError("empty file (an incomplete run? score it again)", path=str(p)) from None
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as exc:
+        raise InputError(f"cannot read CSV ({str(exc)[:120]})", path=str(p)) from None
+    if need_id and "study_id" not in frame.columns:
         raise InputError("no study_id column", path=str(p))
     return frame
 
 
-def load_runs(paths: list[str | Path]) -> list[Run]:
-    runs = [load_run(p) for p in paths]
+def _check_complete(path: Path, summary: dict, per_study, texts, groups) -> None:
+    """The per-study files must hold exactly the studies the summary counts (else: a half-written run)."""
+    n = summary.get("n_studies")
+    ids_hash = summary.get("study_ids_sha256")
+    for name, frame in ((PER_STUDY, per_study), (TEXTS, texts), (GROUPS, groups)):
+        if frame is None:
+            continue
+        where = str(path / name)
+        if n is not None and len(frame) != n:
+            raise InputError(f"incomplete run: {len(frame)} rows but {SUMMARY} counts {n} studies "
+                             "(interrupted while writing, or files from different runs); score it again", path=where)
+        ids = frame["study_id"].astype(str)
+        if ids.duplicated().any():
+            raise InputError(f"study id {ids[ids.duplicated()].iloc[0]!r} appears twice", path=where)
+        if ids_hash is not None and study_ids_sha256(ids) != ids_hash:
+            raise InputError(f"its study ids are not the studies {SUMMARY} was computed on "
+                             "(files from different runs); score it again", path=where)
+    if per_study is not None:
+        for key, entry in summary.get("metrics", {}).items():
+            # scoring writes "n" exactly for the outputs whose key is a per-study column
+            if "n" in entry and key not in per_study.columns:
+                raise InputError(f"incomplete run: no column {key!r} for a metric of {SUMMARY}", path=str(path / PER_STUDY))
+
+
+def load_runs(paths: list[str | Path], *, need_per_study: bool = False) -> list[Run]:
+    runs = [load_run(p, need_per_study=need_per_study) for p in paths]
     seen: dict[str, int] = {}
     for run in runs:  # two runs with the same name would be indistinguishable in a table
         if run.name in seen:
@@ -131,3 +394,80 @@ def load_runs(paths: list[str | Path]) -> list[Run]:
         else:
             seen[run.name] = 1
     return runs
+
+
+# ----- were two runs scored the same way? --------------------------------------------------------------
+
+def _strip_version(signature: str) -> str:
+    return "|".join(p for p in str(signature).split("|") if not p.startswith("rexeval:"))
+
+
+def _minor(version: Any) -> str:
+    # patch releases fix bugs without changing numbers (DEVELOPERS.md); a minor release may change them
+    return ".".join(str(version).split(".")[:2])
+
+
+def scoring_differences(summaries: list[tuple[str, dict[str, Any]]], *, same_input: bool = False,
+                        same_studies: bool = True) -> list[str]:
+    """What differs in how the runs were scored, one line per difference (empty: they can be combined).
+
+    Compared with the first run: the reference texts, track and whitespace handling, every shared
+    metric's signature (its options; rexeval's patch version aside), rexeval's minor version, and with
+    ``same_studies`` the set of studies; with ``same_input`` (shards of one run) also the predictions
+    file's sha256, the shard layout and the metric set. A fingerprint a run does not record (an older
+    rexeval) is not compared.
+    """
+    if len(summaries) < 2:
+        return []
+    (name0, s0), rest = summaries[0], summaries[1:]
+    out: list[str] = []
+
+    def differ(label: str, get) -> None:
+        v0 = get(s0)
+        for name, s in rest:
+            v = get(s)
+            if v0 is not None and v is not None and v != v0:
+                out.append(f"{label}: {_short(v0)} ({name0}) vs {_short(v)} ({name})")
+
+    def inp(key):
+        return lambda s: (s.get("input") or {}).get(key)
+
+    # the references fingerprint covers the whole aligned input: comparable only between equal study sets
+    # (a study-set difference is reported on its own)
+    differ("references (sha256 of the reference texts)",
+           lambda s: inp("references_sha256")(s) if inp("study_ids_sha256")(s) == inp("study_ids_sha256")(s0) else None)
+    differ("track", inp("track"))
+    differ("whitespace", inp("collapse_whitespace"))
+    differ("rexeval version", lambda s: _minor(v) if (v := (s.get("versions") or {}).get("rexeval")) else None)
+    if same_studies:
+        differ("study set (sha256 of the study ids)", lambda s: s.get("study_ids_sha256"))
+    if same_input:
+        differ("predictions (sha256 of the file)", inp("preds_sha256"))
+        differ("studies in the full input", lambda s: (s.get("shard") or {}).get("n_total"))
+        differ("metric set", lambda s: sorted(s.get("metrics", {})))
+    m0 = s0.get("metrics", {})
+    for name, s in rest:
+        for key, entry in s.get("metrics", {}).items():
+            if key in m0 and "signature" in entry and "signature" in m0[key]:
+                a, b = _strip_version(m0[key]["signature"]), _strip_version(entry["signature"])
+                if a != b:
+                    out.append(f"metric {key} options: {a} ({name0}) vs {b} ({name})")
+    return out
+
+
+def _short(v: Any) -> str:
+    text = str(v)
+    return text[:12] if len(text) == 64 and all(c in "0123456789abcdef" for c in text) else text[:80]
+
+
+def refuse_differences(differences: list[str], what: str, allow: bool) -> list[str]:
+    """Raise unless ``allow``; returns the differences (to record them in the output when allowed)."""
+    if differences and not allow:
+        more = f" (+{len(differences) - 3} more)" if len(differences) > 3 else ""
+        raise InputError(f"{what}: the runs were scored differently: {'; '.join(differences[:3])}{more}. "
+                         "Pass --allow-mismatch to combine them anyway (recorded in the output)")
+    return differences
+
+
+def finite(x: float | None) -> float | None:
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import platform
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,59 +12,21 @@ import pandas as pd
 
 from rexeval._version import __version__
 from rexeval.align import Pairs, load_pairs
-from rexeval.errors import MetricUnavailable, RexevalError
+from rexeval.errors import ConfigError, MetricUnavailable, RexevalError
+from rexeval.fingerprint import file_sha256, study_ids_sha256
 from rexeval.metrics import Metric, Output, resolve_metrics
 from rexeval.metrics.base import Batch
+from rexeval.runs import PER_STUDY, SUMMARY, TEXTS, ScoreResult  # noqa: F401  (re-exported)
 from rexeval.stats.bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED, bootstrap_ci
 from rexeval.text import WS_COLLAPSE_TAG
-
-PER_STUDY = "per_study.csv"
-SUMMARY = "summary.json"
-#: The texts behind per_study.csv (study_id, prediction, reference), for reports; kept apart so that
-#: per_study.csv stays all-numeric for paired tests.
-TEXTS = "texts.csv"
-
-
-@dataclass
-class ScoreResult:
-    """Per-study values (one row per study) and the summary, as written to a run directory."""
-
-    per_study: pd.DataFrame
-    summary: dict[str, Any]
-    outputs: dict[str, Output] = field(default_factory=dict, repr=False)
-    pairs: Pairs | None = field(default=None, repr=False)
-
-    def value(self, key: str) -> float:
-        return self.summary["metrics"][key]["value"]
-
-    def write(self, out_dir: str | Path) -> Path:
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        self.per_study.to_csv(out / PER_STUDY, index=False)
-        (out / SUMMARY).write_text(json.dumps(self.summary, indent=2, default=_json_default) + "\n", encoding="utf-8")
-        if self.pairs is not None:
-            pd.DataFrame({"study_id": self.pairs.study_ids, "prediction": self.pairs.predictions,
-                          "reference": self.pairs.references}).to_csv(out / TEXTS, index=False)
-        return out
-
-
-def _json_default(obj: Any) -> Any:
-    if isinstance(obj, (np.floating, np.integer)):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    return str(obj)
-
-
-def _file_sha256(path: str) -> str | None:
-    p = Path(path)
-    if not p.is_file():
-        return None
-    return hashlib.sha256(p.read_bytes()).hexdigest()
 
 
 def _float(x: float) -> float | None:
     return None if x is None or np.isnan(x) else float(x)
+
+
+def _file_sha256(path: str) -> str | None:
+    return file_sha256(path) if Path(path).is_file() else None
 
 
 class _Progress:
@@ -123,6 +82,7 @@ def score(
     """
     if isinstance(metrics, str):
         metrics = [m for m in metrics.split(",") if m.strip()]
+    check_name(name)
     pairs = load_pairs(preds, refs, track=track, allow_missing=allow_missing, collapse_ws=collapse_ws)
     if shard:
         from rexeval.shard import apply_shard
@@ -132,8 +92,15 @@ def score(
         metric_options = _with_model_options(metrics, metric_options, device, fp16)
     chosen = resolve_metrics(metrics, metric_options)
     return score_pairs(
-        pairs, chosen, strict=strict, n_resamples=n_resamples, seed=seed, name=name, progress=progress
+        pairs, chosen, strict=strict, n_resamples=n_resamples, seed=seed, name=name, progress=progress,
+        metric_options=metric_options,
     )
+
+
+def check_name(name: str | None) -> None:
+    """A system name is one line: it heads tables, CSV cells and LaTeX rows."""
+    if name is not None and any(c in name for c in "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"):
+        raise ConfigError(f"--name must be one line, not {name!r}")
 
 
 def _with_model_options(metrics, metric_options, device, fp16):
@@ -164,7 +131,11 @@ def score_pairs(
     seed: int = DEFAULT_SEED,
     name: str | None = None,
     progress: bool = True,
+    metric_options: dict[str, dict[str, Any]] | None = None,
 ) -> ScoreResult:
+    """Score aligned pairs with metric instances. ``metric_options`` (name -> constructor options) is
+    what the instances were built with; it is recorded so that readers of the run rebuild them alike."""
+    check_name(name)
     run_tags = {WS_COLLAPSE_TAG.split(":")[0]: "collapse" if pairs.info.get("collapse_whitespace", True) else "raw"}
     columns: dict[str, np.ndarray] = {}
     skipped: dict[str, str] = {}
@@ -243,6 +214,8 @@ def score_pairs(
         "n_dropped": sum(len(v) for v in dropped.values()),
         "empty_predictions": {"count": len(info.get("empty_predictions", [])), "study_ids": info.get("empty_predictions", [])},
         "empty_references": {"count": len(info.get("empty_references", [])), "study_ids": info.get("empty_references", [])},
+        "literal_missing_predictions": {"count": len(info.get("literal_missing_predictions", [])),
+                                        "study_ids": info.get("literal_missing_predictions", [])},
         "input": {
             "preds": info.get("preds"),
             "preds_sha256": _file_sha256(info.get("preds", "")),
@@ -252,8 +225,14 @@ def score_pairs(
             "prediction_source": info.get("prediction_source"),
             "reference_source": info.get("reference_source"),
             "collapse_whitespace": info.get("collapse_whitespace", True),
+            "references_sha256": info.get("references_sha256"),
+            "study_ids_sha256": info.get("study_ids_sha256"),
         },
+        "study_ids_sha256": study_ids_sha256(pairs.study_ids),
         "bootstrap": {"method": "percentile", "n_resamples": n_resamples, "seed": seed},
+        # constructor options per metric that ran: readers (merge, compare, leaderboard) rebuild the same
+        # outputs and aggregates from them (a non-default uncertain policy has other keys and statistics)
+        "metric_options": {m.name: recorded_options((metric_options or {}).get(m.name, {})) for m in ran},
         "run": {"name": run_name, **{k: v for k, v in pairs.meta.items() if k != "name"}},
         "versions": versions,
     }
@@ -268,3 +247,20 @@ def score_pairs(
         if key in info:
             summary["input"][key] = info[key]
     return ScoreResult(per_study, summary, outputs, pairs)
+
+
+def recorded_options(options: dict[str, Any]) -> dict[str, Any]:
+    """Constructor options as a run directory records them: API keys left out and endpoint URLs without
+    user info or query string (a reader rebuilds the metric's outputs from them and never calls the endpoint)."""
+    from rexeval.llm.redact import Secret, redact_url
+
+    out: dict[str, Any] = {}
+    for key, value in options.items():
+        if isinstance(value, Secret):
+            continue
+        if isinstance(value, dict):
+            value = recorded_options(value)
+        elif isinstance(value, str) and "://" in value:
+            value = redact_url(value)
+        out[key] = value
+    return out

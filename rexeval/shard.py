@@ -13,6 +13,15 @@ import numpy as np
 import pandas as pd
 
 from rexeval.errors import ConfigError, InputError
+from rexeval.runs import (
+    ScoreResult,
+    finite,
+    load_run,
+    refuse_differences,
+    scoring_differences,
+    study_ids_sha256,
+)
+from rexeval.stats.bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED, bootstrap_ci
 
 
 def parse_shard(spec: str) -> tuple[int, int]:
@@ -38,87 +47,74 @@ def apply_shard(pairs, spec: str):
     i, n = parse_shard(spec)
     sub = pairs.subset(shard_indices(len(pairs), i, n))
     keep = set(sub.study_ids)
-    for key in ("empty_predictions", "empty_references"):
+    for key in ("empty_predictions", "empty_references", "literal_missing_predictions"):
         if key in sub.info:
             sub.info[key] = [s for s in sub.info[key] if s in keep]
     sub.info["shard"] = {"index": i, "count": n, "n_total": len(pairs)}
     return sub
 
 
-def _read(run_dir: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
-    from rexeval.scoring import PER_STUDY, SUMMARY
-
-    for name in (SUMMARY, PER_STUDY):
-        if not (run_dir / name).is_file():
-            raise InputError(f"not a rexeval run directory (missing {name})", path=str(run_dir))
-    try:
-        summary = json.loads((run_dir / SUMMARY).read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"invalid JSON ({exc})", path=str(run_dir / SUMMARY)) from None
-    per_study = pd.read_csv(run_dir / PER_STUDY, dtype={"study_id": str}, keep_default_na=False, na_values=[""])
-    return per_study, summary
-
-
-def merge_runs(run_dirs: list[str | Path]):
-    """Merge shard run directories into one :class:`~rexeval.scoring.ScoreResult`."""
-    from rexeval.metrics import get_metric
-    from rexeval.scoring import ScoreResult
-    from rexeval.stats.bootstrap import bootstrap_ci
-
+def merge_runs(run_dirs: list[str | Path], *, allow_mismatch: bool = False) -> ScoreResult:
+    """Merge shard run directories into one :class:`~rexeval.runs.ScoreResult` that equals the run of all
+    their studies in one process: every aggregate and CI, the per-condition tables and the subgroup table
+    are recomputed from the joined per-study values with the options the shards recorded; run accounts
+    (``metric_runs``) are added up."""
     if not run_dirs:
         raise ConfigError("rexeval merge needs at least one run directory")
-    runs = [(Path(d), *_read(Path(d))) for d in run_dirs]
-    counts = {r[2].get("shard", {}).get("count") for r in runs}
+    runs = [load_run(d, need_per_study=True) for d in run_dirs]
+    counts = {r.summary.get("shard", {}).get("count") for r in runs}
     if len(counts) != 1:
         raise InputError(f"the runs come from different shardings ({sorted(map(str, counts))})")
     count = counts.pop()
     if count is not None:
-        seen = [r[2]["shard"]["index"] for r in runs]
+        seen = [r.summary["shard"]["index"] for r in runs]
         dup = sorted({i for i in seen if seen.count(i) > 1})
         if dup:
             raise InputError(f"shard(s) {dup} given more than once")
         missing = sorted(set(range(1, count + 1)) - set(seen))
         if missing:
             raise InputError(f"missing shard(s) {missing} of {count}; merge needs all of them")
-        runs.sort(key=lambda r: r[2]["shard"]["index"])
+        runs.sort(key=lambda r: r.summary["shard"]["index"])
 
-    first = runs[0][2]
-    for path, _, summary in runs[1:]:
-        for key, entry in summary["metrics"].items():
-            ref = first["metrics"].get(key)
-            if ref is None or ref["signature"] != entry["signature"]:
-                raise InputError(
-                    f"metric {key} differs from the first run's ({entry['signature']} vs "
-                    f"{ref['signature'] if ref else 'absent'}): shards must be scored with the same settings",
-                    path=str(path),
-                )
-        if set(summary["metrics"]) != set(first["metrics"]):
-            raise InputError("the runs report different metrics", path=str(path))
+    first = runs[0].summary
+    labelled = [(str(r.path), r.summary) for r in runs]
+    differences = refuse_differences(
+        scoring_differences(labelled, same_input=True, same_studies=False), "rexeval merge", allow_mismatch)
+    for run in runs[1:]:
+        if set(run.metrics) != set(first["metrics"]) and not allow_mismatch:
+            raise InputError("the runs report different metrics", path=str(run.path))
+        if run.metric_options != runs[0].metric_options and not allow_mismatch:
+            raise InputError(f"metric options differ from {runs[0].path}'s ({run.metric_options} vs "
+                             f"{runs[0].metric_options}): shards must be scored with the same settings", path=str(run.path))
 
-    per_study = pd.concat([r[1] for r in runs], ignore_index=True)
+    per_study = pd.concat([r.per_study for r in runs], ignore_index=True)
     dups = per_study["study_id"][per_study["study_id"].duplicated()].unique().tolist()
     if dups:
         raise InputError(f"study ids appear in more than one run: {dups[:5]}{' ...' if len(dups) > 5 else ''}")
 
     columns = {c: per_study[c].to_numpy(dtype=float) for c in per_study.columns if c != "study_id"}
     boot = first.get("bootstrap", {})
-    n_resamples, seed = int(boot.get("n_resamples", 1000)), int(boot.get("seed", 12345))
+    n_resamples, seed = int(boot.get("n_resamples", DEFAULT_RESAMPLES)), int(boot.get("seed", DEFAULT_SEED))
     outputs = {}
     metrics_summary: dict[str, Any] = {}
     instances: dict[str, Any] = {}
     for key, entry in first["metrics"].items():
         name = entry["metric"]
         if name not in instances:
-            instances[name] = get_metric(name)
+            instances[name] = runs[0].metric(name)
+            if instances[name] is None:
+                raise InputError(f"metric {name!r} (options {runs[0].metric_options.get(name, {})}) cannot be built "
+                                 "by this rexeval; merge with the version that scored the shards", path=str(runs[0].path))
         out = next((o for o in instances[name].outputs() if o.key == key), None)
         if out is None:
-            raise InputError(f"metric {name} has no output {key} in this rexeval version")
+            raise InputError(f"metric {name} with options {runs[0].metric_options.get(name, {})} has no output {key} "
+                             "in this rexeval version", path=str(runs[0].path))
         outputs[key] = out
         value = out.aggregate.value(columns)
         lo, hi = bootstrap_ci(out.aggregate, columns, n_resamples, seed)
         new = dict(entry)
-        new["value"] = _f(value)
-        new["ci95"] = [_f(lo), _f(hi)]
+        new["value"] = finite(value)
+        new["ci95"] = [finite(lo), finite(hi)]
         if key in columns:
             new["n"] = int(np.sum(~np.isnan(columns[key])))
             new["n_failed"] = int(np.sum(np.isnan(columns[key])))
@@ -126,22 +122,112 @@ def merge_runs(run_dirs: list[str | Path]):
 
     summary = dict(first)
     summary["n_studies"] = len(per_study)
+    summary["study_ids_sha256"] = study_ids_sha256(per_study["study_id"].astype(str))
     summary["metrics"] = metrics_summary
     skipped: dict[str, str] = {}
-    empty_p: list = []
-    empty_r: list = []
-    for _, _, s in runs:
-        skipped.update(s.get("skipped", {}))
-        empty_p.extend(s.get("empty_predictions", {}).get("study_ids", []))
-        empty_r.extend(s.get("empty_references", {}).get("study_ids", []))
+    for run in runs:
+        skipped.update(run.summary.get("skipped", {}))
     summary["skipped"] = skipped
-    # Alignment (and so its dropped ids) happens before sharding: every shard records the same list.
-    summary["empty_predictions"] = {"count": len(empty_p), "study_ids": empty_p}
-    summary["empty_references"] = {"count": len(empty_r), "study_ids": empty_r}
+    # Alignment (and so its dropped ids) happens before sharding: every shard records the same list;
+    # the empty / literal-missing texts are restricted to each shard, so they are joined.
+    for section in ("empty_predictions", "empty_references", "literal_missing_predictions"):
+        if section in first:
+            ids = [s for run in runs for s in run.summary.get(section, {}).get("study_ids", [])]
+            summary[section] = {"count": len(ids), "study_ids": ids}
+
+    # Sections the metrics add (conditions, metric_runs, ...): recomputed from the joined columns where
+    # the metric can (its summary hook reads columns only), otherwise the shards' accounts are added up.
+    recomputed: dict[str, Any] = {}
+    for metric in instances.values():
+        extra_fn = getattr(metric, "summary_extra", None)
+        if extra_fn is not None:
+            for section, content in extra_fn(columns).items():
+                recomputed.setdefault(section, {}).update(content)
+    for section in {k for run in runs for k in run.summary} - _OWN_SECTIONS:
+        parts = [run.summary[section] for run in runs if section in run.summary]
+        summary[section] = add_up(parts)
+        if section in recomputed:
+            summary[section] = {**summary[section], **recomputed[section]}
+
     summary.pop("shard", None)
-    summary["merged_from"] = [str(r[0]) for r in runs]
-    return ScoreResult(per_study, summary, outputs)
+    summary["merged_from"] = [str(r.path) for r in runs]
+    if differences:
+        summary["mismatch_allowed"] = differences
+    result = ScoreResult(per_study, summary, outputs)
+    if all(r.texts is not None for r in runs):
+        result.texts = pd.concat([r.texts for r in runs], ignore_index=True)
+    if all("subgroups" in r.summary for r in runs):
+        _merge_subgroups(result, runs, columns, n_resamples, seed)
+    elif any("subgroups" in r.summary for r in runs):
+        raise InputError("only some shards were scored with --by; score every shard with the same --by")
+    return result
 
 
-def _f(x: float) -> float | None:
-    return None if x is None or np.isnan(x) else float(x)
+#: Summary sections that merge_runs sets itself (everything else comes from the metrics' hooks).
+_OWN_SECTIONS = {"n_studies", "metrics", "skipped", "dropped", "n_dropped", "empty_predictions",
+                 "empty_references", "literal_missing_predictions", "input", "bootstrap", "run", "versions",
+                 "shard", "subgroups", "metric_options", "study_ids_sha256", "merged_from", "mismatch_allowed"}
+
+
+#: Run-account entries that are settings, not counts: kept when the shards agree (else listed).
+_SETTINGS = {"config", "backend", "model", "prompt"}
+
+
+def add_up(parts: list[Any], key: str = "") -> Any:
+    """Join the shards' run accounts (``metric_runs``): counts add, ``max_*`` take the maximum, lists
+    concatenate, objects merge key by key; settings (``config``, ``backend``, texts) are kept when the
+    shards agree and become the list of their distinct values when they do not."""
+    if key in _SETTINGS or not all(isinstance(p, (dict, list, int, float)) and not isinstance(p, bool) for p in parts):
+        distinct = list(dict.fromkeys(json.dumps(p, sort_keys=True, default=str) for p in parts))
+        return parts[0] if len(distinct) == 1 else [json.loads(d) for d in distinct]
+    if all(isinstance(p, dict) for p in parts):
+        keys = dict.fromkeys(k for p in parts for k in p)
+        return {k: add_up([p[k] for p in parts if k in p], str(k)) for k in keys}
+    if all(isinstance(p, (int, float)) for p in parts):
+        return max(parts) if key.startswith("max_") else sum(parts)
+    if all(isinstance(p, list) for p in parts):
+        return [x for p in parts for x in p]
+    return [json.loads(d) for d in dict.fromkeys(json.dumps(p, sort_keys=True, default=str) for p in parts)]
+
+
+def _merge_subgroups(result: ScoreResult, runs: list, columns: dict, n_resamples: int, seed: int) -> None:
+    """The subgroup table of the joined run, from the shards' per-study group labels (groups.csv)."""
+    from rexeval.subgroups import Groups, subgroup_scores, summary_block
+
+    blocks = [r.summary["subgroups"] for r in runs]
+    first = blocks[0]
+    for run, block in zip(runs, blocks, strict=True):
+        if run.group_labels is None:
+            raise InputError("scored with --by but has no groups.csv (an older rexeval): score the shards again "
+                             "to merge their subgroups", path=str(run.path))
+        for key in ("by", "min_group_size", "age_bins"):
+            if block.get(key) != first.get(key):
+                raise InputError(f"the shards were grouped differently (--by / --min-group-size / --age-bins: "
+                                 f"{key} {block.get(key)} vs {first.get(key)})", path=str(run.path))
+    labels = pd.concat([r.group_labels for r in runs], ignore_index=True)
+    if labels["study_id"].astype(str).tolist() != result.per_study["study_id"].astype(str).tolist():
+        raise InputError("groups.csv rows do not follow per_study.csv in some shard; score the shards again")
+    by = list(first["by"])
+    labels = labels.astype({b: str for b in by})
+    cleaning: dict[str, list[dict[str, Any]]] = {}
+    for b in by:
+        counted: dict[tuple, int] = {}
+        for block in blocks:
+            for item in block.get("cleaning", {}).get(b, []):
+                k = (item["raw"], item["group"], item["source"])
+                counted[k] = counted.get(k, 0) + item["count"]
+        # the order derive_groups writes: most frequent first, then by the (raw, group, source) text
+        cleaning[b] = [{"raw": r, "group": g, "source": s, "count": c}
+                       for (r, g, s), c in sorted(counted.items(), key=lambda kv: (-kv[1], str(kv[0])))]
+    groups = Groups(labels[by], cleaning, add_up([blk.get("sources", {}) for blk in blocks]))
+    meta = add_up([blk.get("meta", {}) for blk in blocks]) if first.get("meta") else {}
+    if meta:
+        meta["path"], meta["columns"] = first["meta"].get("path"), first["meta"].get("columns")
+        meta["example_ids"] = meta.get("example_ids", [])[:5]
+    outputs = {k: o for k, o in result.outputs.items() if k in result.summary["metrics"]}
+    table = subgroup_scores(columns, outputs, groups.labels, n_resamples=n_resamples, seed=seed,
+                            min_group_size=first["min_group_size"])
+    result.summary["subgroups"] = {**summary_block(table, groups, first["min_group_size"], meta),
+                                   "age_bins": first.get("age_bins")}
+    result.subgroup_table = table
+    result.group_labels = labels

@@ -467,6 +467,9 @@ def score_subgroups(result: Any, by: Sequence[str], *, meta: str | None = None,
                             min_group_size=min_group_size)
     result.summary["subgroups"] = summary_block(table, groups, min_group_size, meta_info)
     result.summary["subgroups"]["age_bins"] = [b if not math.isinf(b) else "inf" for b in age_bins]
+    # kept on the result so the run directory holds them (subgroups.csv, groups.csv: what a merge needs)
+    result.subgroup_table = table
+    result.group_labels = pd.concat([pd.DataFrame({"study_id": ids}), groups.labels.reset_index(drop=True)], axis=1)
     return table
 
 

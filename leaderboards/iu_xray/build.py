@@ -94,7 +94,7 @@ def leaderboard(results: dict[str, Any], work: Path) -> tuple[Any, dict[str, Any
         if isinstance(res, str):
             notes.append(f"- **{name}**: {res}")
             continue
-        run_dir = res.write(work / f"run{i}")
+        run_dir = res.write(work / f"run{i}", overwrite=True)  # a kept work folder is rebuilt
         (oracle_runs if res.meta.get("oracle") else runs).append(load_run(run_dir))
         skipped.update(res.summary["skipped"])
     for name, note in NOT_APPLICABLE.items():

@@ -25,6 +25,7 @@ def compare_command(
     n_boot: int = typer.Option(1000, "--bootstrap", help="Paired-bootstrap resamples for the CI of the difference."),
     seed: int = typer.Option(12345, "--seed"),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the table as CSV (or .md for Markdown)."),
+    allow_mismatch: bool = typer.Option(False, "--allow-mismatch", help="Compare runs scored differently (references, track, options, rexeval version); the differences are recorded in the output."),
 ) -> None:
     """Paired significance test of A vs B per metric (randomisation test, Holm-corrected)."""
     from rexeval.compare import compare
@@ -33,7 +34,14 @@ def compare_command(
 
     if n_perm < 1:
         raise ConfigError("--permutations must be >= 1")
-    table = compare(a, b, refs, metrics=split_list(metrics), n_permutations=n_perm, n_resamples=n_boot, seed=seed, track=track)
+    table = compare(a, b, refs, metrics=split_list(metrics), n_permutations=n_perm, n_resamples=n_boot, seed=seed, track=track,
+                    allow_mismatch=allow_mismatch)
+    mismatch = table.attrs.get("mismatch_allowed") or []
+    if mismatch:
+        from rexeval.cli._common import warn
+
+        warn("compared although scored differently (--allow-mismatch): " + "; ".join(mismatch))
+        table["mismatch_allowed"] = "; ".join(mismatch)  # recorded in the written table
     print_comparison(table)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -25,6 +25,7 @@ def leaderboard_command(
     n_perm: int = typer.Option(5000, "--permutations", help="Randomisation-test permutations per pair."),
     seed: int = typer.Option(12345, "--seed"),
     title: str = typer.Option("Leaderboard", "--title"),
+    allow_mismatch: bool = typer.Option(False, "--allow-mismatch", help="Rank runs scored differently (references, track, study set, options, rexeval version); the differences go into the table's notes."),
 ) -> None:
     """Table of several systems: metrics with CIs, rank and rank groups (paired tests); Markdown/LaTeX/HTML/CSV."""
     from rexeval.errors import ConfigError
@@ -51,7 +52,8 @@ def leaderboard_command(
             _write_published(pub, out)
         return
     board = build_leaderboard(loaded, rank_by=rank_by, metrics=split_list(metrics), published=pub, alpha=alpha,
-                              adjust=adjust, n_permutations=n_perm, seed=seed, title=title)
+                              adjust=adjust, n_permutations=n_perm, seed=seed, title=title,
+                              allow_mismatch=allow_mismatch)
     typer.echo(board.to_markdown())
     if out is not None:
         for p in board.write(out):

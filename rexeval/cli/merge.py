@@ -18,12 +18,16 @@ def merge_command(
     runs: list[Path] = typer.Argument(..., help="Run directories written by `rexeval score --shard i/n --out DIR`."),
     out: Path = typer.Option(..., "--out", "-o", help="Run directory for the merged per_study.csv and summary.json."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Do not print the summary table."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing run directory at --out."),
+    allow_mismatch: bool = typer.Option(False, "--allow-mismatch", help="Merge shards scored differently (input, references, track, options); the differences are recorded in summary.json (mismatch_allowed)."),
 ) -> None:
     """Merge sharded runs: concatenate per-study values and recompute every aggregate and CI."""
+    from rexeval.runs import RunDirWriter
     from rexeval.shard import merge_runs
 
-    result = merge_runs(runs)
-    result.write(out)
+    with RunDirWriter(out, overwrite=overwrite) as writer:
+        result = merge_runs(runs, allow_mismatch=allow_mismatch)
+        writer.write(result)
     if not quiet:
         from rexeval.report import print_summary
 

@@ -21,6 +21,7 @@ def plot_command(
     metrics: str | None = typer.Option(None, "--metrics", "-m", help="Metric keys (subgroups/leaderboard; default: all / the rank key)."),
     rank_by: str | None = typer.Option(None, "--rank-by", help="Leaderboard rank key."),
     n_perm: int = typer.Option(5000, "--permutations", help="Permutations for the leaderboard's rank groups."),
+    allow_mismatch: bool = typer.Option(False, "--allow-mismatch", help="Rank runs scored differently (references, track, options, studies) anyway."),
 ) -> None:
     """Plots: subgroup forest plots, leaderboard with CIs, error-count distribution, per-condition F1 heat map."""
     from rexeval.errors import ConfigError
@@ -33,7 +34,8 @@ def plot_command(
     loaded = load_runs(list(runs))
     for k in kinds:
         try:
-            written = plot_runs(loaded, k, out, metrics=split_list(metrics), rank_by=rank_by, n_permutations=n_perm)
+            written = plot_runs(loaded, k, out, metrics=split_list(metrics), rank_by=rank_by, n_permutations=n_perm,
+                                 **({"allow_mismatch": True} if allow_mismatch else {}))
         except Exception as exc:
             if kind == "all" and exc.__class__.__name__ == "InputError":
                 typer.echo(f"skipped {k}: {exc}", err=True)

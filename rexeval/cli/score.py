@@ -46,12 +46,16 @@ def score_command(
     device: Optional[str] = typer.Option(None, "--device", help="Device for model metrics: cpu, cuda, cuda:N (default: cuda when available)."),
     fp16: bool = typer.Option(False, "--fp16", help="Half-precision encoders on CUDA (BERTScore; tolerance in the README)."),
     shard: Optional[str] = typer.Option(None, "--shard", help="Score only shard i of n (i/n, 1-based contiguous blocks); join with `rexeval merge`."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing run directory at --out (its files are removed)."),
+    option: Optional[list[str]] = typer.Option(None, "--option", "-O", metavar="METRIC.NAME=VALUE", help="A metric option METRIC.NAME=VALUE (repeatable; VALUE as JSON, else text), e.g. rules_f1.uncertain=negative. Recorded in the run."),
 ) -> None:
     """Score predicted reports against references with the ReXrank metrics."""
     from rexeval.align import TRACKS
     from rexeval.errors import ConfigError
-    from rexeval.scoring import score
+    from rexeval.runs import RunDirWriter
+    from rexeval.scoring import check_name, score
 
+    check_name(name)
     if track not in TRACKS:
         raise ConfigError(f"--track must be one of {', '.join(TRACKS)}, not {track!r}")
     if n_boot < 0:
@@ -62,8 +66,13 @@ def score_command(
     metric_options: dict = llm_metric_options(
         llm_base_url=llm_base_url, llm_model=llm_model, llm_api_key=llm_api_key, llm_concurrency=llm_concurrency,
         llm_rpm=llm_rpm, llm_timeout=llm_timeout, llm_max_retries=llm_max_retries, llm_json=llm_json)
+    for metric_name, opts in parse_metric_options(option or []).items():
+        metric_options.setdefault(metric_name, {}).update(opts)
     if prompt is not None or judge_strict:
         metric_options.setdefault("errors_llm", {}).update({"strict": judge_strict, **({"prompt": prompt} if prompt else {})})
+    # --out is checked and locked before scoring: a file or a non-empty directory fails now, not after an
+    # hour; the lock is released when the run is written (or, on an error, when the writer is collected)
+    writer = RunDirWriter(out, overwrite=overwrite).lock() if out is not None else None
     result = score(
         preds, refs, metrics=split_list(metrics), metric_options=metric_options, track=track,
         allow_missing=allow_missing, strict=strict, n_resamples=n_boot, seed=seed, name=name,
@@ -76,6 +85,10 @@ def score_command(
         warn(f"{summary['empty_predictions']['count']} empty predictions were scored as empty text")
     if summary["empty_references"]["count"]:
         warn(f"{summary['empty_references']['count']} references are empty")
+    literal = summary.get("literal_missing_predictions", {})
+    if literal.get("count"):
+        warn(f"{literal['count']} predictions are literally 'NaN', 'None' or 'null' (a missing generation written "
+             f"out as text?), scored as that text; e.g. {literal['study_ids'][:3]} (summary.json: literal_missing_predictions)")
     none_sections = summary["input"].get("none_sections")
     if none_sections and any(none_sections.values()):
         counts = ", ".join(f"{k}: {len(v)}" for k, v in none_sections.items() if v)
@@ -97,10 +110,9 @@ def score_command(
         lacking = summary["subgroups"]["meta"].get("studies_without_meta")
         if lacking:
             warn(f"{lacking} studies are not in {meta}; their --meta attributes are grouped as 'missing'")
-    if out is not None:
-        result.write(out)
-        if subgroup_table is not None:
-            subgroup_table.to_csv(out / "subgroups.csv", index=False)
+    if writer is not None:
+        writer.write(result)
+        writer.release()
     if as_json:
         typer.echo(json.dumps(summary, indent=2, default=str))
     else:
@@ -113,3 +125,24 @@ def score_command(
             print_subgroups(subgroup_table)
         if out is not None:
             typer.echo(f"wrote {out / 'per_study.csv'} and {out / 'summary.json'}")
+
+
+def parse_metric_options(items: list[str]) -> dict[str, dict]:
+    """``["rules_f1.uncertain=negative", "errors_struct.per_type=true"]`` -> {metric: {name: value}}."""
+    from rexeval.errors import ConfigError
+    from rexeval.metrics import REGISTRY
+
+    options: dict[str, dict] = {}
+    for item in items:
+        target, sep, text = item.partition("=")
+        metric, dot, name = target.strip().partition(".")
+        if not sep or not dot or not metric or not name:
+            raise ConfigError(f"--option must look like METRIC.NAME=VALUE (e.g. rules_f1.uncertain=negative), not {item!r}")
+        if metric not in REGISTRY:
+            raise ConfigError(f"--option {item!r}: unknown metric {metric!r}; known metrics: {', '.join(REGISTRY)}")
+        try:
+            value = json.loads(text)
+        except ValueError:
+            value = text
+        options.setdefault(metric, {})[name.strip()] = value
+    return options
