@@ -20,8 +20,7 @@ from baselines.oracle import CONDITIONS, labels_to_report
 from baselines.retrieval import TextIndex, tokenize
 from rexeval.cli import app
 from rexeval.errors import ConfigError, InputError
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers.paths import ROOT  # noqa: E402
 
 NORMAL_A = "The lungs are clear. No pleural effusion or pneumothorax. Heart size is normal."
 NORMAL_B = "Normal chest radiograph."

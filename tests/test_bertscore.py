@@ -16,18 +16,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import shared_path
+
+from tests.helpers.paths import shared_path
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from model_fixtures import build_distilroberta  # noqa: E402
-
 from rexeval.errors import MetricUnavailable  # noqa: E402
 from rexeval.metrics.base import Batch  # noqa: E402
 from rexeval.metrics.bertscore import BASELINE, EMPTY_F, BertScore  # noqa: E402
+from tests.helpers.model_fixtures import build_distilroberta  # noqa: E402
+from tests.helpers.paths import ROOT  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
 N_PAIRS = 24
 
 
@@ -241,7 +241,7 @@ def test_equals_bert_score_under_transformers4(iu_pairs, tmp_path):
     p, g = iu_pairs
     pairs = tmp_path / "pairs.json"
     pairs.write_text(json.dumps({"preds": p[:12] + ["", "Heart normal."], "refs": g[:12] + ["Lungs clear.", ""]}))
-    res = subprocess.run([exe, str(ROOT / "tests" / "peer_bertscore_tf4.py"), str(tmp_path / "hub"), str(pairs)],
+    res = subprocess.run([exe, str(ROOT / "tests" / "peer" / "bertscore_tf4.py"), str(tmp_path / "hub"), str(pairs)],
                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
     if res.returncode != 0 and "No module named 'bert_score'" in res.stderr:
         pytest.skip(f"{exe} has no bert_score")

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from rexeval.metrics.bleu import sentence_bleu, tokenize
-from tests.conftest import shared_path
+from tests.helpers.paths import shared_path
 
 
 def test_tokenization_matches_spec_examples():

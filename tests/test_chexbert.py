@@ -12,16 +12,16 @@ import random
 
 import numpy as np
 import pytest
-from conftest import shared_path
+
+from tests.helpers.paths import shared_path
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from chexbert_fixtures import build_chexbert, tiny_config  # noqa: E402
-
 from rexeval.errors import MetricUnavailable  # noqa: E402
 from rexeval.labelers import CONDITIONS, get_labeler  # noqa: E402
 from rexeval.metrics.base import Batch  # noqa: E402
+from tests.helpers.chexbert_fixtures import build_chexbert, tiny_config  # noqa: E402
 
 TEXTS = [
     "No pleural effusion. Normal heart size.",

@@ -12,7 +12,7 @@ import pytest
 
 from rexeval.metrics.error_schema import COUNT_SUFFIXES
 from rexeval.metrics.errors_struct import StructuredErrorCounter, split_sentences
-from tests.conftest import shared_path
+from tests.helpers.paths import shared_path
 
 TABLE = Path(__file__).parent / "data" / "error_count_pairs.csv"
 

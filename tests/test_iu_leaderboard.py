@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
-from tests.conftest import SHARED, shared_path
+from tests.helpers.paths import (
+    ROOT,  # noqa: E402
+    SHARED,
+    shared_path,
+)
 
-ROOT = Path(__file__).resolve().parents[1]
 COMMITTED = ROOT / "leaderboards" / "iu_xray"
 
 

@@ -7,11 +7,11 @@ import random
 import numpy as np
 import pandas as pd
 import pytest
-from behaviour_table import HELD_OUT, KNOWN_WRONG, TABLE
-from conftest import shared_path
 
 from rexeval.labelers import CONDITIONS, FIVE, FIVE_INDEX, get_labeler
 from rexeval.labelers.rules import Mention, RuleLabeler, normalise
+from tests.helpers.behaviour_table import HELD_OUT, KNOWN_WRONG, TABLE
+from tests.helpers.paths import shared_path
 
 
 @pytest.fixture(scope="module")
@@ -168,12 +168,9 @@ def test_unknown_labeler():
 
 def test_all_iu_reports_label(rules):
     """Every IU report labels without error; the label counts are plausible for a normal-heavy set."""
-    import sys
-    from pathlib import Path
+    from benchmarks.rules_labeler_iu import iu_reports
 
     path = shared_path("iu_reports", "NLMCXR_reports.tgz")
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-    from rules_labeler_iu import iu_reports
 
     texts = list(iu_reports(path).values())
     assert len(texts) == 3955

@@ -5,17 +5,17 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import shared_path
 
 from rexeval.metrics.base import Batch
 from rexeval.metrics.radcliq import RadCliQ, inv_radcliq_v1, radcliq
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers.paths import (
+    ROOT,  # noqa: E402
+    shared_path,
+)
 
 
 def test_perfect_report_values_from_spec():

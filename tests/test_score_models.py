@@ -7,13 +7,13 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import shared_path
 from typer.testing import CliRunner
 
 from rexeval.cli import app
 from rexeval.errors import MetricUnavailable
 from rexeval.metrics import REGISTRY
 from rexeval.metrics.base import Metric, Output, mean_of
+from tests.helpers.paths import shared_path
 
 
 class SembScoreDouble(Metric):
@@ -34,7 +34,7 @@ class SembScoreDouble(Metric):
 @pytest.fixture
 def no_weights(monkeypatch, tmp_path):
     if "semb_score" not in REGISTRY:  # the real metric, when present, is used (and skipped the same way)
-        monkeypatch.setitem(REGISTRY, "semb_score", "test_score_models:SembScoreDouble")
+        monkeypatch.setitem(REGISTRY, "semb_score", "tests.test_score_models:SembScoreDouble")
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-hub"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("REXEVAL_CACHE", str(tmp_path / "cache"))

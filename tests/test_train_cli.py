@@ -11,7 +11,8 @@ import pytest
 pytest.importorskip("trl")
 pytest.importorskip("peft")
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers.paths import ROOT  # noqa: E402
+
 TESTS = Path(__file__).resolve().parent
 
 
@@ -49,8 +50,7 @@ def run_cli(args, env, cwd, check=True):
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory):
-    from rl_helpers import build_tiny_encoder
-
+    from tests.helpers.rl import build_tiny_encoder
     from trainers.tiny import FALLBACK_REPORTS, build_tiny_text_model
 
     tmp = tmp_path_factory.mktemp("rl")
@@ -83,8 +83,8 @@ def _config(tmp: Path, policy: Path) -> Path:
     cfg["reward"] = {
         "components": components,
         "plugins": {
-            "test_errors": "rl_helpers:TestErrors",
-            "test_embed": "rl_helpers:TinyEmbedSim",
+            "test_errors": "tests.helpers.rl:TestErrors",
+            "test_embed": "tests.helpers.rl:TinyEmbedSim",
         },
     }
     cfg["grpo"].update(max_steps=2, save_steps=1, max_completion_length=8)

@@ -9,12 +9,12 @@ bert-base-uncased vocabulary under ``google-bert/bert-base-uncased``.
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 FAKE_REVISION = "1111111111111111111111111111111111111111"
-SHARED = Path(os.environ.get("REXEVAL_SHARED", Path(__file__).resolve().parents[1].parent / "shared")).resolve()
+from tests.helpers.paths import SHARED  # noqa: E402
+
 BERT_VOCAB = SHARED / "data" / "tokenizers" / "bert-base-uncased" / "vocab.txt"
 
 
