@@ -13,11 +13,11 @@ Work is shared and cached, never recomputed:
   function with the same completions);
 * identical (completion, reference) pairs — common in GRPO groups — are scored once, and scored pairs are
   kept in an LRU cache across steps;
-* metrics that expose the optional reference-side protocol (``reference_state(text)`` and
-  ``compute_with_references(batch, states)``) get their reference-side work done once per distinct
+* metrics that set ``reuses_reference_state`` (their ``reference_state(text)`` and
+  ``compute_with_references(batch, states)`` hooks) get their reference-side work done once per distinct
   reference and cached across steps (a GRPO step repeats each reference ``num_generations`` times and an
   epoch repeats it again);
-* LLM-judge metrics (``async def acompute(batch)`` or class attribute ``remote = True``) are exposed as
+* remote metrics (LLM judges: ``remote = True``, with their ``async acompute(batch)``) are exposed as
   async reward functions, which TRL runs concurrently.
 
 Failures never crash a step: a metric that raises on a batch is retried sample by sample, and a sample it
@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import ast
 import asyncio
-import inspect
 import math
 import operator
 import threading
@@ -276,15 +275,11 @@ class _LRU(OrderedDict):
 
 def is_async_metric(metric: Metric) -> bool:
     """LLM judges and other remote metrics: run concurrently as async reward functions."""
-    return bool(getattr(metric, "remote", False)) or inspect.iscoroutinefunction(
-        getattr(metric, "acompute", None)
-    )
+    return metric.remote
 
 
 def has_reference_protocol(metric: Metric) -> bool:
-    return callable(getattr(metric, "reference_state", None)) and callable(
-        getattr(metric, "compute_with_references", None)
-    )
+    return metric.reuses_reference_state
 
 
 @dataclass
@@ -438,7 +433,7 @@ class RewardSuite:
             return metric.compute_with_references(batch, states)
         if has_reference_protocol(metric):  # protocol present but cache off: one state per sample
             self.reference_states_computed[metric.name] += len(batch)
-        if inspect.iscoroutinefunction(getattr(metric, "acompute", None)):
+        if metric.remote:
             return asyncio.run(metric.acompute(batch))
         return metric.compute(batch)
 

@@ -258,10 +258,8 @@ def score_pairs(
         "versions": versions,
     }
     for metric in ran:  # metrics may add tables to the summary (e.g. per-condition F1)
-        extra_fn = getattr(metric, "summary_extra", None)
-        if extra_fn is not None:
-            for section, content in extra_fn(columns).items():
-                summary.setdefault(section, {}).update(content)
+        for section, content in metric.summary_extra(columns).items():
+            summary.setdefault(section, {}).update(content)
     if "shard" in info:
         summary["shard"] = info["shard"]
     for key in ("none_sections", "missing_findings"):

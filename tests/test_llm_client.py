@@ -19,7 +19,7 @@ pytest.importorskip("openai")
 
 from rexeval.errors import ConfigError  # noqa: E402
 from rexeval.llm import AnswerCache, LLMClient, LLMConfig, LLMRequest  # noqa: E402
-from rexeval.llm.parse_errors import parse_errors  # noqa: E402
+from rexeval.metrics.error_parser import parse_errors  # noqa: E402
 from rexeval.scoring import score  # noqa: E402
 from tests.helpers.llm_server import FakeChatServer, two_line  # noqa: E402
 from tests.helpers.paths import ROOT  # noqa: E402

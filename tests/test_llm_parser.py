@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from rexeval.llm.client import UnparseableAnswer
-from rexeval.llm.parse_errors import parse_errors
+from rexeval.metrics.error_parser import parse_errors
 
 SIG = "Number of clinically significant errors by type:"
 INS = "Number of clinically insignificant errors by type:"
@@ -106,7 +106,7 @@ def test_missing_letters_are_reported():
 
 
 def test_own_prompt_few_shot_answers_parse_to_their_counts():
-    from rexeval.llm.error_prompt import EXAMPLES, get_prompt
+    from rexeval.metrics.error_prompt import EXAMPLES, get_prompt
 
     for json_mode in (False, True):
         msgs = get_prompt(json_mode=json_mode).messages("r", "c")
@@ -117,7 +117,7 @@ def test_own_prompt_few_shot_answers_parse_to_their_counts():
 
 
 def test_prompt_hash_changes_with_the_text(monkeypatch):
-    from rexeval.llm import error_prompt
+    from rexeval.metrics import error_prompt
 
     before = error_prompt.get_prompt().sha256
     monkeypatch.setattr(error_prompt, "INSTRUCTIONS", error_prompt.INSTRUCTIONS + " ")
@@ -129,7 +129,7 @@ def test_chexprompt_prompt_needs_the_package():
     import importlib.util
 
     from rexeval.errors import MetricUnavailable
-    from rexeval.llm.error_prompt import get_prompt
+    from rexeval.metrics.error_prompt import get_prompt
 
     if importlib.util.find_spec("chexprompt") is not None:
         pytest.skip("chexprompt is installed here")
@@ -139,7 +139,7 @@ def test_chexprompt_prompt_needs_the_package():
 
 def test_chexprompt_prompt_is_read_from_the_installed_package_without_importing_it(tmp_path, monkeypatch):
     """A stand-in package with the official module layout (our own dummy strings, not its prompt)."""
-    from rexeval.llm.error_prompt import get_prompt
+    from rexeval.metrics.error_prompt import get_prompt
 
     pkg = tmp_path / "chexprompt"
     pkg.mkdir()

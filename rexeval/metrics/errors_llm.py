@@ -68,7 +68,7 @@ class ErrorsLLM(Metric):
 
     def prompt(self) -> Any:
         if self._prompt is None:
-            from rexeval.llm.error_prompt import get_prompt
+            from rexeval.metrics.error_prompt import get_prompt
 
             self._prompt = get_prompt(self.prompt_name, json_mode=self.config.json_mode)
         return self._prompt
@@ -115,7 +115,7 @@ class ErrorsLLM(Metric):
 
     def compute(self, batch: Batch) -> dict[str, np.ndarray]:
         from rexeval.llm.client import LLMClient, LLMRequest
-        from rexeval.llm.parse_errors import parse_errors
+        from rexeval.metrics.error_parser import parse_errors
 
         self.check_available()
         prompt = self.prompt()

@@ -174,7 +174,7 @@ def get_prompt(name: str = "rexeval") -> GreenPrompt:
 def _green_package_prompt() -> GreenPrompt:
     """GREEN's own prompt, read from the installed ``green_score`` source with ``ast`` (nothing executed)."""
     fix = "pip install git+https://github.com/Stanford-AIMI/GREEN (its prompt is read at run time, not copied)"
-    from rexeval.llm.error_prompt import package_source_tree
+    from rexeval.metrics.error_prompt import package_source_tree
 
     tree, source = package_source_tree("green_score", "utils.py", "prompt 'green'", fix)
     for node in ast.walk(tree):

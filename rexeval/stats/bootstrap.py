@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from rexeval.metrics.base import Aggregate, Columns
+from rexeval.aggregates import Aggregate, Columns
 
 DEFAULT_RESAMPLES = 1000
 DEFAULT_SEED = 12345

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rexeval.metrics.base import Aggregate, Columns
+from rexeval.aggregates import Aggregate, Columns
 from rexeval.stats.bootstrap import DEFAULT_SEED, percentile_ci, resample_counts
 
 DEFAULT_PERMUTATIONS = 10_000
