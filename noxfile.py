@@ -32,4 +32,4 @@ def demo(session):
 def iu_leaderboard(session):
     """Rebuild leaderboards/iu_xray/leaderboard.{md,csv}: every baseline on the 590 IU X-ray test studies."""
     session.install("-e", ".")
-    session.run("python", "-m", "leaderboards.iu_xray.build", *session.posargs)
+    session.run("python", "-m", "rexeval.leaderboards.iu_xray.build", *session.posargs)

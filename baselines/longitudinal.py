@@ -108,8 +108,8 @@ def longitudinal(
     copy-prior baseline is scored alongside as the system named ``copy-prior``.
     Returns a long table: category, n, system, metric, value, ci_lo, ci_hi (category "all" included).
     """
-    from baselines.core import run_baseline
-    from baselines.data import load_table, track_texts
+    from rexeval.baselines.core import run_baseline
+    from rexeval.baselines.data import load_table, track_texts
     from rexeval.scoring import score
 
     ref_corpus = load_table(refs, "REFS")

@@ -18,10 +18,10 @@ COMMITTED = ROOT / "leaderboards" / "iu_xray"
 def test_iu_leaderboard_rebuilds_bit_for_bit(tmp_path):
     shared_path("rexrank", "iu_xray_test.json")
     shared_path("iu_reports", "NLMCXR_reports.tgz")
-    from leaderboards.iu_xray.build import build
+    from rexeval.leaderboards.iu_xray.build import build
 
     md, csv = build(SHARED, tmp_path)
-    hint = "the committed leaderboard is stale: rebuild it with `python -m leaderboards.iu_xray.build`"
+    hint = "the committed leaderboard is stale: rebuild it with `python -m rexeval.leaderboards.iu_xray.build`"
     assert csv.read_bytes() == (COMMITTED / "leaderboard.csv").read_bytes(), hint
     assert md.read_bytes() == (COMMITTED / "leaderboard.md").read_bytes(), hint
     table = pd.read_csv(csv)

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from baselines.longitudinal import CATEGORIES, classify_change, longitudinal, wide
+from rexeval.baselines.longitudinal import CATEGORIES, classify_change, longitudinal, wide
 from rexeval.cli import app
 
 CASES = [

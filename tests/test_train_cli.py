@@ -50,8 +50,8 @@ def run_cli(args, env, cwd, check=True):
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory):
+    from rexeval.trainers.tiny import FALLBACK_REPORTS, build_tiny_text_model
     from tests.helpers.rl import build_tiny_encoder
-    from trainers.tiny import FALLBACK_REPORTS, build_tiny_text_model
 
     tmp = tmp_path_factory.mktemp("rl")
     policy = build_tiny_text_model(tmp / "policy", FALLBACK_REPORTS, hidden=32, layers=1)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from rexeval.errors import InputError
-from trainers.config import DataConfig
+from rexeval.trainers.config import DataConfig
 
 _FINDINGS = ("section_findings", "findings")
 _IMPRESSION = ("section_impression", "impression")

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from trainers.config import DataConfig, ModelConfig
-from trainers.data import messages
+from rexeval.trainers.config import DataConfig, ModelConfig
+from rexeval.trainers.data import messages
 
 _TOKENS = re.compile(r"\w+|[^\w\s]")
 
@@ -51,7 +51,7 @@ def load_for_generation(
     model_path: str, model_cfg: ModelConfig | None = None
 ) -> tuple[Any, Any, bool]:
     """Model, processor and VLM flag from a checkpoint (a full model folder or a LoRA adapter folder)."""
-    from trainers.policy import is_vlm, load_model, load_processor, peft_adapter_base
+    from rexeval.trainers.policy import is_vlm, load_model, load_processor, peft_adapter_base
 
     cfg = model_cfg or ModelConfig(name_or_path=model_path, dtype="auto")
     base = peft_adapter_base(model_path)

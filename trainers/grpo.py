@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from trainers.config import RunConfig
+from rexeval.trainers.config import RunConfig
 
 
 def _peft_config(cfg: RunConfig) -> Any:
@@ -82,9 +82,9 @@ def train_rl(cfg: RunConfig) -> dict[str, Any]:
     from trl import GRPOConfig, GRPOTrainer
 
     from rexeval.rewards import RewardSuite
-    from trainers.data import load_records, to_dataset
-    from trainers.generate import evaluate_guards
-    from trainers.policy import is_vlm, load_model, load_processor
+    from rexeval.trainers.data import load_records, to_dataset
+    from rexeval.trainers.generate import evaluate_guards
+    from rexeval.trainers.policy import is_vlm, load_model, load_processor
 
     torch.manual_seed(cfg.seed)
     vlm = is_vlm(cfg.model)

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from rexeval.errors import ConfigError
-from trainers.config import ModelConfig
+from rexeval.trainers.config import ModelConfig
 
 VLM_MODEL_TYPES = {
     "llava",

@@ -216,7 +216,7 @@ def build_tiny_llava(
     return out_dir
 
 
-if __name__ == "__main__":  # python -m trainers.tiny OUT_DIR [--vlm]
+if __name__ == "__main__":  # python -m rexeval.trainers.tiny OUT_DIR [--vlm]
     import sys
 
     target = sys.argv[1]

@@ -33,7 +33,7 @@ def leaderboard_command(
 
     pub = None
     if published is not None:
-        from leaderboards import published as pubmod
+        from rexeval.leaderboards import published as pubmod
 
         if published == "list":
             for tid in pubmod.table_ids():
@@ -64,7 +64,7 @@ def _print_published(pub) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from leaderboards.published import source_line
+    from rexeval.leaderboards.published import source_line
 
     console = Console(width=None if sys.stdout.isatty() else 200)
     has_ours = "inv_radcliq_v1_ours" in pub

@@ -26,7 +26,7 @@ def longitudinal_command(
     seed: int = typer.Option(12345, "--seed", help="Bootstrap seed."),
 ) -> None:
     """Score systems per change category stated in the reference (new, progression, regression, no change)."""
-    from baselines.longitudinal import longitudinal, wide
+    from rexeval.baselines.longitudinal import longitudinal, wide
     from rexeval.report import markdown_table
 
     names: dict[str, Path] = {}

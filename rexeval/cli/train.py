@@ -40,8 +40,8 @@ def train_rl_command(
     """GRPO with rexeval metrics as rewards (TRL GRPOTrainer). Extra arguments are key=value overrides,
     e.g. grpo.max_steps=10 model.name_or_path=/ckpt. Works under `accelerate launch -m rexeval train-rl`."""
     _need_rl()
-    from trainers.config import load_config
-    from trainers.grpo import train_rl
+    from rexeval.trainers.config import load_config
+    from rexeval.trainers.grpo import train_rl
 
     summary = train_rl(load_config(config, list(ctx.args)))
     if summary:
@@ -61,8 +61,8 @@ def train_sft_command(
 ) -> None:
     """Supervised warm start (TRL SFTTrainer) on the references. Extra arguments are key=value overrides."""
     _need_rl()
-    from trainers.config import load_config
-    from trainers.sft import train_sft
+    from rexeval.trainers.config import load_config
+    from rexeval.trainers.sft import train_sft
 
     typer.echo(json.dumps(train_sft(load_config(config, list(ctx.args))), default=str))
 
@@ -101,9 +101,14 @@ def generate_command(
     """Write one generated report per study, for `rexeval score` and leaderboards."""
     _need_rl()
     from rexeval.errors import ConfigError
-    from trainers.config import DataConfig, load_config
-    from trainers.data import load_records
-    from trainers.generate import generate, generation_stats, load_for_generation, write_predictions
+    from rexeval.trainers.config import DataConfig, load_config
+    from rexeval.trainers.data import load_records
+    from rexeval.trainers.generate import (
+        generate,
+        generation_stats,
+        load_for_generation,
+        write_predictions,
+    )
 
     if decoding not in ("greedy", "sampled"):
         raise ConfigError(f"--decoding must be greedy or sampled, not {decoding!r}")

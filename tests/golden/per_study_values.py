@@ -38,7 +38,7 @@ def example_values() -> pd.DataFrame:
 
 def iu_baseline_values(shared: Path) -> pd.DataFrame:
     """Every baseline of ``leaderboards/iu_xray`` on the 590 IU test studies, as that build runs them."""
-    from leaderboards.iu_xray.build import run_systems
+    from rexeval.leaderboards.iu_xray.build import run_systems
 
     with tempfile.TemporaryDirectory() as tmp:
         results = run_systems(shared, Path(tmp))
