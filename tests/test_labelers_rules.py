@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import random
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -141,17 +139,6 @@ def test_whitespace_does_not_change_labels(rules):
     a = rules.label(["No pleural effusion.  Mild cardiomegaly."])
     b = rules.label(["No pleural\neffusion.\n\n\tMild   cardiomegaly.   "])
     np.testing.assert_array_equal(a, b)
-
-
-def test_batch_invariance(rules):
-    texts = [t for t, _ in TABLE[:40]]
-    alone = np.stack([rules.label([t])[0] for t in texts])
-    order = list(range(len(texts)))
-    random.Random(3).shuffle(order)
-    shuffled = rules.label([texts[i] for i in order])
-    np.testing.assert_array_equal(shuffled, alone[order])
-    repeated = rules.label([texts[5]] * 8)
-    np.testing.assert_array_equal(repeated, np.repeat(alone[5:6], 8, axis=0))
 
 
 def test_signature_names_the_labeler(rules):
