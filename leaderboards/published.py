@@ -2,10 +2,10 @@
 
 ``load_table("rexrank:iu_xray:findings")`` returns the published rows as a DataFrame under rexeval's
 metric keys, plus our RadCliQ-v1 (and v0 where published) recomputed from the published sub-metric
-columns (RadGraph, BERTScore, SembScore, BLEU; spec §6), and a flag on every row whose published value
+columns (RadGraph, BERTScore, SembScore, BLEU; docs/metrics.md §6), and a flag on every row whose published value
 cannot be reproduced.
 
-Tolerance (spec §6): the sub-metrics are published to 3 decimals, so each may be off by up to 0.0005.
+Tolerance (docs/metrics.md §6): the sub-metrics are published to 3 decimals, so each may be off by up to 0.0005.
 RadCliQ is affine in them, hence |ΔRadCliQ| <= 0.0005 * Σ|raw coefficient| (0.00195 for v1, 0.00359 for
 v0), plus 0.0005 for the rounding of the published RadCliQ itself: ±0.0024 (v1), ±0.0041 (v0). For
 1/RadCliQ-v1 the first term is divided by v1² (first-order propagation): ≈ 0.0019/v1² + 0.0005. A row

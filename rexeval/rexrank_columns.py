@@ -3,7 +3,7 @@
 The live site's tables (rajpurkarlab/ReXrank, branch gh-pages, ``findings_result_*.csv`` and
 ``result_*.csv``) have the columns ``Rank, Date, Model Name, Institution, Model URL, BLEU, BertScore,
 SembScore, RadGraph, 1/RadCliQ-v1, RaTEScore, GREEN, 1/FineRadScore``, every score higher-is-better and
-rounded to 3 decimals. 1/FineRadScore is not computed by rexeval (its definition is unpublished, spec §9);
+rounded to 3 decimals. 1/FineRadScore is not computed by rexeval (its definition is unpublished, docs/metrics.md §9);
 its cell stays empty, as it is for UniRG-CXR on the site.
 """
 

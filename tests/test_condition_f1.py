@@ -62,7 +62,7 @@ def test_f1_equals_sklearn_classification_report(seed, policy):
 
 
 def test_zero_support_counts_as_zero_in_macro():
-    # RE's fixture shape (spec §7): 5-label macro 0.2 = (0+0+1+0+0)/5
+    # RE's fixture shape (docs/metrics.md §7): 5-label macro 0.2 = (0+0+1+0+0)/5
     ref = np.full((3, 5), np.nan)
     pred = np.full((3, 5), np.nan)
     ref[0, 2] = pred[0, 2] = 1.0

@@ -20,7 +20,7 @@ def rules():
 def test_condition_order_and_five():
     assert CONDITIONS[0] == "Enlarged Cardiomediastinum" and CONDITIONS[-1] == "No Finding"
     assert len(CONDITIONS) == 14
-    assert FIVE_INDEX == (1, 4, 5, 7, 9)  # spec §7, 0-based heads
+    assert FIVE_INDEX == (1, 4, 5, 7, 9)  # docs/metrics.md §7, 0-based heads
     assert [CONDITIONS[i] for i in FIVE_INDEX] == list(FIVE)
 
 
@@ -35,7 +35,7 @@ def test_equals_chexpert_labeler_on_its_reports(rules):
 
 
 def test_chexbert_file_has_the_same_labels_in_another_order():
-    # The two reference files agree once columns are mapped by name (spec §7): guards the mapping above.
+    # The two reference files agree once columns are mapped by name (docs/metrics.md §7): guards the mapping above.
     a = pd.read_csv(shared_path("labels", "chexpert_labeler_labeled_reports.csv"), encoding="utf-8-sig")
     b = pd.read_csv(shared_path("labels", "chexbert_labeled_reports.csv"), encoding="utf-8-sig")
     assert list(a.columns[1:]) != list(b.columns[1:])

@@ -1,6 +1,6 @@
 """The judge-answer parser on every answer shape the reference parser accepts and those it breaks on.
 
-"ref" records what the reference parser (CheXprompt eval_utils, spec §8) does with the same answer,
+"ref" records what the reference parser (CheXprompt eval_utils, docs/metrics.md §8) does with the same answer,
 written by hand from the spec's description of its behaviour; "ours" is what we expect.
 """
 

@@ -51,7 +51,7 @@ def test_score_590_iu_pairs_without_weights(no_weights):
     assert r.exit_code == 0, r.output
     summary = json.loads((out / "summary.json").read_text())
     assert summary["n_studies"] == 590
-    assert summary["metrics"]["bleu"]["value"] == pytest.approx(0.270432, abs=1e-6)  # spec §2
+    assert summary["metrics"]["bleu"]["value"] == pytest.approx(0.270432, abs=1e-6)  # docs/metrics.md §2
     for name in ("bertscore", "radgraph", "semb_score"):
         assert name in summary["skipped"]
         assert "Fix:" in summary["skipped"][name] and "rexeval models download" in summary["skipped"][name]

@@ -44,7 +44,7 @@ def score_command(
     min_group_size: int = typer.Option(30, "--min-group-size", help="Subgroups smaller than this are flagged."),
     age_bins: Optional[str] = typer.Option(None, "--age-bins", help="Age bin edges for --by age_group, e.g. 0,18,40,65 (default decades)."),
     device: Optional[str] = typer.Option(None, "--device", help="Device for model metrics: cpu, cuda, cuda:N (default: cuda when available)."),
-    fp16: bool = typer.Option(False, "--fp16", help="Half-precision encoders on CUDA (BERTScore; tolerance in the README)."),
+    fp16: bool = typer.Option(False, "--fp16", help="Half-precision encoders on CUDA (BERTScore; tolerance in docs/models.md)."),
     shard: Optional[str] = typer.Option(None, "--shard", help="Score only shard i of n (i/n, 1-based contiguous blocks); join with `rexeval merge`."),
 ) -> None:
     """Score predicted reports against references with the ReXrank metrics."""

@@ -1,4 +1,4 @@
-"""Condition labels for the 14 CheXpert observations (spec §7).
+"""Condition labels for the 14 CheXpert observations (docs/metrics.md §7).
 
 Two labelers share one API (:func:`get_labeler`):
 

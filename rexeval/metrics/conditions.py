@@ -1,4 +1,4 @@
-"""Condition-level F1 over the 14 CheXpert conditions and the 5-condition subset (spec §7).
+"""Condition-level F1 over the 14 CheXpert conditions and the 5-condition subset (docs/metrics.md §7).
 
 Both reports of a study are labelled (rule-based labeler or CheXbert heads), binarised with the
 uncertain policy (default "positive": uncertain counts as positive, the f1chexbert / leaderboard-paper

@@ -1,4 +1,4 @@
-"""The CheXprompt error schema shared by the LLM judge and the structured counter (spec §8).
+"""The CheXprompt error schema shared by the LLM judge and the structured counter (docs/metrics.md §8).
 
 Six error types, each counted as clinically significant (likely to change treatment, management or
 outcome) and as clinically insignificant: 12 counts per study, plus their totals.

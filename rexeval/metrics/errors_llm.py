@@ -1,4 +1,4 @@
-"""``errors_llm``: CheXprompt-style clinical error counts from an LLM judge (spec §8).
+"""``errors_llm``: CheXprompt-style clinical error counts from an LLM judge (docs/metrics.md §8).
 
 Any OpenAI-compatible chat-completions endpoint (OpenAI, Azure OpenAI, vLLM, llama.cpp, ...) judges each
 (reference, candidate) pair with this project's prompt (or the official ``chexprompt`` prompt when that

@@ -1,4 +1,4 @@
-"""``errors_struct``: an offline, deterministic clinical error counter in the CheXprompt schema (spec §8).
+"""``errors_struct``: an offline, deterministic clinical error counter in the CheXprompt schema (docs/metrics.md §8).
 
 Not an LLM and not a replacement for one: a fast rule-based approximation meant for RL rewards and quick
 checks, with keys (``struct_err_*``) that can never be mistaken for the judge's (``llm_errors_*``).

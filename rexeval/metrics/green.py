@@ -1,4 +1,4 @@
-"""GREEN (spec §9): a fine-tuned LLM judge counts a candidate report's errors against the reference.
+"""GREEN (docs/metrics.md §9): a fine-tuned LLM judge counts a candidate report's errors against the reference.
 
 The judge (``StanfordAIMI/GREEN-RadLlama2-7b``) answers in GREEN's published format::
 

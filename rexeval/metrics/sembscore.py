@@ -1,4 +1,4 @@
-"""SembScore (spec §4): cosine similarity of the CheXbert [CLS] embeddings of prediction and reference.
+"""SembScore (docs/metrics.md §4): cosine similarity of the CheXbert [CLS] embeddings of prediction and reference.
 
 The CheXbert forward pass (rexeval.models.chexbert) is shared with the CheXbert condition labels:
 one pass per distinct text, cached on disk by content hash, so reference-side work is done once.

@@ -1,4 +1,4 @@
-"""Percentile bootstrap over studies, vectorised through resample count matrices (spec §10).
+"""Percentile bootstrap over studies, vectorised through resample count matrices (docs/metrics.md §10).
 
 A resample is represented by how often each study was drawn (a row of counts), so any aggregate written
 as finalize(sum of per-study statistics) is evaluated on B resamples with one matrix product. The same

@@ -1,4 +1,4 @@
-"""Paired comparison of two systems on the same studies (spec §10).
+"""Paired comparison of two systems on the same studies (docs/metrics.md §10).
 
 For every output: Δ = agg(A) − agg(B); a paired-bootstrap CI of Δ (the same resamples for both systems);
 a two-sided paired approximate-randomisation test that swaps A and B per study with probability ½ and
