@@ -17,11 +17,12 @@ def rules():
     return get_labeler("rules")
 
 
-def test_condition_order_and_five():
-    assert CONDITIONS[0] == "Enlarged Cardiomediastinum" and CONDITIONS[-1] == "No Finding"
-    assert len(CONDITIONS) == 14
-    assert FIVE_INDEX == (1, 4, 5, 7, 9)  # docs/metrics.md §7, 0-based heads
+def test_condition_order_is_chexberts_head_order_and_five_are_named():
+    """CONDITIONS follows CheXbert's heads, as CheXbert's own labelled file orders its columns."""
+    heads = pd.read_csv(shared_path("labels", "chexbert_labeled_reports.csv"), encoding="utf-8-sig", nrows=0)
+    assert list(CONDITIONS) == list(heads.columns[1:])
     assert [CONDITIONS[i] for i in FIVE_INDEX] == list(FIVE)
+    assert set(FIVE) == {"Cardiomegaly", "Edema", "Consolidation", "Atelectasis", "Pleural Effusion"}
 
 
 def test_equals_chexpert_labeler_on_its_reports(rules):
@@ -32,14 +33,6 @@ def test_equals_chexpert_labeler_on_its_reports(rules):
     want = ref[list(CONDITIONS)].to_numpy(dtype=float)  # columns mapped by name, not position
     assert got.shape == want.shape == (4, 14)
     np.testing.assert_array_equal(got, want)  # NaN == NaN for assert_array_equal
-
-
-def test_chexbert_file_has_the_same_labels_in_another_order():
-    # The two reference files agree once columns are mapped by name (docs/metrics.md §7): guards the mapping above.
-    a = pd.read_csv(shared_path("labels", "chexpert_labeler_labeled_reports.csv"), encoding="utf-8-sig")
-    b = pd.read_csv(shared_path("labels", "chexbert_labeled_reports.csv"), encoding="utf-8-sig")
-    assert list(a.columns[1:]) != list(b.columns[1:])
-    np.testing.assert_array_equal(a[list(CONDITIONS)].to_numpy(float), b[list(CONDITIONS)].to_numpy(float))
 
 
 @pytest.mark.parametrize("text,want", TABLE, ids=[t[:60] for t, _ in TABLE])
@@ -60,18 +53,6 @@ def _held_out_cases():
 def test_held_out_sentences(rules, text, cond, expected):
     got = rules.label([text])[0, CONDITIONS.index(cond)]
     assert (None if np.isnan(got) else float(got)) == expected
-
-
-def test_behaviour_table_is_big_enough():
-    assert len(TABLE) >= 100
-    seen = {c: set() for c in CONDITIONS}
-    for _, want in TABLE:
-        for c, v in want.items():
-            seen[c].add(v)
-    for c in CONDITIONS[:-1]:  # every condition positive, negated, absent; uncertain where it exists
-        assert {1.0, 0.0, None} <= seen[c], c
-        if c != "Support Devices":
-            assert -1.0 in seen[c], c
 
 
 def test_mentions_api(rules):

@@ -100,6 +100,37 @@ def test_answer_shapes(case, answer, ref, ours, strict):
         assert parse_errors(answer, strict=True).counts() == ours
 
 
+#: What the reference parser returns (sig A-F + insig A-F; None = letter absent) for the answers its
+#: column says it accepts, read by hand off each answer with its documented rules (items split on "),",
+#: brackets dropped, int() per count, an absent letter stays absent, a repeated letter's last value wins).
+REFERENCE_READS = {
+    "canonical-square": [1, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 0],
+    "double-round (few-shot style)": [0, 1, 0, 0, 0, 1] + ZERO6,
+    "explanation after": [1, 0, 0, 0, 0, 0] + ZERO6,
+    "blank line between halves": [0, 0, 1, 0, 0, 0] + ZERO6,
+    "'Errors:' prefix as in the few-shot answers": [2, 0, 0, 0, 0, 0] + ZERO6,
+    "missing letter": [1, 0, 0, 0, 0, None] + ZERO6,
+    "repeated letter, last wins": [2, 0, 0, 0, 0, 0] + ZERO6,
+    "unknown label kept verbatim": [1, 0, 0, 0, 0, 0] + ZERO6,
+    "negative count": [-1, 0, 0, 0, 0, 0] + ZERO6,
+    "no brackets at all": [1] + [0] * 11,
+}
+#: Where we read an accepted answer differently on purpose.
+DIFFERS = {"negative count": "a negative count is no count: a recorded failure, not -1"}
+
+
+def test_reads_every_answer_the_reference_accepts_as_the_reference_does():
+    accepted = [c for c in CASES if c[2].startswith("accepts")]
+    assert {c[0] for c in accepted} == set(REFERENCE_READS), "REFERENCE_READS must cover the accepts rows"
+    for case, answer, _ref, _ours, _strict in accepted:
+        if case in DIFFERS:
+            with pytest.raises(UnparseableAnswer):
+                parse_errors(answer)
+            continue
+        want = [0 if v is None else v for v in REFERENCE_READS[case]]  # non-strict: an absent letter is 0
+        assert parse_errors(answer).counts() == want, case
+
+
 def test_missing_letters_are_reported():
     parsed = parse_errors(CASES[5][1])
     assert parsed.missing == ("sig_F",)
