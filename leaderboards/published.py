@@ -120,11 +120,6 @@ def load_table(table_id: str) -> pd.DataFrame:
     return frame
 
 
-def display_order(frame: pd.DataFrame, key: str = "inv_radcliq_v1") -> list[str]:
-    """Systems in the site's display order: sorted by ``key`` descending (generate_rank_from_csv.py)."""
-    return frame.sort_values(key, ascending=False, kind="stable")["system"].tolist()
-
-
 def source_line(frame: pd.DataFrame) -> str:
     s = frame.attrs.get("source", {})
     return (f"{frame.attrs.get('table_id', '')}: {s.get('repository', '')} branch {s.get('branch', '')} "

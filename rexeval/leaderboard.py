@@ -25,7 +25,6 @@ values, or scored on other studies than the best tested system, get no group (``
 from __future__ import annotations
 
 import html
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -469,10 +468,6 @@ def _tex_escape(text: str) -> str:
 
 def _md_escape(text: str) -> str:
     return str(text).replace("|", "\\|")
-
-
-def leaderboard_json(board: Leaderboard) -> str:
-    return json.dumps({"rank_by": board.rank_by, "rows": board.table.to_dict(orient="records")}, default=str)
 
 
 def check_same_direction(runs: list[Run]) -> None:

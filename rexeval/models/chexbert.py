@@ -33,7 +33,6 @@ import numpy as np
 from rexeval.errors import ConfigError, MetricUnavailable
 from rexeval.models import ModelSpec, Resolved, register_model, resolve
 
-HIDDEN = 768
 N_HEADS = 14
 MAX_LEN = 512
 #: Bump when preprocessing or the forward recipe changes (part of the cache namespace).
