@@ -12,8 +12,9 @@ import pandas as pd
 from rexeval.errors import InputError
 from rexeval.metrics import Output, get_metric
 from rexeval.scoring import PER_STUDY, SUMMARY, ScoreResult, score
+from rexeval.stats import DEFAULT_PERMUTATIONS, DEFAULT_RESAMPLES
 from rexeval.stats.bootstrap import DEFAULT_SEED
-from rexeval.stats.paired import DEFAULT_PERMUTATIONS, holm, paired_test
+from rexeval.stats.paired import holm, paired_test
 
 
 def load_run(run_dir: str | Path) -> ScoreResult:
@@ -59,7 +60,7 @@ def compare(
     *,
     metrics: list[str] | None = None,
     n_permutations: int = DEFAULT_PERMUTATIONS,
-    n_resamples: int = 1000,
+    n_resamples: int = DEFAULT_RESAMPLES,
     seed: int = DEFAULT_SEED,
     **score_kw: Any,
 ) -> pd.DataFrame:

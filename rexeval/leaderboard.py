@@ -35,11 +35,10 @@ import pandas as pd
 
 from rexeval.errors import ConfigError, InputError
 from rexeval.runs import Run
-from rexeval.stats.bootstrap import DEFAULT_SEED
+from rexeval.stats import DEFAULT_PERMUTATIONS, DEFAULT_SEED
 from rexeval.stats.paired import holm, paired_test
 
 DEFAULT_RANK_BY = ("inv_radcliq_v1", "radcliq_v1", "bleu")
-DEFAULT_PERMUTATIONS = 5000
 ALPHA = 0.05
 FORMATS = ("md", "tex", "html", "csv")
 

@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from rexeval.cli._common import split_list, user_errors
+from rexeval.stats import DEFAULT_PERMUTATIONS
 
 
 def register(app: typer.Typer) -> None:
@@ -21,7 +22,7 @@ def compare_command(
     refs: Optional[Path] = typer.Option(None, "--refs", "-r", help="References, when A/B are predictions files."),
     metrics: Optional[str] = typer.Option(None, "--metrics", "-m", help="Comma-separated metric names or keys."),
     track: str = typer.Option("auto", "--track", help="Reference track when scoring predictions files."),
-    n_perm: int = typer.Option(10000, "--permutations", help="Randomisation-test permutations."),
+    n_perm: int = typer.Option(DEFAULT_PERMUTATIONS, "--permutations", help="Randomisation-test permutations."),
     n_boot: int = typer.Option(1000, "--bootstrap", help="Paired-bootstrap resamples for the CI of the difference."),
     seed: int = typer.Option(12345, "--seed"),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the table as CSV (or .md for Markdown)."),

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from rexeval.cli._common import split_list, user_errors
+from rexeval.stats import DEFAULT_PERMUTATIONS
 
 
 def register(app: typer.Typer) -> None:
@@ -22,7 +23,7 @@ def leaderboard_command(
     out: Path | None = typer.Option(None, "--out", "-o", help="A .md/.tex/.html/.csv file, or a directory for all four."),
     alpha: float = typer.Option(0.05, "--alpha", help="Significance level of the rank-group tests."),
     adjust: str = typer.Option("holm", "--adjust", help="Multiplicity correction over all pairs: holm or none."),
-    n_perm: int = typer.Option(5000, "--permutations", help="Randomisation-test permutations per pair."),
+    n_perm: int = typer.Option(DEFAULT_PERMUTATIONS, "--permutations", help="Randomisation-test permutations per pair."),
     seed: int = typer.Option(12345, "--seed"),
     title: str = typer.Option("Leaderboard", "--title"),
 ) -> None:

@@ -12,9 +12,8 @@ from collections.abc import Iterator
 import numpy as np
 
 from rexeval.aggregates import Aggregate, Columns
+from rexeval.stats import DEFAULT_RESAMPLES, DEFAULT_SEED
 
-DEFAULT_RESAMPLES = 1000
-DEFAULT_SEED = 12345
 #: Resamples are drawn in chunks so that B x n never needs more than ~64 MB at once.
 _CHUNK_CELLS = 8_000_000
 
