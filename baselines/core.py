@@ -24,7 +24,7 @@ from rexeval.baselines.data import (
     sibling_split_files,
     track_texts,
 )
-from rexeval.errors import ConfigError, InputError
+from rexeval.exceptions import ConfigError, InputError
 from rexeval.io import write_meta, write_table
 from rexeval.text import collapse_whitespace
 

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rexeval.errors import InputError
+from rexeval.exceptions import InputError
 from rexeval.io import read_table
 from rexeval.stats.bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED, bootstrap_ci
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from rexeval.baselines.data import Corpus, track_texts
-from rexeval.errors import InputError
+from rexeval.exceptions import InputError
 from rexeval.io import ROW
 from rexeval.text import collapse_whitespace
 

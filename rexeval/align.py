@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from rexeval.errors import InputError
+from rexeval.exceptions import InputError
 from rexeval.io import ROW, describe_non_text, read_meta, read_table
 from rexeval.text import collapse_whitespace
 

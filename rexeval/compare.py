@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rexeval.errors import InputError
+from rexeval.exceptions import InputError
 from rexeval.metrics import Output, get_metric
 from rexeval.scoring import PER_STUDY, SUMMARY, ScoreResult, score
 from rexeval.stats import DEFAULT_PERMUTATIONS, DEFAULT_RESAMPLES

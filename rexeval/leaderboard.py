@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rexeval.errors import ConfigError, InputError
+from rexeval.exceptions import ConfigError, InputError
 from rexeval.runs import Run
 from rexeval.stats import DEFAULT_PERMUTATIONS, DEFAULT_SEED
 from rexeval.stats.paired import holm, paired_test

@@ -52,7 +52,7 @@ from typing import Any
 
 import numpy as np
 
-from rexeval.errors import ConfigError
+from rexeval.exceptions import ConfigError
 from rexeval.metrics import Metric, register, resolve_metrics
 from rexeval.metrics.base import Batch
 

@@ -13,7 +13,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from rexeval.errors import ConfigError
+from rexeval.exceptions import ConfigError
 
 #: (rexeval summary key, ReXrank column), in the tables' order. Every column is higher-is-better.
 REXRANK_COLUMNS: list[tuple[str, str]] = [

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rexeval.errors import InputError
+from rexeval.exceptions import InputError
 from rexeval.metrics.base import Aggregate, inverse_mean_of, mean_of
 
 SUMMARY = "summary.json"

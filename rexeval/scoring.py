@@ -15,7 +15,7 @@ import pandas as pd
 
 from rexeval._version import __version__
 from rexeval.align import Pairs, load_pairs
-from rexeval.errors import MetricUnavailable, RexevalError
+from rexeval.exceptions import MetricUnavailable, RexevalError
 from rexeval.metrics import Metric, Output, resolve_metrics
 from rexeval.metrics.base import Batch
 from rexeval.stats.bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED, bootstrap_ci

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rexeval.errors import ConfigError, InputError
+from rexeval.exceptions import ConfigError, InputError
 
 
 def parse_shard(spec: str) -> tuple[int, int]:

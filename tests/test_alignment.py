@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from rexeval.align import build_reference, load_pairs
-from rexeval.errors import InputError
+from rexeval.exceptions import InputError
 from rexeval.scoring import score
 from tests.helpers.paths import shared_path
 

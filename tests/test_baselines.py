@@ -25,7 +25,7 @@ from rexeval.baselines.data import (
 from rexeval.baselines.oracle import CONDITIONS, labels_to_report
 from rexeval.baselines.retrieval import TextIndex, tokenize
 from rexeval.cli import app
-from rexeval.errors import ConfigError, InputError
+from rexeval.exceptions import ConfigError, InputError
 from tests.helpers.paths import ROOT  # noqa: E402
 
 NORMAL_A = "The lungs are clear. No pleural effusion or pneumothorax. Heart size is normal."

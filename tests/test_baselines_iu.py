@@ -10,7 +10,7 @@ import pytest
 from rexeval.baselines import load_iu_reports, load_table, run_baseline
 from rexeval.baselines.core import prepare_train
 from rexeval.baselines.data import iu_report_number, track_texts
-from rexeval.errors import InputError
+from rexeval.exceptions import InputError
 from tests.helpers.paths import shared_path
 
 XML = """<?xml version="1.0" encoding="utf-8"?>

@@ -16,7 +16,7 @@ from tests.helpers.paths import shared_path
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from rexeval.errors import MetricUnavailable  # noqa: E402
+from rexeval.exceptions import MetricUnavailable  # noqa: E402
 from rexeval.labelers import CONDITIONS, get_labeler  # noqa: E402
 from rexeval.metrics.base import Batch  # noqa: E402
 from tests.helpers.chexbert_fixtures import build_chexbert, tiny_config  # noqa: E402
@@ -182,7 +182,7 @@ def test_one_forward_pass_serves_semb_score_and_labels(tiny, tmp_path, monkeypat
 def test_missing_model_is_skipped_with_the_fix(tmp_path, monkeypatch):
     import pandas as pd
 
-    from rexeval.errors import RexevalError
+    from rexeval.exceptions import RexevalError
     from rexeval.scoring import score
 
     _env(monkeypatch, tmp_path / "empty_hub", "off")

@@ -126,7 +126,7 @@ def test_keys_state_labeler_set_average_and_policy():
     keys = [o.key for o in RulesF1(uncertain="negative").outputs()]
     assert "rules_f1_5_micro_uneg" in keys
     assert RulesF1(uncertain="ignore").signature().startswith("rules_f1|labeler:rules|uncertain:ignore")
-    from rexeval.errors import ConfigError
+    from rexeval.exceptions import ConfigError
 
     with pytest.raises(ConfigError):
         RulesF1(uncertain="maybe")

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rexeval.errors import ConfigError, MetricUnavailable
+from rexeval.exceptions import ConfigError, MetricUnavailable
 from rexeval.llm.client import UnparseableAnswer
 from rexeval.metrics.green import (
     Green,

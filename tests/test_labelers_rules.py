@@ -128,7 +128,7 @@ def test_signature_names_the_labeler(rules):
 
 
 def test_unknown_labeler():
-    from rexeval.errors import ConfigError
+    from rexeval.exceptions import ConfigError
 
     with pytest.raises(ConfigError, match="unknown labeler"):
         get_labeler("negbio")

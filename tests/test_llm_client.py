@@ -17,7 +17,7 @@ import pytest
 
 pytest.importorskip("openai")
 
-from rexeval.errors import ConfigError  # noqa: E402
+from rexeval.exceptions import ConfigError  # noqa: E402
 from rexeval.llm import AnswerCache, LLMClient, LLMConfig, LLMRequest  # noqa: E402
 from rexeval.metrics.error_parser import parse_errors  # noqa: E402
 from rexeval.scoring import score  # noqa: E402

@@ -159,7 +159,7 @@ def test_prompt_hash_changes_with_the_text(monkeypatch):
 def test_chexprompt_prompt_needs_the_package():
     import importlib.util
 
-    from rexeval.errors import MetricUnavailable
+    from rexeval.exceptions import MetricUnavailable
     from rexeval.metrics.error_prompt import get_prompt
 
     if importlib.util.find_spec("chexprompt") is not None:

@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 from rexeval._version import __version__
-from rexeval.errors import MetricUnavailable
+from rexeval.exceptions import MetricUnavailable
 from rexeval.metrics import REGISTRY, get_metric, resolve_metrics
 from rexeval.metrics.base import Aggregate, Batch
 from tests.helpers.paths import SHARED

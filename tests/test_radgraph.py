@@ -8,7 +8,7 @@ import random
 import numpy as np
 import pytest
 
-from rexeval.errors import MetricUnavailable
+from rexeval.exceptions import MetricUnavailable
 from rexeval.metrics.base import Batch
 from rexeval.metrics.radgraph import RadGraph, radgraph_combined, reward_levels, set_f1
 from tests.helpers.paths import ROOT, shared_path
@@ -208,7 +208,7 @@ def test_missing_archive_is_unavailable_with_fix(monkeypatch, tmp_path):
 
 
 def test_unknown_model_is_config_error():
-    from rexeval.errors import ConfigError
+    from rexeval.exceptions import ConfigError
 
     with pytest.raises(ConfigError):
         RadGraph(model="radgraph-xxl")

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rexeval.errors import MetricUnavailable
+from rexeval.exceptions import MetricUnavailable
 from rexeval.metrics.ratescore import (
     AFFINITY_LONG,
     POLARITY_MISMATCH,

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from rexeval.errors import ConfigError
+from rexeval.exceptions import ConfigError
 from rexeval.metrics.bleu import sentence_bleu
 from rexeval.rewards import RewardSuite, completion_text, parse_transform
 from tests.helpers.rl import CountingOverlap

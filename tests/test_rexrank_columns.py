@@ -7,7 +7,7 @@ import csv
 import pandas as pd
 import pytest
 
-from rexeval.errors import ConfigError
+from rexeval.exceptions import ConfigError
 from rexeval.rexrank_columns import ALL_COLUMNS, REXRANK_COLUMNS, rexrank_row, rexrank_table
 
 GH_PAGES = [

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from rexeval.cli import app
-from rexeval.errors import MetricUnavailable
+from rexeval.exceptions import MetricUnavailable
 from rexeval.metrics import REGISTRY
 from rexeval.metrics.base import Metric, Output, mean_of
 from tests.helpers.paths import shared_path

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from rexeval.errors import ConfigError, InputError
+from rexeval.exceptions import ConfigError, InputError
 
 pytest.importorskip("trl")
 

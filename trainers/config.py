@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from rexeval.errors import ConfigError
+from rexeval.exceptions import ConfigError
 
 
 @dataclass

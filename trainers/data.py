@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from rexeval.errors import InputError
+from rexeval.exceptions import InputError
 from rexeval.trainers.config import DataConfig
 
 _FINDINGS = ("section_findings", "findings")

@@ -57,7 +57,7 @@ def grpo_args(cfg: RunConfig, weights: list[float]) -> dict[str, Any]:
     }
     args.update(cfg.grpo)
     if "reward_weights" in cfg.grpo:
-        from rexeval.errors import ConfigError
+        from rexeval.exceptions import ConfigError
 
         raise ConfigError(
             "set reward weights per component (reward.components[].weight), not grpo.reward_weights"
@@ -69,7 +69,7 @@ def grpo_args(cfg: RunConfig, weights: list[float]) -> dict[str, Any]:
 
 def trl_args(cls: type, kwargs: dict[str, Any], section: str) -> Any:
     """Build a TRL config dataclass; a bad field or value is a one-line config error."""
-    from rexeval.errors import ConfigError
+    from rexeval.exceptions import ConfigError
 
     try:
         return cls(**kwargs)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from rexeval.errors import ConfigError
+from rexeval.exceptions import ConfigError
 from rexeval.trainers.config import ModelConfig
 
 VLM_MODEL_TYPES = {

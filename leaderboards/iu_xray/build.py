@@ -53,7 +53,7 @@ def run_systems(shared: Path, work: Path, progress: bool = False) -> dict[str, A
     from rexeval.baselines import load_iu_reports, run_baseline
     from rexeval.baselines.core import prepare_train
     from rexeval.baselines.data import load_table
-    from rexeval.errors import RexevalError
+    from rexeval.exceptions import RexevalError
     from rexeval.scoring import score
 
     test_path = shared / "data" / "rexrank" / "iu_xray_test.json"

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import typer
 
-from rexeval.errors import RexevalError
+from rexeval.exceptions import RexevalError
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -29,7 +29,7 @@ def compare_command(
 ) -> None:
     """Paired significance test of A vs B per metric (randomisation test, Holm-corrected)."""
     from rexeval.compare import compare
-    from rexeval.errors import ConfigError
+    from rexeval.exceptions import ConfigError
     from rexeval.report import print_comparison
 
     if n_perm < 1:

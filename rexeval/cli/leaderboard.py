@@ -28,7 +28,7 @@ def leaderboard_command(
     title: str = typer.Option("Leaderboard", "--title"),
 ) -> None:
     """Table of several systems: metrics with CIs, rank and rank groups (paired tests); Markdown/LaTeX/HTML/CSV."""
-    from rexeval.errors import ConfigError
+    from rexeval.exceptions import ConfigError
     from rexeval.leaderboard import build_leaderboard
     from rexeval.runs import load_runs
 

@@ -24,7 +24,7 @@ def plot_command(
     n_perm: int = typer.Option(DEFAULT_PERMUTATIONS, "--permutations", help="Permutations for the leaderboard's rank groups."),
 ) -> None:
     """Plots: subgroup forest plots, leaderboard with CIs, error-count distribution, per-condition F1 heat map."""
-    from rexeval.errors import ConfigError
+    from rexeval.exceptions import ConfigError
     from rexeval.plots import KINDS, plot_runs
     from rexeval.runs import load_runs
 

@@ -49,7 +49,7 @@ def score_command(
 ) -> None:
     """Score predicted reports against references with the ReXrank metrics."""
     from rexeval.align import TRACKS
-    from rexeval.errors import ConfigError
+    from rexeval.exceptions import ConfigError
     from rexeval.scoring import score
 
     if track not in TRACKS:

@@ -19,7 +19,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _need_rl() -> None:
-    from rexeval.errors import MetricUnavailable
+    from rexeval.exceptions import MetricUnavailable
 
     try:
         import peft  # noqa: F401
@@ -100,7 +100,7 @@ def generate_command(
 ) -> None:
     """Write one generated report per study, for `rexeval score` and leaderboards."""
     _need_rl()
-    from rexeval.errors import ConfigError
+    from rexeval.exceptions import ConfigError
     from rexeval.trainers.config import DataConfig, load_config
     from rexeval.trainers.data import load_records
     from rexeval.trainers.generate import (

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from rexeval.errors import ConfigError
+from rexeval.exceptions import ConfigError
 
 #: The 14 CheXpert conditions in CheXbert head order.
 CONDITIONS: tuple[str, ...] = (

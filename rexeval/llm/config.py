@@ -23,7 +23,7 @@ import os
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
-from rexeval.errors import ConfigError
+from rexeval.exceptions import ConfigError
 
 #: Names of the environment variables read for each field, in priority order.
 ENV: dict[str, tuple[str, ...]] = {

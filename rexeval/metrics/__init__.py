@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from rexeval.errors import ConfigError
+from rexeval.exceptions import ConfigError
 from rexeval.metrics.base import (
     Aggregate,
     Batch,

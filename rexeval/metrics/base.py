@@ -85,7 +85,7 @@ class Metric:
         raise NotImplementedError
 
     def check_available(self) -> None:
-        """Raise :class:`rexeval.errors.MetricUnavailable` with the exact fix if it cannot run."""
+        """Raise :class:`rexeval.exceptions.MetricUnavailable` with the exact fix if it cannot run."""
 
     def options(self) -> dict[str, Any]:
         """Options that change the numbers; they go into the signature."""

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from rexeval.errors import ConfigError, InputError, MetricUnavailable
+from rexeval.exceptions import ConfigError, InputError, MetricUnavailable
 from rexeval.metrics.base import Batch, Metric, Output, installed_versions, mean_of
 from rexeval.models import ModelSpec, register_model
 

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 import rexeval.models.chexbert  # noqa: F401  (registers the chexbert / bert-base-uncased ModelSpecs; no torch)
-from rexeval.errors import ConfigError
+from rexeval.exceptions import ConfigError
 from rexeval.labelers import CONDITIONS, FIVE, FIVE_INDEX
 from rexeval.metrics.base import Aggregate, Batch, Columns, Metric, Output, mean_of
 
@@ -258,7 +258,7 @@ class CheXbertF1(ConditionF1):
         return self.chex.versions()
 
     def options(self) -> dict[str, Any]:
-        from rexeval.errors import MetricUnavailable
+        from rexeval.exceptions import MetricUnavailable
 
         try:
             return {**super().options(), **self.chex.chexbert().options()}

@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from rexeval.errors import MetricUnavailable
+from rexeval.exceptions import MetricUnavailable
 
 PROMPT_VERSION = "rexeval-errors-v1"
 

@@ -187,7 +187,7 @@ class StructuredErrorCounter:
         self.labeler_name = labeler
         self.labeler = get_labeler(labeler)
         if not hasattr(self.labeler, "mentions"):
-            from rexeval.errors import ConfigError
+            from rexeval.exceptions import ConfigError
 
             raise ConfigError(f"errors_struct needs a labeler with mentions(); {labeler!r} has none (use 'rules')")
         self._sentences: _LRU = _LRU(cache_size)

@@ -53,7 +53,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from rexeval.errors import ConfigError, MetricUnavailable
+from rexeval.exceptions import ConfigError, MetricUnavailable
 from rexeval.metrics.base import Batch, Metric, Output, installed_versions, mean_of
 from rexeval.models import ModelSpec, register_model
 

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from rexeval.errors import ConfigError, MetricUnavailable
+from rexeval.exceptions import ConfigError, MetricUnavailable
 from rexeval.fingerprint import file_sha256
 from rexeval.metrics.base import Batch, Metric, Output, mean_of
 from rexeval.models import ModelSpec, register_model

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from rexeval.errors import MetricUnavailable
+from rexeval.exceptions import MetricUnavailable
 from rexeval.metrics.base import Batch, Metric, Output, installed_versions, mean_of
 from rexeval.models import ModelSpec, register_model
 
@@ -350,7 +350,7 @@ class RaTEScore(Metric):
         batch_size: int = 64,
     ) -> None:
         if splitter not in {"auto", "pyrush", "rules"}:
-            from rexeval.errors import ConfigError
+            from rexeval.exceptions import ConfigError
 
             raise ConfigError(f"ratescore splitter must be auto, pyrush or rules, not {splitter!r}")
         self.ner_model = ner_model

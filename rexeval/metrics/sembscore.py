@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 import rexeval.models.chexbert  # noqa: F401  (registers the chexbert / bert-base-uncased ModelSpecs; no torch)
-from rexeval.errors import MetricUnavailable
+from rexeval.exceptions import MetricUnavailable
 from rexeval.metrics.base import Batch, Metric, Output, installed_versions, mean_of
 
 

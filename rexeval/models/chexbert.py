@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from rexeval.errors import ConfigError, MetricUnavailable
+from rexeval.exceptions import ConfigError, MetricUnavailable
 from rexeval.models import ModelSpec, Resolved, register_model, resolve
 
 N_HEADS = 14
