@@ -30,7 +30,7 @@ def compare_command(
     """Paired significance test of A vs B per metric (randomisation test, Holm-corrected)."""
     from rexeval.compare import compare
     from rexeval.exceptions import ConfigError
-    from rexeval.report import print_comparison
+    from rexeval.table import print_comparison
 
     if n_perm < 1:
         raise ConfigError("--permutations must be >= 1")
@@ -39,7 +39,7 @@ def compare_command(
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         if out.suffix.lower() == ".md":
-            from rexeval.report import markdown_table
+            from rexeval.table import markdown_table
 
             out.write_text(markdown_table(table), encoding="utf-8")
         else:

@@ -27,7 +27,7 @@ def longitudinal_command(
 ) -> None:
     """Score systems per change category stated in the reference (new, progression, regression, no change)."""
     from rexeval.baselines.longitudinal import longitudinal, wide
-    from rexeval.report import markdown_table
+    from rexeval.table import markdown_table
 
     names: dict[str, Path] = {}
     for p in preds:

@@ -104,7 +104,7 @@ def score_command(
     if as_json:
         typer.echo(json.dumps(summary, indent=2, default=str))
     else:
-        from rexeval.report import print_summary
+        from rexeval.table import print_summary
 
         print_summary(summary)
         if subgroup_table is not None:
