@@ -13,18 +13,14 @@ import shutil
 from pathlib import Path
 
 FAKE_REVISION = "1111111111111111111111111111111111111111"
+from tests.helpers.model_fixtures import hub_snapshot  # noqa: E402
 from tests.helpers.paths import SHARED  # noqa: E402
 
 BERT_VOCAB = SHARED / "data" / "tokenizers" / "bert-base-uncased" / "vocab.txt"
 
 
 def snapshot_dir(hub_cache: Path, hub_id: str, revision: str = FAKE_REVISION) -> Path:
-    repo = hub_cache / f"models--{hub_id.replace('/', '--')}"
-    snap = repo / "snapshots" / revision
-    snap.mkdir(parents=True, exist_ok=True)
-    (repo / "refs").mkdir(parents=True, exist_ok=True)
-    (repo / "refs" / "main").write_text(revision)
-    return snap
+    return hub_snapshot(hub_cache, hub_id, revision)
 
 
 def tiny_config():
