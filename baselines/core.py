@@ -13,8 +13,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from baselines import oracle, priors, retrieval
-from baselines.data import (
+from rexeval._version import __version__
+from rexeval.baselines import oracle, priors, retrieval
+from rexeval.baselines.data import (
     Corpus,
     context_texts,
     corpus_fingerprint,
@@ -23,8 +24,7 @@ from baselines.data import (
     sibling_split_files,
     track_texts,
 )
-from rexeval._version import __version__
-from rexeval.errors import ConfigError, InputError
+from rexeval.exceptions import ConfigError, InputError
 from rexeval.io import write_meta, write_table
 from rexeval.text import collapse_whitespace
 

@@ -32,7 +32,7 @@ from typing import Any
 import pandas as pd
 
 from rexeval.align import build_reference
-from rexeval.errors import InputError
+from rexeval.exceptions import InputError
 from rexeval.io import ROW, describe_non_text, read_table
 from rexeval.text import collapse_whitespace
 

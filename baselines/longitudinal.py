@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rexeval.errors import InputError
+from rexeval.exceptions import InputError
 from rexeval.io import read_table
 from rexeval.stats.bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED, bootstrap_ci
 
@@ -108,8 +108,8 @@ def longitudinal(
     copy-prior baseline is scored alongside as the system named ``copy-prior``.
     Returns a long table: category, n, system, metric, value, ci_lo, ci_hi (category "all" included).
     """
-    from baselines.core import run_baseline
-    from baselines.data import load_table, track_texts
+    from rexeval.baselines.core import run_baseline
+    from rexeval.baselines.data import load_table, track_texts
     from rexeval.scoring import score
 
     ref_corpus = load_table(refs, "REFS")

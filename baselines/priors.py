@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from baselines.data import Corpus, track_texts
-from rexeval.errors import InputError
+from rexeval.baselines.data import Corpus, track_texts
+from rexeval.exceptions import InputError
 from rexeval.io import ROW
 from rexeval.text import collapse_whitespace
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from rexeval.errors import InputError
+from rexeval.exceptions import InputError
 
 _TOKEN = re.compile(r"[a-z0-9]+")
 #: Words that carry no information about the patient: the IU anonymisation token, the section labels

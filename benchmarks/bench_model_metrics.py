@@ -28,7 +28,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
 PEER_RADGRAPH = r"""
@@ -59,7 +58,8 @@ def main() -> None:
     args = ap.parse_args()
 
     import pandas as pd
-    from model_fixtures import SHARED, build_distilroberta
+
+    from tests.helpers.model_fixtures import SHARED, build_distilroberta
 
     work = Path(args.workdir)
     hub = work / "hub"
@@ -142,7 +142,7 @@ def bench_bertscore(args, work, snap, preds, refs) -> dict:
 def bench_radgraph(args, work, preds, refs) -> dict | None:
     import numpy as np
 
-    from rexeval.errors import MetricUnavailable
+    from rexeval.exceptions import MetricUnavailable
     from rexeval.metrics.base import Batch
     from rexeval.metrics.radgraph import RadGraph, _unpacked, parser_mode
 
@@ -153,9 +153,9 @@ def bench_radgraph(args, work, preds, refs) -> dict | None:
         return None
     # The archive builder needs the radgraph package to run: build it with the parser's Python.
     folder = work / "radgraph"
-    code = "import sys; from pathlib import Path; from model_fixtures import build_radgraph_archive; build_radgraph_archive(Path(sys.argv[1]))"
+    code = "import sys; from pathlib import Path; from tests.helpers.model_fixtures import build_radgraph_archive; build_radgraph_archive(Path(sys.argv[1]))"
     res = subprocess.run([exe or sys.executable, "-c", code, str(folder)], capture_output=True, text=True,
-                         env={**os.environ, "PYTHONPATH": str(ROOT / "tests")})
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
     if res.returncode != 0:
         raise SystemExit(res.stderr[-3000:])
     archive = folder / "radgraph.tar.gz"

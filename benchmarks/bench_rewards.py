@@ -7,7 +7,7 @@ hand-written per-sample TRL reward does). Batches mimic GRPO: each step draws 8 
 references recur across steps, as in multi-epoch training) and 8 generations per study, some identical
 (sampled completions collide, more so as the policy sharpens).
 
-    python benchmarks/bench_rewards.py [--steps 30] [--model-metric]
+    PYTHONPATH=. python benchmarks/bench_rewards.py [--steps 30] [--model-metric]
 
 ``--model-metric`` adds a BERT-sized random-weight encoder similarity (the test metric
 tests/rl_helpers.py:TinyEmbedSim, built locally) to stand in for BERTScore-like model metrics.
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -32,10 +31,10 @@ SHARED = Path(os.environ.get("REXEVAL_SHARED", ROOT.parent / "shared")) / "data"
 def texts() -> list[str]:
     tgz = SHARED / "iu_reports" / "NLMCXR_reports.tgz"
     if tgz.exists():
-        from trainers.tiny import iu_reports
+        from rexeval.trainers.tiny import iu_reports
 
         return [r["findings"] for r in iu_reports(tgz, limit=400)]
-    from trainers.tiny import FALLBACK_REPORTS
+    from rexeval.trainers.tiny import FALLBACK_REPORTS
 
     return FALLBACK_REPORTS * 8
 
@@ -79,12 +78,11 @@ def main() -> None:
     components = [{"metric": "bleu"}, {"metric": "bleu4"}, {"metric": "rouge_l"}]
     plugins = {}
     if args.model_metric:
-        sys.path.insert(0, str(ROOT / "tests"))
-        from rl_helpers import build_tiny_encoder
+        from tests.helpers.rl import build_tiny_encoder
 
         tmp = tempfile.mkdtemp()
         os.environ["REXEVAL_TEST_ENCODER"] = build_tiny_encoder(tmp, pool)
-        plugins["test_embed"] = "rl_helpers:TinyEmbedSim"
+        plugins["test_embed"] = "tests.helpers.rl:TinyEmbedSim"
         components.append({"metric": "test_embed"})
     base = {"components": components, "plugins": plugins}
     fast, out_fast = run({**base}, args.steps, pool)

@@ -93,9 +93,8 @@ def main() -> None:
     import numpy as np
     import pandas as pd
 
-    root = Path(__file__).resolve().parents[1]
-    sys.path.insert(0, str(root / "tests"))
-    from chexbert_fixtures import FAKE_REVISION, SHARED, build_chexbert, snapshot_dir
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: the checkout's tests.helpers
+    from tests.helpers.chexbert_fixtures import FAKE_REVISION, SHARED, build_chexbert, snapshot_dir
 
     work = Path(args.workdir or tempfile.mkdtemp(prefix="chexbert_peer_"))
     hub = work / "hub"

@@ -2,10 +2,10 @@
 
 ``load_table("rexrank:iu_xray:findings")`` returns the published rows as a DataFrame under rexeval's
 metric keys, plus our RadCliQ-v1 (and v0 where published) recomputed from the published sub-metric
-columns (RadGraph, BERTScore, SembScore, BLEU; spec §6), and a flag on every row whose published value
+columns (RadGraph, BERTScore, SembScore, BLEU; docs/metrics.md §6), and a flag on every row whose published value
 cannot be reproduced.
 
-Tolerance (spec §6): the sub-metrics are published to 3 decimals, so each may be off by up to 0.0005.
+Tolerance (docs/metrics.md §6): the sub-metrics are published to 3 decimals, so each may be off by up to 0.0005.
 RadCliQ is affine in them, hence |ΔRadCliQ| <= 0.0005 * Σ|raw coefficient| (0.00195 for v1, 0.00359 for
 v0), plus 0.0005 for the rounding of the published RadCliQ itself: ±0.0024 (v1), ±0.0041 (v0). For
 1/RadCliQ-v1 the first term is divided by v1² (first-order propagation): ≈ 0.0019/v1² + 0.0005. A row
@@ -49,7 +49,7 @@ def rounding_slope(version: str) -> float:
 def _load(source: str) -> dict:
     path = DATA / f"{source}.json"
     if not path.is_file():
-        from rexeval.errors import ConfigError
+        from rexeval.exceptions import ConfigError
 
         known = sorted(p.stem for p in DATA.glob("*.json"))
         raise ConfigError(f"no published source {source!r} (known: {', '.join(known)})")
@@ -68,7 +68,7 @@ def table_info(table_id: str) -> dict:
     source = {"rexrank-2024": "rexrank"}.get(source, source)
     data = _load(source)
     if table_id not in data["tables"]:
-        from rexeval.errors import ConfigError
+        from rexeval.exceptions import ConfigError
 
         raise ConfigError(f"no published table {table_id!r}; known: {', '.join(table_ids())}")
     return {**data["tables"][table_id], "attribution": data.get("attribution", ""),
@@ -118,11 +118,6 @@ def load_table(table_id: str) -> pd.DataFrame:
     frame.attrs["metric_columns"] = list(info["columns"])
     frame.attrs["higher_is_better"] = {k: v for k, v in info["higher_is_better"].items() if k in info["columns"]}
     return frame
-
-
-def display_order(frame: pd.DataFrame, key: str = "inv_radcliq_v1") -> list[str]:
-    """Systems in the site's display order: sorted by ``key`` descending (generate_rank_from_csv.py)."""
-    return frame.sort_values(key, ascending=False, kind="stable")["system"].tolist()
 
 
 def source_line(frame: pd.DataFrame) -> str:

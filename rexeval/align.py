@@ -2,7 +2,7 @@
 
 Duplicated ids, ids present in only one file, missing columns and non-text reports are errors that name
 the file, row and column. ``allow_missing=True`` keeps the intersection and records every dropped id.
-Reference text for ReXrank's two tracks is built as ReXrank builds it (spec §1).
+Reference text for ReXrank's two tracks is built as ReXrank builds it (docs/metrics.md §1).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from rexeval.errors import InputError
+from rexeval.exceptions import InputError
 from rexeval.fingerprint import references_sha256, study_ids_sha256
 from rexeval.io import ROW, describe_non_text, read_meta, read_table
 from rexeval.text import collapse_whitespace

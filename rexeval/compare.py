@@ -8,11 +8,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rexeval.errors import InputError
+from rexeval.exceptions import InputError
 from rexeval.runs import Run, ScoreResult, load_run, refuse_differences, scoring_differences
 from rexeval.scoring import score
+from rexeval.stats import DEFAULT_PERMUTATIONS, DEFAULT_RESAMPLES
 from rexeval.stats.bootstrap import DEFAULT_SEED
-from rexeval.stats.paired import DEFAULT_PERMUTATIONS, holm, paired_test
+from rexeval.stats.paired import holm, paired_test
 
 
 def _as_run(source: str | Path | ScoreResult | Run, refs, **score_kw) -> ScoreResult | Run:
@@ -31,7 +32,7 @@ def compare(
     *,
     metrics: list[str] | None = None,
     n_permutations: int = DEFAULT_PERMUTATIONS,
-    n_resamples: int = 1000,
+    n_resamples: int = DEFAULT_RESAMPLES,
     seed: int = DEFAULT_SEED,
     allow_mismatch: bool = False,
     **score_kw: Any,

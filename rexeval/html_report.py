@@ -22,6 +22,7 @@ import pandas as pd
 from rexeval._version import __version__
 from rexeval.leaderboard import TABLE_CSS, build_leaderboard
 from rexeval.runs import Run
+from rexeval.stats import DEFAULT_PERMUTATIONS
 
 REPORT_CSS = TABLE_CSS + """
 h2{margin-top:32px;border-bottom:2px solid #0072B2;padding-bottom:4px}
@@ -81,7 +82,7 @@ def worst_studies(run: Run, key: str, higher_is_better: bool, k: int = 10) -> pd
 
 
 def build_report(runs: list[Run], *, title: str = "rexeval report", rank_by: str | None = None,
-                 worst_k: int = 10, n_permutations: int = 2000, max_rows: int = 5000,
+                 worst_k: int = 10, n_permutations: int = DEFAULT_PERMUTATIONS, max_rows: int = 5000,
                  allow_mismatch: bool = False) -> str:
     from rexeval import plots
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from rexeval.errors import InputError
+from rexeval.exceptions import InputError
 
 ROW = "_row"
 

@@ -25,7 +25,6 @@ values, or scored on other studies than the best tested system, get no group (``
 from __future__ import annotations
 
 import html
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,13 +33,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rexeval.errors import ConfigError, InputError
+from rexeval.exceptions import ConfigError, InputError
 from rexeval.runs import Run, refuse_differences, scoring_differences
-from rexeval.stats.bootstrap import DEFAULT_SEED
+from rexeval.stats import DEFAULT_PERMUTATIONS, DEFAULT_SEED
 from rexeval.stats.paired import holm, paired_test
 
 DEFAULT_RANK_BY = ("inv_radcliq_v1", "radcliq_v1", "bleu")
-DEFAULT_PERMUTATIONS = 5000
 ALPHA = 0.05
 FORMATS = ("md", "tex", "html", "csv")
 
@@ -477,10 +475,6 @@ def _tex_escape(text: str) -> str:
 
 def _md_escape(text: str) -> str:
     return str(text).replace("|", "\\|")
-
-
-def leaderboard_json(board: Leaderboard) -> str:
-    return json.dumps({"rank_by": board.rank_by, "rows": board.table.to_dict(orient="records")}, default=str)
 
 
 def check_same_direction(runs: list[Run]) -> None:

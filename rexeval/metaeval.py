@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from rexeval.errors import ConfigError, InputError
+from rexeval.exceptions import ConfigError, InputError
 from rexeval.stats.bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED, percentile_ci, resample_counts
 
 if TYPE_CHECKING:
@@ -397,7 +397,7 @@ def score_ratings(ratings: Ratings, metrics: list[str] | None, *, keys: list[str
         result = score_pairs(pairs, chosen, n_resamples=0, progress=progress)
         skipped = result.summary["skipped"]
         if skipped and metrics:  # named metrics must run; the default set keeps what can run
-            from rexeval.errors import MetricUnavailable
+            from rexeval.exceptions import MetricUnavailable
 
             name, reason = next(iter(skipped.items()))
             raise MetricUnavailable(f"metric {name!r} cannot run", reason)

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rexeval.errors import InputError
+from rexeval.exceptions import InputError
 from rexeval.runs import SUBGROUPS, Run
 
 #: Okabe-Ito: distinguishable under the common colour-vision deficiencies.

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rexeval.errors import InputError
+from rexeval.exceptions import InputError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -349,7 +349,7 @@ def read_ratings(path: str | Path, *, layout: str = "auto", human: list[str] | N
                  raters: list[str] | None = None, rexval_errors: str = "significant") -> Ratings:
     """Read a rating set in one of :data:`LAYOUTS` (``auto`` picks rexval for a directory holding ReXVal's
     files, long for a table with rater and score columns, wide otherwise)."""
-    from rexeval.errors import ConfigError
+    from rexeval.exceptions import ConfigError
 
     if layout not in LAYOUTS:
         raise ConfigError(f"--layout must be one of {', '.join(LAYOUTS)}, not {layout!r}")

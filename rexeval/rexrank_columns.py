@@ -3,7 +3,7 @@
 The live site's tables (rajpurkarlab/ReXrank, branch gh-pages, ``findings_result_*.csv`` and
 ``result_*.csv``) have the columns ``Rank, Date, Model Name, Institution, Model URL, BLEU, BertScore,
 SembScore, RadGraph, 1/RadCliQ-v1, RaTEScore, GREEN, 1/FineRadScore``, every score higher-is-better and
-rounded to 3 decimals. 1/FineRadScore is not computed by rexeval (its definition is unpublished, spec §9);
+rounded to 3 decimals. 1/FineRadScore is not computed by rexeval (its definition is unpublished, docs/metrics.md §9);
 its cell stays empty, as it is for UniRG-CXR on the site.
 """
 
@@ -13,7 +13,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from rexeval.errors import ConfigError
+from rexeval.exceptions import ConfigError
 
 #: (rexeval summary key, ReXrank column), in the tables' order. Every column is higher-is-better.
 REXRANK_COLUMNS: list[tuple[str, str]] = [

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rexeval.errors import ConfigError, InputError
+from rexeval.exceptions import ConfigError, InputError
 from rexeval.fingerprint import references_sha256, study_ids_sha256  # noqa: F401  (part of this module's API)
 from rexeval.metrics.base import Aggregate, Output, inverse_mean_of, mean_of
 
@@ -248,7 +248,7 @@ class Run:
         """The metric ``name`` as this run configured it, or None (unknown here, or options it rejects)."""
         if not name:
             return None
-        from rexeval.errors import RexevalError
+        from rexeval.exceptions import RexevalError
         from rexeval.metrics import get_metric
 
         try:

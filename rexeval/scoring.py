@@ -12,7 +12,7 @@ import pandas as pd
 
 from rexeval._version import __version__
 from rexeval.align import Pairs, load_pairs
-from rexeval.errors import ConfigError, MetricUnavailable, RexevalError
+from rexeval.exceptions import ConfigError, MetricUnavailable, RexevalError
 from rexeval.fingerprint import file_sha256, study_ids_sha256
 from rexeval.metrics import Metric, Output, resolve_metrics
 from rexeval.metrics.base import Batch
@@ -237,10 +237,8 @@ def score_pairs(
         "versions": versions,
     }
     for metric in ran:  # metrics may add tables to the summary (e.g. per-condition F1)
-        extra_fn = getattr(metric, "summary_extra", None)
-        if extra_fn is not None:
-            for section, content in extra_fn(columns).items():
-                summary.setdefault(section, {}).update(content)
+        for section, content in metric.summary_extra(columns).items():
+            summary.setdefault(section, {}).update(content)
     if "shard" in info:
         summary["shard"] = info["shard"]
     for key in ("none_sections", "missing_findings"):

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rexeval.errors import ConfigError, InputError
+from rexeval.exceptions import ConfigError, InputError
 from rexeval.runs import (
     ScoreResult,
     finite,
@@ -139,10 +139,8 @@ def merge_runs(run_dirs: list[str | Path], *, allow_mismatch: bool = False) -> S
     # the metric can (its summary hook reads columns only), otherwise the shards' accounts are added up.
     recomputed: dict[str, Any] = {}
     for metric in instances.values():
-        extra_fn = getattr(metric, "summary_extra", None)
-        if extra_fn is not None:
-            for section, content in extra_fn(columns).items():
-                recomputed.setdefault(section, {}).update(content)
+        for section, content in metric.summary_extra(columns).items():
+            recomputed.setdefault(section, {}).update(content)
     for section in {k for run in runs for k in run.summary} - _OWN_SECTIONS:
         parts = [run.summary[section] for run in runs if section in run.summary]
         summary[section] = add_up(parts)

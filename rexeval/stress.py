@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from rexeval.errors import ConfigError, InputError
+from rexeval.exceptions import ConfigError, InputError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -536,7 +536,7 @@ def run_stress(ref_ids: list[str], texts: list[str], metrics: list[str] | None =
     chosen = resolve_metrics(list(metrics or DEFAULT_METRICS))
     result = score_pairs(load_pairs(frame), chosen, n_resamples=0, progress=progress)
     if result.summary["skipped"]:
-        from rexeval.errors import MetricUnavailable
+        from rexeval.exceptions import MetricUnavailable
 
         name, reason = next(iter(result.summary["skipped"].items()))
         raise MetricUnavailable(f"metric {name!r} cannot run", reason)

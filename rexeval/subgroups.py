@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rexeval.errors import ConfigError
+from rexeval.exceptions import ConfigError
 
 MISSING, UNKNOWN, DECLINED, INVALID, AMBIGUOUS, OTHER = "missing", "unknown", "declined", "invalid", "ambiguous", "other"
 #: Groups that are not a value of the attribute; listed after the real groups.
@@ -428,7 +428,7 @@ def attributes_frame(study_ids: Sequence[str], ref_columns: pd.DataFrame | None,
     info: dict[str, Any] = {}
     if meta:
         from rexeval.align import ID_ALIASES
-        from rexeval.errors import InputError
+        from rexeval.exceptions import InputError
         from rexeval.io import ROW, read_table
 
         table = read_table(meta)

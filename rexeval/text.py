@@ -1,4 +1,4 @@
-"""Text normalisation shared by all metrics (ReXrank conventions, spec §1)."""
+"""Text normalisation shared by all metrics (ReXrank conventions, docs/metrics.md §1)."""
 
 from __future__ import annotations
 

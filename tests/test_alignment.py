@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from rexeval.align import build_reference, load_pairs
-from rexeval.errors import InputError
+from rexeval.exceptions import InputError
 from rexeval.scoring import score
-from tests.conftest import shared_path
+from tests.helpers.paths import shared_path
 
 
 def test_all_formats_give_the_same_pairs(tmp_path):

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.cli_helpers import run_cli
+from tests.helpers.cli import run_cli
 
 
 def _write(path, text, mode="w"):

@@ -13,15 +13,20 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from baselines import run_baseline
-from baselines.core import most_frequent, prepare_train
-from baselines.data import Corpus, exclude_studies, iu_report_number, load_table, track_texts
-from baselines.oracle import CONDITIONS, labels_to_report
-from baselines.retrieval import TextIndex, tokenize
+from rexeval.baselines import run_baseline
+from rexeval.baselines.core import most_frequent, prepare_train
+from rexeval.baselines.data import (
+    Corpus,
+    exclude_studies,
+    iu_report_number,
+    load_table,
+    track_texts,
+)
+from rexeval.baselines.oracle import CONDITIONS, labels_to_report
+from rexeval.baselines.retrieval import TextIndex, tokenize
 from rexeval.cli import app
-from rexeval.errors import ConfigError, InputError
-
-ROOT = Path(__file__).resolve().parents[1]
+from rexeval.exceptions import ConfigError, InputError
+from tests.helpers.paths import ROOT  # noqa: E402
 
 NORMAL_A = "The lungs are clear. No pleural effusion or pneumothorax. Heart size is normal."
 NORMAL_B = "Normal chest radiograph."

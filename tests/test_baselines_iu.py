@@ -7,11 +7,11 @@ import tarfile
 
 import pytest
 
-from baselines import load_iu_reports, load_table, run_baseline
-from baselines.core import prepare_train
-from baselines.data import iu_report_number, track_texts
-from rexeval.errors import InputError
-from tests.conftest import shared_path
+from rexeval.baselines import load_iu_reports, load_table, run_baseline
+from rexeval.baselines.core import prepare_train
+from rexeval.baselines.data import iu_report_number, track_texts
+from rexeval.exceptions import InputError
+from tests.helpers.paths import shared_path
 
 XML = """<?xml version="1.0" encoding="utf-8"?>
 <eCitation><uId id="CXR{n}"/><MedlineCitation><Article><Abstract>

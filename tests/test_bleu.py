@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from rexeval.metrics.bleu import sentence_bleu, tokenize
-from tests.conftest import shared_path
+from tests.helpers.paths import shared_path
 
 
 def test_tokenization_matches_spec_examples():
@@ -18,7 +18,7 @@ def test_tokenization_matches_spec_examples():
 
 
 def test_spec_check_values():
-    # metrics.md §2: h = r = "a" -> sqrt(0.1); "a x" vs "a b c d" -> e^-1 * sqrt(0.05)
+    # docs/metrics.md §2: h = r = "a" -> sqrt(0.1); "a x" vs "a b c d" -> e^-1 * sqrt(0.05)
     assert sentence_bleu("a", "a") == pytest.approx(math.sqrt(0.1), abs=1e-12)
     assert sentence_bleu("a x", "a b c d") == pytest.approx(math.exp(-1) * math.sqrt(0.05), abs=1e-12)
 
@@ -43,7 +43,7 @@ def test_agrees_with_nltk_method1():
         r = " ".join(rng.choice(vocab, rng.integers(1, 12)))
         expected = nltk.sentence_bleu([tokenize(r)], tokenize(h), weights=(0.5, 0.5), smoothing_function=smooth)
         if not set(tokenize(h)) & set(tokenize(r)):
-            expected = 0.0  # fast_bleu returns 0 with no unigram match (spec §2); NLTK does too for this case
+            expected = 0.0  # fast_bleu returns 0 with no unigram match (docs/metrics.md §2); NLTK does too for this case
         assert sentence_bleu(h, r) == pytest.approx(expected, abs=1e-12)
 
 

@@ -8,20 +8,18 @@ on the same kind of checkpoint (it needs transformers < 5, so a separate environ
 
 from __future__ import annotations
 
-import random
-
 import numpy as np
 import pytest
-from conftest import shared_path
+
+from tests.helpers.paths import shared_path
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from chexbert_fixtures import build_chexbert, tiny_config  # noqa: E402
-
-from rexeval.errors import MetricUnavailable  # noqa: E402
+from rexeval.exceptions import MetricUnavailable  # noqa: E402
 from rexeval.labelers import CONDITIONS, get_labeler  # noqa: E402
 from rexeval.metrics.base import Batch  # noqa: E402
+from tests.helpers.chexbert_fixtures import build_chexbert, tiny_config  # noqa: E402
 
 TEXTS = [
     "No pleural effusion. Normal heart size.",
@@ -140,7 +138,7 @@ def test_token_ids_follow_the_spec(tiny):
     assert ids[3] == ids[4]
 
 
-def test_semb_score_batch_invariance_and_values(tiny):
+def test_semb_score_values(tiny):
     from rexeval.metrics.sembscore import SembScore
 
     preds = TEXTS
@@ -152,25 +150,8 @@ def test_semb_score_batch_invariance_and_values(tiny):
     ids = [str(i) for i in range(len(preds))]
     together = metric.compute(Batch(ids, preds, refs))["semb_score"]
     np.testing.assert_allclose(together, want, atol=1e-5)
-    alone = np.array([metric.compute(Batch([i], [p], [r]))["semb_score"][0] for i, p, r in zip(ids, preds, refs)])
-    order = list(range(len(ids)))
-    random.Random(0).shuffle(order)
-    shuffled = metric.compute(Batch([ids[i] for i in order], [preds[i] for i in order], [refs[i] for i in order]))["semb_score"]
-    np.testing.assert_allclose(alone, together, atol=1e-6, rtol=0)
-    np.testing.assert_allclose(shuffled, together[order], atol=1e-6, rtol=0)
-    # the GRPO group case: 8 samples against one repeated reference
-    group = metric.compute(Batch([f"g{i}" for i in range(8)], preds, [refs[0]] * 8))["semb_score"]
-    single = [metric.compute(Batch(["x"], [p], [refs[0]]))["semb_score"][0] for p in preds]
-    np.testing.assert_allclose(group, single, atol=1e-6, rtol=0)
     same = metric.compute(Batch(["s"], [TEXTS[2]], [TEXTS[2]]))["semb_score"]
     assert same[0] == pytest.approx(1.0, abs=1e-6)
-
-
-def test_chexbert_labels_batch_invariance(tiny):
-    lab = get_labeler("chexbert", batch_size=2)
-    together = lab.label(TEXTS)
-    alone = np.stack([lab.label([t])[0] for t in TEXTS])
-    np.testing.assert_array_equal(together, alone)
 
 
 def test_one_forward_pass_serves_semb_score_and_labels(tiny, tmp_path, monkeypatch):
@@ -201,7 +182,7 @@ def test_one_forward_pass_serves_semb_score_and_labels(tiny, tmp_path, monkeypat
 def test_missing_model_is_skipped_with_the_fix(tmp_path, monkeypatch):
     import pandas as pd
 
-    from rexeval.errors import RexevalError
+    from rexeval.exceptions import RexevalError
     from rexeval.scoring import score
 
     _env(monkeypatch, tmp_path / "empty_hub", "off")

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import rexeval
-from tests.cli_helpers import ROOT, run_cli
+from tests.helpers.cli import ROOT, run_cli
 
 EXAMPLE = ROOT / "examples" / "example_preds.csv"
 

@@ -62,7 +62,7 @@ def test_f1_equals_sklearn_classification_report(seed, policy):
 
 
 def test_zero_support_counts_as_zero_in_macro():
-    # RE's fixture shape (spec §7): 5-label macro 0.2 = (0+0+1+0+0)/5
+    # RE's fixture shape (docs/metrics.md §7): 5-label macro 0.2 = (0+0+1+0+0)/5
     ref = np.full((3, 5), np.nan)
     pred = np.full((3, 5), np.nan)
     ref[0, 2] = pred[0, 2] = 1.0
@@ -126,7 +126,7 @@ def test_keys_state_labeler_set_average_and_policy():
     keys = [o.key for o in RulesF1(uncertain="negative").outputs()]
     assert "rules_f1_5_micro_uneg" in keys
     assert RulesF1(uncertain="ignore").signature().startswith("rules_f1|labeler:rules|uncertain:ignore")
-    from rexeval.errors import ConfigError
+    from rexeval.exceptions import ConfigError
 
     with pytest.raises(ConfigError):
         RulesF1(uncertain="maybe")

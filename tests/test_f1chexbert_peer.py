@@ -13,13 +13,13 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-from conftest import shared_path
+
+from tests.helpers.paths import shared_path
 
 PEER = os.environ.get("REXEVAL_F1CHEXBERT_PYTHON")
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers.paths import ROOT  # noqa: E402
 
 
 @pytest.mark.slow

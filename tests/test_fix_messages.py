@@ -64,8 +64,8 @@ def test_fix_messages_name_only_defined_extras():
 
 @pytest.mark.parametrize("where,fix", [pytest.param(w, f, id=f"{w}#{i}") for i, (w, f) in enumerate(_fix_messages())])
 def test_fix_message_prints_verbatim(where, fix, capsys):
-    from rexeval.errors import MetricUnavailable
-    from rexeval.report import print_summary
+    from rexeval.exceptions import MetricUnavailable
+    from rexeval.table import print_summary
 
     reason = str(MetricUnavailable("model x [a bracketed note] not found locally " + "y" * 120, fix))
     print_summary({"n_studies": 1, "run": {"name": "r"}, "metrics": {}, "skipped": {"some_metric": reason}})

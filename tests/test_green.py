@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rexeval.errors import ConfigError, MetricUnavailable
+from rexeval.exceptions import ConfigError, MetricUnavailable
 from rexeval.llm.client import UnparseableAnswer
 from rexeval.metrics.green import (
     Green,
@@ -194,7 +194,7 @@ def _frame(n=N, long_candidate=False):
 def test_endpoint_scores_counts_failures_and_cache(isolated, monkeypatch):
     pytest.importorskip("openai")
     from rexeval.scoring import score
-    from tests.llm_server import FakeChatServer
+    from tests.helpers.llm_server import FakeChatServer
 
     # candidate 3: a prose answer first, then a good one (re-requested within the parse retries)
     def plan(user, attempt):
@@ -285,7 +285,7 @@ def test_unavailable_without_endpoint_or_weights(isolated):
 
 def test_score_cli_lists_ratescore_and_green_as_skipped_with_fix(tmp_path):
     """All models missing, no endpoint: both are listed as skipped, with the fix, and nothing waits on a network."""
-    from tests.cli_helpers import ROOT, run_cli
+    from tests.helpers.cli import ROOT, run_cli
 
     env = {"HF_HUB_CACHE": str(tmp_path / "empty-hub"), "REXEVAL_CACHE": "off", "REXEVAL_GREEN_BASE_URL": "",
            "REXEVAL_RATE_NER": "", "REXEVAL_BIOLORD": "", "REXEVAL_GREEN_PATH": ""}

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import random
-
 import numpy as np
 import pandas as pd
 import pytest
-from behaviour_table import HELD_OUT, KNOWN_WRONG, TABLE
-from conftest import shared_path
 
 from rexeval.labelers import CONDITIONS, FIVE, FIVE_INDEX, get_labeler
 from rexeval.labelers.rules import Mention, RuleLabeler, normalise
+from tests.helpers.behaviour_table import HELD_OUT, KNOWN_WRONG, TABLE
+from tests.helpers.paths import shared_path
 
 
 @pytest.fixture(scope="module")
@@ -19,11 +17,12 @@ def rules():
     return get_labeler("rules")
 
 
-def test_condition_order_and_five():
-    assert CONDITIONS[0] == "Enlarged Cardiomediastinum" and CONDITIONS[-1] == "No Finding"
-    assert len(CONDITIONS) == 14
-    assert FIVE_INDEX == (1, 4, 5, 7, 9)  # spec §7, 0-based heads
+def test_condition_order_is_chexberts_head_order_and_five_are_named():
+    """CONDITIONS follows CheXbert's heads, as CheXbert's own labelled file orders its columns."""
+    heads = pd.read_csv(shared_path("labels", "chexbert_labeled_reports.csv"), encoding="utf-8-sig", nrows=0)
+    assert list(CONDITIONS) == list(heads.columns[1:])
     assert [CONDITIONS[i] for i in FIVE_INDEX] == list(FIVE)
+    assert set(FIVE) == {"Cardiomegaly", "Edema", "Consolidation", "Atelectasis", "Pleural Effusion"}
 
 
 def test_equals_chexpert_labeler_on_its_reports(rules):
@@ -34,14 +33,6 @@ def test_equals_chexpert_labeler_on_its_reports(rules):
     want = ref[list(CONDITIONS)].to_numpy(dtype=float)  # columns mapped by name, not position
     assert got.shape == want.shape == (4, 14)
     np.testing.assert_array_equal(got, want)  # NaN == NaN for assert_array_equal
-
-
-def test_chexbert_file_has_the_same_labels_in_another_order():
-    # The two reference files agree once columns are mapped by name (spec §7): guards the mapping above.
-    a = pd.read_csv(shared_path("labels", "chexpert_labeler_labeled_reports.csv"), encoding="utf-8-sig")
-    b = pd.read_csv(shared_path("labels", "chexbert_labeled_reports.csv"), encoding="utf-8-sig")
-    assert list(a.columns[1:]) != list(b.columns[1:])
-    np.testing.assert_array_equal(a[list(CONDITIONS)].to_numpy(float), b[list(CONDITIONS)].to_numpy(float))
 
 
 @pytest.mark.parametrize("text,want", TABLE, ids=[t[:60] for t, _ in TABLE])
@@ -62,18 +53,6 @@ def _held_out_cases():
 def test_held_out_sentences(rules, text, cond, expected):
     got = rules.label([text])[0, CONDITIONS.index(cond)]
     assert (None if np.isnan(got) else float(got)) == expected
-
-
-def test_behaviour_table_is_big_enough():
-    assert len(TABLE) >= 100
-    seen = {c: set() for c in CONDITIONS}
-    for _, want in TABLE:
-        for c, v in want.items():
-            seen[c].add(v)
-    for c in CONDITIONS[:-1]:  # every condition positive, negated, absent; uncertain where it exists
-        assert {1.0, 0.0, None} <= seen[c], c
-        if c != "Support Devices":
-            assert -1.0 in seen[c], c
 
 
 def test_mentions_api(rules):
@@ -143,24 +122,13 @@ def test_whitespace_does_not_change_labels(rules):
     np.testing.assert_array_equal(a, b)
 
 
-def test_batch_invariance(rules):
-    texts = [t for t, _ in TABLE[:40]]
-    alone = np.stack([rules.label([t])[0] for t in texts])
-    order = list(range(len(texts)))
-    random.Random(3).shuffle(order)
-    shuffled = rules.label([texts[i] for i in order])
-    np.testing.assert_array_equal(shuffled, alone[order])
-    repeated = rules.label([texts[5]] * 8)
-    np.testing.assert_array_equal(repeated, np.repeat(alone[5:6], 8, axis=0))
-
-
 def test_signature_names_the_labeler(rules):
     assert rules.signature().startswith("labeler:rules|")
     assert RuleLabeler().name == "rules"
 
 
 def test_unknown_labeler():
-    from rexeval.errors import ConfigError
+    from rexeval.exceptions import ConfigError
 
     with pytest.raises(ConfigError, match="unknown labeler"):
         get_labeler("negbio")
@@ -168,12 +136,9 @@ def test_unknown_labeler():
 
 def test_all_iu_reports_label(rules):
     """Every IU report labels without error; the label counts are plausible for a normal-heavy set."""
-    import sys
-    from pathlib import Path
+    from benchmarks.rules_labeler_iu import iu_reports
 
     path = shared_path("iu_reports", "NLMCXR_reports.tgz")
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-    from rules_labeler_iu import iu_reports
 
     texts = list(iu_reports(path).values())
     assert len(texts) == 3955

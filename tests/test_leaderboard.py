@@ -182,7 +182,7 @@ def test_inverse_mean_rank_key_rebuilt_from_per_study_column(tmp_path):
 
 
 def test_runs_next_to_published_rows(systems):
-    from leaderboards.published import load_table
+    from rexeval.leaderboards.published import load_table
 
     pub = load_table("rexrank:iu_xray:findings-impression")
     board = build_leaderboard(load_runs(systems), rank_by="bleu", published=pub, n_permutations=200)
@@ -202,7 +202,7 @@ def test_latex_compiles_when_a_tex_engine_is_present(systems, tmp_path):
     engine = shutil.which("pdflatex")
     if engine is None:
         pytest.skip("no pdflatex on PATH (apt-get install texlive-latex-base texlive-latex-recommended)")
-    from leaderboards.published import load_table
+    from rexeval.leaderboards.published import load_table
 
     board = build_leaderboard(load_runs(systems), rank_by="bleu", n_permutations=100,
                               published=load_table("rexrank:iu_xray:findings-impression"))

@@ -10,7 +10,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,13 +17,13 @@ import pytest
 
 pytest.importorskip("openai")
 
-from rexeval.errors import ConfigError  # noqa: E402
+from rexeval.exceptions import ConfigError  # noqa: E402
 from rexeval.llm import AnswerCache, LLMClient, LLMConfig, LLMRequest  # noqa: E402
-from rexeval.llm.parse_errors import parse_errors  # noqa: E402
+from rexeval.metrics.error_parser import parse_errors  # noqa: E402
 from rexeval.scoring import score  # noqa: E402
-from tests.llm_server import FakeChatServer, two_line  # noqa: E402
+from tests.helpers.llm_server import FakeChatServer, two_line  # noqa: E402
+from tests.helpers.paths import ROOT  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
 N = 12
 
 

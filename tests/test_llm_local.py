@@ -1,7 +1,7 @@
 """Opt-in: the LLM judge against a real local model server (llama.cpp / vLLM), outside CI.
 
 Set REXEVAL_LOCAL_JUDGE_URL (e.g. http://127.0.0.1:8080/v1) and optionally REXEVAL_LOCAL_JUDGE_MODEL;
-README "A local judge with llama.cpp" says how to serve Gemma-3-270M. A tiny base model answers badly:
+docs/errors.md "A local judge with llama.cpp" says how to serve Gemma-3-270M. A tiny base model answers badly:
 the test checks the plumbing (every study scored or recorded failed, failures never zeros, the rerun
 served from the cache), not the counts.
 """

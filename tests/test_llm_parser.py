@@ -1,6 +1,6 @@
 """The judge-answer parser on every answer shape the reference parser accepts and those it breaks on.
 
-"ref" records what the reference parser (CheXprompt eval_utils, spec §8) does with the same answer,
+"ref" records what the reference parser (CheXprompt eval_utils, docs/metrics.md §8) does with the same answer,
 written by hand from the spec's description of its behaviour; "ours" is what we expect.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from rexeval.llm.client import UnparseableAnswer
-from rexeval.llm.parse_errors import parse_errors
+from rexeval.metrics.error_parser import parse_errors
 
 SIG = "Number of clinically significant errors by type:"
 INS = "Number of clinically insignificant errors by type:"
@@ -100,13 +100,44 @@ def test_answer_shapes(case, answer, ref, ours, strict):
         assert parse_errors(answer, strict=True).counts() == ours
 
 
+#: What the reference parser returns (sig A-F + insig A-F; None = letter absent) for the answers its
+#: column says it accepts, read by hand off each answer with its documented rules (items split on "),",
+#: brackets dropped, int() per count, an absent letter stays absent, a repeated letter's last value wins).
+REFERENCE_READS = {
+    "canonical-square": [1, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 0],
+    "double-round (few-shot style)": [0, 1, 0, 0, 0, 1] + ZERO6,
+    "explanation after": [1, 0, 0, 0, 0, 0] + ZERO6,
+    "blank line between halves": [0, 0, 1, 0, 0, 0] + ZERO6,
+    "'Errors:' prefix as in the few-shot answers": [2, 0, 0, 0, 0, 0] + ZERO6,
+    "missing letter": [1, 0, 0, 0, 0, None] + ZERO6,
+    "repeated letter, last wins": [2, 0, 0, 0, 0, 0] + ZERO6,
+    "unknown label kept verbatim": [1, 0, 0, 0, 0, 0] + ZERO6,
+    "negative count": [-1, 0, 0, 0, 0, 0] + ZERO6,
+    "no brackets at all": [1] + [0] * 11,
+}
+#: Where we read an accepted answer differently on purpose.
+DIFFERS = {"negative count": "a negative count is no count: a recorded failure, not -1"}
+
+
+def test_reads_every_answer_the_reference_accepts_as_the_reference_does():
+    accepted = [c for c in CASES if c[2].startswith("accepts")]
+    assert {c[0] for c in accepted} == set(REFERENCE_READS), "REFERENCE_READS must cover the accepts rows"
+    for case, answer, _ref, _ours, _strict in accepted:
+        if case in DIFFERS:
+            with pytest.raises(UnparseableAnswer):
+                parse_errors(answer)
+            continue
+        want = [0 if v is None else v for v in REFERENCE_READS[case]]  # non-strict: an absent letter is 0
+        assert parse_errors(answer).counts() == want, case
+
+
 def test_missing_letters_are_reported():
     parsed = parse_errors(CASES[5][1])
     assert parsed.missing == ("sig_F",)
 
 
 def test_own_prompt_few_shot_answers_parse_to_their_counts():
-    from rexeval.llm.error_prompt import EXAMPLES, get_prompt
+    from rexeval.metrics.error_prompt import EXAMPLES, get_prompt
 
     for json_mode in (False, True):
         msgs = get_prompt(json_mode=json_mode).messages("r", "c")
@@ -117,7 +148,7 @@ def test_own_prompt_few_shot_answers_parse_to_their_counts():
 
 
 def test_prompt_hash_changes_with_the_text(monkeypatch):
-    from rexeval.llm import error_prompt
+    from rexeval.metrics import error_prompt
 
     before = error_prompt.get_prompt().sha256
     monkeypatch.setattr(error_prompt, "INSTRUCTIONS", error_prompt.INSTRUCTIONS + " ")
@@ -128,8 +159,8 @@ def test_prompt_hash_changes_with_the_text(monkeypatch):
 def test_chexprompt_prompt_needs_the_package():
     import importlib.util
 
-    from rexeval.errors import MetricUnavailable
-    from rexeval.llm.error_prompt import get_prompt
+    from rexeval.exceptions import MetricUnavailable
+    from rexeval.metrics.error_prompt import get_prompt
 
     if importlib.util.find_spec("chexprompt") is not None:
         pytest.skip("chexprompt is installed here")
@@ -139,7 +170,7 @@ def test_chexprompt_prompt_needs_the_package():
 
 def test_chexprompt_prompt_is_read_from_the_installed_package_without_importing_it(tmp_path, monkeypatch):
     """A stand-in package with the official module layout (our own dummy strings, not its prompt)."""
-    from rexeval.llm.error_prompt import get_prompt
+    from rexeval.metrics.error_prompt import get_prompt
 
     pkg = tmp_path / "chexprompt"
     pkg.mkdir()

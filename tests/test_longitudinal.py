@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from baselines.longitudinal import CATEGORIES, classify_change, longitudinal, wide
+from rexeval.baselines.longitudinal import CATEGORIES, classify_change, longitudinal, wide
 from rexeval.cli import app
 
 CASES = [
@@ -85,7 +85,7 @@ def test_longitudinal_table_per_category_with_copy_prior():
 
 
 def test_longitudinal_without_priors_is_an_error():
-    from rexeval.errors import InputError
+    from rexeval.exceptions import InputError
 
     refs = refs_frame()
     refs["subject_id"] = [f"u{i}" for i in range(len(refs))]

@@ -8,10 +8,10 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from cli_helpers import run_cli
 
 from rexeval.metaeval import Scores, meta_evaluate, point_correlations, weighted_correlations
 from rexeval.ratings import Ratings, read_ratings
+from tests.helpers.cli import run_cli
 
 
 def _ratings(y, study_ids=None, higher=True, raters=None, extra=None) -> Ratings:
@@ -254,7 +254,7 @@ def test_cli_rexval_layout_and_bad_input(tmp_path):
 
 
 def test_reader_errors_name_the_file_and_column(tmp_path):
-    from rexeval.errors import ConfigError, InputError
+    from rexeval.exceptions import ConfigError, InputError
 
     p = _wide_csv(tmp_path)
     with pytest.raises(InputError, match="no human column 'nope'"):

@@ -8,7 +8,7 @@ import os
 import pandas as pd
 import pytest
 
-from rexeval.errors import ConfigError
+from rexeval.exceptions import ConfigError
 from rexeval.metrics import REGISTRY, Metric, Output, get_metric, mean_of
 
 HUB_FLAGS = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
@@ -55,7 +55,7 @@ def test_loading_a_model_sets_no_process_wide_hub_flags(tmp_path, monkeypatch):
     pytest.importorskip("torch")
     pytest.importorskip("transformers")
     from rexeval.scoring import score
-    from tests._rate_models import build_all
+    from tests.helpers.rate_models import build_all
 
     build_all(tmp_path / "hub")
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))

@@ -1,4 +1,4 @@
-"""Published ReXrank tables: transcription provenance, RadCliQ recomputation and the §6 exclusions."""
+"""Published ReXrank tables: transcription provenance, RadCliQ recomputation and the exclusions of docs/metrics.md §6."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from leaderboards import published
 from rexeval.cli import app
+from rexeval.leaderboards import published
 
 
 def test_iu_findings_reranked_by_recomputed_radcliq_gives_published_order():
@@ -17,13 +17,13 @@ def test_iu_findings_reranked_by_recomputed_radcliq_gives_published_order():
     by_published = t.sort_values("inv_radcliq_v1", ascending=False, kind="stable")["system"].tolist()
     by_ours = t.sort_values("inv_radcliq_v1_ours", ascending=False, kind="stable")["system"].tolist()
     assert by_ours == by_published
-    # The site's top and bottom (sorted by 1/RadCliQ-v1, not by the Rank column; spec §11.7).
+    # The site's top and bottom (sorted by 1/RadCliQ-v1, not by the Rank column; docs/metrics.md §11.7).
     assert by_ours[:3] == ["UniRG-CXR", "MoERad-IU", "MedVersa"] and by_ours[-1] == "LLM-CXR"
     assert t["reproduces"].all()
 
 
 def test_findings_impression_rows_that_do_not_reproduce_are_flagged():
-    # spec §6: computed/published for the gh-pages F+I rows that do not reproduce
+    # docs/metrics.md §6: computed/published for the gh-pages F+I rows that do not reproduce
     expected = {
         "iu_xray": {"CheXpertPlus-MIMIC": 1.1297, "CheXpertPlus-CheX": 1.0103, "CheXpertPlus-CheX-MIMIC": 1.2811,
                     "MedVersa": 1.4423, "RadFM": 1.2271},
@@ -49,7 +49,7 @@ def test_other_tables_reproduce(table_id):
 
 
 def test_local_formula_matches_spec_raw_form():
-    # spec §6 raw-space form of v1 and the perfect-report values
+    # docs/metrics.md §6 raw-space form of v1 and the perfect-report values
     rg, bs, se, bl = 0.3, 0.5, 0.6, 0.2
     raw = 2.4501430833 - 1.2452163302 * rg - 1.6508453287 * bs - 0.9947717072 * se
     assert float(published.radcliq(rg, bs, se, bl, "v1")) == pytest.approx(raw, abs=1e-8)
@@ -58,7 +58,7 @@ def test_local_formula_matches_spec_raw_form():
 
 
 def test_committed_transcription_matches_shared_tables(shared):
-    from leaderboards.transcribe_rexrank import transcribe
+    from rexeval.leaderboards.transcribe_rexrank import transcribe
 
     src = shared("rexrank", "leaderboard")
     committed = json.loads((published.DATA / "rexrank.json").read_text(encoding="utf-8"))

@@ -5,17 +5,17 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import shared_path
 
 from rexeval.metrics.base import Batch
 from rexeval.metrics.radcliq import RadCliQ, inv_radcliq_v1, radcliq
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers.paths import (
+    ROOT,  # noqa: E402
+    shared_path,
+)
 
 
 def test_perfect_report_values_from_spec():
@@ -45,7 +45,7 @@ def test_report_scores_590_rows():
     for version, col in (("v0", "RadCliQ-v0"), ("v1", "RadCliQ-v1")):
         got = radcliq(d.radgraph_combined, d.bertscore, d.semb_score, d.bleu_score, version)
         assert np.max(np.abs(got - d[col].to_numpy())) <= 1e-6
-    # Spec §6: the column means give 1/v1 = 1.99998.
+    # docs/metrics.md §6: the column means give 1/v1 = 1.99998.
     assert inv_radcliq_v1(radcliq(d.radgraph_combined, d.bertscore, d.semb_score, d.bleu_score)) == pytest.approx(1.99998, abs=1e-5)
 
 
@@ -81,7 +81,7 @@ def test_gh_pages_findings_track_reproduces():
 
 
 #: gh-pages findings+impression rows whose published 1/RadCliQ-v1 does not follow from the published
-#: sub-metric columns (spec §6; likely columns from different runs). Excluded from conformance.
+#: sub-metric columns (docs/metrics.md §6; likely columns from different runs). Excluded from conformance.
 NON_REPRODUCIBLE_FI = {
     ("iu_xray", "CheXpertPlus-MIMIC"), ("iu_xray", "CheXpertPlus-CheX"), ("iu_xray", "CheXpertPlus-CheX-MIMIC"),
     ("iu_xray", "MedVersa"), ("iu_xray", "RadFM"),

@@ -7,11 +7,11 @@ import random
 
 import numpy as np
 import pytest
-from conftest import shared_path
 
-from rexeval.errors import MetricUnavailable
+from rexeval.exceptions import MetricUnavailable
 from rexeval.metrics.base import Batch
 from rexeval.metrics.radgraph import RadGraph, radgraph_combined, reward_levels, set_f1
+from tests.helpers.paths import ROOT, shared_path
 
 
 def ann(*entities):
@@ -208,7 +208,7 @@ def test_missing_archive_is_unavailable_with_fix(monkeypatch, tmp_path):
 
 
 def test_unknown_model_is_config_error():
-    from rexeval.errors import ConfigError
+    from rexeval.exceptions import ConfigError
 
     with pytest.raises(ConfigError):
         RadGraph(model="radgraph-xxl")
@@ -233,7 +233,6 @@ def side_python(tmp_path_factory):
     import os
     import subprocess
     import sys
-    from pathlib import Path
 
     from rexeval.metrics.radgraph import PYTHON_ENV
 
@@ -242,9 +241,8 @@ def side_python(tmp_path_factory):
         pytest.skip(f"set {PYTHON_ENV} to a Python with torch, transformers<5 and radgraph==0.1.18 to run the real radgraph path")
     shared_path("tokenizers", "bert-base-uncased", "vocab.txt")
     folder = tmp_path_factory.mktemp("rgarchive")
-    tests = Path(__file__).resolve().parent
-    code = "import sys; from pathlib import Path; from model_fixtures import build_radgraph_archive; build_radgraph_archive(Path(sys.argv[1]))"
-    env = {**os.environ, "PYTHONPATH": str(tests)}
+    code = "import sys; from pathlib import Path; from tests.helpers.model_fixtures import build_radgraph_archive; build_radgraph_archive(Path(sys.argv[1]))"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     res = subprocess.run([exe, "-c", code, str(folder)], capture_output=True, text=True, env=env)
     assert res.returncode == 0, res.stderr[-2000:]
     return exe, folder, sys

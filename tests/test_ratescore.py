@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rexeval.errors import MetricUnavailable
+from rexeval.exceptions import MetricUnavailable
 from rexeval.metrics.ratescore import (
     AFFINITY_LONG,
     POLARITY_MISMATCH,
@@ -123,7 +123,7 @@ def test_rule_splitter_matches_pyrush_on_report_prose():
 def rate_hub(tmp_path_factory):
     pytest.importorskip("torch")
     pytest.importorskip("transformers")
-    from tests._rate_models import build_all
+    from tests.helpers.rate_models import build_all
 
     hub = tmp_path_factory.mktemp("hub")
     build_all(hub)

@@ -8,15 +8,15 @@ import statistics
 
 import numpy as np
 import pytest
-from rl_helpers import CountingOverlap
 
-from rexeval.errors import ConfigError
+from rexeval.exceptions import ConfigError
 from rexeval.metrics.bleu import sentence_bleu
 from rexeval.rewards import RewardSuite, completion_text, parse_transform
+from tests.helpers.rl import CountingOverlap
 
 PLUGINS = {
-    "test_overlap": "rl_helpers:CountingOverlap",
-    "test_errors": "rl_helpers:TestErrors",
+    "test_overlap": "tests.helpers.rl:CountingOverlap",
+    "test_errors": "tests.helpers.rl:TestErrors",
 }
 REF_A = "The heart is normal in size. The lungs are clear."
 REF_B = "Mild cardiomegaly. Small left pleural effusion."
@@ -227,7 +227,7 @@ class _Judge(CountingOverlap):
 def test_remote_metric_component_is_async(monkeypatch):
     from rexeval.metrics import REGISTRY
 
-    monkeypatch.setitem(REGISTRY, "test_judge", "test_rewards:_Judge")
+    monkeypatch.setitem(REGISTRY, "test_judge", "tests.test_rewards:_Judge")
     s = RewardSuite({"components": [{"metric": "test_judge", "output": "test_overlap"}, "bleu"]})
     judge, bleu = s.reward_functions()
     assert asyncio.iscoroutinefunction(judge) and not asyncio.iscoroutinefunction(bleu)
@@ -241,7 +241,7 @@ def test_missing_reference_column_is_a_config_error():
 
 
 def test_model_metric_constructed_once_for_several_components():
-    from rl_helpers import TinyEmbedSim
+    from tests.helpers.rl import TinyEmbedSim
 
     before = TinyEmbedSim.instances
     s = RewardSuite(
@@ -251,7 +251,7 @@ def test_model_metric_constructed_once_for_several_components():
                 {"metric": "test_embed", "name": "e2", "normalize": "group"},
                 "bleu",
             ],
-            "plugins": {"test_embed": "rl_helpers:TinyEmbedSim"},
+            "plugins": {"test_embed": "tests.helpers.rl:TinyEmbedSim"},
         }
     )
     assert TinyEmbedSim.instances - before == 1

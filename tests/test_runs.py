@@ -12,10 +12,10 @@ import pytest
 from typer.testing import CliRunner
 
 from rexeval.cli import app
-from rexeval.errors import InputError
+from rexeval.exceptions import InputError
 from rexeval.scoring import score
 from rexeval.subgroups import score_subgroups
-from tests.cli_helpers import ROOT, run_cli
+from tests.helpers.cli import ROOT, run_cli
 
 EXAMPLE = ROOT / "examples" / "example_preds.csv"
 #: offline metrics with non-default options: errors_struct with its per-type means, and a condition F1
@@ -107,7 +107,7 @@ def test_merge_adds_up_the_llm_judge_accounts(tmp_path, monkeypatch):
     pytest.importorskip("openai")
     import re
 
-    from tests.llm_server import FakeChatServer, two_line
+    from tests.helpers.llm_server import FakeChatServer, two_line
 
     n = 9
     df = pd.DataFrame({"study_id": [f"s{k}" for k in range(n)], "prediction": [f"candidate {k}" for k in range(n)],

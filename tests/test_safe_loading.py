@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import shared_path
+
+from tests.helpers.paths import shared_path
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from chexbert_fixtures import build_chexbert, tiny_config  # noqa: E402
-
 from rexeval.scoring import score  # noqa: E402
+from tests.helpers.chexbert_fixtures import build_chexbert, tiny_config  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 PAIRS = pd.DataFrame({"study_id": ["a", "b"], "prediction": ["No effusion.", "Cardiomegaly."],
@@ -114,7 +114,7 @@ def test_a_truncated_checkpoint_skips_the_metric_with_one_line(tiny_state, tmp_p
 
 
 def test_a_truncated_safetensors_download_skips_the_metric(tmp_path, monkeypatch):
-    from tests._rate_models import build_all
+    from tests.helpers.rate_models import build_all
 
     ner, _ = build_all(tmp_path / "hub")
     weights = ner / "model.safetensors"

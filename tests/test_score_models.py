@@ -7,13 +7,13 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import shared_path
 from typer.testing import CliRunner
 
 from rexeval.cli import app
-from rexeval.errors import MetricUnavailable
+from rexeval.exceptions import MetricUnavailable
 from rexeval.metrics import REGISTRY
 from rexeval.metrics.base import Metric, Output, mean_of
+from tests.helpers.paths import shared_path
 
 
 class SembScoreDouble(Metric):
@@ -34,7 +34,7 @@ class SembScoreDouble(Metric):
 @pytest.fixture
 def no_weights(monkeypatch, tmp_path):
     if "semb_score" not in REGISTRY:  # the real metric, when present, is used (and skipped the same way)
-        monkeypatch.setitem(REGISTRY, "semb_score", "test_score_models:SembScoreDouble")
+        monkeypatch.setitem(REGISTRY, "semb_score", "tests.test_score_models:SembScoreDouble")
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-hub"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("REXEVAL_CACHE", str(tmp_path / "cache"))
@@ -51,7 +51,7 @@ def test_score_590_iu_pairs_without_weights(no_weights):
     assert r.exit_code == 0, r.output
     summary = json.loads((out / "summary.json").read_text())
     assert summary["n_studies"] == 590
-    assert summary["metrics"]["bleu"]["value"] == pytest.approx(0.270432, abs=1e-6)  # spec §2
+    assert summary["metrics"]["bleu"]["value"] == pytest.approx(0.270432, abs=1e-6)  # docs/metrics.md §2
     for name in ("bertscore", "radgraph", "semb_score"):
         assert name in summary["skipped"]
         assert "Fix:" in summary["skipped"][name] and "rexeval models download" in summary["skipped"][name]

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 pytest.importorskip("openai")
 
 from rexeval.cli import app  # noqa: E402
-from tests.llm_server import FakeChatServer, two_line  # noqa: E402
+from tests.helpers.llm_server import FakeChatServer, two_line  # noqa: E402
 
 KEY = "sk-KEYSECRET0123"
 PASSWORD = "pa55wordSECRET"

@@ -7,8 +7,6 @@ import re
 
 import pandas as pd
 import pytest
-from cli_helpers import run_cli
-from conftest import shared_path
 
 from rexeval.labelers import CONDITIONS
 from rexeval.labelers.rules import RuleLabeler
@@ -23,6 +21,8 @@ from rexeval.stress import (
     split_sentences,
     wilson,
 )
+from tests.helpers.cli import run_cli
+from tests.helpers.paths import shared_path
 
 RICH = ("Small left pleural effusion. Mild cardiomegaly. A right internal jugular catheter terminates in the SVC. "
         "A 5 mm nodule in the right upper lobe is unchanged. No pneumothorax. The osseous structures are unremarkable.")

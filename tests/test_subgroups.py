@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from rexeval.cli import app
-from rexeval.errors import ConfigError
+from rexeval.exceptions import ConfigError
 from rexeval.metrics.base import Output, inverse_mean_of, mean_of
 from rexeval.subgroups import (
     age_from_text,

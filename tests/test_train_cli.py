@@ -11,7 +11,8 @@ import pytest
 pytest.importorskip("trl")
 pytest.importorskip("peft")
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers.paths import ROOT  # noqa: E402
+
 TESTS = Path(__file__).resolve().parent
 
 
@@ -49,9 +50,8 @@ def run_cli(args, env, cwd, check=True):
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory):
-    from rl_helpers import build_tiny_encoder
-
-    from trainers.tiny import FALLBACK_REPORTS, build_tiny_text_model
+    from rexeval.trainers.tiny import FALLBACK_REPORTS, build_tiny_text_model
+    from tests.helpers.rl import build_tiny_encoder
 
     tmp = tmp_path_factory.mktemp("rl")
     policy = build_tiny_text_model(tmp / "policy", FALLBACK_REPORTS, hidden=32, layers=1)
@@ -83,8 +83,8 @@ def _config(tmp: Path, policy: Path) -> Path:
     cfg["reward"] = {
         "components": components,
         "plugins": {
-            "test_errors": "rl_helpers:TestErrors",
-            "test_embed": "rl_helpers:TinyEmbedSim",
+            "test_errors": "tests.helpers.rl:TestErrors",
+            "test_embed": "tests.helpers.rl:TinyEmbedSim",
         },
     }
     cfg["grpo"].update(max_steps=2, save_steps=1, max_completion_length=8)
@@ -244,7 +244,7 @@ def test_smoke_config_runs_as_shipped_on_the_tiny_policy(workspace, tmp_path):
     assert (built / "config.json").is_file() and (built / "tokenizer.json").is_file()
     summary = json.loads((run / "train_summary.json").read_text())
     assert summary["steps"] == 1 and summary["reward_failures"] == {"bleu": 0, "rouge_l": 0}
-    from trainers.tiny import tiny_policy
+    from rexeval.trainers.tiny import tiny_policy
 
     messages = []
     os.environ["REXEVAL_CACHE"] = env["REXEVAL_CACHE"]

@@ -10,8 +10,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from rexeval.errors import InputError
-from trainers.config import DataConfig
+from rexeval.exceptions import InputError
+from rexeval.trainers.config import DataConfig
 
 _FINDINGS = ("section_findings", "findings")
 _IMPRESSION = ("section_impression", "impression")

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from trainers.config import DataConfig
-from trainers.data import messages
+from rexeval.trainers.config import DataConfig
+from rexeval.trainers.data import messages
 
 _TOKENS = re.compile(r"\w+|[^\w\s]")
 
@@ -53,7 +53,7 @@ def load_for_generation(model_path: str, model_cfg: Any = None) -> tuple[Any, An
     ``model_cfg`` is a TRL ModelConfig (default: the checkpoint in its own dtype)."""
     from trl.trainer.model_config import ModelConfig
 
-    from trainers.policy import is_vlm, load_model, load_processor, peft_adapter_base
+    from rexeval.trainers.policy import is_vlm, load_model, load_processor, peft_adapter_base
 
     cfg = model_cfg or ModelConfig(model_name_or_path=model_path, dtype="auto")
     base = peft_adapter_base(model_path)

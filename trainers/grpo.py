@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from trainers.config import RunConfig
+from rexeval.trainers.config import RunConfig
 
 
 def _peft_config(cfg: RunConfig) -> Any:
@@ -50,7 +50,7 @@ def grpo_args(cfg: RunConfig, weights: list[float]) -> dict[str, Any]:
     }
     args.update(cfg.grpo)
     if "reward_weights" in cfg.grpo:
-        from rexeval.errors import ConfigError
+        from rexeval.exceptions import ConfigError
 
         raise ConfigError(
             "set reward weights per component (reward.components[].weight), not grpo.reward_weights"
@@ -62,7 +62,7 @@ def grpo_args(cfg: RunConfig, weights: list[float]) -> dict[str, Any]:
 
 def trl_args(cls: type, kwargs: dict[str, Any], section: str) -> Any:
     """Build a TRL config dataclass; a bad field or value is a one-line config error."""
-    from rexeval.errors import ConfigError
+    from rexeval.exceptions import ConfigError
 
     try:
         return cls(**kwargs)
@@ -75,9 +75,9 @@ def train_rl(cfg: RunConfig) -> dict[str, Any]:
     from trl import GRPOConfig, GRPOTrainer
 
     from rexeval.rewards import RewardSuite
-    from trainers.data import load_records, to_dataset
-    from trainers.generate import evaluate_guards
-    from trainers.policy import load_policy
+    from rexeval.trainers.data import load_records, to_dataset
+    from rexeval.trainers.generate import evaluate_guards
+    from rexeval.trainers.policy import load_policy
 
     torch.manual_seed(cfg.seed)
     suite = RewardSuite(cfg.reward)  # a missing metric model stops the run before the policy loads

@@ -5,16 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from trainers.config import RunConfig
+from rexeval.trainers.config import RunConfig
 
 
 def train_sft(cfg: RunConfig) -> dict[str, Any]:
     import torch
     from trl import SFTConfig, SFTTrainer
 
-    from trainers.data import load_records, to_dataset
-    from trainers.grpo import _peft_config, _resume, trl_args
-    from trainers.policy import load_policy
+    from rexeval.trainers.data import load_records, to_dataset
+    from rexeval.trainers.grpo import _peft_config, _resume, trl_args
+    from rexeval.trainers.policy import load_policy
 
     torch.manual_seed(cfg.seed)
     model, processor, vlm = load_policy(cfg)

@@ -262,7 +262,7 @@ def tiny_policy(name: str = "rexeval:tiny", say: Any = None) -> Path:
     return target
 
 
-if __name__ == "__main__":  # python -m trainers.tiny OUT_DIR [--vlm]
+if __name__ == "__main__":  # python -m rexeval.trainers.tiny OUT_DIR [--vlm]
     import sys
 
     target = sys.argv[1]

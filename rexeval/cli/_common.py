@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import functools
-import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import typer
 
-from rexeval.errors import RexevalError
+from rexeval.exceptions import RexevalError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -44,7 +43,3 @@ def split_list(value: str | None) -> list[str] | None:
 
 def warn(message: str) -> None:
     typer.echo(f"warning: {message}", err=True)
-
-
-def stdout_is_tty() -> bool:
-    return sys.stdout.isatty()

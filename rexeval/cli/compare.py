@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from rexeval.cli._common import split_list, user_errors
+from rexeval.stats import DEFAULT_PERMUTATIONS
 
 
 def register(app: typer.Typer) -> None:
@@ -21,7 +22,7 @@ def compare_command(
     refs: Optional[Path] = typer.Option(None, "--refs", "-r", help="References, when A/B are predictions files."),
     metrics: Optional[str] = typer.Option(None, "--metrics", "-m", help="Comma-separated metric names or keys."),
     track: str = typer.Option("auto", "--track", help="Reference track when scoring predictions files."),
-    n_perm: int = typer.Option(10000, "--permutations", help="Randomisation-test permutations."),
+    n_perm: int = typer.Option(DEFAULT_PERMUTATIONS, "--permutations", help="Randomisation-test permutations."),
     n_boot: int = typer.Option(1000, "--bootstrap", help="Paired-bootstrap resamples for the CI of the difference."),
     seed: int = typer.Option(12345, "--seed"),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the table as CSV (or .md for Markdown)."),
@@ -29,8 +30,8 @@ def compare_command(
 ) -> None:
     """Paired significance test of A vs B per metric (randomisation test, Holm-corrected)."""
     from rexeval.compare import compare
-    from rexeval.errors import ConfigError
-    from rexeval.report import print_comparison
+    from rexeval.exceptions import ConfigError
+    from rexeval.table import print_comparison
 
     if n_perm < 1:
         raise ConfigError("--permutations must be >= 1")
@@ -46,7 +47,7 @@ def compare_command(
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         if out.suffix.lower() == ".md":
-            from rexeval.report import markdown_table
+            from rexeval.table import markdown_table
 
             out.write_text(markdown_table(table), encoding="utf-8")
         else:

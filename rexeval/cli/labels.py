@@ -31,7 +31,7 @@ def labels_command(
     import pandas as pd
 
     from rexeval.align import _find, _ids, _texts
-    from rexeval.errors import ConfigError, InputError
+    from rexeval.exceptions import ConfigError, InputError
     from rexeval.io import read_table, write_table
     from rexeval.labelers import CONDITIONS, LABELERS, get_labeler
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from rexeval.cli._common import split_list, user_errors
+from rexeval.stats import DEFAULT_PERMUTATIONS
 
 
 def register(app: typer.Typer) -> None:
@@ -22,19 +23,19 @@ def leaderboard_command(
     out: Path | None = typer.Option(None, "--out", "-o", help="A .md/.tex/.html/.csv file, or a directory for all four."),
     alpha: float = typer.Option(0.05, "--alpha", help="Significance level of the rank-group tests."),
     adjust: str = typer.Option("holm", "--adjust", help="Multiplicity correction over all pairs: holm or none."),
-    n_perm: int = typer.Option(5000, "--permutations", help="Randomisation-test permutations per pair."),
+    n_perm: int = typer.Option(DEFAULT_PERMUTATIONS, "--permutations", help="Randomisation-test permutations per pair."),
     seed: int = typer.Option(12345, "--seed"),
     title: str = typer.Option("Leaderboard", "--title"),
     allow_mismatch: bool = typer.Option(False, "--allow-mismatch", help="Rank runs scored differently (references, track, study set, options, rexeval version); the differences go into the table's notes."),
 ) -> None:
     """Table of several systems: metrics with CIs, rank and rank groups (paired tests); Markdown/LaTeX/HTML/CSV."""
-    from rexeval.errors import ConfigError
+    from rexeval.exceptions import ConfigError
     from rexeval.leaderboard import build_leaderboard
     from rexeval.runs import load_runs
 
     pub = None
     if published is not None:
-        from leaderboards import published as pubmod
+        from rexeval.leaderboards import published as pubmod
 
         if published == "list":
             for tid in pubmod.table_ids():
@@ -66,7 +67,7 @@ def _print_published(pub) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from leaderboards.published import source_line
+    from rexeval.leaderboards.published import source_line
 
     console = Console(width=None if sys.stdout.isatty() else 200)
     has_ours = "inv_radcliq_v1_ours" in pub

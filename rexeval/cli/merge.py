@@ -29,7 +29,7 @@ def merge_command(
         result = merge_runs(runs, allow_mismatch=allow_mismatch)
         writer.write(result)
     if not quiet:
-        from rexeval.report import print_summary
+        from rexeval.table import print_summary
 
         print_summary(result.summary)
     typer.echo(f"merged {len(runs)} runs ({result.summary['n_studies']} studies) into {out}")

@@ -16,7 +16,7 @@ def register(app: typer.Typer) -> None:
 
 def _human_specs(values: list[str] | None) -> tuple[list[str] | None, dict[str, bool]]:
     """``COL`` or ``COL:higher`` / ``COL:lower`` -> names and explicit directions."""
-    from rexeval.errors import ConfigError
+    from rexeval.exceptions import ConfigError
 
     names, directions = [], {}
     for value in values or []:
@@ -50,7 +50,7 @@ def meta_eval_command(
 ) -> None:
     """Kendall tau-b, Spearman and Pearson of each metric against human ratings, with bootstrap CIs,
     paired tests between metrics and the human ceiling."""
-    from rexeval.errors import ConfigError
+    from rexeval.exceptions import ConfigError
     from rexeval.metaeval import add_reward, meta_evaluate, plot_result, print_result, score_ratings
     from rexeval.ratings import read_ratings
 

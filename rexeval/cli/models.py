@@ -40,7 +40,7 @@ def models_list(
         return
     import json
 
-    from rexeval.errors import MetricUnavailable
+    from rexeval.exceptions import MetricUnavailable
     from rexeval.models import resolve, where
 
     rows = []
@@ -75,7 +75,7 @@ def models_download(
     cache_dir: str | None = typer.Option(None, "--cache-dir", help="HF cache to download into (default: the usual HF cache)."),
 ) -> None:
     """Download model files into the Hugging Face cache (needs internet)."""
-    from rexeval.errors import ConfigError
+    from rexeval.exceptions import ConfigError
     from rexeval.models import download
 
     models = all_models()

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from rexeval.cli._common import split_list, user_errors
+from rexeval.stats import DEFAULT_PERMUTATIONS
 
 
 def register(app: typer.Typer) -> None:
@@ -20,11 +21,11 @@ def plot_command(
     out: Path = typer.Option(Path("plots"), "--out", "-o", help="Output directory (PNG + SVG per figure)."),
     metrics: str | None = typer.Option(None, "--metrics", "-m", help="Metric keys (subgroups/leaderboard; default: all / the rank key)."),
     rank_by: str | None = typer.Option(None, "--rank-by", help="Leaderboard rank key."),
-    n_perm: int = typer.Option(5000, "--permutations", help="Permutations for the leaderboard's rank groups."),
+    n_perm: int = typer.Option(DEFAULT_PERMUTATIONS, "--permutations", help="Permutations for the leaderboard's rank groups."),
     allow_mismatch: bool = typer.Option(False, "--allow-mismatch", help="Rank runs scored differently (references, track, options, studies) anyway."),
 ) -> None:
     """Plots: subgroup forest plots, leaderboard with CIs, error-count distribution, per-condition F1 heat map."""
-    from rexeval.errors import ConfigError
+    from rexeval.exceptions import ConfigError
     from rexeval.plots import KINDS, plot_runs
     from rexeval.runs import load_runs
 

@@ -44,14 +44,14 @@ def score_command(
     min_group_size: int = typer.Option(30, "--min-group-size", help="Subgroups smaller than this are flagged."),
     age_bins: Optional[str] = typer.Option(None, "--age-bins", help="Age bin edges for --by age_group, e.g. 0,18,40,65 (default decades)."),
     device: Optional[str] = typer.Option(None, "--device", help="Device for model metrics: cpu, cuda, cuda:N (default: cuda when available)."),
-    fp16: bool = typer.Option(False, "--fp16", help="Half-precision encoders on CUDA (BERTScore; tolerance in the README)."),
+    fp16: bool = typer.Option(False, "--fp16", help="Half-precision encoders on CUDA (BERTScore; tolerance in docs/models.md)."),
     shard: Optional[str] = typer.Option(None, "--shard", help="Score only shard i of n (i/n, 1-based contiguous blocks); join with `rexeval merge`."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing run directory at --out (its files are removed)."),
     option: Optional[list[str]] = typer.Option(None, "--option", "-O", metavar="METRIC.NAME=VALUE", help="A metric option METRIC.NAME=VALUE (repeatable; VALUE as JSON, else text), e.g. rules_f1.uncertain=negative. Recorded in the run."),
 ) -> None:
     """Score predicted reports against references with the ReXrank metrics."""
     from rexeval.align import TRACKS
-    from rexeval.errors import ConfigError
+    from rexeval.exceptions import ConfigError
     from rexeval.runs import RunDirWriter
     from rexeval.scoring import check_name, score
 
@@ -116,7 +116,7 @@ def score_command(
     if as_json:
         typer.echo(json.dumps(summary, indent=2, default=str))
     else:
-        from rexeval.report import print_summary
+        from rexeval.table import print_summary
 
         print_summary(summary)
         if subgroup_table is not None:
@@ -129,7 +129,7 @@ def score_command(
 
 def parse_metric_options(items: list[str]) -> dict[str, dict]:
     """``["rules_f1.uncertain=negative", "errors_struct.per_type=true"]`` -> {metric: {name: value}}."""
-    from rexeval.errors import ConfigError
+    from rexeval.exceptions import ConfigError
     from rexeval.metrics import REGISTRY
 
     options: dict[str, dict] = {}

@@ -29,7 +29,7 @@ def stress_command(
 ) -> None:
     """Perturb references (negation, laterality, omission, false finding, severity, size, temporal, device;
     and meaning-preserving edits) and report per metric which errors it notices and which edits it ignores."""
-    from rexeval.errors import ConfigError
+    from rexeval.exceptions import ConfigError
     from rexeval.stress import CATEGORIES, heatmap, print_table, read_references, run_stress
 
     cats = tuple(split_list(categories) or CATEGORIES)

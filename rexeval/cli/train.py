@@ -19,7 +19,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _need_rl() -> None:
-    from rexeval.errors import MetricUnavailable
+    from rexeval.exceptions import MetricUnavailable
 
     try:
         import peft  # noqa: F401
@@ -39,11 +39,11 @@ def train_rl_command(
 ) -> None:
     """GRPO with rexeval metrics as rewards (TRL GRPOTrainer). Extra arguments are key=value overrides,
     e.g. grpo.max_steps=10 model.name_or_path=/ckpt. Works under `accelerate launch -m rexeval train-rl`."""
-    from trainers.config import load_config
+    from rexeval.trainers.config import load_config
 
     cfg = load_config(config, list(ctx.args))  # config mistakes surface before torch/TRL load
     _need_rl()
-    from trainers.grpo import train_rl
+    from rexeval.trainers.grpo import train_rl
 
     summary = train_rl(cfg)
     if summary:
@@ -62,11 +62,11 @@ def train_sft_command(
     ),
 ) -> None:
     """Supervised warm start (TRL SFTTrainer) on the references. Extra arguments are key=value overrides."""
-    from trainers.config import load_config
+    from rexeval.trainers.config import load_config
 
     cfg = load_config(config, list(ctx.args), check_reward=False)  # SFT uses no reward
     _need_rl()
-    from trainers.sft import train_sft
+    from rexeval.trainers.sft import train_sft
 
     typer.echo(json.dumps(train_sft(cfg), default=str))
 
@@ -104,10 +104,15 @@ def generate_command(
 ) -> None:
     """Write one generated report per study, for `rexeval score` and leaderboards."""
     _need_rl()
-    from rexeval.errors import ConfigError
-    from trainers.config import DataConfig, load_config
-    from trainers.data import load_records
-    from trainers.generate import generate, generation_stats, load_for_generation, write_predictions
+    from rexeval.exceptions import ConfigError
+    from rexeval.trainers.config import DataConfig, load_config
+    from rexeval.trainers.data import load_records
+    from rexeval.trainers.generate import (
+        generate,
+        generation_stats,
+        load_for_generation,
+        write_predictions,
+    )
 
     if decoding not in ("greedy", "sampled"):
         raise ConfigError(f"--decoding must be greedy or sampled, not {decoding!r}")

@@ -1,4 +1,4 @@
-"""Condition labels for the 14 CheXpert observations (spec §7).
+"""Condition labels for the 14 CheXpert observations (docs/metrics.md §7).
 
 Two labelers share one API (:func:`get_labeler`):
 
@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from rexeval.errors import ConfigError
+from rexeval.exceptions import ConfigError
 
 #: The 14 CheXpert conditions in CheXbert head order.
 CONDITIONS: tuple[str, ...] = (

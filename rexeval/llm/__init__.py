@@ -1,4 +1,4 @@
-"""LLM judges over any OpenAI-compatible endpoint: configuration, cached fault-tolerant client, prompts.
+"""LLM judges over any OpenAI-compatible endpoint: configuration and a cached, fault-tolerant client (the error prompt and its parser live with the error metrics, rexeval/metrics/error_prompt.py and error_parser.py).
 
 Reusable by any LLM-judged metric: build :class:`LLMRequest` objects (cache key parts + messages), give
 :meth:`LLMClient.run` an ``accept`` parser, read per-request status/value and the run's accounting.

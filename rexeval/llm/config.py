@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from rexeval.errors import ConfigError
+from rexeval.exceptions import ConfigError
 from rexeval.llm.redact import Redactor, Secret, redact_url, reveal
 
 #: Names of the environment variables read for each field, in priority order.

@@ -11,7 +11,7 @@ import importlib
 import inspect
 from typing import Any
 
-from rexeval.errors import ConfigError
+from rexeval.exceptions import ConfigError
 from rexeval.metrics.base import (
     Aggregate,
     Batch,

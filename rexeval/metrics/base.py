@@ -18,67 +18,18 @@ from typing import Any
 import numpy as np
 
 from rexeval._version import __version__
+from rexeval.aggregates import (  # re-exported: metrics take their aggregate vocabulary from here
+    Aggregate,
+    Columns,
+    inverse_mean_of,
+    mean_of,
+    share_of,
+)
 
-Columns = Mapping[str, np.ndarray]
-
-
-@dataclass(frozen=True)
-class Aggregate:
-    """An aggregate written as finalize(sum over studies of stats(study))."""
-
-    name: str
-    stats: Callable[[Columns], np.ndarray]  # -> (n, k)
-    finalize: Callable[[np.ndarray], np.ndarray]  # (..., k) -> (...)
-
-    def value(self, columns: Columns) -> float:
-        return float(self.finalize(self.stats(columns).sum(axis=0)))
-
-
-def _valid(x: np.ndarray) -> np.ndarray:
-    return ~np.isnan(x)
-
-
-def mean_of(column: str) -> Aggregate:
-    """Mean over studies with a value; NaN (a recorded failure) is left out, never counted as 0."""
-
-    def stats(cols: Columns) -> np.ndarray:
-        x = np.asarray(cols[column], dtype=float)
-        ok = _valid(x)
-        return np.stack([np.where(ok, x, 0.0), ok.astype(float)], axis=1)
-
-    def finalize(s: np.ndarray) -> np.ndarray:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return s[..., 0] / s[..., 1]
-
-    return Aggregate("mean", stats, finalize)
-
-
-def inverse_mean_of(column: str) -> Aggregate:
-    """1 / mean(column): ReXrank's 1/RadCliQ-v1 (not the mean of reciprocals)."""
-    base = mean_of(column)
-
-    def finalize(s: np.ndarray) -> np.ndarray:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return 1.0 / base.finalize(s)
-
-    return Aggregate("1/mean", base.stats, finalize)
-
-
-def share_of(column: str, predicate: Callable[[np.ndarray], np.ndarray], name: str) -> Aggregate:
-    """Share of studies (with a value) whose value satisfies ``predicate``."""
-
-    def stats(cols: Columns) -> np.ndarray:
-        x = np.asarray(cols[column], dtype=float)
-        ok = _valid(x)
-        hit = np.zeros_like(x)
-        hit[ok] = predicate(x[ok]).astype(float)
-        return np.stack([hit, ok.astype(float)], axis=1)
-
-    def finalize(s: np.ndarray) -> np.ndarray:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return s[..., 0] / s[..., 1]
-
-    return Aggregate(name, stats, finalize)
+__all__ = [
+    "Aggregate", "Batch", "Columns", "Metric", "Output", "installed_versions", "inverse_mean_of", "mean_of",
+    "share_of",
+]
 
 
 @dataclass(frozen=True)
@@ -134,7 +85,7 @@ class Metric:
         raise NotImplementedError
 
     def check_available(self) -> None:
-        """Raise :class:`rexeval.errors.MetricUnavailable` with the exact fix if it cannot run."""
+        """Raise :class:`rexeval.exceptions.MetricUnavailable` with the exact fix if it cannot run."""
 
     def options(self) -> dict[str, Any]:
         """Options that change the numbers; they go into the signature."""
@@ -150,6 +101,38 @@ class Metric:
 
     def versions(self) -> dict[str, str]:
         """Versions of the packages this metric's numbers depend on."""
+        return {}
+
+    # -- optional hooks: every metric has them; override the ones that apply ------------------------
+
+    #: True for metrics that call a remote service (LLM judges): reward functions then run ``acompute``
+    #: concurrently instead of ``compute``.
+    remote: bool = False
+
+    @property
+    def reuses_reference_state(self) -> bool:
+        """True when the metric overrides ``compute_with_references``: a reward engine then computes
+        ``reference_state`` once per distinct reference and caches it (BLEU's reference n-gram counts)."""
+        return type(self).compute_with_references is not Metric.compute_with_references
+
+    async def acompute(self, batch: Batch) -> dict[str, np.ndarray]:
+        """``compute`` as a coroutine; remote metrics override it to send their requests concurrently."""
+        return self.compute(batch)
+
+    def reference_state(self, reference: str) -> Any:
+        """What ``compute_with_references`` needs of one reference (by default the text itself)."""
+        return reference
+
+    def compute_with_references(self, batch: Batch, states: Sequence[Any]) -> dict[str, np.ndarray]:
+        """``compute`` given ``reference_state`` of each reference; equal to ``compute(batch)``."""
+        return self.compute(batch)
+
+    def summary_extra(self, columns: Columns) -> dict[str, dict[str, Any]]:
+        """Sections merged into summary.json after a run (per-condition tables, request accounting)."""
+        return {}
+
+    def run_info(self) -> dict[str, Any]:
+        """Accounting of the last ``compute`` (requests, tokens, failures); empty for local metrics."""
         return {}
 
     def __repr__(self) -> str:

@@ -1,4 +1,4 @@
-"""BERTScore exactly as ReXrank reports it (spec §3), re-implemented for speed.
+"""BERTScore exactly as ReXrank reports it (docs/metrics.md §3), re-implemented for speed.
 
 ReXrank calls bert_score 0.3.11 ``BERTScorer(model_type="distilroberta-base", num_layers=5, idf=False,
 rescale_with_baseline=True)``. This module computes the same numbers:
@@ -17,7 +17,7 @@ Speed, without changing any value: texts are de-duplicated, sorted by token leng
 of *equal* length (no padding, so a text's embedding never depends on its batch mates); reference-side
 embeddings are cached on disk by content hash; pairs are scored once per distinct (prediction,
 reference). ``device="cuda"`` runs on the GPU; ``fp16=True`` runs the encoder in half precision
-(README gives the measured tolerance).
+(docs/models.md gives the measured tolerance).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from rexeval.errors import ConfigError, InputError, MetricUnavailable
+from rexeval.exceptions import ConfigError, InputError, MetricUnavailable
 from rexeval.metrics.base import Batch, Metric, Output, installed_versions, mean_of
 from rexeval.models import ModelSpec, register_model
 

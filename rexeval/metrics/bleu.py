@@ -1,4 +1,4 @@
-"""Sentence BLEU exactly as ReXrank computes it (spec §2).
+"""Sentence BLEU exactly as ReXrank computes it (docs/metrics.md §2).
 
 ReXrank (CXR-Report-Metric) scores each study with fast_bleu ``BLEU([ref], {"bigram": (.5, .5)})``:
 lower-cased text, a space inserted before every ``.``, split on the single space character (newlines,

@@ -1,4 +1,4 @@
-"""Condition-level F1 over the 14 CheXpert conditions and the 5-condition subset (spec §7).
+"""Condition-level F1 over the 14 CheXpert conditions and the 5-condition subset (docs/metrics.md §7).
 
 Both reports of a study are labelled (rule-based labeler or CheXbert heads), binarised with the
 uncertain policy (default "positive": uncertain counts as positive, the f1chexbert / leaderboard-paper
@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 import rexeval.models.chexbert  # noqa: F401  (registers the chexbert / bert-base-uncased ModelSpecs; no torch)
-from rexeval.errors import ConfigError
+from rexeval.exceptions import ConfigError
 from rexeval.labelers import CONDITIONS, FIVE, FIVE_INDEX
 from rexeval.metrics.base import Aggregate, Batch, Columns, Metric, Output, mean_of
 
@@ -258,7 +258,7 @@ class CheXbertF1(ConditionF1):
         return self.chex.versions()
 
     def options(self) -> dict[str, Any]:
-        from rexeval.errors import MetricUnavailable
+        from rexeval.exceptions import MetricUnavailable
 
         try:
             return {**super().options(), **self.chex.chexbert().options()}

@@ -1,12 +1,10 @@
-"""The CheXprompt error schema shared by the LLM judge and the structured counter (spec §8).
+"""The CheXprompt error schema shared by the LLM judge and the structured counter (docs/metrics.md §8).
 
 Six error types, each counted as clinically significant (likely to change treatment, management or
 outcome) and as clinically insignificant: 12 counts per study, plus their totals.
 """
 
 from __future__ import annotations
-
-from collections.abc import Mapping
 
 import numpy as np
 
@@ -68,7 +66,3 @@ def error_outputs(prefix: str, label: str, per_type: bool = True) -> list[Output
             outs.append(Output(col, False, (0.0, inf), mean_of(col),
                                f"{label}: mean {kind} type-{letter} errors ({DESCRIPTIONS[letter]})"))
     return outs
-
-
-def counts_dict(sig: Mapping[str, int], insig: Mapping[str, int]) -> list[int]:
-    return [int(sig.get(x, 0)) for x in LETTERS] + [int(insig.get(x, 0)) for x in LETTERS]

@@ -1,4 +1,4 @@
-"""``errors_llm``: CheXprompt-style clinical error counts from an LLM judge (spec §8).
+"""``errors_llm``: CheXprompt-style clinical error counts from an LLM judge (docs/metrics.md §8).
 
 Any OpenAI-compatible chat-completions endpoint (OpenAI, Azure OpenAI, vLLM, llama.cpp, ...) judges each
 (reference, candidate) pair with this project's prompt (or the official ``chexprompt`` prompt when that
@@ -67,7 +67,7 @@ class ErrorsLLM(Metric):
 
     def prompt(self) -> Any:
         if self._prompt is None:
-            from rexeval.llm.error_prompt import get_prompt
+            from rexeval.metrics.error_prompt import get_prompt
 
             self._prompt = get_prompt(self.prompt_name, json_mode=self.config.json_mode)
         return self._prompt
@@ -114,7 +114,7 @@ class ErrorsLLM(Metric):
 
     def compute(self, batch: Batch) -> dict[str, np.ndarray]:
         from rexeval.llm.client import LLMClient, LLMRequest
-        from rexeval.llm.parse_errors import parse_errors
+        from rexeval.metrics.error_parser import parse_errors
 
         self.check_available()
         prompt = self.prompt()

@@ -1,4 +1,4 @@
-"""``errors_struct``: an offline, deterministic clinical error counter in the CheXprompt schema (spec §8).
+"""``errors_struct``: an offline, deterministic clinical error counter in the CheXprompt schema (docs/metrics.md §8).
 
 Not an LLM and not a replacement for one: a fast rule-based approximation meant for RL rewards and quick
 checks, with keys (``struct_err_*``) that can never be mistaken for the judge's (``llm_errors_*``).
@@ -187,7 +187,7 @@ class StructuredErrorCounter:
         self.labeler_name = labeler
         self.labeler = get_labeler(labeler)
         if not hasattr(self.labeler, "mentions"):
-            from rexeval.errors import ConfigError
+            from rexeval.exceptions import ConfigError
 
             raise ConfigError(f"errors_struct needs a labeler with mentions(); {labeler!r} has none (use 'rules')")
         self._sentences: _LRU = _LRU(cache_size)

@@ -1,4 +1,4 @@
-"""GREEN (spec §9): a fine-tuned LLM judge counts a candidate report's errors against the reference.
+"""GREEN (docs/metrics.md §9): a fine-tuned LLM judge counts a candidate report's errors against the reference.
 
 The judge (``StanfordAIMI/GREEN-RadLlama2-7b``) answers in GREEN's published format::
 
@@ -52,7 +52,7 @@ from typing import Any
 
 import numpy as np
 
-from rexeval.errors import ConfigError, MetricUnavailable
+from rexeval.exceptions import ConfigError, MetricUnavailable
 from rexeval.metrics.base import Batch, Metric, Output, installed_versions, mean_of
 from rexeval.models import ModelSpec, register_model
 
@@ -173,7 +173,7 @@ def get_prompt(name: str = "rexeval") -> GreenPrompt:
 def _green_package_prompt() -> GreenPrompt:
     """GREEN's own prompt, read from the installed ``green_score`` source with ``ast`` (nothing executed)."""
     fix = "pip install git+https://github.com/Stanford-AIMI/GREEN (its prompt is read at run time, not copied)"
-    from rexeval.llm.error_prompt import package_source_tree
+    from rexeval.metrics.error_prompt import package_source_tree
 
     tree, source = package_source_tree("green_score", "utils.py", "prompt 'green'", fix)
     for node in ast.walk(tree):

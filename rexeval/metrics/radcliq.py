@@ -1,4 +1,4 @@
-"""RadCliQ-v0 / v1 and 1/RadCliQ-v1 exactly as CXR-Report-Metric computes them (spec §6).
+"""RadCliQ-v0 / v1 and 1/RadCliQ-v1 exactly as CXR-Report-Metric computes them (docs/metrics.md §6).
 
 RadCliQ is a linear model over standardised sub-metrics: sum_i c_i (x_i - mu_i) / sigma_i + b with
 x = (radgraph_combined, bertscore, semb_score, bleu). The constants are the fitted values of
@@ -91,7 +91,7 @@ class RadCliQ(Metric):
 
 
 def _column(frame: Any, name: str, path: str) -> tuple[str, np.ndarray]:
-    from rexeval.errors import InputError
+    from rexeval.exceptions import InputError
 
     for alias in ALIASES[name]:
         if alias in frame.columns:

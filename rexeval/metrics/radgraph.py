@@ -1,4 +1,4 @@
-"""RadGraph F1: ReXrank's ``radgraph_combined`` and the radgraph package's reward levels (spec §5).
+"""RadGraph F1: ReXrank's ``radgraph_combined`` and the radgraph package's reward levels (docs/metrics.md §5).
 
 Parsing is done by the ``radgraph`` PyPI package (DyGIE++ under its vendored allennlp), in process:
 rexeval resolves the model archive itself (explicit path, ``$REXEVAL_RADGRAPH_DIR``, or the Hugging Face
@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from rexeval.errors import ConfigError, MetricUnavailable
+from rexeval.exceptions import ConfigError, MetricUnavailable
 from rexeval.fingerprint import file_sha256
 from rexeval.metrics.base import Batch, Metric, Output, mean_of
 from rexeval.models import ModelSpec, register_model

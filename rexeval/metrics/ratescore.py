@@ -1,4 +1,4 @@
-"""RaTEScore (spec §9): entity-aware similarity of two radiology reports.
+"""RaTEScore (docs/metrics.md §9): entity-aware similarity of two radiology reports.
 
 Pipeline per report: split into sentences; tag each sentence with the RaTE NER model
 (``Angelakeke/RaTE-NER-Deberta``, a DeBERTa-v3 token classifier with B-/I- tags for ABNORMALITY,
@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from rexeval.errors import MetricUnavailable
+from rexeval.exceptions import MetricUnavailable
 from rexeval.metrics.base import Batch, Metric, Output, installed_versions, mean_of
 from rexeval.models import ModelSpec, register_model
 
@@ -132,7 +132,7 @@ def split_sentences_rules(text: str) -> list[str]:
     opening the sentence (``1. Stable.``), a doubled period (``effusion.. Heart``) or a point followed
     by a stray ``.`` inside the text. Like PyRuSH it breaks before a lower-case word too, and not at a
     point without a following space (``clear.The``, ``2.5 cm``). Agreement with PyRuSH on real reports
-    is measured by ``benchmarks/ratescore_splitter_agreement.py`` (see the README); it is not exact.
+    is measured by ``benchmarks/ratescore_splitter_agreement.py`` (see docs/models.md); it is not exact.
     PyRuSH (the reference) follows similar rules with a larger rule set; on collapsed report text the
     two agree on ordinary sentences but may differ on lists, headings and unusual punctuation.
     """
@@ -350,7 +350,7 @@ class RaTEScore(Metric):
         batch_size: int = 64,
     ) -> None:
         if splitter not in {"auto", "pyrush", "rules"}:
-            from rexeval.errors import ConfigError
+            from rexeval.exceptions import ConfigError
 
             raise ConfigError(f"ratescore splitter must be auto, pyrush or rules, not {splitter!r}")
         self.ner_model = ner_model

@@ -1,4 +1,4 @@
-"""SembScore (spec §4): cosine similarity of the CheXbert [CLS] embeddings of prediction and reference.
+"""SembScore (docs/metrics.md §4): cosine similarity of the CheXbert [CLS] embeddings of prediction and reference.
 
 The CheXbert forward pass (rexeval.models.chexbert) is shared with the CheXbert condition labels:
 one pass per distinct text, cached on disk by content hash, so reference-side work is done once.
@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 import rexeval.models.chexbert  # noqa: F401  (registers the chexbert / bert-base-uncased ModelSpecs; no torch)
-from rexeval.errors import ConfigError, MetricUnavailable
+from rexeval.exceptions import ConfigError, MetricUnavailable
 from rexeval.metrics.base import Batch, Metric, Output, installed_versions, mean_of
 
 

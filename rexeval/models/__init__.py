@@ -3,7 +3,7 @@
 One :class:`ModelSpec` per model. :func:`resolve` looks, in order, at an explicit path (a flag or the
 spec's environment variable) and at the Hugging Face cache (hub id, pinned revision if any, else the
 cached ``main``). It never touches the network: a missing model raises
-:class:`~rexeval.errors.MetricUnavailable` at once with the exact fix, so a metric is skipped instead of
+:class:`~rexeval.exceptions.MetricUnavailable` at once with the exact fix, so a metric is skipped instead of
 hanging on retries. ``rexeval models download`` is the only code path that downloads.
 """
 
@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rexeval.errors import MetricUnavailable
+from rexeval.exceptions import MetricUnavailable
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ checkpoint has no tokenizer: the bert-base-uncased WordPiece vocabulary is resol
 (``google-bert/bert-base-uncased``, or the legacy id ``bert-base-uncased`` f1chexbert caches, or a
 ``vocab.txt`` next to ``chexbert.pth``).
 
-Per text (spec §4): strip, newline -> space, collapse ``\\s+``, strip; WordPiece; [CLS] ids [SEP];
+Per text (docs/metrics.md §4): strip, newline -> space, collapse ``\\s+``, strip; WordPiece; [CLS] ids [SEP];
 longer than 512 -> ids[:511] + [SEP]; an empty text -> [CLS][SEP]. One forward pass in eval mode
 yields the last-layer [CLS] vector (before dropout and the heads: SembScore) and the 14 head argmaxes
 (the labels). Distinct texts are run once, sorted by length into batches padded under an attention
@@ -35,10 +35,9 @@ from typing import Any
 
 import numpy as np
 
-from rexeval.errors import ConfigError, MetricUnavailable
+from rexeval.exceptions import ConfigError, MetricUnavailable
 from rexeval.models import ModelSpec, Resolved, register_model, resolve
 
-HIDDEN = 768
 N_HEADS = 14
 MAX_LEN = 512
 #: Bump when preprocessing or the forward recipe changes (part of the cache namespace).
@@ -80,7 +79,7 @@ _WS = re.compile(r"\s+")
 
 
 def preprocess(text: str) -> str:
-    """Spec §4 text normalisation: strip, newline -> space, collapse whitespace runs, strip."""
+    """docs/metrics.md §4: text normalisation: strip, newline -> space, collapse whitespace runs, strip."""
     return _WS.sub(" ", text.strip().replace("\n", " ")).strip()
 
 
@@ -346,7 +345,7 @@ class CheXbert:
         return self._device  # type: ignore[return-value]
 
     def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
-        """Spec §4 input ids per text: [CLS] wordpieces [SEP], truncated to 512, empty -> [CLS][SEP]."""
+        """docs/metrics.md §4: input ids per text: [CLS] wordpieces [SEP], truncated to 512, empty -> [CLS][SEP]."""
         self._load()
         tok = self._tokenizer
         clean = []
@@ -445,7 +444,7 @@ def _shared_keyed(key: str, path, tokenizer_path, tok_env, device, batch_size, d
 
 
 def cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Row-wise cosine similarity, unclipped; 0 where either norm is 0 (spec §4)."""
+    """Row-wise cosine similarity, unclipped; 0 where either norm is 0 (docs/metrics.md §4)."""
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     na = np.linalg.norm(a, axis=1)

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from rexeval.errors import ConfigError
+from rexeval.exceptions import ConfigError
 from rexeval.metrics import Metric, register, resolve_metrics
 from rexeval.rewards.normalise import NORMALISATIONS
 from rexeval.rewards.transforms import Transform, as_transform, check_on_range

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import inspect
 import math
 import threading
 from collections import OrderedDict
@@ -31,15 +30,12 @@ from rexeval.rewards.config import RewardConfig
 
 def is_async_metric(metric: Metric) -> bool:
     """LLM judges and other remote metrics: run concurrently as async reward functions."""
-    return bool(getattr(metric, "remote", False)) or inspect.iscoroutinefunction(
-        getattr(metric, "acompute", None)
-    )
+    return metric.remote
 
 
 def has_reference_protocol(metric: Metric) -> bool:
-    return callable(getattr(metric, "reference_state", None)) and callable(
-        getattr(metric, "compute_with_references", None)
-    )
+    """Metrics whose reference-side work (``reference_state``) can be done once per distinct reference."""
+    return metric.reuses_reference_state
 
 
 def _hashable(value: Any) -> Any:
@@ -97,7 +93,7 @@ class ScoringEngine:
             return metric.compute_with_references(batch, [state(r) for r in batch.references])
         if has_reference_protocol(metric):  # protocol present but cache off: one state per sample
             self.reference_states_computed[metric.name] += len(batch)
-        if inspect.iscoroutinefunction(getattr(metric, "acompute", None)):
+        if metric.remote:
             return asyncio.run(metric.acompute(batch))
         return metric.compute(batch)
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from rexeval.errors import ConfigError
+from rexeval.exceptions import ConfigError
 
 _BINOPS: dict[type, Callable[[Any, Any], Any]] = {
     ast.Add: operator.add,

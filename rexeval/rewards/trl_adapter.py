@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from rexeval.errors import ConfigError
+from rexeval.exceptions import ConfigError
 from rexeval.metrics import Metric
 from rexeval.rewards.config import ResolvedComponent, RewardConfig, plan
 from rexeval.rewards.engine import ScoringEngine, is_async_metric

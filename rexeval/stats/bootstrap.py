@@ -1,4 +1,4 @@
-"""Percentile bootstrap over studies, vectorised through resample count matrices (spec §10).
+"""Percentile bootstrap over studies, vectorised through resample count matrices (docs/metrics.md §10).
 
 A resample is represented by how often each study was drawn (a row of counts), so any aggregate written
 as finalize(sum of per-study statistics) is evaluated on B resamples with one matrix product. The same
@@ -11,10 +11,9 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from rexeval.metrics.base import Aggregate, Columns
+from rexeval.aggregates import Aggregate, Columns
+from rexeval.stats import DEFAULT_RESAMPLES, DEFAULT_SEED
 
-DEFAULT_RESAMPLES = 1000
-DEFAULT_SEED = 12345
 #: Resamples are drawn in chunks so that B x n never needs more than ~64 MB at once.
 _CHUNK_CELLS = 8_000_000
 

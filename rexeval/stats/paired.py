@@ -1,4 +1,4 @@
-"""Paired comparison of two systems on the same studies (spec §10).
+"""Paired comparison of two systems on the same studies (docs/metrics.md §10).
 
 For every output: Δ = agg(A) − agg(B); a paired-bootstrap CI of Δ (the same resamples for both systems);
 a two-sided paired approximate-randomisation test that swaps A and B per study with probability ½ and
@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rexeval.metrics.base import Aggregate, Columns
-from rexeval.stats.bootstrap import DEFAULT_SEED, percentile_ci, resample_counts
+from rexeval.aggregates import Aggregate, Columns
+from rexeval.stats import DEFAULT_PERMUTATIONS, DEFAULT_RESAMPLES, DEFAULT_SEED
+from rexeval.stats.bootstrap import percentile_ci, resample_counts
 
-DEFAULT_PERMUTATIONS = 10_000
 _CHUNK_CELLS = 8_000_000
 
 
@@ -47,7 +47,7 @@ def paired_test(
     columns_b: Columns,
     *,
     n_permutations: int = DEFAULT_PERMUTATIONS,
-    n_resamples: int = 1000,
+    n_resamples: int = DEFAULT_RESAMPLES,
     seed: int = DEFAULT_SEED,
 ) -> PairedResult:
     sa, sb = aggregate.stats(columns_a), aggregate.stats(columns_b)

@@ -1,17 +1,14 @@
 """Run under transformers<5 (a side venv with bert-score): bert_score with the genuine slow
 RobertaTokenizer, whose encode() honours add_prefix_space=True, against rexeval's BertScore on the
 same random weights; the snapshot carries no add_prefix_space flag, as the real hub repo.
-Prints one JSON line. Used by tests/test_bertscore.py::test_equals_bert_score_under_transformers4."""
+Prints one JSON line. Run with the checkout on PYTHONPATH. Used by tests/test_bertscore.py::test_equals_bert_score_under_transformers4."""
 
 import json
 import os
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from model_fixtures import build_distilroberta  # noqa: E402
+from tests.helpers.model_fixtures import build_distilroberta  # noqa: E402
 
 hub = Path(sys.argv[1])
 snap = build_distilroberta(hub)

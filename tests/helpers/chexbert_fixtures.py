@@ -9,22 +9,18 @@ bert-base-uncased vocabulary under ``google-bert/bert-base-uncased``.
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 FAKE_REVISION = "1111111111111111111111111111111111111111"
-SHARED = Path(os.environ.get("REXEVAL_SHARED", Path(__file__).resolve().parents[1].parent / "shared")).resolve()
+from tests.helpers.model_fixtures import hub_snapshot  # noqa: E402
+from tests.helpers.paths import SHARED  # noqa: E402
+
 BERT_VOCAB = SHARED / "data" / "tokenizers" / "bert-base-uncased" / "vocab.txt"
 
 
 def snapshot_dir(hub_cache: Path, hub_id: str, revision: str = FAKE_REVISION) -> Path:
-    repo = hub_cache / f"models--{hub_id.replace('/', '--')}"
-    snap = repo / "snapshots" / revision
-    snap.mkdir(parents=True, exist_ok=True)
-    (repo / "refs").mkdir(parents=True, exist_ok=True)
-    (repo / "refs" / "main").write_text(revision)
-    return snap
+    return hub_snapshot(hub_cache, hub_id, revision)
 
 
 def tiny_config():

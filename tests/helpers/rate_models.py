@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.helpers.model_fixtures import hub_snapshot
+
 REVISION = "0123456789abcdef0123456789abcdef01234567"
 
 RATE_LABELS = [
@@ -35,12 +37,7 @@ WORDS = (
 
 
 def _snapshot(hub: Path, hub_id: str) -> Path:
-    repo = hub / f"models--{hub_id.replace('/', '--')}"
-    folder = repo / "snapshots" / REVISION
-    folder.mkdir(parents=True, exist_ok=True)
-    (repo / "refs").mkdir(parents=True, exist_ok=True)
-    (repo / "refs" / "main").write_text(REVISION)
-    return folder
+    return hub_snapshot(hub, hub_id, REVISION)
 
 
 def build_ner(hub: Path, seed: int = 0) -> Path:

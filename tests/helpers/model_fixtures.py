@@ -10,12 +10,12 @@ look it up with HF_HUB_OFFLINE=1.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
 FAKE_REVISION = "0000000000000000000000000000000000000000"
-SHARED = Path(os.environ.get("REXEVAL_SHARED", Path(__file__).resolve().parents[1].parent / "shared")).resolve()
+from tests.helpers.paths import SHARED  # noqa: E402
+
 ROBERTA_TOKENIZER = SHARED / "data" / "tokenizers" / "roberta-base"
 
 

@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from rexeval.errors import MetricUnavailable
+from rexeval.exceptions import MetricUnavailable
 
 PROMPT_VERSION = "rexeval-errors-v1"
 
@@ -51,32 +51,11 @@ JSON_INSTRUCTIONS = """Answer with one JSON object and nothing else, of the form
 {"clinically_significant": {"A": n, "B": n, "C": n, "D": n, "E": n, "F": n}, "clinically_insignificant": {"A": n, "B": n, "C": n, "D": n, "E": n, "F": n}}
 where each n is a whole number."""
 
-#: Few-shot examples written for this project (synthetic reports, not from any dataset).
-EXAMPLES: tuple[tuple[str, str, tuple[int, ...], tuple[int, ...]], ...] = (
-    (
-        "Heart size is normal. There is a small right pleural effusion. No pneumothorax. Lungs are otherwise clear.",
-        "Heart size is normal. There is a small left pleural effusion. No pneumothorax. The lungs are clear.",
-        (0, 0, 1, 0, 0, 0),
-        (0, 0, 0, 0, 0, 0),
-    ),
-    (
-        "Compared with the prior radiograph, the right lower lobe consolidation has improved. Endotracheal tube tip is 4 cm above the carina. Mild cardiomegaly.",
-        "Right lower lobe consolidation. Endotracheal tube tip is 4 cm above the carina. Moderate cardiomegaly. Small left pneumothorax.",
-        (1, 0, 0, 0, 0, 1),
-        (0, 0, 0, 1, 0, 0),
-    ),
-    (
-        "No acute cardiopulmonary process. Mild degenerative changes of the thoracic spine.",
-        "The lungs are clear. No pleural effusion or pneumothorax. The heart is normal in size. Unchanged appearance of the chest since the prior study.",
-        (0, 0, 0, 0, 0, 0),
-        (0, 1, 0, 0, 1, 0),
-    ),
-    (
-        "Large right pleural effusion, increased since the prior study, with adjacent atelectasis. Left lung is clear. Right-sided central venous catheter tip in the lower superior vena cava.",
-        "Large right pleural effusion with adjacent atelectasis. The left lung is clear. Right-sided central venous catheter ends in the lower superior vena cava.",
-        (0, 0, 0, 0, 0, 1),
-        (0, 0, 0, 0, 0, 0),
-    ),
+#: Few-shot examples written for this project (synthetic reports, not from any dataset), kept as data in
+#: error_prompt_examples.json: (reference, candidate, significant A-F, insignificant A-F).
+EXAMPLES: tuple[tuple[str, str, tuple[int, ...], tuple[int, ...]], ...] = tuple(
+    (e["reference"], e["candidate"], tuple(e["significant"]), tuple(e["insignificant"]))
+    for e in json.loads((Path(__file__).with_name("error_prompt_examples.json")).read_text(encoding="utf-8"))
 )
 
 

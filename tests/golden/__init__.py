@@ -1,0 +1,1 @@
+"""Recorded values that the current code must reproduce exactly."""
