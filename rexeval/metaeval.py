@@ -162,23 +162,38 @@ class MetaEvalResult:
     info: dict[str, Any]
 
     def to_json(self) -> dict[str, Any]:
-        def records(df):
-            return json.loads(df.to_json(orient="records"))
-
         return {"correlations": records(self.table), "paired_tests": records(self.paired),
                 "human_ceiling": records(self.ceiling), **self.info}
 
     def write(self, out_dir: str | Path) -> list[Path]:
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        paths = [out / "correlations.csv", out / "paired_tests.csv", out / "meta_eval.json"]
-        self.table.to_csv(paths[0], index=False)
-        self.paired.to_csv(paths[1], index=False)
-        paths[2].write_text(json.dumps(self.to_json(), indent=2, default=str) + "\n", encoding="utf-8")
+        files: dict[str, Any] = {"correlations.csv": self.table, "paired_tests.csv": self.paired,
+                                 "meta_eval.json": self.to_json()}
         if not self.ceiling.empty:
-            paths.append(out / "human_ceiling.csv")
-            self.ceiling.to_csv(paths[-1], index=False)
-        return paths
+            files["human_ceiling.csv"] = self.ceiling
+        return write_files(out_dir, files)
+
+
+def records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """A frame as JSON records (NaN -> null, numpy scalars -> JSON numbers)."""
+    return json.loads(df.to_json(orient="records"))
+
+
+def write_files(out_dir: str | Path, files: dict[str, Any]) -> list[Path]:
+    """Write each ``name: content`` into ``out_dir`` (created), in order: a DataFrame as CSV without the
+    index, anything else as indented JSON; the paths written."""
+    import pandas as pd
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, content in files.items():
+        path = out / name
+        if isinstance(content, pd.DataFrame):
+            content.to_csv(path, index=False)
+        else:
+            path.write_text(json.dumps(content, indent=2, default=str) + "\n", encoding="utf-8")
+        paths.append(path)
+    return paths
 
 
 def _sign(metric_hib: bool, human_hib: bool) -> float:

@@ -189,7 +189,15 @@ def _negation_flip(text: str, rng: random.Random) -> tuple[str, str] | None:
     return None
 
 
+_LATERALITY = {"left": "right", "right": "left"}
 _LATERAL = re.compile(r"\b(left|right)\b", re.I)
+
+
+def _replace_match(text: str, m: re.Match, table: dict[str, str]) -> tuple[str, str, str]:
+    """``text`` with the word ``m`` captured swapped for its table entry (case kept): (text, word, new word)."""
+    word = m.group(1)
+    new = _keep_case(word, table[word.lower()])
+    return text[: m.start()] + new + text[m.end():], word, new
 
 
 def _laterality_swap(text: str, rng: random.Random) -> tuple[str, str] | None:
@@ -197,9 +205,8 @@ def _laterality_swap(text: str, rng: random.Random) -> tuple[str, str] | None:
     if not hits:
         return None
     m = rng.choice(hits)
-    word = m.group(1)
-    new = _keep_case(word, "right" if word.lower() == "left" else "left")
-    return text[: m.start()] + new + text[m.end():], f"{word} -> {new} at char {m.start()}"
+    out, word, new = _replace_match(text, m, _LATERALITY)
+    return out, f"{word} -> {new} at char {m.start()}"
 
 
 def _omission(text: str, rng: random.Random) -> tuple[str, str] | None:
@@ -264,10 +271,7 @@ def _swap_word(text: str, rng: random.Random, pattern: re.Pattern, table: dict[s
     if not sites:
         return None
     i, m = rng.choice(sites)
-    word = m.group(1)
-    new = _keep_case(word, table[word.lower()])
-    s = sentences[i]
-    sentences[i] = s[: m.start()] + new + s[m.end():]
+    sentences[i], word, new = _replace_match(sentences[i], m, table)
     return _join(sentences), f"{word} -> {new}"
 
 
@@ -485,16 +489,10 @@ class StressResult:
     info: dict[str, Any]
 
     def write(self, out_dir: str | Path) -> list[Path]:
-        import json
+        from rexeval.metaeval import records, write_files
 
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        paths = [out / "perturbations.csv", out / "stress_table.csv", out / "stress.json"]
-        self.perturbations.to_csv(paths[0], index=False)
-        self.table.to_csv(paths[1], index=False)
-        paths[2].write_text(json.dumps({"table": json.loads(self.table.to_json(orient="records")), **self.info},
-                                       indent=2, default=str) + "\n", encoding="utf-8")
-        return paths
+        return write_files(out_dir, {"perturbations.csv": self.perturbations, "stress_table.csv": self.table,
+                                     "stress.json": {"table": records(self.table), **self.info}})
 
 
 def _headline_outputs(metrics: list, keys: list[str] | None) -> list:

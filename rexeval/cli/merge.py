@@ -6,14 +6,10 @@ from pathlib import Path
 
 import typer
 
-from rexeval.cli._common import user_errors
+from rexeval.cli._common import command, registrar
 
 
-def register(app: typer.Typer) -> None:
-    app.command("merge")(merge_command)
-
-
-@user_errors
+@command("merge")
 def merge_command(
     runs: list[Path] = typer.Argument(..., help="Run directories written by `rexeval score --shard i/n --out DIR`."),
     out: Path = typer.Option(..., "--out", "-o", help="Run directory for the merged per_study.csv and summary.json."),
@@ -33,3 +29,6 @@ def merge_command(
 
         print_summary(result.summary)
     typer.echo(f"merged {len(runs)} runs ({result.summary['n_studies']} studies) into {out}")
+
+
+register = registrar(merge_command)

@@ -6,15 +6,11 @@ from pathlib import Path
 
 import typer
 
-from rexeval.cli._common import split_list, user_errors
+from rexeval.cli._common import command, registrar, split_list
 from rexeval.stats import DEFAULT_PERMUTATIONS
 
 
-def register(app: typer.Typer) -> None:
-    app.command("plot")(plot_command)
-
-
-@user_errors
+@command("plot")
 def plot_command(
     runs: list[Path] = typer.Argument(..., help="Run directories (rexeval score --out)."),
     kind: str = typer.Option(..., "--kind", "-k", help="subgroups, leaderboard, errors, conditions or all."),
@@ -44,3 +40,6 @@ def plot_command(
             raise
         for p in written:
             typer.echo(f"wrote {p}")
+
+
+register = registrar(plot_command)

@@ -8,14 +8,10 @@ from pathlib import Path
 
 import typer
 
-from rexeval.cli._common import user_errors
+from rexeval.cli._common import command, registrar
 
-
-def register(app: typer.Typer) -> None:
-    ctx = {"allow_extra_args": True, "ignore_unknown_options": False}
-    app.command("train-rl", context_settings=ctx)(train_rl_command)
-    app.command("train-sft", context_settings=ctx)(train_sft_command)
-    app.command("generate")(generate_command)
+#: train-rl and train-sft take key=value config overrides after the options
+_OVERRIDES = {"allow_extra_args": True, "ignore_unknown_options": False}
 
 
 def _need_rl() -> None:
@@ -30,7 +26,17 @@ def _need_rl() -> None:
         ) from None
 
 
-@user_errors
+def _training_config(ctx: typer.Context, config: Path, check_reward: bool = True):
+    """The run config with the command line's key=value overrides, then the trl/peft check: config
+    mistakes surface before torch/TRL load."""
+    from rexeval.trainers.config import load_config
+
+    cfg = load_config(config, list(ctx.args), check_reward=check_reward)
+    _need_rl()
+    return cfg
+
+
+@command("train-rl", context_settings=_OVERRIDES)
 def train_rl_command(
     ctx: typer.Context,
     config: Path = typer.Option(
@@ -39,10 +45,7 @@ def train_rl_command(
 ) -> None:
     """GRPO with rexeval metrics as rewards (TRL GRPOTrainer). Extra arguments are key=value overrides,
     e.g. grpo.max_steps=10 model.name_or_path=/ckpt. Works under `accelerate launch -m rexeval train-rl`."""
-    from rexeval.trainers.config import load_config
-
-    cfg = load_config(config, list(ctx.args))  # config mistakes surface before torch/TRL load
-    _need_rl()
+    cfg = _training_config(ctx, config)
     from rexeval.trainers.grpo import train_rl
 
     summary = train_rl(cfg)
@@ -54,7 +57,7 @@ def train_rl_command(
         )
 
 
-@user_errors
+@command("train-sft", context_settings=_OVERRIDES)
 def train_sft_command(
     ctx: typer.Context,
     config: Path = typer.Option(
@@ -62,16 +65,13 @@ def train_sft_command(
     ),
 ) -> None:
     """Supervised warm start (TRL SFTTrainer) on the references. Extra arguments are key=value overrides."""
-    from rexeval.trainers.config import load_config
-
-    cfg = load_config(config, list(ctx.args), check_reward=False)  # SFT uses no reward
-    _need_rl()
+    cfg = _training_config(ctx, config, check_reward=False)  # SFT uses no reward
     from rexeval.trainers.sft import train_sft
 
     typer.echo(json.dumps(train_sft(cfg), default=str))
 
 
-@user_errors
+@command("generate")
 def generate_command(
     model: str = typer.Option(
         ..., "--model", help="Checkpoint folder (full model or LoRA adapter) or hub id."
@@ -157,3 +157,6 @@ def generate_command(
     }
     write_predictions(out, records, reports, meta)
     typer.echo(json.dumps({"out": str(out), "n": len(reports), **stats}))
+
+
+register = registrar(train_rl_command, train_sft_command, generate_command)

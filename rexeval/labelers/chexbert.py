@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -19,18 +20,11 @@ class CheXbertLabeler:
 
     name = "chexbert"
 
-    def __init__(
-        self,
-        path: str | Path | None = None,
-        tokenizer_path: str | Path | None = None,
-        device: str | None = None,
-        batch_size: int = 32,
-        dtype: str = "float32",
-        cache: bool = True,
-    ) -> None:
-        from rexeval.models.chexbert import get_chexbert
+    def __init__(self, path: str | Path | None = None, **options: Any) -> None:
+        """``path``: the CheXbert checkpoint (folder or file); ``options``: the other ``CheXbertSettings``."""
+        from rexeval.models.chexbert import CheXbertSettings, get_chexbert
 
-        self.model = get_chexbert(path, tokenizer_path, device, batch_size, dtype, cache)
+        self.model = get_chexbert(CheXbertSettings(path, **options))
 
     def options(self) -> dict:
         return {"labeler": "chexbert", **self.model.options()}

@@ -20,6 +20,7 @@ and policy.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
@@ -247,8 +248,8 @@ class CheXbertF1(ConditionF1):
         if self._labeler is None:
             from rexeval.labelers.chexbert import CheXbertLabeler
 
-            c = self.chex
-            self._labeler = CheXbertLabeler(c.model_path, c.tokenizer_path, c.device, c.batch_size, c.dtype, c.cache)
+            settings = asdict(self.chex)  # the labeler names the checkpoint ``path``, as `rexeval labels` passes it
+            self._labeler = CheXbertLabeler(settings.pop("model_path"), **settings)
         return self._labeler
 
     def check_available(self) -> None:

@@ -333,6 +333,23 @@ def _load(spec: ModelSpec, explicit: str | None, device: str, token_classifier: 
     return _MODELS[key]
 
 
+def _length_batches(loaded: _Loaded, texts: list[str], batch_size: int, max_length: int):
+    """Yield ``(indices, encoding, model output)`` per batch, texts of similar length batched together
+    (little padding); the forward pass runs without gradients on the model's device."""
+    import torch
+
+    device = next(loaded.model.parameters()).device
+    order = sorted(range(len(texts)), key=lambda k: len(texts[k]))
+    for b in range(0, len(order), batch_size):
+        idx = order[b : b + batch_size]
+        enc = loaded.tokenizer(
+            [texts[k] for k in idx], max_length=max_length, padding=True, truncation=True, return_tensors="pt"
+        )
+        with torch.no_grad():
+            output = loaded.model(**{k: v.to(device) for k, v in enc.items()})
+        yield idx, enc, output
+
+
 # --------------------------------------------------------------------------------------------------
 # The metric
 
@@ -418,8 +435,6 @@ class RaTEScore(Metric):
         return cache.compute(list(texts), lambda todo: self._run_ner(ner, todo))
 
     def _run_ner(self, ner: _Loaded, texts: list[str]) -> list[list[Entity]]:
-        import torch
-
         sentences: list[str] = []
         owner: list[int] = []
         for t, text in enumerate(texts):
@@ -428,17 +443,8 @@ class RaTEScore(Metric):
                 owner.append(t)
         result: list[list[Entity]] = [[] for _ in texts]
         per_sentence: list[list[Entity]] = [[] for _ in sentences]
-        device = next(ner.model.parameters()).device
-        # Length buckets: sentences of similar length share a batch (little padding).
-        order = sorted(range(len(sentences)), key=lambda k: len(sentences[k]))
-        for b in range(0, len(order), self.batch_size):
-            idx = order[b : b + self.batch_size]
-            enc = ner.tokenizer(
-                [sentences[k] for k in idx], max_length=NER_MAX_TOKENS, padding=True, truncation=True, return_tensors="pt"
-            )
-            with torch.no_grad():
-                logits = ner.model(**{k: v.to(device) for k, v in enc.items()}).logits
-            pred = logits.argmax(dim=-1).cpu().tolist()
+        for idx, enc, output in _length_batches(ner, sentences, self.batch_size, NER_MAX_TOKENS):
+            pred = output.logits.argmax(dim=-1).cpu().tolist()
             for row, k in enumerate(idx):
                 n = int(enc["attention_mask"][row].sum())
                 ids = enc["input_ids"][row][:n].tolist()
@@ -461,19 +467,9 @@ class RaTEScore(Metric):
         return cache.compute(list(strings), lambda todo: self._run_embed(enc_model, todo))
 
     def _run_embed(self, enc_model: _Loaded, strings: list[str]) -> list[np.ndarray]:
-        import torch
-
         out: list[np.ndarray | None] = [None] * len(strings)
-        device = next(enc_model.model.parameters()).device
-        order = sorted(range(len(strings)), key=lambda k: len(strings[k]))
-        for b in range(0, len(order), self.batch_size):
-            idx = order[b : b + self.batch_size]
-            enc = enc_model.tokenizer(
-                [strings[k] for k in idx], truncation=True, padding=True, max_length=EMBED_MAX_TOKENS, return_tensors="pt"
-            )
-            with torch.no_grad():
-                cls = enc_model.model(**{k: v.to(device) for k, v in enc.items()}).last_hidden_state[:, 0, :]
-            cls = cls.float().cpu().numpy()
+        for idx, _, output in _length_batches(enc_model, strings, self.batch_size, EMBED_MAX_TOKENS):
+            cls = output.last_hidden_state[:, 0, :].float().cpu().numpy()
             for row, k in enumerate(idx):
                 out[k] = cls[row].copy()
         return out  # type: ignore[return-value]

@@ -8,14 +8,21 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-import rexeval.models.chexbert  # noqa: F401  (registers the chexbert / bert-base-uncased ModelSpecs; no torch)
 from rexeval.exceptions import ConfigError, MetricUnavailable
 from rexeval.metrics.base import Batch, Metric, Output, installed_versions, mean_of
+
+# (importing it registers the CheXbert ModelSpecs; it imports no torch)
+from rexeval.models.chexbert import (
+    CheXbertSettings,
+    check_checkpoint,
+    get_chexbert,
+    resolve_chexbert,
+    resolve_tokenizer,
+)
 
 
 def _require_torch() -> None:
@@ -42,24 +49,8 @@ def text_progress(progress: Callable[[int], None] | None, n_studies: int, n_text
     return advance
 
 
-class CheXbertOptions:
-    """Options shared by every metric that runs CheXbert (they pick the shared model instance)."""
-
-    def __init__(
-        self,
-        model_path: str | Path | None = None,
-        tokenizer_path: str | Path | None = None,
-        device: str | None = None,
-        batch_size: int = 32,
-        dtype: str = "float32",
-        cache: bool = True,
-    ) -> None:
-        self.model_path = model_path
-        self.tokenizer_path = tokenizer_path
-        self.device = device
-        self.batch_size = batch_size
-        self.dtype = dtype
-        self.cache = cache
+class CheXbertOptions(CheXbertSettings):
+    """The CheXbert settings as a metric takes them (they pick the shared model instance)."""
 
     @classmethod
     def of(cls, metric: str, options: dict[str, Any]) -> CheXbertOptions:
@@ -71,13 +62,9 @@ class CheXbertOptions:
         return cls(**options)
 
     def chexbert(self):
-        from rexeval.models.chexbert import get_chexbert
-
-        return get_chexbert(self.model_path, self.tokenizer_path, self.device, self.batch_size, self.dtype, self.cache)
+        return get_chexbert(self)
 
     def check(self) -> None:
-        from rexeval.models.chexbert import check_checkpoint, resolve_chexbert, resolve_tokenizer
-
         resolved = resolve_chexbert(self.model_path)  # MetricUnavailable with the fix, no network
         resolve_tokenizer(resolved, self.tokenizer_path)
         _require_torch()

@@ -29,6 +29,7 @@ import re
 import threading
 import warnings
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -70,10 +71,22 @@ BERT_BASE_UNCASED = register_model(
     )
 )
 #: Older caches (f1chexbert's ``BertTokenizer.from_pretrained('bert-base-uncased')``) use this id.
-_LEGACY_BERT = ModelSpec(
-    name="bert-base-uncased", hub_id="bert-base-uncased", env_var="REXEVAL_BERT_BASE_UNCASED",
-    files=("vocab.txt",), used_by=("semb_score", "chexbert_f1"),
-)
+_LEGACY_BERT = replace(BERT_BASE_UNCASED, hub_id="bert-base-uncased")
+
+
+@dataclass(frozen=True)
+class CheXbertSettings:
+    """Which CheXbert files and how to run them: the options SembScore, chexbert_f1 and the labeler share.
+
+    Equal settings pick the one shared :class:`CheXbert` (``get_chexbert``).
+    """
+
+    model_path: str | Path | None = None
+    tokenizer_path: str | Path | None = None
+    device: str | None = None
+    batch_size: int = 32
+    dtype: str = "float32"
+    cache: bool = True
 
 _WS = re.compile(r"\s+")
 
@@ -252,26 +265,18 @@ class CheXbert:
     when they are missing; the weights load on first use.
     """
 
-    def __init__(
-        self,
-        path: str | Path | None = None,
-        tokenizer_path: str | Path | None = None,
-        device: str | None = None,
-        batch_size: int = 32,
-        dtype: str = "float32",
-        cache: bool = True,
-    ) -> None:
-        if dtype not in ("float32", "float16", "bfloat16"):
-            raise ConfigError(f"dtype must be float32, float16 or bfloat16, not {dtype!r}")
-        if batch_size < 1:
+    def __init__(self, settings: CheXbertSettings = CheXbertSettings()) -> None:
+        if settings.dtype not in ("float32", "float16", "bfloat16"):
+            raise ConfigError(f"dtype must be float32, float16 or bfloat16, not {settings.dtype!r}")
+        if settings.batch_size < 1:
             raise ConfigError("batch_size must be >= 1")
-        self.resolved = resolve_chexbert(path)
+        self.resolved = resolve_chexbert(settings.model_path)
         self.checkpoint = self.resolved.file("chexbert.pth")
-        self.tokenizer_dir = resolve_tokenizer(self.resolved, tokenizer_path)
-        self.device_request = device
-        self.batch_size = batch_size
-        self.dtype = dtype
-        self.use_cache = cache
+        self.tokenizer_dir = resolve_tokenizer(self.resolved, settings.tokenizer_path)
+        self.device_request = settings.device
+        self.batch_size = settings.batch_size
+        self.dtype = settings.dtype
+        self.use_cache = settings.cache
         self._model = None
         self._tokenizer = None
         self._device: str | None = None
@@ -417,30 +422,31 @@ class CheXbert:
         return arr[:, :-N_HEADS].astype(np.float32), arr[:, -N_HEADS:].astype(np.int64)
 
 
-def get_chexbert(
-    path: str | Path | None = None,
-    tokenizer_path: str | Path | None = None,
-    device: str | None = None,
-    batch_size: int = 32,
-    dtype: str = "float32",
-    cache: bool = True,
-) -> CheXbert:
+def get_chexbert(settings: CheXbertSettings = CheXbertSettings()) -> CheXbert:
     """One CheXbert per (files, device, precision) in a process, so SembScore and the labels share it.
 
     The key includes the resolved checkpoint's path and fingerprint, so a different file (another test
     checkpoint, a new download) gets a fresh instance.
     """
-    resolved = resolve_chexbert(path)  # raises MetricUnavailable with the fix; cheap
+    resolved = resolve_chexbert(settings.model_path)  # raises MetricUnavailable with the fix; cheap
     ckpt = resolved.file("chexbert.pth")
-    device = _pick_device(device)  # "auto"/None and "cuda" name one instance when CUDA is there
     key = f"{ckpt.resolve()}::{_fingerprint(ckpt)}"
-    return _shared_keyed(key, str(path) if path else None, str(tokenizer_path) if tokenizer_path else None,
-                         os.environ.get(BERT_BASE_UNCASED.env_var), device, batch_size, dtype, cache)
+    # the cache key: paths as strings, the device picked ("auto"/None and "cuda" name one instance when
+    # CUDA is there), and a plain CheXbertSettings so that a subclass's instance keys like its base's
+    keyed = CheXbertSettings(
+        model_path=str(settings.model_path) if settings.model_path else None,
+        tokenizer_path=str(settings.tokenizer_path) if settings.tokenizer_path else None,
+        device=_pick_device(settings.device),
+        batch_size=settings.batch_size,
+        dtype=settings.dtype,
+        cache=settings.cache,
+    )
+    return _shared_keyed(key, keyed, os.environ.get(BERT_BASE_UNCASED.env_var))
 
 
 @lru_cache(maxsize=8)
-def _shared_keyed(key: str, path, tokenizer_path, tok_env, device, batch_size, dtype, cache) -> CheXbert:
-    return CheXbert(path, tokenizer_path, device, batch_size, dtype, cache)
+def _shared_keyed(key: str, settings: CheXbertSettings, tok_env: str | None) -> CheXbert:
+    return CheXbert(settings)
 
 
 def cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
