@@ -273,4 +273,67 @@ def build_radgraph(
     return archive
 
 
-RANDOM_BUILDERS = {name: name for name in ("radgraph", "radgraph-xl", "modern-radgraph-xl")}
+def build_chexbert(hub_cache: str | Path, seed: int = 0, size: str = "full", head_scale: float = 20.0) -> Path:
+    """A random ``chexbert.pth`` (bert-base-uncased + 14 heads, DataParallel key names, CheXbert's
+    checkpoint dict) under StanfordAIMI/RRG_scorers, plus the bert-base-uncased vocabulary."""
+    import torch
+    from transformers import BertConfig, BertModel
+
+    hub_cache = Path(hub_cache)
+    revision = f"random{seed:04d}{size:>5}".replace(" ", "0")
+    snap = _snapshot(hub_cache, RRG_REPO, revision)
+    tok = _snapshot(hub_cache, "google-bert/bert-base-uncased", revision)
+    (tok / "vocab.txt").write_bytes((TOKENIZERS / "bert-base-uncased" / "vocab.txt").read_bytes())
+    config = BertConfig() if size == "full" else BertConfig(hidden_size=64, num_hidden_layers=2, num_attention_heads=1, intermediate_size=128)
+    gen = torch.Generator().manual_seed(seed)
+    bert = BertModel(config, add_pooling_layer=True)
+    bert.load_state_dict(_fill(bert.state_dict(), gen))
+    bert.eval()
+    state = {f"module.bert.{k}": v.clone() for k, v in bert.state_dict().items()}
+    state.setdefault("module.bert.embeddings.position_ids", torch.arange(config.max_position_embeddings).unsqueeze(0))
+    with torch.no_grad():  # centre the heads on the mean [CLS] vector so that labels vary between texts
+        probe = torch.randint(1000, config.vocab_size, (16, 12), generator=gen)
+        probe[:, 0], probe[:, -1] = 101, 102
+        centre = bert(probe).last_hidden_state[:, 0, :].mean(0)
+    for i in range(14):
+        weight = torch.randn((4 if i < 13 else 2, config.hidden_size), generator=gen) * head_scale / config.hidden_size ** 0.5
+        state[f"module.linear_heads.{i}.weight"] = weight
+        state[f"module.linear_heads.{i}.bias"] = -(weight @ centre)
+    torch.save({"epoch": 1, "model_state_dict": state, "rexeval_random": True}, str(snap / "chexbert.pth"))
+    return snap / "chexbert.pth"
+
+
+def build_distilroberta(hub_cache: str | Path, seed: int = 0, size: str = "full") -> Path:
+    """A random distilroberta-base (6 layers, RoBERTa BPE files) under the hub id bert_score uses."""
+    import torch
+    from transformers import RobertaConfig, RobertaModel
+
+    revision = f"random{seed:04d}{size:>5}".replace(" ", "0")
+    snap = _snapshot(Path(hub_cache), "distilroberta-base", revision)
+    hidden, inter, heads = (768, 3072, 12) if size == "full" else (64, 128, 2)
+    config = RobertaConfig(vocab_size=50265, hidden_size=hidden, num_hidden_layers=6, num_attention_heads=heads,
+                           intermediate_size=inter, max_position_embeddings=514, type_vocab_size=1,
+                           layer_norm_eps=1e-5, bos_token_id=0, eos_token_id=2, pad_token_id=1)
+    model = RobertaModel(config)
+    model.load_state_dict(_fill(model.state_dict(), torch.Generator().manual_seed(seed)))
+    model.save_pretrained(str(snap))
+    for name in ("vocab.json", "merges.txt"):
+        (snap / name).write_bytes((TOKENIZERS / "roberta-base" / name).read_bytes())
+    (snap / "tokenizer_config.json").write_text(
+        json.dumps({"tokenizer_class": "RobertaTokenizer", "model_max_length": 512, "add_prefix_space": True}))
+    return snap
+
+
+#: Names ``rexeval models random`` can build.
+RANDOM_MODELS = ("radgraph", "radgraph-xl", "modern-radgraph-xl", "chexbert", "distilroberta-base")
+
+
+def build(name: str, hub_cache: str | Path, seed: int = 0, size: str = "full", encoder_weights: bool = False) -> Path:
+    """Build the stand-in ``name`` into ``hub_cache``; return the main file or folder written."""
+    if name in ("radgraph", "radgraph-xl", "modern-radgraph-xl"):
+        return build_radgraph(hub_cache, name, size, seed, encoder_weights)
+    if name == "chexbert":
+        return build_chexbert(hub_cache, seed, size)
+    if name == "distilroberta-base":
+        return build_distilroberta(hub_cache, seed, size)
+    raise ValueError(f"no random stand-in for {name!r}; choose from {', '.join(RANDOM_MODELS)}")

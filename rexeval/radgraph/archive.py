@@ -63,16 +63,17 @@ def unpack(archive: Path, target: Path) -> Path:
     return target
 
 
-def unpacked_folder(archive: Path, digest: str) -> Path:
-    """Where ``archive`` is unpacked: under rexeval's cache by content digest, else a private temp folder."""
+def unpacked_folder(archive: Path, digest: str, model: str) -> Path:
+    """Where ``archive`` is unpacked: ``<cache>/radgraph/<digest>/<model>`` under rexeval's cache (the
+    layout the radgraph package takes as model_cache_dir), else a private temp folder removed at exit."""
     from rexeval.cache import cache_dir
 
     root = cache_dir()
     if root is not None:
-        return unpack(archive, Path(root) / "radgraph" / digest)
+        return unpack(archive, Path(root) / "radgraph" / digest / model)
     private = Path(tempfile.mkdtemp(prefix="rexeval-radgraph-"))  # mode 0700, ours alone
     atexit.register(shutil.rmtree, private, True)
-    return unpack(archive, private / "model")
+    return unpack(archive, private / model)
 
 
 def read_vocabulary(folder: Path) -> dict[str, list[str]]:
