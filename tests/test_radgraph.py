@@ -264,7 +264,7 @@ def test_real_radgraph_path_equals_f1radgraph(side_python, monkeypatch, tmp_path
     m.check_available()
     assert "side env" in m.versions()["radgraph"]
     ours = _score(m, hyps, refs)
-    payload = json.dumps({"cache": str(_unpacked(folder / "radgraph.tar.gz", "radgraph")), "hyps": hyps, "refs": refs})
+    payload = json.dumps({"cache": str(_unpacked(folder / "radgraph.tar.gz", "radgraph").parent), "hyps": hyps, "refs": refs})
     res = subprocess.run([exe, "-c", PEER], input=payload, capture_output=True, text=True)
     assert res.returncode == 0, res.stderr[-2000:]
     simple, partial, complete = json.loads(res.stdout)

@@ -337,7 +337,7 @@ class RadGraph(Metric):
     def package_version(self) -> str:
         """The radgraph version that parses: the side environment's when one is configured."""
         mode, exe = parser_mode(self.python)
-        if mode == "native":
+        if mode != "subprocess":
             return "native-of-0.1.18"
         return _side_version(exe)
 

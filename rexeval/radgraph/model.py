@@ -114,8 +114,8 @@ class NativeRadGraph:
 
         name = self.archive.encoder_name
         try:
-            config = AutoConfig.from_pretrained(name)
-            self.tokenizer = AutoTokenizer.from_pretrained(name)
+            config = AutoConfig.from_pretrained(name, local_files_only=True)
+            self.tokenizer = AutoTokenizer.from_pretrained(name, local_files_only=True)
         except OSError as exc:
             raise MetricUnavailable(
                 f"radgraph encoder {name} (named in the archive's config.json): configuration or tokenizer not found locally ({exc.__class__.__name__})",

@@ -15,6 +15,7 @@ import contextlib
 import glob
 import json
 import os
+import resource
 import sys
 import tarfile
 import tempfile
@@ -66,7 +67,8 @@ def main() -> None:
         parse = time.process_time() - t0
     json.dump(out, open(args.out, "w"))
     print(json.dumps({"radgraph": md.version("radgraph"), "transformers": md.version("transformers"),
-                      "torch": md.version("torch"), "load_cpu_s": load, "parse_cpu_s": parse}))
+                      "torch": md.version("torch"), "load_cpu_s": load, "parse_cpu_s": parse,
+                      "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
 
 if __name__ == "__main__":
