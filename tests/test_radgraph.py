@@ -117,11 +117,11 @@ def test_combined_relation_needs_target_entity_and_type():
 # -- the metric, with the radgraph package replaced only at its model boundary -----------------
 
 class FakeParser:
-    """Stands in for radgraph.RadGraph's forward (the DyGIE model): text -> annotation from a table."""
+    """Stands in for the parser (the DyGIE model): text -> annotation from a table."""
 
     calls: list[list[str]] = []
 
-    def __init__(self, model, archive, device="cpu", python=None):
+    def __init__(self, model, archive, device="cpu", python=None, dtype="float32", max_tokens=8192):
         self.model = model
 
     def __call__(self, texts):

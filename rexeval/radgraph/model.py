@@ -106,7 +106,7 @@ class NativeRadGraph:
     # -- encoder ------------------------------------------------------------------------------
 
     def _load_encoder(self) -> None:
-        from rexeval.models import offline_env
+        from rexeval.models import hf_cache_dir, offline_env
 
         offline_env()  # before transformers is imported: huggingface_hub reads it once
         import torch
@@ -114,8 +114,10 @@ class NativeRadGraph:
 
         name = self.archive.encoder_name
         try:
-            config = AutoConfig.from_pretrained(name, local_files_only=True)
-            self.tokenizer = AutoTokenizer.from_pretrained(name, local_files_only=True)
+            # The cache folder is passed explicitly: huggingface_hub fixes its default at import time.
+            where = {"cache_dir": str(hf_cache_dir()), "local_files_only": True}
+            config = AutoConfig.from_pretrained(name, **where)
+            self.tokenizer = AutoTokenizer.from_pretrained(name, **where)
         except OSError as exc:
             raise MetricUnavailable(
                 f"radgraph encoder {name} (named in the archive's config.json): configuration or tokenizer not found locally ({exc.__class__.__name__})",
