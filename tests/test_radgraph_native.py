@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import os
@@ -17,8 +18,12 @@ from conftest import shared_path
 from rexeval.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
-RECORDED = Path(__file__).with_name("data") / "radgraph_package_small.json"
+RECORDED = Path(__file__).with_name("data") / "radgraph_package_small.json.gz"
 MODEL_TYPES = ("radgraph", "radgraph-xl", "modern-radgraph-xl")
+
+
+def recorded_file() -> dict:
+    return json.loads(gzip.decompress(RECORDED.read_bytes()))
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +51,7 @@ def native(hub, model_type, tmp_path, **kw):
 @pytest.mark.parametrize("model_type", MODEL_TYPES)
 def test_equal_to_recorded_package_annotations(hub, model_type, tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_CACHE", str(hub))
-    recorded = json.loads(RECORDED.read_text())
+    recorded = recorded_file()
     texts, expected = recorded["texts"], recorded["annotations"][model_type]
     got = native(hub, model_type, tmp_path).parse(texts)
     assert sum(len(a["entities"]) for a in expected if a) > 20  # the random heads do label spans
@@ -57,7 +62,7 @@ def test_equal_to_recorded_package_annotations(hub, model_type, tmp_path, monkey
 
 def test_batch_invariance(hub, tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_CACHE", str(hub))
-    texts = json.loads(RECORDED.read_text())["texts"]
+    texts = recorded_file()["texts"]
     model = native(hub, "radgraph-xl", tmp_path, max_tokens=600)  # several encoder batches
     full = model.parse(texts)
     order = list(range(len(texts)))[::-1][1::2] + list(range(len(texts)))[::-1][0::2]
@@ -74,7 +79,7 @@ def test_batch_invariance(hub, tmp_path, monkeypatch):
 def test_long_report_is_folded_like_the_package(hub, tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_CACHE", str(hub))
     model = native(hub, "radgraph", tmp_path)
-    text = json.loads(RECORDED.read_text())["texts"][22]
+    text = recorded_file()["texts"][22]
     pieces = sum(len(p) for p in model._word_pieces(text.split()))
     assert pieces > 1000  # three encoder segments: the recorded equality covers the folding path
     assert len(model._rows([1] * pieces)[1]) == 3
