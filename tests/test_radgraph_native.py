@@ -143,3 +143,21 @@ def test_score_cli_radgraph_and_radcliq_on_random_stand_ins(tmp_path):
     assert per.loc[per.study_id == "c", "radgraph"].item() == 0.0  # empty prediction
     summary = (tmp_path / "run" / "summary.json").read_text()
     assert "RANDOM-STAND-IN" in summary and "rexeval-native" in summary
+
+
+def test_missing_encoder_config_is_unavailable_with_fix(tmp_path, monkeypatch):
+    from rexeval.errors import MetricUnavailable
+    from rexeval.metrics.radgraph import RadGraph
+    from rexeval.models.random import build_radgraph
+
+    shared_path("tokenizers", "bert-base-uncased", "vocab.txt")
+    build_radgraph(tmp_path / "hub", "radgraph", "small")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.delenv("REXEVAL_RADGRAPH_PYTHON", raising=False)
+    RadGraph().check_available()  # archive and encoder config present
+    import shutil
+
+    for repo in (tmp_path / "hub").glob("models--microsoft--*"):
+        shutil.rmtree(repo)
+    with pytest.raises(MetricUnavailable, match="encoder"):
+        RadGraph().check_available()

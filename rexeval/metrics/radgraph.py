@@ -233,6 +233,35 @@ class RadGraphParser:
             pass
 
 
+def archive_encoder(archive: Path) -> str | None:
+    """The encoder hub id (or path) that the archive's config.json names, read without unpacking."""
+    import json
+
+    try:
+        with tarfile.open(archive, "r:gz") as tar:
+            member = tar.extractfile("config.json")
+            config = json.loads(member.read()) if member else {}
+        return config["model"]["embedder"]["token_embedders"]["bert"]["model_name"]
+    except (tarfile.TarError, KeyError, ValueError, OSError, TypeError):
+        return None
+
+
+def check_encoder(archive: Path) -> None:
+    """Raise MetricUnavailable (with the fix) when the archive's encoder config is not on disk."""
+    from rexeval.models import hf_cache_dir
+
+    name = archive_encoder(archive)
+    if name is None or Path(name).expanduser().is_dir():
+        return
+    snaps = hf_cache_dir() / f"models--{name.replace('/', '--')}" / "snapshots"
+    if not any((s / "config.json").is_file() for s in (snaps.iterdir() if snaps.is_dir() else [])):
+        raise MetricUnavailable(
+            f"radgraph encoder {name} (named in the archive's config.json) not found in {hf_cache_dir()}",
+            f"run `huggingface-cli download {name} config.json` plus its tokenizer files on a machine with internet "
+            "(the weights come from the archive)",
+        )
+
+
 def archive_is_random(archive: Path) -> bool:
     """True for a stand-in written by ``rexeval models random`` (its config.json says so)."""
     import json
@@ -301,8 +330,9 @@ class RadGraph(Metric):
         return self._resolved
 
     def check_available(self) -> None:
-        self._resolve()  # weights first: a missing model is the more common (and fixable) case
-        parser_mode(self.python)
+        resolved = self._resolve()  # weights first: a missing model is the more common (and fixable) case
+        if parser_mode(self.python)[0] == "native":
+            check_encoder(resolved.file(resolved.spec.files[0]))
 
     def _is_random(self) -> bool:
         if self._random is None:
