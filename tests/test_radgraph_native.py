@@ -60,10 +60,11 @@ def test_equal_to_recorded_package_annotations(hub, model_type, tmp_path, monkey
         assert a == b, text[:80]
 
 
-def test_batch_invariance(hub, tmp_path, monkeypatch):
+@pytest.mark.parametrize("model_type", ["radgraph-xl", "modern-radgraph-xl"])
+def test_batch_invariance(hub, model_type, tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_CACHE", str(hub))
     texts = recorded_file()["texts"]
-    model = native(hub, "radgraph-xl", tmp_path, max_tokens=600)  # several encoder batches
+    model = native(hub, model_type, tmp_path, max_tokens=600)  # several encoder batches
     full = model.parse(texts)
     order = list(range(len(texts)))[::-1][1::2] + list(range(len(texts)))[::-1][0::2]
     shuffled = model.parse([texts[i] for i in order])
