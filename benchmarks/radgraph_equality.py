@@ -57,13 +57,14 @@ EDGE_CASES = [
 ]
 
 
-def iu_texts() -> list[str]:
+def iu_texts(n: int = 590) -> list[str]:
+    """The first ``n`` MoERad IU predictions, then the first ``n`` references."""
     import pandas as pd
 
     folder = SHARED / "data" / "conformance" / "moerad_iu_test"
     preds = pd.read_csv(folder / "preds.csv", keep_default_na=False)
     gts = pd.read_csv(folder / "gts.csv", keep_default_na=False)
-    return list(preds["report"]) + list(gts["report"])
+    return list(preds["report"])[:n] + list(gts["report"])[:n]
 
 
 def compare(native: list, package: list) -> dict[str, int]:
@@ -91,6 +92,7 @@ def main() -> None:
     ap.add_argument("--size", default="small", choices=("small", "full"))
     ap.add_argument("--models", default=",".join(MODEL_TYPES))
     ap.add_argument("--edge-only", action="store_true")
+    ap.add_argument("--iu", type=int, default=590, help="first N IU predictions and references (590: all)")
     ap.add_argument("--record", help="write the package's edge-case annotations (per model type) to this JSON")
     args = ap.parse_args()
     os.environ["HF_HUB_OFFLINE"] = "1"
@@ -98,7 +100,7 @@ def main() -> None:
     from rexeval.radgraph.archive import unpack
     from rexeval.radgraph.model import NativeRadGraph
 
-    texts = list(EDGE_CASES) + ([] if args.edge_only else iu_texts())
+    texts = list(EDGE_CASES) + ([] if args.edge_only else iu_texts(args.iu))
     recorded = {}
     with tempfile.TemporaryDirectory() as tmp:
         hub = Path(tmp) / "hub"
