@@ -113,9 +113,19 @@ def _encoder_config(shape: RadGraphShape):
                             sep_token_id=50282)
 
 
+def _tokenizer_file(*parts: str) -> Path:
+    path = TOKENIZERS.joinpath(*parts)
+    if not path.is_file():
+        from rexeval.errors import ConfigError
+
+        raise ConfigError(f"random stand-ins need the real tokenizer file {path}: set REXEVAL_SHARED to a folder "
+                          "holding data/tokenizers/{bert-base-uncased/vocab.txt, roberta-base/vocab.json, merges.txt}")
+    return path
+
+
 def _write_tokenizer(shape: RadGraphShape, snap: Path) -> None:
     if shape.encoder == "bert":
-        vocab = TOKENIZERS / "bert-base-uncased" / "vocab.txt"
+        vocab = _tokenizer_file("bert-base-uncased", "vocab.txt")
         (snap / "vocab.txt").write_bytes(vocab.read_bytes())
         (snap / "tokenizer_config.json").write_text(json.dumps(
             {"tokenizer_class": "BertTokenizer", "do_lower_case": True, "model_max_length": 512}))
@@ -124,8 +134,8 @@ def _write_tokenizer(shape: RadGraphShape, snap: Path) -> None:
     from tokenizers import Tokenizer, decoders, pre_tokenizers, processors
     from tokenizers.models import BPE
 
-    vocab = json.loads((TOKENIZERS / "roberta-base" / "vocab.json").read_text(encoding="utf-8"))
-    merges = [tuple(line.split()) for line in (TOKENIZERS / "roberta-base" / "merges.txt").read_text(encoding="utf-8").splitlines()
+    vocab = json.loads(_tokenizer_file("roberta-base", "vocab.json").read_text(encoding="utf-8"))
+    merges = [tuple(line.split()) for line in _tokenizer_file("roberta-base", "merges.txt").read_text(encoding="utf-8").splitlines()
               if line and not line.startswith("#version")]
     specials = {"[UNK]": 50280, "[CLS]": 50281, "[SEP]": 50282, "[PAD]": 50283, "[MASK]": 50284}
     vocab = {k: v for k, v in vocab.items() if k not in ("<s>", "</s>", "<pad>", "<unk>", "<mask>")} | specials
@@ -283,7 +293,7 @@ def build_chexbert(hub_cache: str | Path, seed: int = 0, size: str = "full", hea
     revision = f"random{seed:04d}{size:>5}".replace(" ", "0")
     snap = _snapshot(hub_cache, RRG_REPO, revision)
     tok = _snapshot(hub_cache, "google-bert/bert-base-uncased", revision)
-    (tok / "vocab.txt").write_bytes((TOKENIZERS / "bert-base-uncased" / "vocab.txt").read_bytes())
+    (tok / "vocab.txt").write_bytes(_tokenizer_file("bert-base-uncased", "vocab.txt").read_bytes())
     config = BertConfig() if size == "full" else BertConfig(hidden_size=64, num_hidden_layers=2, num_attention_heads=1, intermediate_size=128)
     gen = torch.Generator().manual_seed(seed)
     bert = BertModel(config, add_pooling_layer=True)
@@ -318,7 +328,7 @@ def build_distilroberta(hub_cache: str | Path, seed: int = 0, size: str = "full"
     model.load_state_dict(_fill(model.state_dict(), torch.Generator().manual_seed(seed)))
     model.save_pretrained(str(snap))
     for name in ("vocab.json", "merges.txt"):
-        (snap / name).write_bytes((TOKENIZERS / "roberta-base" / name).read_bytes())
+        (snap / name).write_bytes(_tokenizer_file("roberta-base", name).read_bytes())
     (snap / "tokenizer_config.json").write_text(
         json.dumps({"tokenizer_class": "RobertaTokenizer", "model_max_length": 512, "add_prefix_space": True}))
     return snap
