@@ -117,11 +117,11 @@ def test_combined_relation_needs_target_entity_and_type():
 # -- the metric, with the radgraph package replaced only at its model boundary -----------------
 
 class FakeParser:
-    """Stands in for radgraph.RadGraph's forward (the DyGIE model): text -> annotation from a table."""
+    """Stands in for the parser (the DyGIE model): text -> annotation from a table."""
 
     calls: list[list[str]] = []
 
-    def __init__(self, model, archive, device="cpu", python=None):
+    def __init__(self, model, archive, device="cpu", python=None, dtype="float32", max_tokens=8192):
         self.model = model
 
     def __call__(self, texts):
@@ -262,7 +262,7 @@ def test_real_radgraph_path_equals_f1radgraph(side_python, monkeypatch, tmp_path
     m.check_available()
     assert "side env" in m.versions()["radgraph"]
     ours = _score(m, hyps, refs)
-    payload = json.dumps({"cache": str(_unpacked(folder / "radgraph.tar.gz", "radgraph")), "hyps": hyps, "refs": refs})
+    payload = json.dumps({"cache": str(_unpacked(folder / "radgraph.tar.gz", "radgraph").parent), "hyps": hyps, "refs": refs})
     res = subprocess.run([exe, "-c", PEER], input=payload, capture_output=True, text=True)
     assert res.returncode == 0, res.stderr[-2000:]
     simple, partial, complete = json.loads(res.stdout)

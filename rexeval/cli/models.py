@@ -12,6 +12,7 @@ def register(app: typer.Typer) -> None:
     group = typer.Typer(help="List the models behind the model-based metrics, or download them.", no_args_is_help=False)
     group.callback(invoke_without_command=True)(models_list)
     group.command("download")(models_download)
+    group.command("random")(models_random)
     app.add_typer(group, name="models")
 
 
@@ -87,3 +88,28 @@ def models_download(
         typer.echo(f"downloading {n} ({models[n].hub_id}) ...")
         path = download(n, cache_dir)
         typer.echo(f"  -> {path}")
+
+
+@user_errors
+def models_random(
+    name: str = typer.Argument(..., help="radgraph, radgraph-xl, modern-radgraph-xl, chexbert or distilroberta-base."),
+    out: str = typer.Option(..., "-o", "--out", help="Hugging Face hub cache folder to write into (then export HF_HUB_CACHE=it)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the random weights (same seed, same files)."),
+    size: str = typer.Option("full", "--size", help="full: the real architecture's size; small: a tiny one for fast tests."),
+    encoder_weights: bool = typer.Option(False, "--encoder-weights", help="radgraph: also store the encoder weights (only the radgraph package needs them)."),
+) -> None:
+    """Write a RANDOM-WEIGHT stand-in with the real architecture and file layout, for offline pipeline tests.
+
+    Its scores mean nothing. The files go where rexeval (and the peer packages) look them up.
+    """
+    from rexeval.exceptions import ConfigError
+    from rexeval.models.random import RANDOM_MODELS, WARNING, build
+
+    if name not in RANDOM_MODELS:
+        raise ConfigError(f"no random stand-in for {name!r}; choose from {', '.join(RANDOM_MODELS)}")
+    if size not in ("full", "small"):
+        raise ConfigError(f"--size must be full or small, not {size!r}")
+    typer.echo(f"WARNING: {WARNING}", err=True)
+    path = build(name, out, seed=seed, size=size, encoder_weights=encoder_weights)
+    typer.echo(f"wrote {path}")
+    typer.echo(f"use it with: export HF_HUB_CACHE={out}")

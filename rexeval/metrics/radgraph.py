@@ -1,10 +1,12 @@
 """RadGraph F1: ReXrank's ``radgraph_combined`` and the radgraph package's reward levels (docs/metrics.md §5).
 
-Parsing is done by the ``radgraph`` PyPI package (DyGIE++ under its vendored allennlp), in process:
-rexeval resolves the model archive itself (explicit path, ``$REXEVAL_RADGRAPH_DIR``, or the Hugging Face
-cache entry of ``StanfordAIMI/RRG_scorers/<model>.tar.gz``), unpacks it once under rexeval's cache and
-hands that folder to ``radgraph.RadGraph(model_cache_dir=...)``, so the package never downloads. Parses
-are cached on disk by content hash, so the references of a benchmark are parsed once.
+Parsing is rexeval's own implementation of the radgraph package's DyGIE++ model
+(:mod:`rexeval.radgraph`, torch + transformers 5, batched across reports), checked equal to radgraph 0.1.18
+annotation for annotation. rexeval resolves the model archive itself (explicit path,
+``$REXEVAL_RADGRAPH_DIR``, or the Hugging Face cache entry of ``StanfordAIMI/RRG_scorers/<model>.tar.gz``)
+and unpacks it safely once under rexeval's cache. Setting ``$REXEVAL_RADGRAPH_PYTHON`` (a Python with
+torch, transformers<5 and radgraph==0.1.18) runs the package instead, in that side environment, as a peer
+check. Parses are cached on disk by content hash, so the references of a benchmark are parsed once.
 
 Scores are pure functions of two annotations (the package's JSON: ``{"entities": {id: {"tokens",
 "label", "relations": [[type, target_id], ...]}}}``):
@@ -129,27 +131,11 @@ def reward_levels(hyp: Annotation, ref: Annotation, lowercase: bool = False) -> 
 # ----------------------------------------------------------------------------------------------
 
 
-def _package_version() -> str | None:
-    try:
-        from importlib.metadata import version
-
-        return version("radgraph")
-    except Exception:
-        return None
-
-
 def _unpacked(archive: Path, model: str) -> Path:
-    """Unpack ``archive`` once into rexeval's cache; return the folder radgraph takes as model_cache_dir."""
-    from rexeval.cache import cache_dir
+    """The folder ``archive`` is unpacked into (``.../<model>``; its parent is the package's model_cache_dir)."""
+    from rexeval.radgraph.archive import unpacked_folder
 
-    digest = file_sha256(archive)[:16]
-    root = (cache_dir() or Path(os.environ.get("TMPDIR", "/tmp")) / "rexeval") / "radgraph" / digest
-    target = root / model
-    if not (target / "weights.th").is_file():
-        target.mkdir(parents=True, exist_ok=True)
-        with tarfile.open(archive, "r:gz") as tar:
-            tar.extractall(path=target, filter="data")
-    return root
+    return unpacked_folder(archive, file_sha256(archive)[:16], model)
 
 
 _SIDE_VERSIONS: dict[str, str] = {}
@@ -169,15 +155,6 @@ def _side_version(python: str) -> str:
     return _SIDE_VERSIONS[python]
 
 
-def _transformers_major() -> int | None:
-    try:
-        from importlib.metadata import version
-
-        return int(version("transformers").split(".")[0])
-    except Exception:
-        return None
-
-
 #: A Python with torch, transformers<5 and radgraph, for running the parser out of process.
 PYTHON_ENV = "REXEVAL_RADGRAPH_PYTHON"
 SIDE_VENV_FIX = (
@@ -187,7 +164,7 @@ SIDE_VENV_FIX = (
 
 
 def parser_mode(python: str | None = None) -> tuple[str, str | None]:
-    """How the parser runs here: ("subprocess", python) or ("inprocess", None); raise with the fix."""
+    """How the parser runs: ("native", None) by default, ("subprocess", python) under the package peer."""
     python = python or os.environ.get(PYTHON_ENV)
     if python:
         if not Path(python).expanduser().exists():
@@ -195,75 +172,53 @@ def parser_mode(python: str | None = None) -> tuple[str, str | None]:
         exe = str(Path(python).expanduser())
         _side_version(exe)
         return "subprocess", exe
-    if _package_version() is None:
-        raise MetricUnavailable("radgraph needs the radgraph package", "pip install radgraph==0.1.18, or " + SIDE_VENV_FIX)
-    major = _transformers_major()
-    if major is not None and major >= 5:
-        raise MetricUnavailable(
-            f"the radgraph package {_package_version()} does not run under transformers {major} "
-            "(it calls tokenizer.encode_plus, removed in transformers 5)",
-            SIDE_VENV_FIX,
-        )
-    return "inprocess", None
+    return "native", None
 
 
 class RadGraphParser:
-    """Texts -> radgraph annotations with the radgraph package's RadGraph module (in process, or in a
-    worker process under ``$REXEVAL_RADGRAPH_PYTHON``)."""
+    """Texts -> radgraph annotations: rexeval's native model, or the radgraph package in a worker process
+    under ``$REXEVAL_RADGRAPH_PYTHON`` (peer check)."""
 
-    def __init__(self, model: str, archive: Path, device: str = "cpu", python: str | None = None) -> None:
+    def __init__(self, model: str, archive: Path, device: str = "cpu", python: str | None = None,
+                 dtype: str = "float32", max_tokens: int = 8192) -> None:
+        folder = _unpacked(archive, model)
+        mode, exe = parser_mode(python)
+        self._proc = None
+        self.native = None
+        if mode == "native":
+            from rexeval.radgraph import NativeRadGraph
+
+            self.native = NativeRadGraph(folder, model, device=device, dtype=dtype, max_tokens=max_tokens)
+            return
+        import subprocess
+
+        from rexeval.models import offline_environ
+
         cuda = -1
         if device.startswith("cuda"):
             cuda = int(device.split(":")[1]) if ":" in device else 0
-        cache = str(_unpacked(archive, model))
-        mode, exe = parser_mode(python)
-        self._proc = None
-        if mode == "subprocess":
-            import subprocess
-
-            from rexeval.models import offline_env
-
-            offline_env()  # inherited by the worker: the package never reaches for the network
-            worker = Path(__file__).with_name("_radgraph_worker.py")
-            self._proc = subprocess.Popen(
-                [exe, str(worker), "--model", model, "--model-cache-dir", cache, "--cuda", str(cuda)],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            )
-            ready = self._proc.stdout.readline()
-            if not ready:
-                err = self._proc.stderr.read()[-2000:]
-                raise RuntimeError(f"radgraph worker ({exe}) failed to start: {err}")
-            return
-        import contextlib
-        import io
-
-        from rexeval.models import offline_env
-
-        offline_env()
-        import radgraph
-
-        with contextlib.redirect_stdout(io.StringIO()):  # the package prints its device choice
-            self.module = radgraph.RadGraph(model_type=model, model_cache_dir=cache, cuda=cuda)
+        worker = Path(__file__).with_name("_radgraph_worker.py")
+        self._proc = subprocess.Popen(
+            [exe, str(worker), "--model", model, "--model-cache-dir", str(folder.parent), "--cuda", str(cuda)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=offline_environ(),  # only the worker is offline: the package never reaches for the network
+        )
+        ready = self._proc.stdout.readline()
+        if not ready:
+            err = self._proc.stderr.read()[-2000:]
+            raise RuntimeError(f"radgraph worker ({exe}) failed to start: {err}")
 
     def __call__(self, texts: list[str]) -> list[dict[str, Any] | None]:
-        if self._proc is not None:
-            import json
+        if self.native is not None:
+            return self.native.parse(list(texts))
+        import json
 
-            self._proc.stdin.write(json.dumps(list(texts)) + "\n")
-            self._proc.stdin.flush()
-            line = self._proc.stdout.readline()
-            if not line:
-                raise RuntimeError(f"radgraph worker died: {self._proc.stderr.read()[-2000:]}")
-            return json.loads(line)
-        import contextlib
-        import io
-
-        import torch
-
-        with torch.no_grad(), contextlib.redirect_stdout(io.StringIO()):
-            result = self.module(list(texts))
-        # The package skips a report whose post-processing fails; that is a recorded failure (None).
-        return [result.get(str(i)) for i in range(len(texts))]
+        self._proc.stdin.write(json.dumps(list(texts)) + "\n")
+        self._proc.stdin.flush()
+        line = self._proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"radgraph worker died: {self._proc.stderr.read()[-2000:]}")
+        return json.loads(line)
 
     def close(self) -> None:
         if self._proc is not None:
@@ -278,6 +233,47 @@ class RadGraphParser:
             pass
 
 
+def archive_encoder(archive: Path) -> str | None:
+    """The encoder hub id (or path) that the archive's config.json names, read without unpacking."""
+    import json
+
+    try:
+        with tarfile.open(archive, "r:gz") as tar:
+            member = tar.extractfile("config.json")
+            config = json.loads(member.read()) if member else {}
+        return config["model"]["embedder"]["token_embedders"]["bert"]["model_name"]
+    except (tarfile.TarError, KeyError, ValueError, OSError, TypeError):
+        return None
+
+
+def check_encoder(archive: Path) -> None:
+    """Raise MetricUnavailable (with the fix) when the archive's encoder config is not on disk."""
+    from rexeval.models import hf_cache_dir
+
+    name = archive_encoder(archive)
+    if name is None or Path(name).expanduser().is_dir():
+        return
+    snaps = hf_cache_dir() / f"models--{name.replace('/', '--')}" / "snapshots"
+    if not any((s / "config.json").is_file() for s in (snaps.iterdir() if snaps.is_dir() else [])):
+        raise MetricUnavailable(
+            f"radgraph encoder {name} (named in the archive's config.json) not found in {hf_cache_dir()}",
+            f"run `huggingface-cli download {name} config.json` plus its tokenizer files on a machine with internet "
+            "(the weights come from the archive)",
+        )
+
+
+def archive_is_random(archive: Path) -> bool:
+    """True for a stand-in written by ``rexeval models random`` (its config.json says so)."""
+    import json
+
+    try:
+        with tarfile.open(archive, "r:gz") as tar:
+            member = tar.extractfile("config.json")
+            return bool(member and json.loads(member.read()).get("rexeval_random"))
+    except (tarfile.TarError, KeyError, ValueError, OSError):
+        return False
+
+
 class RadGraph(Metric):
     name = "radgraph"
     description = "RadGraph F1: ReXrank's radgraph_combined plus the radgraph package's reward levels"
@@ -288,13 +284,21 @@ class RadGraph(Metric):
         model_path: str | None = None,
         device: str = "auto",
         lowercase: bool = False,
-        chunk_size: int = 64,
+        chunk_size: int = 1024,
         python: str | None = None,
+        dtype: str = "float32",
+        max_tokens: int = 8192,
     ) -> None:
+        from rexeval.radgraph.model import DTYPES
+
         if model not in ARCHIVES:
             raise ConfigError(f"radgraph model must be one of {', '.join(ARCHIVES)}, not {model!r}")
+        if dtype not in DTYPES:
+            raise ConfigError(f"radgraph dtype must be one of {', '.join(DTYPES)}, not {dtype!r}")
         self.model, self.model_path, self.device_arg = model, model_path, device
         self.lowercase, self.chunk_size, self.python = lowercase, chunk_size, python
+        self.dtype, self.max_tokens = dtype, max_tokens
+        self._random: bool | None = None
         self._resolved = None
         self._parser: Any = None
 
@@ -326,16 +330,33 @@ class RadGraph(Metric):
         return self._resolved
 
     def check_available(self) -> None:
-        self._resolve()  # weights first: a missing model is the more common (and fixable) case
-        parser_mode(self.python)
+        resolved = self._resolve()  # weights first: a missing model is the more common (and fixable) case
+        if parser_mode(self.python)[0] == "native":
+            check_encoder(resolved.file(resolved.spec.files[0]))
+
+    def _is_random(self) -> bool:
+        if self._random is None:
+            self._random = archive_is_random(self._resolve().file(self._resolve().spec.files[0]))
+            if self._random:
+                import sys
+
+                from rexeval.models.random import WARNING
+
+                print(f"WARNING radgraph ({self.model}): {WARNING}", file=sys.stderr)
+        return self._random
 
     def options(self) -> dict[str, Any]:
         tag = self._resolved.tag if self._resolved is not None else "unresolved"
         if self._resolved is not None:
             tag += "#sha256:" + file_sha256(self._resolved.file(self._resolved.spec.files[0]))[:12]
+            if self._is_random():
+                tag = "RANDOM-STAND-IN:" + tag
+        mode, _ = parser_mode(self.python)
         return {
             "model": self.model,
             "weights": tag,
+            "parser": "rexeval-native" if mode == "native" else "radgraph-package",
+            "dtype": self.dtype,
             "combined": "entity+relation/2,case-sensitive",
             "levels_case": "lower-all" if self.lowercase else "rg0.1.18(complete-relations-lower)",
         }
@@ -346,8 +367,8 @@ class RadGraph(Metric):
     def package_version(self) -> str:
         """The radgraph version that parses: the side environment's when one is configured."""
         mode, exe = parser_mode(self.python)
-        if mode == "inprocess":
-            return _package_version() or "absent"
+        if mode != "subprocess":
+            return "native-of-0.1.18"
         return _side_version(exe)
 
     def parse(self, texts: Sequence[str]) -> list[dict[str, Any] | None]:
@@ -355,12 +376,15 @@ class RadGraph(Metric):
         from rexeval.cache import TextCache
 
         resolved = self._resolve()
-        cache = TextCache(f"radgraph|{self.model}|{resolved.tag}|{file_sha256(resolved.file(resolved.spec.files[0]))[:16]}|rg{self.package_version()}")
+        self._is_random()
+        digest = file_sha256(resolved.file(resolved.spec.files[0]))[:16]
+        cache = TextCache(f"radgraph|{self.model}|{resolved.tag}|{digest}|rg{self.package_version()}|{self.dtype}")
         nonempty = [t for t in texts if t.strip()]
 
         def run(todo: list[str]) -> list[Any]:
             if self._parser is None:
-                self._parser = RadGraphParser(self.model, resolved.file(resolved.spec.files[0]), self.device, self.python)
+                self._parser = RadGraphParser(self.model, resolved.file(resolved.spec.files[0]), self.device,
+                                              self.python, self.dtype, self.max_tokens)
             out: list[Any] = []
             for i in range(0, len(todo), self.chunk_size):
                 out.extend(self._parser(todo[i : i + self.chunk_size]))

@@ -210,11 +210,3 @@ def offline_environ(base: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def offline_env() -> None:
-    """Set the Hub's offline flags for the whole process (legacy: only the radgraph package path uses it).
-
-    New loaders pass ``local_files_only=True`` to ``from_pretrained`` instead and leave the process
-    environment alone; a child process gets :func:`offline_environ`.
-    """
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
