@@ -18,6 +18,7 @@ def lint(session):
     subpackages rexeval.baselines, ... that its contracts name.
     """
     import importlib.util
+    import shutil
     import sys
     import tempfile
     from pathlib import Path
@@ -29,6 +30,9 @@ def lint(session):
     session.chdir(here)
     session.run(str(tools / "deptry"), ".")
     isolation = [] if importlib.util.find_spec("setuptools") is None else ["--no-build-isolation"]
+    # setuptools copies into build/lib and never deletes there: a module moved or removed since the last
+    # build would still be installed (and checked) from it
+    shutil.rmtree(here / "build", ignore_errors=True)
     with tempfile.TemporaryDirectory() as target:
         session.run(sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", *isolation, "--target", target,
                     str(here))

@@ -64,7 +64,7 @@ if __name__ == "__main__":
     ap.add_argument("--pairs", type=int, default=590, help="fewer pairs when CPU time is short (the first N studies)")
     args = ap.parse_args()
     os.environ["HF_HUB_OFFLINE"] = "1"
-    from rexeval.models.random import build_radgraph
+    from rexeval.standins import build_radgraph
 
     texts = pairs(args.pairs)
     with tempfile.TemporaryDirectory() as tmp:

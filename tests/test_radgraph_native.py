@@ -31,7 +31,7 @@ def hub(tmp_path_factory):
     """Small random archives of the three model types, built from seed 0 as when the package's
     annotations were recorded (benchmarks/radgraph_equality.py --record)."""
     shared_path("tokenizers", "bert-base-uncased", "vocab.txt")
-    from rexeval.models.random import build_radgraph
+    from rexeval.standins import build_radgraph
 
     folder = tmp_path_factory.mktemp("hub")
     for model_type in MODEL_TYPES:
@@ -149,7 +149,7 @@ def test_score_cli_radgraph_and_radcliq_on_random_stand_ins(tmp_path):
 def test_missing_encoder_config_is_unavailable_with_fix(tmp_path, monkeypatch):
     from rexeval.exceptions import MetricUnavailable
     from rexeval.metrics.radgraph import RadGraph
-    from rexeval.models.random import build_radgraph
+    from rexeval.standins import build_radgraph
 
     shared_path("tokenizers", "bert-base-uncased", "vocab.txt")
     build_radgraph(tmp_path / "hub", "radgraph", "small")

@@ -103,7 +103,7 @@ def models_random(
     Its scores mean nothing. The files go where rexeval (and the peer packages) look them up.
     """
     from rexeval.exceptions import ConfigError
-    from rexeval.models.random import RANDOM_MODELS, WARNING, build
+    from rexeval.standins import RANDOM_MODELS, WARNING, build
 
     if name not in RANDOM_MODELS:
         raise ConfigError(f"no random stand-in for {name!r}; choose from {', '.join(RANDOM_MODELS)}")

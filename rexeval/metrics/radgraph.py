@@ -340,7 +340,7 @@ class RadGraph(Metric):
             if self._random:
                 import sys
 
-                from rexeval.models.random import WARNING
+                from rexeval.standins import WARNING
 
                 print(f"WARNING radgraph ({self.model}): {WARNING}", file=sys.stderr)
         return self._random
