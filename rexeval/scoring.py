@@ -115,11 +115,13 @@ def score(
     shard: str | None = None,
     device: str | None = None,
     fp16: bool = False,
+    engine: Any = None,
 ) -> ScoreResult:
     """Score predictions against references.
 
     Returns a :class:`ScoreResult` whose ``per_study`` DataFrame has ``study_id`` plus one column per
-    per-study value, and whose ``summary`` is what ``summary.json`` holds.
+    per-study value, and whose ``summary`` is what ``summary.json`` holds. ``engine`` computes the
+    metrics elsewhere (e.g. :class:`rexeval.engines.ray.RayEngine`); None runs them here.
     """
     if isinstance(metrics, str):
         metrics = [m for m in metrics.split(",") if m.strip()]
@@ -132,7 +134,8 @@ def score(
         metric_options = _with_model_options(metrics, metric_options, device, fp16)
     chosen = resolve_metrics(metrics, metric_options)
     return score_pairs(
-        pairs, chosen, strict=strict, n_resamples=n_resamples, seed=seed, name=name, progress=progress
+        pairs, chosen, strict=strict, n_resamples=n_resamples, seed=seed, name=name, progress=progress,
+        engine=engine,
     )
 
 
@@ -164,6 +167,7 @@ def score_pairs(
     seed: int = DEFAULT_SEED,
     name: str | None = None,
     progress: bool = True,
+    engine: Any = None,
 ) -> ScoreResult:
     run_tags = {WS_COLLAPSE_TAG.split(":")[0]: "collapse" if pairs.info.get("collapse_whitespace", True) else "raw"}
     columns: dict[str, np.ndarray] = {}
@@ -187,7 +191,8 @@ def score_pairs(
                 continue
             bar.describe(metric.name)
             batch = Batch(pairs.study_ids, pairs.predictions, pairs.references, columns, extra, bar.advance)
-            produced = metric.compute(batch)
+            # the engine hook: where a metric's per-study values are computed (rexeval.engines)
+            produced = metric.compute(batch) if engine is None else engine.compute(metric, batch)
             for key, values in produced.items():
                 values = np.asarray(values, dtype=float)
                 if values.shape != (len(pairs),):
@@ -262,6 +267,8 @@ def score_pairs(
         if extra_fn is not None:
             for section, content in extra_fn(columns).items():
                 summary.setdefault(section, {}).update(content)
+    if engine is not None:
+        engine.annotate(summary)
     if "shard" in info:
         summary["shard"] = info["shard"]
     for key in ("none_sections", "missing_findings"):
