@@ -75,6 +75,9 @@ class RayOptions:
     timeout: float = 3600.0
     #: CPUs of a local Ray started here (None: all of this machine's).
     num_cpus: int | None = None
+    #: Put the driver's sys.path on the workers' PYTHONPATH (None: only for a local Ray started here,
+    #: whose workers share this machine's files; on a cluster rexeval is installed on every node).
+    ship_sys_path: bool | None = None
 
     def validate(self) -> RayOptions:
         if self.workers is not None and self.workers < 1:
@@ -123,9 +126,9 @@ def runs_on_driver(metric: Metric) -> bool:
         return True
 
 
-def _worker_env(started_here: bool) -> dict[str, str]:
+def _worker_env(ship_sys_path: bool) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k.startswith(FORWARD_PREFIXES)}
-    if started_here:  # same machine: workers import exactly the driver's rexeval (and test helpers)
+    if ship_sys_path:  # same machine: workers import exactly the driver's rexeval (and test helpers)
         env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
     return env
 
@@ -290,7 +293,8 @@ class _MetricRun:
             list(range(s, min(s + opts.batch_size, n))) for s in range(0, n, opts.batch_size)
         )
         workers = min(eng._workers(), len(queue)) or 1
-        env = {"env_vars": _worker_env(eng._started_here)}
+        ship = eng._started_here if opts.ship_sys_path is None else opts.ship_sys_path
+        env = {"env_vars": _worker_env(ship)}
         metric_ref = ray.put(self.metric)
         with_actors = loads_models(self.metric)
         actors: list[Any] = []
