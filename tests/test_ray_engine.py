@@ -48,6 +48,8 @@ def test_engine_ray_without_ray_exits_2_with_the_fix(tmp_path, monkeypatch):
 @pytest.fixture(scope="module")
 def ray_cluster():
     ray = pytest.importorskip("ray")
+    # Ray runs workers at nice 15; on a busy CI machine that starves them for minutes
+    os.environ.setdefault("RAY_worker_niceness", "0")
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
     yield ray
     ray.shutdown()

@@ -160,16 +160,39 @@ class _Scorer:
         self.metric = metric
         metric.check_available()
 
-    def score(self, batch: Batch) -> dict[str, np.ndarray]:
-        return self.metric.compute(batch)
+    def score(self, batch: Batch) -> tuple[dict[str, np.ndarray], dict[str, Any] | None]:
+        return _compute(self.metric, batch)
 
     def pid(self) -> int:
         return os.getpid()
 
 
-def _score_task(metric: Metric, batch: Batch, driver_version: str) -> dict[str, np.ndarray]:
+def _score_task(metric: Metric, batch: Batch, driver_version: str) -> tuple[dict[str, np.ndarray], dict[str, Any] | None]:
     _check_version(driver_version)
-    return metric.compute(batch)
+    return _compute(metric, batch)
+
+
+def _compute(metric: Metric, batch: Batch) -> tuple[dict[str, np.ndarray], dict[str, Any] | None]:
+    """Columns of one batch, plus the metric's run accounting (a local GREEN's) when it keeps one."""
+    columns = metric.compute(batch)
+    run_info = getattr(metric, "run_info", None)
+    return columns, (run_info() if callable(run_info) else None)
+
+
+def merge_run_info(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """One run's accounting from its batches': counts add up, lists join (first 200), the rest is the first's."""
+    merged: dict[str, Any] = {}
+    for part in parts:
+        for key, value in part.items():
+            if key not in merged:
+                merged[key] = list(value) if isinstance(value, list) else value
+            elif isinstance(value, bool) or not isinstance(value, (int, float, list)):
+                continue
+            elif isinstance(value, list):
+                merged[key] = (merged[key] + value)[:200]
+            else:
+                merged[key] = merged[key] + value
+    return merged
 
 
 def _one_line(exc: BaseException) -> str:
@@ -283,6 +306,7 @@ class _MetricRun:
     batch: Batch
     parts: list[tuple[list[int], dict[str, np.ndarray]]] = field(default_factory=list)
     failed: list[StudyFailure] = field(default_factory=list)
+    run_infos: list[dict[str, Any]] = field(default_factory=list)
 
     def run(self) -> dict[str, np.ndarray]:
         from rexeval._version import __version__
@@ -362,8 +386,10 @@ class _MetricRun:
                 for ref in done:
                     job = eng._in_flight.pop(ref)
                     try:
-                        out = ray.get(ref)
+                        out, run_info = ray.get(ref)
                         self._accept(job.rows, out)
+                        if run_info:
+                            self.run_infos.append(run_info)
                     except ray.exceptions.RayActorError as exc:  # restarts used up
                         if getattr(exc, "actor_init_failed", False):  # the metric cannot load: no study can run
                             raise RexevalError(f"metric {self.metric.name!r} could not start on a Ray worker: {_one_line(exc)}") from None
@@ -394,6 +420,9 @@ class _MetricRun:
         name = self.metric.name
         if self.failed:
             self.engine.failures.setdefault(name, []).extend(self.failed)
+        if self.run_infos and hasattr(self.metric, "_run_info"):
+            # the driver's instance reports the run (summary_extra reads it), as after a local compute
+            self.metric._run_info = merge_run_info(self.run_infos)
         if not self.parts and len(self.batch):
             first = self.failed[0].reason if self.failed else "no batch returned"
             raise RexevalError(f"metric {name!r} failed on every study on Ray (first: {first})")
