@@ -9,8 +9,8 @@ import os
 import time
 from pathlib import Path
 
+from rexeval.metrics.bertscore import BertScore
 from rexeval.metrics.bleu import Bleu2
-from rexeval.metrics.sembscore import SembScore
 
 
 class BleuFailingOn(Bleu2):
@@ -27,8 +27,8 @@ class BleuFailingOn(Bleu2):
         return super().compute(batch)
 
 
-class SembScorePausing(SembScore):
-    """semb_score whose first batch (claimed through the file ``arm_dir/arm``) writes its worker's pid to
+class BertScorePausing(BertScore):
+    """BERTScore whose first batch (claimed through the file ``arm_dir/arm``) writes its worker's pid to
     ``arm_dir/pid`` and waits, so that the test can kill that worker while it holds the batch."""
 
     def __init__(self, arm_dir: str, **options) -> None:

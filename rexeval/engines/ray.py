@@ -398,7 +398,7 @@ class _MetricRun:
                     except (ray.exceptions.RayError, ValueError) as exc:
                         give_up(job.rows, _one_line(exc))
         finally:
-            for actor in actors:  # free their CPUs/GPUs for the next metric
+            for actor in list(actors):  # free their CPUs/GPUs for the next metric
                 drop_actor(actor)
         return self._columns()
 
