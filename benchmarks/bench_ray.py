@@ -101,9 +101,9 @@ def main() -> None:
             close = [c for c in ("semb_score",) if c in local.per_study]
             pd.testing.assert_frame_equal(res.per_study.drop(columns=close), local.per_study.drop(columns=close), check_exact=True)
             diff = max((float(np.nanmax(np.abs(res.per_study[c] - local.per_study[c]))) for c in close), default=0.0)
-            assert diff < 1e-9, diff
+            assert diff < 1e-6, diff  # measured: 4.5e-11 (tiny CheXbert, batches of 5), 2.3e-8 (full size, 64)
             print(f"ray, {workers} worker(s): {t:.2f} s   local/ray = {t_local / t:.2f}   (values identical"
-                  + (f"; semb_score within {diff:.1e})" if close else ")"))
+                  + (f"; semb_score within {diff:.1e}: not batch-invariant)" if close else ")"))
         small = pairs.subset(list(range(20)))
         t_small_local, _ = timed_score(small, ["bleu"], {})
         with RayEngine(RayOptions(workers=1, batch_size=args.batch_size, ship_sys_path=True)) as engine:
