@@ -46,7 +46,7 @@ def score_command(
     device: Optional[str] = typer.Option(None, "--device", help="Device for model metrics: cpu, cuda, cuda:N (default: cuda when available)."),
     fp16: bool = typer.Option(False, "--fp16", help="Half-precision encoders on CUDA (BERTScore; tolerance in the README)."),
     shard: Optional[str] = typer.Option(None, "--shard", help="Score only shard i of n (i/n, 1-based contiguous blocks); join with `rexeval merge`."),
-    engine: str = typer.Option("local", "--engine", help="Where metrics run: local (this process) or ray (Ray workers; needs rexeval[ray]).", rich_help_panel="Engine"),
+    engine: str = typer.Option("local", "--engine", help="Where metrics run: local (this process) or ray (Ray workers; needs pip install 'rexeval\\[ray]').", rich_help_panel="Engine"),
     ray_address: Optional[str] = typer.Option(None, "--ray-address", help="Ray cluster to join (default: $RAY_ADDRESS, else a local Ray).", rich_help_panel="Engine"),
     workers: Optional[int] = typer.Option(None, "--workers", help="Ray workers per metric (default: the cluster's CPUs, or GPUs / --gpus-per-worker).", rich_help_panel="Engine"),
     gpus_per_worker: float = typer.Option(0.0, "--gpus-per-worker", help="GPUs per Ray worker for model metrics (fractions share a GPU).", rich_help_panel="Engine"),
