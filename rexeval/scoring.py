@@ -74,11 +74,13 @@ def score(
     shard: str | None = None,
     device: str | None = None,
     fp16: bool = False,
+    engine: Any = None,
 ) -> ScoreResult:
     """Score predictions against references.
 
     Returns a :class:`ScoreResult` whose ``per_study`` DataFrame has ``study_id`` plus one column per
-    per-study value, and whose ``summary`` is what ``summary.json`` holds.
+    per-study value, and whose ``summary`` is what ``summary.json`` holds. ``engine`` computes the
+    metrics elsewhere (e.g. :class:`rexeval.engines.ray.RayEngine`); None runs them here.
     """
     if isinstance(metrics, str):
         metrics = [m for m in metrics.split(",") if m.strip()]
@@ -94,6 +96,7 @@ def score(
     return score_pairs(
         pairs, chosen, strict=strict, n_resamples=n_resamples, seed=seed, name=name, progress=progress,
         metric_options=metric_options,
+        engine=engine,
     )
 
 
@@ -132,6 +135,7 @@ def score_pairs(
     name: str | None = None,
     progress: bool = True,
     metric_options: dict[str, dict[str, Any]] | None = None,
+    engine: Any = None,
 ) -> ScoreResult:
     """Score aligned pairs with metric instances. ``metric_options`` (name -> constructor options) is
     what the instances were built with; it is recorded so that readers of the run rebuild them alike."""
@@ -158,7 +162,8 @@ def score_pairs(
                 continue
             bar.describe(metric.name)
             batch = Batch(pairs.study_ids, pairs.predictions, pairs.references, columns, extra, bar.advance)
-            produced = metric.compute(batch)
+            # the engine hook: where a metric's per-study values are computed (rexeval.engines)
+            produced = metric.compute(batch) if engine is None else engine.compute(metric, batch)
             for key, values in produced.items():
                 values = np.asarray(values, dtype=float)
                 if values.shape != (len(pairs),):
@@ -239,6 +244,8 @@ def score_pairs(
     for metric in ran:  # metrics may add tables to the summary (e.g. per-condition F1)
         for section, content in metric.summary_extra(columns).items():
             summary.setdefault(section, {}).update(content)
+    if engine is not None:
+        engine.annotate(summary)
     if "shard" in info:
         summary["shard"] = info["shard"]
     for key in ("none_sections", "missing_findings"):

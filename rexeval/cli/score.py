@@ -48,6 +48,13 @@ def score_command(
     shard: Optional[str] = typer.Option(None, "--shard", help="Score only shard i of n (i/n, 1-based contiguous blocks); join with `rexeval merge`."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing run directory at --out (its files are removed)."),
     option: Optional[list[str]] = typer.Option(None, "--option", "-O", metavar="METRIC.NAME=VALUE", help="A metric option METRIC.NAME=VALUE (repeatable; VALUE as JSON, else text), e.g. rules_f1.uncertain=negative. Recorded in the run."),
+    engine: str = typer.Option("local", "--engine", help="Where metrics run: local (this process) or ray (Ray workers; needs pip install 'rexeval\\[ray]').", rich_help_panel="Engine"),
+    ray_address: Optional[str] = typer.Option(None, "--ray-address", help="Ray cluster to join (default: $RAY_ADDRESS, else a local Ray).", rich_help_panel="Engine"),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Ray workers per metric (default: the cluster's CPUs, or GPUs / --gpus-per-worker).", rich_help_panel="Engine"),
+    gpus_per_worker: float = typer.Option(0.0, "--gpus-per-worker", help="GPUs per Ray worker for model metrics (fractions share a GPU).", rich_help_panel="Engine"),
+    ray_batch_size: int = typer.Option(64, "--ray-batch-size", help="Studies per batch sent to a Ray worker.", rich_help_panel="Engine"),
+    ray_retries: int = typer.Option(3, "--ray-retries", help="Restarts of a dead Ray worker and retries of its batch.", rich_help_panel="Engine"),
+    ray_timeout: float = typer.Option(3600.0, "--ray-timeout", help="Seconds without a finished batch before the batches in flight fail (their studies NaN).", rich_help_panel="Engine"),
 ) -> None:
     """Score predicted reports against references with the ReXrank metrics."""
     from rexeval.align import TRACKS
@@ -73,11 +80,25 @@ def score_command(
     # --out is checked and locked before scoring: a file or a non-empty directory fails now, not after an
     # hour; the lock is released when the run is written (or, on an error, when the writer is collected)
     writer = RunDirWriter(out, overwrite=overwrite).lock() if out is not None else None
-    result = score(
-        preds, refs, metrics=split_list(metrics), metric_options=metric_options, track=track,
-        allow_missing=allow_missing, strict=strict, n_resamples=n_boot, seed=seed, name=name,
-        progress=not no_progress, shard=shard, device=device, fp16=fp16,
-    )
+    kwargs = dict(metrics=split_list(metrics), metric_options=metric_options, track=track,
+                  allow_missing=allow_missing, strict=strict, n_resamples=n_boot, seed=seed, name=name,
+                  progress=not no_progress, shard=shard, device=device, fp16=fp16)
+    if engine == "ray":
+        from rexeval.engines.ray import RayEngine, RayOptions, import_ray
+
+        import_ray()  # exit 2 with the fix before any work when Ray is missing
+        options = RayOptions(address=ray_address, workers=workers, gpus_per_worker=gpus_per_worker,
+                             batch_size=ray_batch_size, max_retries=ray_retries, timeout=ray_timeout).validate()
+        with RayEngine(options) as ray_engine:
+            result = score(preds, refs, engine=ray_engine, **kwargs)
+        for key, fails in ray_engine.failures.items():
+            warn(f"{key}: {len(fails)} studies failed on Ray and are NaN (listed in summary.json under metric_runs.{key})")
+    elif engine == "local":
+        if ray_address is not None or workers is not None or gpus_per_worker:
+            raise ConfigError("--ray-address, --workers and --gpus-per-worker need --engine ray")
+        result = score(preds, refs, **kwargs)
+    else:
+        raise ConfigError(f"--engine must be local or ray, not {engine!r}")
     summary = result.summary
     if summary["n_dropped"]:
         warn(f"--allow-missing dropped {summary['n_dropped']} studies (listed in summary.json under 'dropped')")
