@@ -313,14 +313,9 @@ class RadGraph(Metric):
 
     @property
     def device(self) -> str:
-        if self.device_arg != "auto":
-            return self.device_arg
-        try:
-            import torch
+        from rexeval.models import auto_device
 
-            return "cuda" if torch.cuda.is_available() else "cpu"
-        except ImportError:
-            return "cpu"
+        return auto_device(self.device_arg)
 
     def _resolve(self):
         if self._resolved is None:

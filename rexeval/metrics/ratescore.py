@@ -301,11 +301,9 @@ _MODELS: dict[tuple[str, str, str], _Loaded] = {}
 
 
 def _device(choice: str) -> str:
-    import torch
+    from rexeval.models import auto_device
 
-    if choice == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return choice
+    return auto_device(choice)
 
 
 def _load(spec: ModelSpec, explicit: str | None, device: str, token_classifier: bool) -> _Loaded:

@@ -202,6 +202,17 @@ def download(name: str, cache_dir: str | Path | None = None) -> Path:
     return Path(folder)
 
 
+def auto_device(requested: str | None) -> str:
+    """The device a model runs on: ``auto`` (or nothing) means CUDA when torch sees a GPU, else CPU."""
+    if requested not in (None, "", "auto"):
+        return str(requested)
+    try:
+        import torch
+    except ImportError:
+        return "cpu"
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
 def offline_environ(base: dict[str, str] | None = None) -> dict[str, str]:
     """A copy of the environment (``base`` or ``os.environ``) with the Hub's offline flags, for a child process."""
     env = dict(os.environ if base is None else base)

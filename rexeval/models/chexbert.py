@@ -131,8 +131,10 @@ def _sha_short(path: Path) -> str:
 def _pick_device(device: str | None) -> str:
     import torch
 
+    from rexeval.models import auto_device
+
     if device in (None, "", "auto"):
-        return "cuda" if torch.cuda.is_available() else "cpu"
+        return auto_device(device)
     if str(device).startswith("cuda") and not torch.cuda.is_available():
         raise ConfigError(f"device {device!r} requested but CUDA is not available")
     return str(device)
