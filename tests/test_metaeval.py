@@ -214,7 +214,7 @@ def test_cli_reward_plugin_equal_to_human_gives_tau_one(tmp_path):
     ratings = _wide_csv(tmp_path)
     cfg = tmp_path / "words.json"
     cfg.write_text(json.dumps({"components": [{"metric": "word_count_test"}],
-                               "plugins": {"word_count_test": "tests.metaeval_plugin:WordCount"}}))
+                               "plugins": {"word_count_test": "tests.helpers.metaeval_plugin:WordCount"}}))
     out = tmp_path / "out"
     res = run_cli("meta-eval", ratings, "--metrics", "bleu", "--human", "words:higher", "--reward", cfg,
                   "--bootstrap", "100", "-o", out)

@@ -166,9 +166,8 @@ def test_random_weight_model_metrics_identical_to_local(ray_cluster, model_env, 
 
 @pytest.mark.ray
 def test_worker_killed_mid_run_is_retried_with_identical_values(ray_cluster, model_env, tmp_path, monkeypatch):
-    from ray_doubles import BertScorePausing
-
     from rexeval.metrics import get_metric
+    from tests.helpers.ray_doubles import BertScorePausing
 
     p, g = _pairs_files(tmp_path)
     pairs = load_pairs(str(p), str(g))
@@ -203,9 +202,8 @@ def test_worker_killed_mid_run_is_retried_with_identical_values(ray_cluster, mod
 
 @pytest.mark.ray
 def test_study_that_fails_or_hangs_is_nan_and_the_rest_scored(ray_cluster, tmp_path, monkeypatch):
-    from ray_doubles import BleuFailingOn
-
     from rexeval.metrics import get_metric
+    from tests.helpers.ray_doubles import BleuFailingOn
 
     monkeypatch.setenv("REXEVAL_CACHE", "off")
     p, g = _pairs_files(tmp_path)

@@ -117,7 +117,8 @@ def loads_models(metric: Metric) -> bool:
 
 def runs_on_driver(metric: Metric) -> bool:
     """LLM judges on an endpoint (they report request accounting through ``run_info``)."""
-    if not callable(getattr(metric, "run_info", None)):
+    # an endpoint judge reports its request accounting: it overrides the base class's empty run_info
+    if not (metric.remote or type(metric).run_info is not Metric.run_info):
         return False
     which = getattr(metric, "_which", None)
     try:  # GREEN with a local model is a model metric like the others
