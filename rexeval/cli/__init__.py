@@ -30,6 +30,7 @@ COMMAND_MODULES = [
     "rexeval.cli.radcliq",
     "rexeval.cli.models",
     "rexeval.cli.merge",
+    "rexeval.cli.metrics",
 ]
 
 for _module in COMMAND_MODULES:
