@@ -51,6 +51,8 @@ REGISTRY: dict[str, str] = {
     "bertscore": "rexeval.metrics.bertscore:BertScore",
     "radgraph": "rexeval.metrics.radgraph:RadGraph",
     "radcliq": "rexeval.metrics.radcliq:RadCliQ",
+    "radeval_bertscore": "rexeval.metrics.radeval_bertscore:RadEvalBertScore",
+    "crimson": "rexeval.metrics.crimson:Crimson",
 }
 
 
