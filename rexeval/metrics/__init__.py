@@ -53,6 +53,7 @@ REGISTRY: dict[str, str] = {
     "radcliq": "rexeval.metrics.radcliq:RadCliQ",
     "radeval_bertscore": "rexeval.metrics.radeval_bertscore:RadEvalBertScore",
     "crimson": "rexeval.metrics.crimson:Crimson",
+    "temporal_f1": "rexeval.metrics.temporal_f1:TemporalF1",
 }
 
 
