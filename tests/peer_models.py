@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from model_fixtures import ROBERTA_TOKENIZER, hub_snapshot
+from model_fixtures import ROBERTA_TOKENIZER, SHARED, hub_snapshot
 
 MODERNBERT_HUB_ID = "IAMJB/RadEvalModernBERT"
 SPECIALS = {"[UNK]": 50280, "[CLS]": 50281, "[SEP]": 50282, "[PAD]": 50283, "[MASK]": 50284}
@@ -57,3 +57,35 @@ def build_radeval_modernbert(hub_cache: Path, seed: int = 0, num_hidden_layers: 
     ModernBertModel(config).eval().save_pretrained(str(snap))
     _modernbert_tokenizer(snap)
     return snap
+
+
+SRR_HUB_ID = "StanfordAIMI/SRR-BERT-Leaves-with-Statuses"
+CXR_BERT_HUB_ID = "microsoft/BiomedVLP-CXR-BERT-general"
+
+
+def build_srrbert(hub_cache: Path, n_labels: int, seed: int = 0) -> Path:
+    """Random-weight SRR-BERT (BERT-base BertForSequenceClassification, ``n_labels`` outputs) and a stand-in
+    CXR-BERT tokenizer (the bert-base-uncased vocabulary in ../shared, lower-casing) in the HF cache layout."""
+    import torch
+    from transformers import BertConfig, BertForSequenceClassification
+
+    snap = hub_snapshot(hub_cache, SRR_HUB_ID)
+    tok = hub_snapshot(hub_cache, CXR_BERT_HUB_ID)
+    if not (tok / "vocab.txt").is_file():
+        (tok / "vocab.txt").write_bytes((SHARED / "data" / "tokenizers" / "bert-base-uncased" / "vocab.txt").read_bytes())
+        (tok / "tokenizer_config.json").write_text(json.dumps({"do_lower_case": True, "model_max_length": 512}))
+    if not (snap / "model.safetensors").is_file():
+        torch.manual_seed(seed)
+        config = BertConfig(num_labels=n_labels, problem_type="multi_label_classification")
+        BertForSequenceClassification(config).eval().save_pretrained(str(snap))
+    return snap
+
+
+def punkt_tab_standin(nltk_data: Path) -> Path:
+    """NLTK ``punkt_tab/english`` with empty parameters (no abbreviations, collocations or sentence starters):
+    the real data cannot be downloaded here; rexeval and RadEval both load this one through NLTK."""
+    folder = nltk_data / "tokenizers" / "punkt_tab" / "english"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("collocations.tab", "sent_starters.txt", "abbrev_types.txt", "ortho_context.tab"):
+        (folder / name).write_text("")
+    return nltk_data

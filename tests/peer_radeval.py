@@ -87,8 +87,20 @@ def temporal(data: dict) -> dict:
             "ref_entities": [sorted(s) for s in res["reference_entities"]]}
 
 
+def srrbert(data: dict) -> dict:
+    from radeval.metrics.SRRBert.srr_bert import SRRBert
+
+    scorer = SRRBert(model_type="leaves_with_statuses", batch_size=4)
+    report, p, r, f = scorer.evaluate(data["refs"], data["preds"])
+    labels = [k for k, _ in sorted(scorer.mapping.items(), key=lambda x: x[1])]
+    return {"sample_p": p.tolist(), "sample_r": r.tolist(), "sample_f1": f.tolist(),
+            "avg": {k: report[k]["f1-score"] for k in ("micro avg", "macro avg", "weighted avg") if k in report},
+            "per_label": {k: [report[k]["f1-score"], report[k]["support"]] for k in labels}}
+
+
 if __name__ == "__main__":
     task, path = sys.argv[1], sys.argv[2]
     with open(path, encoding="utf-8") as fh:
         payload = json.load(fh)
-    print(json.dumps({"bertscore": bertscore, "crimson": crimson, "temporal": temporal}[task](payload)))
+    print(json.dumps({"bertscore": bertscore, "crimson": crimson, "temporal": temporal,
+                      "srrbert": srrbert}[task](payload)))

@@ -54,6 +54,7 @@ REGISTRY: dict[str, str] = {
     "radeval_bertscore": "rexeval.metrics.radeval_bertscore:RadEvalBertScore",
     "crimson": "rexeval.metrics.crimson:Crimson",
     "temporal_f1": "rexeval.metrics.temporal_f1:TemporalF1",
+    "srrbert": "rexeval.metrics.srrbert:SRRBert",
 }
 
 
