@@ -2,7 +2,7 @@
 
 Prints per-study agreement (max |diff|, count over 1e-6) and the wall-clock ratio.
 Needs ../shared and the RadEval package (REXEVAL_RADEVAL_PATH=folder holding it, e.g. a pip --target).
-Usage: python benchmarks/bench_radeval_bertscore.py [HUB_DIR]
+Usage: python benchmarks/bench_radeval_bertscore.py [N_PAIRS] [HUB_DIR]
 """
 
 from __future__ import annotations
@@ -23,12 +23,13 @@ sys.path[:0] = [str(ROOT / "tests"), str(ROOT)]
 
 from peer_models import build_radeval_modernbert  # noqa: E402
 
-hub = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp())
+n = int(sys.argv[1]) if len(sys.argv) > 1 else 590
+hub = Path(sys.argv[2]) if len(sys.argv) > 2 else Path(tempfile.mkdtemp())
 snap = build_radeval_modernbert(hub)
 os.environ.update(HF_HUB_CACHE=str(hub), HF_HUB_OFFLINE="1", REXEVAL_CACHE="off")
 folder = ROOT.parent / "shared" / "data" / "conformance" / "moerad_iu_test"
-preds = pd.read_csv(folder / "preds.csv", dtype=str, keep_default_na=False).report.tolist()
-refs = pd.read_csv(folder / "gts.csv", dtype=str, keep_default_na=False).report.tolist()
+preds = pd.read_csv(folder / "preds.csv", dtype=str, keep_default_na=False).report.tolist()[:n]
+refs = pd.read_csv(folder / "gts.csv", dtype=str, keep_default_na=False).report.tolist()[:n]
 
 from rexeval.metrics.radeval_bertscore import RadEvalBertScore  # noqa: E402
 
@@ -36,6 +37,7 @@ t0 = time.perf_counter()
 m = RadEvalBertScore(device="cpu")
 ours = m.score_pairs(preds, refs)
 t_ours = time.perf_counter() - t0
+print(f"ours done in {t_ours:.1f}s", flush=True)
 
 with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
     json.dump({"model": str(snap), "preds": preds, "refs": refs, "n_alone": 0}, fh)
