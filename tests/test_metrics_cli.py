@@ -31,6 +31,13 @@ def test_lists_every_registered_metric_with_outputs_and_needs(tmp_path):
     assert bs["available"] is False and bs["models"] == ["distilroberta-base"]
     assert "rexeval models download distilroberta-base" in bs["fix"]
     assert rows["errors_llm"]["endpoint"] == "required" and rows["errors_llm"]["available"] is False
+    crimson = rows["crimson"]
+    assert crimson["endpoint"] == "required" and crimson["extras"] == ["llm"] and crimson["available"] is False
+    assert "--llm-base-url" in crimson["reason"]
+    assert crimson["outputs"][0] == {"key": "crimson", "direction": "higher", "range": ["-1", "1"],
+                                     "aggregate": "mean", "per_study": True}
+    assert "radgraph" in rows["temporal_f1"]["models"] and "REXEVAL_TEMPORAL_F1_NER=none" in rows["temporal_f1"]["fix"]
+    assert rows["radeval_bertscore"]["models"] == ["radeval-modernbert"]
     radcliq = rows["radcliq"]
     assert set(radcliq["requires"]) >= {"bleu", "bertscore"}
     assert any(o["key"] == "radcliq_v1" and o["direction"] == "lower" for o in radcliq["outputs"])

@@ -56,7 +56,7 @@ def describe(name: str) -> dict[str, Any]:
             "aggregate": out.aggregate.name,
             "per_study": out.per_study,
         })
-    models = sorted(spec.name for spec in MODELS.values() if name in spec.used_by)
+    models = sorted({spec.name for spec in MODELS.values() if name in spec.used_by} | set(getattr(cls, "uses_models", ())))
     row.update(
         outputs=outputs,
         description=getattr(cls, "description", ""),

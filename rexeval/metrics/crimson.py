@@ -110,6 +110,8 @@ def _count_failed(column: str) -> Aggregate:
 class Crimson(Metric):
     name = "crimson"
     default = False
+    #: pyproject extras it needs (listed by ``rexeval metrics``).
+    extras = ("llm",)
     needs_endpoint = "required"
     description = "CRIMSON LLM judge: severity-weighted findings, signed score in [-1, 1] (RadEval's prompt and scoring)"
 

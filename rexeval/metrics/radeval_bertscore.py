@@ -50,6 +50,8 @@ PAD_TO = 8
 class RadEvalBertScore(Metric):
     name = "radeval_bertscore"
     default = False
+    #: pyproject extras it needs (listed by ``rexeval metrics``).
+    extras = ("models",)
     description = "RadEval-BERTScore F (RadEvalModernBERT, 22 layers, not rescaled), as the RadEval package"
 
     def __init__(self, model_path: str | None = None, device: str = "auto", num_layers: int = NUM_LAYERS,

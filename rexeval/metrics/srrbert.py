@@ -126,6 +126,8 @@ def sample_prf(ref: np.ndarray, pred: np.ndarray) -> tuple[np.ndarray, np.ndarra
 class SRRBert(Metric):
     name = "srrbert"
     default = False
+    #: pyproject extras it needs (listed by ``rexeval metrics``).
+    extras = ("models",)
     description = "SRR-BERT label F1 (structured radiology report classes, sentence-level, as RadEval)"
 
     def __init__(self, variant: str = "leaves_with_statuses", model_path: str | None = None,

@@ -82,6 +82,8 @@ def tem_f1(pred: Iterable[str], ref: Iterable[str], epsilon: float = EPSILON) ->
 class TemporalF1(Metric):
     name = "temporal_f1"
     default = False
+    #: Models of other metrics it needs (for ``rexeval metrics``): the RadGraph parser for the NER side.
+    uses_models = ("radgraph",)
     description = "temporal-entity F1 over change words (new, resolved, unchanged, ...), as RadEval computes it"
 
     def __init__(self, ner: str | None = None, radgraph_model: str = "radgraph", **radgraph_options: Any) -> None:
