@@ -1,8 +1,9 @@
 """srrbert on a random-weight SRR-BERT in the real architecture, against RadEval's own SRRBert.evaluate.
 
-The label set is RadEval's mapping file, so these tests need the RadEval package (REXEVAL_RADEVAL_PATH =
-a folder holding it, e.g. ``pip install --no-deps --target DIR radeval``); NLTK's punkt_tab cannot be
-downloaded here, so both sides split sentences with a Punkt stand-in that has empty parameters.
+The label set is RadEval's mapping file: the comparison needs the RadEval package (REXEVAL_RADEVAL_PATH =
+a folder holding it, e.g. ``pip install --no-deps --target DIR radeval``); without it the other tests run
+on a stand-in package holding a mapping of 163 placeholder labels. NLTK's punkt_tab cannot be downloaded
+here, so both sides split sentences with a Punkt stand-in that has empty parameters.
 """
 
 from __future__ import annotations
@@ -33,15 +34,22 @@ EDGE = [("1. Heart is normal.2. Lungs clear", "Cardiomegaly. Small left effusion
         ("", "No acute process."), ("Stable.Right effusion 3.5 cm", "")]
 
 
+def _standin_radeval(root: Path, n_labels: int = 163) -> Path:
+    """A stand-in ``radeval`` package holding only a mapping file of placeholder labels (same layout)."""
+    folder = root / "radeval" / "metrics" / "SRRBert"
+    folder.mkdir(parents=True)
+    mapping = {f"placeholder label {i} (Present)": i for i in range(n_labels)}
+    (folder / "leaves_with_statuses_mapping.json").write_text(json.dumps(mapping))
+    return root
+
+
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
-    if not RADEVAL:
-        pytest.skip("srrbert's label set comes from the RadEval package: set REXEVAL_RADEVAL_PATH")
     shared_path("tokenizers", "bert-base-uncased", "vocab.txt")
     hub = tmp_path_factory.mktemp("hub")
     nltk_data = punkt_tab_standin(tmp_path_factory.mktemp("nltk"))
     with pytest.MonkeyPatch.context() as mp:
-        mp.syspath_prepend(RADEVAL)
+        mp.syspath_prepend(RADEVAL or str(_standin_radeval(tmp_path_factory.mktemp("standin"))))
         for k, v in {"HF_HUB_CACHE": str(hub), "HF_HUB_OFFLINE": "1", "NLTK_DATA": str(nltk_data),
                      "REXEVAL_CACHE": str(tmp_path_factory.mktemp("c"))}.items():
             mp.setenv(k, v)
@@ -67,6 +75,8 @@ def _cols(m, p, g):
 
 
 def test_equals_radeval_on_the_same_random_weights(env, pairs, tmp_path):
+    if not RADEVAL:
+        pytest.skip("set REXEVAL_RADEVAL_PATH to an install of the RadEval package (pip install --no-deps radeval)")
     p, g = pairs
     cols = _cols(env, p, g)
     data = tmp_path / "in.json"
