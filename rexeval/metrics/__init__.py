@@ -52,6 +52,10 @@ REGISTRY: dict[str, str] = {
     "bertscore": "rexeval.metrics.bertscore:BertScore",
     "radgraph": "rexeval.metrics.radgraph:RadGraph",
     "radcliq": "rexeval.metrics.radcliq:RadCliQ",
+    "radeval_bertscore": "rexeval.metrics.radeval_bertscore:RadEvalBertScore",
+    "crimson": "rexeval.metrics.crimson:Crimson",
+    "temporal_f1": "rexeval.metrics.temporal_f1:TemporalF1",
+    "srrbert": "rexeval.metrics.srrbert:SRRBert",
 }
 
 

@@ -1,0 +1,238 @@
+"""RadEval-BERTScore: BERTScore with RadEval's radiology encoder, as the RadEval package (2.x) computes it.
+
+Beside the leaderboard's ``bertscore`` (distilroberta-base layer 5, rescaled; :mod:`rexeval.metrics.bertscore`)
+this is a different number with a different key (``radeval_bertscore``). RadEval 2.2 scores it with its
+vendored bert_score: encoder ``IAMJB/RadEvalModernBERT`` (a ModernBERT-base), 22 layers (all of them),
+the model's fast tokenizer, IDF off, **no** baseline rescaling; the per-study value is the F.
+
+Facts reproduced (read from RadEval's source, written here independently):
+
+* text stripped; ids from the model's own tokenizer with its special tokens, truncated to the
+  tokenizer's ``model_max_length``; an empty text is the special-token-only sequence;
+* embedding = the model's last hidden state (ModernBERT's final norm included), L2-normalised per token;
+* P = mean over candidate tokens of the best cosine to any reference token, R symmetric, F = 2PR/(P+R),
+  every token weighted 1 except the tokenizer's CLS and SEP (weight 0);
+* when either text has only its special tokens, P = R = F = 0 (bert_score's empty-text rule).
+
+RadEval pads each batch to its longest text; here each text is padded only to a length that depends on
+itself, so a study's value never depends on its batch mates (values agree to float32 rounding).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from rexeval.exceptions import ConfigError, MetricUnavailable
+from rexeval.metrics.base import Batch, Metric, Output, installed_versions, mean_of
+from rexeval.models import ModelSpec, register_model
+
+MODEL = register_model(
+    ModelSpec(
+        name="radeval-modernbert",
+        hub_id="IAMJB/RadEvalModernBERT",
+        env_var="REXEVAL_RADEVAL_MODERNBERT_DIR",
+        files=("config.json", "tokenizer.json", "model.safetensors"),
+        extra_hub_files=("tokenizer_config.json", "special_tokens_map.json"),
+        used_by=("radeval_bertscore",),
+        licence="see the model card of IAMJB/RadEvalModernBERT (RadEval package: MIT)",
+        note="RadEval-BERTScore encoder (ModernBERT-base, all 22 layers, no rescaling)",
+    )
+)
+
+NUM_LAYERS = 22
+PAD_TO = 8
+
+
+class RadEvalBertScore(Metric):
+    name = "radeval_bertscore"
+    default = False
+    #: pyproject extras it needs (listed by ``rexeval metrics``).
+    extras = ("models",)
+    description = "RadEval-BERTScore F (RadEvalModernBERT, 22 layers, not rescaled), as the RadEval package"
+
+    def __init__(self, model_path: str | None = None, device: str = "auto", num_layers: int = NUM_LAYERS,
+                 batch_size: int = 32, cache_references: bool = True) -> None:
+        if num_layers < 1:
+            raise ConfigError(f"radeval_bertscore num_layers must be >= 1, got {num_layers}")
+        self.model_path, self.device_arg, self.num_layers = model_path, device, num_layers
+        self.batch_size, self.cache_references = batch_size, cache_references
+        self._resolved: Any = None
+        self._model: Any = None
+        self._tokenizer: Any = None
+
+    def outputs(self) -> list[Output]:
+        return [
+            Output("radeval_bertscore", True, (-1.0, 1.0), mean_of("radeval_bertscore"),
+                   "RadEval-BERTScore F1 (raw cosine-based, 0 for an empty text)"),
+            Output("radeval_bertscore_p", True, (-1.0, 1.0), mean_of("radeval_bertscore_p"), "precision"),
+            Output("radeval_bertscore_r", True, (-1.0, 1.0), mean_of("radeval_bertscore_r"), "recall"),
+        ]
+
+    def _resolve(self) -> Any:
+        if self._resolved is None:
+            from rexeval.models import resolve
+
+            self._resolved = resolve(MODEL, self.model_path)
+        return self._resolved
+
+    def check_available(self) -> None:
+        import importlib.util
+
+        for mod in ("torch", "transformers"):
+            if importlib.util.find_spec(mod) is None:
+                raise MetricUnavailable(f"radeval_bertscore needs {mod}", "pip install 'rexeval[models]'")
+        self._resolve()
+        if self.device.startswith("cuda"):
+            import torch
+
+            if not torch.cuda.is_available():
+                raise ConfigError(f"--device {self.device_arg}: no CUDA device is available")
+
+    def options(self) -> dict[str, Any]:
+        tag = "unresolved"
+        if self._resolved is not None:
+            from rexeval.fingerprint import file_sha256
+
+            tag = self._resolved.tag + "#sha256:" + file_sha256(self._resolved.file("model.safetensors"))[:12]
+        return {"model": tag, "layers": self.num_layers, "idf": "off", "rescale": "none", "tok": "fast+special"}
+
+    def versions(self) -> dict[str, str]:
+        return installed_versions("torch", "transformers", "tokenizers")
+
+    @property
+    def device(self) -> str:
+        if self.device_arg != "auto":
+            return self.device_arg
+        try:
+            import torch
+
+            return "cuda" if torch.cuda.is_available() else "cpu"
+        except ImportError:
+            return "cpu"
+
+    # -- model -----------------------------------------------------------------------------
+    def _load(self) -> None:
+        if self._model is not None:
+            return
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+
+        from rexeval.models import offline_env
+
+        offline_env()
+        folder = str(self._resolve().path)
+        self._tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+        model = AutoModel.from_pretrained(folder, local_files_only=True)
+        layers = getattr(model, "layers", None)
+        if layers is None:
+            raise MetricUnavailable(f"{folder} is not a ModernBERT encoder ({type(model).__name__})",
+                                    MODEL.fix)
+        if not 1 <= self.num_layers <= len(layers):
+            raise ConfigError(f"radeval_bertscore num_layers={self.num_layers}: the model has {len(layers)} layers")
+        model.layers = torch.nn.ModuleList(list(layers[: self.num_layers]))
+        model.eval()
+        self._model = model.to(self.device)
+
+    def encode(self, text: str) -> list[int]:
+        """Ids as RadEval's bert_score encodes a sentence."""
+        self._load()
+        tok = self._tokenizer
+        text = text.strip()
+        if not text:
+            return list(tok.encode("", add_special_tokens=True))
+        return list(tok.encode(text, add_special_tokens=True, max_length=tok.model_max_length, truncation=True))
+
+    def _embed(self, id_lists: list[list[int]]) -> list[np.ndarray]:
+        """Last hidden states (float32), one (len, hidden) array per id list, batched by padded length."""
+        import torch
+
+        def padded(n: int) -> int:
+            return -(-n // PAD_TO) * PAD_TO
+
+        pad_id = self._tokenizer.pad_token_id if self._tokenizer.pad_token_id is not None else 0
+        order = sorted(range(len(id_lists)), key=lambda i: len(id_lists[i]))
+        out: list[np.ndarray | None] = [None] * len(id_lists)
+        start = 0
+        with torch.inference_mode():
+            while start < len(order):
+                width = padded(len(id_lists[order[start]]))
+                stop = start
+                while stop < len(order) and stop - start < self.batch_size and padded(len(id_lists[order[stop]])) == width:
+                    stop += 1
+                idx = order[start:stop]
+                x = torch.full((len(idx), width), pad_id, dtype=torch.long)
+                mask = torch.zeros((len(idx), width), dtype=torch.long)
+                for j, i in enumerate(idx):
+                    x[j, : len(id_lists[i])] = torch.tensor(id_lists[i])
+                    mask[j, : len(id_lists[i])] = 1
+                h = self._model(x.to(self.device), attention_mask=mask.to(self.device)).last_hidden_state.float().cpu()
+                for j, i in enumerate(idx):
+                    out[i] = h[j, : len(id_lists[i])].numpy().copy()
+                start = stop
+        return out  # type: ignore[return-value]
+
+    def _namespace(self) -> str:
+        from rexeval.fingerprint import file_sha256
+
+        weights = file_sha256(self._resolve().file("model.safetensors"))[:16]
+        tok = file_sha256(self._resolve().file("tokenizer.json"))[:12]
+        return f"radeval-bertscore-emb|{weights}|{tok}|L{self.num_layers}|pad{PAD_TO}|{self.device}|v1"
+
+    def _embeddings(self, texts: Sequence[str], cache: bool) -> dict[str, np.ndarray]:
+        unique = list(dict.fromkeys(texts))
+
+        def run(todo: list[str]) -> list[np.ndarray]:
+            return self._embed([self.encode(t) for t in todo])
+
+        if cache and self.cache_references:
+            from rexeval.cache import TextCache
+
+            return dict(zip(unique, TextCache(self._namespace()).compute(unique, run)))
+        return dict(zip(unique, run(unique)))
+
+    def score_pairs(self, predictions: Sequence[str], references: Sequence[str]) -> dict[str, np.ndarray]:
+        import torch
+
+        self._load()
+        ref_emb = self._embeddings(references, cache=True)
+        hyp_emb = self._embeddings([p for p in predictions if p not in ref_emb], cache=False)
+        hyp_emb.update({p: ref_emb[p] for p in predictions if p in ref_emb})
+        ids = {t: self.encode(t) for t in set(predictions) | set(references)}
+        special = {self._tokenizer.cls_token_id, self._tokenizer.sep_token_id}
+        out = np.zeros((len(predictions), 3), dtype=np.float64)
+        done: dict[tuple[str, str], np.ndarray] = {}
+        for i, (h, r) in enumerate(zip(predictions, references)):
+            if (h, r) not in done:
+                done[(h, r)] = _greedy(hyp_emb[h], ids[h], ref_emb[r], ids[r], special, torch)
+            out[i] = done[(h, r)]
+        return {"radeval_bertscore_p": out[:, 0], "radeval_bertscore_r": out[:, 1], "radeval_bertscore": out[:, 2]}
+
+    def compute(self, batch: Batch) -> dict[str, np.ndarray]:
+        self.check_available()
+        out = self.score_pairs(list(batch.predictions), list(batch.references))
+        if batch.progress:
+            batch.progress(len(batch))
+        return out
+
+
+def _greedy(he: np.ndarray, hid: list[int], re_: np.ndarray, rid: list[int], special: set, torch: Any) -> np.ndarray:
+    """P, R, F of one pair in float32, in bert_score's order of operations (normalise, bmm, max, weight)."""
+    # bert_score's empty rule: a side whose mask holds exactly two tokens (its specials) gives P = R = 0.
+    if len(hid) == 2 or len(rid) == 2:
+        return np.zeros(3)
+    h = torch.from_numpy(he)
+    r = torch.from_numpy(re_)
+    h = h / torch.norm(h, dim=-1).unsqueeze(-1)
+    r = r / torch.norm(r, dim=-1).unsqueeze(-1)
+    sim = h @ r.T
+    hw = torch.tensor([0.0 if t in special else 1.0 for t in hid], dtype=torch.float32)
+    rw = torch.tensor([0.0 if t in special else 1.0 for t in rid], dtype=torch.float32)
+    p = (sim.max(dim=1).values * (hw / hw.sum())).sum()
+    rr = (sim.max(dim=0).values * (rw / rw.sum())).sum()
+    f = 2 * p * rr / (p + rr)
+    fv = f.item()
+    return np.array([p.item(), rr.item(), 0.0 if math.isnan(fv) else fv], dtype=np.float64)
