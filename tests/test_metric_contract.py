@@ -105,7 +105,7 @@ def standins(tmp_path_factory):
 
 def _options(name: str, standins: dict) -> dict:
     fast = dict(timeout=2.0, backoff_base=0.01, backoff_max=0.05, max_retries=2, parse_retries=1)
-    if name == "errors_llm":
+    if name in ("errors_llm", "crimson"):
         return {"base_url": standins["url"], "model": "judge-1", **fast}
     if name == "green":
         return {"backend": "endpoint", "base_url": standins["url"]}

@@ -233,34 +233,9 @@ class BertScore(Metric):
         ``PAD_TO``), and batched with texts of the same padded length: a text's numbers never
         depend on which texts share its batch, while the number of forward calls stays small.
         """
-        import torch
-
-        def padded(n: int) -> int:
-            return min(MAX_LENGTH, -(-n // PAD_TO) * PAD_TO)
-
-        order = sorted(range(len(id_lists)), key=lambda i: len(id_lists[i]))
-        out: list[np.ndarray | None] = [None] * len(id_lists)
-        pad_id = self._tok().pad_token_id
-        start = 0
-        with torch.inference_mode():
-            while start < len(order):
-                width = padded(len(id_lists[order[start]]))
-                stop = start
-                while stop < len(order) and stop - start < self.batch_size and padded(len(id_lists[order[stop]])) == width:
-                    stop += 1
-                idx = order[start:stop]
-                x = torch.full((len(idx), width), pad_id, dtype=torch.long)
-                mask = torch.zeros((len(idx), width), dtype=torch.long)
-                for j, i in enumerate(idx):
-                    x[j, : len(id_lists[i])] = torch.tensor(id_lists[i])
-                    mask[j, : len(id_lists[i])] = 1
-                h = self._model(x.to(self.device), attention_mask=mask.to(self.device)).last_hidden_state.float()
-                h = h / torch.norm(h, dim=-1, keepdim=True)
-                h = h.cpu().numpy()
-                for j, i in enumerate(idx):
-                    out[i] = np.ascontiguousarray(h[j, : len(id_lists[i])])
-                start = stop
-        return out  # type: ignore[return-value]
+        return hidden_states_by_padded_length(
+            self._model, id_lists, pad_id=self._tok().pad_token_id, batch_size=self.batch_size, device=self.device,
+            pad_to=PAD_TO, max_length=MAX_LENGTH, normalise=True)
 
     def _namespace(self) -> str:
         from rexeval.fingerprint import file_sha256
@@ -334,3 +309,44 @@ class BertScore(Metric):
         if batch.progress:
             batch.progress(len(batch))
         return out
+
+
+def hidden_states_by_padded_length(
+    model: Any, id_lists: list[list[int]], *, pad_id: int, batch_size: int, device: str, pad_to: int,
+    max_length: int | None = None, normalise: bool = False,
+) -> list[np.ndarray]:
+    """Last hidden states (float32; unit vectors with ``normalise``), one (len, hidden) array per id list.
+
+    Each text is padded to a length that depends only on itself (the next multiple of ``pad_to``) and
+    batched only with texts of the same padded length, so its numbers never depend on its batch mates
+    while the number of forward calls stays small.
+    """
+    import torch
+
+    def padded(n: int) -> int:
+        width = -(-n // pad_to) * pad_to
+        return width if max_length is None else min(max_length, width)
+
+    order = sorted(range(len(id_lists)), key=lambda i: len(id_lists[i]))
+    out: list[np.ndarray | None] = [None] * len(id_lists)
+    start = 0
+    with torch.inference_mode():
+        while start < len(order):
+            width = padded(len(id_lists[order[start]]))
+            stop = start
+            while stop < len(order) and stop - start < batch_size and padded(len(id_lists[order[stop]])) == width:
+                stop += 1
+            idx = order[start:stop]
+            x = torch.full((len(idx), width), pad_id, dtype=torch.long)
+            mask = torch.zeros((len(idx), width), dtype=torch.long)
+            for j, i in enumerate(idx):
+                x[j, : len(id_lists[i])] = torch.tensor(id_lists[i])
+                mask[j, : len(id_lists[i])] = 1
+            h = model(x.to(device), attention_mask=mask.to(device)).last_hidden_state.float()
+            if normalise:
+                h = h / torch.norm(h, dim=-1, keepdim=True)
+            h = h.cpu().numpy()
+            for j, i in enumerate(idx):
+                out[i] = np.ascontiguousarray(h[j, : len(id_lists[i])])
+            start = stop
+    return out  # type: ignore[return-value]

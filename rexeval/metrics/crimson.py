@@ -21,7 +21,6 @@ of every study are kept in ``metric.details`` and written to summary.json under 
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import json
 from dataclasses import dataclass
@@ -43,19 +42,6 @@ PARTS = ("OBJECTIVE", "TASK_STEPS", "CLINICAL_SIGNIFICANCE_LEVELS", "SIGNIFICANC
          "OUTPUT_FORMAT", "CONTEXT_GUIDELINES", "IMPORTANT_NOTES", "SIGNIFICANCE_EXAMPLES",
          "ATTRIBUTE_SEVERITY_GUIDELINES")
 DEFAULT_CONTEXT = ("age", "sex", "indication")
-
-
-def _string_constants(tree: ast.Module) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            try:
-                value = ast.literal_eval(node.value)
-            except ValueError:
-                continue
-            if isinstance(value, str):
-                out[node.targets[0].id] = value
-    return out
 
 
 @dataclass(frozen=True)
@@ -87,15 +73,15 @@ class CrimsonPrompt:
 
 def load_prompt() -> CrimsonPrompt:
     """CRIMSON's prompt from the installed RadEval package (MetricUnavailable with the fix when absent)."""
-    from rexeval.metrics.error_prompt import package_source_tree
+    from rexeval.metrics.error_prompt import package_source_tree, string_constants
 
     tree, source = package_source_tree("radeval", "metrics/crimson/prompt_parts.py", "metric crimson", PROMPT_FIX)
-    parts = _string_constants(tree)
+    parts = string_constants(tree)
     missing = [k for k in PARTS if k not in parts]
     if missing:
         raise MetricUnavailable(f"{source} lacks {', '.join(missing)} (unknown RadEval version)", PROMPT_FIX)
     tree, source = package_source_tree("radeval", "metrics/crimson/crimson.py", "metric crimson", PROMPT_FIX)
-    system = _string_constants(tree).get("_SYSTEM_MSG")
+    system = string_constants(tree).get("_SYSTEM_MSG")
     if system is None:
         raise MetricUnavailable(f"{source} has no _SYSTEM_MSG (unknown RadEval version)", PROMPT_FIX)
     blob = json.dumps([system, [parts[k] for k in PARTS]]).encode("utf-8")

@@ -111,6 +111,20 @@ def get_prompt(name: str = "rexeval", json_mode: bool = False) -> JudgePrompt:
     raise MetricUnavailable(f"unknown judge prompt {name!r}", "use --prompt rexeval (default) or chexprompt")
 
 
+def string_constants(tree: ast.Module) -> dict[str, str]:
+    """The module-level ``NAME = "literal"`` assignments of a parsed source file (nothing is executed)."""
+    out: dict[str, str] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            try:
+                value = ast.literal_eval(node.value)
+            except ValueError:
+                continue
+            if isinstance(value, str):
+                out[node.targets[0].id] = value
+    return out
+
+
 def package_source_tree(package: str, filename: str, what: str, fix: str) -> tuple[ast.Module, Path]:
     """Parse ``filename`` of an installed package with ``ast`` (tree, path), without importing the package.
 
@@ -138,15 +152,7 @@ def _chexprompt_prompt() -> JudgePrompt:
     fix = ("pip install the official package: pip install git+https://github.com/microsoft/chexprompt "
            "(its prompt is read at run time, never copied into rexeval)")
     tree, source = package_source_tree("chexprompt", "evaluator.py", "--prompt chexprompt", fix)
-    consts: dict[str, str] = {}
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            try:
-                value = ast.literal_eval(node.value)
-            except ValueError:
-                continue
-            if isinstance(value, str):
-                consts[node.targets[0].id] = value
+    consts = string_constants(tree)
     needed = ("SYSTEM_INSTRUCTIONS", "USER_INSTRUCTIONS", "EXAMPLES_FORMATTED")
     if not all(k in consts for k in needed):
         raise MetricUnavailable(f"{source} does not define {', '.join(needed)} (unknown chexprompt version)", fix)

@@ -121,9 +121,6 @@ class RadEvalBertScore(Metric):
         import torch
         from transformers import AutoModel, AutoTokenizer
 
-        from rexeval.models import offline_env
-
-        offline_env()
         folder = str(self._resolve().path)
         self._tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
         model = AutoModel.from_pretrained(folder, local_files_only=True)
@@ -148,32 +145,11 @@ class RadEvalBertScore(Metric):
 
     def _embed(self, id_lists: list[list[int]]) -> list[np.ndarray]:
         """Last hidden states (float32), one (len, hidden) array per id list, batched by padded length."""
-        import torch
-
-        def padded(n: int) -> int:
-            return -(-n // PAD_TO) * PAD_TO
+        from rexeval.metrics.bertscore import hidden_states_by_padded_length
 
         pad_id = self._tokenizer.pad_token_id if self._tokenizer.pad_token_id is not None else 0
-        order = sorted(range(len(id_lists)), key=lambda i: len(id_lists[i]))
-        out: list[np.ndarray | None] = [None] * len(id_lists)
-        start = 0
-        with torch.inference_mode():
-            while start < len(order):
-                width = padded(len(id_lists[order[start]]))
-                stop = start
-                while stop < len(order) and stop - start < self.batch_size and padded(len(id_lists[order[stop]])) == width:
-                    stop += 1
-                idx = order[start:stop]
-                x = torch.full((len(idx), width), pad_id, dtype=torch.long)
-                mask = torch.zeros((len(idx), width), dtype=torch.long)
-                for j, i in enumerate(idx):
-                    x[j, : len(id_lists[i])] = torch.tensor(id_lists[i])
-                    mask[j, : len(id_lists[i])] = 1
-                h = self._model(x.to(self.device), attention_mask=mask.to(self.device)).last_hidden_state.float().cpu()
-                for j, i in enumerate(idx):
-                    out[i] = h[j, : len(id_lists[i])].numpy().copy()
-                start = stop
-        return out  # type: ignore[return-value]
+        return hidden_states_by_padded_length(self._model, id_lists, pad_id=pad_id, batch_size=self.batch_size,
+                                              device=self.device, pad_to=PAD_TO)
 
     def _namespace(self) -> str:
         from rexeval.fingerprint import file_sha256

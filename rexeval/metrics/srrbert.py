@@ -233,9 +233,6 @@ class SRRBert(Metric):
             return
         from transformers import BertForSequenceClassification, BertTokenizer
 
-        from rexeval.models import offline_env
-
-        offline_env()
         model_res, tok_res = self._resolve()
         self._weights_file()
         self._tokenizer = BertTokenizer.from_pretrained(str(tok_res.path), local_files_only=True)
