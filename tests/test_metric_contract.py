@@ -84,6 +84,11 @@ def standins(tmp_path_factory):
 
         build_distilroberta(hub)
         built.append("distilroberta")
+    if torch_ok and (tokenizers / "bert-base-uncased" / "vocab.txt").is_file():
+        from rexeval.standins import build
+
+        build("radgraph", hub, size="small")  # the small shape keeps the contract fast
+        built.append("radgraph")
     if torch_ok:
         from tests.helpers.rate_models import build_all
 
@@ -93,7 +98,7 @@ def standins(tmp_path_factory):
         mp.setenv("HF_HUB_CACHE", str(hub))
         mp.setenv("HF_HUB_OFFLINE", "1")
         mp.setenv("REXEVAL_CACHE", "off")
-        for var in ("HF_HOME", "REXEVAL_CHEXBERT", "REXEVAL_BERT_BASE_UNCASED", "REXEVAL_DISTILROBERTA_DIR",
+        for var in ("HF_HOME", "REXEVAL_RADGRAPH_DIR", "REXEVAL_RADGRAPH_PYTHON", "REXEVAL_CHEXBERT", "REXEVAL_BERT_BASE_UNCASED", "REXEVAL_DISTILROBERTA_DIR",
                     "REXEVAL_RATE_NER", "REXEVAL_BIOLORD"):
             mp.delenv(var, raising=False)
         if "chexbert" in built:
