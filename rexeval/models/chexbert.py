@@ -39,10 +39,13 @@ import numpy as np
 from rexeval.exceptions import ConfigError, MetricUnavailable
 from rexeval.models import ModelSpec, Resolved, register_model, resolve
 
+#: Padding granularity of the CheXbert forward pass (a text's width depends only on its own length).
+PAD_TO = 8
+
 N_HEADS = 14
 MAX_LEN = 512
 #: Bump when preprocessing or the forward recipe changes (part of the cache namespace).
-RECIPE = "chexbert-v1"
+RECIPE = "chexbert-v2"  # v2: width padded per text (PAD_TO), not per batch
 #: Whitespace words kept before tokenizing (every word yields >= 1 token, so 4096 words always reach
 #: the 512-token cap; it only bounds the work on a pathological multi-megabyte report).
 MAX_WORDS = 4096
@@ -377,12 +380,23 @@ class CheXbert:
 
         self._load()
         ids = self.token_ids(texts)
+        # Each text is padded to a width that depends only on itself (the next multiple of PAD_TO) and
+        # batched only with texts of that width: padding to the batch's longest text changed the
+        # embeddings in the 8th significant digit depending on the batch mates.
+        def padded(n: int) -> int:
+            return -(-n // PAD_TO) * PAD_TO
+
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        chunks: list[list[int]] = []
+        for i in order:
+            if chunks and len(chunks[-1]) < self.batch_size and padded(len(ids[chunks[-1][0]])) == padded(len(ids[i])):
+                chunks[-1].append(i)
+            else:
+                chunks.append([i])
         results: list[np.ndarray | None] = [None] * len(ids)
         with self._lock, torch.inference_mode():
-            for b in range(0, len(order), self.batch_size):
-                chunk = order[b : b + self.batch_size]
-                width = max(len(ids[i]) for i in chunk)
+            for chunk in chunks:
+                width = padded(max(len(ids[i]) for i in chunk))
                 batch = torch.zeros((len(chunk), width), dtype=torch.long)
                 mask = torch.zeros((len(chunk), width), dtype=torch.long)
                 for r, i in enumerate(chunk):
