@@ -133,6 +133,8 @@ def test_missing_package_is_skipped_with_the_fix(monkeypatch):
 @pytest.fixture(autouse=True)
 def _isolated(monkeypatch, tmp_path):
     monkeypatch.setenv("REXEVAL_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-hub"))  # no local judge unless a test builds one
+    monkeypatch.delenv("REXEVAL_CRIMSON_PATH", raising=False)
     for var in ("OPENAI_BASE_URL", "OPENAI_API_KEY", "REXEVAL_LLM_BASE_URL", "REXEVAL_LLM_MODEL",
                 "AZURE_OPENAI_ENDPOINT", "REXEVAL_LLM_API_KEY", "AZURE_OPENAI_API_KEY", "REXEVAL_LLM_JSON"):
         monkeypatch.delenv(var, raising=False)
@@ -218,13 +220,229 @@ def test_batch_invariance_alone_shuffled_and_one_reference_repeated(radeval_sour
             assert np.array_equal([alone], [group[k]], equal_nan=True)
 
 
-def test_cli_without_endpoint_exits_2_at_once_with_the_fix(tmp_path):
+def test_cli_without_endpoint_or_local_judge_skips_at_once_with_both_fixes(tmp_path):
+    path = tmp_path / "pairs.csv"
+    _frame(2).to_csv(path, index=False)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "REXEVAL_LLM_", "AZURE_OPENAI"))}
+    env.update(PYTHONPATH=str(ROOT), HF_HUB_CACHE=str(tmp_path / "empty-hub"), REXEVAL_CRIMSON_PATH="",
+               REXEVAL_CACHE="off")
+    proc = subprocess.run([sys.executable, "-m", "rexeval", "score", str(path), "--metrics", "crimson", "--json",
+                           "--bootstrap", "0", "--no-progress"], env=env, capture_output=True, text=True, timeout=60)
+    assert "Traceback" not in proc.stderr
+    skipped = json.loads(proc.stdout)["skipped"]["crimson"]
+    assert "needs an endpoint (--llm-base-url)" in skipped and "rexeval models download crimson-medgemma-4b" in skipped
+
+
+def test_explicit_endpoint_backend_without_endpoint_exits_2_at_once_with_the_fix(tmp_path):
     path = tmp_path / "pairs.csv"
     _frame(2).to_csv(path, index=False)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "REXEVAL_LLM_", "AZURE_OPENAI"))}
     env["PYTHONPATH"] = str(ROOT)
-    proc = subprocess.run([sys.executable, "-m", "rexeval", "score", str(path), "--metrics", "crimson"],
+    proc = subprocess.run([sys.executable, "-m", "rexeval", "score", str(path), "--metrics", "crimson",
+                           "--option", "crimson.backend=endpoint"],
                           env=env, capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 2
+    assert proc.returncode == 2, proc.stderr
     assert "metric crimson needs an endpoint" in proc.stderr and "--llm-base-url" in proc.stderr
     assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+# -- the local transformers judge (RadEval's HF path) ---------------------------------------------
+
+def _build_tiny_judge(folder: Path) -> None:
+    """A random-weight 2-layer Llama with a byte-level tokenizer (exact round trip) and a Gemma-style chat template."""
+    import torch
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    alphabet = sorted(pre_tokenizers.ByteLevel.alphabet())
+    specials = ["<pad>", "<bos>", "<eos>", "<start_of_turn>", "<end_of_turn>"]
+    vocab = {t: i for i, t in enumerate(specials + alphabet)}
+    core = Tokenizer(models.BPE(vocab=vocab, merges=[]))
+    core.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)
+    core.decoder = decoders.ByteLevel()
+    tok = PreTrainedTokenizerFast(tokenizer_object=core, pad_token="<pad>", bos_token="<bos>", eos_token="<eos>",
+                                  additional_special_tokens=["<start_of_turn>", "<end_of_turn>"])
+    tok.chat_template = ("{{ bos_token }}{% for m in messages %}<start_of_turn>{{ m['role'] }}\n{{ m['content'] }}"
+                         "<end_of_turn>\n{% endfor %}{% if add_generation_prompt %}<start_of_turn>model\n{% endif %}")
+    torch.manual_seed(0)
+    cfg = LlamaConfig(vocab_size=len(vocab), hidden_size=16, intermediate_size=32, num_hidden_layers=2,
+                      num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=65536,
+                      bos_token_id=1, eos_token_id=2, pad_token_id=0)
+    LlamaForCausalLM(cfg).save_pretrained(folder)
+    tok.save_pretrained(folder)
+
+
+@pytest.fixture(scope="module")
+def tiny_hub(tmp_path_factory):
+    """A HF cache holding the tiny judge under the registered hub id (where the real one would be)."""
+    pytest.importorskip("torch")
+    from rexeval.metrics.crimson import HUB_ID
+    from tests.helpers.model_fixtures import FAKE_REVISION, hub_snapshot
+
+    hub = tmp_path_factory.mktemp("crimson-hub")
+    _build_tiny_judge(hub_snapshot(hub, HUB_ID))
+    return hub, FAKE_REVISION
+
+
+@pytest.fixture
+def local_judge(tiny_hub, monkeypatch, radeval_source):
+    hub, revision = tiny_hub
+    monkeypatch.setenv("HF_HUB_CACHE", str(hub))
+    return hub, revision
+
+
+def _score_local(df, **opts):
+    return score(df, metrics=["crimson"], metric_options={"crimson": {"device": "cpu", **opts}}, n_resamples=20,
+                 progress=False)
+
+
+class _CannedGenerate:
+    """Wraps the model's real ``generate`` and swaps only the tokens it returns for a canned judge answer."""
+
+    def __init__(self, monkeypatch, answer_for):
+        from transformers import AutoTokenizer, LlamaForCausalLM
+
+        from rexeval.metrics.crimson import CRIMSON_MODEL
+        from rexeval.models import resolve
+
+        self.tok = AutoTokenizer.from_pretrained(str(resolve(CRIMSON_MODEL).path), local_files_only=True)
+        self.calls: list[dict] = []
+        real = LlamaForCausalLM.generate
+        wrapper = self
+
+        def generate(model, *args, **kwargs):
+            import torch
+
+            produced = real(model, *args, **kwargs)  # the real decoding runs (and is recorded)
+            prompt_ids = kwargs["input_ids"]
+            assert torch.equal(produced[:, : prompt_ids.shape[1]], prompt_ids)
+            prompt = wrapper.tok.decode(prompt_ids[0])
+            wrapper.calls.append({"prompt": prompt, "kwargs": kwargs})
+            canned = wrapper.tok(answer_for(prompt), add_special_tokens=False, return_tensors="pt")["input_ids"]
+            eos = torch.tensor([[wrapper.tok.eos_token_id]])
+            return torch.cat([prompt_ids, canned, eos], dim=1)
+
+        monkeypatch.setattr(LlamaForCausalLM, "generate", generate)
+
+
+def test_local_random_judge_answers_are_nan_counted_failures(local_judge):
+    """The real transformers path on random weights: garbage answers are NaN and counted, never 0."""
+    hub, revision = local_judge
+    res = _score_local(_frame(3), max_new_tokens=8)
+    assert np.isnan(res.per_study["crimson"].to_numpy()).all()
+    assert (res.per_study["crimson_parse_ok"].to_numpy() == 0).all()
+    assert res.value("crimson_n_failed") == 3 and res.summary["metrics"]["crimson"]["n_failed"] == 3
+    run = res.summary["metric_runs"]["crimson"]
+    assert run["backend"] == "local" and run["n_failed_studies"] == 3 and run["generated"] == 3
+    assert {f["reason"] for f in run["failed_studies"]} == {"unparseable"}
+    sig = res.summary["metrics"]["crimson"]["signature"]
+    assert sig.startswith(f"crimson|backend:local|judge:rajpurkarlab/medgemma-4b-it-crimson@{revision[:12]}|")
+    for part in ("dtype:float32", "greedy:yes", "repetition_penalty:1.1", "max_new_tokens:8",
+                 "generation_config:default", "guidelines:no"):
+        assert part in sig
+
+
+def test_local_judge_default_generation_and_batch_invariance(local_judge):
+    """No own generation_config: up to 8192 new tokens; a study's answer is the same alone and in a batch."""
+    from rexeval.metrics.crimson import Crimson
+
+    m = Crimson(device="cpu")
+    found, judge = m.local_judge()
+    assert judge.describe()["max_new_tokens"] == 8192 and judge.describe()["generation_config"] == "default"
+    judge.max_new_tokens = 6
+    prompt = m.prompt()
+    convs = [prompt.messages(f"reference {k}", f"candidate {k}", None, False) for k in range(3)]
+    together = judge.answer(convs)
+    assert judge.answer([convs[2], convs[0]]) == [together[2], together[0]]
+    assert judge.answer([convs[1]]) == [together[1]]
+
+
+def test_local_canned_answers_score_as_the_peer_recorded(local_judge, monkeypatch, radeval_source):
+    n = len(ANSWERS)
+    canned = _CannedGenerate(monkeypatch, _answer_for)
+    res = _score_local(_frame(n), max_new_tokens=3)
+    assert len(canned.calls) == n
+    col = res.per_study["crimson"].to_numpy()
+    n_bad = 0
+    for k in range(n):
+        peer = RECORDED["results"][k]
+        if peer["ok"]:
+            assert col[k] == peer["score"], k
+            assert res.per_study["crimson_false_findings"][k] == peer["error_counts"]["false_findings"]
+        else:
+            n_bad += 1
+            assert math.isnan(col[k])
+    assert res.value("crimson_n_failed") == n_bad > 0
+    assert res.summary["crimson_details"]["s1"]["evaluation"]["reference_findings"][1]["finding"] == "pneumothorax"
+    kwargs = canned.calls[0]["kwargs"]
+    assert kwargs["do_sample"] is False and kwargs["repetition_penalty"] == 1.1 and kwargs["max_new_tokens"] == 3
+    assert "generation_config" not in kwargs
+    # the chat template carried the system message and the prompt; the fine-tuned judge gets no guidelines
+    from rexeval.metrics.crimson import load_prompt
+
+    p = load_prompt()
+    first = canned.calls[0]["prompt"]
+    assert first.startswith("<bos><start_of_turn>system\n" + p.system + "<end_of_turn>\n<start_of_turn>user\n")
+    assert first.endswith("<start_of_turn>model\n") and p.parts["OBJECTIVE"] in first
+    for part in ("SIGNIFICANCE_EXAMPLES", "ATTRIBUTE_SEVERITY_GUIDELINES", "CONTEXT_GUIDELINES"):
+        assert all(p.parts[part] not in c["prompt"] for c in canned.calls), part
+    # readable answers are cached; unreadable ones are generated again
+    again = _score_local(_frame(n), max_new_tokens=3)
+    assert len(canned.calls) == n + n_bad
+    assert np.array_equal(again.per_study["crimson"].to_numpy(), col, equal_nan=True)
+    # guidelines=True is honoured when asked for explicitly
+    _score_local(_frame(1), max_new_tokens=3, guidelines=True)
+    assert p.parts["SIGNIFICANCE_EXAMPLES"] in canned.calls[-1]["prompt"]
+
+
+def test_local_canned_batch_invariance(local_judge, monkeypatch):
+    _CannedGenerate(monkeypatch, _answer_for)
+    df = _frame(6)
+    together = _score_local(df, max_new_tokens=2, cache=None).per_study.set_index("study_id")["crimson"]
+    shuffled = _score_local(df.sample(frac=1, random_state=1), max_new_tokens=2, cache=None)
+    shuffled = shuffled.per_study.set_index("study_id")["crimson"]
+    assert np.array_equal(shuffled.loc[together.index].to_numpy(), together.to_numpy(), equal_nan=True)
+    for k in (0, 4):
+        alone = _score_local(df.iloc[[k]], max_new_tokens=2, cache=None).per_study["crimson"].iloc[0]
+        assert np.array_equal([alone], [together[f"s{k}"]], equal_nan=True)
+
+
+def test_local_folder_generation_config_is_used_greedy(local_judge, monkeypatch, tmp_path):
+    """A folder with its own generation_config.json: used (+ repetition penalty 1.1), sampling turned off."""
+    import shutil
+
+    from rexeval.metrics.crimson import CRIMSON_MODEL
+    from rexeval.models import resolve
+
+    folder = tmp_path / "crimson-judge"
+    shutil.copytree(resolve(CRIMSON_MODEL).path, folder)
+    (folder / "generation_config.json").write_text(json.dumps(
+        {"bos_token_id": 1, "eos_token_id": 2, "pad_token_id": 0, "do_sample": True, "top_k": 64, "top_p": 0.95,
+         "max_new_tokens": 5}))
+    canned = _CannedGenerate(monkeypatch, _answer_for)
+    res = _score_local(_frame(1), model_path=str(folder))
+    assert res.per_study["crimson"][0] == RECORDED["results"][0]["score"]
+    kwargs = canned.calls[0]["kwargs"]
+    assert kwargs["generation_config"].do_sample is False and kwargs["generation_config"].top_k is None
+    assert kwargs["repetition_penalty"] == 1.1 and kwargs["max_new_tokens"] == 5
+    sig = res.summary["metrics"]["crimson"]["signature"]
+    assert "judge:local:crimson-judge" in sig and "generation_config:folder" in sig and "max_new_tokens:5" in sig
+
+
+def test_missing_local_judge_is_skipped_with_the_fix(radeval_source, tmp_path):
+    res = score(_frame(2), metrics=["crimson"], n_resamples=0, progress=False)
+    why = res.summary["skipped"]["crimson"]
+    assert "rexeval models download crimson-medgemma-4b" in why and "--llm-base-url" in why
+    assert "REXEVAL_CRIMSON_PATH" in why
+    from rexeval.exceptions import MetricUnavailable
+    from rexeval.metrics.crimson import Crimson
+
+    with pytest.raises(MetricUnavailable, match="not found locally") as err:
+        Crimson(backend="local").check_available()
+    assert "--llm-base-url" in err.value.fix
+    empty = tmp_path / "no-weights"
+    empty.mkdir()
+    (empty / "config.json").write_text("{}")
+    (empty / "tokenizer_config.json").write_text("{}")
+    with pytest.raises(MetricUnavailable, match="has no model.safetensors"):
+        Crimson(backend="local", model_path=str(empty)).check_available()

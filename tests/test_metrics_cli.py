@@ -32,7 +32,7 @@ def test_lists_every_registered_metric_with_outputs_and_needs(tmp_path):
     assert "rexeval models download distilroberta-base" in bs["fix"]
     assert rows["errors_llm"]["endpoint"] == "required" and rows["errors_llm"]["available"] is False
     crimson = rows["crimson"]
-    assert crimson["endpoint"] == "required" and crimson["extras"] == ["llm"] and crimson["available"] is False
+    assert crimson["endpoint"] == "optional (or the local model)" and crimson["extras"] == ["llm"] and crimson["available"] is False
     assert "--llm-base-url" in crimson["reason"]
     assert crimson["outputs"][0] == {"key": "crimson", "direction": "higher", "range": ["-1", "1"],
                                      "aggregate": "mean", "per_study": True}

@@ -14,6 +14,13 @@ the prompt as the peer formats it. Requests: system + user message, temperature 
 no token limit, like the peer's OpenAI path; through rexeval's LLM client (answer cache, bounded
 retries, concurrency, cost accounting). An answer that stays unreadable after the retries is NaN.
 
+Two backends (option ``backend``): ``endpoint`` (the above) and ``local``, RadEval's HF path: the
+fine-tuned judge ``rajpurkarlab/medgemma-4b-it-crimson`` with transformers on this machine
+(:mod:`rexeval.metrics.crimson_local`), found through rexeval's model management without network; its
+prompt has no guideline sections (the judge was trained without them), its answers go through the same
+parser and are cached like endpoint answers. ``auto`` (default): the endpoint when one is configured, else
+the local judge when its weights are on disk, else the metric is skipped with both fixes.
+
 Per-study columns: the score, the 11 error counts, the weighted false/missing/attribute errors, N_G,
 credit and ``crimson_parse_ok``. The per-finding details (the judge's findings, matches and errors)
 of every study are kept in ``metric.details`` and written to summary.json under ``crimson_details``.
@@ -32,6 +39,7 @@ import numpy as np
 from rexeval.exceptions import ConfigError, MetricUnavailable
 from rexeval.metrics.base import Aggregate, Batch, Metric, Output, mean_of
 from rexeval.metrics.crimson_parse import COUNT_KEYS
+from rexeval.models import ModelSpec, register_model
 
 PREFIX = "crimson_"
 PROMPT_FIX = ("pip install --no-deps 'radeval>=2.2,<3' (CRIMSON's prompt is read from the RadEval package's "
@@ -42,6 +50,24 @@ PARTS = ("OBJECTIVE", "TASK_STEPS", "CLINICAL_SIGNIFICANCE_LEVELS", "SIGNIFICANC
          "OUTPUT_FORMAT", "CONTEXT_GUIDELINES", "IMPORTANT_NOTES", "SIGNIFICANCE_EXAMPLES",
          "ATTRIBUTE_SEVERITY_GUIDELINES")
 DEFAULT_CONTEXT = ("age", "sex", "indication")
+
+#: RadEval's default HF judge (CRIMSONScore.DEFAULT_HF_MODEL), a fine-tuned MedGemma 4B.
+HUB_ID = "rajpurkarlab/medgemma-4b-it-crimson"
+CRIMSON_MODEL = register_model(
+    ModelSpec(
+        name="crimson-medgemma-4b",
+        hub_id=HUB_ID,
+        env_var="REXEVAL_CRIMSON_PATH",
+        files=("config.json", "tokenizer_config.json"),
+        # the weights are checked separately: one model.safetensors or an index with its shards
+        extra_hub_files=("*.safetensors", "*.json", "tokenizer.model", "*.jinja"),
+        used_by=("crimson",),
+        licence="Health AI Developer Foundations terms (MedGemma)",
+        note="CRIMSON judge (MedGemma 4B, bf16, ~8.6 GB); a GPU in practice, or serve it with vLLM",
+    )
+)
+ENDPOINT_FIX = ("rexeval score ... --metrics crimson --llm-base-url URL --llm-model MODEL (an OpenAI-compatible "
+                "server; RadEval's default judge is gpt-5.2)")
 
 
 @dataclass(frozen=True)
@@ -98,18 +124,30 @@ class Crimson(Metric):
     default = False
     #: pyproject extras it needs (listed by ``rexeval metrics``).
     extras = ("llm",)
-    needs_endpoint = "required"
+    needs_endpoint = "optional (or the local model)"
     description = "CRIMSON LLM judge: severity-weighted findings, signed score in [-1, 1] (RadEval's prompt and scoring)"
 
-    def __init__(self, context: str | list[str] | tuple[str, ...] = DEFAULT_CONTEXT, guidelines: bool = True,
-                 cache: Any = "default", **llm: Any) -> None:
+    def __init__(self, context: str | list[str] | tuple[str, ...] = DEFAULT_CONTEXT, guidelines: bool | None = None,
+                 cache: Any = "default", backend: str = "auto", model_path: str | None = None, device: str = "auto",
+                 dtype: str = "auto", max_new_tokens: int | None = None, **llm: Any) -> None:
         from rexeval.llm.config import LLMConfig
 
+        if backend not in {"auto", "endpoint", "local"}:
+            raise ConfigError(f"crimson backend must be auto, endpoint or local, not {backend!r}")
+        if dtype not in {"auto", "bfloat16", "float16", "float32"}:
+            raise ConfigError(f"crimson dtype must be auto, bfloat16, float16 or float32, not {dtype!r}")
         if isinstance(context, str):
             context = tuple(c.strip() for c in context.split(",") if c.strip())
         self.context_columns = tuple(context)
-        self.guidelines = bool(guidelines)
+        #: None: RadEval's choice, with guidelines on an endpoint, without them for the local fine-tuned judge.
+        self._guidelines = None if guidelines is None else bool(guidelines)
         self._cache = cache
+        self.backend = backend
+        self.model_path = model_path
+        self.device = device
+        self.dtype = dtype
+        self.max_new_tokens = None if max_new_tokens is None else int(max_new_tokens)
+        self._judge: Any = None
         config = LLMConfig.from_env(**llm)
         # The peer's OpenAI request: no token limit, seed 42, JSON object; explicit options still win.
         changes: dict[str, Any] = {}
@@ -139,20 +177,100 @@ class Crimson(Metric):
             self._prompt = load_prompt()
         return self._prompt
 
+    @property
+    def guidelines(self) -> bool:
+        if self._guidelines is not None:
+            return self._guidelines
+        return self._which() != "local"  # RadEval: its MedGemma judge was trained without the guidelines
+
+    def _which(self) -> str:
+        if self.backend != "auto":
+            return self.backend
+        if self.config.configured:
+            return "endpoint"
+        try:
+            self._resolve()
+        except MetricUnavailable:
+            return "none"
+        return "local"
+
+    def _resolve(self) -> Any:
+        """The local judge's folder (model_path, $REXEVAL_CRIMSON_PATH or the HF cache), weights checked."""
+        import dataclasses
+
+        from rexeval.models import Resolved, check_files, resolve
+
+        found = resolve(CRIMSON_MODEL, self.model_path)
+        weights = [n for n in ("model.safetensors.index.json", "model.safetensors") if (found.path / n).is_file()]
+        if not weights:
+            raise MetricUnavailable(f"model {CRIMSON_MODEL.name}: {found.path} has no model.safetensors "
+                                    "(or model.safetensors.index.json)", CRIMSON_MODEL.fix)
+        spec = dataclasses.replace(found.spec, files=found.spec.files + (weights[0],))
+        check_files(Resolved(spec, found.path, found.source, found.revision))
+        return found
+
+    def _device(self) -> str:
+        from rexeval.models import auto_device
+
+        return auto_device(self.device)
+
+    def local_judge(self) -> Any:
+        from rexeval.metrics.crimson_local import LocalCrimsonJudge, resolve_dtype
+
+        found = self._resolve()
+        device = self._device()
+        judge = LocalCrimsonJudge(found.path, device, resolve_dtype(self.dtype, device), self.max_new_tokens)
+        return found, judge
+
     def check_available(self) -> None:
         from rexeval.llm.client import require_openai
 
+        which = self._which()
+        if which == "none":
+            try:
+                self._resolve()
+            except MetricUnavailable as exc:
+                raise MetricUnavailable(
+                    f"metric crimson needs an endpoint (--llm-base-url) or the local judge {HUB_ID} ({exc.reason})",
+                    f"{ENDPOINT_FIX}; or, for RadEval's local judge, {exc.fix}") from None
+        if which == "local":
+            import importlib.util
+
+            for mod in ("torch", "transformers"):
+                if importlib.util.find_spec(mod) is None:
+                    raise MetricUnavailable(f"crimson (local) needs {mod}", "pip install 'rexeval[models]'")
+            try:
+                self._resolve()
+            except MetricUnavailable as exc:
+                raise MetricUnavailable(exc.reason, f"{exc.fix}; or use an endpoint: {ENDPOINT_FIX}") from None
+            self.prompt()
+            return
         if not self.config.configured:
             try:
                 self.config.require_endpoint("metric crimson")
             except ConfigError as exc:
-                raise ConfigError(f"{exc}. Fix: rexeval score ... --metrics crimson --llm-base-url URL "
-                                  "--llm-model MODEL (an OpenAI-compatible server; RadEval's default judge is "
-                                  "gpt-5.2)") from None
+                raise ConfigError(f"{exc}. Fix: {ENDPOINT_FIX}") from None
         require_openai()
         self.prompt()
 
+    def _local_options(self) -> dict[str, Any]:
+        opts: dict[str, Any] = {"backend": "local"}
+        try:
+            found, judge = self.local_judge()
+            opts["judge"] = found.tag
+            opts.update(judge.describe())
+        except MetricUnavailable:
+            opts["judge"] = HUB_ID
+        try:
+            opts["prompt"] = self.prompt().version
+        except MetricUnavailable:
+            opts["prompt"] = "unavailable"
+        opts.update({"guidelines": self.guidelines, "context": list(self.context_columns) or "none"})
+        return opts
+
     def options(self) -> dict[str, Any]:
+        if self._which() == "local":
+            return self._local_options()
         c = self.config
         opts: dict[str, Any] = {"judge": c.model or "unset"}
         if c.endpoint():
@@ -169,6 +287,8 @@ class Crimson(Metric):
     def versions(self) -> dict[str, str]:
         from rexeval.metrics.base import installed_versions
 
+        if self._which() == "local":
+            return installed_versions("torch", "transformers", "radeval")
         return installed_versions("openai", "radeval")
 
     def run_info(self) -> dict[str, Any]:
@@ -214,7 +334,11 @@ class Crimson(Metric):
             except CrimsonParseError as exc:
                 raise UnparseableAnswer(str(exc)) from None
 
-        report = LLMClient(self.config, cache=self._cache).run(requests, accept=accept, progress=batch.progress)
+        if self._which() == "local":
+            results, stats = self._run_local(requests, batch.progress)
+        else:
+            report = LLMClient(self.config, cache=self._cache).run(requests, accept=accept, progress=batch.progress)
+            results, stats = report.results, report.stats
         n = len(batch)
         cols = {k: np.full(n, np.nan) for k in ["crimson"] + [PREFIX + k for k in COUNT_KEYS] +
                 [PREFIX + "weighted_false", PREFIX + "weighted_missing", PREFIX + "weighted_attribute",
@@ -222,7 +346,7 @@ class Crimson(Metric):
         cols[PREFIX + "parse_ok"] = np.zeros(n)
         self.details = {}
         failures = []
-        for i, res in enumerate(report.results):
+        for i, res in enumerate(results):
             sid = str(batch.study_ids[i])
             if not res.ok:
                 failures.append({"study_id": sid, "reason": res.failure, "error": (res.error or "")[:200]})
@@ -239,10 +363,55 @@ class Crimson(Metric):
             cols[PREFIX + "credit"][i] = v["metrics"]["correct"]
             cols[PREFIX + "parse_ok"][i] = 1.0
             self.details[sid] = {"score": v["crimson_score"], "evaluation": v["evaluation"], "metrics": v["metrics"]}
-        cfg = self.config.public()
-        self._run_info = {**report.stats, "n_studies": n, "n_failed_studies": len(failures),
-                          "failed_studies": failures[:200], "prompt": prompt.version,
-                          "config": {k: cfg[k] for k in ("base_url", "azure_endpoint", "model", "temperature",
-                                                         "seed", "max_tokens", "json_mode", "concurrency", "rpm",
-                                                         "timeout", "max_retries", "parse_retries")}}
+        self._run_info = {**stats, "n_studies": n, "n_failed_studies": len(failures),
+                          "failed_studies": failures[:200], "prompt": prompt.version}
+        if self._which() == "local":
+            self._run_info.update(backend="local", config={k: v for k, v in self.options().items()
+                                                           if k not in ("prompt", "context")})
+        else:
+            cfg = self.config.public()
+            self._run_info["config"] = {k: cfg[k] for k in ("base_url", "azure_endpoint", "model", "temperature",
+                                                            "seed", "max_tokens", "json_mode", "concurrency", "rpm",
+                                                            "timeout", "max_retries", "parse_retries")}
         return cols
+
+    def _run_local(self, requests: list[Any], progress: Any) -> tuple[list[Any], dict[str, Any]]:
+        """Answer with the local judge, through rexeval's answer cache; unreadable answers are failures.
+
+        One generation per study: decoding is greedy, so RadEval's re-generations of an unreadable answer
+        would only repeat it. Only readable answers are cached (an unreadable one is generated again next run).
+        """
+        from rexeval.llm.cache import AnswerCache, CachedAnswer, request_key
+        from rexeval.llm.client import LLMResult
+        from rexeval.metrics.crimson_parse import CrimsonParseError, parse_and_score
+
+        found, judge = self.local_judge()
+        cache = AnswerCache() if self._cache == "default" else self._cache
+        parts = [{"judge": "crimson", "backend": "local", "model": found.tag, **judge.describe(),
+                  "messages": r.messages} for r in requests]
+        keys = [request_key(p) for p in parts]
+        unique = dict(zip(keys, zip(parts, requests, strict=True), strict=True))
+        answers: dict[str, tuple[str, str]] = {}
+        if cache is not None:
+            for k, ans in cache.get_many(list(unique)).items():
+                answers[k] = ("cached", ans.text)
+        todo_keys = {k for k in unique if k not in answers}
+        if progress:  # repeats and cached answers now; the rest one by one as they are generated
+            progress(len(keys) - len(todo_keys))
+        todo = [k for k in unique if k not in answers]
+        if todo:
+            texts = judge.answer([unique[k][1].messages for k in todo], progress)
+            answers.update((k, ("ok", t)) for k, t in zip(todo, texts, strict=True))
+        results = []
+        for k in keys:
+            status, text = answers[k]
+            try:
+                value = parse_and_score(text)
+            except CrimsonParseError as exc:
+                results.append(LLMResult("failed", None, text, failure="unparseable", error=str(exc)))
+                continue
+            if status == "ok" and cache is not None:
+                cache.put(k, CachedAnswer(text, 0, 0, found.tag), unique[k][0])
+                answers[k] = ("cached", text)  # stored once; a repeat of it in this batch reads it
+            results.append(LLMResult(status, value, text))
+        return results, {"requests": len(requests), "generated": len(todo), "cached": len(unique) - len(todo)}
