@@ -161,8 +161,13 @@ class TextCache:
             rows.append((k, blob, _check(k, blob)))
         if rows and self._db is not None:
             with self._lock:
-                self._db.executemany("INSERT OR REPLACE INTO entries (key, value, check_) VALUES (?, ?, ?)", rows)
-                self._db.commit()
+                try:
+                    self._db.executemany("INSERT OR REPLACE INTO entries (key, value, check_) VALUES (?, ?, ?)", rows)
+                    self._db.commit()
+                except sqlite3.Error:
+                    # another writer held the file past the timeout (or the disk is full): the values stay in
+                    # memory for this run and are recomputed by a later one; a cache never fails a score
+                    self._db.rollback()
 
     def compute(self, texts: Sequence[str], fn: Callable[[list[str]], Sequence[Any]]) -> list[Any]:
         """Values for ``texts`` (in order), calling ``fn`` once on the distinct texts not yet cached."""
