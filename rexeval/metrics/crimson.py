@@ -318,8 +318,7 @@ class Crimson(Metric):
                 "seed": c.seed, "json": c.json_mode, "max_tokens": c.max_tokens, "top_p": c.top_p}
 
     def compute(self, batch: Batch) -> dict[str, np.ndarray]:
-        from rexeval.llm.client import LLMClient, LLMRequest, UnparseableAnswer
-        from rexeval.metrics.crimson_parse import CrimsonParseError, parse_and_score
+        from rexeval.llm.client import LLMClient, LLMRequest
 
         self.check_available()
         prompt = self.prompt()
@@ -328,16 +327,10 @@ class Crimson(Metric):
             msgs = prompt.messages(ref, cand, self.context_of(batch, i), self.guidelines)
             requests.append(LLMRequest(self.key_parts(msgs), msgs))
 
-        def accept(text: str) -> dict[str, Any]:
-            try:
-                return parse_and_score(text)
-            except CrimsonParseError as exc:
-                raise UnparseableAnswer(str(exc)) from None
-
         if self._which() == "local":
             results, stats = self._run_local(requests, batch.progress)
         else:
-            report = LLMClient(self.config, cache=self._cache).run(requests, accept=accept, progress=batch.progress)
+            report = LLMClient(self.config, cache=self._cache).run(requests, accept=_accept, progress=batch.progress)
             results, stats = report.results, report.stats
         n = len(batch)
         cols = {k: np.full(n, np.nan) for k in ["crimson"] + [PREFIX + k for k in COUNT_KEYS] +
@@ -381,37 +374,23 @@ class Crimson(Metric):
         One generation per study: decoding is greedy, so RadEval's re-generations of an unreadable answer
         would only repeat it. Only readable answers are cached (an unreadable one is generated again next run).
         """
-        from rexeval.llm.cache import AnswerCache, CachedAnswer, request_key
-        from rexeval.llm.client import LLMResult
-        from rexeval.metrics.crimson_parse import CrimsonParseError, parse_and_score
+        from rexeval.llm.cache import AnswerCache, request_key
+        from rexeval.llm.local import answer_locally
 
         found, judge = self.local_judge()
         cache = AnswerCache() if self._cache == "default" else self._cache
         parts = [{"judge": "crimson", "backend": "local", "model": found.tag, **judge.describe(),
                   "messages": r.messages} for r in requests]
-        keys = [request_key(p) for p in parts]
-        unique = dict(zip(keys, zip(parts, requests, strict=True), strict=True))
-        answers: dict[str, tuple[str, str]] = {}
-        if cache is not None:
-            for k, ans in cache.get_many(list(unique)).items():
-                answers[k] = ("cached", ans.text)
-        todo_keys = {k for k in unique if k not in answers}
-        if progress:  # repeats and cached answers now; the rest one by one as they are generated
-            progress(len(keys) - len(todo_keys))
-        todo = [k for k in unique if k not in answers]
-        if todo:
-            texts = judge.answer([unique[k][1].messages for k in todo], progress)
-            answers.update((k, ("ok", t)) for k, t in zip(todo, texts, strict=True))
-        results = []
-        for k in keys:
-            status, text = answers[k]
-            try:
-                value = parse_and_score(text)
-            except CrimsonParseError as exc:
-                results.append(LLMResult("failed", None, text, failure="unparseable", error=str(exc)))
-                continue
-            if status == "ok" and cache is not None:
-                cache.put(k, CachedAnswer(text, 0, 0, found.tag), unique[k][0])
-                answers[k] = ("cached", text)  # stored once; a repeat of it in this batch reads it
-            results.append(LLMResult(status, value, text))
-        return results, {"requests": len(requests), "generated": len(todo), "cached": len(unique) - len(todo)}
+        return answer_locally([request_key(p) for p in parts], parts, [r.messages for r in requests],
+                              lambda prompts: judge.answer(prompts, progress), _accept, cache, found.tag, progress)
+
+
+def _accept(text: str) -> dict[str, Any]:
+    """The parsed, scored answer; an unreadable one is an UnparseableAnswer (retried, then a failure)."""
+    from rexeval.llm.client import UnparseableAnswer
+    from rexeval.metrics.crimson_parse import CrimsonParseError, parse_and_score
+
+    try:
+        return parse_and_score(text)
+    except CrimsonParseError as exc:
+        raise UnparseableAnswer(str(exc)) from None

@@ -553,40 +553,14 @@ class Green(Metric):
 
     def _run_local(self, requests: list[Any]) -> tuple[list[Any], dict[str, Any]]:
         """Answer with the local model; cached like endpoint answers; unparseable ones are failures."""
-        from rexeval.llm.cache import AnswerCache, CachedAnswer, request_key
-        from rexeval.llm.client import LLMResult, UnparseableAnswer
-        from rexeval.models import resolve
+        from rexeval.llm.cache import AnswerCache, request_key
+        from rexeval.llm.local import answer_locally
+        from rexeval.models import auto_device, resolve
 
         found = resolve(GREEN_MODEL, self.model_path)
-        device = self.device
-        if device == "auto":
-            import torch
-
-            device = "cuda" if torch.cuda.is_available() else "cpu"
-        judge = _LocalJudge(found.path, device, self.batch_size, self.max_new_tokens, self.trust_remote_code)
+        judge = _LocalJudge(found.path, auto_device(self.device), self.batch_size, self.max_new_tokens,
+                            self.trust_remote_code)
         cache = AnswerCache() if self._cache == "default" else self._cache
-        keys = [request_key(r.key_parts) for r in requests]
-        unique = dict(zip(keys, requests, strict=True))
-        answers: dict[str, tuple[str, str]] = {}
-        if cache is not None:
-            for k, ans in cache.get_many(list(unique)).items():
-                answers[k] = ("cached", ans.text)
-        todo = [k for k in unique if k not in answers]
-        if todo:
-            texts = judge.answer([unique[k].messages[-1]["content"] for k in todo])
-            for k, t in zip(todo, texts, strict=True):
-                answers[k] = ("ok", t)
-        results = []
-        stored = 0
-        for k in keys:
-            status, text = answers[k]
-            try:
-                value = parse_green(text)
-            except UnparseableAnswer as exc:
-                results.append(LLMResult("failed", None, text, failure="unparseable", error=str(exc)))
-                continue
-            if status == "ok" and cache is not None:
-                cache.put(k, CachedAnswer(text, 0, 0, found.tag), unique[k].key_parts)
-                stored += 1
-            results.append(LLMResult(status, value, text))
-        return results, {"requests": len(requests), "generated": len(todo), "cached": len(unique) - len(todo)}
+        return answer_locally([request_key(r.key_parts) for r in requests], [r.key_parts for r in requests],
+                              [r.messages[-1]["content"] for r in requests], judge.answer, parse_green, cache,
+                              found.tag)
