@@ -176,8 +176,7 @@ def _score_task(metric: Metric, batch: Batch, driver_version: str) -> tuple[dict
 def _compute(metric: Metric, batch: Batch) -> tuple[dict[str, np.ndarray], dict[str, Any] | None]:
     """Columns of one batch, plus the metric's run accounting (a local GREEN's) when it keeps one."""
     columns = metric.compute(batch)
-    run_info = getattr(metric, "run_info", None)
-    return columns, (run_info() if callable(run_info) else None)
+    return columns, metric.run_info() or None
 
 
 def merge_run_info(parts: list[dict[str, Any]]) -> dict[str, Any]:

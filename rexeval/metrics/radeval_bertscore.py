@@ -105,14 +105,9 @@ class RadEvalBertScore(Metric):
 
     @property
     def device(self) -> str:
-        if self.device_arg != "auto":
-            return self.device_arg
-        try:
-            import torch
+        from rexeval.models import auto_device
 
-            return "cuda" if torch.cuda.is_available() else "cpu"
-        except ImportError:
-            return "cpu"
+        return auto_device(self.device_arg)
 
     # -- model -----------------------------------------------------------------------------
     def _load(self) -> None:

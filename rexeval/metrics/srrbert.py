@@ -214,11 +214,9 @@ class SRRBert(Metric):
 
     @property
     def device(self) -> str:
-        if self.device_arg != "auto":
-            return self.device_arg
-        import torch
+        from rexeval.models import auto_device
 
-        return "cuda" if torch.cuda.is_available() else "cpu"
+        return auto_device(self.device_arg)
 
     # -- model -----------------------------------------------------------------------------
     def _weights_file(self) -> Any:
