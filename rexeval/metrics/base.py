@@ -61,6 +61,19 @@ class Batch:
         return len(self.study_ids)
 
 
+class OnDevice:
+    """For metrics that run a model: ``device_arg`` is the ``device`` option as given ("auto", "cpu",
+    "cuda:1"), ``device`` where the model runs (``auto``: CUDA when torch sees a GPU, else CPU)."""
+
+    device_arg: str = "auto"
+
+    @property
+    def device(self) -> str:
+        from rexeval.models import auto_device
+
+        return auto_device(self.device_arg)
+
+
 class Metric:
     """Base class. Subclasses set the class attributes and implement ``compute``.
 

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from rexeval.exceptions import ConfigError, InputError, MetricUnavailable
-from rexeval.metrics.base import Batch, Metric, Output, installed_versions, mean_of
+from rexeval.metrics.base import Batch, Metric, OnDevice, Output, installed_versions, mean_of
 from rexeval.models import ModelSpec, register_model
 
 MODEL = register_model(
@@ -82,7 +82,7 @@ def _read_corpus(path: Path) -> list[str]:
     )
 
 
-class BertScore(Metric):
+class BertScore(OnDevice, Metric):
     name = "bertscore"
     description = "BERTScore F (distilroberta-base layer 5, baseline-rescaled) as on ReXrank"
 
@@ -161,12 +161,6 @@ class BertScore(Metric):
 
     def versions(self) -> dict[str, str]:
         return installed_versions("torch", "transformers")
-
-    @property
-    def device(self) -> str:
-        from rexeval.models import auto_device
-
-        return auto_device(self.device_arg)
 
     # -- model -----------------------------------------------------------------------------
     def _load(self) -> None:

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from rexeval.exceptions import ConfigError, MetricUnavailable
-from rexeval.metrics.base import Batch, Metric, Output, installed_versions, mean_of
+from rexeval.metrics.base import Batch, Metric, OnDevice, Output, installed_versions, mean_of
 from rexeval.models import ModelSpec, register_model
 
 MODEL = register_model(
@@ -47,7 +47,7 @@ NUM_LAYERS = 22
 PAD_TO = 8
 
 
-class RadEvalBertScore(Metric):
+class RadEvalBertScore(OnDevice, Metric):
     name = "radeval_bertscore"
     default = False
     #: pyproject extras it needs (listed by ``rexeval metrics``).
@@ -102,12 +102,6 @@ class RadEvalBertScore(Metric):
 
     def versions(self) -> dict[str, str]:
         return installed_versions("torch", "transformers", "tokenizers")
-
-    @property
-    def device(self) -> str:
-        from rexeval.models import auto_device
-
-        return auto_device(self.device_arg)
 
     # -- model -----------------------------------------------------------------------------
     def _load(self) -> None:

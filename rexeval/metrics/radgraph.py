@@ -32,7 +32,7 @@ import numpy as np
 
 from rexeval.exceptions import ConfigError, MetricUnavailable
 from rexeval.fingerprint import file_sha256
-from rexeval.metrics.base import Batch, Metric, Output, mean_of
+from rexeval.metrics.base import Batch, Metric, OnDevice, Output, mean_of
 from rexeval.models import ModelSpec, register_model
 
 Annotation = Mapping[str, Any]
@@ -274,7 +274,7 @@ def archive_is_random(archive: Path) -> bool:
         return False
 
 
-class RadGraph(Metric):
+class RadGraph(OnDevice, Metric):
     name = "radgraph"
     description = "RadGraph F1: ReXrank's radgraph_combined plus the radgraph package's reward levels"
 
@@ -310,12 +310,6 @@ class RadGraph(Metric):
             Output("radgraph_partial", True, (0.0, 1.0), mean_of("radgraph_partial"), "F1RadGraph partial"),
             Output("radgraph_complete", True, (0.0, 1.0), mean_of("radgraph_complete"), "F1RadGraph complete"),
         ]
-
-    @property
-    def device(self) -> str:
-        from rexeval.models import auto_device
-
-        return auto_device(self.device_arg)
 
     def _resolve(self):
         if self._resolved is None:

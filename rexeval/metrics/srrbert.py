@@ -36,6 +36,7 @@ from rexeval.metrics.base import (
     Batch,
     Columns,
     Metric,
+    OnDevice,
     Output,
     installed_versions,
     mean_of,
@@ -123,7 +124,7 @@ def sample_prf(ref: np.ndarray, pred: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return out[0], out[1], out[2]
 
 
-class SRRBert(Metric):
+class SRRBert(OnDevice, Metric):
     name = "srrbert"
     default = False
     #: pyproject extras it needs (listed by ``rexeval metrics``).
@@ -211,12 +212,6 @@ class SRRBert(Metric):
         pred = np.stack([np.asarray(columns[c]) for c in self._pred_cols()], axis=1)
         ref = np.stack([np.asarray(columns[c]) for c in self._ref_cols()], axis=1)
         return {"conditions": {"srrbert": per_condition(pred, ref, "negative", names=self.labels)}}
-
-    @property
-    def device(self) -> str:
-        from rexeval.models import auto_device
-
-        return auto_device(self.device_arg)
 
     # -- model -----------------------------------------------------------------------------
     def _weights_file(self) -> Any:
