@@ -130,7 +130,7 @@ def build_report(runs: list[Run], *, title: str = "rexeval report", rank_by: str
                          "so only the values are listed.</p>")
         for r in worst.to_dict(orient="records"):
             v = r[col]
-            parts.append(f"<p><b>{html.escape(str(r['study_id']))}</b> — {html.escape(col)} = "
+            parts.append(f"<p><b>{html.escape(str(r['study_id']))}</b> — {html.escape(display_name(col))} = "
                          f"{'failed (NaN)' if pd.isna(v) else f'{v:.4f}'}</p>")
             if "prediction" in r:
                 parts.append('<div class="pair"><div><b>prediction</b>\n' + html.escape(_text(r.get("prediction")))
@@ -146,7 +146,8 @@ def build_report(runs: list[Run], *, title: str = "rexeval report", rank_by: str
             frame = frame.merge(run.texts, on="study_id", how="left")
         shown = frame.head(max_rows)
         tid = f"ps{i}"
-        head = "".join(f"<th>{html.escape(str(c))}</th>" for c in shown.columns)
+        # human names; the column key (as in per_study.csv) is the tooltip
+        head = "".join(f'<th title="{html.escape(str(c))}">{html.escape(display_name(str(c)))}</th>' for c in shown.columns)
         body = []
         for row in shown.itertuples(index=False):
             cells = []
