@@ -605,7 +605,8 @@ def _num(v: Any) -> float | None:
 
 
 _TEX_SPECIAL = {"\\": "\\textbackslash{}", "&": "\\&", "%": "\\%", "$": "\\$", "#": "\\#", "_": "\\_",
-                "{": "\\{", "}": "\\}", "~": "\\textasciitilde{}", "^": "\\textasciicircum{}", "⚠": "$^\\dagger$"}
+                "{": "\\{", "}": "\\}", "~": "\\textasciitilde{}", "^": "\\textasciicircum{}", "⚠": "$^\\dagger$",
+                "≤": "$\\leq$", "≥": "$\\geq$"}  # the human names' bounds ("share of reports with ≤1 ...")
 
 
 def _tex_escape(text: str) -> str:

@@ -284,7 +284,7 @@ def _many_metric_runs(tmp_path):
 
     keys = ["bleu", "bertscore", "semb_score", "radgraph", "radcliq_v1", "inv_radcliq_v1", "ratescore", "green",
             "struct_err_total_sig", "struct_err_total", "rules_f1_14_micro", "rules_f1_5_micro", "bleu4", "rouge_l",
-            "rules_f1_14_macro", "radgraph_simple", "bertscore_p"]
+            "rules_f1_14_macro", "radgraph_simple", "bertscore_p", "struct_err_total_sig_share_le1"]
     assert sum(display(k).headline for k in keys) > 8  # more headline numbers than the cap
     dirs = []
     for i, name in enumerate(("x", "y")):
@@ -303,6 +303,8 @@ def test_column_cap_and_columns_all(tmp_path):
     full = build_leaderboard(runs, n_permutations=10, columns="all")
     assert sorted(full.columns) == sorted(keys)
     assert full.to_markdown().splitlines()[2].count("|") - 1 == 4 + len(keys)
+    tex = full.to_latex()  # pdflatex cannot set a bare "≤" from a human name
+    assert "≤" not in tex and "with $\\leq$1 significant errors" in tex
 
 
 def test_human_headers_in_markdown_latex_and_html(tmp_path):
