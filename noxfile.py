@@ -1,4 +1,4 @@
-"""Developer sessions: `nox -s tests`, `nox -s lint`, `nox -s demo`.
+"""Developer sessions: `nox -s tests`, `nox -s lint`, `nox -s demo`, `nox -s docs_figures`, `nox -s iu_leaderboard`.
 
 torch is installed from its pinned CPU wheel first, so that the `models` extra never pulls a CUDA build.
 """
@@ -54,6 +54,16 @@ def demo(session):
     """Score the shipped example and compare it with a trivial system."""
     session.install("-e", ".")
     session.run("rexeval", "score", "examples/example_preds.csv", "--out", "runs/example", "--name", "example")
+
+
+@nox.session(python=False)
+def docs_figures(session):
+    """Redraw docs/img/*.png (the figures the docs pages show) with docs/make_figures.py; commit the result.
+
+    Runs in the environment nox runs in (the project's .venv: matplotlib and the offline metrics)."""
+    import sys
+
+    session.run(sys.executable, "docs/make_figures.py", *session.posargs)
 
 
 @nox.session

@@ -85,6 +85,7 @@ def build_report(runs: list[Run], *, title: str = "rexeval report", rank_by: str
                  worst_k: int = 10, n_permutations: int = DEFAULT_PERMUTATIONS, max_rows: int = 5000,
                  allow_mismatch: bool = False) -> str:
     from rexeval import plots
+    from rexeval.display import display_name
 
     board = build_leaderboard(runs, rank_by=rank_by, n_permutations=n_permutations, title=title,
                               allow_mismatch=allow_mismatch)
@@ -102,17 +103,20 @@ def build_report(runs: list[Run], *, title: str = "rexeval report", rank_by: str
         if run.subgroup_table is not None:
             table = run.subgroup_table.copy()
             table["group"] = table["group"].astype(str)
-            key = board.rank_by if board.rank_by in set(table["metric"]) else table["metric"].iloc[0]
-            figs.append(f"<h3>Subgroups — {html.escape(run.name)} ({html.escape(key)})</h3>"
-                        + _png(plots.forest_plot(table, key, title=f"{run.name}: {key} by subgroup")))
+            keys = plots.subgroup_metrics(table)
+            if board.rank_by in set(table["metric"]) and board.rank_by not in keys:
+                keys = [board.rank_by] + keys[:3]
+            figs.append(f"<h3>Subgroups — {html.escape(run.name)}</h3>"
+                        + _png(plots.forest_plot(table, keys, title=f"{run.name}: by subgroup")))
     dist = plots.error_distribution(runs)
     if not dist.empty:
         figs.append("<h3>Clinically significant errors per report</h3>" + _png(plots.error_plot(dist)))
-    for lab, mat in plots.condition_matrix(runs).items():
-        figs.append(f"<h3>Per-condition F1 ({html.escape(lab)})</h3>" + _png(plots.condition_heatmap(mat, lab)))
+    mats = plots.condition_matrix(runs)
+    if mats:
+        figs.append("<h3>Per-condition F1</h3>" + _png(plots.condition_heatmap(mats)))
     parts += ["<h2>Plots</h2>"] + figs
     # Worst studies
-    parts.append(f"<h2>Worst-scoring studies (by {html.escape(board.rank_by)})</h2>")
+    parts.append(f"<h2>Worst-scoring studies (by {html.escape(display_name(board.rank_by))})</h2>")
     hib = board.higher_is_better.get(board.rank_by, True)
     for run in runs:
         worst = worst_studies(run, board.rank_by, hib, worst_k)
@@ -126,7 +130,7 @@ def build_report(runs: list[Run], *, title: str = "rexeval report", rank_by: str
                          "so only the values are listed.</p>")
         for r in worst.to_dict(orient="records"):
             v = r[col]
-            parts.append(f"<p><b>{html.escape(str(r['study_id']))}</b> — {html.escape(col)} = "
+            parts.append(f"<p><b>{html.escape(str(r['study_id']))}</b> — {html.escape(display_name(col))} = "
                          f"{'failed (NaN)' if pd.isna(v) else f'{v:.4f}'}</p>")
             if "prediction" in r:
                 parts.append('<div class="pair"><div><b>prediction</b>\n' + html.escape(_text(r.get("prediction")))
@@ -142,7 +146,8 @@ def build_report(runs: list[Run], *, title: str = "rexeval report", rank_by: str
             frame = frame.merge(run.texts, on="study_id", how="left")
         shown = frame.head(max_rows)
         tid = f"ps{i}"
-        head = "".join(f"<th>{html.escape(str(c))}</th>" for c in shown.columns)
+        # human names; the column key (as in per_study.csv) is the tooltip
+        head = "".join(f'<th title="{html.escape(str(c))}">{html.escape(display_name(str(c)))}</th>' for c in shown.columns)
         body = []
         for row in shown.itertuples(index=False):
             cells = []

@@ -19,7 +19,15 @@ the group's best system, and each group's leader is significantly worse than the
 above. P is raised when needed so that the smallest attainable adjusted p-value, (family size)/(P + 1),
 can fall below alpha (at least 2 x family size / alpha permutations). Systems without per-study
 values, or scored on other studies than the best tested system, get no group (``group`` is empty and
-``notes`` says why). Published rows (``--published``) are listed for reference and never grouped.
+``notes`` says why).
+
+Published rows (``--published``) are shown in a block of their own under the compared systems, in the
+published table's own order (ReXrank's key, 1/RadCliQ-v1, when it has it): they take no rank number and
+no group, since their numbers are not per study and their test sets and versions may differ.
+
+What is shown: the rank key first, then the headline numbers in the display order of
+:mod:`rexeval.display` (ReXrank columns, clinical, other), at most :data:`MAX_METRICS` metric columns per
+block by default, under human names; ``columns="all"`` shows every metric. The CSV keeps every metric.
 """
 
 from __future__ import annotations
@@ -38,7 +46,10 @@ from rexeval.runs import Run, refuse_differences, scoring_differences
 from rexeval.stats import DEFAULT_PERMUTATIONS, DEFAULT_SEED
 from rexeval.stats.paired import holm, paired_test
 
+#: ReXrank's rank key first, then the declared fallbacks (the first one every run has ranks).
 DEFAULT_RANK_BY = ("inv_radcliq_v1", "radcliq_v1", "bleu")
+#: Metric columns per block by default (with rank, group, system and n: 12 columns).
+MAX_METRICS = 8
 ALPHA = 0.05
 FORMATS = ("md", "tex", "html", "csv")
 
@@ -57,6 +68,35 @@ class Leaderboard:
     adjust: str = "holm"
     n_permutations: int = DEFAULT_PERMUTATIONS
     title: str = "Leaderboard"
+    #: the metric columns shown for the compared systems and for the published block
+    columns: list[str] = field(default_factory=list)
+    published_columns: list[str] = field(default_factory=list)
+    #: why the rank key was chosen (a fallback names what was missing)
+    rank_reason: str = ""
+
+    # ----- blocks ----------------------------------------------------------------------------------
+    def _runs(self) -> pd.DataFrame:
+        return self.table[self.table["source"] == "run"] if "source" in self.table else self.table
+
+    def _published(self) -> pd.DataFrame:
+        return self.table[self.table["source"] != "run"] if "source" in self.table else self.table.iloc[:0]
+
+    def caption(self) -> str:
+        """One line: which key ranks, its direction, and why it was chosen."""
+        from rexeval.display import display_name
+
+        arrow = "higher" if self.higher_is_better.get(self.rank_by, True) else "lower"
+        text = f"Ranked by {display_name(self.rank_by)} (`{self.rank_by}`, {arrow} is better)"
+        return text + (f"; {self.rank_reason}" if self.rank_reason else "") + "."
+
+    def published_caption(self) -> str:
+        from rexeval.display import display_name
+
+        pub = self._published()
+        key = _published_key(pub, self.rank_by)
+        order = f"{display_name(key)} as published" if key is not None else "the published table's order"
+        return (f"Published rows ({len(pub)}), ordered by {order}: listed for reference, not ranked or grouped "
+                "with the systems above (no per-study values; other runs, other versions).")
 
     # ----- renderers -------------------------------------------------------------------------------
     def to_csv(self, path: str | Path | None = None) -> str:
@@ -66,64 +106,53 @@ class Leaderboard:
         return text
 
     def to_markdown(self, digits: int = 3) -> str:
-        head = ["rank", "group", "system", "n"] + [_label(k, self.higher_is_better[k], "md") for k in self.metrics]
-        lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---:", "---:", "---", "---:"] + ["---:"] * len(self.metrics)) + "|"]
-        for _, row in self.table.iterrows():
-            cells = [_fmt_int(row["rank"]), _fmt_int(row["group"]), _md_escape(_display_name(row)), _fmt_int(row["n_studies"])]
-            cells += [_cell_text(row, k, digits) for k in self.metrics]
-            lines.append("| " + " | ".join(cells) + " |")
-        return "\n".join(lines) + "\n\n" + self._footnote("md") + "\n"
+        runs, pub = self._runs(), self._published()
+        parts = [self.caption(), ""]
+        if not runs.empty:
+            parts.append(_md_table(["rank", "group", "system", "n"], ["---:", "---:", "---", "---:"], runs,
+                                   self.columns, self.higher_is_better, digits,
+                                   lambda row: [_fmt_int(row["rank"]), _fmt_int(row["group"]),
+                                                _md_escape(_display_name(row)), _fmt_int(row["n_studies"])]))
+        if not pub.empty:
+            parts += [self.published_caption(), ""]
+            parts.append(_md_table(["published system"], ["---"], pub, self.published_columns,
+                                   self.higher_is_better, digits, lambda row: [_md_escape(_display_name(row, False))]))
+        return "\n".join(parts) + "\n" + self._footnote("md") + "\n"
 
     def to_latex(self, digits: int = 3) -> str:
-        best = self._best_rows()
-        spec = "rrlr" + "c" * len(self.metrics)
-        out = [
-            "% rexeval leaderboard; needs \\usepackage{booktabs}",
-            "\\begin{tabular}{" + spec + "}",
-            "\\toprule",
-            " & ".join(["Rank", "Group", "System", "$n$"] + [_label(k, self.higher_is_better[k], "tex") for k in self.metrics]) + " \\\\",
-            "\\midrule",
-        ]
-        for i, row in self.table.iterrows():
-            cells = [_fmt_int(row["rank"], "--"), _fmt_int(row["group"], "--"), _tex_escape(_display_name(row)), _fmt_int(row["n_studies"], "--")]
-            for k in self.metrics:
-                v = row.get(k)
-                if v is None or _isnan(v):
-                    cells.append("--")
-                    continue
-                text = f"{v:.{digits}f}"
-                if i in best.get(k, ()):
-                    text = "\\textbf{" + text + "}"
-                lo, hi = row.get(f"{k}_lo"), row.get(f"{k}_hi")
-                if lo is not None and hi is not None and not _isnan(lo) and not _isnan(hi):
-                    text += " {\\scriptsize [" + f"{lo:.{digits}f}, {hi:.{digits}f}" + "]}"
-                cells.append(text)
-            out.append(" & ".join(cells) + " \\\\")
-        out += ["\\bottomrule", "\\end{tabular}", "% " + self._footnote("plain")]
+        """booktabs tabulars: the compared systems, then (if any) the published rows in their own."""
+        out = ["% rexeval leaderboard; needs \\usepackage{booktabs}", "% " + self.caption()]
+        runs, pub = self._runs(), self._published()
+        if not runs.empty:
+            out += _tex_table(["Rank", "Group", "System", "$n$"], "rrlr", runs, self.columns, self.higher_is_better,
+                              digits, lambda row: [_fmt_int(row["rank"], "--"), _fmt_int(row["group"], "--"),
+                                                   _tex_escape(_display_name(row)), _fmt_int(row["n_studies"], "--")])
+        if not pub.empty:
+            out.append("% " + self.published_caption())
+            out += _tex_table(["Published system"], "l", pub, self.published_columns, self.higher_is_better, digits,
+                              lambda row: [_tex_escape(_display_name(row, False))])
+        out.append("% " + self._footnote("plain"))
         return "\n".join(out) + "\n"
 
     def to_html(self, digits: int = 3, standalone: bool = True) -> str:
-        """A sortable table (click a header); self-contained: inline CSS and JavaScript, no network."""
-        head = ["Rank", "Group", "System", "n"] + [_label(k, self.higher_is_better[k], "html") for k in self.metrics]
-        rows = []
-        for _, row in self.table.iterrows():
-            src = row.get("source", "run")
-            cells = [
-                _td(_fmt_int(row["rank"]), row["rank"]),
-                _td(_fmt_int(row["group"]), row["group"]),
-                _td(html.escape(_display_name(row)), None, text_key=str(row["system"])),
-                _td(_fmt_int(row["n_studies"]), row["n_studies"]),
-            ]
-            for k in self.metrics:
-                cells.append(_td(html.escape(_cell_text(row, k, digits)), row.get(k)))
-            cls = ' class="published"' if src != "run" else ""
-            rows.append(f"<tr{cls}>" + "".join(cells) + "</tr>")
-        ths = "".join(f'<th onclick="sortBy({i})" title="click to sort">{h}</th>' for i, h in enumerate(head))
-        table = (
-            f'<table class="rexeval-lb" id="lb"><thead><tr>{ths}</tr></thead><tbody>'
-            + "\n".join(rows) + "</tbody></table>"
-            + f'<p class="note">{html.escape(self._footnote("plain"))}</p>'
-        )
+        """Sortable tables (click a header); self-contained: inline CSS and JavaScript, no network."""
+        runs, pub = self._runs(), self._published()
+        body = [f'<p class="caption">{html.escape(self.caption())}</p>']
+        if not runs.empty:
+            body.append(_html_table("lb", ["Rank", "Group", "System", "n"], runs, self.columns,
+                                    self.higher_is_better, digits,
+                                    lambda row: [_td(_fmt_int(row["rank"]), row["rank"]),
+                                                 _td(_fmt_int(row["group"]), row["group"]),
+                                                 _td(html.escape(_display_name(row)), None, text_key=str(row["system"])),
+                                                 _td(_fmt_int(row["n_studies"]), row["n_studies"])]))
+        if not pub.empty:
+            body.append(f'<p class="caption">{html.escape(self.published_caption())}</p>')
+            body.append(_html_table("lb-published", ["Published system"], pub, self.published_columns,
+                                    self.higher_is_better, digits,
+                                    lambda row: [_td(html.escape(_display_name(row, False)), None,
+                                                     text_key=str(row["system"]))],
+                                    row_class="published"))
+        table = "".join(body) + f'<p class="note">{html.escape(self._footnote("plain"))}</p>'
         if not standalone:
             return table + _SORT_JS
         return (
@@ -155,19 +184,9 @@ class Leaderboard:
         return written
 
     # ----- helpers ---------------------------------------------------------------------------------
-    def _best_rows(self) -> dict[str, set]:
-        best: dict[str, set] = {}
-        for k in self.metrics:
-            col = pd.to_numeric(self.table[k], errors="coerce")
-            if col.notna().any():
-                target = col.max() if self.higher_is_better[k] else col.min()
-                best[k] = set(col.index[col == target])
-        return best
-
     def _footnote(self, style: str) -> str:
-        arrow = "higher" if self.higher_is_better.get(self.rank_by, True) else "lower"
         text = (
-            f"Ranked by {self.rank_by} ({arrow} is better). Values with 95% bootstrap CIs. "
+            "Values with 95% bootstrap CIs. "
             f"Group: systems that a two-sided paired randomisation test ({self.n_permutations} permutations, "
             f"{'Holm-adjusted over each group leader’s comparisons' if self.adjust == 'holm' else 'unadjusted'}, "
             f"alpha={self.alpha}) cannot separate from their group's best system share its group."
@@ -179,9 +198,12 @@ class Leaderboard:
 
 # ----- building --------------------------------------------------------------------------------------
 
-def choose_rank_by(runs: list[Run], rank_by: str | None, published: pd.DataFrame | None = None) -> str:
+def choose_rank_by(runs: list[Run], rank_by: str | None, published: pd.DataFrame | None = None) -> tuple[str, str]:
+    """The rank key and why: ``rank_by`` when given, else the first of :data:`DEFAULT_RANK_BY` that every
+    run has (ReXrank's 1/RadCliQ-v1 first). Published rows do not decide it when there are runs: they are
+    not ranked with them."""
     available = [set(r.metrics) for r in runs]
-    if published is not None and not published.empty:
+    if not available and published is not None and not published.empty:
         available.append({c for c in published.columns if published[c].notna().any()})
     if not available:
         raise ConfigError("no runs and no published table to build a leaderboard from")
@@ -189,13 +211,36 @@ def choose_rank_by(runs: list[Run], rank_by: str | None, published: pd.DataFrame
     if rank_by is not None:
         if rank_by not in set.union(*available):
             raise ConfigError(f"--rank-by {rank_by!r} is not a metric of these runs (they have: {', '.join(sorted(set.union(*available)))})")
-        return rank_by
+        return rank_by, "chosen with --rank-by" if rank_by != DEFAULT_RANK_BY[0] else ""
     for key in DEFAULT_RANK_BY:
         if key in common:
-            return key
+            if key == DEFAULT_RANK_BY[0]:
+                return key, ""
+            from rexeval.display import display_name
+
+            lacking = [k for k in DEFAULT_RANK_BY[: DEFAULT_RANK_BY.index(key)]]
+            return key, (f"a fallback: ReXrank's key {display_name(lacking[0])} is not in every run "
+                         f"(fallback order: {', '.join(DEFAULT_RANK_BY)})")
     if common:
-        return sorted(common)[0]
+        return sorted(common)[0], f"none of {', '.join(DEFAULT_RANK_BY)} is in every run; the first shared key"
     raise ConfigError("the runs share no metric; pass --rank-by")
+
+
+def shown_metrics(rows: pd.DataFrame, metrics: list[str], rank_by: str | None, columns: str) -> list[str]:
+    """The metric columns shown for ``rows``: those with a value, the rank key first; by default the
+    headline numbers only, at most :data:`MAX_METRICS`; ``"all"`` every one."""
+    from rexeval.display import display, ordered
+
+    present = [k for k in metrics if k in rows and pd.to_numeric(rows[k], errors="coerce").notna().any()]
+    if columns == "given":
+        return present
+    rest = ordered(k for k in present if k != rank_by)
+    head = [rank_by] if rank_by in present else []
+    if columns == "all":
+        return head + rest
+    # by default a mean whose inverse is shown (RadCliQ-v1 beside 1/RadCliQ-v1) leaves room for another number
+    rest = [k for k in rest if display(k).headline and f"inv_{k}" not in present]
+    return (head + rest)[:MAX_METRICS]
 
 
 def build_leaderboard(
@@ -210,8 +255,13 @@ def build_leaderboard(
     seed: int = DEFAULT_SEED,
     title: str = "Leaderboard",
     allow_mismatch: bool = False,
+    columns: str = "default",
 ) -> Leaderboard:
     """Build the leaderboard from loaded runs (and optionally a published table's rows).
+
+    ``metrics`` picks the metric columns (all of them are then shown); otherwise every metric goes into
+    the table (and the CSV) and ``columns`` picks what the Markdown, LaTeX and HTML show: ``"default"``
+    (the rank key and the headline numbers, at most :data:`MAX_METRICS` per block) or ``"all"``.
 
     Runs scored differently (references, track, study set, metric options, rexeval version) are
     refused unless ``allow_mismatch``; the differences are then listed in the table's notes."""
@@ -222,7 +272,9 @@ def build_leaderboard(
     check_same_direction(runs)
     differences = refuse_differences(scoring_differences([(r.name, r.summary) for r in runs]),
                                      "rexeval leaderboard", allow_mismatch)
-    rank_by = choose_rank_by(runs, rank_by, published)
+    if columns not in ("default", "all"):
+        raise ConfigError(f"--columns must be default or all, not {columns!r}")
+    rank_by, rank_reason = choose_rank_by(runs, rank_by, published)
     directions: dict[str, bool] = {}
     for run in runs:
         for key, entry in run.metrics.items():
@@ -237,8 +289,12 @@ def build_leaderboard(
             order += [k for k in run.metrics if k not in order]
         if published is not None and not published.empty:
             order += [k for k in published.attrs.get("metric_columns", []) if k not in order]
-        metrics = [rank_by] + [k for k in order if k != rank_by]
+        from rexeval.display import ordered
+
+        metrics = [rank_by] + ordered(k for k in order if k != rank_by)
+        shown = columns
     else:
+        shown = "given"
         unknown = [k for k in metrics if k not in directions]
         if unknown:
             raise ConfigError(f"unknown metric(s) {', '.join(unknown)}; available: {', '.join(directions)}")
@@ -266,25 +322,39 @@ def build_leaderboard(
             rows.append(row)
     table = pd.DataFrame(rows)
     hib = directions[rank_by]
+    is_run = table["source"] == "run"
     key_values = pd.to_numeric(table[rank_by], errors="coerce")
     sort_key = -key_values if hib else key_values
-    table = table.assign(_k=sort_key.fillna(np.inf)).sort_values("_k", kind="stable").drop(columns="_k").reset_index(drop=True)
+    # the published block keeps the published table's own order: ReXrank's key when it has it
+    pub_key = _published_key(table[~is_run], rank_by)
+    if pub_key is not None:
+        pub_values = pd.to_numeric(table[pub_key], errors="coerce")
+        pub_sort = -pub_values if directions.get(pub_key, True) else pub_values
+        sort_key = sort_key.where(is_run, pub_sort)
+    elif "published_rank" in table:
+        sort_key = sort_key.where(is_run, pd.to_numeric(table["published_rank"], errors="coerce"))
+    table = (table.assign(_b=(~is_run).astype(int), _k=sort_key.fillna(np.inf))
+             .sort_values(["_b", "_k"], kind="stable").drop(columns=["_b", "_k"]).reset_index(drop=True))
+    is_run = table["source"] == "run"
     vals = pd.to_numeric(table[rank_by], errors="coerce").to_numpy(dtype=float)
+    run_vals = vals[is_run.to_numpy()]
     ranks = []
-    for v in vals:
-        if np.isnan(v):
-            ranks.append(None)
+    for v, ranked in zip(vals, is_run, strict=True):
+        if np.isnan(v) or not ranked:
+            ranks.append(None)  # published rows take no rank from the systems compared
         else:
-            better = np.sum(vals > v) if hib else np.sum(vals < v)
+            better = np.sum(run_vals > v) if hib else np.sum(run_vals < v)
             ranks.append(int(better) + 1)
     table.insert(0, "rank", pd.array(ranks, dtype="Int64"))
     extra_notes = []
-    if rank_by.startswith("inv_") and np.any(vals[~np.isnan(vals)] <= 0):
+    if rank_by.startswith("inv_") and np.any(run_vals[~np.isnan(run_vals)] <= 0):
         extra_notes.append(f"{rank_by} is <= 0 for some systems (their mean {rank_by[4:]} is negative): "
                            "1/mean reverses order there, so compare those on the mean itself.")
 
     board = Leaderboard(table, metrics, {k: directions.get(k, True) for k in metrics}, rank_by, alpha=alpha,
-                        adjust=adjust, n_permutations=n_permutations, title=title)
+                        adjust=adjust, n_permutations=n_permutations, title=title, rank_reason=rank_reason,
+                        columns=shown_metrics(table[is_run], metrics, rank_by, shown),
+                        published_columns=shown_metrics(table[~is_run], metrics, pub_key or rank_by, shown))
     groups, tests, notes = rank_groups(table, runs, rank_by, alpha=alpha, adjust=adjust,
                                        n_permutations=n_permutations, seed=seed)
     table.insert(1, "group", pd.array(groups, dtype="Int64"))
@@ -393,16 +463,82 @@ td:nth-child(3),th:nth-child(3){text-align:left}
 tr.published td{color:#555;font-style:italic}
 tr:hover td{background:#fafae6}
 .note{font-size:12px;color:#555;max-width:1100px}
+.caption{font-size:13px;color:#333;margin:14px 0 4px}
 """
 
 _SORT_JS = """<script>
-function sortBy(col){var t=document.getElementById('lb'),b=t.tBodies[0],rows=Array.from(b.rows);
+function sortBy(th){var col=th.cellIndex,t=th.closest('table'),b=t.tBodies[0],rows=Array.from(b.rows);
 var asc=t.getAttribute('data-col')==col&&t.getAttribute('data-dir')!='asc';
 rows.sort(function(x,y){var a=x.cells[col].getAttribute('data-v'),c=y.cells[col].getAttribute('data-v');
 var na=parseFloat(a),nc=parseFloat(c);if(isNaN(na)&&isNaN(nc))return asc?String(a).localeCompare(c):String(c).localeCompare(a);
 if(isNaN(na))return 1;if(isNaN(nc))return -1;return asc?na-nc:nc-na;});
 rows.forEach(function(r){b.appendChild(r);});t.setAttribute('data-col',col);t.setAttribute('data-dir',asc?'asc':'desc');}
 </script>"""
+
+
+def _published_key(rows: pd.DataFrame, rank_by: str) -> str | None:
+    """The key that orders a published block: ReXrank's (1/RadCliQ-v1) when the rows have it, else the
+    rank key; None when they have neither."""
+    for key in (DEFAULT_RANK_BY[0], rank_by):
+        if key in rows and pd.to_numeric(rows[key], errors="coerce").notna().any():
+            return key
+    return None
+
+
+def _best(rows: pd.DataFrame, keys: list[str], higher_is_better: dict[str, bool]) -> dict[str, set]:
+    best: dict[str, set] = {}
+    for k in keys:
+        col = pd.to_numeric(rows[k], errors="coerce")
+        if col.notna().any():
+            target = col.max() if higher_is_better.get(k, True) else col.min()
+            best[k] = set(col.index[col == target])
+    return best
+
+
+def _md_table(head: list[str], align: list[str], rows: pd.DataFrame, keys: list[str],
+              higher_is_better: dict[str, bool], digits: int, lead: Any) -> str:
+    head = head + [_label(k, higher_is_better.get(k, True), "md") for k in keys]
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join(align + ["---:"] * len(keys)) + "|"]
+    for _, row in rows.iterrows():
+        lines.append("| " + " | ".join(lead(row) + [_cell_text(row, k, digits) for k in keys]) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _tex_table(head: list[str], spec: str, rows: pd.DataFrame, keys: list[str],
+               higher_is_better: dict[str, bool], digits: int, lead: Any) -> list[str]:
+    best = _best(rows, keys, higher_is_better)
+    out = ["\\begin{tabular}{" + spec + "c" * len(keys) + "}", "\\toprule",
+           " & ".join(head + [_label(k, higher_is_better.get(k, True), "tex") for k in keys]) + " \\\\",
+           "\\midrule"]
+    for i, row in rows.iterrows():
+        cells = lead(row)
+        for k in keys:
+            v = row.get(k)
+            if v is None or _isnan(v):
+                cells.append("--")
+                continue
+            text = f"{v:.{digits}f}"
+            if i in best.get(k, ()):
+                text = "\\textbf{" + text + "}"
+            lo, hi = row.get(f"{k}_lo"), row.get(f"{k}_hi")
+            if lo is not None and hi is not None and not _isnan(lo) and not _isnan(hi):
+                text += " {\\scriptsize [" + f"{lo:.{digits}f}, {hi:.{digits}f}" + "]}"
+            cells.append(text)
+        out.append(" & ".join(cells) + " \\\\")
+    return out + ["\\bottomrule", "\\end{tabular}"]
+
+
+def _html_table(table_id: str, head: list[str], rows: pd.DataFrame, keys: list[str],
+                higher_is_better: dict[str, bool], digits: int, lead: Any, row_class: str = "") -> str:
+    head_cells = [html.escape(h) for h in head] + [_label(k, higher_is_better.get(k, True), "html") for k in keys]
+    titles = head + keys  # the summary key as the header's tooltip
+    ths = "".join(f'<th onclick="sortBy(this)" title="{html.escape(t)}; click to sort">{h}</th>'
+                  for h, t in zip(head_cells, titles, strict=True))
+    cls = f' class="{row_class}"' if row_class else ""
+    body = ["<tr" + cls + ">" + "".join(lead(row) + [_td(html.escape(_cell_text(row, k, digits)), row.get(k)) for k in keys])
+            + "</tr>" for _, row in rows.iterrows()]
+    return (f'<table class="rexeval-lb" id="{table_id}"><thead><tr>{ths}</tr></thead><tbody>'
+            + "\n".join(body) + "</tbody></table>")
 
 
 def _td(text: str, value: Any, text_key: str | None = None) -> str:
@@ -414,8 +550,11 @@ def _td(text: str, value: Any, text_key: str | None = None) -> str:
 
 
 def _label(key: str, hib: bool, style: str) -> str:
+    from rexeval.display import display_name
+
     arrow = {"md": ("↑", "↓"), "html": ("&uarr;", "&darr;"), "tex": ("$\\uparrow$", "$\\downarrow$")}[style]
-    name = _tex_escape(key) if style == "tex" else (html.escape(key) if style == "html" else _md_escape(key))
+    human = display_name(key)
+    name = _tex_escape(human) if style == "tex" else (html.escape(human) if style == "html" else _md_escape(human))
     return f"{name} {arrow[0] if hib else arrow[1]}"
 
 
@@ -430,10 +569,10 @@ def _cell_text(row: pd.Series, key: str, digits: int) -> str:
     return text
 
 
-def _display_name(row: pd.Series) -> str:
+def _display_name(row: pd.Series, mark_published: bool = True) -> str:
     name = str(row["system"])
     if row.get("source", "run") != "run":
-        name += " (published)"
+        name += " (published)" if mark_published else ""
         flag = row.get("flag")
         if isinstance(flag, str) and flag:
             name += " ⚠"
@@ -466,7 +605,8 @@ def _num(v: Any) -> float | None:
 
 
 _TEX_SPECIAL = {"\\": "\\textbackslash{}", "&": "\\&", "%": "\\%", "$": "\\$", "#": "\\#", "_": "\\_",
-                "{": "\\{", "}": "\\}", "~": "\\textasciitilde{}", "^": "\\textasciicircum{}", "⚠": "$^\\dagger$"}
+                "{": "\\{", "}": "\\}", "~": "\\textasciitilde{}", "^": "\\textasciicircum{}", "⚠": "$^\\dagger$",
+                "≤": "$\\leq$", "≥": "$\\geq$"}  # the human names' bounds ("share of reports with ≤1 ...")
 
 
 def _tex_escape(text: str) -> str:

@@ -507,6 +507,7 @@ def print_result(result: MetaEvalResult) -> None:
 
 def plot_result(result: MetaEvalResult, out_dir: str | Path, human: str | None = None) -> list[Path]:
     """Tau-b with its CI per score (against one human column) and the human ceiling as a band."""
+    from rexeval.display import display_name
     from rexeval.plots import PALETTE, _plt, save
 
     plt = _plt()
@@ -525,7 +526,7 @@ def plot_result(result: MetaEvalResult, out_dir: str | Path, human: str | None =
                    label="human ceiling (rater vs mean of others), 95% CI")
         ax.axvline(c["kendall_tau_b"], color=PALETTE[1], lw=1.5)
     ax.axvline(0, color="grey", lw=0.8, ls=":")
-    ax.set_yticks(ys, [f"{s} (n={n})" + (" n/a: constant" if t != t else "")
+    ax.set_yticks(ys, [f"{display_name(s)} (n={n})" + (" n/a: constant" if t != t else "")
                        for s, n, t in zip(part["score"], part["n_pairs"], tau, strict=True)])
     ax.set_ylim(-0.6, len(part) - 0.4)
     ax.set_xlabel(f"Kendall tau-b with {human} (signed: agreement > 0)")

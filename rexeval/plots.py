@@ -1,5 +1,20 @@
 """Plots for runs (matplotlib, Agg backend; every figure is written as PNG and SVG).
 
+One figure per question, axes under the human names of :mod:`rexeval.display`:
+
+============  ==============================================================  =========================
+kind          question                                                        figure
+============  ==============================================================  =========================
+overview      how does each run score, with what uncertainty?                 ``overview``: one panel
+                                                                              per headline metric
+subgroups     does the score hold in every subgroup?                          ``subgroups_<run>``: one
+                                                                              panel per metric
+errors        how many clinically significant errors per report?              ``errors_distribution``
+conditions    which conditions does a run get right?                          ``conditions``
+leaderboard   which system ranks where, and which differences are real?       ``leaderboard``
+compare       is A better than B, metric by metric (paired)?                  ``comparison`` (2 runs)
+============  ==============================================================  =========================
+
 Readable defaults (11 pt text, labelled axes, values and n on the figure) and a colour-blind-safe
 palette (Okabe & Ito 2008 for categories; cividis, designed for colour-vision deficiency, for ordered
 values and heat maps).
@@ -32,7 +47,9 @@ from rexeval.runs import SUBGROUPS, Run
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 ERROR_SUFFIX = "total_sig"
 ERROR_BINS = ("0", "1", "2", "3", "≥4")
-KINDS = ("subgroups", "leaderboard", "errors", "conditions")
+KINDS = ("overview", "subgroups", "leaderboard", "errors", "conditions", "compare")
+#: Panels at most in a multi-panel figure (more metrics: --metrics picks them).
+MAX_PANELS = 12
 
 
 def _plt():
@@ -67,16 +84,14 @@ def _safe(text: str) -> str:
 
 # ----- subgroup forest plot -------------------------------------------------------------------------
 
-def forest_plot(table: pd.DataFrame, metric: str, title: str | None = None):
-    """Point and 95% CI per subgroup, the overall value as a dashed line; small groups hollow."""
-    plt = _plt()
-    part = table[table["metric"] == metric]
-    if part.empty:
-        raise InputError(f"no subgroup results for metric {metric!r}")
+def _forest(ax: Any, part: pd.DataFrame, labels_on: bool = True) -> None:
+    """Point and 95% CI per subgroup on ``ax``, the overall value as a dashed line; small groups hollow."""
+    from rexeval.display import display_name
+
+    metric = str(part["metric"].iloc[0])
     bys = list(dict.fromkeys(part["by"]))
-    labels, ys, rows = [], [], []
-    y = 0
-    header_ys = []
+    labels, ys, rows, header_ys = [], [], [], []
+    y = 0.0
     for by in bys:
         header_ys.append((y, by))
         y += 1
@@ -86,9 +101,8 @@ def forest_plot(table: pd.DataFrame, metric: str, title: str | None = None):
             ys.append(y)
             y += 1
         y += 0.5
-    fig, ax = plt.subplots(figsize=(7.5, 0.42 * y + 1.4))
     overall = float(part["overall"].iloc[0])
-    ax.axvline(overall, color="#555555", linestyle="--", linewidth=1, label=f"overall {overall:.3f}", zorder=1)
+    ax.axvline(overall, color="#555555", linestyle="--", linewidth=1, zorder=1)
     for i, by in enumerate(bys):
         color = PALETTE[i % len(PALETTE)]
         for yy, r in rows:
@@ -99,68 +113,196 @@ def forest_plot(table: pd.DataFrame, metric: str, title: str | None = None):
                 ax.plot([lo, hi], [yy, yy], color=color, linewidth=2, zorder=2)
             ax.plot(r.value, yy, "o", markersize=7, zorder=3, color=color,
                     markerfacecolor="white" if r.small else color, markeredgewidth=1.8)
-    ax.set_yticks(ys, labels)
-    for yy, by in header_ys:
-        ax.text(-0.02, yy, by, transform=ax.get_yaxis_transform(), ha="right", va="center", fontweight="bold",
-                fontsize=11)
+    ax.set_yticks(ys, labels if labels_on else [""] * len(ys))
+    if labels_on:
+        for yy, by in header_ys:
+            ax.text(-0.02, yy, by, transform=ax.get_yaxis_transform(), ha="right", va="center", fontweight="bold",
+                    fontsize=11)
     ax.set_ylim(y - 0.5, -0.8)
     hib = bool(part["higher_is_better"].iloc[0]) if "higher_is_better" in part else True
-    ax.set_xlabel(f"{metric} ({'higher' if hib else 'lower'} is better), 95% bootstrap CI")
-    small_n = int(part["small"].sum())
-    ax.set_title(title or f"{metric} by subgroup")
-    handles, _ = ax.get_legend_handles_labels()
-    if small_n:
-        from matplotlib.lines import Line2D
-
-        handles.append(Line2D([], [], marker="o", color="#333333", markerfacecolor="white", linestyle="",
-                              label="small group (flagged)"))
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    ax.set_title(f"{display_name(metric)} {'↑' if hib else '↓'}")
+    ax.set_xlabel(f"overall {overall:.3f} (dashed)")
     ax.grid(axis="x", alpha=0.3)
+
+
+def forest_plot(table: pd.DataFrame, metrics: str | Sequence[str], title: str | None = None):
+    """One figure: a forest-plot panel per metric (subgroups on a shared y axis), value and 95% CI."""
+    plt = _plt()
+    keys = [metrics] if isinstance(metrics, str) else list(metrics)
+    parts = [table[table["metric"] == k] for k in keys]
+    missing = [k for k, part in zip(keys, parts, strict=True) if part.empty]
+    if missing:
+        raise InputError(f"no subgroup results for metric {missing[0]!r}")
+    n_rows = len(parts[0]) + 1.5 * parts[0]["by"].nunique()
+    fig, axes = plt.subplots(1, len(keys), figsize=(3.2 * len(keys) + 2.6, 0.42 * n_rows + 1.6), squeeze=False,
+                             sharey=True)
+    for i, (ax, part) in enumerate(zip(axes[0], parts, strict=True)):
+        _forest(ax, part, labels_on=i == 0)
+    small_n = int(parts[0]["small"].sum())
+    fig.suptitle(title or "by subgroup: value and 95% bootstrap CI" + ("; hollow = small group (flagged)" if small_n else ""))
     fig.tight_layout()
     return fig
 
 
+def subgroup_metrics(table: pd.DataFrame, metrics: Sequence[str] | None = None) -> list[str]:
+    """The metrics of a subgroup figure: those asked for, else the headline ones (at most 4)."""
+    from rexeval.display import select
+
+    available = list(dict.fromkeys(table["metric"]))
+    if metrics:
+        return [k for k in metrics if k in available]
+    return (select(available) or available)[:4]
+
+
 def subgroup_plots(run: Run, out_dir: str | Path, metrics: Sequence[str] | None = None) -> list[Path]:
+    """One figure for the run: a forest-plot panel per metric."""
     if run.subgroup_table is None:
         raise InputError(f"no {SUBGROUPS} (score with --by to make one)", path=str(run.path))
     table = run.subgroup_table.copy()
     table["group"] = table["group"].astype(str)
-    keys = list(metrics) if metrics else list(dict.fromkeys(table["metric"]))
-    out = []
-    for key in keys:
-        fig = forest_plot(table, key, title=f"{run.name}: {key} by subgroup")
-        out += save(fig, out_dir, f"subgroups_{_safe(run.name)}_{_safe(key)}")
-    return out
+    keys = subgroup_metrics(table, metrics)
+    if not keys:
+        raise InputError(f"none of {', '.join(metrics or [])} is in {SUBGROUPS}", path=str(run.path))
+    fig = forest_plot(table, keys, title=f"{run.name}: by subgroup, value and 95% bootstrap CI (dashed: overall)")
+    return save(fig, out_dir, f"subgroups_{_safe(run.name)}")
+
+
+# ----- overview: every headline metric with its CI -----------------------------------------------------
+
+def _grid(plt: Any, n: int, ncols: int = 3, panel: tuple[float, float] = (3.6, 1.0), rows_per_panel: int = 1):
+    ncols = min(ncols, n)
+    nrows = math.ceil(n / ncols)
+    height = panel[1] + 0.32 * rows_per_panel
+    fig, axes = plt.subplots(nrows, ncols, figsize=(panel[0] * ncols + 1.2, height * nrows + 0.9), squeeze=False)
+    flat = list(axes.ravel())
+    for ax in flat[n:]:
+        ax.set_visible(False)
+    return fig, flat[:n]
+
+
+def overview_metrics(runs: Sequence[Run], metrics: Sequence[str] | None = None) -> list[str]:
+    """The overview's metrics: those asked for, else the headline numbers the runs have (display order)."""
+    from rexeval.display import select
+
+    keys: list[str] = []
+    for run in runs:
+        keys += [k for k in run.metrics if k not in keys]
+    if metrics:
+        unknown = [k for k in metrics if k not in keys]
+        if unknown:
+            raise InputError(f"no run has {', '.join(unknown)} (they have: {', '.join(keys)})")
+        return list(metrics)
+    return select(keys)[:MAX_PANELS]
+
+
+def overview_plot(runs: Sequence[Run], metrics: Sequence[str] | None = None, title: str | None = None):
+    """One panel per metric (grouped ReXrank, clinical, other), each run's value and 95% CI."""
+    from rexeval.display import GROUP_TITLES, display, display_name
+
+    plt = _plt()
+    keys = overview_metrics(runs, metrics)
+    if not keys:
+        raise InputError("these runs have no metric to plot")
+    fig, axes = _grid(plt, len(keys), rows_per_panel=len(runs))
+    names = [r.name for r in runs]
+    for ax, key in zip(axes, keys, strict=True):
+        hib = True
+        for i, run in enumerate(runs):
+            entry = run.metrics.get(key)
+            if not entry or entry.get("value") is None:
+                continue
+            hib = bool(entry.get("higher_is_better", True))
+            v = float(entry["value"])
+            lo, hi = (entry.get("ci95") or [None, None])[:2]
+            color = PALETTE[i % len(PALETTE)]
+            if lo is not None and hi is not None and not (math.isnan(lo) or math.isnan(hi)):
+                ax.plot([lo, hi], [i, i], color=color, linewidth=2.2)
+            ax.plot(v, i, "o", color=color, markersize=7)
+            ax.annotate(f"{v:.3f}", (v, i), xytext=(0, 6), textcoords="offset points", ha="center", fontsize=8.5)
+        ax.set_yticks(range(len(runs)), names if ax in axes[:: min(3, len(keys))] else [""] * len(runs))
+        ax.set_ylim(len(runs) - 0.4, -0.9)
+        group = GROUP_TITLES[display(key).group]
+        ax.set_title(f"{display_name(key)} {'↑' if hib else '↓'}", fontsize=10.5, loc="left")
+        ax.text(1.0, 1.02, group, transform=ax.transAxes, ha="right", va="bottom", fontsize=8, color="#777777")
+        ax.grid(axis="x", alpha=0.3)
+        ax.tick_params(axis="x", labelsize=9)
+        ax.margins(x=0.15)
+    n = runs[0].summary.get("n_studies")
+    fig.suptitle(title or (f"{runs[0].name}: " if len(runs) == 1 else "") + "value and 95% bootstrap CI"
+                 + (f" ({n} studies)" if len(runs) == 1 and n else ""), fontsize=12)
+    fig.tight_layout()
+    return fig
+
+
+# ----- paired comparison: A − B per metric ---------------------------------------------------------------
+
+def comparison_plot(table: pd.DataFrame, metrics: Sequence[str] | None = None):
+    """One panel per metric: A − B with its paired-bootstrap 95% CI, zero dashed, Holm-adjusted p."""
+    from rexeval.display import display_name, select
+
+    plt = _plt()
+    keys = list(metrics) if metrics else select(table["metric"].tolist())[:MAX_PANELS]
+    rows = table.set_index("metric")
+    keys = [k for k in keys if k in rows.index]
+    if not keys:
+        raise InputError("no metric to compare")
+    fig, axes = _grid(plt, len(keys), panel=(3.4, 0.9))
+    for ax, key in zip(axes, keys, strict=True):
+        r = rows.loc[key]
+        better_color = PALETTE[0] if r["better"] == "A" else PALETTE[1] if r["better"] == "B" else "#888888"
+        if not (pd.isna(r["delta_ci_lo"]) or pd.isna(r["delta_ci_hi"])):
+            ax.plot([r["delta_ci_lo"], r["delta_ci_hi"]], [0, 0], color=better_color, linewidth=2.5)
+        ax.plot(r["delta"], 0, "o", color=better_color, markersize=8)
+        ax.axvline(0, color="#555555", linestyle="--", linewidth=1)
+        ax.set_yticks([])
+        ax.set_ylim(-0.8, 0.8)
+        ax.set_title(f"{display_name(key)} {'↑' if r['higher_is_better'] else '↓'}", fontsize=10.5, loc="left")
+        ax.set_xlabel(f"A − B = {r['delta']:.3f}, p(Holm) = {r['p_holm']:.3g}", fontsize=9)
+        ax.tick_params(axis="x", labelsize=9)
+        ax.margins(x=0.2)
+        ax.spines["left"].set_visible(False)
+    fig.suptitle(f"A = {table.attrs.get('a', 'A')} vs B = {table.attrs.get('b', 'B')}: paired difference and 95% CI "
+                 f"({table.attrs.get('n_studies', '?')} studies; colour = the better system)", fontsize=11.5)
+    fig.tight_layout()
+    return fig
 
 
 # ----- leaderboard chart ----------------------------------------------------------------------------
 
-def leaderboard_chart(board: Any, metric: str | None = None):
-    """Systems (best at the top) with value and 95% CI; colour = rank group."""
+def leaderboard_chart(board: Any, metrics: str | Sequence[str] | None = None):
+    """Systems (best at the top) with value and 95% CI, a panel per metric; colour = rank group,
+    hollow = a published row."""
+    from rexeval.display import display_name
+
     plt = _plt()
-    metric = metric or board.rank_by
+    keys = [metrics] if isinstance(metrics, str) else list(metrics or [board.rank_by])
     t = board.table
     n = len(t)
-    fig, ax = plt.subplots(figsize=(7.5, 0.45 * n + 1.5))
-    for i, row in t.iterrows():
-        v = row.get(metric)
-        if v is None or (isinstance(v, float) and math.isnan(v)):
-            continue
-        g = row.get("group")
-        color = "#999999" if g is None or g is pd.NA or pd.isna(g) else PALETTE[(int(g) - 1) % len(PALETTE)]
-        lo, hi = row.get(f"{metric}_lo"), row.get(f"{metric}_hi")
-        if lo is not None and hi is not None and not (pd.isna(lo) or pd.isna(hi)):
-            ax.plot([lo, hi], [i, i], color=color, linewidth=2.2)
-        ax.plot(v, i, "o", color=color, markersize=8, markerfacecolor=color if row.get("source", "run") == "run" else "white")
-        ax.annotate(f"{v:.3f}", (v, i), xytext=(0, 7), textcoords="offset points", ha="center", fontsize=9)
-    names = [f"{'' if pd.isna(r['rank']) else int(r['rank'])}. {r['system']}" + ("" if pd.isna(r["group"]) else f"  [g{int(r['group'])}]")
-             for _, r in t.iterrows()]
-    ax.set_yticks(range(n), names)
-    ax.set_ylim(n - 0.4, -0.8)
-    hib = board.higher_is_better.get(metric, True)
-    ax.set_xlabel(f"{metric} ({'higher' if hib else 'lower'} is better), 95% bootstrap CI")
-    ax.set_title(f"{board.title}: ranked by {board.rank_by}; colour = rank group")
-    ax.grid(axis="x", alpha=0.3)
+    fig, axes = plt.subplots(1, len(keys), figsize=(4.2 * len(keys) + 3.0, 0.45 * n + 1.5), squeeze=False, sharey=True)
+    for j, (ax, metric) in enumerate(zip(axes[0], keys, strict=True)):
+        for i, row in t.iterrows():
+            v = row.get(metric)
+            if v is None or (isinstance(v, float) and math.isnan(v)):
+                continue
+            g = row.get("group")
+            color = "#999999" if g is None or g is pd.NA or pd.isna(g) else PALETTE[(int(g) - 1) % len(PALETTE)]
+            lo, hi = row.get(f"{metric}_lo"), row.get(f"{metric}_hi")
+            if lo is not None and hi is not None and not (pd.isna(lo) or pd.isna(hi)):
+                ax.plot([lo, hi], [i, i], color=color, linewidth=2.2)
+            ax.plot(v, i, "o", color=color, markersize=8,
+                    markerfacecolor=color if row.get("source", "run") == "run" else "white")
+            ax.annotate(f"{v:.3f}", (v, i), xytext=(0, 7), textcoords="offset points", ha="center", fontsize=9)
+        if j == 0:
+            names = [("" if pd.isna(r["rank"]) else f"{int(r['rank'])}. ") + str(r["system"])
+                     + ("" if pd.isna(r["group"]) else f"  [g{int(r['group'])}]") for _, r in t.iterrows()]
+            ax.set_yticks(range(n), names)
+        ax.set_ylim(n - 0.4, -0.8)
+        hib = board.higher_is_better.get(metric, True)
+        ax.set_xlabel(f"{display_name(metric)} ({'higher' if hib else 'lower'} is better)")
+        ax.grid(axis="x", alpha=0.3)
+        ax.margins(x=0.1)
+    fig.suptitle(f"{board.title}: ranked by {display_name(board.rank_by)}; value and 95% bootstrap CI; "
+                 "colour = rank group", fontsize=11.5)
     fig.tight_layout()
     return fig
 
@@ -190,6 +332,16 @@ def error_distribution(runs: Sequence[Run]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _error_source(column: str, prefix: str) -> str:
+    from rexeval.display import display_name
+
+    name = display_name(column)
+    if name == column:
+        return prefix
+    qualifier = name.rpartition("(")[2].rstrip(")") if name.endswith(")") else ""
+    return qualifier or "structured counter"
+
+
 def error_plot(dist: pd.DataFrame):
     """Stacked horizontal bars: one bar per system x error source, segments = 0/1/2/3/>=4 errors."""
     plt = _plt()
@@ -199,7 +351,10 @@ def error_plot(dist: pd.DataFrame):
         raise InputError(f"no per-study error-count column (a name ending in {ERROR_SUFFIX!r}) in these runs")
     colors = matplotlib.colormaps["cividis"](np.linspace(0.95, 0.1, len(ERROR_BINS)))
     multi = dist["source"].nunique() > 1
-    labels = [f"{r.system}" + (f" · {r.source}" if multi else "") + f"  (n={r.n})" for r in dist.itertuples()]
+    # the counter's human name ("significant errors per report (LLM judge)"), else the column's prefix
+    labels = [f"{r.system}" + (f" · {_error_source(r.column, r.source)}" if multi else "") + f"  (n={r.n})"
+              for r in dist.itertuples()]
+
     fig, ax = plt.subplots(figsize=(8.5, 0.5 * len(dist) + 1.8))
     left = np.zeros(len(dist))
     for b, color in zip(ERROR_BINS, colors, strict=True):
@@ -246,28 +401,35 @@ def condition_matrix(runs: Sequence[Run], labeler: str | None = None) -> dict[st
     return frames
 
 
-def condition_heatmap(matrix: pd.DataFrame, labeler: str):
+def condition_heatmap(matrices: dict[str, pd.DataFrame] | pd.DataFrame, labeler: str | None = None):
+    """F1 per system x condition; one panel per labeler, stacked, in one figure."""
     plt = _plt()
-    n_sys, n_cond = matrix.shape
-    fig, ax = plt.subplots(figsize=(max(6.0, 0.62 * n_cond + 2.8), 0.5 * n_sys + 2.6))
-    data = matrix.to_numpy(dtype=float)
     import matplotlib
 
+    if isinstance(matrices, pd.DataFrame):
+        matrices = {labeler or "labels": matrices}
+    n_cond = max(m.shape[1] for m in matrices.values())
+    heights = [m.shape[0] * 0.5 + 1.9 for m in matrices.values()]
+    fig, axes = plt.subplots(len(matrices), 1, figsize=(max(6.0, 0.62 * n_cond + 2.8), sum(heights) + 0.4),
+                             squeeze=False, gridspec_kw={"height_ratios": heights})
     # no value (no support / not computed): light grey with a dash
     cmap = matplotlib.colormaps["cividis"].with_extremes(bad="#e6e6e6")
-    im = ax.imshow(np.ma.masked_invalid(data), cmap=cmap, vmin=0, vmax=1, aspect="auto")
-    for i in range(n_sys):
-        for j in range(n_cond):
-            v = data[i, j]
-            text = "—" if np.isnan(v) else f"{v:.2f}"
-            ax.text(j, i, text, ha="center", va="center", fontsize=8.5,
-                    color="black" if (not np.isnan(v) and v > 0.6) else "white" if not np.isnan(v) else "#555555")
-    ax.set_xticks(range(n_cond), matrix.columns, rotation=45, ha="right")
-    ax.set_yticks(range(n_sys), matrix.index)
-    ax.spines[:].set_visible(False)
-    ax.tick_params(length=0)
-    fig.colorbar(im, ax=ax, fraction=0.03, pad=0.02, label="F1")
-    ax.set_title(f"Per-condition F1 ({labeler})")
+    for ax, (lab, matrix) in zip(axes[:, 0], matrices.items(), strict=True):
+        n_sys, n_c = matrix.shape
+        data = matrix.to_numpy(dtype=float)
+        im = ax.imshow(np.ma.masked_invalid(data), cmap=cmap, vmin=0, vmax=1, aspect="auto")
+        for i in range(n_sys):
+            for j in range(n_c):
+                v = data[i, j]
+                text = "—" if np.isnan(v) else f"{v:.2f}"
+                ax.text(j, i, text, ha="center", va="center", fontsize=8.5,
+                        color="black" if (not np.isnan(v) and v > 0.6) else "white" if not np.isnan(v) else "#555555")
+        ax.set_xticks(range(n_c), matrix.columns, rotation=45, ha="right")
+        ax.set_yticks(range(n_sys), matrix.index)
+        ax.spines[:].set_visible(False)
+        ax.tick_params(length=0)
+        fig.colorbar(im, ax=ax, fraction=0.03, pad=0.02, label="F1")
+        ax.set_title(f"Per-condition F1 ({lab} labels)")
     fig.tight_layout()
     return fig
 
@@ -276,11 +438,14 @@ def condition_heatmap(matrix: pd.DataFrame, labeler: str):
 
 def plot_runs(runs: Sequence[Run], kind: str, out_dir: str | Path, *, metrics: Sequence[str] | None = None,
               rank_by: str | None = None, board: Any = None, **board_kw: Any) -> list[Path]:
-    """Make the plots of ``kind`` for ``runs`` in ``out_dir``; returns the files written."""
+    """Make the figure(s) of ``kind`` for ``runs`` in ``out_dir`` (the module doc's table); returns the
+    files written."""
     if kind not in KINDS:
         raise InputError(f"--kind must be one of {', '.join(KINDS)}, not {kind!r}")
     out: list[Path] = []
-    if kind == "subgroups":
+    if kind == "overview":
+        out += save(overview_plot(runs, metrics), out_dir, "overview")
+    elif kind == "subgroups":
         done = 0
         for run in runs:
             if run.subgroup_table is not None:
@@ -289,12 +454,21 @@ def plot_runs(runs: Sequence[Run], kind: str, out_dir: str | Path, *, metrics: S
         if not done:
             raise InputError(f"none of the runs has {SUBGROUPS}; score with --by age_group,sex,... first")
     elif kind == "leaderboard":
+        if len(runs) < 2:
+            raise InputError("a leaderboard needs two runs or more")
         if board is None:
             from rexeval.leaderboard import build_leaderboard
 
             board = build_leaderboard(list(runs), rank_by=rank_by, **board_kw)
-        for key in (metrics or [board.rank_by]):
-            out += save(leaderboard_chart(board, key), out_dir, f"leaderboard_{_safe(key)}")
+        out += save(leaderboard_chart(board, metrics or [board.rank_by]), out_dir, "leaderboard")
+    elif kind == "compare":
+        if len(runs) != 2:
+            raise InputError(f"a paired comparison needs exactly two runs (A and B), not {len(runs)}")
+        from rexeval.compare import compare
+
+        options = {k: v for k, v in board_kw.items() if k in ("n_permutations", "allow_mismatch", "seed")}
+        table = compare(runs[0], runs[1], **options)
+        out += save(comparison_plot(table, metrics), out_dir, "comparison")
     elif kind == "errors":
         dist = error_distribution(runs)
         fig = error_plot(dist)
@@ -305,6 +479,5 @@ def plot_runs(runs: Sequence[Run], kind: str, out_dir: str | Path, *, metrics: S
         mats = condition_matrix(runs)
         if not mats:
             raise InputError("no per-condition results (summary['conditions']) in these runs")
-        for lab, mat in mats.items():
-            out += save(condition_heatmap(mat, lab), out_dir, f"conditions_{_safe(lab)}")
+        out += save(condition_heatmap(mats), out_dir, "conditions")
     return out

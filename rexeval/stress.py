@@ -650,7 +650,9 @@ def heatmap(result: StressResult, out_dir: str | Path) -> list[Path]:
     if 0 < n_clin < len(cats):
         ax.axvline(n_clin - 0.5, color="white", lw=3)
     ax.set_xticks(range(len(cats)), [c.replace("_", " ") for c in cats], rotation=45, ha="right")
-    ax.set_yticks(range(len(outputs)), outputs)
+    from rexeval.display import display_name
+
+    ax.set_yticks(range(len(outputs)), [display_name(o) for o in outputs])
     ax.set_title("Sensitivity (clinical edits, left) and invariance (meaning-preserving, right)")
     fig.colorbar(im, ax=ax, fraction=0.03, label="share")
     return save(fig, out_dir, "stress_heatmap")

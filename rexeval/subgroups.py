@@ -480,6 +480,8 @@ def print_subgroups(table: pd.DataFrame, console: Any = None) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from rexeval.display import display_name
+
     console = console or Console(width=None if sys.stdout.isatty() else 160)
     for by, part in table.groupby("by", sort=False):
         t = Table(title=f"subgroups by {by} (Δ = group − overall; * = fewer studies than the minimum group size)")
@@ -488,7 +490,7 @@ def print_subgroups(table: pd.DataFrame, console: Any = None) -> None:
             t.add_column(col, justify=justify)
         for metric, g in part.groupby("metric", sort=False):
             for i, r in enumerate(g.itertuples(index=False)):
-                t.add_row(metric if i == 0 else "", str(r.group), f"{r.n}{' *' if r.small else ''}",
+                t.add_row(display_name(str(metric)) if i == 0 else "", str(r.group), f"{r.n}{' *' if r.small else ''}",
                           f"{r.value:.4f} [{r.ci_lo:.4f}, {r.ci_hi:.4f}]",
                           f"{r.diff:+.4f} [{r.diff_lo:+.4f}, {r.diff_hi:+.4f}]", end_section=i == len(g) - 1)
         console.print(t)

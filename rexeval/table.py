@@ -26,41 +26,77 @@ def markdown_table(frame: pd.DataFrame, digits: int = 4) -> str:
     return "\n".join(lines) + "\n"
 
 
-def print_summary(summary: dict[str, Any]) -> None:
+def print_summary(summary: dict[str, Any], columns: str | None = "default") -> None:
+    """The run's numbers as a terminal table: grouped (ReXrank, clinical, other) under human names
+    (``rexeval.display``), with direction, 95% CI and n. ``columns``: "default" (the headline numbers),
+    "all" (every key, with the key beside its name) or comma-separated keys."""
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
+    from rexeval.display import display_name, grouped, select
+    from rexeval.exceptions import ConfigError
+
     console = Console()
+    metrics = summary["metrics"]
+    if columns not in (None, "default", "all"):
+        unknown = [c.strip() for c in str(columns).split(",") if c.strip() not in metrics]
+        if unknown:
+            raise ConfigError(f"--columns: {', '.join(unknown)} not in this run (it has: {', '.join(metrics)})")
+    shown = select(metrics, columns)
+    show_keys = columns == "all"
     title = f"{summary.get('run', {}).get('name', 'run')} — {summary['n_studies']} studies"
-    table = Table(title=title)
-    for col, justify in (("metric", "left"), ("value", "right"), ("95% CI", "right"), ("better", "center"), ("n", "right")):
-        table.add_column(col, justify=justify)
-    for key, m in summary["metrics"].items():
-        lo, hi = m["ci95"]
-        table.add_row(
-            key, fmt(m["value"]), f"[{fmt(lo)}, {fmt(hi)}]", "↑" if m["higher_is_better"] else "↓",
-            str(m.get("n", summary["n_studies"])) + (f" ({m['n_failed']} failed)" if m.get("n_failed") else ""),
-        )
+    hidden = len(metrics) - len(shown)
+    caption = f"{hidden} more numbers: --columns all" if hidden and columns in (None, "default") else None
+    table = Table(title=title, caption=caption)
+    header = [("metric", "left")] + ([("key", "left")] if show_keys else [])
+    header += [("value", "right"), ("95% CI", "right"), ("better", "center"), ("n", "right")]
+    for col, justify in header:
+        # a key is never cut short ("struct_err_…"): folded onto the next line when the terminal is narrow
+        table.add_column(col, justify=justify, overflow="fold")
+    blank = [""] * (len(header) - 1)
+    for group, keys in grouped(shown):
+        table.add_row(f"[bold]{group}[/]", *blank)
+        for key in keys:
+            m = metrics[key]
+            lo, hi = m["ci95"]
+            n = str(m.get("n", summary["n_studies"])) + (f" ({m['n_failed']} failed)" if m.get("n_failed") else "")
+            cells = ["  " + escape(display_name(key))] + ([f"[dim]{escape(key)}[/]"] if show_keys else [])
+            table.add_row(*cells, fmt(m["value"]), f"[{fmt(lo)}, {fmt(hi)}]", "↑" if m["higher_is_better"] else "↓", n)
     console.print(table)
     for key, reason in summary.get("skipped", {}).items():
         # reasons carry fix commands such as pip install 'rexeval[models]': never read them as markup
         console.print(f"[yellow]skipped[/] {escape(str(key))}: {escape(str(reason))}", soft_wrap=True)
 
 
-def print_comparison(table: pd.DataFrame) -> None:
+def print_comparison(table: pd.DataFrame, width: int | None = None) -> None:
+    """The paired comparison under human names. Below 120 columns the table is compact (3 decimals, the
+    difference and its CI in one cell, only the Holm-adjusted p) so that names wrap at word boundaries
+    instead of being cut short."""
+    from rich import box
     from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    from rexeval.display import display_name
+
+    console = Console(width=width)
+    narrow = console.width < 120
     a, b = table.attrs.get("a", "A"), table.attrs.get("b", "B")
     t = Table(title=f"A = {a} vs B = {b} — {table.attrs.get('n_studies', '?')} paired studies, "
-              f"{table.attrs.get('n_permutations', '?')} permutations, Holm-corrected")
-    for col in ("metric", "A", "B", "A − B", "95% CI of A − B", "p", "p (Holm)", "better"):
-        t.add_column(col, justify="left" if col == "metric" else "right")
+              f"{table.attrs.get('n_permutations', '?')} permutations, Holm-corrected",
+              box=box.SIMPLE_HEAD if narrow else box.HEAVY_HEAD)
+    cols = ("metric", "A", "B", "A − B [95% CI]", "p (Holm)", "better") if narrow else (
+        "metric", "A", "B", "A − B", "95% CI of A − B", "p", "p (Holm)", "better")
+    for col in cols:
+        t.add_column(col, justify="left" if col == "metric" else "right", overflow="fold",
+                     no_wrap=col != "metric", ratio=1 if col == "metric" else None)
+    digits = 3 if narrow else 4
     for r in table.itertuples(index=False):
-        t.add_row(
-            r.metric + (" ↑" if r.higher_is_better else " ↓"), fmt(r.a), fmt(r.b), fmt(r.delta),
-            f"[{fmt(r.delta_ci_lo)}, {fmt(r.delta_ci_hi)}]", fmt(r.p_value), fmt(r.p_holm), r.better,
-        )
+        name = display_name(r.metric) + (" ↑" if r.higher_is_better else " ↓")
+        ci = f"[{fmt(r.delta_ci_lo, digits)}, {fmt(r.delta_ci_hi, digits)}]"
+        if narrow:
+            t.add_row(name, fmt(r.a, digits), fmt(r.b, digits), f"{fmt(r.delta, digits)} {ci}", fmt(r.p_holm, digits),
+                      r.better)
+        else:
+            t.add_row(name, fmt(r.a), fmt(r.b), fmt(r.delta), ci, fmt(r.p_value), fmt(r.p_holm), r.better)
     console.print(t)

@@ -29,7 +29,7 @@ def test_help_does_not_import_torch_or_pandas():
 def test_shipped_example_scores_and_writes_run_dir(tmp_path):
     res = run_cli("score", EXAMPLE, "--out", tmp_path / "run", "--no-progress", "--name", "example")
     assert res.returncode == 0, res.stderr
-    assert "bleu" in res.stdout and "1 empty predictions" in res.stderr
+    assert "BLEU-2" in res.stdout and "1 empty predictions" in res.stderr
     per_study = pd.read_csv(tmp_path / "run" / "per_study.csv", dtype={"study_id": str})
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert len(per_study) == 24 and per_study.study_id.iloc[0] == "ex001"
@@ -83,3 +83,38 @@ def test_compare_rejects_runs_on_different_studies(tmp_path):
     run_cli("score", tmp_path / "part.csv", "-o", tmp_path / "b", "--no-progress", "--bootstrap", "0")
     res = run_cli("compare", tmp_path / "a", tmp_path / "b")
     assert res.returncode == 2 and "different studies" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_default_table_is_grouped_under_human_names(tmp_path):
+    wide = {"COLUMNS": "200"}  # no wrapping: the order of the rows is read off the text
+    res = run_cli("score", EXAMPLE, "--no-progress", "-o", tmp_path / "run", env=wide)
+    assert res.returncode == 0, res.stderr
+    out = res.stdout
+    order = ["ReXrank", "BLEU-2", "Clinical", "significant errors per report", "all errors per report",
+             "condition F1 (14, micro)", "Other", "BLEU-4", "ROUGE-L"]
+    positions = [out.index(name) for name in order]
+    assert positions == sorted(positions)
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert "struct_err_total_sig" in summary["metrics"] and "struct_err" not in out  # keys stay in the files
+    assert "share of reports" not in out and "more numbers: --columns all" in out
+    full = run_cli("score", EXAMPLE, "--no-progress", "--columns", "all", env=wide).stdout
+    for key in summary["metrics"]:  # every number, each beside its key
+        assert key in full
+    assert "share of reports with 0 significant errors" in full
+    bad = run_cli("score", EXAMPLE, "--no-progress", "--columns", "bleu,nope", env=wide)
+    assert bad.returncode == 2 and "nope" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_compare_at_80_columns_keeps_whole_names(tmp_path):
+    df = pd.read_csv(EXAMPLE, dtype=str, keep_default_na=False)
+    df.assign(prediction="No acute findings.").to_csv(tmp_path / "worse.csv", index=False)
+    assert run_cli("score", EXAMPLE, "-o", tmp_path / "a", "--no-progress", "--bootstrap", "50").returncode == 0
+    assert run_cli("score", tmp_path / "worse.csv", "-o", tmp_path / "b", "--no-progress", "--bootstrap", "50").returncode == 0
+    res = run_cli("compare", tmp_path / "a", tmp_path / "b", "--permutations", "200", "--bootstrap", "50",
+                  env={"COLUMNS": "80"})
+    assert res.returncode == 0, res.stderr
+    assert max(len(line) for line in res.stdout.splitlines()) <= 80
+    assert "…" not in res.stdout and "struct_" not in res.stdout  # nothing cut short, no raw keys
+    assert "BLEU-2 ↑" in res.stdout and "ROUGE-L ↑" in res.stdout
+    words = res.stdout.split()
+    assert {"significant", "errors", "report"} <= set(words)  # "significant errors per report", wrapped

@@ -35,3 +35,18 @@ def test_readme_is_the_front_door():
     for marker in ("<!-- main-command -->", "<!-- test-command -->"):
         i = lines.index(marker)
         assert lines[i + 1].startswith("```") and lines[i + 2].startswith("python3 -m venv .venv"), marker
+
+
+def test_docs_figures_are_small_shown_and_present():
+    """docs/img holds what docs/make_figures.py draws: each PNG at most 150 KB, shown by a page, none missing."""
+    import re
+
+    pages = {p.name: p.read_text(encoding="utf-8") for p in (ROOT / "docs").glob("*.md")}
+    shown = {m for text in pages.values() for m in re.findall(r"\]\(img/([^)]+\.png)\)", text)}
+    images = {p.name: p for p in (ROOT / "docs" / "img").glob("*.png")}
+    assert shown and shown == set(images), "every figure is on a page and every page's figure exists"
+    for name, path in images.items():
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert path.stat().st_size <= 150 * 1024, f"{name} is over 150 KB"
+    for page in ("scoring.md", "leaderboards.md", "metaeval.md", "training.md"):
+        assert "](img/" in pages[page], f"{page} shows no figure"

@@ -190,8 +190,13 @@ def test_runs_next_to_published_rows(systems):
     assert len(t) == 4 + 7
     assert t["group"][t["source"] == "published"].isna().all()
     assert t["group"][t["source"] == "run"].notna().all()
-    vals = t["bleu"].tolist()
-    assert vals == sorted(vals, reverse=True)
+    # the compared systems first, sorted by the rank key; the published block after them, in ReXrank's
+    # own order (its 1/RadCliQ-v1), without rank numbers
+    ours, theirs = t[t["source"] == "run"], t[t["source"] == "published"]
+    assert ours.index.max() < theirs.index.min()
+    assert ours["bleu"].tolist() == sorted(ours["bleu"], reverse=True)
+    assert theirs["inv_radcliq_v1"].tolist() == sorted(theirs["inv_radcliq_v1"], reverse=True)
+    assert theirs["rank"].isna().all()
     assert "⚠" in board.to_markdown() and "b7efa9f" in board.to_markdown()
 
 
@@ -224,3 +229,91 @@ def test_too_few_permutations_are_raised_so_clear_differences_separate(tmp_path)
     assert board.table["system"].tolist() == [f"s{k}" for k in range(11, -1, -1)]
     assert board.table["group"].tolist() == list(range(1, 13))  # every step is a clear difference
     assert any("permutations raised" in n for n in board.notes)
+
+
+# ----- what the board shows: rank key, published block, column cap, human headers ----------------------
+
+def write_summary_run(path: Path, name: str, metrics: dict[str, tuple[float, bool]], n: int = 50) -> Path:
+    """A run with a summary only (no per-study values): key -> (value, higher_is_better)."""
+    path.mkdir(parents=True, exist_ok=True)
+    entries = {k: {"value": v, "ci95": [v - 0.01, v + 0.01], "higher_is_better": hib, "aggregate": "mean",
+                   "metric": k} for k, (v, hib) in metrics.items()}
+    (path / "summary.json").write_text(json.dumps({"n_studies": n, "metrics": entries, "run": {"name": name}}))
+    return path
+
+
+def test_rexrank_key_ranks_when_every_run_has_it_else_the_declared_fallback(tmp_path):
+    both = {"bleu": (0.30, True), "inv_radcliq_v1": (0.80, True)}
+    a = write_summary_run(tmp_path / "a", "a", both)
+    b = write_summary_run(tmp_path / "b", "b", {"bleu": (0.20, True), "inv_radcliq_v1": (0.95, True)})
+    board = build_leaderboard(load_runs([a, b]), n_permutations=10)
+    # 1/RadCliQ-v1 ranks, not BLEU-2: b is first although its BLEU-2 is lower
+    assert board.rank_by == "inv_radcliq_v1" and board.table["system"].tolist() == ["b", "a"]
+    assert board.caption().startswith("Ranked by 1/RadCliQ-v1 (`inv_radcliq_v1`, higher is better)")
+    c = write_summary_run(tmp_path / "c", "c", {"bleu": (0.25, True)})
+    board = build_leaderboard(load_runs([a, b, c]), n_permutations=10)
+    assert board.rank_by == "bleu" and board.table["system"].tolist() == ["a", "c", "b"]
+    assert "fallback" in board.caption() and "1/RadCliQ-v1" in board.caption()
+    md = board.to_markdown()
+    assert md.splitlines()[0] == board.caption()
+
+
+def test_published_rows_take_no_rank_from_the_compared_systems(systems):
+    from rexeval.leaderboards.published import load_table
+
+    pub = load_table("rexrank:iu_xray:findings-impression")
+    alone = build_leaderboard(load_runs(systems), rank_by="bleu", n_permutations=100)
+    board = build_leaderboard(load_runs(systems), rank_by="bleu", published=pub, n_permutations=100)
+    ours = board.table[board.table["source"] == "run"]
+    # a published BLEU-2 above ours would have pushed our ranks down; it does not
+    assert pub["bleu"].max() > ours["bleu"].min()
+    assert ours["rank"].tolist() == alone.table["rank"].tolist()
+    # their own block: a second Markdown table, a second tabular, a second HTML table
+    from markdown_it import MarkdownIt
+
+    tokens = MarkdownIt().enable("table").parse(board.to_markdown())
+    assert sum(t.type == "table_open" for t in tokens) == 2
+    assert board.to_latex().count("\\begin{tabular}") == 2
+    page = board.to_html()
+    assert page.count("<table") == 2 and page.index('id="lb"') < page.index('id="lb-published"')
+    assert "not ranked" in board.published_caption()
+
+
+def _many_metric_runs(tmp_path):
+    from rexeval.display import display
+
+    keys = ["bleu", "bertscore", "semb_score", "radgraph", "radcliq_v1", "inv_radcliq_v1", "ratescore", "green",
+            "struct_err_total_sig", "struct_err_total", "rules_f1_14_micro", "rules_f1_5_micro", "bleu4", "rouge_l",
+            "rules_f1_14_macro", "radgraph_simple", "bertscore_p", "struct_err_total_sig_share_le1"]
+    assert sum(display(k).headline for k in keys) > 8  # more headline numbers than the cap
+    dirs = []
+    for i, name in enumerate(("x", "y")):
+        metrics = {k: (0.5 + 0.1 * i, not k.startswith(("struct_err", "radcliq"))) for k in keys}
+        dirs.append(write_summary_run(tmp_path / name, name, metrics))
+    return keys, load_runs(dirs)
+
+
+def test_column_cap_and_columns_all(tmp_path):
+    keys, runs = _many_metric_runs(tmp_path)
+    board = build_leaderboard(runs, n_permutations=10)
+    assert len(board.columns) == 8 and board.columns[0] == "inv_radcliq_v1"
+    header = board.to_markdown().splitlines()[2]
+    assert header.count("|") - 1 == 4 + 8  # rank, group, system, n + 8 metrics
+    assert set(board.to_csv().splitlines()[0].split(",")) >= set(keys)  # the CSV keeps every metric
+    full = build_leaderboard(runs, n_permutations=10, columns="all")
+    assert sorted(full.columns) == sorted(keys)
+    assert full.to_markdown().splitlines()[2].count("|") - 1 == 4 + len(keys)
+    tex = full.to_latex()  # pdflatex cannot set a bare "≤" from a human name
+    assert "≤" not in tex and "with $\\leq$1 significant errors" in tex
+
+
+def test_human_headers_in_markdown_latex_and_html(tmp_path):
+    _, runs = _many_metric_runs(tmp_path)
+    board = build_leaderboard(runs, n_permutations=10)
+    md, tex, page = board.to_markdown(), board.to_latex(), board.to_html()
+    assert "| 1/RadCliQ-v1 ↑ | BLEU-2 ↑ |" in md and "significant errors per report ↓" in md
+    assert "1/RadCliQ-v1 $\\uparrow$ & BLEU-2 $\\uparrow$" in tex
+    assert ">1/RadCliQ-v1 &uarr;</th>" in page and ">BLEU-2 &uarr;</th>" in page
+    for text in (md, tex, page):
+        assert "inv_radcliq_v1 " not in text.replace("`inv_radcliq_v1`", "")  # keys only in the caption
+        assert "struct_err_total_sig" not in text.replace('title="struct_err_total_sig;', "")

@@ -1,4 +1,4 @@
-"""Plots (every kind writes a PNG and an SVG) and the HTML report, from runs made by `rexeval score`."""
+"""Plots (one figure per question, each a PNG and an SVG, human axis names) and the HTML report, from runs made by `rexeval score`."""
 
 from __future__ import annotations
 
@@ -76,9 +76,10 @@ def test_condition_matrix(runs):
     assert list(m.columns) == ["Edema", "Cardiomegaly"]
 
 
-@pytest.mark.parametrize("kind", ["subgroups", "leaderboard", "errors", "conditions"])
+@pytest.mark.parametrize("kind", ["overview", "subgroups", "leaderboard", "errors", "conditions", "compare"])
 def test_each_plot_kind_writes_png_and_svg(runs, tmp_path, kind):
-    res = CliRunner().invoke(app, ["plot", *map(str, runs), "--kind", kind, "--permutations", "200", "-o", str(tmp_path)])
+    chosen = runs[:2] if kind == "compare" else runs  # a paired comparison is of two runs
+    res = CliRunner().invoke(app, ["plot", *map(str, chosen), "--kind", kind, "--permutations", "200", "-o", str(tmp_path)])
     assert res.exit_code == 0, res.output
     pngs, svgs = sorted(tmp_path.glob("*.png")), sorted(tmp_path.glob("*.svg"))
     assert pngs and len(pngs) == len(svgs)
@@ -86,8 +87,40 @@ def test_each_plot_kind_writes_png_and_svg(runs, tmp_path, kind):
         assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 5000
     for s in svgs:
         assert ET.parse(s).getroot().tag.endswith("svg")
-    if kind == "subgroups":  # one forest plot per run and metric
-        assert len(pngs) == 3 * 2
+    # one figure per question: per run for subgroups (a panel per metric), else one for all the runs
+    assert len(pngs) == (3 if kind == "subgroups" else 1)
+
+
+def test_one_run_gets_one_figure_per_question(runs, tmp_path):
+    res = CliRunner().invoke(app, ["plot", str(runs[0]), "-o", str(tmp_path)])  # --kind all is the default
+    assert res.exit_code == 0, res.output
+    assert sorted(p.stem for p in tmp_path.glob("*.png")) == ["conditions", "errors_distribution", "overview",
+                                                              "subgroups_copy"]
+    assert "skipped leaderboard" in res.output and "skipped compare" in res.output
+
+
+def test_axes_carry_human_names(runs):
+    from rexeval.compare import compare
+    from rexeval.leaderboard import build_leaderboard
+    from rexeval.plots import comparison_plot, forest_plot, leaderboard_chart, overview_plot
+
+    loaded = load_runs(runs)
+
+    def texts(fig):
+        out = [fig._suptitle.get_text() if fig._suptitle else ""]
+        for ax in fig.axes:
+            out += [ax.get_title(), ax.get_title("left"), ax.get_xlabel(), ax.get_ylabel()]
+        return " ".join(out)
+
+    overview = texts(overview_plot(loaded))
+    assert "BLEU-2 ↑" in overview and "ROUGE-L ↑" in overview and "rouge_l" not in overview
+    table = loaded[0].subgroup_table.assign(group=lambda t: t["group"].astype(str))
+    forest = texts(forest_plot(table, ["bleu", "rouge_l"]))
+    assert "BLEU-2" in forest and "ROUGE-L" in forest and "rouge_l" not in forest
+    board = texts(leaderboard_chart(build_leaderboard(loaded, rank_by="rouge_l", n_permutations=100)))
+    assert "ROUGE-L (higher is better)" in board and "rouge_l" not in board
+    paired = texts(comparison_plot(compare(loaded[0], loaded[1], n_permutations=100, n_resamples=100)))
+    assert "BLEU-2 ↑" in paired and "bleu " not in paired
 
 
 def test_plot_without_data_is_a_clear_error(tmp_path):
@@ -138,7 +171,7 @@ def test_report_is_self_contained(runs, tmp_path):
     doc = _Doc()
     doc.feed(html_text)
     assert doc.external == []
-    # leaderboard chart + 3 forest plots + errors + conditions
+    # leaderboard chart + one subgroup figure per run (3) + errors + conditions
     assert doc.imgs == 6
     assert doc.tables == 1 + 3  # summary + one per-study table per run
     assert "<script>alert(1)</script>" not in html_text and "&lt;script&gt;alert(1)&lt;/script&gt;" in html_text

@@ -146,7 +146,10 @@ def write_curves(log_history: list[dict[str, Any]], out: Path, names: list[str])
 
 
 def plot_curves(frame: Any, path: Path, names: list[str], window: int = 10) -> None:
+    """The total reward and each component per step: raw (faint) and a rolling mean over ``window`` steps."""
     import matplotlib
+
+    from rexeval.display import display_name
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -156,8 +159,9 @@ def plot_curves(frame: Any, path: Path, names: list[str], window: int = 10) -> N
     for ax, col in zip(axes[0], cols, strict=True):
         ax.plot(frame["step"], frame[col], alpha=0.35, lw=1)
         ax.plot(frame["step"], frame[col].rolling(window, min_periods=1).mean(), lw=2)
-        ax.set_title("total (weighted)" if col == "reward" else col.split("/")[1])
+        ax.set_title("total reward (weighted)" if col == "reward" else display_name(col.split("/")[1]))
         ax.set_xlabel("step")
+        ax.set_ylabel("reward" if ax is axes[0][0] else "")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -17,8 +17,9 @@ def register(app: typer.Typer) -> None:
 @user_errors
 def leaderboard_command(
     runs: list[Path] | None = typer.Argument(None, help="Run directories (rexeval score --out)."),
-    rank_by: str | None = typer.Option(None, "--rank-by", help="Metric key to rank by (default inv_radcliq_v1 when present)."),
-    metrics: str | None = typer.Option(None, "--metrics", "-m", help="Comma-separated metric keys to show (default: all)."),
+    rank_by: str | None = typer.Option(None, "--rank-by", help="Metric key to rank by (default: ReXrank's inv_radcliq_v1 when every run has it, else radcliq_v1, else bleu; the table's caption says which)."),
+    metrics: str | None = typer.Option(None, "--metrics", "-m", help="Comma-separated metric keys to show (default: see --columns)."),
+    columns: str = typer.Option("default", "--columns", help="default (the rank key and headline numbers, at most 8 metric columns per block) or all (every metric; the CSV always has all)."),
     published: str | None = typer.Option(None, "--published", help="A published table, e.g. rexrank:iu_xray:findings ('list' lists them)."),
     out: Path | None = typer.Option(None, "--out", "-o", help="A .md/.tex/.html/.csv file, or a directory for all four."),
     alpha: float = typer.Option(0.05, "--alpha", help="Significance level of the rank-group tests."),
@@ -54,7 +55,7 @@ def leaderboard_command(
         return
     board = build_leaderboard(loaded, rank_by=rank_by, metrics=split_list(metrics), published=pub, alpha=alpha,
                               adjust=adjust, n_permutations=n_perm, seed=seed, title=title,
-                              allow_mismatch=allow_mismatch)
+                              allow_mismatch=allow_mismatch, columns=columns)
     typer.echo(board.to_markdown())
     if out is not None:
         for p in board.write(out):
@@ -67,6 +68,7 @@ def _print_published(pub) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from rexeval.display import display_name
     from rexeval.leaderboards.published import source_line
 
     console = Console(width=None if sys.stdout.isatty() else 200)
@@ -77,7 +79,7 @@ def _print_published(pub) -> None:
     t.add_column("#", justify="right")
     t.add_column("system")
     for c in cols:
-        t.add_column(c, justify="right")
+        t.add_column(display_name(c), justify="right")
     if has_ours:
         t.add_column("1/RadCliQ-v1 ours", justify="right")
         t.add_column("reproduces", justify="center")

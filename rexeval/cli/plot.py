@@ -13,14 +13,14 @@ from rexeval.stats import DEFAULT_PERMUTATIONS
 @command("plot")
 def plot_command(
     runs: list[Path] = typer.Argument(..., help="Run directories (rexeval score --out)."),
-    kind: str = typer.Option(..., "--kind", "-k", help="subgroups, leaderboard, errors, conditions or all."),
+    kind: str = typer.Option("all", "--kind", "-k", help="One figure per question: overview (metrics with CIs), subgroups, errors, conditions, leaderboard (2+ runs), compare (2 runs: A − B), or all (those the runs support)."),
     out: Path = typer.Option(Path("plots"), "--out", "-o", help="Output directory (PNG + SVG per figure)."),
-    metrics: str | None = typer.Option(None, "--metrics", "-m", help="Metric keys (subgroups/leaderboard; default: all / the rank key)."),
+    metrics: str | None = typer.Option(None, "--metrics", "-m", help="Metric keys, one panel each (default: the headline numbers; leaderboard: the rank key)."),
     rank_by: str | None = typer.Option(None, "--rank-by", help="Leaderboard rank key."),
     n_perm: int = typer.Option(DEFAULT_PERMUTATIONS, "--permutations", help="Permutations for the leaderboard's rank groups."),
     allow_mismatch: bool = typer.Option(False, "--allow-mismatch", help="Rank runs scored differently (references, track, options, studies) anyway."),
 ) -> None:
-    """Plots: subgroup forest plots, leaderboard with CIs, error-count distribution, per-condition F1 heat map."""
+    """Plots, one figure per question: overview, subgroups, errors, conditions, leaderboard, compare (docs/scoring.md)."""
     from rexeval.exceptions import ConfigError
     from rexeval.plots import KINDS, plot_runs
     from rexeval.runs import load_runs

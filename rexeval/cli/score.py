@@ -25,6 +25,7 @@ def score_command(
     strict: bool = typer.Option(False, "--strict", help="Fail (exit 2) when a metric cannot run instead of skipping it."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Run directory for per_study.csv and summary.json."),
     as_json: bool = typer.Option(False, "--json", help="Print summary.json to stdout instead of the table."),
+    columns: str = typer.Option("default", "--columns", help="Table rows: default (the ReXrank, clinical and headline numbers), all (every key), or comma-separated keys."),
     name: Optional[str] = typer.Option(None, "--name", help="System name recorded in the run (default: from metadata or file name)."),
     n_boot: int = typer.Option(1000, "--bootstrap", help="Bootstrap resamples for the 95% CIs (0 disables)."),
     seed: int = typer.Option(12345, "--seed", help="Bootstrap seed (recorded)."),
@@ -139,7 +140,7 @@ def score_command(
     else:
         from rexeval.table import print_summary
 
-        print_summary(summary)
+        print_summary(summary, columns)
         if subgroup_table is not None:
             from rexeval.subgroups import print_subgroups
 
