@@ -299,8 +299,9 @@ def heatmap(result: RewardCheckResult, out_dir: str | Path) -> list[Path]:
     for i in range(len(hacks)):
         for j in range(len(comps)):
             v = grid[i, j]
+            colour = "grey" if np.isnan(v) else "black" if v > 0.6 else "white"
             ax.text(j, i, "n/a" if np.isnan(v) else f"{v:.2f}", ha="center", va="center", fontsize=9,
-                    color="black" if (not np.isnan(v) and v > 0.6) else "white")
+                    color=colour)
     ax.set_xticks(range(len(comps)), comps, rotation=30, ha="right")
     ax.set_yticks(range(len(hacks)), [h.replace("_", " ") for h in hacks])
     ax.set_title("Share of references where the hack earns at least the control's reward")
