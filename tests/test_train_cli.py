@@ -276,6 +276,7 @@ def test_reward_precheck_warns_with_the_hacks_that_win(capsys):
                       [f"data.path={ROOT / 'trainers' / 'configs' / 'smoke_data.jsonl'}"])
     suite = RewardSuite(cfg.reward)
     got = reward_precheck(cfg, suite, load_records(cfg.data))
+    assert suite.pairs_scored == {"bleu": 0, "rouge_l": 0}  # the probe is not counted as training
     err = capsys.readouterr().err
     assert err.startswith("warning: reward-check: the reward pays for")
     assert "drop_laterality" in got["paid_for"] and "drop_laterality: PAID FOR" in err

@@ -88,7 +88,11 @@ def reward_precheck(
         for r in records
     ]
     studies = sample_studies(studies, cfg.reward_check, cfg.seed)
+    # the probe's texts are not training samples: keep them out of the suite's training counters
+    counters = (dict(suite.pairs_scored), dict(suite.reference_states_computed))
     result = run_reward_check(suite, studies, seed=cfg.seed, n_resamples=200)
+    suite.pairs_scored.update(counters[0])
+    suite.reference_states_computed.update(counters[1])
     paid = result.paid()
     if paid and strict:
         raise ConfigError(f"{result.summary_line()}; --strict-reward stops the run before step 1")
