@@ -287,6 +287,7 @@ class RulesStudyF1(RulesF1):
     reward component (``rules_f1`` is a corpus-level F1 over the label matrix and has none)."""
 
     name = "rules_f1_study"
+    default = False  # a reward column; `rexeval score` reports the corpus-level rules_f1
     description = "per-study condition F1 (14 CheXpert conditions) from the offline rule-based labeler"
 
     def key_study(self) -> str:
