@@ -113,6 +113,9 @@ def test_grpo_checkpoint_resume_generate_score(workspace):
     )
     assert set(summary["eval"]) == {"greedy", "sampled"}
     assert "repeated_3gram_share" in summary["eval"]["sampled"]["stats"]
+    signals = summary["eval"]["greedy"]["reference_hack_signals"]
+    assert signals["hedged_share"] < 0.5 and "laterality_share" in summary["eval"]["greedy"]["hack_signals"]
+    assert summary["reward_check"]["n_references"] == 10  # the pre-check saw every smoke study
 
     # resume from the last checkpoint and train one more step
     run_cli(["train-rl", "--config", str(cfg), "grpo.max_steps=3", "resume=true"], env, ROOT)

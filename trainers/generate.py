@@ -160,6 +160,8 @@ def evaluate_guards(
 ) -> dict[str, Any]:
     """Greedy and sampled generations on ``records``: composite reward, per-component means, guard stats."""
     result: dict[str, Any] = {}
+    # the hack signals of the references: what an honest report of these studies looks like
+    reference_signals = hack_signals([r["reference"] for r in records])
     for mode in ("greedy", "sampled"):
         texts = generate(
             model,
@@ -184,10 +186,9 @@ def evaluate_guards(
             "components": {k: _mean(v) for k, v in per.items()},
             "stats": generation_stats(texts),
             "hack_signals": hack_signals(texts),
+            "reference_hack_signals": reference_signals,
             "examples": texts[:3],
         }
-    # the same signals of the references: what an honest report of these studies looks like
-    result["reference_hack_signals"] = hack_signals([r["reference"] for r in records])
     return result
 
 
