@@ -189,7 +189,7 @@ class Hacked:
         return self.text is not None
 
 
-HackFn = Callable[[Study, list[str], random.Random], "tuple[str, str] | str | None"]
+HackFn = Callable[[Study, list[str], random.Random], "tuple[str, str] | None"]
 
 
 def _hedge(study: Study, sents: list[str], rng: random.Random):
