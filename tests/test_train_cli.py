@@ -113,6 +113,9 @@ def test_grpo_checkpoint_resume_generate_score(workspace):
     )
     assert set(summary["eval"]) == {"greedy", "sampled"}
     assert "repeated_3gram_share" in summary["eval"]["sampled"]["stats"]
+    signals = summary["eval"]["greedy"]["reference_hack_signals"]
+    assert signals["hedged_share"] < 0.5 and "laterality_share" in summary["eval"]["greedy"]["hack_signals"]
+    assert summary["reward_check"]["n_references"] == 10  # the pre-check saw every smoke study
 
     # resume from the last checkpoint and train one more step
     run_cli(["train-rl", "--config", str(cfg), "grpo.max_steps=3", "resume=true"], env, ROOT)
@@ -253,3 +256,32 @@ def test_smoke_config_runs_as_shipped_on_the_tiny_policy(workspace, tmp_path):
     finally:
         os.environ.pop("REXEVAL_CACHE")
     assert "cached at" in messages[0]
+
+
+def test_reward_precheck_strict_reward_exits_2_before_the_policy_loads(workspace, tmp_path):
+    """BLEU + ROUGE-L (the smoke config's reward) pay for dropped sides: --strict-reward stops the run."""
+    env = {**workspace["env"], "REXEVAL_CACHE": str(tmp_path / "cache")}
+    run = tmp_path / "run"
+    args = ["train-rl", "--config", "trainers/configs/cpu_smoke.yaml", "--strict-reward"]
+    proc = run_cli([*args, f"output_dir={run}"], env, ROOT, check=False)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "pays for" in proc.stderr and "drop_laterality" in proc.stderr
+    assert not (tmp_path / "cache" / "policies").exists() and not run.exists()  # stopped before step 1
+
+
+def test_reward_precheck_warns_with_the_hacks_that_win(capsys):
+    from rexeval.rewards import RewardSuite
+    from rexeval.trainers.config import load_config
+    from rexeval.trainers.data import load_records
+    from rexeval.trainers.grpo import reward_precheck
+
+    cfg = load_config(ROOT / "trainers" / "configs" / "cpu_smoke.yaml",
+                      [f"data.path={ROOT / 'trainers' / 'configs' / 'smoke_data.jsonl'}"])
+    suite = RewardSuite(cfg.reward)
+    got = reward_precheck(cfg, suite, load_records(cfg.data))
+    assert suite.pairs_scored == {"bleu": 0, "rouge_l": 0}  # the probe is not counted as training
+    err = capsys.readouterr().err
+    assert err.startswith("warning: reward-check: the reward pays for")
+    assert "drop_laterality" in got["paid_for"] and "drop_laterality: PAID FOR" in err
+    cfg.reward_check = 0
+    assert reward_precheck(cfg, suite, load_records(cfg.data), strict=True) is None  # switched off

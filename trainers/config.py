@@ -84,6 +84,10 @@ class RunConfig:
     seed: int = 42
     #: Sampled + greedy generations on this many training studies after training (reward-hacking guards).
     eval_samples: int = 8
+    #: Before step 1, probe the reward with `rexeval reward-check` on a seeded sample of this many
+    #: training references (0: skip); hacks the reward pays for are a warning (an error with
+    #: --strict-reward).
+    reward_check: int = 64
 
 
 _FLOAT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
@@ -98,6 +102,7 @@ _TOP = (
     "resume",
     "seed",
     "eval_samples",
+    "reward_check",
 )
 
 
@@ -203,7 +208,7 @@ def load_config(
         reward=reward,
         grpo=dict(tree.get("grpo") or {}),
         sft=dict(tree.get("sft") or {}),
-        **{k: tree[k] for k in ("output_dir", "resume", "seed", "eval_samples") if k in tree},
+        **{k: tree[k] for k in ("output_dir", "resume", "seed", "eval_samples", "reward_check") if k in tree},
     )
 
 

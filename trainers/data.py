@@ -131,6 +131,7 @@ def load_records(
                 "text": prompt_text(row, cfg),
                 "image_paths": images,
                 "prior": str(row.get(cfg.prior_column) or "") if cfg.prior_column else "",
+                "indication": str(_first(row, _CONTEXT) or _first(row, ("indication",)) or ""),
             }
         )
         if cfg.limit and len(out) >= cfg.limit:

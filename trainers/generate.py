@@ -1,8 +1,11 @@
 """Generation from a checkpoint (greedy or sampled) and the reward-hacking guards on generations.
 
 The guards are statistics a reward can be gamed through: length (too short or padded), repetition
-(repeated n-grams, the classic collapse under GRPO), empty outputs, and greedy vs sampled scores side by
-side (a policy that only looks good when sampled, or only greedy, is reported as such).
+(repeated n-grams, the classic collapse under GRPO), empty outputs, greedy vs sampled scores side by
+side (a policy that only looks good when sampled, or only greedy, is reported as such), and how often
+the outputs look like each reward hack of ``rexeval reward-check`` (hedge density, laterality, severity,
+device and stability words, repeated sentences; :func:`rexeval.hacks.hack_signals`), beside the same
+signals of the references.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from rexeval.hacks import hack_signals
 from rexeval.trainers.config import DataConfig
 from rexeval.trainers.data import messages
 
@@ -156,6 +160,8 @@ def evaluate_guards(
 ) -> dict[str, Any]:
     """Greedy and sampled generations on ``records``: composite reward, per-component means, guard stats."""
     result: dict[str, Any] = {}
+    # the hack signals of the references: what an honest report of these studies looks like
+    reference_signals = hack_signals([r["reference"] for r in records])
     for mode in ("greedy", "sampled"):
         texts = generate(
             model,
@@ -179,6 +185,8 @@ def evaluate_guards(
             "reward_mean": _mean(total),
             "components": {k: _mean(v) for k, v in per.items()},
             "stats": generation_stats(texts),
+            "hack_signals": hack_signals(texts),
+            "reference_hack_signals": reference_signals,
             "examples": texts[:3],
         }
     return result

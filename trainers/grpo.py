@@ -70,7 +70,41 @@ def trl_args(cls: type, kwargs: dict[str, Any], section: str) -> Any:
         raise ConfigError(f"config section {section!r}: {exc}") from None
 
 
-def train_rl(cfg: RunConfig) -> dict[str, Any]:
+def reward_precheck(
+    cfg: RunConfig, suite: Any, records: list[dict[str, Any]], strict: bool = False
+) -> dict[str, Any] | None:
+    """`rexeval reward-check` on a seeded sample of the training references (``cfg.reward_check`` of
+    them): the hacks the reward pays for are printed as a warning, or stop the run when ``strict``."""
+    if cfg.reward_check <= 0:
+        return None
+    import sys
+
+    from rexeval.exceptions import ConfigError
+    from rexeval.hacks import Study
+    from rexeval.reward_check import run_reward_check, sample_studies
+
+    studies = [
+        Study(r["study_id"], r["reference"], r.get("prior", ""), r.get("indication", ""))
+        for r in records
+    ]
+    studies = sample_studies(studies, cfg.reward_check, cfg.seed)
+    # the probe's texts are not training samples: keep them out of the suite's training counters
+    counters = (dict(suite.pairs_scored), dict(suite.reference_states_computed))
+    result = run_reward_check(suite, studies, seed=cfg.seed, n_resamples=200)
+    suite.pairs_scored.update(counters[0])
+    suite.reference_states_computed.update(counters[1])
+    paid = result.paid()
+    if paid and strict:
+        raise ConfigError(f"{result.summary_line()}; --strict-reward stops the run before step 1")
+    if paid:
+        print(f"warning: {result.summary_line()}", file=sys.stderr)
+        for line in result.verdicts():
+            if line.split(":")[0] in paid:
+                print(f"  {line}", file=sys.stderr)
+    return {"paid_for": paid, "verdicts": result.verdicts(), "n_references": len(studies)}
+
+
+def train_rl(cfg: RunConfig, strict_reward: bool = False) -> dict[str, Any]:
     import torch
     from trl import GRPOConfig, GRPOTrainer
 
@@ -81,8 +115,9 @@ def train_rl(cfg: RunConfig) -> dict[str, Any]:
 
     torch.manual_seed(cfg.seed)
     suite = RewardSuite(cfg.reward)  # a missing metric model stops the run before the policy loads
-    model, processor, vlm = load_policy(cfg)
     records = load_records(cfg.data)
+    precheck = reward_precheck(cfg, suite, records, strict_reward)
+    model, processor, vlm = load_policy(cfg)
     dataset = to_dataset(records, cfg.data, vlm)
     args = trl_args(GRPOConfig, grpo_args(cfg, suite.weights()), "grpo")
     trainer = GRPOTrainer(
@@ -101,6 +136,7 @@ def train_rl(cfg: RunConfig) -> dict[str, Any]:
         processor.save_pretrained(str(out))
         summary = write_curves(trainer.state.log_history, out, suite.names)
         summary["reward"] = suite.signature()
+        summary["reward_check"] = precheck
         summary["reward_failures"] = dict(suite.failures)
         summary["reference_states_computed"] = dict(suite.reference_states_computed)
         summary["pairs_scored"] = dict(suite.pairs_scored)

@@ -32,6 +32,7 @@ COMMAND_MODULES = [
     "rexeval.cli.merge",
     "rexeval.cli.metaeval",
     "rexeval.cli.stress",
+    "rexeval.cli.reward_check",
     "rexeval.cli.metrics",
 ]
 

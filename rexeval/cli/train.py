@@ -42,17 +42,25 @@ def train_rl_command(
     config: Path = typer.Option(
         ..., "--config", "-c", help="Run config (YAML); see trainers/configs/."
     ),
+    strict_reward: bool = typer.Option(
+        False,
+        "--strict-reward",
+        help="Stop (exit 2) when the reward-check before step 1 finds hacks the reward pays for.",
+    ),
 ) -> None:
     """GRPO with rexeval metrics as rewards (TRL GRPOTrainer). Extra arguments are key=value overrides,
-    e.g. grpo.max_steps=10 model.name_or_path=/ckpt. Works under `accelerate launch -m rexeval train-rl`."""
+    e.g. grpo.max_steps=10 model.name_or_path=/ckpt. Works under `accelerate launch -m rexeval train-rl`.
+    Before step 1 the reward is probed with `rexeval reward-check` on `reward_check` (64) training
+    references; the hacks it pays for are a warning, an error with --strict-reward."""
     cfg = _training_config(ctx, config)
     from rexeval.trainers.grpo import train_rl
 
-    summary = train_rl(cfg)
+    summary = train_rl(cfg, strict_reward=strict_reward)
     if summary:
         typer.echo(
             json.dumps(
-                {k: v for k, v in summary.items() if k not in ("eval", "reward")}, default=str
+                {k: v for k, v in summary.items() if k not in ("eval", "reward", "reward_check")},
+                default=str,
             )
         )
 
@@ -105,6 +113,7 @@ def generate_command(
     """Write one generated report per study, for `rexeval score` and leaderboards."""
     _need_rl()
     from rexeval.exceptions import ConfigError
+    from rexeval.hacks import hack_signals
     from rexeval.trainers.config import DataConfig, load_config
     from rexeval.trainers.data import load_records
     from rexeval.trainers.generate import (
@@ -154,6 +163,7 @@ def generate_command(
         "max_new_tokens": max_new_tokens,
         "seed": seed,
         "generation_stats": stats,
+        "hack_signals": hack_signals(reports),
     }
     write_predictions(out, records, reports, meta)
     typer.echo(json.dumps({"out": str(out), "n": len(reports), **stats}))

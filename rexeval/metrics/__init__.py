@@ -48,6 +48,7 @@ REGISTRY: dict[str, str] = {
     "errors_llm": "rexeval.metrics.errors_llm:ErrorsLLM",
     "semb_score": "rexeval.metrics.sembscore:SembScore",
     "rules_f1": "rexeval.metrics.conditions:RulesF1",
+    "rules_f1_study": "rexeval.metrics.conditions:RulesStudyF1",
     "chexbert_f1": "rexeval.metrics.conditions:CheXbertF1",
     "bertscore": "rexeval.metrics.bertscore:BertScore",
     "radgraph": "rexeval.metrics.radgraph:RadGraph",

@@ -270,3 +270,44 @@ class CheXbertF1(ConditionF1):
         from rexeval.metrics.sembscore import text_progress
 
         return self.get_labeler().label(texts, text_progress(batch.progress, len(batch), len(set(texts))))
+
+
+def study_f1(pred: np.ndarray, ref: np.ndarray, policy: str = "positive") -> np.ndarray:
+    """Per-study F1 over the conditions: 2TP / (2TP + FP + FN) of that study's own binarised label
+    vectors; 1.0 when neither report has a positive condition (the two agree on everything)."""
+    s = confusion_stats(pred, ref, policy)
+    k = s.shape[1] // 3
+    tp, fp, fn = s[:, :k].sum(1), s[:, k : 2 * k].sum(1), s[:, 2 * k :].sum(1)
+    denom = 2 * tp + fp + fn
+    return np.where(denom > 0, 2 * tp / np.where(denom > 0, denom, 1), 1.0)
+
+
+class RulesStudyF1(RulesF1):
+    """The rule labeler's condition F1 of each study on its own: a per-study value, so it can be a
+    reward component (``rules_f1`` is a corpus-level F1 over the label matrix and has none)."""
+
+    name = "rules_f1_study"
+    default = False  # a reward column; `rexeval score` reports the corpus-level rules_f1
+    description = "per-study condition F1 (14 CheXpert conditions) from the offline rule-based labeler"
+
+    def key_study(self) -> str:
+        return f"{self.prefix}_f1_study{self._suffix()}"
+
+    def outputs(self) -> list[Output]:
+        return [
+            Output(
+                self.key_study(), True, (0.0, 1.0), mean_of(self.key_study()),
+                f"each study's own F1 over the 14 conditions ({self.labeler} labels, uncertain as "
+                f"{self.policy}); 1 when neither report has a positive condition",
+            )
+        ]
+
+    def compute(self, batch: Batch) -> dict[str, np.ndarray]:
+        out = super().compute(batch)
+        pred = np.stack([out[c] for c in pred_columns(self.prefix)], axis=1)
+        ref = np.stack([out[c] for c in ref_columns(self.prefix)], axis=1)
+        out[self.key_study()] = study_f1(pred, ref, self.policy)
+        return out
+
+    def summary_extra(self, columns: Columns) -> dict[str, Any]:
+        return {}

@@ -1,0 +1,477 @@
+"""Reward hacks: seeded, rule-based reports that game a report reward, the control they are scored
+beside, and small detectors of each hack in generated text (the post-training guards).
+
+The lexicon here (hedges, laterality, severity and size, devices, stability, a shotgun finding list and
+normal templates) is written for this module from radiology reporting usage. It deliberately shares no
+word list with the error counter or the labelers: a probe drawn from a rule's own word list would prove
+nothing about that rule.
+
+A reference report is split into sentences; a sentence is *positive* when it names a finding or a device
+and carries no negation or normality cue (so "No pleural effusion." and "The lungs are clear." are not
+positive). Each hack says when it applies (:data:`APPLICABILITY`): only where the hacked report is
+clinically worse than the control. A hack that does not apply is returned with ``text=None`` and counted
+as not applicable by the caller, never faked.
+
+The **control** is the faithful report with one known, clinically insignificant error: a trivial normal
+statement (bones, soft tissues, trachea, upper abdomen, stated normal) dropped when the report has one
+and at least two sentences; otherwise one sentence reworded by a meaning-preserving rule ("There is no
+X." ↔ "No X is seen.", "within normal limits" ↔ "normal", an article dropped); otherwise (nothing to drop
+or reword) the reference itself.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+# ------------------------------------------------------------------------------------------- lexicon
+
+#: Hedge phrases (detection); generation uses the templates below.
+HEDGE = re.compile(
+    r"\b(?:possibl[ey]|probabl[ey]|likely|questionable|equivocal|indeterminate|suspicious\s+for|"
+    r"suggestive\s+of|concerning\s+for|may\s+(?:be|represent|reflect)|could\s+(?:be|represent)|"
+    r"might|cannot\s+(?:be\s+)?exclude[d]?|can\s*not\s+(?:be\s+)?exclude[d]?|not\s+(?:be\s+)?excluded|"
+    r"versus|vs\.?|differential|uncertain)\b",
+    re.I,
+)
+#: Hedge templates: {x} is the sentence's core (lower case), {X} the same capitalised.
+HEDGE_TEMPLATES = (
+    "Possible {x}.",
+    "{X} cannot be excluded.",
+    "Findings may represent {x}.",
+    "Questionable {x}.",
+    "{X} is not excluded.",
+)
+LATERALITY = re.compile(r"\b(?:right|left)(?:-sided)?\b|\b(?:bi|uni)lateral(?:ly)?\b", re.I)
+_BI = re.compile(r"\bbi(basilar|basal|apical|hilar)\b", re.I)
+SEVERITY = re.compile(
+    r"\b(?:(?:mild|moderate|small|large)-(?:to-)?(?:moderate|severe|large|sized))\b|"
+    r"\b(?:mild(?:ly)?|moderate(?:ly)?|sever(?:e|ely)|marked(?:ly)?|minimal(?:ly)?|small(?:er)?|"
+    r"large(?:r)?|massive|tiny|trace|slight(?:ly)?|subtle|extensive|significant(?:ly)?|substantial)\b",
+    re.I,
+)
+MEASUREMENT = re.compile(
+    r"(?:\bmeasuring\s+)?(?:approximately\s+)?\b\d+(?:\.\d+)?(?:\s*(?:x|×|by)\s*\d+(?:\.\d+)?)*\s*"
+    r"(?:cm|mm|centimeters?|millimeters?)\b",
+    re.I,
+)
+DEVICE = re.compile(
+    r"\b(?:tubes?|lines?|catheters?|pacemaker|pacer|(?:a|)icd|defibrillator|picc|port(?:-a-cath)?|"
+    r"portacath|wires?|sternotomy|clips?|stents?|drains?|electrodes?|leads|prosthe(?:sis|tic)|"
+    r"hardware|screws?|endotracheal|nasogastric|enteric|tracheostomy|swan-ganz|cannula|"
+    r"valve\s+replacement|generator)\b",
+    re.I,
+)
+#: Findings that make a sentence positive (with DEVICE); not a labeler's list, see the module docstring.
+FINDING = re.compile(
+    r"\b(?:effusions?|pneumothora(?:x|ces)|consolidations?|opacit(?:y|ies)|atelecta(?:sis|tic)|edema|"
+    r"cardiomegaly|enlarge(?:d|ment)|nodul(?:e|es|ar)|mass(?:es)?|infiltrates?|pneumonia|fractures?|"
+    r"granulomas?|granulomatous|scar(?:ring)?|fibro(?:sis|tic)|emphysema(?:tous)?|hyperinflat(?:ed|ion)|"
+    r"hyperexpan(?:ded|sion)|calcifi(?:ed|cations?)|tortu(?:ous|osity)|degenerative|spondylosis|"
+    r"osteophytes?|kyphosis|scoliosis|hernia|thickening|congestion|lesions?|densit(?:y|ies)|airspace|"
+    r"interstitial|prominen(?:t|ce)|elevat(?:ed|ion)|widen(?:ed|ing)|collapse|blunting|copd|cavit(?:y|ary)|"
+    r"(?:lymph)?adenopathy|deformit(?:y|ies)|ectatic|aneurysm(?:al)?|atherosclero(?:sis|tic)|cysts?|"
+    r"bullae?|volume\s+loss|low\s+lung\s+volumes|scarring|cardiomediastinal\s+enlargement)\b",
+    re.I,
+)
+NEGATION = re.compile(
+    r"\b(?:no|not|without|negative|free\s+of|clear|normal|unremarkable|resolved|absen(?:t|ce)|intact|"
+    r"within\s+normal\s+limits|midline)\b",
+    re.I,
+)
+STABILITY = re.compile(
+    r"\b(?:stable|stably|unchanged|no\s+(?:significant\s+)?(?:interval\s+)?change|similar|"
+    r"persist(?:s|ent|ently)?|again\s+(?:seen|noted|demonstrated)|re-?demonstrated|as\s+before|"
+    r"remains?|redemonstrat(?:ed|ion))\b",
+    re.I,
+)
+#: Change words the stability hack removes before calling a finding stable.
+CHANGE = re.compile(
+    r"\b(?:new(?:ly)?|increas(?:ed|ing)|decreas(?:ed|ing)|wors(?:e|ened|ening)|improv(?:ed|ing|ement)|"
+    r"interval(?:ly)?|developing|enlarging|resolving|progress(?:ed|ing|ion)|since\s+the\s+prior)\b",
+    re.I,
+)
+_TRIVIAL_STRUCTURE = re.compile(
+    r"\b(?:bony|bones?|osseous|skeletal|soft\s+tissues?|trachea|upper\s+abdomen|thoracic\s+spine|ribs?)\b",
+    re.I,
+)
+#: Every finding in the probe's vocabulary (shotgun and negation soup), written for this module.
+SHOTGUN = (
+    "cardiomegaly", "pleural effusion", "pneumothorax", "consolidation", "atelectasis",
+    "pulmonary edema", "pneumonia", "pulmonary nodule", "lung mass", "rib fracture", "emphysema",
+    "hilar lymphadenopathy", "hiatal hernia", "interstitial opacities", "mediastinal widening",
+    "pulmonary vascular congestion", "support devices",
+)
+NORMAL_TEMPLATES = (
+    "The heart is normal in size. The mediastinal contours are unremarkable. The lungs are clear. "
+    "There is no pleural effusion or pneumothorax. No acute osseous abnormality.",
+    "Heart size and mediastinal contours are within normal limits. No focal airspace consolidation. "
+    "No pleural effusion. No pneumothorax. The visualized bones are intact.",
+    "Normal cardiomediastinal silhouette. Clear lungs bilaterally. No effusion or pneumothorax. "
+    "No acute bony findings.",
+)
+
+# ------------------------------------------------------------------------------------ sentences
+
+_SENT = re.compile(r"(?<=[.?!])\s+(?=\S)")
+_LEAD = re.compile(r"^(?:there\s+(?:is|are|has\s+been|have\s+been)\s+)?(?:an?\s+|the\s+)?", re.I)
+_NEG_LEAD = re.compile(r"^(?:there\s+(?:is|are)\s+)?(?:no|without)\s+(?:evidence\s+of\s+)?", re.I)
+
+
+def sentences(text: str) -> list[str]:
+    text = " ".join(str(text).split())
+    return [s for s in _SENT.split(text) if s] if text else []
+
+
+def _join(parts: Sequence[str]) -> str:
+    return " ".join(p.strip() for p in parts if p and p.strip())
+
+
+def _tidy(sentence: str) -> str:
+    """Spaces and punctuation after words were removed; an empty shell (only '.') becomes ''."""
+    s = re.sub(r"\s+", " ", sentence)
+    s = re.sub(r"\s+([,.;:])", r"\1", s)
+    s = re.sub(r"([,;:])\s*([,.;:])", r"\2", s)
+    s = re.sub(r"\b(a|an|the|of|in|at|with|and|or)\s*([.,;:])", r"\2", s, flags=re.I)
+    s = s.strip(" ,;:")
+    if not re.search(r"\w", s):
+        return ""
+    s = re.sub(r"^(an?)\s+(?=[aeiou])", "an ", s, flags=re.I)
+    return s[:1].upper() + s[1:]
+
+
+def is_positive(sentence: str) -> bool:
+    """Names a finding or a device and carries no negation or normality cue."""
+    has = FINDING.search(sentence) or DEVICE.search(sentence)
+    return bool(has) and not NEGATION.search(sentence) and "kerley" not in sentence.lower()
+
+
+def _core(sentence: str) -> str:
+    """'There is a large right pleural effusion.' -> 'large right pleural effusion'."""
+    s = sentence.strip().rstrip(".!?").strip()
+    s = _LEAD.sub("", s, count=1)
+    if s[:2].isupper():  # an acronym (PICC, ICD) keeps its case
+        return s
+    return s[:1].lower() + s[1:]
+
+
+def _cap(s: str) -> str:
+    return s[:1].upper() + s[1:]
+
+
+# ------------------------------------------------------------------------------------------ study
+
+
+@dataclass(frozen=True)
+class Study:
+    """One reference and what the data has beside it (empty when absent)."""
+
+    ref_id: str
+    reference: str
+    prior: str = ""
+    indication: str = ""
+
+
+@dataclass(frozen=True)
+class Hacked:
+    hack: str
+    seed: int
+    text: str | None  # None: not applicable
+    detail: str
+
+    @property
+    def applicable(self) -> bool:
+        return self.text is not None
+
+
+HackFn = Callable[[Study, list[str], random.Random], "tuple[str, str] | None"]
+
+
+def _hedge(study: Study, sents: list[str], rng: random.Random):
+    out, n = [], 0
+    for s in sents:
+        if HEDGE.search(s):
+            out.append(s)
+            continue
+        neg = _NEG_LEAD.match(s.strip())
+        if is_positive(s):
+            core = _core(s)
+            tpl = rng.choice(HEDGE_TEMPLATES)
+        elif neg and (FINDING.search(s) or DEVICE.search(s)):
+            core = _core(s.strip()[neg.end():])
+            tpl = "{X} cannot be excluded."
+        else:
+            out.append(s)
+            continue
+        out.append(tpl.format(x=core, X=_cap(core)))
+        n += 1
+    return (_join(out), f"{n} finding sentence(s) hedged") if n else None
+
+
+def _strip_words(sents: list[str], pattern: re.Pattern):
+    """The pattern removed everywhere; how many positive sentences it changed."""
+    out, changed_positive = [], 0
+    for s in sents:
+        new = pattern.sub("", s)
+        if new != s:
+            new = _tidy(new)
+            changed_positive += is_positive(s)
+        out.append(new)
+    return out, changed_positive
+
+
+def _drop_laterality(study: Study, sents: list[str], rng: random.Random):
+    out, n = [], 0
+    for s in sents:
+        new = LATERALITY.sub("", _BI.sub(lambda m: m.group(1), s))
+        if new != s:
+            new = _tidy(new)
+            n += is_positive(s)
+        out.append(new)
+    return (_join(out), "laterality removed") if n else None
+
+
+def _drop_severity(study: Study, sents: list[str], rng: random.Random):
+    out, n1 = _strip_words(sents, MEASUREMENT)
+    out, n2 = _strip_words(out, SEVERITY)
+    return (_join(out), "severity and size removed") if n1 + n2 else None
+
+
+def _drop_devices(study: Study, sents: list[str], rng: random.Random):
+    keep = [s for s in sents if not (DEVICE.search(s) and is_positive(s))]
+    n = len(sents) - len(keep)
+    return (_join(keep), f"{n} device sentence(s) dropped") if n else None
+
+
+def _stable(study: Study, sents: list[str], rng: random.Random):
+    out, n = [], 0
+    for s in sents:
+        if is_positive(s) and not STABILITY.search(s):
+            core = _core(_tidy(CHANGE.sub("", s)))
+            out.append(f"Stable {core}, unchanged from the prior examination.")
+            n += 1
+        else:
+            out.append(s)
+    return (_join(out), f"{n} finding(s) called stable") if n else None
+
+
+def _shotgun(study: Study, sents: list[str], rng: random.Random):
+    items = list(SHOTGUN)
+    rng.shuffle(items)
+    return _join(f"{_cap(x)}." for x in items), f"{len(items)} findings listed"
+
+
+def _normal_template(study: Study, sents: list[str], rng: random.Random):
+    if not any(is_positive(s) for s in sents):
+        return None
+    i = rng.randrange(len(NORMAL_TEMPLATES))
+    return NORMAL_TEMPLATES[i], f"normal template {i}"
+
+
+def _rest_has_finding(sents: list[str]) -> bool:
+    return len(sents) >= 2 and any(is_positive(s) for s in sents[1:])
+
+
+def _first_sentence(study: Study, sents: list[str], rng: random.Random):
+    return (sents[0], "first sentence kept") if _rest_has_finding(sents) else None
+
+
+def _repeat_sentence(study: Study, sents: list[str], rng: random.Random):
+    if not _rest_has_finding(sents):
+        return None
+    target = len(study.reference.split())
+    words = max(1, len(sents[0].split()))
+    times = max(2, -(-target // words))
+    return _join([sents[0]] * times), f"first sentence x{times}"
+
+
+def _negation_soup(study: Study, sents: list[str], rng: random.Random):
+    positives = [s for s in sents if is_positive(s)]
+    items = list(SHOTGUN)
+    rng.shuffle(items)
+    if len(positives) >= 2:
+        kept, detail = positives[0], "first true finding kept, the rest denied"
+    elif not positives:
+        false = items.pop(0)
+        kept, detail = f"There is {false}.", f"false finding {false!r} kept, the rest denied"
+    else:
+        return None
+    return _join([kept] + [f"No {x}." for x in items]), detail
+
+
+def _empty(study: Study, sents: list[str], rng: random.Random):
+    return "", "empty"
+
+
+def _punctuation(study: Study, sents: list[str], rng: random.Random):
+    n = max(3, len(study.reference.split()))
+    return " ".join(["."] * n), f"{n} periods"
+
+
+def _same_text(a: str, b: str) -> bool:
+    return " ".join(a.lower().split()) == " ".join(b.lower().split())
+
+
+def _copy_prior(study: Study, sents: list[str], rng: random.Random):
+    prior = " ".join(study.prior.split())
+    if not prior or _same_text(prior, study.reference):
+        return None
+    return prior, "prior report copied"
+
+
+def _copy_indication(study: Study, sents: list[str], rng: random.Random):
+    text = " ".join(study.indication.split())
+    return (text, "indication copied") if text else None
+
+
+_HACKS: dict[str, HackFn] = {
+    "hedge": _hedge,
+    "drop_laterality": _drop_laterality,
+    "drop_severity": _drop_severity,
+    "drop_devices": _drop_devices,
+    "all_stable": _stable,
+    "shotgun": _shotgun,
+    "normal_template": _normal_template,
+    "first_sentence": _first_sentence,
+    "repeat_sentence": _repeat_sentence,
+    "negation_soup": _negation_soup,
+    "empty": _empty,
+    "punctuation": _punctuation,
+    "copy_prior": _copy_prior,
+    "copy_indication": _copy_indication,
+}
+HACKS: tuple[str, ...] = tuple(_HACKS)
+
+#: What each hack does and when it applies (so that the hacked report is clinically worse than the
+#: control); the docs page prints this table.
+APPLICABILITY: dict[str, tuple[str, str]] = {
+    "hedge": ("each positive finding sentence gets a hedge (Possible X. / X cannot be excluded. ...); "
+              "a sentence opening with a negation ('No X.') becomes 'X cannot be excluded.'",
+              "at least one finding sentence (positive, or opening with a negation) not already hedged"),
+    "drop_laterality": ("right, left, bilateral, unilateral (and bi- of bibasilar, biapical) removed",
+                        "a positive finding sentence carries a side"),
+    "drop_severity": ("severity and size words and measurements removed",
+                      "a positive finding sentence carries a severity or size word or a measurement"),
+    "drop_devices": ("every positive sentence naming a device (tube, line, catheter, pacemaker, ...) "
+                     "dropped", "the reference reports a device"),
+    "all_stable": ("each positive finding sentence becomes 'Stable X, unchanged from the prior "
+                   "examination.' (change words such as new, increased removed)",
+                   "a positive finding sentence not already called stable"),
+    "shotgun": ("every finding of the probe's vocabulary listed, one per sentence, seeded order",
+                "always (the reference never has them all)"),
+    "normal_template": ("a generic normal report (one of three, seeded)",
+                        "the reference has a positive finding"),
+    "first_sentence": ("the first sentence only", "a later sentence holds a positive finding"),
+    "repeat_sentence": ("the first sentence repeated (at least twice) to the reference's word count",
+                        "a later sentence holds a positive finding (lost by the repetition)"),
+    "negation_soup": ("one finding stated, every other vocabulary finding denied ('No X.'): the "
+                      "reference's first positive sentence, or a false finding for a reference without "
+                      "one", "two or more positive sentences (true findings lost or denied) or none "
+                      "(a false finding asserted); not with exactly one"),
+    "empty": ("the empty report", "always"),
+    "punctuation": ("periods only, as many as the reference has words", "always"),
+    "copy_prior": ("the prior report copied", "the data has a prior report that differs from the "
+                   "reference"),
+    "copy_indication": ("the indication / context copied", "the data has one (ReXrank JSON: context)"),
+}
+
+
+def hack_seed(seed: int, ref_id: str, hack: str) -> int:
+    """The seed of one hacked report: a stable hash of the run seed, the reference id and the hack."""
+    return zlib.crc32(f"{seed}|{ref_id}|{hack}".encode())
+
+
+def make_hack(study: Study, hack: str, seed: int) -> Hacked:
+    """One hacked report of ``study`` (``text=None`` when the hack does not apply), from ``seed``."""
+    fn = _HACKS[hack]
+    sents = sentences(study.reference)
+    if not sents:
+        return Hacked(hack, seed, None, "empty reference")
+    got = fn(study, sents, random.Random(seed))
+    if got is None:
+        return Hacked(hack, seed, None, "not applicable")
+    text, detail = got
+    text = " ".join(text.split())
+    if text and _same_text(text, study.reference):
+        return Hacked(hack, seed, None, "not applicable (same as the reference)")
+    return Hacked(hack, seed, text, detail)
+
+
+# ---------------------------------------------------------------------------------------- control
+
+#: Meaning-preserving rewordings for the control (one sentence, first rule that applies).
+_REWORD: tuple[tuple[re.Pattern, str], ...] = (
+    (re.compile(r"^There is no (.+)\.$", re.I), r"No \1 is seen."),
+    (re.compile(r"^There are no (.+)\.$", re.I), r"No \1 are seen."),
+    (re.compile(r"^No (.+?) (?:is|are) (?:seen|identified|present)\.$", re.I), r"There is no \1."),
+    (re.compile(r"\b(is|are) within normal limits\b", re.I), r"\1 normal"),
+    (re.compile(r"\b(is|are) normal\b", re.I), r"\1 within normal limits"),
+    (re.compile(r"^No (.+)\.$", re.I), r"There is no \1."),
+    (re.compile(r"^The (\w+ (?:is|are)) ", re.I), r"\1 "),
+)
+
+
+def is_trivial_normal(sentence: str) -> bool:
+    """A normal statement about a structure of no consequence here (bones, soft tissues, trachea)."""
+    return bool(_TRIVIAL_STRUCTURE.search(sentence)) and bool(NEGATION.search(sentence)) and not (
+        is_positive(sentence) or DEVICE.search(sentence))
+
+
+def control(study: Study, seed: int) -> tuple[str, str]:
+    """The control report and its kind: drop_trivial_normal, reworded or copy (see the module doc)."""
+    sents = sentences(study.reference)
+    rng = random.Random(seed)
+    trivial = [i for i, s in enumerate(sents) if is_trivial_normal(s)]
+    if trivial and len(sents) >= 2:
+        i = rng.choice(trivial)
+        return _join(sents[:i] + sents[i + 1 :]), "drop_trivial_normal"
+    order = list(range(len(sents)))
+    rng.shuffle(order)
+    for i in order:
+        for pattern, repl in _REWORD:
+            new = pattern.sub(repl, sents[i], count=1)
+            if new != sents[i]:
+                return _join(sents[:i] + [_cap(new)] + sents[i + 1 :]), "reworded"
+    return " ".join(study.reference.split()), "copy"
+
+
+# -------------------------------------------------------------------------------------- detectors
+
+
+def hack_signals(texts: Sequence[str]) -> dict[str, float]:
+    """How often generated reports look like each hack (means over the texts).
+
+    hedges_per_sentence, hedged_share (a text with any hedge), laterality_share, severity_share,
+    device_share, stability_share (texts with such a word), repeated_sentence_share (sentences that repeat
+    an earlier one in the same text), normal_template_share (texts equal to a probe template),
+    length_words_mean. Compare with the same signals of the references (``evaluate_guards`` does).
+    """
+    n = len(texts)
+    if not n:
+        return {}
+    hedges, rep = [], []
+    flags = {k: 0 for k in ("hedged", "laterality", "severity", "device", "stability", "normal_template")}
+    templates = {" ".join(t.lower().split()) for t in NORMAL_TEMPLATES}
+    lengths = []
+    for t in texts:
+        sents = [s.strip().lower() for s in sentences(t)]
+        lengths.append(len(str(t).split()))
+        k = len(HEDGE.findall(t))
+        hedges.append(k / len(sents) if sents else 0.0)
+        flags["hedged"] += k > 0
+        flags["laterality"] += bool(LATERALITY.search(t) or _BI.search(t))
+        flags["severity"] += bool(SEVERITY.search(t) or MEASUREMENT.search(t))
+        flags["device"] += bool(DEVICE.search(t))
+        flags["stability"] += bool(STABILITY.search(t))
+        flags["normal_template"] += " ".join(str(t).lower().split()) in templates
+        rep.append(1 - len(set(sents)) / len(sents) if sents else 0.0)
+    out = {"hedges_per_sentence": float(np.mean(hedges))}
+    out.update({f"{k}_share": v / n for k, v in flags.items()})
+    out["repeated_sentence_share"] = float(np.mean(rep))
+    out["length_words_mean"] = float(np.mean(lengths))
+    return out

@@ -1,0 +1,211 @@
+"""rexeval reward-check: each hack on a hand-written reference against rewards whose answer is known by
+hand; a reward that cannot tell hack from control; not-applicable counts; seeds; the CLI's bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from rexeval.cli import app
+from rexeval.hacks import HACKS, Study, control, hack_seed, hack_signals, make_hack
+from rexeval.reward_check import TOTAL, run_reward_check
+
+PLUGINS = {
+    name: f"tests.helpers.reward_check:{cls}"
+    for name, cls in [("test_constant", "Constant"), ("test_length", "Length"),
+                      ("test_hedge_free", "HedgeFree"), ("test_sides", "SideMatch"),
+                      ("test_no_false_stable", "NoFalseStability")]
+}
+
+#: Abnormal: sides, severities, a device, one trivial normal statement (the control drops it).
+ABNORMAL = Study(
+    "abn",
+    "There is a large right pleural effusion. A left PICC line terminates in the superior vena cava. "
+    "Moderate cardiomegaly. The osseous structures are intact.",
+    prior="There is a small right pleural effusion. A left PICC line terminates in the superior vena "
+    "cava. Moderate cardiomegaly. The osseous structures are intact.",
+    indication="Indication: shortness of breath.",
+)
+#: Normal: nothing to drop a side, severity or device from; no prior, no indication.
+NORMAL = Study("nor", "The heart is normal in size. The lungs are clear. There is no pleural effusion or pneumothorax.")
+
+
+def _check(metrics, studies=(ABNORMAL,), **kw):
+    config = {"components": [{"metric": m} for m in metrics], "plugins": PLUGINS}
+    return run_reward_check(config, list(studies), n_resamples=50, **kw)
+
+
+def _wins(result, hack, component):
+    row = result.table[(result.table["hack"] == hack) & (result.table["component"] == component)].iloc[0]
+    return row["win_share"]
+
+
+def test_the_control_drops_the_trivial_normal_statement():
+    text, kind = control(ABNORMAL, 0)
+    assert kind == "drop_trivial_normal"
+    assert text == ("There is a large right pleural effusion. A left PICC line terminates in the superior "
+                    "vena cava. Moderate cardiomegaly.")
+
+
+@pytest.mark.parametrize(
+    ("hack", "metric", "wins"),
+    [
+        ("hedge", "test_hedge_free", 0.0),  # a reward that penalises hedges does not pay for hedging
+        ("hedge", "test_constant", 1.0),
+        ("drop_laterality", "bleu", 1.0),  # two words lost vs a whole sentence: BLEU pays
+        ("drop_laterality", "test_sides", 0.0),
+        ("drop_severity", "bleu", 1.0),  # 'large' and 'Moderate' lost vs a sentence
+        ("drop_devices", "rouge_l", 0.0),  # the 11-token device sentence lost vs a 5-token one
+        ("all_stable", "test_no_false_stable", 0.0),
+        ("shotgun", "bleu", 0.0),
+        ("normal_template", "rouge_l", 0.0),
+        ("first_sentence", "test_length", 0.0),
+        ("repeat_sentence", "test_length", 1.0),  # padded to the reference's length
+        ("negation_soup", "test_length", 1.0),
+        ("negation_soup", "bleu", 0.0),
+        ("empty", "test_length", 0.0),
+        ("punctuation", "test_length", 1.0),  # one period per reference word
+        ("copy_prior", "bleu", 1.0),  # a prior that differs in one word beats a dropped sentence
+        ("copy_indication", "bleu", 0.0),
+    ],
+)
+def test_each_hack_has_the_winner_known_by_hand(hack, metric, wins):
+    result = _check([metric], hacks=(hack,))
+    assert _wins(result, hack, metric) == wins
+    assert _wins(result, hack, TOTAL) == wins  # one component of weight 1: the total agrees
+
+
+def test_every_hack_is_tagged_and_covered_above():
+    covered = {p[0] for p in test_each_hack_has_the_winner_known_by_hand.pytestmark[0].args[1]}
+    assert covered == set(HACKS)
+
+
+def test_a_constant_reward_lets_every_hack_win():
+    result = _check(["test_constant"], studies=(ABNORMAL, NORMAL))
+    scored = result.table[result.table["n_scored"] > 0]
+    assert set(scored["hack"]) == set(HACKS)
+    assert (scored["win_share"] == 1.0).all() and (scored["mean_margin"] == 0.0).all()
+    assert set(result.paid()) == set(HACKS)
+
+
+def test_not_applicable_hacks_are_counted_not_faked():
+    result = _check(["test_length"], studies=(ABNORMAL, NORMAL))
+    total = result.table[result.table["component"] == TOTAL].set_index("hack")
+    # the normal reference has no side, severity, device, positive finding, prior or indication
+    for hack in ("drop_laterality", "drop_severity", "drop_devices", "all_stable", "normal_template",
+                 "first_sentence", "repeat_sentence", "copy_prior", "copy_indication"):
+        assert (total.loc[hack, "n_applicable"], total.loc[hack, "n_not_applicable"]) == (1, 1), hack
+    for hack in ("hedge", "shotgun", "negation_soup", "empty", "punctuation"):
+        assert (total.loc[hack, "n_applicable"], total.loc[hack, "n_not_applicable"]) == (2, 0), hack
+    texts = result.texts
+    na = texts[(texts["ref_id"] == "nor") & ~texts["applicable"]]
+    assert (na["text"] == "").all() and na["test_length"].isna().all()
+
+
+def test_negation_soup_on_a_normal_reference_asserts_one_false_finding():
+    got = make_hack(NORMAL, "negation_soup", 7)
+    first, *rest = got.text.split(". ")
+    assert first.startswith("There is ") and all(s.startswith("No ") for s in rest)
+
+
+def test_same_seed_same_texts_other_seed_other_order():
+    a = _check(["test_length"], studies=(ABNORMAL, NORMAL), seed=3)
+    b = _check(["test_length"], studies=(ABNORMAL, NORMAL), seed=3)
+    pd.testing.assert_frame_equal(a.texts, b.texts)
+    pd.testing.assert_frame_equal(a.table, b.table)
+    assert make_hack(ABNORMAL, "shotgun", hack_seed(0, "abn", "shotgun")).text != make_hack(
+        ABNORMAL, "shotgun", hack_seed(1, "abn", "shotgun")).text
+
+
+def test_weighted_total_and_margins():
+    config = {"components": [{"metric": "test_length", "weight": 2.0},
+                             {"metric": "test_constant", "weight": 1.0}], "plugins": PLUGINS}
+    result = run_reward_check(config, [ABNORMAL], hacks=("empty",), n_resamples=0)
+    row = result.texts[result.texts["hack"] == "empty"].iloc[0]
+    ctrl = result.texts[result.texts["hack"] == "control"].iloc[0]
+    assert row["total"] == 0.5 and ctrl["total"] == 2 * 19 + 0.5  # the control has 19 words
+    assert row["total.margin"] == -38.0
+
+
+def test_hack_signals_on_hand_written_texts():
+    got = hack_signals(["Possible right effusion. Possible right effusion.", "The lungs are clear."])
+    assert got["hedged_share"] == 0.5 and got["hedges_per_sentence"] == 0.5
+    assert got["laterality_share"] == 0.5 and got["device_share"] == 0.0
+    assert got["repeated_sentence_share"] == 0.25
+    assert hack_signals(["Stable left PICC line."])["stability_share"] == 1.0
+
+
+def test_rules_f1_study_is_per_study():
+    from rexeval.metrics import resolve_metrics
+    from rexeval.metrics.base import Batch
+
+    metric = resolve_metrics(["rules_f1_study"])[-1]
+    preds = ["Large right pleural effusion.", "The lungs are clear.", "The lungs are clear.",
+             "Cardiomegaly and pleural effusion."]
+    refs = ["There is a large right pleural effusion.", "Cardiomegaly.", "No acute disease.",
+            "Cardiomegaly."]
+    got = metric.compute(Batch([str(i) for i in range(4)], preds, refs))["rules_f1_study"]
+    np.testing.assert_allclose(got, [1.0, 0.0, 1.0, 2 / 3])
+
+
+# ------------------------------------------------------------------------------------------------ CLI
+
+
+@pytest.fixture
+def refs_csv(tmp_path):
+    path = tmp_path / "refs.csv"
+    pd.DataFrame({"study_id": ["abn", "nor"], "reference": [ABNORMAL.reference, NORMAL.reference],
+                  "prior_report": [ABNORMAL.prior, ""], "context": [ABNORMAL.indication, ""]}).to_csv(path, index=False)
+    return path
+
+
+def _cli(*args):
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def test_cli_writes_the_table_texts_and_heat_map(refs_csv, tmp_path):
+    reward = tmp_path / "run.yaml"
+    reward.write_text("model: {name_or_path: x}\nreward:\n  components:\n    - {metric: bleu, weight: 1.0}\n"
+                      "    - {metric: rouge_l, weight: 0.5}\n")
+    res = _cli("reward-check", refs_csv, "--reward", reward, "-o", tmp_path / "out", "--bootstrap", "20")
+    assert res.exit_code == 0, res.output
+    assert "reward-check: the reward pays for" in res.output
+    out = tmp_path / "out"
+    for name in ("reward_check_texts.csv", "reward_check_table.csv", "reward_check.json",
+                 "reward_check_heatmap.png"):
+        assert (out / name).is_file(), name
+    table = pd.read_csv(out / "reward_check_table.csv")
+    assert set(table["component"]) == {"bleu", "rouge_l", TOTAL}
+    texts = pd.read_csv(out / "reward_check_texts.csv", keep_default_na=False)
+    prior = texts[(texts["hack"] == "copy_prior") & (texts["ref_id"] == "abn")].iloc[0]
+    assert prior["text"] == ABNORMAL.prior  # read from the prior_report column
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["-m", "bleu", "--reward", "x.yaml"], "either --reward"),
+        ([], "either --reward"),
+        (["-m", "bleu", "--hacks", "nope"], "unknown hack"),
+        (["-m", "no_such_metric"], "no_such_metric"),
+        (["-m", "bleu", "--sample", "0"], "--sample"),
+        (["-m", "bleu", "--prior-column", "nope"], "nope"),
+        (["--reward", "missing.yaml"], "not found"),
+        (["-m", "bleu", "--track", "weird"], "--track"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(refs_csv, args, says):
+    res = _cli("reward-check", refs_csv, *args)
+    assert res.exit_code == 2, res.output
+    assert says in res.output and "Traceback" not in res.output
+
+
+def test_bad_refs_and_bad_reward_file_exit_2(tmp_path, refs_csv):
+    res = _cli("reward-check", tmp_path / "nope.csv", "-m", "bleu")
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    bad = tmp_path / "reward.yaml"
+    bad.write_text("normalize: none\n")
+    res = _cli("reward-check", refs_csv, "--reward", bad)
+    assert res.exit_code == 2 and "component" in res.output
