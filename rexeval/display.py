@@ -56,6 +56,7 @@ NAMES: dict[str, Display] = {
     # clinical: condition F1 after the error counts (named by pattern below)
     "crimson": _d("CRIMSON", "clinical", 300),
     "temporal_f1": _d("temporal F1", "clinical", 310),
+    "rules_f1_study": _d("condition F1 per study (rules, 14)", "clinical", 305, False),
     "srrbert_micro_f1": _d("SRR-BERT F1 (micro)", "clinical", 320),
     "srrbert_macro_f1": _d("SRR-BERT F1 (macro)", "clinical", 321, False),
     "srrbert_weighted_f1": _d("SRR-BERT F1 (weighted)", "clinical", 322, False),
