@@ -389,7 +389,7 @@ def temporal_change(text: str, rng: random.Random, avoid: frozenset = frozenset(
         i, w, m = rng.choice(sites)
         s = sentences[i]
         new = keep_case(w.group(0), lx.TEMPORAL_SWAP[w.group(0).lower()])
-        sentences[i] = s[: w.start()] + new + s[w.end():]
+        sentences[i] = swap_word(s, w.start(), w.end(), new)
         return Edit(join(sentences), f"{_kind_of(m)}: {w.group(0)} -> {new}", (_kind_of(m),))
     bare = [m for m in mentions if not m.device and _significant_positive(m, sentences)
             and _kind_of(m) not in avoid and not lx.TEMPORAL_RE.search(sentences[m.sent])
