@@ -30,7 +30,14 @@ def stress_command(
     severity, size, temporal, device inserted/removed/malpositioned; and meaning-preserving edits) and report
     per metric sensitivity, invariance, discrimination (same-report AUC) and Kendall tau on multi-edit reports."""
     from rexeval.exceptions import ConfigError
-    from rexeval.stress import CATEGORIES, check_tolerance, heatmap, print_table, read_references, run_stress
+    from rexeval.stress import (
+        CATEGORIES,
+        check_tolerance,
+        heatmap,
+        print_table,
+        read_references,
+        run_stress,
+    )
 
     check_tolerance(tolerance)
     if bootstrap < 0:
