@@ -37,6 +37,7 @@ MIN_APPLICABLE = 100
 
 # ------------------------------------------------------------------------------ vocabulary overlap
 
+
 def _expand(pattern: str, cap: int = 12) -> list[str]:
     """Literal phrases a (simple) lexicon regex matches: alternations, optional chars/groups, \\d+ -> 4."""
 
@@ -78,8 +79,11 @@ def counter_vocabulary() -> tuple[list[re.Pattern], set[str], list[str]]:
     names = ["rexeval.labelers.vocabulary", "rexeval.labelers.rules"]
     import rexeval.metrics as metrics_pkg
 
-    names += [f"rexeval.metrics.{m.name}" for m in pkgutil.iter_modules(metrics_pkg.__path__)
-              if m.name.startswith("errors_struct")]
+    names += [
+        f"rexeval.metrics.{m.name}"
+        for m in pkgutil.iter_modules(metrics_pkg.__path__)
+        if m.name.startswith("errors_struct")
+    ]
     patterns: list[re.Pattern] = []
     words: set[str] = set()
     seen: set[int] = set()
@@ -105,7 +109,11 @@ def counter_vocabulary() -> tuple[list[re.Pattern], set[str], list[str]]:
         elif isinstance(value, (list, tuple, set, frozenset)):
             for v in value:
                 walk(v, depth + 1)
-        elif type(value).__module__ in names and hasattr(value, "__dict__") and not isinstance(value, type):
+        elif (
+            type(value).__module__ in names
+            and hasattr(value, "__dict__")
+            and not isinstance(value, type)
+        ):
             walk(vars(value), depth + 1)  # objects of their own classes (rule tables, term sets)
         elif hasattr(value, "__dataclass_fields__") and not isinstance(value, type):
             walk({f: getattr(value, f, None) for f in value.__dataclass_fields__}, depth + 1)
@@ -134,43 +142,69 @@ def vocabulary_overlap() -> tuple[list[dict], list[str]]:
         mask = [False] * len(text)
         for pat in patterns:
             for m in pat.finditer(text):
-                mask[m.start():m.end()] = [True] * (m.end() - m.start())
+                mask[m.start() : m.end()] = [True] * (m.end() - m.start())
         for w in re.finditer(r"[A-Za-z][A-Za-z\-]+", text):
             if w.group(0).lower() in words:
-                mask[w.start():w.end()] = [True] * (w.end() - w.start())
+                mask[w.start() : w.end()] = [True] * (w.end() - w.start())
         return mask
 
     rows = []
     for group, terms in all_terms().items():
         phrases = sorted({p for t in terms for p in _expand(t)})
         masks = {p: covered(p) for p in phrases}
-        whole = [p for p in phrases if p.lower() in words
-                 or sum(m for m, c in zip(masks[p], p, strict=True) if c != " ") >= 0.8 * len(p.replace(" ", ""))]
-        word = [p for p in phrases if p in whole or any(
-            all(masks[p][w.start():w.end()]) for w in re.finditer(r"[A-Za-z]{4,}", p))]
-        rows.append({"group": group, "phrases": len(phrases), "shared": len(whole),
-                     "share": len(whole) / len(phrases) if phrases else float("nan"),
-                     "word_shared": len(word), "word_share": len(word) / len(phrases) if phrases else float("nan"),
-                     "examples_shared": whole[:6], "examples_own": [p for p in phrases if p not in word][:6]})
+        whole = [
+            p
+            for p in phrases
+            if p.lower() in words
+            or sum(m for m, c in zip(masks[p], p, strict=True) if c != " ")
+            >= 0.8 * len(p.replace(" ", ""))
+        ]
+        word = [
+            p
+            for p in phrases
+            if p in whole
+            or any(all(masks[p][w.start() : w.end()]) for w in re.finditer(r"[A-Za-z]{4,}", p))
+        ]
+        rows.append(
+            {
+                "group": group,
+                "phrases": len(phrases),
+                "shared": len(whole),
+                "share": len(whole) / len(phrases) if phrases else float("nan"),
+                "word_shared": len(word),
+                "word_share": len(word) / len(phrases) if phrases else float("nan"),
+                "examples_shared": whole[:6],
+                "examples_own": [p for p in phrases if p not in word][:6],
+            }
+        )
     return rows, loaded
 
 
 def overlap_markdown(rows: list[dict], loaded: list[str]) -> str:
-    lines = ["| lexicon group | phrases | phrase shared | a word shared | e.g. phrase shared | e.g. no word shared |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        "| lexicon group | phrases | phrase shared | a word shared | e.g. phrase shared | e.g. no word shared |",
+        "|---|---|---|---|---|---|",
+    ]
     for r in rows:
-        lines.append(f"| {r['group']} | {r['phrases']} | {r['shared']} ({r['share']:.0%}) | "
-                     f"{r['word_shared']} ({r['word_share']:.0%}) | "
-                     f"{', '.join(r['examples_shared'][:4]) or '-'} | {', '.join(r['examples_own'][:4]) or '-'} |")
+        lines.append(
+            f"| {r['group']} | {r['phrases']} | {r['shared']} ({r['share']:.0%}) | "
+            f"{r['word_shared']} ({r['word_share']:.0%}) | "
+            f"{', '.join(r['examples_shared'][:4]) or '-'} | {', '.join(r['examples_own'][:4]) or '-'} |"
+        )
     lines.append("")
-    lines.append("Modules compared at run time: " + ", ".join(f"`{m}`" for m in loaded) + " (every module-level "
-                 "compiled pattern and word list). *Phrase shared*: their patterns/word lists cover >= 80% of "
-                 "the lexicon phrase's letters; *a word shared*: at least one word of >= 4 letters of the phrase "
-                 "is matched whole. Phrases are the lexicon's regexes expanded to literal examples.")
+    lines.append(
+        "Modules compared at run time: "
+        + ", ".join(f"`{m}`" for m in loaded)
+        + " (every module-level "
+        "compiled pattern and word list). *Phrase shared*: their patterns/word lists cover >= 80% of "
+        "the lexicon phrase's letters; *a word shared*: at least one word of >= 4 letters of the phrase "
+        "is matched whole. Phrases are the lexicon's regexes expanded to literal examples."
+    )
     return "\n".join(lines)
 
 
 # ------------------------------------------------------------------------------------------ results
+
 
 def target_rows(result) -> list[tuple[str, str, float, str]]:
     from rexeval.stress import CLINICAL, PRESERVING
@@ -179,11 +213,21 @@ def target_rows(result) -> list[tuple[str, str, float, str]]:
     summ = result.summary.set_index("output").loc[TARGET_OUTPUT]
     rows = []
     for cat in CLINICAL:
-        rows.append((f"sensitivity {cat}", f">= {SENSITIVITY_TARGET:.2f}", float(tab.loc[cat, "share"]),
-                     ">="))
+        rows.append(
+            (
+                f"sensitivity {cat}",
+                f">= {SENSITIVITY_TARGET:.2f}",
+                float(tab.loc[cat, "share"]),
+                ">=",
+            )
+        )
     for cat in PRESERVING:
-        rows.append((f"invariance {cat}", f">= {INVARIANCE_TARGET:.2f}", float(tab.loc[cat, "share"]), ">="))
-    rows.append(("discrimination", f">= {DISCRIMINATION_TARGET:.2f}", float(summ["discrimination"]), ">="))
+        rows.append(
+            (f"invariance {cat}", f">= {INVARIANCE_TARGET:.2f}", float(tab.loc[cat, "share"]), ">=")
+        )
+    rows.append(
+        ("discrimination", f">= {DISCRIMINATION_TARGET:.2f}", float(summ["discrimination"]), ">=")
+    )
     rows.append(("tau(injected, counted)", f">= {TAU_TARGET:.2f}", float(summ["tau"]), ">="))
     out = []
     for name, target, value, _ in rows:
@@ -202,33 +246,57 @@ def results_markdown(result, seconds: float) -> str:
     info = result.info
     outputs = list(result.summary["output"])
     sig = info["signatures"].get("errors_struct", "")
-    lines = [f"{info['n_references']} IU test references (findings track) and {info['n_derived_bases']} derived "
-             f"abnormal bases, seed {info['seed']}, tolerance {info['tolerance']:g}, "
-             f"{info['bootstrap']['resamples']} bootstrap resamples over references; "
-             f"{seconds:.0f} s on this machine. errors_struct signature: `{sig}`.", "",
-             "**Ranked by discrimination** (95% bootstrap CI over references):", "",
-             "| output | discrimination | tau (injected, movement) | sensitivity mean / min | invariance mean / min |",
-             "|---|---|---|---|---|"]
+    lines = [
+        f"{info['n_references']} IU test references (findings track) and {info['n_derived_bases']} derived "
+        f"abnormal bases, seed {info['seed']}, tolerance {info['tolerance']:g}, "
+        f"{info['bootstrap']['resamples']} bootstrap resamples over references; "
+        f"{seconds:.0f} s on this machine. errors_struct signature: `{sig}`.",
+        "",
+        "**Ranked by discrimination** (95% bootstrap CI over references):",
+        "",
+        "| output | discrimination | tau (injected, movement) | sensitivity mean / min | invariance mean / min |",
+        "|---|---|---|---|---|",
+    ]
     for r in result.summary.itertuples(index=False):
-        lines.append(f"| {r.output} | {r.discrimination:.3f} [{r.discrimination_ci_lo:.3f}, "
-                     f"{r.discrimination_ci_hi:.3f}] | {r.tau:.3f} [{r.tau_ci_lo:.3f}, {r.tau_ci_hi:.3f}] | "
-                     f"{_fmt(r.sensitivity_mean)} / {_fmt(r.sensitivity_min)} | "
-                     f"{_fmt(r.invariance_mean)} / {_fmt(r.invariance_min)} |")
-    lines += ["", "**Per category**: sensitivity (clinical) or invariance (meaning-preserving) [Wilson 95% CI]; "
-              "applied = on the original + derived bases.", "",
-              "| category | applied (orig + derived) / not applicable | " + " | ".join(outputs) + " |",
-              "|---|---|" + "---|" * len(outputs)]
+        lines.append(
+            f"| {r.output} | {r.discrimination:.3f} [{r.discrimination_ci_lo:.3f}, "
+            f"{r.discrimination_ci_hi:.3f}] | {r.tau:.3f} [{r.tau_ci_lo:.3f}, {r.tau_ci_hi:.3f}] | "
+            f"{_fmt(r.sensitivity_mean)} / {_fmt(r.sensitivity_min)} | "
+            f"{_fmt(r.invariance_mean)} / {_fmt(r.invariance_min)} |"
+        )
+    lines += [
+        "",
+        "**Per category**: sensitivity (clinical) or invariance (meaning-preserving) [Wilson 95% CI]; "
+        "applied = on the original + derived bases.",
+        "",
+        "| category | applied (orig + derived) / not applicable | " + " | ".join(outputs) + " |",
+        "|---|---|" + "---|" * len(outputs),
+    ]
     for cat in dict.fromkeys(result.table["category"]):
         part = result.table[result.table["category"] == cat].set_index("output")
         first = part.iloc[0]
-        cells = [("n/a" if part.loc[o, "n_scored"] == 0 else
-                  f"{part.loc[o, 'share']:.2f} [{part.loc[o, 'ci_lo']:.2f}, {part.loc[o, 'ci_hi']:.2f}]")
-                 for o in outputs]
+        cells = [
+            (
+                "n/a"
+                if part.loc[o, "n_scored"] == 0
+                else f"{part.loc[o, 'share']:.2f} [{part.loc[o, 'ci_lo']:.2f}, {part.loc[o, 'ci_hi']:.2f}]"
+            )
+            for o in outputs
+        ]
         label = f"{cat} ({'sens.' if cat in CLINICAL else 'inv.'})"
-        lines.append(f"| {label} | {first['n_applicable']} ({first['n_applicable_original']} + "
-                     f"{first['n_applicable_derived']}) / {first['n_not_applicable']} | " + " | ".join(cells) + " |")
-    lines += ["", f"**Targets of issue 20 for `{TARGET_OUTPUT}`**:", "", "| target | wanted | measured | |",
-              "|---|---|---|---|"]
+        lines.append(
+            f"| {label} | {first['n_applicable']} ({first['n_applicable_original']} + "
+            f"{first['n_applicable_derived']}) / {first['n_not_applicable']} | "
+            + " | ".join(cells)
+            + " |"
+        )
+    lines += [
+        "",
+        f"**Targets of issue 20 for `{TARGET_OUTPUT}`**:",
+        "",
+        "| target | wanted | measured | |",
+        "|---|---|---|---|",
+    ]
     lines += [f"| {n} | {t} | {v:.3f} | {p} |" for n, t, v, p in target_rows(result)]
     return "\n".join(lines)
 
@@ -246,7 +314,9 @@ def main() -> None:
     ap.add_argument("--refs", type=Path, default=DEFAULT_REFS)
     ap.add_argument("--bootstrap", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--docs", action="store_true", help="rewrite the stress results in docs/metaeval.md")
+    ap.add_argument(
+        "--docs", action="store_true", help="rewrite the stress results in docs/metaeval.md"
+    )
     args = ap.parse_args()
     if not args.refs.exists():
         sys.exit(f"error: {args.refs} not found (set REXEVAL_SHARED or --refs)")
@@ -255,24 +325,29 @@ def main() -> None:
 
     ids, texts = read_references(args.refs, "findings")
     t0 = time.perf_counter()
-    result = run_stress(ids, texts, keys=KEYS.split(","), seed=args.seed, n_resamples=args.bootstrap,
-                        progress=False)
+    result = run_stress(
+        ids, texts, keys=KEYS.split(","), seed=args.seed, n_resamples=args.bootstrap, progress=False
+    )
     seconds = time.perf_counter() - t0
     print_table(result)
     first = result.table.drop_duplicates("category").set_index("category")
     print("\napplicable clinical edits (original + derived bases; need >= 100):")
     for cat in CLINICAL:
         n = int(first.loc[cat, "n_applicable"])
-        print(f"  {cat:24s} {n:5d} ({int(first.loc[cat, 'n_applicable_original'])} + "
-              f"{int(first.loc[cat, 'n_applicable_derived'])})  {'ok' if n >= MIN_APPLICABLE else 'TOO FEW'}")
+        print(
+            f"  {cat:24s} {n:5d} ({int(first.loc[cat, 'n_applicable_original'])} + "
+            f"{int(first.loc[cat, 'n_applicable_derived'])})  {'ok' if n >= MIN_APPLICABLE else 'TOO FEW'}"
+        )
     print(f"\ntargets for {TARGET_OUTPUT} ({result.info['signatures'].get('errors_struct', '')}):")
     for name, target, value, verdict in target_rows(result):
         print(f"  {name:40s} {target:>8s}  measured {value:6.3f}  {verdict}")
     rows, loaded = vocabulary_overlap()
     print("\nlexicon vs counter/labeler vocabulary (" + ", ".join(loaded) + "):")
     for r in rows:
-        print(f"  {r['group']:24s} {r['shared']:3d}/{r['phrases']:3d} phrases shared, {r['word_shared']:3d} with a "
-              f"word shared; e.g. {r['examples_shared'][:3]}")
+        print(
+            f"  {r['group']:24s} {r['shared']:3d}/{r['phrases']:3d} phrases shared, {r['word_shared']:3d} with a "
+            f"word shared; e.g. {r['examples_shared'][:3]}"
+        )
     print(f"\n{seconds:.1f} s for the suite")
     if args.docs:
         text = DOCS.read_text()

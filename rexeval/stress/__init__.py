@@ -59,8 +59,26 @@ CHEXPROMPT = {
     "device_malpositioned": "C position (device tip)",
 }
 
-__all__ = ["CATEGORIES", "CLINICAL", "PRESERVING", "Perturbation", "StressResult", "multi_edit", "perturb",
-           "perturb_all", "perturbation_seed", "read_references", "run_stress", "split_sentences", "wilson"]
+__all__ = [
+    "CATEGORIES",
+    "CLINICAL",
+    "PRESERVING",
+    "Perturbation",
+    "StressResult",
+    "bases",
+    "check_tolerance",
+    "heatmap",
+    "multi_edit",
+    "multi_edits",
+    "perturb",
+    "perturb_all",
+    "perturbation_seed",
+    "print_table",
+    "read_references",
+    "run_stress",
+    "split_sentences",
+    "wilson",
+]
 
 
 @dataclass(frozen=True)
@@ -123,24 +141,48 @@ def multi_edit(text: str, n_target: int, seed: int) -> tuple[str, int, str]:
     return out, sum(1 for d in done if not d.endswith("[preserving]")), "; ".join(done)
 
 
-def bases(ref_ids: list[str], texts: list[str], seed: int = 0, derived: bool = True) -> pd.DataFrame:
+def bases(
+    ref_ids: list[str], texts: list[str], seed: int = 0, derived: bool = True
+) -> pd.DataFrame:
     """The reports edited: each reference as it is, and (``derived``) an abnormal version of it."""
     import pandas as pd
 
     rows = []
     for rid, text in zip(ref_ids, texts, strict=True):
         original = " ".join(str(text).split())
-        rows.append({"ref_id": rid, "base_id": rid, "base": "original", "base_text": original, "base_detail": ""})
+        rows.append(
+            {
+                "ref_id": rid,
+                "base_id": rid,
+                "base": "original",
+                "base_text": original,
+                "base_detail": "",
+            }
+        )
         if derived and original:
-            got = abnormal_base(original, random.Random(perturbation_seed(seed, rid, "abnormal_base")))
+            got = abnormal_base(
+                original, random.Random(perturbation_seed(seed, rid, "abnormal_base"))
+            )
             if got is not None:
-                rows.append({"ref_id": rid, "base_id": f"{rid}+abn", "base": "derived", "base_text": got[0],
-                             "base_detail": got[1]})
+                rows.append(
+                    {
+                        "ref_id": rid,
+                        "base_id": f"{rid}+abn",
+                        "base": "derived",
+                        "base_text": got[0],
+                        "base_detail": got[1],
+                    }
+                )
     return pd.DataFrame(rows)
 
 
-def perturb_all(ref_ids: list[str], texts: list[str], categories: tuple[str, ...] = CATEGORIES,
-                seed: int = 0, derived: bool = False) -> pd.DataFrame:
+def perturb_all(
+    ref_ids: list[str],
+    texts: list[str],
+    categories: tuple[str, ...] = CATEGORIES,
+    seed: int = 0,
+    derived: bool = False,
+) -> pd.DataFrame:
     """Every (base, category) perturbation, applicable or not, as a table."""
     import pandas as pd
 
@@ -150,10 +192,20 @@ def perturb_all(ref_ids: list[str], texts: list[str], categories: tuple[str, ...
         for cat in categories:
             s = perturbation_seed(seed, b.base_id, cat)
             p = perturb(b.base_text, cat, s)
-            rows.append({"ref_id": b.ref_id, "base_id": b.base_id, "base": b.base, "category": cat,
-                         "kind": "clinical" if cat in CLINICAL else "preserving", "seed": s,
-                         "applicable": p.applicable, "detail": p.detail, "original": p.original,
-                         "perturbed": p.perturbed if p.applicable else ""})
+            rows.append(
+                {
+                    "ref_id": b.ref_id,
+                    "base_id": b.base_id,
+                    "base": b.base,
+                    "category": cat,
+                    "kind": "clinical" if cat in CLINICAL else "preserving",
+                    "seed": s,
+                    "applicable": p.applicable,
+                    "detail": p.detail,
+                    "original": p.original,
+                    "perturbed": p.perturbed if p.applicable else "",
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -165,9 +217,22 @@ def multi_edits(table: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
     for i, b in enumerate(table.itertuples(index=False)):
         s = perturbation_seed(seed, b.base_id, "multi_edit")
         target = i % (MAX_INJECTED + 1)
-        text, injected, detail = multi_edit(b.base_text, target, s) if b.base_text else ("", 0, "empty")
-        rows.append({"ref_id": b.ref_id, "base_id": b.base_id, "base": b.base, "seed": s, "target": target,
-                     "injected": injected, "detail": detail, "original": b.base_text, "perturbed": text})
+        text, injected, detail = (
+            multi_edit(b.base_text, target, s) if b.base_text else ("", 0, "empty")
+        )
+        rows.append(
+            {
+                "ref_id": b.ref_id,
+                "base_id": b.base_id,
+                "base": b.base,
+                "seed": s,
+                "target": target,
+                "injected": injected,
+                "detail": detail,
+                "original": b.base_text,
+                "perturbed": text,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -189,17 +254,29 @@ def wilson(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
 class StressResult:
     perturbations: pd.DataFrame  # one row per (base, category), with scores per output
     table: pd.DataFrame  # one row per (output, category)
-    summary: pd.DataFrame  # one row per output: discrimination, tau, sensitivity and invariance, ranked
+    summary: (
+        pd.DataFrame
+    )  # one row per output: discrimination, tau, sensitivity and invariance, ranked
     multi: pd.DataFrame  # one row per multi-edit report
     info: dict[str, Any]
 
     def write(self, out_dir: str | Path) -> list[Path]:
         from rexeval.metaeval import records, write_files
 
-        return write_files(out_dir, {"perturbations.csv": self.perturbations, "stress_table.csv": self.table,
-                                     "stress_summary.csv": self.summary, "multi_edit.csv": self.multi,
-                                     "stress.json": {"summary": records(self.summary),
-                                                     "table": records(self.table), **self.info}})
+        return write_files(
+            out_dir,
+            {
+                "perturbations.csv": self.perturbations,
+                "stress_table.csv": self.table,
+                "stress_summary.csv": self.summary,
+                "multi_edit.csv": self.multi,
+                "stress.json": {
+                    "summary": records(self.summary),
+                    "table": records(self.table),
+                    **self.info,
+                },
+            },
+        )
 
 
 def _headline_outputs(metrics: list, keys: list[str] | None) -> list:
@@ -222,10 +299,20 @@ def check_tolerance(tolerance: float) -> float:
     return tolerance
 
 
-def run_stress(ref_ids: list[str], texts: list[str], metrics: list[str] | None = None, *,
-               keys: list[str] | None = None, categories: tuple[str, ...] = CATEGORIES, seed: int = 0,
-               tolerance: float = DEFAULT_TOLERANCE, derived: bool = True, multi: bool = True,
-               n_resamples: int = 1000, progress: bool = True) -> StressResult:
+def run_stress(
+    ref_ids: list[str],
+    texts: list[str],
+    metrics: list[str] | None = None,
+    *,
+    keys: list[str] | None = None,
+    categories: tuple[str, ...] = CATEGORIES,
+    seed: int = 0,
+    tolerance: float = DEFAULT_TOLERANCE,
+    derived: bool = True,
+    multi: bool = True,
+    n_resamples: int = 1000,
+    progress: bool = True,
+) -> StressResult:
     import pandas as pd
 
     from rexeval.align import load_pairs
@@ -238,17 +325,47 @@ def run_stress(ref_ids: list[str], texts: list[str], metrics: list[str] | None =
         raise InputError("reference ids are not unique")
     base_table = bases(ref_ids, texts, seed, derived)
     table = perturb_all(ref_ids, texts, categories, seed, derived)
-    multi_table = multi_edits(base_table, seed) if multi else pd.DataFrame(
-        columns=["ref_id", "base_id", "base", "seed", "target", "injected", "detail", "original", "perturbed"])
+    multi_table = (
+        multi_edits(base_table, seed)
+        if multi
+        else pd.DataFrame(
+            columns=[
+                "ref_id",
+                "base_id",
+                "base",
+                "seed",
+                "target",
+                "injected",
+                "detail",
+                "original",
+                "perturbed",
+            ]
+        )
+    )
     applied = table[table["applicable"]]
-    pair_ids = ([f"{b}|identity" for b in base_table["base_id"]]
-                + [f"{b}|{c}" for b, c in zip(applied["base_id"], applied["category"], strict=True)]
-                + [f"{b}|multi" for b in multi_table["base_id"]])
-    preds = base_table["base_text"].tolist() + applied["perturbed"].tolist() + multi_table["perturbed"].tolist()
-    refs = base_table["base_text"].tolist() + applied["original"].tolist() + multi_table["original"].tolist()
+    pair_ids = (
+        [f"{b}|identity" for b in base_table["base_id"]]
+        + [f"{b}|{c}" for b, c in zip(applied["base_id"], applied["category"], strict=True)]
+        + [f"{b}|multi" for b in multi_table["base_id"]]
+    )
+    preds = (
+        base_table["base_text"].tolist()
+        + applied["perturbed"].tolist()
+        + multi_table["perturbed"].tolist()
+    )
+    refs = (
+        base_table["base_text"].tolist()
+        + applied["original"].tolist()
+        + multi_table["original"].tolist()
+    )
     keep = [i for i, r in enumerate(refs) if r]
-    frame = pd.DataFrame({"study_id": [pair_ids[i] for i in keep], "prediction": [preds[i] for i in keep],
-                          "reference": [refs[i] for i in keep]})
+    frame = pd.DataFrame(
+        {
+            "study_id": [pair_ids[i] for i in keep],
+            "prediction": [preds[i] for i in keep],
+            "reference": [refs[i] for i in keep],
+        }
+    )
     chosen = resolve_metrics(list(metrics or DEFAULT_METRICS))
     result = score_pairs(load_pairs(frame), chosen, n_resamples=0, progress=progress)
     if result.summary["skipped"]:
@@ -256,7 +373,11 @@ def run_stress(ref_ids: list[str], texts: list[str], metrics: list[str] | None =
 
         name, reason = next(iter(result.summary["skipped"].items()))
         raise MetricUnavailable(f"metric {name!r} cannot run", reason)
-    columns = {c: result.per_study[c].to_numpy(dtype=float) for c in result.per_study.columns if c != "study_id"}
+    columns = {
+        c: result.per_study[c].to_numpy(dtype=float)
+        for c in result.per_study.columns
+        if c != "study_id"
+    }
     outputs = _headline_outputs(chosen, keys)
     values = per_pair_values(outputs, columns)
     index = {pid: i for i, pid in enumerate(frame["study_id"])}
@@ -271,7 +392,9 @@ def run_stress(ref_ids: list[str], texts: list[str], metrics: list[str] | None =
         scale = (hi - lo) if np.isfinite(hi - lo) else 1.0
         sign = 1.0 if out.higher_is_better else -1.0
         base = lookup(v, [f"{b}|identity" for b in table["base_id"]])
-        pert = lookup(v, [f"{b}|{c}" for b, c in zip(table["base_id"], table["category"], strict=True)])
+        pert = lookup(
+            v, [f"{b}|{c}" for b, c in zip(table["base_id"], table["category"], strict=True)]
+        )
         table[f"{out.key}.baseline"] = base
         table[f"{out.key}.perturbed"] = pert
         delta = pert - base
@@ -292,19 +415,36 @@ def run_stress(ref_ids: list[str], texts: list[str], metrics: list[str] | None =
             n = int(ok.sum())
             ci = wilson(hits, n)
             derived_mask = (table["base"] == "derived").to_numpy()
-            rows.append({"output": out.key, "metric": _metric_of(chosen, out.key), "category": cat,
-                         "kind": "clinical" if cat in CLINICAL else "preserving", "measure": measure,
-                         "share": hits / n if n else float("nan"), "ci_lo": ci[0], "ci_hi": ci[1], "hits": hits,
-                         "n_scored": n, "n_applicable": int(app.sum()),
-                         "n_applicable_original": int((app & ~derived_mask).sum()),
-                         "n_applicable_derived": int((app & derived_mask).sum()),
-                         "n_not_applicable": int((mask & ~app).sum()), "n_failed": int(app.sum()) - n,
-                         "mean_delta": float(np.mean(d)) if n else float("nan"),
-                         "share_worse_beyond_tolerance": beyond / n if n else float("nan")})
+            rows.append(
+                {
+                    "output": out.key,
+                    "metric": _metric_of(chosen, out.key),
+                    "category": cat,
+                    "kind": "clinical" if cat in CLINICAL else "preserving",
+                    "measure": measure,
+                    "share": hits / n if n else float("nan"),
+                    "ci_lo": ci[0],
+                    "ci_hi": ci[1],
+                    "hits": hits,
+                    "n_scored": n,
+                    "n_applicable": int(app.sum()),
+                    "n_applicable_original": int((app & ~derived_mask).sum()),
+                    "n_applicable_derived": int((app & derived_mask).sum()),
+                    "n_not_applicable": int((mask & ~app).sum()),
+                    "n_failed": int(app.sum()) - n,
+                    "mean_delta": float(np.mean(d)) if n else float("nan"),
+                    "share_worse_beyond_tolerance": beyond / n if n else float("nan"),
+                }
+            )
         app = table["applicable"].to_numpy()
-        auc = discrimination(table["ref_id"].to_numpy()[app], table["base_id"].to_numpy()[app],
-                             (table["kind"] == "clinical").to_numpy()[app], worse[app],
-                             n_resamples=n_resamples, seed=seed)
+        auc = discrimination(
+            table["ref_id"].to_numpy()[app],
+            table["base_id"].to_numpy()[app],
+            (table["kind"] == "clinical").to_numpy()[app],
+            worse[app],
+            n_resamples=n_resamples,
+            seed=seed,
+        )
         tau = None
         if len(multi_table):
             mbase = lookup(v, [f"{b}|identity" for b in multi_table["base_id"]])
@@ -313,36 +453,59 @@ def run_stress(ref_ids: list[str], texts: list[str], metrics: list[str] | None =
             multi_table[f"{out.key}.baseline"] = mbase
             multi_table[f"{out.key}.perturbed"] = mpert
             multi_table[f"{out.key}.worse"] = mworse
-            tau = kendall_tau(multi_table["injected"].to_numpy(), mworse, multi_table["ref_id"].to_numpy(),
-                              n_resamples=n_resamples, seed=seed)
+            tau = kendall_tau(
+                multi_table["injected"].to_numpy(),
+                mworse,
+                multi_table["ref_id"].to_numpy(),
+                n_resamples=n_resamples,
+                seed=seed,
+            )
         mine = [r for r in rows if r["output"] == out.key]
         sens = [r["share"] for r in mine if r["kind"] == "clinical" and r["n_scored"]]
         inv = [r["share"] for r in mine if r["kind"] == "preserving" and r["n_scored"]]
-        summary.append({"output": out.key, "metric": _metric_of(chosen, out.key),
-                        "higher_is_better": out.higher_is_better,
-                        "discrimination": auc.value, "discrimination_ci_lo": auc.ci_lo,
-                        "discrimination_ci_hi": auc.ci_hi, "discrimination_pairs": auc.n,
-                        "tau": tau.value if tau else float("nan"), "tau_ci_lo": tau.ci_lo if tau else float("nan"),
-                        "tau_ci_hi": tau.ci_hi if tau else float("nan"), "tau_reports": tau.n if tau else 0,
-                        "sensitivity_mean": float(np.mean(sens)) if sens else float("nan"),
-                        "sensitivity_min": float(np.min(sens)) if sens else float("nan"),
-                        "invariance_mean": float(np.mean(inv)) if inv else float("nan"),
-                        "invariance_min": float(np.min(inv)) if inv else float("nan")})
-    summary_frame = pd.DataFrame(summary).sort_values("discrimination", ascending=False, kind="stable")
-    info = {"n_references": len(ref_ids), "n_bases": len(base_table),
-            "n_derived_bases": int((base_table["base"] == "derived").sum()), "seed": seed,
-            "tolerance": tolerance, "bootstrap": {"resamples": n_resamples, "unit": "reference", "seed": seed},
-            "tolerance_meaning": "fraction of the output's range (absolute for unbounded outputs)",
-            "sensitivity": "share of applied clinical edits scored worse than the base against itself",
-            "invariance": "share of applied meaning-preserving edits scored within the tolerance of the baseline",
-            "discrimination": "P(clinical edit moves the score worse than a preserving edit of the same base), "
-                              "ties 1/2, over all same-base pairs",
-            "tau": "Kendall tau-b between clinical edits injected (0-4, one significant error each) and the "
-                   "movement worse (counted errors / drop) on multi-edit reports",
-            "ci": "Wilson 95% (shares); percentile bootstrap 95% over references (discrimination, tau)",
-            "signatures": {m.name: m.signature() for m in chosen},
-            "categories": {c: CHEXPROMPT.get(c, "meaning-preserving") for c in categories}}
-    return StressResult(table, pd.DataFrame(rows), summary_frame.reset_index(drop=True), multi_table, info)
+        summary.append(
+            {
+                "output": out.key,
+                "metric": _metric_of(chosen, out.key),
+                "higher_is_better": out.higher_is_better,
+                "discrimination": auc.value,
+                "discrimination_ci_lo": auc.ci_lo,
+                "discrimination_ci_hi": auc.ci_hi,
+                "discrimination_pairs": auc.n,
+                "tau": tau.value if tau else float("nan"),
+                "tau_ci_lo": tau.ci_lo if tau else float("nan"),
+                "tau_ci_hi": tau.ci_hi if tau else float("nan"),
+                "tau_reports": tau.n if tau else 0,
+                "sensitivity_mean": float(np.mean(sens)) if sens else float("nan"),
+                "sensitivity_min": float(np.min(sens)) if sens else float("nan"),
+                "invariance_mean": float(np.mean(inv)) if inv else float("nan"),
+                "invariance_min": float(np.min(inv)) if inv else float("nan"),
+            }
+        )
+    summary_frame = pd.DataFrame(summary).sort_values(
+        "discrimination", ascending=False, kind="stable"
+    )
+    info = {
+        "n_references": len(ref_ids),
+        "n_bases": len(base_table),
+        "n_derived_bases": int((base_table["base"] == "derived").sum()),
+        "seed": seed,
+        "tolerance": tolerance,
+        "bootstrap": {"resamples": n_resamples, "unit": "reference", "seed": seed},
+        "tolerance_meaning": "fraction of the output's range (absolute for unbounded outputs)",
+        "sensitivity": "share of applied clinical edits scored worse than the base against itself",
+        "invariance": "share of applied meaning-preserving edits scored within the tolerance of the baseline",
+        "discrimination": "P(clinical edit moves the score worse than a preserving edit of the same base), "
+        "ties 1/2, over all same-base pairs",
+        "tau": "Kendall tau-b between clinical edits injected (0-4, one significant error each) and the "
+        "movement worse (counted errors / drop) on multi-edit reports",
+        "ci": "Wilson 95% (shares); percentile bootstrap 95% over references (discrimination, tau)",
+        "signatures": {m.name: m.signature() for m in chosen},
+        "categories": {c: CHEXPROMPT.get(c, "meaning-preserving") for c in categories},
+    }
+    return StressResult(
+        table, pd.DataFrame(rows), summary_frame.reset_index(drop=True), multi_table, info
+    )
 
 
 def _metric_of(metrics: list, key: str) -> str:
@@ -366,9 +529,11 @@ def print_table(result: StressResult) -> None:
     from rich.table import Table
 
     info = result.info
-    t = Table(title=f"stress: {info['n_references']} references + {info['n_derived_bases']} derived abnormal bases, "
-                    f"seed {info['seed']}; share [Wilson 95% CI] (sensitivity: scored worse; invariance: within "
-                    f"{info['tolerance']:g} of the range)")
+    t = Table(
+        title=f"stress: {info['n_references']} references + {info['n_derived_bases']} derived abnormal bases, "
+        f"seed {info['seed']}; share [Wilson 95% CI] (sensitivity: scored worse; invariance: within "
+        f"{info['tolerance']:g} of the range)"
+    )
     t.add_column("category")
     t.add_column("applied (orig+derived)/not")
     outputs = list(result.summary["output"])
@@ -380,22 +545,38 @@ def print_table(result: StressResult) -> None:
         cells = []
         for o in outputs:
             r = part.loc[o]
-            cells.append("n/a" if r["n_scored"] == 0 else f"{r['share']:.2f} [{r['ci_lo']:.2f}, {r['ci_hi']:.2f}]")
+            cells.append(
+                "n/a"
+                if r["n_scored"] == 0
+                else f"{r['share']:.2f} [{r['ci_lo']:.2f}, {r['ci_hi']:.2f}]"
+            )
         label = f"{cat} ({'sens.' if first['kind'] == 'clinical' else 'inv.'})"
-        t.add_row(label, f"{first['n_applicable']} ({first['n_applicable_original']}+"
-                         f"{first['n_applicable_derived']})/{first['n_not_applicable']}", *cells)
+        t.add_row(
+            label,
+            f"{first['n_applicable']} ({first['n_applicable_original']}+"
+            f"{first['n_applicable_derived']})/{first['n_not_applicable']}",
+            *cells,
+        )
     console = Console()
     console.width = max(console.width, 180)  # a table this wide should not wrap when piped
     console.print(t)
     s = Table(title="ranked by discrimination (95% bootstrap CI over references)")
-    for col in ("output", "discrimination", "tau (multi-edit)", "sensitivity mean / min",
-                "invariance mean / min"):
+    for col in (
+        "output",
+        "discrimination",
+        "tau (multi-edit)",
+        "sensitivity mean / min",
+        "invariance mean / min",
+    ):
         s.add_column(col, justify="left" if col == "output" else "right")
     for r in result.summary.itertuples(index=False):
-        s.add_row(r.output, f"{r.discrimination:.3f} [{r.discrimination_ci_lo:.3f}, {r.discrimination_ci_hi:.3f}]",
-                  f"{r.tau:.3f} [{r.tau_ci_lo:.3f}, {r.tau_ci_hi:.3f}]",
-                  f"{r.sensitivity_mean:.2f} / {r.sensitivity_min:.2f}",
-                  f"{r.invariance_mean:.2f} / {r.invariance_min:.2f}")
+        s.add_row(
+            r.output,
+            f"{r.discrimination:.3f} [{r.discrimination_ci_lo:.3f}, {r.discrimination_ci_hi:.3f}]",
+            f"{r.tau:.3f} [{r.tau_ci_lo:.3f}, {r.tau_ci_hi:.3f}]",
+            f"{r.sensitivity_mean:.2f} / {r.sensitivity_min:.2f}",
+            f"{r.invariance_mean:.2f} / {r.invariance_min:.2f}",
+        )
     console.print(s)
 
 
@@ -420,15 +601,24 @@ def heatmap(result: StressResult, out_dir: str | Path) -> list[Path]:
     for i in range(len(outputs)):
         for j in range(len(cols)):
             v = grid[i, j]
-            ax.text(j, i, "n/a" if np.isnan(v) else f"{v:.2f}", ha="center", va="center", fontsize=9,
-                    color="black" if (not np.isnan(v) and v > 0.6) else "white")
+            ax.text(
+                j,
+                i,
+                "n/a" if np.isnan(v) else f"{v:.2f}",
+                ha="center",
+                va="center",
+                fontsize=9,
+                color="black" if (not np.isnan(v) and v > 0.6) else "white",
+            )
     n_clin = sum(1 for c in cats if c in CLINICAL)
     if 0 < n_clin < len(cats):
         ax.axvline(n_clin - 0.5, color="white", lw=3)
     ax.axvline(len(cats) - 0.5, color="white", lw=3)
     ax.set_xticks(range(len(cols)), [c.replace("_", " ") for c in cols], rotation=45, ha="right")
     ax.set_yticks(range(len(outputs)), outputs)
-    ax.set_title("Sensitivity (clinical) | invariance (preserving) | discrimination, tau; rows ranked by "
-                 "discrimination")
+    ax.set_title(
+        "Sensitivity (clinical) | invariance (preserving) | discrimination, tau; rows ranked by "
+        "discrimination"
+    )
     fig.colorbar(im, ax=ax, fraction=0.03, label="share / AUC / tau")
     return save(fig, out_dir, "stress_heatmap")

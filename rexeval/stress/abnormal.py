@@ -47,24 +47,40 @@ def finding_sentence(kind: str, rng: random.Random) -> str:
         sev = rng.choice(("small", "moderate", "large"))
         if rng.random() < 0.2:
             return cap(f"{pre}{sev} bilateral pleural effusions{post}.")
-        return rng.choice((f"There is a {pre}{sev} {side} pleural effusion{post}.",
-                           cap(f"{pre}{sev} {side} pleural effusion{post}.")))
+        return rng.choice(
+            (
+                f"There is a {pre}{sev} {side} pleural effusion{post}.",
+                cap(f"{pre}{sev} {side} pleural effusion{post}."),
+            )
+        )
     if kind == "pneumothorax":
         if rng.random() < 0.35:
             return f"There is a {pre}{side} apical pneumothorax measuring {rng.choice((1.5, 2, 2.5, 3)):g} cm{post}."
         return f"There is a {pre}{rng.choice(('small', 'moderate', 'large'))} {side} pneumothorax{post}."
     if kind == "consolidation":
-        return cap(f"{rng.choice(('focal', 'patchy', 'dense'))} {pre}consolidation in the {zone}{post}.")
+        return cap(
+            f"{rng.choice(('focal', 'patchy', 'dense'))} {pre}consolidation in the {zone}{post}."
+        )
     if kind == "pneumonia":
-        return rng.choice((f"Findings are consistent with {pre}{zone} pneumonia{post}.",
-                           f"There is {pre}{zone} pneumonia{post}."))
+        return rng.choice(
+            (
+                f"Findings are consistent with {pre}{zone} pneumonia{post}.",
+                f"There is {pre}{zone} pneumonia{post}.",
+            )
+        )
     if kind == "edema":
         sev = rng.choice(("mild", "moderate", "severe"))
-        return rng.choice((f"There is {pre}{sev} pulmonary edema{post}.",
-                           cap(f"{sev} {pre}interstitial pulmonary edema{post}.")))
+        return rng.choice(
+            (
+                f"There is {pre}{sev} pulmonary edema{post}.",
+                cap(f"{sev} {pre}interstitial pulmonary edema{post}."),
+            )
+        )
     if kind == "cardiomegaly":
         sev = rng.choice(("mild", "moderate", "severe"))
-        return rng.choice((f"There is {pre}{sev} cardiomegaly{post}.", cap(f"{sev} cardiomegaly{post}.")))
+        return rng.choice(
+            (f"There is {pre}{sev} cardiomegaly{post}.", cap(f"{sev} cardiomegaly{post}."))
+        )
     if kind == "nodule":
         size = rng.choice(("6 mm", "8 mm", "10 mm", "12 mm", "15 mm", "1.2 cm", "1.8 cm"))
         return f"There is a {pre}{size} nodule in the {zone}{post}."
@@ -72,10 +88,16 @@ def finding_sentence(kind: str, rng: random.Random) -> str:
         return f"There is a {pre}{rng.choice((3, 3.5, 4, 5, 6)):g} cm mass in the {zone}{post}."
     if kind == "lobar_atelectasis":
         lobe = zone if zone != "lingula" else "left lower lobe"
-        return rng.choice((f"There is {pre}collapse of the {lobe}{post}.", cap(f"{pre}{lobe} collapse{post}.")))
+        return rng.choice(
+            (f"There is {pre}collapse of the {lobe}{post}.", cap(f"{pre}{lobe} collapse{post}."))
+        )
     if kind == "fracture":
-        return rng.choice((f"There is an acute fracture of the {side} {rng.choice(_ORDINALS)} rib.",
-                           cap(f"acute {side} {rng.choice(_ORDINALS)} rib fracture.")))
+        return rng.choice(
+            (
+                f"There is an acute fracture of the {side} {rng.choice(_ORDINALS)} rib.",
+                cap(f"acute {side} {rng.choice(_ORDINALS)} rib fracture."),
+            )
+        )
     raise ValueError(f"no template for finding {kind!r}")
 
 
@@ -85,13 +107,24 @@ def device_sentence(kind: str, rng: random.Random) -> str:
     if kind == "ett":
         return f"An endotracheal tube terminates {rng.choice((3, 4, 5, 6))} cm above the carina."
     if kind == "enteric":
-        return rng.choice(("A nasogastric tube terminates in the stomach.",
-                           "An enteric tube courses below the diaphragm.",
-                           "A feeding tube terminates in the stomach."))
+        return rng.choice(
+            (
+                "A nasogastric tube terminates in the stomach.",
+                "An enteric tube courses below the diaphragm.",
+                "A feeding tube terminates in the stomach.",
+            )
+        )
     if kind == "cvc":
-        where = rng.choice(("in the superior vena cava", "in the lower superior vena cava",
-                            "at the cavoatrial junction"))
-        how = rng.choice(("internal jugular central venous catheter", "subclavian central venous catheter"))
+        where = rng.choice(
+            (
+                "in the superior vena cava",
+                "in the lower superior vena cava",
+                "at the cavoatrial junction",
+            )
+        )
+        how = rng.choice(
+            ("internal jugular central venous catheter", "subclavian central venous catheter")
+        )
         return f"A {side} {how} terminates {where}."
     if kind == "picc":
         return f"A {side} upper extremity PICC terminates {rng.choice(('in the superior vena cava', 'at the cavoatrial junction'))}."
@@ -106,8 +139,11 @@ def device_sentence(kind: str, rng: random.Random) -> str:
     raise ValueError(f"no template for device {kind!r}")
 
 
-_NO_ACUTE = re.compile(r"\b(?:no acute cardiopulmonary|normal chest|no active disease|no acute disease|"
-                       r"no acute abnormality|no acute findings?)\b", re.I)
+_NO_ACUTE = re.compile(
+    r"\b(?:no acute cardiopulmonary|normal chest|no active disease|no acute disease|"
+    r"no acute abnormality|no acute findings?)\b",
+    re.I,
+)
 _LUNGS_CLEAR = re.compile(r"\b(lungs? (?:are|is|appear|remain)) (clear)\b", re.I)
 _LUNG_KINDS = {"consolidation", "pneumonia", "nodule", "mass", "lobar_atelectasis", "edema"}
 
@@ -125,7 +161,7 @@ def _unnegate(sentences: list[str], kind: str) -> list[str] | None:
         new = remove_member(sentences[m.sent], m.scope, m.start)
         if new is None:
             return None
-        sentences = sentences[: m.sent] + ([new] if new else []) + sentences[m.sent + 1:]
+        sentences = sentences[: m.sent] + ([new] if new else []) + sentences[m.sent + 1 :]
     return None
 
 
@@ -149,7 +185,11 @@ def abnormal_base(text: str, rng: random.Random) -> tuple[str, str] | None:
             while finding_kinds:
                 kind = finding_kinds.pop()
                 f = lx.FINDINGS[kind]
-                broad = re.compile(r"\b(?:" + "|".join(f.mentions) + r")\b", re.I) if f.mentions else None
+                broad = (
+                    re.compile(r"\b(?:" + "|".join(f.mentions) + r")\b", re.I)
+                    if f.mentions
+                    else None
+                )
                 if broad is not None and broad.search(current):
                     continue
                 unneg = _unnegate(sentences, kind)

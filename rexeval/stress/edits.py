@@ -113,14 +113,19 @@ def _significant_positive(m: Mention, sentences: list[str]) -> bool:
         return m.major
     if m.kind == "atelectasis":  # lobar, collapse or >= moderate atelectasis is major
         grades = [lx.SEVERITY[w.lower()] for w in lx.SEVERITY_RE.findall(s)]
-        lobar = re.search(r"\b(?:lobe|lobar|collapse)\b", s, re.I) and not lx.MINOR_EXTENT_RE.search(s)
+        lobar = re.search(
+            r"\b(?:lobe|lobar|collapse)\b", s, re.I
+        ) and not lx.MINOR_EXTENT_RE.search(s)
         if not (lobar or (grades and max(grades) >= 3)):
             return False
     elif not m.major:
         return False
-    near = s[max(0, m.start - 30): m.end + 30]
-    if lx.CHRONIC_RE.search(s) or re.search(r"\bborderline\b", near, re.I) or any(
-            lx.SEVERITY[w.lower()] == 1 for w in lx.SEVERITY_RE.findall(near)):
+    near = s[max(0, m.start - 30) : m.end + 30]
+    if (
+        lx.CHRONIC_RE.search(s)
+        or re.search(r"\bborderline\b", near, re.I)
+        or any(lx.SEVERITY[w.lower()] == 1 for w in lx.SEVERITY_RE.findall(near))
+    ):
         return False
     return True
 
@@ -135,7 +140,9 @@ def _kind_of(m: Mention) -> str:
 class Edit:
     text: str
     detail: str
-    kinds: tuple[str, ...] = ()  # the findings/devices it touched (multi-edit reports touch each once)
+    kinds: tuple[
+        str, ...
+    ] = ()  # the findings/devices it touched (multi-edit reports touch each once)
 
 
 def swap_word(s: str, start: int, end: int, new: str) -> str:
@@ -144,7 +151,11 @@ def swap_word(s: str, start: int, end: int, new: str) -> str:
     art = re.search(r"\b(a|an)\s+$", head, re.I)
     if art:
         want = "an" if new[:1].lower() in "aeiou" else "a"
-        head = head[: art.start()] + keep_case(art.group(1), want) + head[art.start() + len(art.group(1)):]
+        head = (
+            head[: art.start()]
+            + keep_case(art.group(1), want)
+            + head[art.start() + len(art.group(1)) :]
+        )
     return head + new + s[end:]
 
 
@@ -167,7 +178,7 @@ def _items(s: str, scope: tuple[int, int]) -> list[tuple[int, int]]:
 
 
 def _conjunction(s: str, scope: tuple[int, int]) -> str:
-    found = re.findall(r"\b(and|or|nor)\b", s[scope[0]:scope[1]], re.I)
+    found = re.findall(r"\b(and|or|nor)\b", s[scope[0] : scope[1]], re.I)
     return found[-1].lower() if found else "or"
 
 
@@ -190,7 +201,7 @@ def remove_member(s: str, scope: tuple[int, int], at: int) -> str | None:
     if tail_m:
         texts[-1] = texts[-1][: tail_m.start()]
     rest = [t for i, t in enumerate(texts) if i != which and t.strip()]
-    head, foot = s[: items[0][0]], s[scope[1]:]
+    head, foot = s[: items[0][0]], s[scope[1] :]
     if rest:
         return cap(head + _list_phrase(rest, _conjunction(s, scope)) + tail + foot)
     cue = next((c for c in lx.PRE_NEGATION_RE.finditer(s) if c.end() <= items[0][0] + 1), None)
@@ -203,39 +214,59 @@ def remove_member(s: str, scope: tuple[int, int], at: int) -> str | None:
 # ----------------------------------------------------------------------------------- clinical edits
 
 ASSERT = {
-    "effusion": "There is a pleural effusion.", "pneumothorax": "There is a pneumothorax.",
-    "consolidation": "There is focal consolidation.", "pneumonia": "There is pneumonia.",
-    "edema": "There is pulmonary edema.", "cardiomegaly": "There is cardiomegaly.",
-    "nodule": "There is a pulmonary nodule.", "mass": "There is a lung mass.",
-    "fracture": "There is a rib fracture.", "pneumoperitoneum": "There is pneumoperitoneum.",
+    "effusion": "There is a pleural effusion.",
+    "pneumothorax": "There is a pneumothorax.",
+    "consolidation": "There is focal consolidation.",
+    "pneumonia": "There is pneumonia.",
+    "edema": "There is pulmonary edema.",
+    "cardiomegaly": "There is cardiomegaly.",
+    "nodule": "There is a pulmonary nodule.",
+    "mass": "There is a lung mass.",
+    "fracture": "There is a rib fracture.",
+    "pneumoperitoneum": "There is pneumoperitoneum.",
 }
 
 
-def _negated_candidates(sentences: list[str], mentions: list[Mention], avoid: frozenset) -> list[Mention]:
+def _negated_candidates(
+    sentences: list[str], mentions: list[Mention], avoid: frozenset
+) -> list[Mention]:
     out = []
     for m in mentions:
         if m.status != "negated" or m.device or m.kind not in ASSERT or m.kind in avoid:
             continue
         s = sentences[m.sent]
-        if "XXXX" in s[m.scope[0]:m.end] or re.search(r"\b(?:large|significant|sizable|new)\b",
-                                                       s[m.scope[0]:m.end], re.I):
+        if "XXXX" in s[m.scope[0] : m.end] or re.search(
+            r"\b(?:large|significant|sizable|new)\b", s[m.scope[0] : m.end], re.I
+        ):
             continue  # "no large effusion" does not deny a small one; "XXXX" hides what was negated
         out.append(m)
     return out
 
 
 def _replace_sentence(sentences: list[str], i: int, new: list[str]) -> str:
-    return join(sentences[:i] + new + sentences[i + 1:])
+    return join(sentences[:i] + new + sentences[i + 1 :])
 
 
 def negation_flip(text: str, rng: random.Random, avoid: frozenset = frozenset()) -> Edit | None:
     """Assert a negated major finding (also one member of "no X or Y") or deny a definite positive one."""
     sentences = split_sentences(text)
     mentions = scan(sentences)
-    options: list[tuple[str, Mention]] = [("assert", m) for m in _negated_candidates(sentences, mentions, avoid)]
-    positive_kinds = sorted({m.kind for m in mentions if not m.device and m.kind in ASSERT
-                             and _significant_positive(m, sentences) and m.kind not in avoid})
-    options += [("deny", next(m for m in mentions if m.kind == k and not m.device)) for k in positive_kinds]
+    options: list[tuple[str, Mention]] = [
+        ("assert", m) for m in _negated_candidates(sentences, mentions, avoid)
+    ]
+    positive_kinds = sorted(
+        {
+            m.kind
+            for m in mentions
+            if not m.device
+            and m.kind in ASSERT
+            and _significant_positive(m, sentences)
+            and m.kind not in avoid
+        }
+    )
+    options += [
+        ("deny", next(m for m in mentions if m.kind == k and not m.device)) for k in positive_kinds
+    ]
     rng.shuffle(options)
     for action, m in options:
         if action == "assert":
@@ -245,7 +276,11 @@ def negation_flip(text: str, rng: random.Random, avoid: frozenset = frozenset())
                 continue
             in_list = len(_items(s, m.scope)) > 1
             out = _replace_sentence(sentences, m.sent, [x for x in (new, ASSERT[m.kind]) if x])
-            return Edit(out, f"{m.kind}: negated -> asserted{' (list member)' if in_list else ''}", (m.kind,))
+            return Edit(
+                out,
+                f"{m.kind}: negated -> asserted{' (list member)' if in_list else ''}",
+                (m.kind,),
+            )
         denied = _deny(sentences, mentions, m.kind)
         if denied is not None:
             return Edit(denied, f"{m.kind}: asserted -> negated", (m.kind,))
@@ -254,10 +289,20 @@ def negation_flip(text: str, rng: random.Random, avoid: frozenset = frozenset())
 
 def _deny(sentences: list[str], mentions: list[Mention], kind: str) -> str | None:
     """Every sentence asserting ``kind`` replaced by "No <finding>." when it asserts nothing else major."""
-    idx = sorted({m.sent for m in mentions if m.kind == kind and not m.device and m.status in ("positive", "hedged")})
+    idx = sorted(
+        {
+            m.sent
+            for m in mentions
+            if m.kind == kind and not m.device and m.status in ("positive", "hedged")
+        }
+    )
     out = list(sentences)
     for i in idx:
-        others = [m for m in mentions if m.sent == i and m.major and m.kind != kind and m.status != "negated"]
+        others = [
+            m
+            for m in mentions
+            if m.sent == i and m.major and m.kind != kind and m.status != "negated"
+        ]
         if others:
             return None
         out[i] = f"No {lx.FINDINGS[kind].noun}."
@@ -268,19 +313,36 @@ def omission(text: str, rng: random.Random, avoid: frozenset = frozenset()) -> E
     """Drop the sentences asserting one definite major finding (when they assert nothing else major)."""
     sentences = split_sentences(text)
     mentions = scan(sentences)
-    kinds = sorted({m.kind for m in mentions if not m.device and _significant_positive(m, sentences)
-                    and _kind_of(m) not in avoid})
+    kinds = sorted(
+        {
+            m.kind
+            for m in mentions
+            if not m.device and _significant_positive(m, sentences) and _kind_of(m) not in avoid
+        }
+    )
     rng.shuffle(kinds)
     for kind in kinds:
-        idx = {m.sent for m in mentions if m.kind == kind and not m.device and m.status in ("positive", "hedged")}
-        if any(m.sent in idx and m.major and m.kind != kind and m.status != "negated" for m in mentions):
+        idx = {
+            m.sent
+            for m in mentions
+            if m.kind == kind and not m.device and m.status in ("positive", "hedged")
+        }
+        if any(
+            m.sent in idx and m.major and m.kind != kind and m.status != "negated" for m in mentions
+        ):
             continue
         if kind == "atelectasis" and not all(
-                _significant_positive(m, sentences) for m in mentions if m.kind == kind and m.sent in idx):
+            _significant_positive(m, sentences)
+            for m in mentions
+            if m.kind == kind and m.sent in idx
+        ):
             continue
         out = join([s for i, s in enumerate(sentences) if i not in idx])
-        return Edit(out, f"{kind}: {len(idx)} sentence(s) removed", (_kind_of(next(
-            m for m in mentions if m.kind == kind)),))
+        return Edit(
+            out,
+            f"{kind}: {len(idx)} sentence(s) removed",
+            (_kind_of(next(m for m in mentions if m.kind == kind)),),
+        )
     return None
 
 
@@ -293,22 +355,37 @@ def false_finding(text: str, rng: random.Random, avoid: frozenset = frozenset())
     """Insert a generated sentence asserting a major finding the report does not mention."""
     from rexeval.stress.abnormal import finding_sentence
 
-    kinds = [k for k in lx.GENERATED_FINDINGS if k not in avoid
-             and not lx.FINDINGS[k].mention_pattern.search(text)]
+    kinds = [
+        k
+        for k in lx.GENERATED_FINDINGS
+        if k not in avoid and not lx.FINDINGS[k].mention_pattern.search(text)
+    ]
     if not kinds:
         return None
     kind = rng.choice(kinds)
     sentence = finding_sentence(kind, rng)
-    return Edit(_insert(split_sentences(text), sentence, rng), f"{kind}: inserted {sentence!r}", (kind,))
+    return Edit(
+        _insert(split_sentences(text), sentence, rng), f"{kind}: inserted {sentence!r}", (kind,)
+    )
 
 
-def _sites_near_positive(sentences: list[str], mentions: list[Mention], pattern: re.Pattern, avoid: frozenset,
-                         window: int = 40, devices: bool = False) -> list[tuple[int, re.Match, Mention]]:
+def _sites_near_positive(
+    sentences: list[str],
+    mentions: list[Mention],
+    pattern: re.Pattern,
+    avoid: frozenset,
+    window: int = 40,
+    devices: bool = False,
+) -> list[tuple[int, re.Match, Mention]]:
     """Matches of ``pattern`` within ``window`` chars of a significant positive finding (or device), outside
     any negation scope."""
     sites = []
     for m in mentions:
-        if (m.device and not devices) or not _significant_positive(m, sentences) or _kind_of(m) in avoid:
+        if (
+            (m.device and not devices)
+            or not _significant_positive(m, sentences)
+            or _kind_of(m) in avoid
+        ):
             continue
         s = sentences[m.sent]
         scopes, _ = _scopes(s)
@@ -324,10 +401,16 @@ def laterality_swap(text: str, rng: random.Random, avoid: frozenset = frozenset(
     """Swap the side (left <-> right) of a definite major finding or device."""
     sentences = split_sentences(text)
     mentions = scan(sentences)
-    sites = [(i, w, m) for i, w, m in _sites_near_positive(sentences, mentions, lx.SIDE_RE, avoid, 60, True)
-             if not lx.FIXED_ANATOMY_RE.match(sentences[i], w.end())
-             and not (re.search(r"\bleft\b", sentences[i], re.I) and re.search(r"\bright\b", sentences[i], re.I))
-             and not re.search(r"\b(?:bilateral|bilaterally|bibasilar|both)\b", sentences[i], re.I)]
+    sites = [
+        (i, w, m)
+        for i, w, m in _sites_near_positive(sentences, mentions, lx.SIDE_RE, avoid, 60, True)
+        if not lx.FIXED_ANATOMY_RE.match(sentences[i], w.end())
+        and not (
+            re.search(r"\bleft\b", sentences[i], re.I)
+            and re.search(r"\bright\b", sentences[i], re.I)
+        )
+        and not re.search(r"\b(?:bilateral|bilaterally|bibasilar|both)\b", sentences[i], re.I)
+    ]
     if not sites:
         return None
     i, w, m = rng.choice(sites)
@@ -339,17 +422,23 @@ def laterality_swap(text: str, rng: random.Random, avoid: frozenset = frozenset(
 
 def _modifies(s: str, w: re.Match, m: Mention) -> bool:
     """A grade word that modifies the finding: before it, at most three words between, no list break."""
-    between = s[w.end():m.start]
-    return w.end() <= m.start and len(between.split()) <= 3 and not re.search(r"[,;]|\b(?:and|with|or)\b",
-                                                                             between, re.I)
+    between = s[w.end() : m.start]
+    return (
+        w.end() <= m.start
+        and len(between.split()) <= 3
+        and not re.search(r"[,;]|\b(?:and|with|or)\b", between, re.I)
+    )
 
 
 def severity_change(text: str, rng: random.Random, avoid: frozenset = frozenset()) -> Edit | None:
     """Change the grade of a definite major finding by >= 2 steps (small <-> large, mild <-> severe)."""
     sentences = split_sentences(text)
     mentions = scan(sentences)
-    sites = [(i, w, m) for i, w, m in _sites_near_positive(sentences, mentions, lx.SEVERITY_RE, avoid, 30)
-             if _modifies(sentences[i], w, m)]
+    sites = [
+        (i, w, m)
+        for i, w, m in _sites_near_positive(sentences, mentions, lx.SEVERITY_RE, avoid, 30)
+        if _modifies(sentences[i], w, m)
+    ]
     if not sites:
         return None
     i, w, m = rng.choice(sites)
@@ -363,12 +452,17 @@ def _scaled(match: re.Match, factor: float) -> str:
     return re.sub(r"\d+(?:\.\d+)?", lambda n: f"{float(n.group(0)) * factor:g}", match.group(0))
 
 
-def measurement_change(text: str, rng: random.Random, avoid: frozenset = frozenset()) -> Edit | None:
+def measurement_change(
+    text: str, rng: random.Random, avoid: frozenset = frozenset()
+) -> Edit | None:
     """Multiply the size of a definite major finding by 2 or 3, or halve it (a change >= 50 %)."""
     sentences = split_sentences(text)
     mentions = scan(sentences)
-    sites = [(i, w, m) for i, w, m in _sites_near_positive(sentences, mentions, lx.MEASURE_RE, avoid, 60)
-             if not lx.DISTANCE_AFTER_RE.match(sentences[i], w.end())]
+    sites = [
+        (i, w, m)
+        for i, w, m in _sites_near_positive(sentences, mentions, lx.MEASURE_RE, avoid, 60)
+        if not lx.DISTANCE_AFTER_RE.match(sentences[i], w.end())
+    ]
     if not sites:
         return None
     i, w, m = rng.choice(sites)
@@ -391,16 +485,24 @@ def temporal_change(text: str, rng: random.Random, avoid: frozenset = frozenset(
         new = keep_case(w.group(0), lx.TEMPORAL_SWAP[w.group(0).lower()])
         sentences[i] = swap_word(s, w.start(), w.end(), new)
         return Edit(join(sentences), f"{_kind_of(m)}: {w.group(0)} -> {new}", (_kind_of(m),))
-    bare = [m for m in mentions if not m.device and _significant_positive(m, sentences)
-            and _kind_of(m) not in avoid and not lx.TEMPORAL_RE.search(sentences[m.sent])
-            and not re.search(r"\b(?:resolved|prior|previous|since|compared|again)\b", sentences[m.sent], re.I)]
+    bare = [
+        m
+        for m in mentions
+        if not m.device
+        and _significant_positive(m, sentences)
+        and _kind_of(m) not in avoid
+        and not lx.TEMPORAL_RE.search(sentences[m.sent])
+        and not re.search(
+            r"\b(?:resolved|prior|previous|since|compared|again)\b", sentences[m.sent], re.I
+        )
+    ]
     if not bare:
         return None
     m = rng.choice(bare)
     status, template = rng.choice(lx.TEMPORAL_ADDED)
-    noun = sentences[m.sent][m.start:m.end].lower()
+    noun = sentences[m.sent][m.start : m.end].lower()
     added = template.format(noun=noun)
-    out = join(sentences[: m.sent + 1] + [added] + sentences[m.sent + 1:])
+    out = join(sentences[: m.sent + 1] + [added] + sentences[m.sent + 1 :])
     return Edit(out, f"{_kind_of(m)}: status {status} added ({added!r})", (_kind_of(m),))
 
 
@@ -408,38 +510,59 @@ def device_inserted(text: str, rng: random.Random, avoid: frozenset = frozenset(
     """Insert a generated line/tube/pacemaker sentence of a device type the report does not mention."""
     from rexeval.stress.abnormal import device_sentence
 
-    kinds = [k for k in lx.GENERATED_DEVICES if k not in avoid and not lx.DEVICES[k].pattern.search(text)]
+    kinds = [
+        k for k in lx.GENERATED_DEVICES if k not in avoid and not lx.DEVICES[k].pattern.search(text)
+    ]
     if not kinds:
         return None
     kind = rng.choice(kinds)
     sentence = device_sentence(kind, rng)
-    return Edit(_insert(split_sentences(text), sentence, rng), f"{kind}: inserted {sentence!r}", (kind,))
+    return Edit(
+        _insert(split_sentences(text), sentence, rng), f"{kind}: inserted {sentence!r}", (kind,)
+    )
 
 
 def device_removed(text: str, rng: random.Random, avoid: frozenset = frozenset()) -> Edit | None:
     """Drop the sentences describing one major device (when they describe nothing else major)."""
     sentences = split_sentences(text)
     mentions = scan(sentences)
-    kinds = sorted({m.kind for m in mentions if m.device and _significant_positive(m, sentences)
-                    and m.kind not in avoid})
+    kinds = sorted(
+        {
+            m.kind
+            for m in mentions
+            if m.device and _significant_positive(m, sentences) and m.kind not in avoid
+        }
+    )
     rng.shuffle(kinds)
     for kind in kinds:
         idx = {m.sent for m in mentions if m.device and m.kind == kind and m.status != "negated"}
-        if any(m.sent in idx and m.major and m.kind != kind and m.status != "negated" for m in mentions):
+        if any(
+            m.sent in idx and m.major and m.kind != kind and m.status != "negated" for m in mentions
+        ):
             continue
-        return Edit(join([s for i, s in enumerate(sentences) if i not in idx]),
-                    f"{kind}: {len(idx)} sentence(s) removed", (kind,))
+        return Edit(
+            join([s for i, s in enumerate(sentences) if i not in idx]),
+            f"{kind}: {len(idx)} sentence(s) removed",
+            (kind,),
+        )
     return None
 
 
-def device_malpositioned(text: str, rng: random.Random, avoid: frozenset = frozenset()) -> Edit | None:
+def device_malpositioned(
+    text: str, rng: random.Random, avoid: frozenset = frozenset()
+) -> Edit | None:
     """Move a major device's stated tip from where it belongs to a wrong place (CVC in the SVC -> right atrium)."""
     sentences = split_sentences(text)
     mentions = scan(sentences)
     sites = []
     for m in mentions:
         dev = lx.DEVICES.get(m.kind) if m.device else None
-        if dev is None or dev.tip_pattern is None or not _significant_positive(m, sentences) or m.kind in avoid:
+        if (
+            dev is None
+            or dev.tip_pattern is None
+            or not _significant_positive(m, sentences)
+            or m.kind in avoid
+        ):
             continue
         s = sentences[m.sent]
         if re.search(r"\b(?:malposition\w*|coiled|repositioning|retracted)\b", s, re.I):
@@ -450,15 +573,18 @@ def device_malpositioned(text: str, rng: random.Random, avoid: frozenset = froze
     m, t = rng.choice(sites)
     wrong = rng.choice(lx.DEVICES[m.kind].wrong_tips)
     s = sentences[m.sent]
-    sentences[m.sent] = s[: t.start()] + wrong + s[t.end():]
+    sentences[m.sent] = s[: t.start()] + wrong + s[t.end() :]
     return Edit(join(sentences), f"{m.kind}: {t.group(0)!r} -> {wrong!r}", (m.kind,))
 
 
 # -------------------------------------------------------------------------- meaning-preserving edits
 
-_ANAPHORA = re.compile(r"^(?:this|these|it|they|that|those|otherwise|elsewhere|specifically|again|also|"
-                       r"additionally|however|the remainder|remainder|compared|the (?:\w+ ){0,3}is (?:new|unchanged)"
-                       r"|the (?:\w+ ){0,3}has (?:increased|decreased))\b", re.I)
+_ANAPHORA = re.compile(
+    r"^(?:this|these|it|they|that|those|otherwise|elsewhere|specifically|again|also|"
+    r"additionally|however|the remainder|remainder|compared|the (?:\w+ ){0,3}is (?:new|unchanged)"
+    r"|the (?:\w+ ){0,3}has (?:increased|decreased))\b",
+    re.I,
+)
 
 
 def sentence_reorder(text: str, rng: random.Random, avoid: frozenset = frozenset()) -> Edit | None:
@@ -475,7 +601,9 @@ def sentence_reorder(text: str, rng: random.Random, avoid: frozenset = frozenset
     order = list(range(len(blocks)))
     while order == sorted(order):
         rng.shuffle(order)
-    return Edit(join([s for i in order for s in blocks[i]]), "block order " + ",".join(map(str, order)))
+    return Edit(
+        join([s for i in order for s in blocks[i]]), "block order " + ",".join(map(str, order))
+    )
 
 
 def case_whitespace(text: str, rng: random.Random, avoid: frozenset = frozenset()) -> Edit | None:
@@ -500,7 +628,7 @@ def synonym_swap(text: str, rng: random.Random, avoid: frozenset = frozenset()) 
         return None
     m, b = rng.choice(sites)
     new = keep_case(m.group(0), b) if b != "SVC" else b
-    return Edit(text[: m.start()] + new + text[m.end():], f"{m.group(0)!r} -> {new!r}")
+    return Edit(text[: m.start()] + new + text[m.end() :], f"{m.group(0)!r} -> {new!r}")
 
 
 _NEG_SENT = re.compile(r"^(?:there (?:is|are) no|no evidence of|no)\s+(?P<x>[^,;]+?)\.?$", re.I)
@@ -514,7 +642,11 @@ def _single_negated(s: str) -> str | None:
     if not m:
         return None
     x = m.group("x")
-    if "XXXX" in x or lx.LIST_SPLIT_RE.search(x) or re.search(r"\b(?:new|change|interval)\b", x, re.I):
+    if (
+        "XXXX" in x
+        or lx.LIST_SPLIT_RE.search(x)
+        or re.search(r"\b(?:new|change|interval)\b", x, re.I)
+    ):
         return None
     found = scan_sentence(x)
     if len(found) != 1 or found[0].device or len(x.split()) > 4 or x.lower().endswith("s"):
@@ -555,10 +687,12 @@ def unit_rewrite(text: str, rng: random.Random, avoid: frozenset = frozenset()) 
     m = rng.choice(sites)
     mm = float(m.group(1)) * lx.MM_PER[m.group(3).lower()]
     new = _unit_text(mm, "mm" if lx.MM_PER[m.group(3).lower()] == 10.0 else "cm")
-    return Edit(text[: m.start()] + new + text[m.end():], f"{m.group(0)!r} -> {new!r}")
+    return Edit(text[: m.start()] + new + text[m.end() :], f"{m.group(0)!r} -> {new!r}")
 
 
-def negation_list_rewording(text: str, rng: random.Random, avoid: frozenset = frozenset()) -> Edit | None:
+def negation_list_rewording(
+    text: str, rng: random.Random, avoid: frozenset = frozenset()
+) -> Edit | None:
     """ "No effusion or pneumothorax." <-> "No effusion. No pneumothorax." (split a negated list, or join two
     consecutive single negations)."""
     sentences = split_sentences(text)
@@ -583,26 +717,39 @@ def negation_list_rewording(text: str, rng: random.Random, avoid: frozenset = fr
         sites.append(("split", i, [cap(first)] + [cap(f"No {t}{tail}.") for t in texts[1:]]))
     for i in range(len(sentences) - 1):
         x, y = _single_negated(sentences[i]), _single_negated(sentences[i + 1])
-        if x and y and sentences[i].lower().startswith("no ") and sentences[i + 1].lower().startswith("no "):
+        if (
+            x
+            and y
+            and sentences[i].lower().startswith("no ")
+            and sentences[i + 1].lower().startswith("no ")
+        ):
             sites.append(("join", i, [cap(f"No {x.lower()} or {y.lower()}.")]))
     if not sites:
         return None
     how, i, new = rng.choice(sites)
     span = 2 if how == "join" else 1
-    out = join(sentences[:i] + new + sentences[i + span:])
-    return Edit(out, f"{how}: {' '.join(sentences[i:i + span])!r} -> {' '.join(new)!r}")
+    out = join(sentences[:i] + new + sentences[i + span :])
+    return Edit(out, f"{how}: {' '.join(sentences[i : i + span])!r} -> {' '.join(new)!r}")
 
 
 CLINICAL_EDITS: dict[str, EditFn] = {
-    "negation_flip": negation_flip, "laterality_swap": laterality_swap, "omission": omission,
-    "false_finding": false_finding, "severity_change": severity_change,
-    "measurement_change": measurement_change, "temporal_change": temporal_change,
-    "device_inserted": device_inserted, "device_removed": device_removed,
+    "negation_flip": negation_flip,
+    "laterality_swap": laterality_swap,
+    "omission": omission,
+    "false_finding": false_finding,
+    "severity_change": severity_change,
+    "measurement_change": measurement_change,
+    "temporal_change": temporal_change,
+    "device_inserted": device_inserted,
+    "device_removed": device_removed,
     "device_malpositioned": device_malpositioned,
 }
 PRESERVING_EDITS: dict[str, EditFn] = {
-    "sentence_reorder": sentence_reorder, "case_whitespace": case_whitespace, "synonym_swap": synonym_swap,
-    "normal_phrasing": normal_phrasing, "unit_rewrite": unit_rewrite,
+    "sentence_reorder": sentence_reorder,
+    "case_whitespace": case_whitespace,
+    "synonym_swap": synonym_swap,
+    "normal_phrasing": normal_phrasing,
+    "unit_rewrite": unit_rewrite,
     "negation_list_rewording": negation_list_rewording,
 }
 EDITS: dict[str, EditFn] = {**CLINICAL_EDITS, **PRESERVING_EDITS}

@@ -29,7 +29,9 @@ def _cluster_index(clusters: np.ndarray) -> tuple[np.ndarray, int]:
     return inverse, int(inverse.max()) + 1 if inverse.size else 0
 
 
-def discrimination(clusters, groups, clinical, worse, *, n_resamples: int = 1000, seed: int = 12345) -> Estimate:
+def discrimination(
+    clusters, groups, clinical, worse, *, n_resamples: int = 1000, seed: int = 12345
+) -> Estimate:
     """P(a clinical edit of a report moves the metric worse than a meaning-preserving edit of the same report),
     ties counting 1/2: an AUC over every same-report (clinical, preserving) pair.
 
