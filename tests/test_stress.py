@@ -420,3 +420,13 @@ def test_cli_on_iu_references_is_reproducible(tmp_path):
             perturb(row["original"], row["category"], int(row["seed"])).perturbed
             == row["perturbed"]
         )
+
+
+def test_every_clinical_category_applies_at_least_100_times_on_the_iu_references():
+    from rexeval.stress import read_references
+
+    ids, texts = read_references(shared_path("rexrank", "iu_xray_test.json"), "findings")
+    table = perturb_all(ids, texts, CLINICAL, seed=0, derived=True)
+    applied = table[table["applicable"]].groupby("category").size()
+    assert all(applied.get(cat, 0) >= 100 for cat in CLINICAL), applied.to_dict()
+    assert (table["perturbed"][~table["applicable"]] == "").all()

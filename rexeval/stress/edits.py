@@ -645,7 +645,9 @@ def _single_negated(s: str) -> str | None:
     if (
         "XXXX" in x
         or lx.LIST_SPLIT_RE.search(x)
-        or re.search(r"\b(?:new|change|interval)\b", x, re.I)
+        or re.search(
+            r"\b(?:new|change|interval|definite|large|significant|sizable|obvious|gross)\b", x, re.I
+        )
     ):
         return None
     found = scan_sentence(x)
@@ -690,6 +692,12 @@ def unit_rewrite(text: str, rng: random.Random, avoid: frozenset = frozenset()) 
     return Edit(text[: m.start()] + new + text[m.end() :], f"{m.group(0)!r} -> {new!r}")
 
 
+def _agree(tail: str, subject: str) -> str:
+    """A list's trailing "is/are seen" made to agree with one member ("effusions are", "pneumothorax is")."""
+    plural = bool(re.search(r"(?<!thora)(?<!ss)s$", subject.strip(), re.I))
+    return re.sub(r"^\s+(?:is|are)\b", " are" if plural else " is", tail) if tail else ""
+
+
 def negation_list_rewording(
     text: str, rng: random.Random, avoid: frozenset = frozenset()
 ) -> Edit | None:
@@ -712,9 +720,10 @@ def negation_list_rewording(
             texts[-1] = texts[-1][: tail_m.start()]
         if not all(scan_sentence(t) for t in texts):
             continue  # every member must name a finding of the lexicon
-        tail = re.sub(r"^\s+are\b", " is", tail) if tail else ""
-        first = s[: items[0][0]] + texts[0] + tail + "."
-        sites.append(("split", i, [cap(first)] + [cap(f"No {t}{tail}.") for t in texts[1:]]))
+        first = s[: items[0][0]] + texts[0] + _agree(tail, texts[0]) + "."
+        sites.append(
+            ("split", i, [cap(first)] + [cap(f"No {t}{_agree(tail, t)}.") for t in texts[1:]])
+        )
     for i in range(len(sentences) - 1):
         x, y = _single_negated(sentences[i]), _single_negated(sentences[i + 1])
         if (

@@ -574,7 +574,6 @@ SYNONYMS = (
     ("nasogastric tube", "NG tube"),
     ("central venous catheter", "central line"),
     ("identified", "seen"),
-    ("visualized", "seen"),
     ("demonstrated", "seen"),
     ("noted", "seen"),
     ("no evidence of", "no"),
