@@ -250,7 +250,8 @@ def results_markdown(result, seconds: float) -> str:
         f"{info['n_references']} IU test references (findings track) and {info['n_derived_bases']} derived "
         f"abnormal bases, seed {info['seed']}, tolerance {info['tolerance']:g}, "
         f"{info['bootstrap']['resamples']} bootstrap resamples over references; "
-        f"{seconds:.0f} s on this machine. errors_struct signature: `{sig}`.",
+        f"{seconds:.0f} s on this machine. Stress suite v{info['suite_version']}; errors_struct "
+        f"signature: `{sig}`.",
         "",
         "**Ranked by discrimination** (95% bootstrap CI over references):",
         "",

@@ -44,6 +44,8 @@ PRESERVING = tuple(PRESERVING_EDITS)
 CATEGORIES = CLINICAL + PRESERVING
 DEFAULT_METRICS = ("bleu", "rouge_l", "errors_struct", "rules_f1")
 DEFAULT_TOLERANCE = 0.05
+#: Version of the edit rules, lexicon and generator: a change of what any edit writes bumps it.
+STRESS_VERSION = "2"
 MAX_INJECTED = 4
 #: CheXprompt error category (docs/errors.md) each clinical edit is an instance of.
 CHEXPROMPT = {
@@ -486,6 +488,7 @@ def run_stress(
         "discrimination", ascending=False, kind="stable"
     )
     info = {
+        "suite_version": STRESS_VERSION,
         "n_references": len(ref_ids),
         "n_bases": len(base_table),
         "n_derived_bases": int((base_table["base"] == "derived").sum()),
