@@ -79,10 +79,18 @@ def counter_vocabulary() -> tuple[list[re.Pattern], set[str], list[str]]:
     names = ["rexeval.labelers.vocabulary", "rexeval.labelers.rules"]
     import rexeval.metrics as metrics_pkg
 
+    for m in pkgutil.iter_modules(metrics_pkg.__path__):
+        if m.name.startswith("errors_struct"):
+            names.append(f"rexeval.metrics.{m.name}")
+            if m.ispkg:  # a counter split into a package: every module in it
+                sub = importlib.import_module(f"rexeval.metrics.{m.name}")
+                names += [f"{sub.__name__}.{x.name}" for x in pkgutil.iter_modules(sub.__path__)]
+    import rexeval.labelers as labelers_pkg
+
     names += [
-        f"rexeval.metrics.{m.name}"
-        for m in pkgutil.iter_modules(metrics_pkg.__path__)
-        if m.name.startswith("errors_struct")
+        f"rexeval.labelers.{x.name}"
+        for x in pkgutil.iter_modules(labelers_pkg.__path__)
+        if x.name.startswith(("vocabulary", "rules")) and f"rexeval.labelers.{x.name}" not in names
     ]
     patterns: list[re.Pattern] = []
     words: set[str] = set()
