@@ -83,7 +83,9 @@ def scan_sentence(s: str, idx: int = 0) -> list[Mention]:
         if not kept or h[0] >= kept[-1][1]:
             kept.append(h)
     scopes, pseudo = _scopes(s)
-    hedged = bool(lx.HEDGE_RE.search(s))
+    # "XXXX" (IU de-identification) may hide a hedge or a grade ("XXXX representing", "a XXXX effusion"):
+    # a finding in such a sentence is not taken as definite.
+    hedged = bool(lx.HEDGE_RE.search(s)) or "XXXX" in s
     other = bool(re.search(r"\b(?:resolved|removed|removal|withdrawn|cleared)\b", s, re.I))
     out = []
     for start, end, key, device in kept:
@@ -501,7 +503,10 @@ def temporal_change(text: str, rng: random.Random, avoid: frozenset = frozenset(
     m = rng.choice(bare)
     status, template = rng.choice(lx.TEMPORAL_ADDED)
     noun = sentences[m.sent][m.start : m.end].lower()
-    added = template.format(noun=noun)
+    plural = bool(re.search(r"(?<!thora)(?<!ss)s$", noun))
+    added = template.format(
+        noun=noun, **({"is": "are", "has": "have"} if plural else {"is": "is", "has": "has"})
+    )
     out = join(sentences[: m.sent + 1] + [added] + sentences[m.sent + 1 :])
     return Edit(out, f"{_kind_of(m)}: status {status} added ({added!r})", (_kind_of(m),))
 

@@ -502,9 +502,9 @@ TEMPORAL_SWAP = {
 TEMPORAL_RE = _alternation(tuple(TEMPORAL_SWAP))
 #: Sentences a temporal edit appends to a finding without a temporal status: (status, template).
 TEMPORAL_ADDED = (
-    ("new", "The {noun} is new since the prior examination."),
-    ("worse", "The {noun} has increased since the prior examination."),
-    ("better", "The {noun} has decreased since the prior examination."),
+    ("new", "The {noun} {is} new since the prior examination."),
+    ("worse", "The {noun} {has} increased since the prior examination."),
+    ("better", "The {noun} {has} decreased since the prior examination."),
 )
 
 HEDGE_RE = re.compile(
