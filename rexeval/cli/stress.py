@@ -19,14 +19,29 @@ def stress_command(
     categories: Optional[str] = typer.Option(None, "--categories", help="Comma-separated perturbation categories (default: all)."),
     seed: int = typer.Option(0, "--seed", help="Seed of every perturbation (each row's own seed is in perturbations.csv)."),
     tolerance: float = typer.Option(0.05, "--tolerance", help="Invariance tolerance: fraction of the output's range (absolute for unbounded outputs)."),
+    bootstrap: int = typer.Option(1000, "--bootstrap", help="Bootstrap resamples (over references) for the CIs of discrimination and tau (0: none)."),
+    derived: bool = typer.Option(True, "--derived/--no-derived", help="Also edit a derived abnormal version of each reference (1-3 generated findings/devices added)."),
+    multi: bool = typer.Option(True, "--multi/--no-multi", help="Score multi-edit reports (0-4 injected errors) for Kendall tau."),
     limit: Optional[int] = typer.Option(None, "--limit", help="Use only the first N references."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Directory for perturbations.csv, stress_table.csv, stress.json and the heat map."),
     no_progress: bool = typer.Option(False, "--no-progress", help="Hide the progress bar."),
 ) -> None:
-    """Perturb references (negation, laterality, omission, false finding, severity, size, temporal, device;
-    and meaning-preserving edits) and report per metric which errors it notices and which edits it ignores."""
+    """Perturb references and derived abnormal versions of them (negation, laterality, omission, false finding,
+    severity, size, temporal, device inserted/removed/malpositioned; and meaning-preserving edits) and report
+    per metric sensitivity, invariance, discrimination (same-report AUC) and Kendall tau on multi-edit reports."""
     from rexeval.exceptions import ConfigError
-    from rexeval.stress import CATEGORIES, heatmap, print_table, read_references, run_stress
+    from rexeval.stress import (
+        CATEGORIES,
+        check_tolerance,
+        heatmap,
+        print_table,
+        read_references,
+        run_stress,
+    )
+
+    check_tolerance(tolerance)
+    if bootstrap < 0:
+        raise ConfigError("--bootstrap must be >= 0")
 
     cats = tuple(split_list(categories) or CATEGORIES)
     unknown = [c for c in cats if c not in CATEGORIES]
@@ -38,7 +53,8 @@ def stress_command(
             raise ConfigError("--limit must be >= 1")
         ids, texts = ids[:limit], texts[:limit]
     result = run_stress(ids, texts, split_list(metrics), keys=split_list(keys), categories=cats, seed=seed,
-                        tolerance=tolerance, progress=not no_progress)
+                        tolerance=tolerance, derived=derived, multi=multi, n_resamples=bootstrap,
+                        progress=not no_progress)
     print_table(result)
     if out is not None:
         paths = result.write(out) + heatmap(result, out)
