@@ -100,7 +100,10 @@ VOCAB: dict[str, dict[str, list[str]]] = {
     },
     "Lung Lesion": {
         "positive": [
-            r"nodul\w*",
+            # "nodular" alone ("nodular infiltrate", "nodular interstitial pattern") is no lesion;
+            # CheXpert's phrases name nodular opacities and densities
+            r"nodules?|nodularity|micronodul\w*",
+            r"nodular\s+(?:opacit\w*|densit\w*|opacification|lesions?|mass\w*|foc(?:us|i)|shadows?)",
             r"(?:pulmonary|lung|hilar|perihilar|apical|lobe|spiculated|cavitary|large|small|rounded|round)\s+mass(?:es)?",
             r"mass(?:es)?\s+(?:in|within|at)\s+the\s+(?:\w+\s+){0,3}?(?:lung|lobe|apex|hilum|base)",
             r"mass(?:es|like)?",
@@ -120,6 +123,8 @@ VOCAB: dict[str, dict[str, list[str]]] = {
             r"body\s+mass",
             r"(?:osseous|bone|bony|skeletal|rib)\s+metasta\w*",
             r"nipple\s+shadows?",
+            # a calcified nodule is a healed granuloma: CheXpert's labeler leaves "calcified nodule" unlabelled
+            r"(?<!non-)calcified\s+(?:[^\s.;:]+\s+){0,2}?(?:nodul\w*|lesions?)",
         ],
     },
     "Edema": {
@@ -134,7 +139,10 @@ VOCAB: dict[str, dict[str, list[str]]] = {
             r"indistinct(?:ness)?\s+(?:pulmonary\s+)?vascula\w*|indistinctness",
             r"cephalization",
         ],
-        "negative": [],
+        "negative": [
+            r"(?:pulmonary\s+)?(?:vascular|venous)\s+(?:engorgement|congestion|prominence)\s+"
+            r"(?:[^\s.;:]+\s+){0,3}?(?:normal|within\s+(?:\w+\s+)?limits)",
+        ],
         "exclude": [
             r"(?:soft\s+tissue|subcutaneous|chest\s+wall|extremity|leg|pedal|facial|periorbital|scrotal|cerebral)\s+edema",
             r"edema\s+of\s+the\s+(?:soft\s+tissues?|chest\s+wall)",
@@ -153,7 +161,9 @@ VOCAB: dict[str, dict[str, list[str]]] = {
         ],
         "uncertain": [],
         "negative": [],
-        "exclude": [r"(?:urinary|urinary\s+tract|uti|wound|skin|line|catheter)\s+infection\w*"],
+        "exclude": [r"(?:urinary|urinary\s+tract|uti|wound|skin|line|catheter)\s+infection\w*",
+                    # healed granulomatous disease, not a pneumonia
+                    r"(?:granulomatous|old|prior|previous|remote|healed|histoplasm\w*)\s+(?:[^\s.;:]+\s+)?infection\w*"],
     },
     "Atelectasis": {
         "positive": [
@@ -235,6 +245,24 @@ VOCAB: dict[str, dict[str, list[str]]] = {
             r"(?:ekg|ecg|telemetry)\s+(?:leads?|electrodes?|wires?)",
             r"(?:embolization\s+)?coils?",
             r"devices?",
+            # wires: sternotomy/cerclage/pacing wires (fixation hardware; surgical clips are not devices,
+            # see docs/conditions.md); "sternotomy XXXX" is the de-identified "sternotomy wires"
+            r"wires?|(?:sternotomy|sternal)\s+(?:xxxx|sutures?|cerclage)",
+            r"(?:pulse\s+)?generators?|stimulators?",
+            r"leads|(?:pacemaker|pacer|pacing|icd|aicd|defibrillator|transvenous|epicardial|cardiac|monitor(?:ing)?|ekg|ecg|telemetry|external)\s+(?:[^\s.;:]+\s+){0,2}?lead",
+            r"prosthe\w*",
+            r"(?:internal|external|surgical|screw|plate|rod)\s+fixation|fixation\s+(?:devices?|rods?|xxxx)",
+            r"(?:harrington|spinal|fusion|stabilization|fixation|paraspinal)\s+rods?|(?:bone|suture)\s+anchors?",
+            r"(?:vp|ventriculoperitoneal|ventriculoatrial|ventriculopleural|peritoneal|tips|dialysis)\s+shunt\w*|shunt\s+(?:tubing|catheters?|tubes?)|tubing",
+            r"(?:bypass|graft|cabg)\s+markers?",
+            # a tip that ends in a vessel, a heart chamber, the trachea or the stomach is a device's tip,
+            # whatever the de-identification left of its name ("right chest XXXX tip in the SVC")
+            r"tips?(?=\s+(?:[^\s.;:]+\s+){0,4}?(?:svc|superior\s+vena|cavo-?atrial|caval|atri(?:um|al)|ventric\w*"
+            r"|brachiocephalic|subclavian|innominate|jugular|carina|stomach|duoden\w*|gastric))",
+            # "cardiac XXXX generator", "left chest XXXX overlies ...": a de-identified device name
+            # placed by a device context word
+            r"(?:cardiac|chest|subclavian|infraclavicular)\s+xxxx(?=\s+(?:generator|device|tip|with\s+(?:leads|tip|its)"
+            r"|over(?:lies|lying)|projects?|terminat\w*|in\s+place|in\s+(?:good|satisfactory|stable|unchanged)\s+position))",
         ],
         "uncertain": [],
         "negative": [],
@@ -243,6 +271,7 @@ VOCAB: dict[str, dict[str, list[str]]] = {
             r"(?:eustachian|fallopian|neural)\s+tubes?",
             r"plate-?like|platelike",
             r"(?:coil|coiled|coiling)\s+(?:of|in)\s+the\s+(?:\w+\s+)?(?:tube|catheter)",
+            r"breast\s+(?:implants?|prosthes\w*)|leads?\s+to|lead\s+(?:poisoning|apron)",
         ],
     },
 }

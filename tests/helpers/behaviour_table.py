@@ -171,8 +171,9 @@ TABLE: list[tuple[str, dict[str, float | None]]] = [
     ("Right internal jugular central venous catheter tip in the SVC.", {SD: P}),
     ("Left chest tube in place. No pneumothorax.", {SD: P, PX: N, NF: P}),
     ("No lines or tubes.", {SD: N}),
-    ("Sternotomy wires are intact.", {SD: B}),
-    ("Median sternotomy with intact wires. Heart size is normal.", {SD: B, CM: N}),
+    # v2: sternotomy wires are fixation hardware (issue 20); v1 left them blank as CheXpert's list has no "wire"
+    ("Sternotomy wires are intact.", {SD: P}),
+    ("Median sternotomy with intact wires. Heart size is normal.", {SD: P, CM: N}),
     # --- lists, double negation, hedges, change, laterality, sentence scope ---
     ("No effusion, pneumothorax or consolidation.", {EF: N, PX: N, CO: N}),
     ("No acute cardiopulmonary abnormality. No edema, effusion, or pneumothorax.", {ED: N, EF: N, PX: N, NF: P}),
