@@ -1,0 +1,132 @@
+"""Rule labeler v2 (issue 20): support devices, de-identified ("XXXX") device names, and the Lung
+Lesion / Edema / Pneumonia precision fixes. Sentences written for these tests (not from IU reports)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rexeval.labelers import CONDITIONS, get_labeler
+from tests.helpers.paths import shared_path
+
+P, N, U, B = 1.0, 0.0, -1.0, None
+
+
+@pytest.fixture(scope="module")
+def rules():
+    return get_labeler("rules")
+
+
+def _label(rules, text: str, cond: str):
+    v = rules.label([text])[0, CONDITIONS.index(cond)]
+    return None if np.isnan(v) else float(v)
+
+
+DEVICES = [
+    # hardware named in words
+    ("Median sternotomy wires are intact.", P),
+    ("Sternal cerclage wires, one of them fractured.", P),
+    ("Vagal nerve stimulator over the left upper chest.", P),
+    ("Left humeral head prosthesis.", P),
+    ("Thoracolumbar fusion rods are unchanged.", P),
+    ("Bone anchors in the right humeral head.", P),
+    ("VP shunt tubing courses along the right chest wall.", P),
+    ("Coronary artery stents.", P),
+    ("Bypass graft markers over the mediastinum.", P),
+    ("Overlying external monitoring leads.", P),
+    ("Pulse generator in the left infraclavicular region.", P),
+    # de-identified names placed by their context
+    ("Median sternotomy XXXX are intact.", P),
+    ("Cardiac XXXX generator in the left chest with two leads in the right heart.", P),
+    ("Left chest XXXX with its tip in the distal SVC.", P),
+    ("A right-sided XXXX catheter ends in the right atrium.", P),
+    ("The XXXX tip projects over the cavoatrial junction.", P),
+    ("Left chest XXXX overlies the upper lobe.", P),
+    ("Right humerus internal fixation XXXX.", P),
+    # "XXXX" with no device context, and things that are not support devices
+    ("The pulmonary XXXX are normal.", B),
+    ("Cardiac XXXX are within normal limits.", B),
+    ("No XXXX of a pneumothorax.", B),
+    ("Postsurgical changes of a XXXX sternotomy.", B),
+    ("Surgical XXXX in the left axilla.", B),
+    ("Surgical clips in the right upper quadrant.", B),  # clips: not a support device (docs)
+    ("The tip of the lingula is clear.", B),
+    ("Low volumes, which leads to crowding of the vessels.", B),
+    ("Bilateral breast implants.", B),
+    # negated
+    ("The sternotomy wires have been removed.", N),
+    ("The left chest XXXX catheter has been removed.", N),
+]
+
+
+@pytest.mark.parametrize("text,want", DEVICES, ids=[t[:50] for t, _ in DEVICES])
+def test_support_devices(rules, text, want):
+    assert _label(rules, text, "Support Devices") == want
+
+
+def test_clips_alone_leave_no_finding(rules):
+    row = rules.label(["Cholecystectomy clips. The lungs are clear."])[0]
+    assert row[-1] == 1.0 and np.isnan(row[CONDITIONS.index("Support Devices")])
+
+
+PRECISION = [
+    # Lung Lesion: calcified nodules are granulomas; "nodular" needs a lesion noun
+    ("Calcified nodule in the left upper lobe, a healed granuloma.", "Lung Lesion", B),
+    ("Two calcified right hilar nodules.", "Lung Lesion", B),
+    ("Nodular interstitial pattern at both bases.", "Lung Lesion", B),
+    ("Nodular interstitial pattern at both bases.", "Lung Opacity", P),
+    # ... true positives that must stay
+    ("Non-calcified 8 mm nodule in the right upper lobe.", "Lung Lesion", P),
+    ("Noncalcified nodule in the left lung.", "Lung Lesion", P),
+    ("1.5 cm nodular opacity in the right upper lobe.", "Lung Lesion", P),
+    ("Spiculated mass in the left upper lobe.", "Lung Lesion", P),
+    ("Multiple pulmonary nodules.", "Lung Lesion", P),
+    # Edema: vascular descriptors said to be normal; soft-tissue edema
+    ("Pulmonary vascular engorgement is within normal limits.", "Edema", N),
+    ("Heart size and pulmonary venous congestion appear within limits of normal.", "Edema", N),
+    ("Soft tissue edema of the left chest wall.", "Edema", B),
+    # ... true positives that must stay
+    ("Mild pulmonary vascular congestion.", "Edema", U),
+    ("Interstitial pulmonary edema.", "Edema", P),
+    ("Findings consistent with CHF.", "Edema", P),
+    # Pneumonia: healed granulomatous infection
+    ("Calcified nodes from old granulomatous infection.", "Pneumonia", B),
+    ("Hilar calcifications from prior histoplasmosis infection.", "Pneumonia", B),
+    # ... true positives that must stay
+    ("Right lower lobe pneumonia.", "Pneumonia", P),
+    ("Left basilar opacity suspicious for infection.", "Pneumonia", U),
+]
+
+
+@pytest.mark.parametrize("text,cond,want", PRECISION, ids=[f"{c}:{t[:40]}" for t, c, _ in PRECISION])
+def test_precision_fixes(rules, text, cond, want):
+    assert _label(rules, text, cond) == want
+
+
+def test_signature_shows_rules_v2(rules):
+    assert "|rules:v2|" in rules.signature()
+
+
+def test_mesh_map_on_written_terms():
+    from benchmarks.mesh_chexpert_map import conditions_of
+
+    assert conditions_of(["normal"]) == {"No Finding"}
+    assert conditions_of(["Costophrenic Angle/right/blunted"]) == {"Pleural Effusion"}
+    assert conditions_of(["Costophrenic Angle/right"]) == set()
+    assert conditions_of(["Nodule/breast/left"]) == set()
+    assert conditions_of(["Nodule/lung/upper lobe/right"]) == {"Lung Lesion"}
+    assert conditions_of(["Surgical Instruments/abdomen"]) == set()
+    assert conditions_of(["Hydropneumothorax/right"]) == {"Pneumothorax", "Pleural Effusion"}
+    assert conditions_of(["Calcified Granuloma/lung", "Catheters, Indwelling/left"]) == {"Support Devices"}
+
+
+def test_mesh_benchmark_holds_out_the_rexrank_test_reports():
+    from benchmarks.rules_labeler_mesh import development_split, held_out_reports
+
+    archive = shared_path("iu_reports", "NLMCXR_reports.tgz")
+    test_json = shared_path("rexrank", "iu_xray_test.json")
+    held = held_out_reports(test_json)
+    ids, texts, refs, n_held = development_split(archive, test_json)
+    assert n_held == len(held) == 590
+    assert not set(ids) & held
+    assert len(ids) == len(texts) == len(refs) > 3000
