@@ -80,7 +80,7 @@ VOCAB: dict[str, dict[str, list[str]]] = {
             r"opaci\w*",
             r"air[\s-]?space\s+(?:disease|process|opacit\w*|filling)",
             r"infiltrat\w*",
-            r"(?:increased|focal|patchy|hazy|ill-defined|airspace|parenchymal|retrocardiac|basilar|basal|lung|pulmonary)\s+densit(?:y|ies)",
+            r"(?:increased|focal|patchy|hazy|ill-defined|airspace|parenchymal|retrocardiac|basilar|basal|lung|pulmonary|interstitial)\s+densit(?:y|ies)",
             r"ground[\s-]?glass",
             r"haziness",
             r"reticula(?:r|tion)\w*",
@@ -191,14 +191,15 @@ VOCAB: dict[str, dict[str, list[str]]] = {
             r"pleural\s+fluid|fluid\s+in\s+the\s+(?:\w+\s+){0,2}?pleural\s+space|hydrothorax|hydropneumothorax|hemothorax|haemothorax|empyema",
             r"layering\s+fluid",
         ],
+        # "costophrenic XXXX" is the de-identified "costophrenic angle(s)"
         "uncertain": [
-            r"blunt\w*\s+(?:of\s+)?(?:the\s+)?(?:\w+\s+){0,2}?costophrenic\s+(?:angles?|sulc\w*|recess\w*)",
-            r"costophrenic\s+(?:angles?|sulc\w*|recess\w*)\s+(?:\w+\s+){0,3}?blunt\w*",
+            r"blunt\w*\s+(?:of\s+)?(?:the\s+)?(?:\w+\s+){0,2}?costophrenic\s+(?:angles?|sulc\w*|recess\w*|xxxx)",
+            r"costophrenic\s+(?:angles?|sulc\w*|recess\w*|xxxx)\s+(?:\w+\s+){0,3}?blunt\w*",
             r"(?:angles?|sulc\w*)\s+blunting",
         ],
         "negative": [
-            r"costophrenic\s+(?:angles?|sulc\w*|recess\w*)\s+(?:are\s+|is\s+|remain\s+)?(?:sharp\w*|clear|normal|preserved|well[\s-]defined)",
-            r"(?:sharp|clear|normal|preserved)\s+costophrenic\s+(?:angles?|sulc\w*|recess\w*)",
+            r"costophrenic\s+(?:angles?|sulc\w*|recess\w*|xxxx)\s+(?:are\s+|is\s+|remain\s+)?(?:sharp\w*|clear|normal|preserved|well[\s-]defined)",
+            r"(?:sharp|clear|normal|preserved)\s+costophrenic\s+(?:angles?|sulc\w*|recess\w*|xxxx)",
         ],
         "exclude": [
             r"(?:pericardial|joint|knee|shoulder|middle\s+ear|subpulmonic\s+pericardial)\s+e?ff?uss?ions?",
@@ -211,7 +212,9 @@ VOCAB: dict[str, dict[str, list[str]]] = {
             r"pleuro-?parenchymal\s+(?:scar\w*|thickening|changes?)",
             r"pleuro-?pericardial\s+scar\w*",
             r"fibrothorax",
-            r"apical\s+(?:pleural\s+)?(?:cap|capping|thickening)",
+            r"(?:bi)?apical\s+(?:[^\s.;:]+\s+)?(?:pleural\s+)?(?:cap|capping|thickening)",
+            # the fissures are pleura: a thickened fissure is pleural thickening
+            r"fissur(?:al|e)\s+thickening|thicken\w*\s+(?:of\s+)?(?:the\s+)?(?:[^\s.;:]+\s+)?fissures?",
             r"calcified\s+pleura\w*",
             r"pleural\s+(?:tumou?r|mass|disease|abnormalit\w*)|mesothelioma",
         ],
@@ -223,7 +226,8 @@ VOCAB: dict[str, dict[str, list[str]]] = {
         "positive": [r"fractur\w*|frature\w*|fx|fxs|broken\s+ribs?"],
         "uncertain": [],
         "negative": [],
-        "exclude": [],
+        # the disclaimer "fractures may not be demonstrated" names no fracture
+        "exclude": [r"fractures?\s+(?:may|might|can|could|will)\s+not\s+be\s+(?:demonstrated|seen|visible|detected|apparent|evident)"],
     },
     "Support Devices": {
         "positive": [
@@ -289,6 +293,7 @@ OTHER_FINDINGS: list[str] = [
     r"copd|chronic\s+obstructive\s+pulmonary\s+disease",
     r"plaques?",
     r"osteopeni\w*|osteoporo\w*|demineraliz\w*",
+    r"tortu\w*|spurr\w*|spurs",
     r"atherosclero\w*|aortic\s+(?:ectasia|aneurysm|dilat\w*|disease)|ectatic\s+aorta",
     r"elevat(?:ed|ion)\s+(?:of\s+)?(?:the\s+)?(?:\w+\s+)?(?:hemi)?diaphragm\w*|(?:hemi)?diaphragm\w*\s+(?:is\s+|are\s+)?elevat\w*|eventration",
     r"bronchiectasis|bronchitis|bronchiolitis|airways?\s+disease|asthma|bronchospasm",
