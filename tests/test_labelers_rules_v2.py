@@ -130,3 +130,26 @@ def test_mesh_benchmark_holds_out_the_rexrank_test_reports():
     assert n_held == len(held) == 590
     assert not set(ids) & held
     assert len(ids) == len(texts) == len(refs) > 3000
+
+
+MORE = [
+    # "costophrenic XXXX" is the de-identified angle
+    ("The left costophrenic XXXX is blunted.", "Pleural Effusion", U),
+    ("Both costophrenic XXXX are sharp.", "Pleural Effusion", N),
+    ("The costophrenic XXXX of the XXXX are clear.", "Pneumothorax", B),
+    # the fracture disclaimer names no fracture; a stated fracture stays
+    ("Subtle rib fractures may not be demonstrated on this study.", "Fracture", B),
+    ("Healed left sixth rib fracture.", "Fracture", P),
+    # a thickened fissure is pleural
+    ("Mild thickening of the minor fissure.", "Pleural Other", P),
+    ("Biapical pleural thickening.", "Pleural Other", P),
+    # a tortuous aorta or spinal spurs are findings, so not No Finding
+    ("Tortuous thoracic aorta. Lungs are clear.", "No Finding", B),
+    ("Spurring of the thoracic spine. Lungs are clear.", "No Finding", B),
+    ("Lungs are clear. Heart size is normal.", "No Finding", P),
+]
+
+
+@pytest.mark.parametrize("text,cond,want", MORE, ids=[f"{c}:{t[:40]}" for t, c, _ in MORE])
+def test_more_v2_rules(rules, text, cond, want):
+    assert _label(rules, text, cond) == want
