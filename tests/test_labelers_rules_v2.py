@@ -43,6 +43,11 @@ DEVICES = [
     ("The XXXX tip projects over the cavoatrial junction.", P),
     ("Left chest XXXX overlies the upper lobe.", P),
     ("Right humerus internal fixation XXXX.", P),
+    ("Right chest XXXX in the SVC.", P),
+    ("New left chest XXXX, tip in the superior XXXX XXXX.", P),
+    ("Left XXXX-a-XXXX in place.", P),
+    ("Portacatheter tip in the low SVC.", P),
+    ("Spinal neurostimulator over the lower thoracic spine.", P),
     # "XXXX" with no device context, and things that are not support devices
     ("The pulmonary XXXX are normal.", B),
     ("Cardiac XXXX are within normal limits.", B),

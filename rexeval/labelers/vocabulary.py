@@ -34,6 +34,13 @@ ENLARGED = r"(?:enlarg\w*|large|increased(?:\s+in\s+size)?|widen\w*|wide|massive
 BORDERLINE = r"(?:borderline|prominent|prominence|mildly\s+prominent)"
 STABLE = r"(?:stable|unchanged|not\s+changed|similar\s+to\s+(?:the\s+)?prior)"
 
+# Where a device's tip ends: a vessel, a heart chamber, the carina, the stomach ("superior XXXX" is the
+# de-identified superior vena cava).
+_DEVICE_END = (
+    r"(?:svc|superior\s+(?:vena|xxxx)|cavo-?atrial|caval|atri(?:um|al)|ventric\w*|brachiocephalic|subclavian"
+    r"|innominate|jugular|carina|stomach|duoden\w*|gastric)"
+)
+
 VOCAB: dict[str, dict[str, list[str]]] = {
     "Enlarged Cardiomediastinum": {
         "positive": [
@@ -240,7 +247,7 @@ VOCAB: dict[str, dict[str, list[str]]] = {
             r"catheters?",
             r"pacemakers?|pacers?|pacing\s+(?:wires?|leads?)|(?:pacemaker|pacer|icd|aicd|transvenous|epicardial|cardiac)\s+(?:leads?|wires?|generators?)",
             r"a?icds?|defibrillators?|defib",
-            r"port-?a-?caths?|portacaths?|mediports?|(?:chest|power|infusion|subcutaneous|venous)\s+ports?",
+            r"port-?a-?cath\w*|porta-?cath\w*|mediports?|(?:chest|power|infusion|subcutaneous|venous)\s+ports?",
             r"drains?|pigtail\w*",
             r"stents?",
             r"(?:prosthetic|mechanical|replacement)\s+(?:aortic\s+|mitral\s+)?valves?|valve\s+(?:replacement|prosthes\w*)|(?:aortic|mitral)\s+valve\s+replacement",
@@ -252,7 +259,7 @@ VOCAB: dict[str, dict[str, list[str]]] = {
             # wires: sternotomy/cerclage/pacing wires (fixation hardware; surgical clips are not devices,
             # see docs/conditions.md); "sternotomy XXXX" is the de-identified "sternotomy wires"
             r"wires?|(?:sternotomy|sternal)\s+(?:xxxx|sutures?|cerclage)",
-            r"(?:pulse\s+)?generators?|stimulators?",
+            r"(?:pulse\s+)?generators?|\w*stimulators?",
             r"leads|(?:pacemaker|pacer|pacing|icd|aicd|defibrillator|transvenous|epicardial|cardiac|monitor(?:ing)?|ekg|ecg|telemetry|external)\s+(?:[^\s.;:]+\s+){0,2}?lead",
             r"prosthe\w*",
             r"(?:internal|external|surgical|screw|plate|rod)\s+fixation|fixation\s+(?:devices?|rods?|xxxx)",
@@ -261,12 +268,13 @@ VOCAB: dict[str, dict[str, list[str]]] = {
             r"(?:bypass|graft|cabg)\s+markers?",
             # a tip that ends in a vessel, a heart chamber, the trachea or the stomach is a device's tip,
             # whatever the de-identification left of its name ("right chest XXXX tip in the SVC")
-            r"tips?(?=\s+(?:[^\s.;:]+\s+){0,4}?(?:svc|superior\s+vena|cavo-?atrial|caval|atri(?:um|al)|ventric\w*"
-            r"|brachiocephalic|subclavian|innominate|jugular|carina|stomach|duoden\w*|gastric))",
+            rf"tips?(?=\s+(?:[^\s.;:]+\s+){{0,5}}?{_DEVICE_END})",
             # "cardiac XXXX generator", "left chest XXXX overlies ...": a de-identified device name
             # placed by a device context word
             r"(?:cardiac|chest|subclavian|infraclavicular)\s+xxxx(?=\s+(?:generator|device|tip|with\s+(?:leads|tip|its)"
             r"|over(?:lies|lying)|projects?|terminat\w*|in\s+place|in\s+(?:good|satisfactory|stable|unchanged)\s+position))",
+            rf"(?:chest|subclavian|jugular|infraclavicular)\s+xxxx(?=\s+(?:[^\s.;:]+\s+){{0,3}}?{_DEVICE_END})",
+            r"xxxx-a-xxxx",  # the de-identified Port-A-Cath
         ],
         "uncertain": [],
         "negative": [],
