@@ -158,3 +158,75 @@ MORE = [
 @pytest.mark.parametrize("text,cond,want", MORE, ids=[f"{c}:{t[:40]}" for t, c, _ in MORE])
 def test_more_v2_rules(rules, text, cond, want):
     assert _label(rules, text, cond) == want
+
+
+# Rules added after the MeSH fit-half error review (docs/conditions.md, "v2, second round"). Sentences
+# written for these tests; each rule has the mentions it removes and the true positives it must keep.
+SECOND_ROUND = [
+    # "stable" states no size: blank, not CheXpert's uncertain (which rules_f1 counts as enlarged)
+    ("The cardiomediastinal silhouette is unchanged from the prior exam.", "Enlarged Cardiomediastinum", B),
+    ("Stable mediastinal contours. Lungs are clear.", "Enlarged Cardiomediastinum", B),
+    ("Stable mediastinal contours. Lungs are clear.", "No Finding", P),
+    ("Heart size is stable.", "Cardiomegaly", B),
+    # ... an enlargement said to be stable is still an enlargement; a normal one still negative
+    ("Stable enlarged cardiomediastinal silhouette.", "Enlarged Cardiomediastinum", P),
+    ("Stable widening of the superior mediastinum.", "Enlarged Cardiomediastinum", P),
+    ("Heart size is stable and enlarged.", "Cardiomegaly", P),
+    ("Stable moderate cardiomegaly.", "Cardiomegaly", P),
+    ("The mediastinal contour is stable and within normal limits.", "Enlarged Cardiomediastinum", N),
+    ("Borderline prominent mediastinal silhouette.", "Enlarged Cardiomediastinum", U),
+    # the adjective belongs to the heart, or sits past a comma
+    ("Normal cardiomediastinal silhouette with borderline heart size.", "Enlarged Cardiomediastinum", N),
+    ("Heart mildly enlarged for the projection, normal mediastinal contours.", "Enlarged Cardiomediastinum", N),
+    ("Heart mildly enlarged for the projection, normal mediastinal contours.", "Cardiomegaly", P),
+    # Lung Lesion: a nodular density explained as a granuloma or a nipple shadow; lesions of bone
+    ("Nodular opacities in the left midlung consistent with healed granulomas.", "Lung Lesion", B),
+    ("Nodular density at the right base, most likely a nipple shadow.", "Lung Lesion", B),
+    ("Calcific nodular density in the left upper lobe.", "Lung Lesion", B),
+    ("Lytic-appearing lesion of the left fifth rib.", "Lung Lesion", B),
+    ("Metastatic disease to the bones of the thoracic spine.", "Lung Lesion", B),
+    # ... true positives that must stay
+    ("Nodular opacity in the right upper lobe, new since the prior exam.", "Lung Lesion", P),
+    ("Nodular density in the left lower lobe; a nipple marker study is suggested.", "Lung Lesion", P),
+    ("Right upper lobe mass lesion measuring 4 cm.", "Lung Lesion", P),
+    ("Innumerable pulmonary metastases.", "Lung Lesion", P),
+    # Fracture: a broken device, a work-up condition, an indication
+    ("The distal tip of the catheter has fractured and migrated.", "Fracture", B),
+    ("One of the sternal screws is fractured.", "Fracture", B),
+    ("Fractured pacing lead in the right ventricle.", "Fracture", B),
+    ("If there is clinical concern for rib fracture, a rib series is recommended.", "Fracture", B),
+    ("Portable study, limited for evaluation of fractures.", "Fracture", B),
+    # ... true positives that must stay
+    ("Acute fracture of the left seventh rib.", "Fracture", P),
+    ("Displaced XXXX fracture with overriding fragments.", "Fracture", P),
+    ("Healing fracture of the right clavicle, the fixation plate intact.", "Fracture", P),
+    ("Possible nondisplaced fracture of the right eighth rib.", "Fracture", U),
+    ("Rib fracture not well demonstrated on this view.", "Fracture", U),
+    # Edema: signs of pulmonary venous congestion are uncertain edema; arterial hypertension is not
+    ("Cardiomegaly with pulmonary venous hypertension.", "Edema", U),
+    ("The pulmonary vessels are engorged.", "Edema", U),
+    ("Increased pulmonary vascularity.", "Edema", U),
+    ("Enlarged central pulmonary arteries suggest pulmonary arterial hypertension.", "Edema", B),
+    # hedged pneumonia stays uncertain, also when exclusion is called difficult
+    ("It is difficult to exclude an early pneumonia.", "Pneumonia", U),
+    ("May represent atelectasis or pneumonia.", "Pneumonia", U),
+    # low lung volumes are a finding (like hyperinflation), so not No Finding
+    ("Low lung volumes. Lungs are otherwise clear.", "No Finding", B),
+    ("Lung volumes are mildly diminished. No acute disease.", "No Finding", B),
+    ("Normal lung volumes. Lungs are clear.", "No Finding", P),
+    ("No hypoinflation. Lungs are clear.", "No Finding", P),
+]
+
+
+@pytest.mark.parametrize("text,cond,want", SECOND_ROUND, ids=[f"{c}:{t[:40]}" for t, c, _ in SECOND_ROUND])
+def test_second_round_rules(rules, text, cond, want):
+    assert _label(rules, text, cond) == want
+
+
+def test_mesh_benchmark_halves_split_on_report_parity():
+    from benchmarks.rules_labeler_mesh import halves
+
+    parts = halves(["CXR2", "CXR3", "CXR10", "CXR11"])
+    assert parts["fit (even)"].tolist() == [True, False, True, False]
+    assert parts["check (odd)"].tolist() == [False, True, False, True]
+    assert parts["whole"].all()

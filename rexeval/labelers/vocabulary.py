@@ -17,6 +17,7 @@ from __future__ import annotations
 #: Up to 6 intervening words (no sentence/clause punctuation).
 GAP = r"(?:[^\s.;:]+\s+){0,6}?"
 GAP3 = r"(?:[^\s.;:]+\s+){0,3}?"
+GAP3_NO_COMMA = r"(?:[^\s.;:,]+\s+){0,3}?"
 
 # Organ phrases for the descriptor patterns.
 HEART = (
@@ -49,13 +50,15 @@ VOCAB: dict[str, dict[str, list[str]]] = {
             r"(?:superior\s+)?mediastinal\s+(?:widening|enlargement|prominence|mass)",
             r"cardio-?mediastinal\s+enlargement",
             rf"{MEDIASTINUM}\s+{GAP}(?:is\s+|are\s+|appears?\s+|remains?\s+)?{ENLARGED}",
-            rf"{ENLARGED}\s+{GAP3}{MEDIASTINUM}",
+            # not across a comma: "heart enlarged for technique, stable mediastinal contours"
+            rf"{ENLARGED}\s+{GAP3_NO_COMMA}{MEDIASTINUM}",
         ],
         "uncertain": [
-            rf"{MEDIASTINUM}\s+{GAP}{BORDERLINE}",
+            # "silhouette with borderline cardiomegaly": the adjective is the heart's
+            rf"{MEDIASTINUM}\s+{GAP}{BORDERLINE}(?!\s+(?:heart|cardiac|cardiomeg))",
             rf"{BORDERLINE}\s+{GAP3}{MEDIASTINUM}",
-            rf"{MEDIASTINUM}\s+{GAP}{STABLE}",
-            rf"{STABLE}\s+{GAP3}{MEDIASTINUM}",
+            # not "stable/unchanged cardiomediastinal silhouette": CheXpert's uncertain label for it is
+            # counted as an enlargement by rules_f1; it states no size (docs/conditions.md)
         ],
         "negative": [
             rf"{MEDIASTINUM}\s+{GAP}{NORMAL}",
@@ -73,8 +76,7 @@ VOCAB: dict[str, dict[str, list[str]]] = {
         "uncertain": [
             rf"{HEART}\s+{GAP}{BORDERLINE}",
             rf"{BORDERLINE}\s+{GAP3}{HEART}",
-            rf"(?:heart\s+size|cardiac\s+(?:size|silhouette))\s+{GAP}{STABLE}",
-            rf"{STABLE}\s+{GAP3}(?:heart\s+size|cardiac\s+(?:size|silhouette))",
+            # not "stable heart size": like the stable cardiomediastinal silhouette, it states no size
         ],
         "negative": [
             rf"{HEART}\s+{GAP}{NORMAL}",
@@ -129,6 +131,16 @@ VOCAB: dict[str, dict[str, list[str]]] = {
             r"(?:lytic|sclerotic|blastic|bone|bony|osseous|skin|cutaneous|soft\s+tissue|breast|liver|hepatic|renal|adrenal|rib)\s+(?:lesions?|mass(?:es)?|nodul\w*|metasta\w*)",
             r"body\s+mass",
             r"(?:osseous|bone|bony|skeletal|rib)\s+metasta\w*",
+            # a lesion or metastasis sited in a bone ("expansile lesion of the right 9th rib")
+            r"(?:lesions?|metasta\w*(?:\s+disease)?)\s+(?:of|in|to|within|involving)\s+(?:the\s+)?(?:[^\s.;:,]+\s+){0,3}?"
+            r"(?:ribs?|bones?|clavicles?|scapula\w*|humer\w*|vertebra\w*|spine|sternum|skeleton)",
+            r"osteo\w*\s+lesions?",
+            # a nodular density the report explains as a granuloma or a nipple shadow is not a lesion
+            # (calcified granulomas: the calcified-nodule rule below)
+            r"nodular\s+(?:opacit\w*|densit\w*)\s+(?:[^.;:]+\s+)?(?:consistent\s+with|compatible\s+with|represent\w*"
+            r"|(?:is\s+|are\s+)?(?:most\s+)?(?:likely|probably)|from|due\s+to|xxxx)\s+(?:a\s+|an\s+|the\s+)?"
+            r"(?:\w+\s+){0,2}?(?:granulom\w*|nipples?(?:\s+shadows?)?)",
+            r"calcific\s+nodular\s+(?:opacit\w*|densit\w*)",
             r"nipple\s+shadows?",
             # a calcified nodule is a healed granuloma: CheXpert's labeler leaves "calcified nodule" unlabelled
             r"(?<!non-)calcified\s+(?:[^\s.;:]+\s+){0,2}?(?:nodul\w*|lesions?)",
@@ -145,6 +157,11 @@ VOCAB: dict[str, dict[str, list[str]]] = {
             r"(?:pulmonary\s+)?vascular\s+(?:prominence|engorgement|indistinctness|redistribution)",
             r"indistinct(?:ness)?\s+(?:pulmonary\s+)?vascula\w*|indistinctness",
             r"cephalization",
+            # pulmonary venous hypertension is the first stage of cardiogenic congestion (not arterial
+            # hypertension); engorged vessels and increased vascularity name the same sign
+            r"(?:pulmonary\s+)?venous\s+hypertension",
+            r"(?:pulmonary|lung)\s+(?:vessels|vasculature|vascularity|xxxx)\s+(?:is\s+|are\s+)?(?:engorged|congested)",
+            r"increased\s+(?:pulmonary|lung)\s+vascularity",
         ],
         "negative": [
             r"(?:pulmonary\s+)?(?:vascular|venous)\s+(?:engorgement|congestion|prominence)\s+"
@@ -234,7 +251,17 @@ VOCAB: dict[str, dict[str, list[str]]] = {
         "uncertain": [],
         "negative": [],
         # the disclaimer "fractures may not be demonstrated" names no fracture
-        "exclude": [r"fractures?\s+(?:may|might|can|could|will)\s+not\s+be\s+(?:demonstrated|seen|visible|detected|apparent|evident)"],
+        "exclude": [
+            r"fractures?\s+(?:may|might|can|could|will)\s+not\s+be\s+(?:demonstrated|seen|visible|detected|apparent|evident)",
+            # a broken device is no bone fracture ("catheter fracture", "the screw is fractured")
+            r"(?:catheter|line|lead|wire|screw|plate|rod|hardware)s?\s+(?:(?:is|are|was|were|has|have|had)\s+(?:been\s+)?)?fractur\w*",
+            r"fractured\s+(?:[^\s.;:,]+\s+){0,3}?(?:catheters?|lines?|leads?|wires?|screws?|plates?|rods?|hardware)",
+            # a work-up condition or indication, no finding: "if there is concern for fracture, ...",
+            # "limited exam for evaluation of fractures"
+            r"if\s+(?:there\s+is\s+)?(?:continued\s+|persistent\s+|further\s+)?(?:clinical\s+)?(?:concern|suspicion)\s+"
+            r"(?:for|of)\s+(?:a\s+)?(?:[^\s.;:,]+\s+)?fractures?",
+            r"(?:evaluation|assessment)\s+(?:of|for)\s+(?:a\s+|possible\s+)?(?:rib\s+)?fractures?",
+        ],
     },
     "Support Devices": {
         "positive": [
@@ -293,6 +320,9 @@ VOCAB: dict[str, dict[str, list[str]]] = {
 OTHER_FINDINGS: list[str] = [
     r"emphysema\w*",
     r"hyperinflat\w*|hyperexpan\w*|hyperaerat\w*|over-?inflat\w*|overexpan\w*",
+    # the opposite state, low lung volumes, is as much a finding (crowded markings, atelectasis risk)
+    r"(?:low|decreased|reduced|diminished|small)\s+lung\s+volumes?|lung\s+volumes?\s+(?:are\s+|is\s+|remain\s+)?(?:\w+\s+)?"
+    r"(?:low|decreased|reduced|diminished)|hypoinflat\w*|hypoventilat\w*|hypoexpan\w*|underinflat\w*",
     r"\w*scolio\w*|kyphos\w*|kyphotic",
     r"degenerat\w*|spondylos\w*|osteophyt\w*|arthropathy|arthritic\s+changes?|arthritis",
     r"calcifi\w*",
