@@ -6,7 +6,10 @@ Reference: each report's manual ``<MeSH><major>`` terms mapped to CheXpert condi
 benchmarks/mesh_chexpert_map.py (written from the MeSH vocabulary before any F1 was computed);
 "normal" is No Finding. Prediction: RuleLabeler on FINDINGS + IMPRESSION, positive or uncertain =
 positive (the rules_f1 default policy). Prints support, precision, recall and F1 per condition and
-the macro-F1 over the conditions with MeSH support >= 20.
+the macro-F1 over the conditions with MeSH support >= 20, for the whole split and for its two halves:
+the fit half (even report numbers ``CXR<n>``), the only reports whose errors are read when rules
+are written (``REXEVAL_MESH_ERRORS=<condition>`` prints that condition's errors there), and the
+check half (odd numbers), only ever scored. Without the data it prints one line and exits.
 
 HELD OUT: the reports of the ReXrank IU test studies (report ``CXR<n>`` <-> study ids
 ``CXR<n>_...`` in iu_xray_test.json) are removed before anything is labelled or counted; no number
