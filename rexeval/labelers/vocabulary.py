@@ -3,7 +3,7 @@
 Each condition has regular expressions over lower-cased, whitespace-collapsed text, grouped by the
 status a bare match asserts: ``positive`` (the finding is named: "cardiomegaly", "enlarged heart"),
 ``uncertain`` (a sign CheXpert treats as equivocal: "vascular congestion", "blunted costophrenic
-angle", "stable cardiomediastinal silhouette"), ``negative`` (a normal descriptor: "heart size is
+angle", "borderline heart size"), ``negative`` (a normal descriptor: "heart size is
 normal", "sharp costophrenic angles"). Negation and uncertainty cues around a match then modify it
 (rules.py). ``exclude`` lists phrases whose matches are not mentions of the condition ("pericardial
 effusion" is not a pleural effusion). Patterns use ``\\b`` and explicit misspelling alternatives.
