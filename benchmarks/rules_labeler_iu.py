@@ -37,6 +37,9 @@ def iu_reports(path: Path) -> dict[str, str]:
 
 def main() -> None:
     path = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT
+    if not path.exists():
+        print(f"skipped: {path} not found (set REXEVAL_SHARED to the folder holding data/)")
+        return
     reports = iu_reports(path)
     texts = list(reports.values())
     labeler = get_labeler("rules")

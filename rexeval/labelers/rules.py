@@ -42,7 +42,7 @@ from rexeval.labelers.vocabulary import OTHER_FINDINGS, VOCAB
 
 POS, NEG, UNC = "positive", "negative", "uncertain"
 _VALUE = {POS: 1.0, NEG: 0.0, UNC: -1.0}
-RULES_VERSION = "1"
+RULES_VERSION = "2"
 
 #: Hard cap on characters labelled per report (a pathological 10 MB "report" must not stall a run).
 MAX_CHARS = 100_000
@@ -138,14 +138,17 @@ _PSEUDO = re.compile(_words(
 # Uncertainty that must win over the negation words it contains.
 _PRE_UNC_FIRST = re.compile(_words(
     r"(?:cannot|can\s+not|can't|could\s+not|not|unable\s+to)\s+(?:be\s+|entirely\s+|completely\s+|definitely\s+)*(?:exclude[ds]?|rule[ds]?\s+out|ruled\s+out)"
-    r"|no\s+new|not\s+(?:well|clearly)\s+(?:seen|visualized|visualised|evaluated|assessed)"
+    r"|no\s+new|not\s+(?:well|clearly)\s+(?:seen|visualized|visualised|evaluated|assessed|demonstrated)"
+    r"|(?:difficult|hard)\s+to\s+(?:completely\s+|entirely\s+|definitely\s+)?exclude"
     r"|not\s+(?:seen|visualized|visualised|evaluated|assessed)\s+(?:well|clearly)"
     r"|no\s+evidence\s+to\s+rule\s+out"
 ))
 _POST_UNC_FIRST = re.compile(
     r"^[\s,]*(?:[a-z]+\s+){0,2}?(?:(?:is|are|was|were|has|have|been|be|cannot|can\s+not|can't|could\s+not|not|entirely|completely|definitely)\s+)*"
     r"(?:not\s+|cannot\s+|can\s+not\s+|can't\s+|could\s+not\s+)(?:be\s+|been\s+)?(?:entirely\s+|completely\s+|definitely\s+)?"
-    r"(?:exclude[ds]?|ruled\s+out|rule[ds]?\s+out|well\s+(?:seen|visualized|evaluated)|appreciated|clearly\s+(?:seen|visualized))"
+    r"(?:exclude[ds]?|ruled\s+out|rule[ds]?\s+out|well\s+(?:seen|visualized|evaluated|demonstrated)|appreciated"
+    r"|clearly\s+(?:seen|visualized))"
+    r"|^[\s,]*(?:is\s+|are\s+)?(?:difficult|hard)\s+to\s+(?:completely\s+|entirely\s+)?exclude"
 )
 
 _PRE_NEG = re.compile(_words(

@@ -3,7 +3,7 @@
 Each condition has regular expressions over lower-cased, whitespace-collapsed text, grouped by the
 status a bare match asserts: ``positive`` (the finding is named: "cardiomegaly", "enlarged heart"),
 ``uncertain`` (a sign CheXpert treats as equivocal: "vascular congestion", "blunted costophrenic
-angle", "stable cardiomediastinal silhouette"), ``negative`` (a normal descriptor: "heart size is
+angle", "borderline heart size"), ``negative`` (a normal descriptor: "heart size is
 normal", "sharp costophrenic angles"). Negation and uncertainty cues around a match then modify it
 (rules.py). ``exclude`` lists phrases whose matches are not mentions of the condition ("pericardial
 effusion" is not a pleural effusion). Patterns use ``\\b`` and explicit misspelling alternatives.
@@ -17,6 +17,7 @@ from __future__ import annotations
 #: Up to 6 intervening words (no sentence/clause punctuation).
 GAP = r"(?:[^\s.;:]+\s+){0,6}?"
 GAP3 = r"(?:[^\s.;:]+\s+){0,3}?"
+GAP3_NO_COMMA = r"(?:[^\s.;:,]+\s+){0,3}?"
 
 # Organ phrases for the descriptor patterns.
 HEART = (
@@ -34,6 +35,13 @@ ENLARGED = r"(?:enlarg\w*|large|increased(?:\s+in\s+size)?|widen\w*|wide|massive
 BORDERLINE = r"(?:borderline|prominent|prominence|mildly\s+prominent)"
 STABLE = r"(?:stable|unchanged|not\s+changed|similar\s+to\s+(?:the\s+)?prior)"
 
+# Where a device's tip ends: a vessel, a heart chamber, the carina, the stomach ("superior XXXX" is the
+# de-identified superior vena cava).
+_DEVICE_END = (
+    r"(?:svc|superior\s+(?:vena|xxxx)|cavo-?atrial|caval|atri(?:um|al)|ventric\w*|brachiocephalic|subclavian"
+    r"|innominate|jugular|carina|stomach|duoden\w*|gastric)"
+)
+
 VOCAB: dict[str, dict[str, list[str]]] = {
     "Enlarged Cardiomediastinum": {
         "positive": [
@@ -42,13 +50,15 @@ VOCAB: dict[str, dict[str, list[str]]] = {
             r"(?:superior\s+)?mediastinal\s+(?:widening|enlargement|prominence|mass)",
             r"cardio-?mediastinal\s+enlargement",
             rf"{MEDIASTINUM}\s+{GAP}(?:is\s+|are\s+|appears?\s+|remains?\s+)?{ENLARGED}",
-            rf"{ENLARGED}\s+{GAP3}{MEDIASTINUM}",
+            # not across a comma: "heart enlarged for technique, stable mediastinal contours"
+            rf"{ENLARGED}\s+{GAP3_NO_COMMA}{MEDIASTINUM}",
         ],
         "uncertain": [
-            rf"{MEDIASTINUM}\s+{GAP}{BORDERLINE}",
+            # "silhouette with borderline cardiomegaly": the adjective is the heart's
+            rf"{MEDIASTINUM}\s+{GAP}{BORDERLINE}(?!\s+(?:heart|cardiac|cardiomeg))",
             rf"{BORDERLINE}\s+{GAP3}{MEDIASTINUM}",
-            rf"{MEDIASTINUM}\s+{GAP}{STABLE}",
-            rf"{STABLE}\s+{GAP3}{MEDIASTINUM}",
+            # not "stable/unchanged cardiomediastinal silhouette": CheXpert's uncertain label for it is
+            # counted as an enlargement by rules_f1; it states no size (docs/conditions.md)
         ],
         "negative": [
             rf"{MEDIASTINUM}\s+{GAP}{NORMAL}",
@@ -66,8 +76,7 @@ VOCAB: dict[str, dict[str, list[str]]] = {
         "uncertain": [
             rf"{HEART}\s+{GAP}{BORDERLINE}",
             rf"{BORDERLINE}\s+{GAP3}{HEART}",
-            rf"(?:heart\s+size|cardiac\s+(?:size|silhouette))\s+{GAP}{STABLE}",
-            rf"{STABLE}\s+{GAP3}(?:heart\s+size|cardiac\s+(?:size|silhouette))",
+            # not "stable heart size": like the stable cardiomediastinal silhouette, it states no size
         ],
         "negative": [
             rf"{HEART}\s+{GAP}{NORMAL}",
@@ -80,7 +89,7 @@ VOCAB: dict[str, dict[str, list[str]]] = {
             r"opaci\w*",
             r"air[\s-]?space\s+(?:disease|process|opacit\w*|filling)",
             r"infiltrat\w*",
-            r"(?:increased|focal|patchy|hazy|ill-defined|airspace|parenchymal|retrocardiac|basilar|basal|lung|pulmonary)\s+densit(?:y|ies)",
+            r"(?:increased|focal|patchy|hazy|ill-defined|airspace|parenchymal|retrocardiac|basilar|basal|lung|pulmonary|interstitial)\s+densit(?:y|ies)",
             r"ground[\s-]?glass",
             r"haziness",
             r"reticula(?:r|tion)\w*",
@@ -100,7 +109,10 @@ VOCAB: dict[str, dict[str, list[str]]] = {
     },
     "Lung Lesion": {
         "positive": [
-            r"nodul\w*",
+            # "nodular" alone ("nodular infiltrate", "nodular interstitial pattern") is no lesion;
+            # CheXpert's phrases name nodular opacities and densities
+            r"nodules?|nodularity|micronodul\w*",
+            r"nodular\s+(?:opacit\w*|densit\w*|opacification|lesions?|mass\w*|foc(?:us|i)|shadows?)",
             r"(?:pulmonary|lung|hilar|perihilar|apical|lobe|spiculated|cavitary|large|small|rounded|round)\s+mass(?:es)?",
             r"mass(?:es)?\s+(?:in|within|at)\s+the\s+(?:\w+\s+){0,3}?(?:lung|lobe|apex|hilum|base)",
             r"mass(?:es|like)?",
@@ -119,7 +131,19 @@ VOCAB: dict[str, dict[str, list[str]]] = {
             r"(?:lytic|sclerotic|blastic|bone|bony|osseous|skin|cutaneous|soft\s+tissue|breast|liver|hepatic|renal|adrenal|rib)\s+(?:lesions?|mass(?:es)?|nodul\w*|metasta\w*)",
             r"body\s+mass",
             r"(?:osseous|bone|bony|skeletal|rib)\s+metasta\w*",
+            # a lesion or metastasis sited in a bone ("expansile lesion of the right 9th rib")
+            r"(?:lesions?|metasta\w*(?:\s+disease)?)\s+(?:of|in|to|within|involving)\s+(?:the\s+)?(?:[^\s.;:,]+\s+){0,3}?"
+            r"(?:ribs?|bones?|clavicles?|scapula\w*|humer\w*|vertebra\w*|spine|sternum|skeleton)",
+            r"osteo\w*\s+lesions?",
+            # a nodular density the report explains as a granuloma or a nipple shadow is not a lesion
+            # (calcified granulomas: the calcified-nodule rule below)
+            r"nodular\s+(?:opacit\w*|densit\w*)\s+(?:[^.;:]+\s+)?(?:consistent\s+with|compatible\s+with|represent\w*"
+            r"|(?:is\s+|are\s+)?(?:most\s+)?(?:likely|probably)|from|due\s+to|xxxx)\s+(?:a\s+|an\s+|the\s+)?"
+            r"(?:\w+\s+){0,2}?(?:granulom\w*|nipples?(?:\s+shadows?)?)",
+            r"calcific\s+nodular\s+(?:opacit\w*|densit\w*)",
             r"nipple\s+shadows?",
+            # a calcified nodule is a healed granuloma: CheXpert's labeler leaves "calcified nodule" unlabelled
+            r"(?<!non-)calcified\s+(?:[^\s.;:]+\s+){0,2}?(?:nodul\w*|lesions?)",
         ],
     },
     "Edema": {
@@ -133,8 +157,16 @@ VOCAB: dict[str, dict[str, list[str]]] = {
             r"(?:pulmonary\s+)?vascular\s+(?:prominence|engorgement|indistinctness|redistribution)",
             r"indistinct(?:ness)?\s+(?:pulmonary\s+)?vascula\w*|indistinctness",
             r"cephalization",
+            # pulmonary venous hypertension is the first stage of cardiogenic congestion (not arterial
+            # hypertension); engorged vessels and increased vascularity name the same sign
+            r"(?:pulmonary\s+)?venous\s+hypertension",
+            r"(?:pulmonary|lung)\s+(?:vessels|vasculature|vascularity|xxxx)\s+(?:is\s+|are\s+)?(?:engorged|congested)",
+            r"increased\s+(?:pulmonary|lung)\s+vascularity",
         ],
-        "negative": [],
+        "negative": [
+            r"(?:pulmonary\s+)?(?:vascular|venous)\s+(?:engorgement|congestion|prominence)\s+"
+            r"(?:[^\s.;:]+\s+){0,3}?(?:normal|within\s+(?:\w+\s+)?limits)",
+        ],
         "exclude": [
             r"(?:soft\s+tissue|subcutaneous|chest\s+wall|extremity|leg|pedal|facial|periorbital|scrotal|cerebral)\s+edema",
             r"edema\s+of\s+the\s+(?:soft\s+tissues?|chest\s+wall)",
@@ -153,7 +185,9 @@ VOCAB: dict[str, dict[str, list[str]]] = {
         ],
         "uncertain": [],
         "negative": [],
-        "exclude": [r"(?:urinary|urinary\s+tract|uti|wound|skin|line|catheter)\s+infection\w*"],
+        "exclude": [r"(?:urinary|urinary\s+tract|uti|wound|skin|line|catheter)\s+infection\w*",
+                    # healed granulomatous disease, not a pneumonia
+                    r"(?:granulomatous|old|prior|previous|remote|healed|histoplasm\w*)\s+(?:[^\s.;:]+\s+)?infection\w*"],
     },
     "Atelectasis": {
         "positive": [
@@ -181,14 +215,15 @@ VOCAB: dict[str, dict[str, list[str]]] = {
             r"pleural\s+fluid|fluid\s+in\s+the\s+(?:\w+\s+){0,2}?pleural\s+space|hydrothorax|hydropneumothorax|hemothorax|haemothorax|empyema",
             r"layering\s+fluid",
         ],
+        # "costophrenic XXXX" is the de-identified "costophrenic angle(s)"
         "uncertain": [
-            r"blunt\w*\s+(?:of\s+)?(?:the\s+)?(?:\w+\s+){0,2}?costophrenic\s+(?:angles?|sulc\w*|recess\w*)",
-            r"costophrenic\s+(?:angles?|sulc\w*|recess\w*)\s+(?:\w+\s+){0,3}?blunt\w*",
+            r"blunt\w*\s+(?:of\s+)?(?:the\s+)?(?:\w+\s+){0,2}?costophrenic\s+(?:angles?|sulc\w*|recess\w*|xxxx)",
+            r"costophrenic\s+(?:angles?|sulc\w*|recess\w*|xxxx)\s+(?:\w+\s+){0,3}?blunt\w*",
             r"(?:angles?|sulc\w*)\s+blunting",
         ],
         "negative": [
-            r"costophrenic\s+(?:angles?|sulc\w*|recess\w*)\s+(?:are\s+|is\s+|remain\s+)?(?:sharp\w*|clear|normal|preserved|well[\s-]defined)",
-            r"(?:sharp|clear|normal|preserved)\s+costophrenic\s+(?:angles?|sulc\w*|recess\w*)",
+            r"costophrenic\s+(?:angles?|sulc\w*|recess\w*|xxxx)\s+(?:are\s+|is\s+|remain\s+)?(?:sharp\w*|clear|normal|preserved|well[\s-]defined)",
+            r"(?:sharp|clear|normal|preserved)\s+costophrenic\s+(?:angles?|sulc\w*|recess\w*|xxxx)",
         ],
         "exclude": [
             r"(?:pericardial|joint|knee|shoulder|middle\s+ear|subpulmonic\s+pericardial)\s+e?ff?uss?ions?",
@@ -201,7 +236,9 @@ VOCAB: dict[str, dict[str, list[str]]] = {
             r"pleuro-?parenchymal\s+(?:scar\w*|thickening|changes?)",
             r"pleuro-?pericardial\s+scar\w*",
             r"fibrothorax",
-            r"apical\s+(?:pleural\s+)?(?:cap|capping|thickening)",
+            r"(?:bi)?apical\s+(?:[^\s.;:]+\s+)?(?:pleural\s+)?(?:cap|capping|thickening)",
+            # the fissures are pleura: a thickened fissure is pleural thickening
+            r"fissur(?:al|e)\s+thickening|thicken\w*\s+(?:of\s+)?(?:the\s+)?(?:[^\s.;:]+\s+)?fissures?",
             r"calcified\s+pleura\w*",
             r"pleural\s+(?:tumou?r|mass|disease|abnormalit\w*)|mesothelioma",
         ],
@@ -213,7 +250,18 @@ VOCAB: dict[str, dict[str, list[str]]] = {
         "positive": [r"fractur\w*|frature\w*|fx|fxs|broken\s+ribs?"],
         "uncertain": [],
         "negative": [],
-        "exclude": [],
+        # the disclaimer "fractures may not be demonstrated" names no fracture
+        "exclude": [
+            r"fractures?\s+(?:may|might|can|could|will)\s+not\s+be\s+(?:demonstrated|seen|visible|detected|apparent|evident)",
+            # a broken device is no bone fracture ("catheter fracture", "the screw is fractured")
+            r"(?:catheter|line|lead|wire|screw|plate|rod|hardware)s?\s+(?:(?:is|are|was|were|has|have|had)\s+(?:been\s+)?)?fractur\w*",
+            r"fractured\s+(?:[^\s.;:,]+\s+){0,3}?(?:catheters?|lines?|leads?|wires?|screws?|plates?|rods?|hardware)",
+            # a work-up condition or indication, no finding: "if there is concern for fracture, ...",
+            # "limited exam for evaluation of fractures"
+            r"if\s+(?:there\s+is\s+)?(?:continued\s+|persistent\s+|further\s+)?(?:clinical\s+)?(?:concern|suspicion)\s+"
+            r"(?:for|of)\s+(?:a\s+)?(?:[^\s.;:,]+\s+)?fractures?",
+            r"(?:evaluation|assessment)\s+(?:of|for)\s+(?:a\s+|possible\s+)?(?:rib\s+)?fractures?",
+        ],
     },
     "Support Devices": {
         "positive": [
@@ -226,7 +274,7 @@ VOCAB: dict[str, dict[str, list[str]]] = {
             r"catheters?",
             r"pacemakers?|pacers?|pacing\s+(?:wires?|leads?)|(?:pacemaker|pacer|icd|aicd|transvenous|epicardial|cardiac)\s+(?:leads?|wires?|generators?)",
             r"a?icds?|defibrillators?|defib",
-            r"port-?a-?caths?|portacaths?|mediports?|(?:chest|power|infusion|subcutaneous|venous)\s+ports?",
+            r"port-?a-?cath\w*|porta-?cath\w*|mediports?|(?:chest|power|infusion|subcutaneous|venous)\s+ports?",
             r"drains?|pigtail\w*",
             r"stents?",
             r"(?:prosthetic|mechanical|replacement)\s+(?:aortic\s+|mitral\s+)?valves?|valve\s+(?:replacement|prosthes\w*)|(?:aortic|mitral)\s+valve\s+replacement",
@@ -235,6 +283,25 @@ VOCAB: dict[str, dict[str, list[str]]] = {
             r"(?:ekg|ecg|telemetry)\s+(?:leads?|electrodes?|wires?)",
             r"(?:embolization\s+)?coils?",
             r"devices?",
+            # wires: sternotomy/cerclage/pacing wires (fixation hardware; surgical clips are not devices,
+            # see docs/conditions.md); "sternotomy XXXX" is the de-identified "sternotomy wires"
+            r"wires?|(?:sternotomy|sternal)\s+(?:xxxx|sutures?|cerclage)",
+            r"(?:pulse\s+)?generators?|\w*stimulators?",
+            r"leads|(?:pacemaker|pacer|pacing|icd|aicd|defibrillator|transvenous|epicardial|cardiac|monitor(?:ing)?|ekg|ecg|telemetry|external)\s+(?:[^\s.;:]+\s+){0,2}?lead",
+            r"prosthe\w*",
+            r"(?:internal|external|surgical|screw|plate|rod)\s+fixation|fixation\s+(?:devices?|rods?|xxxx)",
+            r"(?:harrington|spinal|fusion|stabilization|fixation|paraspinal)\s+rods?|(?:bone|suture)\s+anchors?",
+            r"(?:vp|ventriculoperitoneal|ventriculoatrial|ventriculopleural|peritoneal|tips|dialysis)\s+shunt\w*|shunt\s+(?:tubing|catheters?|tubes?)|tubing",
+            r"(?:bypass|graft|cabg)\s+markers?",
+            # a tip that ends in a vessel, a heart chamber, the trachea or the stomach is a device's tip,
+            # whatever the de-identification left of its name ("right chest XXXX tip in the SVC")
+            rf"tips?(?=\s+(?:[^\s.;:]+\s+){{0,5}}?{_DEVICE_END})",
+            # "cardiac XXXX generator", "left chest XXXX overlies ...": a de-identified device name
+            # placed by a device context word
+            r"(?:cardiac|chest|subclavian|infraclavicular)\s+xxxx(?=\s+(?:generator|device|tip|with\s+(?:leads|tip|its)"
+            r"|over(?:lies|lying)|projects?|terminat\w*|in\s+place|in\s+(?:good|satisfactory|stable|unchanged)\s+position))",
+            rf"(?:chest|subclavian|jugular|infraclavicular)\s+xxxx(?=\s+(?:[^\s.;:]+\s+){{0,3}}?{_DEVICE_END})",
+            r"xxxx-a-xxxx",  # the de-identified Port-A-Cath
         ],
         "uncertain": [],
         "negative": [],
@@ -243,6 +310,7 @@ VOCAB: dict[str, dict[str, list[str]]] = {
             r"(?:eustachian|fallopian|neural)\s+tubes?",
             r"plate-?like|platelike",
             r"(?:coil|coiled|coiling)\s+(?:of|in)\s+the\s+(?:\w+\s+)?(?:tube|catheter)",
+            r"breast\s+(?:implants?|prosthes\w*)|leads?\s+to|lead\s+(?:poisoning|apron)",
         ],
     },
 }
@@ -252,6 +320,9 @@ VOCAB: dict[str, dict[str, list[str]]] = {
 OTHER_FINDINGS: list[str] = [
     r"emphysema\w*",
     r"hyperinflat\w*|hyperexpan\w*|hyperaerat\w*|over-?inflat\w*|overexpan\w*",
+    # the opposite state, low lung volumes, is as much a finding (crowded markings, atelectasis risk)
+    r"(?:low|decreased|reduced|diminished|small)\s+lung\s+volumes?|lung\s+volumes?\s+(?:are\s+|is\s+|remain\s+)?(?:\w+\s+)?"
+    r"(?:low|decreased|reduced|diminished)|hypoinflat\w*|hypoventilat\w*|hypoexpan\w*|underinflat\w*",
     r"\w*scolio\w*|kyphos\w*|kyphotic",
     r"degenerat\w*|spondylos\w*|osteophyt\w*|arthropathy|arthritic\s+changes?|arthritis",
     r"calcifi\w*",
@@ -260,6 +331,7 @@ OTHER_FINDINGS: list[str] = [
     r"copd|chronic\s+obstructive\s+pulmonary\s+disease",
     r"plaques?",
     r"osteopeni\w*|osteoporo\w*|demineraliz\w*",
+    r"tortu\w*|spurr\w*|spurs",
     r"atherosclero\w*|aortic\s+(?:ectasia|aneurysm|dilat\w*|disease)|ectatic\s+aorta",
     r"elevat(?:ed|ion)\s+(?:of\s+)?(?:the\s+)?(?:\w+\s+)?(?:hemi)?diaphragm\w*|(?:hemi)?diaphragm\w*\s+(?:is\s+|are\s+)?elevat\w*|eventration",
     r"bronchiectasis|bronchitis|bronchiolitis|airways?\s+disease|asthma|bronchospasm",

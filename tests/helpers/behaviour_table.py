@@ -2,9 +2,11 @@
 
 Expectations follow the CheXpert labeler's conventions where it has one (uncertain beats negative,
 positive beats both; "no new X" is uncertain; "X or Y" is uncertain; "chf" makes Cardiomegaly
-uncertain; "stable cardiomediastinal silhouette" is uncertain; No Finding = nothing but support
+uncertain; No Finding = nothing but support
 devices found) and plain radiology reading otherwise. ``B`` = blank (not mentioned) is checked as
-carefully as the others: a condition listed with B must not be labelled.
+carefully as the others: a condition listed with B must not be labelled. One CheXpert convention is
+not followed since rules v2: "stable cardiomediastinal silhouette" / "stable heart size" is blank, not
+uncertain (it states no size; docs/conditions.md), so those rows changed from U to B.
 
 Run ``python tests/behaviour_table.py`` for per-condition accuracy and the misses.
 """
@@ -26,7 +28,7 @@ TABLE: list[tuple[str, dict[str, float | None]]] = [
     ("Widening of the superior mediastinum.", {EC: P}),
     ("Normal cardiomediastinal silhouette.", {EC: N, CM: B, NF: P}),
     ("The cardiomediastinal silhouette is within normal limits.", {EC: N, NF: P}),
-    ("Stable cardiomediastinal silhouette.", {EC: U}),
+    ("Stable cardiomediastinal silhouette.", {EC: B}),  # U until v2 (CheXpert's convention)
     ("Mediastinal contours are unremarkable.", {EC: N}),
     ("Possible mediastinal widening, likely due to patient rotation.", {EC: U}),
     ("No mediastinal widening.", {EC: N, NF: P}),
@@ -171,8 +173,9 @@ TABLE: list[tuple[str, dict[str, float | None]]] = [
     ("Right internal jugular central venous catheter tip in the SVC.", {SD: P}),
     ("Left chest tube in place. No pneumothorax.", {SD: P, PX: N, NF: P}),
     ("No lines or tubes.", {SD: N}),
-    ("Sternotomy wires are intact.", {SD: B}),
-    ("Median sternotomy with intact wires. Heart size is normal.", {SD: B, CM: N}),
+    # v2: sternotomy wires are fixation hardware (issue 20); v1 left them blank as CheXpert's list has no "wire"
+    ("Sternotomy wires are intact.", {SD: P}),
+    ("Median sternotomy with intact wires. Heart size is normal.", {SD: P, CM: N}),
     # --- lists, double negation, hedges, change, laterality, sentence scope ---
     ("No effusion, pneumothorax or consolidation.", {EF: N, PX: N, CO: N}),
     ("No acute cardiopulmonary abnormality. No edema, effusion, or pneumothorax.", {ED: N, EF: N, PX: N, NF: P}),
@@ -246,7 +249,7 @@ HELD_OUT: list[tuple[str, dict[str, float | None]]] = [
     ("Questionable trace right pleural effusion.", {EF: U}),
     ("Right basilar opacity is suspicious for pneumonia.", {LO: P, PN: U}),
     ("The endotracheal tube is 3 cm above the carina and the nasogastric tube courses below the diaphragm.", {SD: P}),
-    ("Cardiomediastinal contours are stable.", {EC: U}),
+    ("Cardiomediastinal contours are stable.", {EC: B}),  # U until v2 (CheXpert's convention)
     ("Mildly widened mediastinum, possibly due to vascular engorgement.", {EC: P, ED: U}),
     ("No pneumothorax is identified after removal of the right chest tube.", {PX: N, SD: N}),
     ("Left apical pneumothorax is smaller.", {PX: P}),
