@@ -43,6 +43,10 @@ def print_summary(summary: dict[str, Any]) -> None:
             str(m.get("n", summary["n_studies"])) + (f" ({m['n_failed']} failed)" if m.get("n_failed") else ""),
         )
     console.print(table)
+    from rexeval.standins import random_weights_line
+
+    if random_line := random_weights_line(summary):
+        console.print(f"[bold red]{escape(random_line)}[/]", soft_wrap=True)
     for key, reason in summary.get("skipped", {}).items():
         # reasons carry fix commands such as pip install 'rexeval[models]': never read them as markup
         console.print(f"[yellow]skipped[/] {escape(str(key))}: {escape(str(reason))}", soft_wrap=True)
