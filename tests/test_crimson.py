@@ -492,3 +492,14 @@ def test_crimson_records_the_host_never_the_urls_credentials(radeval_source, tmp
     written = res.output + (tmp_path / "run" / "summary.json").read_text() + (tmp_path / "report.html").read_text()
     for secret in (PASSWORD, QUERY, "svcuser"):
         assert secret not in written, f"{secret} leaked"
+
+
+def test_crimson_signature_and_run_record_no_url_credentials(radeval_source):
+    with FakeChatServer(_answer_for) as server:
+        port = server.root.rsplit(":", 1)[1]
+        res = _run(server, _frame(2), base_url=f"http://svcuser:{PASSWORD}@127.0.0.1:{port}/v1?api-key={QUERY}")
+        assert server.requests >= 2
+    recorded = json.dumps(res.summary, default=str)
+    assert f"|host:127.0.0.1:{port}|" in res.summary["metrics"]["crimson"]["signature"]
+    for secret in (PASSWORD, QUERY, "svcuser"):
+        assert secret not in recorded, f"{secret} leaked"
