@@ -22,6 +22,7 @@ import pandas as pd
 from rexeval._version import __version__
 from rexeval.leaderboard import TABLE_CSS, build_leaderboard
 from rexeval.runs import Run
+from rexeval.standins import random_weights_line
 from rexeval.stats import DEFAULT_PERMUTATIONS
 
 REPORT_CSS = TABLE_CSS + """
@@ -35,6 +36,7 @@ img.plot{max-width:100%;border:1px solid #eee;margin:6px 0}
 input.search{font-size:14px;padding:4px 8px;width:320px;margin:6px 0}
 details{margin:8px 0}
 .scroll{max-height:480px;overflow:auto;border:1px solid #eee}
+p.warn{color:#b00020;font-size:16px}
 """
 
 _SEARCH_JS = """<script>
@@ -96,6 +98,8 @@ def build_report(runs: list[Run], *, title: str = "rexeval report", rank_by: str
         f'{datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")} · {len(runs)} run(s)</p>',
         "<h2>Summary</h2>", board.to_html(standalone=False),
     ]
+    if random_line := random_weights_line([r.summary for r in runs]):
+        parts.insert(parts.index("<h2>Summary</h2>"), f'<p class="warn"><b>{html.escape(random_line)}</b></p>')
     # Plots
     figs: list[str] = []
     figs.append("<h3>Leaderboard</h3>" + _png(plots.leaderboard_chart(board)))

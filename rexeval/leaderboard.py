@@ -43,6 +43,7 @@ import pandas as pd
 
 from rexeval.exceptions import ConfigError, InputError
 from rexeval.runs import Run, refuse_differences, scoring_differences
+from rexeval.standins import random_weights_line
 from rexeval.stats import DEFAULT_PERMUTATIONS, DEFAULT_SEED
 from rexeval.stats.paired import holm, paired_test
 
@@ -368,7 +369,8 @@ def build_leaderboard(
                      "⚠ = the published 1/RadCliQ-v1 is not reproduced from the row's own sub-metric columns.")
     if differences:
         extra_notes.append("Combined although scored differently (--allow-mismatch): " + "; ".join(differences) + ".")
-    board.notes = notes + extra_notes
+    random_line = random_weights_line([r.summary for r in runs])
+    board.notes = ([random_line + "."] if random_line else []) + notes + extra_notes
     return board
 
 

@@ -45,6 +45,9 @@ SUBGROUPS = "subgroups.csv"
 #: Each study's group label per ``--by`` column (what a merge needs to rebuild subgroups.csv).
 GROUPS = "groups.csv"
 RUN_FILES = (SUMMARY, PER_STUDY, TEXTS, SUBGROUPS, GROUPS)
+#: summary.json's ``schema_version``: what tells a rexeval run from any other folder with a summary.json
+#: (``--overwrite`` replaces only runs). Runs written before it existed are recognised by their markers.
+SCHEMA_VERSION = 1
 
 
 # ----- the in-memory result -------------------------------------------------------------------------------
@@ -98,19 +101,46 @@ def json_default(obj: Any) -> Any:
 # ----- writing ------------------------------------------------------------------------------------------
 
 def check_out_dir(out: str | Path, *, overwrite: bool = False) -> Path:
-    """Refuse an ``--out`` that is a file, or a non-empty directory without ``overwrite``; before scoring."""
+    """Refuse an ``--out`` that is a file, or a non-empty directory without ``overwrite``; before scoring.
+
+    ``overwrite`` replaces only a rexeval run (see :func:`is_rexeval_summary`) that holds nothing but
+    rexeval's own files: a typo of ``-o``, or a folder that merely has a file named like one of ours (a
+    summary.json of another tool), must never lose the user's files."""
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out} is a file; give a directory for the run (it is created)")
     if out.is_dir() and any(out.iterdir()):
         if not overwrite:
             raise ConfigError(f"--out {out} is not empty; pass --overwrite to replace it (its files are removed)")
-        if not any((out / f).exists() for f in RUN_FILES):
-            # --overwrite clears a run directory, never an unrelated folder (a typo of -o must not delete files)
-            raise ConfigError(f"--out {out} is a non-empty directory that holds no rexeval run; refusing to clear it")
+        if not is_rexeval_summary(out / SUMMARY):
+            raise ConfigError(f"--out {out} is a non-empty directory that holds no rexeval run (no {SUMMARY} "
+                              f"written by rexeval, schema_version {SCHEMA_VERSION}); refusing to clear it")
+        foreign = sorted(p.name + ("/" if p.is_dir() else "") for p in out.iterdir() if p.name not in RUN_FILES)
+        if foreign:
+            more = f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
+            raise ConfigError(f"--out {out} holds files rexeval did not write ({', '.join(foreign[:3])}{more}); "
+                              "refusing to remove them: move them out or choose another --out")
     if out.parent.exists() and not out.parent.is_dir():
         raise ConfigError(f"--out {out}: {out.parent} is a file")
     return out
+
+
+def is_rexeval_summary(path: Path) -> bool:
+    """True when ``path`` is a summary.json that rexeval wrote: it parses as a run summary and has a
+    ``schema_version`` rexeval knows (runs written before it existed: ``versions.rexeval``), with
+    ``n_studies`` and ``metrics`` whose entries carry a value and a signature."""
+    try:
+        summary = _read_summary(path)
+    except InputError:
+        return False
+    metrics = summary.get("metrics")
+    if not (isinstance(metrics, dict) and isinstance(summary.get("n_studies"), int)
+            and all("signature" in e and "value" in e for e in metrics.values())):
+        return False
+    version = summary.get("schema_version")
+    if version is not None:
+        return isinstance(version, int) and not isinstance(version, bool) and 1 <= version <= SCHEMA_VERSION
+    return isinstance(summary.get("versions"), dict) and "rexeval" in summary["versions"]
 
 
 class RunDirWriter:

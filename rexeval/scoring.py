@@ -16,7 +16,8 @@ from rexeval.exceptions import ConfigError, MetricUnavailable, RexevalError
 from rexeval.fingerprint import file_sha256, study_ids_sha256
 from rexeval.metrics import Metric, Output, resolve_metrics
 from rexeval.metrics.base import Batch
-from rexeval.runs import PER_STUDY, SUMMARY, TEXTS, ScoreResult  # noqa: F401  (re-exported)
+from rexeval.runs import PER_STUDY, SCHEMA_VERSION, SUMMARY, TEXTS, ScoreResult  # noqa: F401  (re-exported)
+from rexeval.standins import random_weight_metrics
 from rexeval.stats.bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED, bootstrap_ci
 from rexeval.text import WS_COLLAPSE_TAG
 
@@ -212,6 +213,7 @@ def score_pairs(
     preds_path = str(info.get("preds", ""))
     run_name = name or pairs.meta.get("name") or ("run" if preds_path.startswith("<") else Path(preds_path).stem)
     summary = {
+        "schema_version": SCHEMA_VERSION,
         "n_studies": len(pairs),
         "metrics": summary_metrics,
         "skipped": skipped,
@@ -240,6 +242,8 @@ def score_pairs(
         "metric_options": {m.name: recorded_options((metric_options or {}).get(m.name, {})) for m in ran},
         "run": {"name": run_name, **{k: v for k, v in pairs.meta.items() if k != "name"}},
         "versions": versions,
+        # the metrics whose weights are random stand-ins: every renderer names them (RANDOM WEIGHTS)
+        "random_weights": random_weight_metrics({"metrics": summary_metrics}),
     }
     for metric in ran:  # metrics may add tables to the summary (e.g. per-condition F1)
         for section, content in metric.summary_extra(columns).items():

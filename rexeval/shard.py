@@ -14,6 +14,7 @@ import pandas as pd
 
 from rexeval.exceptions import ConfigError, InputError
 from rexeval.runs import (
+    SCHEMA_VERSION,
     ScoreResult,
     finite,
     load_run,
@@ -21,6 +22,7 @@ from rexeval.runs import (
     scoring_differences,
     study_ids_sha256,
 )
+from rexeval.standins import random_weight_metrics
 from rexeval.stats.bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED, bootstrap_ci
 
 
@@ -121,9 +123,11 @@ def merge_runs(run_dirs: list[str | Path], *, allow_mismatch: bool = False) -> S
         metrics_summary[key] = new
 
     summary = dict(first)
+    summary["schema_version"] = SCHEMA_VERSION
     summary["n_studies"] = len(per_study)
     summary["study_ids_sha256"] = study_ids_sha256(per_study["study_id"].astype(str))
     summary["metrics"] = metrics_summary
+    summary["random_weights"] = random_weight_metrics({"metrics": metrics_summary})
     skipped: dict[str, str] = {}
     for run in runs:
         skipped.update(run.summary.get("skipped", {}))
@@ -162,7 +166,7 @@ def merge_runs(run_dirs: list[str | Path], *, allow_mismatch: bool = False) -> S
 
 
 #: Summary sections that merge_runs sets itself (everything else comes from the metrics' hooks).
-_OWN_SECTIONS = {"n_studies", "metrics", "skipped", "dropped", "n_dropped", "empty_predictions",
+_OWN_SECTIONS = {"schema_version", "random_weights", "n_studies", "metrics", "skipped", "dropped", "n_dropped", "empty_predictions",
                  "empty_references", "literal_missing_predictions", "input", "bootstrap", "run", "versions",
                  "shard", "subgroups", "metric_options", "study_ids_sha256", "merged_from", "mismatch_allowed"}
 

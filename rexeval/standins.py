@@ -26,6 +26,34 @@ from typing import Any
 
 WARNING = "RANDOM WEIGHTS: scores computed with this stand-in mean nothing (pipeline tests only)"
 RRG_REPO = "StanfordAIMI/RRG_scorers"
+#: What a metric's signature holds when its weights are a stand-in: the HF-cache revision of every
+#: stand-in starts with ``random`` (``hub_id@random…``); a RadGraph archive adds ``RANDOM-STAND-IN:``.
+RANDOM_MARKS = ("RANDOM-STAND-IN", "@random")
+
+
+def random_weight_metrics(summary: dict[str, Any]) -> list[str]:
+    """The metrics of a run summary that ran on random-weight stand-ins: its ``random_weights`` field, or
+    (runs written before that field) the metrics whose signature carries a stand-in mark."""
+    recorded = summary.get("random_weights")
+    if isinstance(recorded, list):
+        return [str(m) for m in recorded]
+    names: dict[str, None] = {}
+    for key, entry in (summary.get("metrics") or {}).items():
+        if isinstance(entry, dict) and any(mark in str(entry.get("signature", "")) for mark in RANDOM_MARKS):
+            names[str(entry.get("metric") or key)] = None
+    return list(names)
+
+
+def random_weights_line(summaries: list[dict[str, Any]] | dict[str, Any]) -> str | None:
+    """One line for every renderer (table, leaderboard, report) naming the metrics whose scores come from
+    random weights, or None when every metric ran on real weights."""
+    names: dict[str, None] = {}
+    for summary in [summaries] if isinstance(summaries, dict) else summaries:
+        names.update(dict.fromkeys(random_weight_metrics(summary)))
+    if not names:
+        return None
+    return (f"RANDOM WEIGHTS: {', '.join(names)} ran on random-weight stand-ins (rexeval models random); "
+            "their scores mean nothing")
 
 # The stand-ins use the real tokenizers' files (bert-base-uncased vocab.txt; roberta-base vocab.json + merges.txt):
 # $REXEVAL_TOKENIZERS, else the project's shared data folder ($REXEVAL_SHARED, or ../shared beside a checkout).
@@ -88,6 +116,44 @@ def _fill(state: dict[str, Any], gen, std: float = 0.02) -> dict[str, Any]:
         else:
             out[key] = torch.randn(t.shape, generator=gen) * std
     return out
+
+
+def real_snapshots(hub_cache: str | Path, hub_id: str) -> list[str]:
+    """Revisions of ``hub_id`` in an HF cache that are not stand-ins (real downloads), plus what a
+    ``refs/main`` points at when that is not a stand-in."""
+    repo = Path(hub_cache) / f"models--{hub_id.replace('/', '--')}"
+    snaps = repo / "snapshots"
+    found = [p.name for p in sorted(snaps.iterdir()) if not p.name.startswith("random")] if snaps.is_dir() else []
+    ref = repo / "refs" / "main"
+    if ref.is_file():
+        rev = ref.read_text(errors="replace").strip()
+        if rev and not rev.startswith("random") and rev not in found:
+            found.append(rev)
+    return found
+
+
+def hub_ids(name: str, size: str = "full") -> list[str]:
+    """The hub repositories whose ``refs/main`` building stand-in ``name`` points at its snapshot."""
+    if name in ("radgraph", "radgraph-xl", "modern-radgraph-xl"):
+        return [RRG_REPO, radgraph_shape(name, size).encoder_name]
+    if name == "chexbert":
+        return [RRG_REPO, "google-bert/bert-base-uncased"]
+    return [name]
+
+
+def check_cache(hub_cache: str | Path, name: str, size: str = "full", force: bool = False) -> None:
+    """Refuse to point ``refs/main`` of a repository that holds a real snapshot at a stand-in: every
+    later score would silently use random weights. ``force`` allows it (a cache kept for tests)."""
+    if force:
+        return
+    for hub_id in hub_ids(name, size):
+        real = real_snapshots(hub_cache, hub_id)
+        if real:
+            from rexeval.exceptions import ConfigError
+
+            raise ConfigError(f"{hub_cache} holds a real snapshot of {hub_id} ({real[0][:12]}): a stand-in would "
+                              "replace its refs/main and later scores would use random weights; write stand-ins "
+                              "into a separate folder (or pass --force to do it anyway)")
 
 
 def _snapshot(hub_cache: Path, hub_id: str, revision: str) -> Path:
@@ -342,8 +408,12 @@ def build_distilroberta(hub_cache: str | Path, seed: int = 0, size: str = "full"
 RANDOM_MODELS = ("radgraph", "radgraph-xl", "modern-radgraph-xl", "chexbert", "distilroberta-base")
 
 
-def build(name: str, hub_cache: str | Path, seed: int = 0, size: str = "full", encoder_weights: bool = False) -> Path:
-    """Build the stand-in ``name`` into ``hub_cache``; return the main file or folder written."""
+def build(name: str, hub_cache: str | Path, seed: int = 0, size: str = "full", encoder_weights: bool = False,
+          force: bool = False) -> Path:
+    """Build the stand-in ``name`` into ``hub_cache``; return the main file or folder written. A cache that
+    holds a real snapshot of a repository the stand-in writes is refused unless ``force``."""
+    if name in RANDOM_MODELS:
+        check_cache(hub_cache, name, size, force)
     if name in ("radgraph", "radgraph-xl", "modern-radgraph-xl"):
         return build_radgraph(hub_cache, name, size, seed, encoder_weights)
     if name == "chexbert":

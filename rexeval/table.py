@@ -64,6 +64,10 @@ def print_summary(summary: dict[str, Any], columns: str | None = "default") -> N
             cells = ["  " + escape(display_name(key))] + ([f"[dim]{escape(key)}[/]"] if show_keys else [])
             table.add_row(*cells, fmt(m["value"]), f"[{fmt(lo)}, {fmt(hi)}]", "↑" if m["higher_is_better"] else "↓", n)
     console.print(table)
+    from rexeval.standins import random_weights_line
+
+    if random_line := random_weights_line(summary):
+        console.print(f"[bold red]{escape(random_line)}[/]", soft_wrap=True)
     for key, reason in summary.get("skipped", {}).items():
         # reasons carry fix commands such as pip install 'rexeval[models]': never read them as markup
         console.print(f"[yellow]skipped[/] {escape(str(key))}: {escape(str(reason))}", soft_wrap=True)

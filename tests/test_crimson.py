@@ -446,3 +446,60 @@ def test_missing_local_judge_is_skipped_with_the_fix(radeval_source, tmp_path):
     (empty / "tokenizer_config.json").write_text("{}")
     with pytest.raises(MetricUnavailable, match="has no model.safetensors"):
         Crimson(backend="local", model_path=str(empty)).check_available()
+
+
+# -- issue 21 item 3: the --llm-* flags reach crimson, and its signature carries no credentials -----------
+
+PASSWORD, QUERY = "pa55wordSECRET", "QUERYSECRET987"
+
+
+def _cli(tmp_path, *args):
+    from typer.testing import CliRunner
+
+    from rexeval.cli import app
+
+    path = tmp_path / "pairs.csv"
+    _frame(3).to_csv(path, index=False)
+    return CliRunner().invoke(app, ["score", str(path), "-m", "crimson", "--bootstrap", "0", "--no-progress",
+                                    "--llm-max-retries", "0", *map(str, args)])
+
+
+def test_llm_flags_reach_crimson(radeval_source, tmp_path):
+    with FakeChatServer(_answer_for) as server:
+        res = _cli(tmp_path, "--llm-base-url", server.base_url, "--llm-model", "judge-1", "-o", tmp_path / "run")
+        assert res.exit_code == 0, res.output
+        assert server.requests >= 3 and {b["model"] for b in server.bodies} == {"judge-1"}
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert "crimson" not in summary["skipped"]
+    assert "crimson|judge:judge-1|host:127.0.0.1:" in summary["metrics"]["crimson"]["signature"]
+
+
+def test_crimson_records_the_host_never_the_urls_credentials(radeval_source, tmp_path):
+    from typer.testing import CliRunner
+
+    from rexeval.cli import app
+
+    with FakeChatServer(_answer_for) as server:
+        port = server.root.rsplit(":", 1)[1]
+        url = f"http://svcuser:{PASSWORD}@127.0.0.1:{port}/v1?api-key={QUERY}"
+        res = _cli(tmp_path, "--llm-base-url", url, "--llm-model", "judge-1", "--json", "-o", tmp_path / "run")
+        assert res.exit_code == 0, res.output
+        assert server.requests >= 3
+    report = CliRunner().invoke(app, ["report", str(tmp_path / "run"), "-o", str(tmp_path / "report.html")])
+    assert report.exit_code == 0, report.output
+    signature = json.loads((tmp_path / "run" / "summary.json").read_text())["metrics"]["crimson"]["signature"]
+    assert f"|host:127.0.0.1:{port}|" in signature
+    written = res.output + (tmp_path / "run" / "summary.json").read_text() + (tmp_path / "report.html").read_text()
+    for secret in (PASSWORD, QUERY, "svcuser"):
+        assert secret not in written, f"{secret} leaked"
+
+
+def test_crimson_signature_and_run_record_no_url_credentials(radeval_source):
+    with FakeChatServer(_answer_for) as server:
+        port = server.root.rsplit(":", 1)[1]
+        res = _run(server, _frame(2), base_url=f"http://svcuser:{PASSWORD}@127.0.0.1:{port}/v1?api-key={QUERY}")
+        assert server.requests >= 2
+    recorded = json.dumps(res.summary, default=str)
+    assert f"|host:127.0.0.1:{port}|" in res.summary["metrics"]["crimson"]["signature"]
+    for secret in (PASSWORD, QUERY, "svcuser"):
+        assert secret not in recorded, f"{secret} leaked"

@@ -230,8 +230,7 @@ def test_out_that_is_a_file_fails_before_scoring(tmp_path):
 
 def test_non_empty_out_is_refused_and_overwrite_clears_stale_files(tmp_path):
     out = tmp_path / "run"
-    out.mkdir()
-    (out / "summary.json").write_text("{}")
+    assert run_cli("score", EXAMPLE, "-m", "bleu", "--no-progress", "-o", out).returncode == 0
     (out / "subgroups.csv").write_text("by,group\nsex,stale\n")  # from an earlier run with --by
     line = _one_line_error(run_cli("score", EXAMPLE, "-m", "bleu", "--no-progress", "-o", out))
     assert "--overwrite" in line and (out / "subgroups.csv").exists()
@@ -245,6 +244,51 @@ def test_overwrite_never_clears_a_folder_that_holds_no_run(tmp_path):
     (tmp_path / "notes.txt").write_text("mine")
     line = _one_line_error(run_cli("score", EXAMPLE, "-m", "bleu", "--no-progress", "-o", tmp_path, "--overwrite"))
     assert "holds no rexeval run" in line and (tmp_path / "notes.txt").exists()
+
+
+def _files(folder):
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("other_summary", ['{"my": "other tool"}', "{}", '{"metrics": {}, "n_studies": 3}', "not json"])
+def test_overwrite_refuses_a_folder_whose_run_file_names_are_another_tools(tmp_path, other_summary):
+    """Issue 21 item 1: a summary.json and texts.csv of another tool beside the user's own files; nothing
+    of it may be removed."""
+    d = tmp_path / "d"
+    (d / "docs").mkdir(parents=True)
+    (d / "docs" / "thesis.tex").write_text("t\n")
+    (d / "summary.json").write_text(other_summary)
+    (d / "texts.csv").write_text("id,text\n1,mine\n")
+    before = _files(d)
+    line = _one_line_error(run_cli("score", EXAMPLE, "-m", "bleu", "--no-progress", "-o", d, "--overwrite"))
+    assert "holds no rexeval run" in line, line
+    assert _files(d) == before
+
+
+def test_overwrite_refuses_a_run_that_also_holds_the_users_files(tmp_path):
+    out = tmp_path / "run"
+    assert run_cli("score", EXAMPLE, "-m", "bleu", "--no-progress", "-o", out).returncode == 0
+    (out / "notes").mkdir()
+    (out / "notes" / "thesis.tex").write_text("t\n")
+    (out / "todo.txt").write_text("mine\n")
+    before = _files(out)
+    line = _one_line_error(run_cli("score", EXAMPLE, "-m", "bleu", "--no-progress", "-o", out, "--overwrite"))
+    assert "notes/" in line and "todo.txt" in line and "did not write" in line, line
+    assert _files(out) == before
+
+
+def test_runs_carry_a_schema_version_and_old_runs_can_still_be_overwritten(tmp_path):
+    from rexeval.runs import SCHEMA_VERSION
+
+    out = tmp_path / "run"
+    assert run_cli("score", EXAMPLE, "-m", "bleu", "--no-progress", "-o", out).returncode == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["schema_version"] == SCHEMA_VERSION
+    del summary["schema_version"]  # a run written before the field existed
+    (out / "summary.json").write_text(json.dumps(summary))
+    res = run_cli("score", EXAMPLE, "-m", "rouge_l", "--no-progress", "-o", out, "--overwrite")
+    assert res.returncode == 0, res.stderr
+    assert list(json.loads((out / "summary.json").read_text())["metrics"]) == ["rouge_l"]
 
 
 def test_write_interrupted_midway_leaves_the_old_run_intact(tmp_path, monkeypatch):

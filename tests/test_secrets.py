@@ -130,3 +130,63 @@ def test_free_text_is_redacted_and_the_key_never_prints():
     assert text == "HTTP 400: key *** rejected at http://***@h:1/v1?***; ***"
     assert KEY not in repr(cfg) and KEY not in str(cfg.public()) and cfg.key() == KEY
     assert cfg.public()["base_url"] == "http://***@h:1/v1?***" and cfg.host() == "h:1"
+
+
+# -- issue 21 item 3: a server that echoes the Authorization header -------------------------------------
+
+def _echo_auth(holder: dict):
+    """A plan answering HTTP 401 with the Authorization header the request carried."""
+    def plan(user, attempt):
+        return ("error", 401, f"not allowed: you sent Authorization: {holder['server'].headers[-1].get('authorization')}")
+    return plan
+
+
+@pytest.mark.parametrize("with_user_info", [True, False])
+def test_an_echoed_authorization_header_never_reaches_the_terminal(tmp_path, with_user_info):
+    holder: dict = {}
+    with FakeChatServer(_answer, _echo_auth(holder)) as server:
+        holder["server"] = server
+        url = _url(server) if with_user_info else server.base_url
+        result = CliRunner().invoke(app, ["score", str(_pairs(tmp_path, 2)), "-m", "errors_llm", "--bootstrap", "0",
+                                          "--no-progress", "--llm-base-url", url, "--llm-model", "judge-1",
+                                          "--llm-api-key", KEY, "--llm-max-retries", "0"])
+        sent = server.headers[0]["authorization"]
+    assert result.exit_code == 2, result.output
+    assert "HTTP 401" in result.output and "Authorization: ***" in result.output, result.output
+    token = sent.split()[-1]  # the key (Bearer) or base64 of user:password (Basic, from the URL's user info)
+    assert token not in result.output
+    for secret in SECRETS:
+        assert secret not in result.output
+
+
+def test_error_lines_mask_credentials_without_configuration():
+    from rexeval.llm.redact import scrub
+
+    assert scrub('{"Authorization": "Basic dXNlcjpwYXNz"} from http://u:p@h/v1') == '{"Authorization": "***"} from http://***@h/v1'
+    assert scrub("Bearer sk-abc123XYZ and x-api-key=abcdef12345") == "Bearer *** and x-api-key=***"
+    assert scrub("Basic information is a bearer of news") == "Basic information is a bearer of news"
+
+
+def test_llm_flags_configure_every_llm_metric(monkeypatch):
+    from rexeval.llm.config import llm_metric_options
+    from rexeval.llm.redact import Secret
+
+    monkeypatch.delenv("REXEVAL_GREEN_BASE_URL", raising=False)
+    opts = llm_metric_options(llm_base_url="http://h:1/v1", llm_model="m", llm_api_key=KEY, llm_rpm=5.0)
+    assert opts["errors_llm"]["base_url"] == opts["crimson"]["base_url"] == opts["green"]["base_url"] == "http://h:1/v1"
+    assert opts["crimson"]["model"] == "m" and isinstance(opts["green"]["api_key"], Secret)
+    assert opts["green"]["llm_limits"] == {"rpm": 5.0}
+    monkeypatch.setenv("REXEVAL_GREEN_BASE_URL", "http://green:8000/v1")  # GREEN's own server wins
+    assert set(llm_metric_options(llm_base_url="http://h:1/v1", llm_rpm=5.0)["green"]) == {"llm_limits"}
+
+
+def test_green_sends_to_the_llm_flags_endpoint_with_the_key(tmp_path, monkeypatch):
+    monkeypatch.delenv("REXEVAL_GREEN_BASE_URL", raising=False)
+    with FakeChatServer(_answer) as server:
+        result = CliRunner().invoke(app, ["score", str(_pairs(tmp_path, 2)), "-m", "green", "--bootstrap", "0",
+                                          "--no-progress", "--llm-base-url", server.base_url, "--llm-model", "green-1",
+                                          "--llm-api-key", KEY, "--llm-max-retries", "0", "--json"])
+        assert result.exit_code == 0, result.output
+        assert server.requests >= 2 and {b["model"] for b in server.bodies} == {"green-1"}
+        assert server.headers[0].get("authorization") == f"Bearer {KEY}"
+    assert KEY not in result.output

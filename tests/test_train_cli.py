@@ -174,13 +174,14 @@ def test_bad_override_is_one_line_exit_2(workspace):
     tmp, env = workspace["tmp"], workspace["env"]
     cfg = _config(tmp, workspace["policy"])
     proc = run_cli(
-        ["train-rl", "--config", str(cfg), "grpo.no_such_option=1"], env, ROOT, check=False
+        ["train-rl", "--config", str(cfg), "grpo.no_such_option=1", f"output_dir={tmp / 'fresh'}"],
+        env, ROOT, check=False,
     )
     assert (
         proc.returncode == 2 and "no_such_option" in proc.stderr and "Traceback" not in proc.stderr
     )
     proc = run_cli(
-        ["train-rl", "--config", str(cfg), "reward.components=[{metric: nope}]"],
+        ["train-rl", "--config", str(cfg), "reward.components=[{metric: nope}]", f"output_dir={tmp / 'fresh'}"],
         env,
         ROOT,
         check=False,
@@ -285,3 +286,72 @@ def test_reward_precheck_warns_with_the_hacks_that_win(capsys):
     assert "drop_laterality" in got["paid_for"] and "drop_laterality: PAID FOR" in err
     cfg.reward_check = 0
     assert reward_precheck(cfg, suite, load_records(cfg.data), strict=True) is None  # switched off
+
+
+# -- issue 21 item 4: bad weights and values fail when the config is read; a user's folder is never overwritten
+
+def _one_line(proc) -> str:
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+    lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("error:")]
+    assert len(lines) == 1, proc.stderr
+    return lines[0]
+
+
+def _refused_before_loading(workspace, overrides, monkeypatch, *options):
+    """train-rl with ``overrides`` exits 2 with one line, and neither the policy nor the rewards loaded."""
+    import rexeval.trainers.grpo as grpo
+
+    def never(*a, **k):
+        raise AssertionError("train_rl ran: the config was not refused when read")
+
+    monkeypatch.setattr(grpo, "train_rl", never)
+    cfg = _config(workspace["tmp"], workspace["policy"])
+    return _one_line(run_cli(["train-rl", "--config", cfg, *options, *overrides], workspace["env"], ROOT, check=False))
+
+
+@pytest.mark.parametrize("weight", [".nan", ".inf", "-.inf", "1e308", "nan", "true"])
+def test_reward_weights_must_be_finite_and_bounded(workspace, monkeypatch, tmp_path, weight):
+    line = _refused_before_loading(
+        workspace, [f"reward.components=[{{metric: bleu, weight: {weight}}}]", f"output_dir={tmp_path / 'run'}"],
+        monkeypatch)
+    assert "weight" in line and "bleu" in line, line
+    if weight == "1e308":
+        assert "at most 1e+06" in line and "float32" in line, line
+
+
+def test_a_non_empty_output_dir_is_refused_and_kept(workspace, monkeypatch, tmp_path):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "README.md").write_text("my notes\n")
+    (out / "config.json").write_text('{"mine": true}\n')
+    for extra in ([], ["resume=true"]):  # resume needs a checkpoint of an earlier run there
+        line = _refused_before_loading(workspace, [f"output_dir={out}", *extra], monkeypatch)
+        assert "output_dir" in line and "--overwrite" in line, line
+    assert (out / "README.md").read_text() == "my notes\n" and (out / "config.json").read_text() == '{"mine": true}\n'
+
+
+def test_resume_into_the_runs_own_folder_and_overwrite_are_allowed(workspace, tmp_path):
+    from rexeval.trainers.config import check_output_dir, load_config
+
+    out = tmp_path / "run"
+    (out / "checkpoint-2").mkdir(parents=True)
+    (out / "checkpoint-2" / "trainer_state.json").write_text("{}")
+    cfg = _config(workspace["tmp"], workspace["policy"])
+    check_output_dir(load_config(cfg, [f"output_dir={out}", "resume=true"]))  # this run's own folder
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "README.md").write_text("x")
+    check_output_dir(load_config(cfg, [f"output_dir={tmp_path / 'mine'}"]), overwrite=True)
+
+
+@pytest.mark.parametrize("override,expected", [
+    ("model.name_or_path=/etc", "no model"),
+    ("model.name_or_path=/no/such/folder", "no such folder"),
+    ("grpo.max_steps=abc", "grpo.max_steps = 'abc': expected a whole number"),
+    ("grpo.learning_rate=fast", "grpo.learning_rate"),
+    ("grpo.learning_rate=.nan", "grpo.learning_rate"),
+    ("seed=abc", "seed must be a whole number"),
+])
+def test_bad_values_are_one_line_before_anything_loads(workspace, monkeypatch, tmp_path, override, expected):
+    line = _refused_before_loading(workspace, [override, f"output_dir={tmp_path / 'run'}"], monkeypatch)
+    assert expected in line, line

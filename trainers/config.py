@@ -182,6 +182,7 @@ def load_config(
             "model.name_or_path is required: a hub id, a local folder, or rexeval:tiny "
             "(a tiny random-weight policy rexeval builds itself, for smoke runs)"
         )
+    check_policy_source(model["model_name_or_path"])
     data_block = _section(tree, "data") or {}
     known = {f.name for f in fields(DataConfig)}
     unknown = set(data_block) - known
@@ -200,6 +201,14 @@ def load_config(
     for key in ("grpo", "sft"):
         if not isinstance(tree.get(key) or {}, dict):
             raise ConfigError(f"config section {key!r} must be a mapping")
+    for key in ("output_dir",):
+        if key in tree and (not isinstance(tree[key], str) or not tree[key].strip()):
+            raise ConfigError(f"{key} must be a folder path, not {tree[key]!r}")
+    for key in ("seed", "eval_samples"):
+        if key in tree and (isinstance(tree[key], bool) or not isinstance(tree[key], int) or tree[key] < 0):
+            raise ConfigError(f"{key} must be a whole number >= 0, not {tree[key]!r}")
+    if "resume" in tree and not isinstance(tree["resume"], (bool, str)):
+        raise ConfigError(f"resume must be true, false or a checkpoint folder, not {tree['resume']!r}")
     lora = _section(tree, "lora")
     return RunConfig(
         model=_model_config(model, lora),
@@ -247,3 +256,108 @@ def _model_config(model: dict[str, Any], lora: dict[str, Any] | None) -> Any:
         return ModelConfig(**kwargs)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"config section 'model': {exc}") from None
+
+
+#: A Hugging Face hub id: ``name`` or ``org/name`` (letters, digits, ``-_.``).
+_HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*(/[A-Za-z0-9][\w.-]*)?")
+
+
+def check_policy_source(name: Any) -> None:
+    """``model.name_or_path`` must be rexeval's tiny policy, a folder holding a model (config.json) or a LoRA
+    adapter (adapter_config.json), or a hub id; anything else fails now, not after the imports."""
+    if not isinstance(name, str):
+        raise ConfigError(f"model.name_or_path must be a hub id or a folder, not {name!r}")
+    if name in TINY_POLICIES:
+        return
+    path = Path(name).expanduser()
+    if path.exists():
+        if not path.is_dir():
+            raise ConfigError(f"model.name_or_path {name} is a file; give the model's folder (with config.json)")
+        if not (path / "config.json").is_file() and not (path / "adapter_config.json").is_file():
+            raise ConfigError(f"model.name_or_path {name} holds no model: no config.json (a model) or "
+                              "adapter_config.json (a LoRA adapter)")
+        return
+    if path.is_absolute() or name.startswith((".", "~")) or not _HUB_ID.fullmatch(name):
+        raise ConfigError(f"model.name_or_path {name}: no such folder, and not a hub id (org/name)")
+
+
+def check_output_dir(cfg: RunConfig, overwrite: bool = False) -> None:
+    """Refuse to train into a non-empty ``output_dir`` (the trainer writes README.md, config.json, ... over
+    whatever is there) unless it is this run's own folder being resumed, or ``overwrite``."""
+    out = Path(cfg.output_dir)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"output_dir {out} is a file; give a folder for the checkpoints")
+    if overwrite or not out.is_dir() or not any(out.iterdir()):
+        return
+    own = any((c / "trainer_state.json").is_file() for c in out.glob("checkpoint-*"))
+    if cfg.resume and own:
+        return
+    if cfg.resume:
+        raise ConfigError(f"output_dir {out} is not empty and holds no checkpoint-*/trainer_state.json of an "
+                          "earlier run to resume; choose another output_dir, or pass --overwrite to write into it")
+    raise ConfigError(f"output_dir {out} is not empty (training would overwrite its files); choose another "
+                      "output_dir, resume=true to continue the run saved there, or pass --overwrite")
+
+
+def check_values(cls: type, block: dict[str, Any], section: str) -> dict[str, Any]:
+    """``block`` (TRL config fields) checked against ``cls``'s field types: a value of the wrong type
+    (``max_steps=abc``, a NaN learning rate) is a one-line ConfigError, never a traceback mid-training.
+    Numbers written as text (``1e-5``: YAML 1.1 reads that as a string) become floats."""
+    import typing
+
+    try:
+        hints = typing.get_type_hints(cls)
+    except Exception:  # an annotation this Python cannot evaluate: leave the checks to the dataclass
+        return dict(block)
+    out = dict(block)
+    for key, value in block.items():
+        hint = hints.get(key)
+        if hint is None:
+            continue  # unknown fields: the dataclass itself names them
+        if isinstance(value, str) and _FLOAT.fullmatch(value.strip()) and _fits(float(value), hint):
+            out[key] = value = float(value)
+        if not _fits(value, hint):
+            raise ConfigError(f"{section}.{key} = {value!r}: expected {_describe(hint)}")
+    return out
+
+
+def _fits(value: Any, hint: Any) -> bool:
+    import enum
+    import math
+    import types
+    import typing
+
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(_fits(value, arg) for arg in typing.get_args(hint))
+    if origin is typing.Literal:
+        return value in typing.get_args(hint)
+    if hint is typing.Any:
+        return True
+    if hint is type(None):
+        return value is None
+    hint = origin or hint
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isnan(value)
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return isinstance(value, (str, hint))
+    if isinstance(hint, type):
+        return isinstance(value, hint)
+    return True  # a type we cannot judge
+
+
+def _describe(hint: Any) -> str:
+    import types
+    import typing
+
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        return " or ".join(dict.fromkeys(_describe(a) for a in typing.get_args(hint)))
+    if hint is type(None):
+        return "null"
+    hint = typing.get_origin(hint) or hint
+    names = {bool: "true/false", int: "a whole number", float: "a number", str: "text", list: "a list", dict: "a mapping"}
+    return names.get(hint, getattr(hint, "__name__", str(hint)))

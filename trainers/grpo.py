@@ -63,7 +63,9 @@ def grpo_args(cfg: RunConfig, weights: list[float]) -> dict[str, Any]:
 def trl_args(cls: type, kwargs: dict[str, Any], section: str) -> Any:
     """Build a TRL config dataclass; a bad field or value is a one-line config error."""
     from rexeval.exceptions import ConfigError
+    from rexeval.trainers.config import check_values
 
+    kwargs = check_values(cls, kwargs, section)
     try:
         return cls(**kwargs)
     except (TypeError, ValueError) as exc:
@@ -104,6 +106,16 @@ def reward_precheck(
     return {"paid_for": paid, "verdicts": result.verdicts(), "n_references": len(studies)}
 
 
+def check_grpo(cfg: RunConfig) -> None:
+    """The ``grpo`` block as TRL will get it (field types, TRL's own checks), before anything loads."""
+    from trl import GRPOConfig
+
+    from rexeval.rewards.config import RewardConfig
+
+    weights = [float(c.weight) for c in RewardConfig.from_dict(cfg.reward).components]
+    trl_args(GRPOConfig, grpo_args(cfg, weights), "grpo")
+
+
 def train_rl(cfg: RunConfig, strict_reward: bool = False) -> dict[str, Any]:
     import torch
     from trl import GRPOConfig, GRPOTrainer
@@ -115,11 +127,11 @@ def train_rl(cfg: RunConfig, strict_reward: bool = False) -> dict[str, Any]:
 
     torch.manual_seed(cfg.seed)
     suite = RewardSuite(cfg.reward)  # a missing metric model stops the run before the policy loads
+    args = trl_args(GRPOConfig, grpo_args(cfg, suite.weights()), "grpo")  # bad values, before the policy
     records = load_records(cfg.data)
     precheck = reward_precheck(cfg, suite, records, strict_reward)
     model, processor, vlm = load_policy(cfg)
     dataset = to_dataset(records, cfg.data, vlm)
-    args = trl_args(GRPOConfig, grpo_args(cfg, suite.weights()), "grpo")
     trainer = GRPOTrainer(
         model=model,
         reward_funcs=suite.reward_functions(),

@@ -8,17 +8,7 @@ from typing import Any
 from rexeval.trainers.config import RunConfig
 
 
-def train_sft(cfg: RunConfig) -> dict[str, Any]:
-    import torch
-    from trl import SFTConfig, SFTTrainer
-
-    from rexeval.trainers.data import load_records, to_dataset
-    from rexeval.trainers.grpo import _peft_config, _resume, trl_args
-    from rexeval.trainers.policy import load_policy
-
-    torch.manual_seed(cfg.seed)
-    model, processor, vlm = load_policy(cfg)
-    dataset = to_dataset(load_records(cfg.data), cfg.data, vlm, with_completion=True)
+def sft_args(cfg: RunConfig) -> dict[str, Any]:
     args: dict[str, Any] = {
         "output_dir": cfg.output_dir,
         "seed": cfg.seed,
@@ -28,9 +18,33 @@ def train_sft(cfg: RunConfig) -> dict[str, Any]:
         "save_steps": 100,
     }
     args.update(cfg.sft)
+    return args
+
+
+def check_sft(cfg: RunConfig) -> None:
+    """The ``sft`` block as TRL will get it (field types, TRL's own checks), before anything loads."""
+    from trl import SFTConfig
+
+    from rexeval.trainers.grpo import trl_args
+
+    trl_args(SFTConfig, sft_args(cfg), "sft")
+
+
+def train_sft(cfg: RunConfig) -> dict[str, Any]:
+    import torch
+    from trl import SFTConfig, SFTTrainer
+
+    from rexeval.trainers.data import load_records, to_dataset
+    from rexeval.trainers.grpo import _peft_config, _resume, trl_args
+    from rexeval.trainers.policy import load_policy
+
+    torch.manual_seed(cfg.seed)
+    args = trl_args(SFTConfig, sft_args(cfg), "sft")  # bad values fail before the policy loads
+    model, processor, vlm = load_policy(cfg)
+    dataset = to_dataset(load_records(cfg.data), cfg.data, vlm, with_completion=True)
     trainer = SFTTrainer(
         model=model,
-        args=trl_args(SFTConfig, args, "sft"),
+        args=args,
         train_dataset=dataset,
         processing_class=processor,
         peft_config=_peft_config(cfg),

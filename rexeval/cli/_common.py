@@ -14,7 +14,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
+    from rexeval.llm.redact import scrub
+
+    typer.echo(f"error: {scrub(message)}", err=True)  # a server may echo a credential into an error
     return typer.Exit(code)
 
 

@@ -97,19 +97,22 @@ def models_random(
     seed: int = typer.Option(0, "--seed", help="Seed of the random weights (same seed, same files)."),
     size: str = typer.Option("full", "--size", help="full: the real architecture's size; small: a tiny one for fast tests."),
     encoder_weights: bool = typer.Option(False, "--encoder-weights", help="radgraph: also store the encoder weights (only the radgraph package needs them)."),
+    force: bool = typer.Option(False, "--force", help="Write into a cache that holds real snapshots of the same models (its refs/main then points at the random ones)."),
 ) -> None:
     """Write a RANDOM-WEIGHT stand-in with the real architecture and file layout, for offline pipeline tests.
 
-    Its scores mean nothing. The files go where rexeval (and the peer packages) look them up.
+    Its scores mean nothing. The files go where rexeval (and the peer packages) look them up. A cache
+    that holds a real snapshot of the same models is refused unless --force.
     """
     from rexeval.exceptions import ConfigError
-    from rexeval.standins import RANDOM_MODELS, WARNING, build
+    from rexeval.standins import RANDOM_MODELS, WARNING, build, check_cache
 
     if name not in RANDOM_MODELS:
         raise ConfigError(f"no random stand-in for {name!r}; choose from {', '.join(RANDOM_MODELS)}")
     if size not in ("full", "small"):
         raise ConfigError(f"--size must be full or small, not {size!r}")
+    check_cache(out, name, size, force)  # before the warning: nothing is written when refused
     typer.echo(f"WARNING: {WARNING}", err=True)
-    path = build(name, out, seed=seed, size=size, encoder_weights=encoder_weights)
+    path = build(name, out, seed=seed, size=size, encoder_weights=encoder_weights, force=force)
     typer.echo(f"wrote {path}")
     typer.echo(f"use it with: export HF_HUB_CACHE={out}")

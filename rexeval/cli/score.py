@@ -30,7 +30,7 @@ def score_command(
     n_boot: int = typer.Option(1000, "--bootstrap", help="Bootstrap resamples for the 95% CIs (0 disables)."),
     seed: int = typer.Option(12345, "--seed", help="Bootstrap seed (recorded)."),
     no_progress: bool = typer.Option(False, "--no-progress", help="Hide the progress bar."),
-    llm_base_url: Optional[str] = typer.Option(None, "--llm-base-url", help="LLM judge: OpenAI-compatible base URL (or REXEVAL_LLM_BASE_URL / OPENAI_BASE_URL; Azure: AZURE_OPENAI_ENDPOINT).", rich_help_panel="LLM judge"),
+    llm_base_url: Optional[str] = typer.Option(None, "--llm-base-url", help="Every LLM judge (errors_llm, crimson, green): OpenAI-compatible base URL (or REXEVAL_LLM_BASE_URL / OPENAI_BASE_URL; Azure: AZURE_OPENAI_ENDPOINT).", rich_help_panel="LLM judge"),
     llm_model: Optional[str] = typer.Option(None, "--llm-model", help="LLM judge: model (Azure: deployment) name (or REXEVAL_LLM_MODEL).", rich_help_panel="LLM judge"),
     llm_api_key: Optional[str] = typer.Option(None, "--llm-api-key", help="LLM judge: API key (prefer OPENAI_API_KEY / AZURE_OPENAI_API_KEY).", rich_help_panel="LLM judge"),
     llm_concurrency: Optional[int] = typer.Option(None, "--llm-concurrency", help="LLM judge: requests in flight (default 8).", rich_help_panel="LLM judge"),

@@ -26,14 +26,19 @@ def _need_rl() -> None:
         ) from None
 
 
-def _training_config(ctx: typer.Context, config: Path, check_reward: bool = True):
-    """The run config with the command line's key=value overrides, then the trl/peft check: config
-    mistakes surface before torch/TRL load."""
-    from rexeval.trainers.config import load_config
+def _training_config(ctx: typer.Context, config: Path, overwrite: bool, check_reward: bool = True):
+    """The run config with the command line's key=value overrides and its output_dir checked, then the
+    trl/peft check: config mistakes surface before torch/TRL load."""
+    from rexeval.trainers.config import check_output_dir, load_config
 
     cfg = load_config(config, list(ctx.args), check_reward=check_reward)
+    check_output_dir(cfg, overwrite)
     _need_rl()
     return cfg
+
+
+_OVERWRITE = typer.Option(False, "--overwrite", help="Train into a non-empty output_dir (its files with the "
+                          "trainer's names, e.g. README.md and config.json, are replaced).")
 
 
 @command("train-rl", context_settings=_OVERRIDES)
@@ -47,14 +52,16 @@ def train_rl_command(
         "--strict-reward",
         help="Stop (exit 2) when the reward-check before step 1 finds hacks the reward pays for.",
     ),
+    overwrite: bool = _OVERWRITE,
 ) -> None:
     """GRPO with rexeval metrics as rewards (TRL GRPOTrainer). Extra arguments are key=value overrides,
     e.g. grpo.max_steps=10 model.name_or_path=/ckpt. Works under `accelerate launch -m rexeval train-rl`.
     Before step 1 the reward is probed with `rexeval reward-check` on `reward_check` (64) training
     references; the hacks it pays for are a warning, an error with --strict-reward."""
-    cfg = _training_config(ctx, config)
-    from rexeval.trainers.grpo import train_rl
+    cfg = _training_config(ctx, config, overwrite)
+    from rexeval.trainers.grpo import check_grpo, train_rl
 
+    check_grpo(cfg)  # TRL's arguments, before the reward models and the policy load
     summary = train_rl(cfg, strict_reward=strict_reward)
     if summary:
         typer.echo(
@@ -71,11 +78,13 @@ def train_sft_command(
     config: Path = typer.Option(
         ..., "--config", "-c", help="Run config (YAML); the `sft` block holds SFTConfig fields."
     ),
+    overwrite: bool = _OVERWRITE,
 ) -> None:
     """Supervised warm start (TRL SFTTrainer) on the references. Extra arguments are key=value overrides."""
-    cfg = _training_config(ctx, config, check_reward=False)  # SFT uses no reward
-    from rexeval.trainers.sft import train_sft
+    cfg = _training_config(ctx, config, overwrite, check_reward=False)  # SFT uses no reward
+    from rexeval.trainers.sft import check_sft, train_sft
 
+    check_sft(cfg)
     typer.echo(json.dumps(train_sft(cfg), default=str))
 
 

@@ -201,14 +201,28 @@ def cli_options(**flags: Any) -> dict[str, Any]:
     return out
 
 
+#: The LLM-judged metrics that take the whole judge configuration from the ``--llm-*`` flags.
+JUDGE_METRICS = ("errors_llm", "crimson")
+#: GREEN's own endpoint variable: when set, GREEN keeps its endpoint (a server of the GREEN model).
+GREEN_BASE_URL_ENV = "REXEVAL_GREEN_BASE_URL"
+
+
 def llm_metric_options(**flags: Any) -> dict[str, dict[str, Any]]:
-    """``metric_options`` for ``score()`` from the ``--llm-*`` flags: the whole judge configuration
-    for errors_llm, the request limits for GREEN (whose endpoint has its own settings)."""
+    """``metric_options`` for ``score()`` from the ``--llm-*`` flags: one set of endpoint flags for every
+    LLM metric. errors_llm and crimson take the whole judge configuration; GREEN takes the request limits
+    and, unless it has an endpoint of its own (``REXEVAL_GREEN_BASE_URL``), the endpoint, model and key.
+    A metric's own ``--option`` (merged after these) still wins."""
     opts = cli_options(**flags)
     out: dict[str, dict[str, Any]] = {}
     if opts:
-        out["errors_llm"] = dict(opts)
+        for name in JUDGE_METRICS:
+            out[name] = dict(opts)
+    green: dict[str, Any] = {}
     limits = {k: v for k, v in opts.items() if k in LIMIT_FIELDS}
     if limits:
-        out["green"] = {"llm_limits": limits}
+        green["llm_limits"] = limits
+    if "base_url" in opts and not os.environ.get(GREEN_BASE_URL_ENV):
+        green.update({k: opts[k] for k in ("base_url", "model", "api_key") if k in opts})
+    if green:
+        out["green"] = green
     return out

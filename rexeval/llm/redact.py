@@ -9,16 +9,22 @@ its ``str``/``repr`` are ``***``, so a key that ends up in an options dict or a 
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 MASK = "***"
 #: URLs inside free text (up to whitespace, a quote or a closing bracket).
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>)\]]+")
 #: Shorter strings are not masked inside text (they would blank out ordinary words and numbers).
 _MIN_SECRET = 4
+#: Credentials a server may echo from the request: an ``Authorization`` header's value, a ``Bearer`` /
+#: ``Basic`` token (one with a digit, ``=``, ``-`` or ``_``: ordinary words are left alone), an api-key field.
+_HEADER = re.compile(r"(?i)\b((?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?)(?:(?:bearer|basic|token|digest)\s+)?[^\s\"',;}]+")
+_TOKEN = re.compile(r"(?i)\b(bearer|basic|token)(\s+)(?=[A-Za-z0-9._~+/=-]*[0-9=_-])[A-Za-z0-9._~+/=-]{8,}")
+_KEY_FIELD = re.compile(r"(?i)\b((?:x-)?api[-_]?key[\"']?\s*[:=]\s*[\"']?)[^\s\"'&,;}]+")
 
 
 @dataclass(frozen=True)
@@ -72,7 +78,12 @@ def url_secrets(url: str | None) -> list[str]:
     except ValueError:
         return [url]
     found += [v for _, v in parse_qsl(parts.query, keep_blank_values=False)]
-    return [s for s in found if s]
+    if parts.username is not None or parts.password is not None:
+        # HTTP clients send user info as Basic auth: the header a server may echo holds its base64
+        for user, pw in ((parts.username or "", parts.password or ""),
+                         (unquote(parts.username or ""), unquote(parts.password or ""))):
+            found.append(base64.b64encode(f"{user}:{pw}".encode()).decode("ascii"))
+    return [s for s in dict.fromkeys(found) if s]
 
 
 def _redact_match(match: re.Match[str]) -> str:
@@ -95,4 +106,14 @@ class Redactor:
         text = _URL.sub(_redact_match, text)
         for s in self.secrets:
             text = text.replace(s, MASK)
-        return text
+        return scrub(text)
+
+
+def scrub(text: str) -> str:
+    """Mask credentials that need no configuration to recognise: URL user info and query strings, an
+    echoed ``Authorization`` header, ``Bearer``/``Basic`` tokens and api-key fields (every error line the
+    CLI prints goes through this)."""
+    text = _URL.sub(_redact_match, text)
+    text = _HEADER.sub(lambda m: m.group(1) + MASK, text)
+    text = _TOKEN.sub(lambda m: m.group(1) + m.group(2) + MASK, text)
+    return _KEY_FIELD.sub(lambda m: m.group(1) + MASK, text)

@@ -32,7 +32,6 @@ import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlparse
 
 import numpy as np
 
@@ -274,7 +273,7 @@ class Crimson(Metric):
         c = self.config
         opts: dict[str, Any] = {"judge": c.model or "unset"}
         if c.endpoint():
-            opts["host"] = urlparse(c.endpoint()).netloc or c.endpoint()
+            opts["host"] = c.host() or c.endpoint_shown()  # never user info or a query string
         try:
             opts["prompt"] = self.prompt().version
         except MetricUnavailable:

@@ -386,10 +386,11 @@ class Green(Metric):
         self.backend = backend
         self.base_url = base_url or os.environ.get(ENV_BASE_URL)
         self.model = model or os.environ.get(ENV_MODEL) or HUB_ID
-        from rexeval.llm.redact import Secret
+        from rexeval.llm.redact import Secret, reveal
 
-        # vLLM needs no key; openai needs one. A Secret shows as *** wherever it is printed or recorded.
-        self.api_key = Secret(str(api_key or os.environ.get(ENV_API_KEY) or "EMPTY"))
+        # vLLM needs no key; openai needs one. A Secret shows as *** wherever it is printed or recorded
+        # (--llm-api-key arrives as one: reveal it, str() would give the mask).
+        self.api_key = Secret(str(reveal(api_key) or os.environ.get(ENV_API_KEY) or "EMPTY"))
         self.model_path = model_path
         self.prompt_name = prompt
         self.device = device

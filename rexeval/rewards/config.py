@@ -4,6 +4,7 @@ ranges — so a configuration that cannot work fails before any model is loaded 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -122,6 +123,30 @@ class RewardPlan:
     components: list[ResolvedComponent]
 
 
+#: The largest |weight| a component may have. TRL multiplies the rewards by their weights in float32
+#: (about 7 significant digits, largest value ~3.4e38): a weight of 1e308 becomes inf, and one more than
+#: a million times another drowns that component entirely, so a larger weight is a typo, not a choice.
+MAX_WEIGHT = 1e6
+
+
+def check_weight(weight: Any, name: str) -> float:
+    """A component's weight as a float: a finite number with ``|weight| <= MAX_WEIGHT``, else ConfigError."""
+    where = f"reward component {name!r}: weight"
+    if isinstance(weight, bool):
+        raise ConfigError(f"{where} must be a number, not {weight!r}")
+    try:
+        value = float(weight)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{where} must be a number, not {weight!r}") from None
+    if not math.isfinite(value):
+        raise ConfigError(f"{where} must be finite, not {weight!r} (a NaN or infinite weight makes every reward NaN or inf)")
+    if abs(value) > MAX_WEIGHT:
+        raise ConfigError(f"{where} {weight!r} is out of range: |weight| must be at most {MAX_WEIGHT:g} (TRL weighs "
+                          "rewards in float32, ~7 significant digits: a larger weight overflows or drowns the other "
+                          "components; weights are relative, so scale them all down)")
+    return value
+
+
 def plan(config: RewardConfig | Mapping[str, Any] | Sequence[Any]) -> RewardPlan:
     """Check a reward configuration and build its metrics (constructed, not yet checked for models)."""
     if not isinstance(config, RewardConfig):
@@ -137,12 +162,7 @@ def plan(config: RewardConfig | Mapping[str, Any] | Sequence[Any]) -> RewardPlan
             raise ConfigError(
                 f"reward component {name!r}: normalize must be one of {', '.join(NORMALISATIONS)}, not {comp.normalize!r}"
             )
-        try:
-            float(comp.weight)
-        except (TypeError, ValueError):
-            raise ConfigError(
-                f"reward component {name!r}: weight must be a number, not {comp.weight!r}"
-            ) from None
+        check_weight(comp.weight, name)
     options: dict[str, dict[str, Any]] = {k: dict(v) for k, v in config.metric_options.items()}
     wanted: list[str] = []
     for comp in comps:
