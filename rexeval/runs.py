@@ -100,6 +100,7 @@ def json_default(obj: Any) -> Any:
 def check_out_dir(out: str | Path, *, overwrite: bool = False) -> Path:
     """Refuse an ``--out`` that is a file, or a non-empty directory without ``overwrite``; before scoring."""
     out = Path(out)
+    _refuse_unreplaceable(out)
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out} is a file; give a directory for the run (it is created)")
     if out.is_dir() and any(out.iterdir()):
@@ -111,6 +112,21 @@ def check_out_dir(out: str | Path, *, overwrite: bool = False) -> Path:
     if out.parent.exists() and not out.parent.is_dir():
         raise ConfigError(f"--out {out}: {out.parent} is a file")
     return out
+
+
+def _refuse_unreplaceable(out: Path) -> None:
+    """A run directory is replaced by a rename: the current directory, a folder above it or a mount point
+    cannot be (the rename fails or pulls the folder from under the shell), so say so before scoring."""
+    try:
+        here = Path.cwd()
+    except OSError:  # the shell's folder was removed: nothing of it to protect
+        return
+    where = Path(os.path.abspath(out))
+    if where == here or where in here.parents:
+        raise ConfigError(f"--out {out} is the current directory or above it; a run needs its own folder "
+                          f"(e.g. -o {Path(out) / 'run'})")
+    if where.is_dir() and os.path.ismount(where):
+        raise ConfigError(f"--out {out} is a mount point, which cannot be replaced; give a folder inside it")
 
 
 class RunDirWriter:
