@@ -99,7 +99,8 @@ def _ids(frame: pd.DataFrame, path: str) -> list[str]:
     if dups:
         first = dups[0]
         rows = [int(r) for s, r in zip(ids, frame[ROW]) if s == first]
-        shown = ", ".join(map(str, rows[:SHOW_IDS])) + (f", ... ({len(rows)} rows in all)" if len(rows) > SHOW_IDS else "")
+        more = f", ...] ({len(rows)} rows in all)" if len(rows) > SHOW_IDS else "]"
+        shown = "[" + ", ".join(map(str, rows[:SHOW_IDS])) + more
         raise InputError(
             f"duplicated study ids: {_list_ids(dups)}; e.g. {first!r} is on rows {shown}",
             path=path,
