@@ -320,8 +320,17 @@ class RadGraph(OnDevice, Metric):
 
     def check_available(self) -> None:
         resolved = self._resolve()  # weights first: a missing model is the more common (and fixable) case
+        archive = resolved.file(resolved.spec.files[0])
+        # Unpack now (checked against the size limits) and refuse unsafe weights, so a bad archive skips the
+        # metric with one line, like a missing one, instead of failing mid-run.
+        from rexeval.radgraph.archive import check_weights
+
+        try:
+            check_weights(_unpacked(archive, self.model))
+        except ConfigError as exc:
+            raise MetricUnavailable(str(exc), f"replace it with the published archive: {resolved.spec.fix}") from None
         if parser_mode(self.python)[0] == "native":
-            check_encoder(resolved.file(resolved.spec.files[0]))
+            check_encoder(archive)
 
     def _is_random(self) -> bool:
         if self._random is None:
