@@ -99,8 +99,10 @@ def _ids(frame: pd.DataFrame, path: str) -> list[str]:
     if dups:
         first = dups[0]
         rows = [int(r) for s, r in zip(ids, frame[ROW]) if s == first]
+        more = f", ...] ({len(rows)} rows in all)" if len(rows) > SHOW_IDS else "]"
+        shown = "[" + ", ".join(map(str, rows[:SHOW_IDS])) + more
         raise InputError(
-            f"duplicated study ids: {_list_ids(dups)}; e.g. {first!r} is on rows {rows}",
+            f"duplicated study ids: {_list_ids(dups)}; e.g. {first!r} is on rows {shown}",
             path=path,
             column=col,
         )

@@ -48,12 +48,21 @@ _MATRIX_MAX = 3000
 # ----------------------------------------------------------------------------------- correlations
 
 
+def _unit_scale(v: np.ndarray) -> np.ndarray:
+    """``v`` scaled by a power of two into [-1, 1]: exact (every correlation is unchanged bit for bit), and
+    values like 1e300 no longer overflow the squared deviations (which made Pearson NaN on resamples, so
+    its CI missed the estimate)."""
+    v = np.asarray(v, dtype=float)
+    top = np.nanmax(np.abs(v)) if v.size and not np.isnan(v).all() else 0.0
+    return np.ldexp(v, -int(np.frexp(top)[1])) if np.isfinite(top) and top > 0 else v
+
+
 def point_correlations(x: np.ndarray, y: np.ndarray) -> dict[str, float]:
     """tau-b, Spearman and Pearson of the valid pairs (scipy)."""
     from scipy import stats
 
     ok = ~(np.isnan(x) | np.isnan(y))
-    x, y = x[ok], y[ok]
+    x, y = _unit_scale(x[ok]), _unit_scale(y[ok])
     if x.size < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
         return dict.fromkeys(STATS, float("nan"))
     return {
@@ -90,6 +99,7 @@ def _weighted_pearson(w: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray
 
 def weighted_correlations(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> dict[str, np.ndarray]:
     """The three correlations on each resample; ``w`` is (B, n) draw counts of the (valid) pairs."""
+    x, y = _unit_scale(x), _unit_scale(y)
     if len(x) > _MATRIX_MAX:
         return _looped_correlations(x, y, w)
     px, py = _Pairwise(x), _Pairwise(y)
@@ -398,6 +408,10 @@ def score_ratings(ratings: Ratings, metrics: list[str] | None, *, keys: list[str
                              "(the run must be scored with study_id = the ratings' pair_id)", path=str(run / PER_STUDY))
         per = per.set_index("study_id").loc[frame["pair_id"]]
         columns = {c: per[c].to_numpy(dtype=float) for c in per.columns}
+        for c, v in columns.items():  # NaN is a recorded failure; an infinity is not a score
+            if np.isinf(v).any():
+                sid = str(per.index[int(np.isinf(v).nonzero()[0][0])])
+                raise InputError("not a finite number", path=str(run / PER_STUDY), column=c, study_id=sid)
         chosen = resolve_metrics(names)
         for metric in chosen:
             scores.signatures[metric.name] = summary.get("metrics", {}).get(
@@ -475,15 +489,20 @@ def print_result(result: MetaEvalResult) -> None:
     console = Console()
     console.width = max(console.width, 180)
     b = result.info["bootstrap"]
+    boot = b["n_resamples"] > 0
+    what = f"{b['n_resamples']} {b['unit']}-level bootstrap resamples, 95% CI" if boot else "no bootstrap: no CIs or tests"
     t = Table(title=f"agreement with humans ({result.info['n_pairs']} pairs, {result.info['n_references']} "
-                    f"references; {b['n_resamples']} {b['unit']}-level bootstrap resamples, 95% CI; "
-                    "signed so agreement > 0)")
+                    f"references; {what}; signed so agreement > 0)")
     for col in ("score", "human", "n", "Kendall tau-b", "Spearman", "Pearson"):
         t.add_column(col, justify="left" if col in ("score", "human") else "right")
 
     def fmt(row, stat):
         v, lo, hi = row[stat], row[f"{stat}_lo"], row[f"{stat}_hi"]
-        return "n/a (constant)" if v != v else (f"{v:.3f} [{lo:.3f}, {hi:.3f}]" if lo == lo else f"{v:.3f}")
+        if v != v:
+            return "n/a (constant)"
+        if not boot:
+            return f"{v:.3f}"
+        return f"{v:.3f} [{lo:.3f}, {hi:.3f}]" if np.isfinite(lo) and np.isfinite(hi) else f"{v:.3f} [CI n/a]"
 
     for _, row in result.table.iterrows():
         t.add_row(row["score"], row["human"], str(row["n_pairs"]), *(fmt(row, s) for s in STATS))
@@ -491,15 +510,18 @@ def print_result(result: MetaEvalResult) -> None:
         if row["rater"] == "mean":
             t.add_row("human ceiling", "rater vs mean of others", str(row["n_pairs"]), *(fmt(row, s) for s in STATS))
     console.print(t)
-    if result.paired["delta"].notna().any():
+    if not boot and len(result.paired):
+        console.print("paired tests of tau-b differences need bootstrap resamples (--bootstrap N > 0).")
+    if boot and result.paired["delta"].notna().any():
         p = Table(title=f"paired bootstrap test of tau-b differences (vs {result.paired['human'].iloc[0]})")
         for col in ("A", "B", "tau A", "tau B", "A - B [95% CI]", "p", "p (Holm)"):
             p.add_column(col)
         shown = result.paired.dropna(subset=["delta"])
         for _, r in shown.iterrows():
-            p.add_row(r["a"], r["b"], f"{r['tau_a']:.3f}", f"{r['tau_b']:.3f}",
-                      f"{r['delta']:+.3f} [{r['delta_lo']:+.3f}, {r['delta_hi']:+.3f}]", f"{r['p_value']:.4f}",
-                      f"{r['p_holm']:.4f}")
+            ci = (f" [{r['delta_lo']:+.3f}, {r['delta_hi']:+.3f}]"
+                  if np.isfinite(r["delta_lo"]) and np.isfinite(r["delta_hi"]) else " [CI n/a]")
+            p.add_row(r["a"], r["b"], f"{r['tau_a']:.3f}", f"{r['tau_b']:.3f}", f"{r['delta']:+.3f}{ci}",
+                      *(f"{r[k]:.4f}" if np.isfinite(r[k]) else "n/a" for k in ("p_value", "p_holm")))
         console.print(p)
         if len(shown) < len(result.paired):
             console.print(f"{len(result.paired) - len(shown)} pairs with a constant score are left out (n/a).")

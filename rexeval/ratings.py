@@ -99,16 +99,42 @@ def _read_table(path: Path) -> pd.DataFrame:
         raise InputError(f"cannot read the ratings: {str(exc).splitlines()[0]}", path=str(path)) from None
 
 
-def _numeric(frame: pd.DataFrame, column: str, path: str) -> Any:
+def _numeric(frame: pd.DataFrame, column: str, path: str, *, count: bool = False, required: bool = False) -> Any:
+    """A column as floats; an empty cell is NaN (not rated) unless ``required``. A value that is not a
+    finite number, and for an error count (``count``) a negative one, is an error naming its row."""
+    import numpy as np
     import pandas as pd
 
     raw = frame[column]
     values = pd.to_numeric(raw.replace({"": None}), errors="coerce")
-    bad = values.isna() & raw.notna() & (raw.astype(str).str.strip() != "")
-    if bad.any():
-        row = int(bad.to_numpy().nonzero()[0][0])
-        raise InputError(f"not a number: {raw.iloc[row]!r}", path=path, row=row + 2, column=str(column))
+    blank = raw.isna() | (raw.astype(str).str.strip() == "")
+    checks = (
+        (values.isna() & ~blank, "not a number: {!r}"),
+        (np.isinf(values.to_numpy(dtype=float)), "not a finite number: {!r}"),
+        ((values < 0).to_numpy() if count else np.zeros(len(raw), bool), "an error count cannot be negative: {!r}"),
+        (blank.to_numpy() if required else np.zeros(len(raw), bool), "no value (an empty cell is not a count of 0){}"),
+    )
+    for bad, message in checks:
+        bad = np.asarray(bad, dtype=bool)
+        if bad.any():
+            row = int(bad.nonzero()[0][0])
+            shown = raw.iloc[row] if "{!r}" in message else ""
+            raise InputError(message.format(shown), path=path, row=row + 2, column=str(column))
     return values.astype(float)
+
+
+def _no_repeated_rows(frame: pd.DataFrame, path: str) -> None:
+    """An exact copy of an earlier row would be counted twice: an error naming both rows."""
+    try:
+        repeated = frame.duplicated()
+    except TypeError:  # unhashable cells (lists in JSON): such a file fails on its texts anyway
+        return
+    if repeated.any():
+        row = int(repeated.to_numpy().nonzero()[0][0])
+        same = frame.iloc[:row].eq(frame.iloc[row]).all(axis=1).to_numpy().nonzero()[0]
+        first = f" {int(same[0]) + 2}" if len(same) else " above"
+        raise InputError(f"repeats row{first} exactly (it would be counted twice); remove one of them",
+                         path=path, row=row + 2)
 
 
 def guess_higher_is_better(column: str) -> bool:
@@ -151,6 +177,7 @@ def read_wide(path: str | Path, human: list[str] | None = None, raters: list[str
 
     p = Path(path)
     frame = _read_table(p)
+    _no_repeated_rows(frame, str(p))
     sid, pred, ref = _texts(frame, str(p))
     used = {sid, pred, ref, _find(frame.columns, _PAIR)}
     wanted = list(human or []) + [r for r in (raters or []) if r not in (human or [])]
@@ -173,7 +200,7 @@ def read_wide(path: str | Path, human: list[str] | None = None, raters: list[str
         "reference": frame[ref].astype(str).to_numpy(),
     })
     for col in wanted:
-        out[str(col)] = _numeric(frame, col, str(p)).to_numpy()
+        out[str(col)] = _numeric(frame, col, str(p), count=not guess_higher_is_better(str(col))).to_numpy()
     human_cols = [str(c) for c in (human or [c for c in wanted if c not in (raters or [])])]
     ratings = _with_mean(Ratings(out, human_cols, [str(r) for r in raters or []],
                                  source={"layout": "wide", "path": str(p)}))
@@ -185,6 +212,7 @@ def read_wide(path: str | Path, human: list[str] | None = None, raters: list[str
 def read_long(path: str | Path) -> Ratings:
     p = Path(path)
     frame = _read_table(p)
+    _no_repeated_rows(frame, str(p))
     sid, pred, ref = _texts(frame, str(p))
     rater = _find(frame.columns, _RATER)
     score = _find(frame.columns, _SCORE)
@@ -192,7 +220,7 @@ def read_long(path: str | Path) -> Ratings:
         raise InputError(f"the long layout needs a rater column ({', '.join(_RATER)}) and a score column "
                          f"({', '.join(_SCORE)})", path=str(p))
     frame = frame.copy()
-    frame["_score"] = _numeric(frame, score, str(p))
+    frame["_score"] = _numeric(frame, score, str(p), count=not guess_higher_is_better(str(score)))
     pair = _find(frame.columns, _PAIR)
     key = [sid, pair] if pair is not None else [sid, pred]
     firsts = frame.drop_duplicates(key)[[c for c in (sid, pred, ref, pair) if c is not None]].reset_index(drop=True)
@@ -253,8 +281,18 @@ def _rexval_files(path: Path) -> tuple[Path, Path]:
     return pairs, errors
 
 
-def _truthy(values: Any) -> Any:
-    return values.astype(str).str.strip().str.lower().isin(("true", "1", "yes", "1.0"))
+_TRUE, _FALSE = ("true", "1", "yes", "1.0"), ("false", "0", "no", "0.0")
+
+
+def _flag(frame: pd.DataFrame, column: str, path: str) -> Any:
+    """A yes/no column as booleans; anything else (``maybe``, empty) is an error naming its row."""
+    text = frame[column].astype(str).str.strip().str.lower()
+    unknown = ~(text.isin(_TRUE) | text.isin(_FALSE))
+    if unknown.any():
+        row = int(unknown.to_numpy().nonzero()[0][0])
+        raise InputError(f"expected true or false (or 1/0, yes/no), got {frame[column].iloc[row]!r}",
+                         path=path, row=row + 2, column=column)
+    return text.isin(_TRUE)
 
 
 def read_rexval(path: str | Path, errors: str = "significant") -> Ratings:
@@ -271,8 +309,11 @@ def read_rexval(path: str | Path, errors: str = "significant") -> Ratings:
         if col not in ann.columns:
             raise InputError(f"no column {col!r} (ReXVal's error file has {', '.join(need)}, error_category)",
                              path=str(errors_path))
+    _no_repeated_rows(pairs, str(pairs_path))
+    _no_repeated_rows(ann, str(errors_path))
     ann = ann.copy()
-    ann["num_errors"] = _numeric(ann, "num_errors", str(errors_path))
+    ann["num_errors"] = _numeric(ann, "num_errors", str(errors_path), count=True, required=True)
+    sig = _flag(ann, "clinically_significant", str(errors_path))
     for col in ("study_number", "candidate_type", "rater_index"):
         ann[col] = ann[col].astype(str).str.strip()
 
@@ -313,7 +354,6 @@ def read_rexval(path: str | Path, errors: str = "significant") -> Ratings:
                              "reference": str(pairs[ref].iloc[i])})
         long = pd.DataFrame(rows)
 
-    sig = _truthy(ann["clinically_significant"])
     chosen = ann[sig] if errors == "significant" else ann[~sig] if errors == "insignificant" else ann
     raters = sorted(set(ann["rater_index"]), key=lambda r: (len(r), r))
     counts = chosen.groupby(["study_number", "candidate_type", "rater_index"])["num_errors"].sum()

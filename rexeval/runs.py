@@ -22,9 +22,7 @@ import contextlib
 import json
 import math
 import os
-import secrets
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +33,7 @@ import pandas as pd
 from rexeval.exceptions import ConfigError, InputError
 from rexeval.fingerprint import references_sha256, study_ids_sha256  # noqa: F401  (part of this module's API)
 from rexeval.metrics.base import Aggregate, Output, inverse_mean_of, mean_of
+from rexeval.tempdirs import drop_marker, make_owned_dir, remove_stale
 
 SUMMARY = "summary.json"
 PER_STUDY = "per_study.csv"
@@ -107,6 +106,7 @@ def check_out_dir(out: str | Path, *, overwrite: bool = False) -> Path:
     rexeval's own files: a typo of ``-o``, or a folder that merely has a file named like one of ours (a
     summary.json of another tool), must never lose the user's files."""
     out = Path(out)
+    _refuse_unreplaceable(out)
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out} is a file; give a directory for the run (it is created)")
     if out.is_dir() and any(out.iterdir()):
@@ -143,6 +143,21 @@ def is_rexeval_summary(path: Path) -> bool:
     return isinstance(summary.get("versions"), dict) and "rexeval" in summary["versions"]
 
 
+def _refuse_unreplaceable(out: Path) -> None:
+    """A run directory is replaced by a rename: the current directory, a folder above it or a mount point
+    cannot be (the rename fails or pulls the folder from under the shell), so say so before scoring."""
+    try:
+        here = Path.cwd()
+    except OSError:  # the shell's folder was removed: nothing of it to protect
+        return
+    where = Path(os.path.abspath(out))
+    if where == here or where in here.parents:
+        raise ConfigError(f"--out {out} is the current directory or above it; a run needs its own folder "
+                          f"(e.g. -o {Path(out) / 'run'})")
+    if where.is_dir() and os.path.ismount(where):
+        raise ConfigError(f"--out {out} is a mount point, which cannot be replaced; give a folder inside it")
+
+
 class RunDirWriter:
     """Lock ``out`` against other writers, then replace it atomically with a run's files.
 
@@ -163,6 +178,8 @@ class RunDirWriter:
                 self._lock_fd = _acquire(self._lock_path, self.out)
             except OSError as exc:
                 raise ConfigError(f"--out {self.out}: cannot write into {self.out.parent} ({exc.strerror})") from None
+            for scratch in (".tmp-", ".old-"):  # left by a writer of this run that crashed (ours, owner gone)
+                remove_stale(self.out.parent, f".{self.out.name}{scratch}")
         return self
 
     def release(self) -> None:
@@ -186,11 +203,12 @@ class RunDirWriter:
         if self._lock_fd is None:
             raise RuntimeError("RunDirWriter.write outside its `with` block")
         check_out_dir(self.out, overwrite=self.overwrite)  # it may have changed while scoring
-        tmp = _new_dir(self.out.parent, f".{self.out.name}.tmp-")
+        tmp = make_owned_dir(self.out.parent, f".{self.out.name}.tmp-")  # marked: a crash leaves it removable
         try:
             result.write_files(tmp)
+            drop_marker(tmp)
             if self.out.exists():
-                old = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.old-", dir=self.out.parent))
+                old = make_owned_dir(self.out.parent, f".{self.out.name}.old-", private=True)
                 os.replace(self.out, old / "run")
                 os.replace(tmp, self.out)
                 shutil.rmtree(old, ignore_errors=True)
@@ -200,19 +218,6 @@ class RunDirWriter:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         return self.out
-
-
-def _new_dir(parent: Path, prefix: str) -> Path:
-    """A fresh directory beside the run (same file system, so the final rename is atomic); made with the
-    usual permissions (mkdtemp's are private, which a run directory is not)."""
-    for _ in range(100):
-        path = parent / f"{prefix}{secrets.token_hex(6)}"
-        try:
-            path.mkdir()
-            return path
-        except FileExistsError:
-            continue
-    raise InputError("cannot create a temporary directory", path=str(parent))
 
 
 def _acquire(lock_path: Path, out: Path) -> int:

@@ -147,6 +147,7 @@ def fake_radgraph(monkeypatch, tmp_path):
     monkeypatch.setenv("REXEVAL_RADGRAPH_DIR", str(tmp_path))
     monkeypatch.setenv("REXEVAL_CACHE", str(tmp_path / "cache"))
     monkeypatch.setattr(rg, "RadGraphParser", FakeParser)
+    monkeypatch.setattr(rg, "check_archive", lambda *args: None)  # no archive to unpack: the parser is replaced
     monkeypatch.setattr(rg, "parser_mode", lambda python=None: ("inprocess", None))
     FakeParser.calls = []
     return rg

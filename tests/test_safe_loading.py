@@ -128,3 +128,43 @@ def test_a_truncated_safetensors_download_skips_the_metric(tmp_path, monkeypatch
     reason = res.summary["skipped"]["ratescore"]
     assert "model.safetensors cannot be read" in reason and "rexeval models download" in reason
     assert res.summary["metrics"]["bleu"]["n"] == 2
+
+
+def _same_size(a: dict, b: dict, folder: Path) -> tuple[bytes, bytes]:
+    """Two torch.save files of equal size: the smaller one is padded until it matches the other."""
+    paths = folder / "a.pth", folder / "b.pth"
+    for blob, path in zip((a, b), paths):
+        torch.save(blob, str(path))
+    small = 0 if paths[0].stat().st_size < paths[1].stat().st_size else 1
+    target = paths[1 - small].stat().st_size
+    for pad in range(1, 4096):
+        torch.save({**(a, b)[small], "pad": "y" * pad}, str(paths[small]))
+        if paths[small].stat().st_size == target:
+            return paths[0].read_bytes(), paths[1].read_bytes()
+    raise AssertionError("no padding gives equal sizes")
+
+
+def test_a_file_swapped_after_its_trusted_hash_is_not_unpickled(tiny_state, tmp_path, env):
+    """The pin covers the bytes that are unpickled: a same-size file swapped in after the check (mtime
+    restored) is refused, and its payload never runs."""
+    from rexeval.fingerprint import file_sha256
+    from rexeval.models.chexbert import _load_state_dict
+
+    state, vocab = tiny_state
+    marker = tmp_path / "pwned"
+    trusted, evil = _same_size({"model_state_dict": state, "args": argparse.Namespace(lr=1e-5)},
+                               {"model_state_dict": state, "x": _Payload(marker)}, tmp_path)
+    folder = _folder(tmp_path, vocab, raw=trusted)
+    ckpt = folder / "chexbert.pth"
+    env.setenv("REXEVAL_TRUST_PICKLE", hashlib.sha256(trusted).hexdigest())
+    with pytest.warns(UserWarning, match="full pickle"):
+        assert "bert.embeddings.word_embeddings.weight" in _load_state_dict(ckpt)
+    assert file_sha256(ckpt) == hashlib.sha256(trusted).hexdigest()  # the check a run makes first
+    st = ckpt.stat()
+    ckpt.write_bytes(evil)  # the swap: same size, mtime put back
+    os.utime(ckpt, ns=(st.st_atime_ns, st.st_mtime_ns))
+    from rexeval.exceptions import MetricUnavailable
+
+    with pytest.raises(MetricUnavailable, match="full unpickle"):
+        _load_state_dict(ckpt)
+    assert not marker.exists(), "the swapped file's payload ran"

@@ -29,6 +29,9 @@ def user_errors(fn: F) -> F:
             return fn(*args, **kwargs)
         except RexevalError as exc:
             raise fail(str(exc), exc.exit_code) from None
+        except OSError as exc:  # the file system said no (a file where a folder goes, EBUSY, EACCES, disk full)
+            where = f": {exc.filename}" if exc.filename else ""
+            raise fail(f"{exc.strerror or exc}{where}") from None
         except KeyboardInterrupt:
             typer.echo("interrupted", err=True)
             raise typer.Exit(130) from None

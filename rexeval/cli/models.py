@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from rexeval.cli._common import user_errors
@@ -111,8 +113,14 @@ def models_random(
         raise ConfigError(f"no random stand-in for {name!r}; choose from {', '.join(RANDOM_MODELS)}")
     if size not in ("full", "small"):
         raise ConfigError(f"--size must be full or small, not {size!r}")
+    target = Path(out)
+    if target.exists() and not target.is_dir():
+        raise ConfigError(f"-o {out} is a file; give the Hugging Face cache folder to write into (it is created)")
     check_cache(out, name, size, force)  # before the warning: nothing is written when refused
     typer.echo(f"WARNING: {WARNING}", err=True)
-    path = build(name, out, seed=seed, size=size, encoder_weights=encoder_weights, force=force)
+    try:
+        path = build(name, out, seed=seed, size=size, encoder_weights=encoder_weights, force=force)
+    except OSError as exc:
+        raise ConfigError(f"-o {out}: cannot write the stand-in ({exc.strerror or exc}: {exc.filename or out})") from None
     typer.echo(f"wrote {path}")
     typer.echo(f"use it with: export HF_HUB_CACHE={out}")

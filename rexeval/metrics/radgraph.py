@@ -262,6 +262,17 @@ def check_encoder(archive: Path) -> None:
         )
 
 
+def check_archive(archive: Path, model: str, fix: str) -> None:
+    """Unpack now (within the size limits) and refuse unsafe or unreadable weights, so a bad archive skips
+    the metric with one line, like a missing one, instead of failing mid-run."""
+    from rexeval.radgraph.archive import check_weights
+
+    try:
+        check_weights(_unpacked(archive, model))
+    except ConfigError as exc:
+        raise MetricUnavailable(str(exc), f"replace it with the published archive: {fix}") from None
+
+
 def archive_is_random(archive: Path) -> bool:
     """True for a stand-in written by ``rexeval models random`` (its config.json says so)."""
     import json
@@ -320,8 +331,10 @@ class RadGraph(OnDevice, Metric):
 
     def check_available(self) -> None:
         resolved = self._resolve()  # weights first: a missing model is the more common (and fixable) case
+        archive = resolved.file(resolved.spec.files[0])
+        check_archive(archive, self.model, resolved.spec.fix)
         if parser_mode(self.python)[0] == "native":
-            check_encoder(resolved.file(resolved.spec.files[0]))
+            check_encoder(archive)
 
     def _is_random(self) -> bool:
         if self._random is None:

@@ -196,9 +196,17 @@ def download(name: str, cache_dir: str | Path | None = None) -> Path:
     except ImportError:
         raise MetricUnavailable("downloading needs huggingface_hub", "pip install 'rexeval[models]'") from None
     patterns = [f"{spec.subfolder}/{f}" if spec.subfolder else f for f in spec.files + spec.extra_hub_files]
-    folder = snapshot_download(
-        spec.hub_id, revision=spec.revision, cache_dir=str(cache_dir) if cache_dir else None, allow_patterns=patterns
-    )
+    try:
+        folder = snapshot_download(
+            spec.hub_id, revision=spec.revision, cache_dir=str(cache_dir) if cache_dir else None, allow_patterns=patterns
+        )
+    except Exception as exc:  # noqa: BLE001 - the hub raises connection, HTTP, auth and OS errors alike
+        first = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0][:200]
+        raise MetricUnavailable(
+            f"cannot download {name} ({spec.hub_id}): {exc.__class__.__name__}: {first}",
+            "check the network (proxy, HF_ENDPOINT) and the Hugging Face login, or copy "
+            f"{', '.join(spec.files)} from a machine that has them and point {spec.env_var} at that folder",
+        ) from None
     return Path(folder)
 
 

@@ -24,6 +24,7 @@ refusal) in ``$REXEVAL_TRUST_PICKLE``; the run's signature then records ``pickle
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import re
 import threading
@@ -175,8 +176,12 @@ def trusted_pickle(file: Path) -> bool:
     """Whether the user pinned this exact file (by sha256) as safe to unpickle."""
     from rexeval.fingerprint import file_sha256
 
-    pins = {p.strip().lower() for p in os.environ.get(TRUST_PICKLE_ENV, "").split(",") if p.strip()}
+    pins = _trust_pins()
     return bool(pins) and file_sha256(file) in pins
+
+
+def _trust_pins() -> set[str]:
+    return {p.strip().lower() for p in os.environ.get(TRUST_PICKLE_ENV, "").split(",") if p.strip()}
 
 
 def _load_state_dict(file: Path, mmap: bool = False) -> dict:
@@ -191,21 +196,24 @@ def _load_state_dict(file: Path, mmap: bool = False) -> dict:
 
     import torch
 
-    from rexeval.fingerprint import file_sha256
-
     mmap = mmap and zipfile.is_zipfile(file)  # torch maps only the zip format; a legacy file is read whole
     try:
         blob = torch.load(str(file), map_location="cpu", weights_only=True, mmap=mmap)
     except pickle.UnpicklingError as exc:
-        if not trusted_pickle(file):
+        # Read once, hash those bytes and unpickle those same bytes: a file swapped after a check (same size,
+        # mtime restored, which fools file_sha256's memo) cannot slip its payload past the pin.
+        data = file.read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        if digest not in _trust_pins():
             first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else exc.__class__.__name__
             raise MetricUnavailable(
                 f"{file} needs a full unpickle, which can run code ({first}); it was not loaded",
                 f"use the checkpoint from {CHEXBERT.hub_id}, or, only if you trust this exact file, set "
-                f"{TRUST_PICKLE_ENV}={file_sha256(file)}",
+                f"{TRUST_PICKLE_ENV}={digest}",
             ) from None
         warnings.warn(f"{file}: loading as a full pickle ({TRUST_PICKLE_ENV} pins its sha256)", stacklevel=2)
-        blob = torch.load(str(file), map_location="cpu", weights_only=False)
+        blob = torch.load(io.BytesIO(data), map_location="cpu", weights_only=False)
+        del data
     except Exception as exc:  # noqa: BLE001 - torch raises RuntimeError/EOFError/zip errors for a bad file
         raise MetricUnavailable(
             f"{file} cannot be read as a checkpoint ({exc.__class__.__name__}: {str(exc).strip()[:120]})",
