@@ -111,7 +111,7 @@ def _comparison(key: str, r: Summary | None, c: Summary | None, ref: Report, can
     tc = c.temporal if c else set()
     items = []
     is_major = major(r if r is not None and (r.present or c is None) else c)
-    extra = tc - tr - ref.temporal
+    extra = tc - tr
     if extra:
         status = next((s for s in ("new", "worse", "better", "resolved") if s in extra), "stable")
         if status in lx.CHANGES:
@@ -121,7 +121,7 @@ def _comparison(key: str, r: Summary | None, c: Summary | None, ref: Report, can
         said = "/".join(sorted(tr)) if tr else "no temporal status"
         items.append(ErrorItem("E", sig, key, f"candidate calls {name(key)} {status}; reference: {said}"))
     changes = tr & lx.CHANGES
-    if changes and not tc and not (changes & cand.temporal):
+    if changes and not tc:
         items.append(ErrorItem("F", is_major, key,
                                f"reference calls {name(key)} {'/'.join(sorted(changes))}; candidate gives no status"))
     return items

@@ -142,6 +142,11 @@ def read_sentence(low: str, labeler) -> tuple[list[tuple[Finding, frozenset]], f
             status, cue = _status(POS, low[a : m.start()], m.group(0), low[m.end() : b])
             spans.append((m.start(), m.end(), "dev:" + dtype, _presence(status, cue, "dev:" + dtype, m.group(0),
                                                                           low[a : m.start()])))
+    if device_spans:  # "port with its catheter", "pacemaker device": a generic word names the specific device
+        specific = {sp[2][4:] for sp in spans if sp[2].startswith("dev:") and sp[2][4:] not in lx.GENERIC_DEVICES}
+        if specific:
+            spans = [sp for sp in spans if not (sp[2][4:] in lx.GENERIC_DEVICES and sp[2].startswith("dev:")
+                                                and specific & lx.GENERIC_DEVICES[sp[2][4:]])]
     # every qualifier when a finding is present; change language alone otherwise (most sentences)
     scanner = lx.QUALIFIERS if any(sp[3] in (POS, UNC) for sp in spans) else lx.CHANGE_WORDS
     tokens = [(t.start(), t.end(), t.lastgroup, t.group(0)) for t in scanner.finditer(low)]
