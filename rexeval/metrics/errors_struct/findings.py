@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-from rexeval.labelers.rules import _clauses, _status
+from rexeval.labelers.rules import _clause_mentions, _clauses, _status
 from rexeval.metrics.errors_struct import lexicon as lx
 
 POS, NEG, UNC = "positive", "negative", "uncertain"
@@ -32,9 +33,8 @@ _AFTER_GRADE = 25
 _BEFORE_FINDING = 30  # a change word this close before a finding qualifies it
 
 
-@dataclass(frozen=True)
-class Finding:
-    """One statement about a finding in one sentence."""
+class Finding(NamedTuple):
+    """One statement about a finding in one sentence (a named tuple: built for every mention, so cheap)."""
 
     kind: str  # condition, named abnormality, or "dev:<type>"
     presence: str | None  # positive / uncertain / negative, or None ("no new X": nothing said about X)
@@ -93,13 +93,6 @@ def _size_mm(text: str) -> float:
     return max(float(x) for x in _SIZE_NUM.findall(text)) * (10.0 if _CM.search(text) else 1.0)
 
 
-def _other_kind(text: str) -> str | None:
-    for kind, pat in lx.OTHER_KINDS:
-        if pat.search(text):
-            return kind
-    return None
-
-
 def _presence(status: str, cue: str | None, kind: str, text: str, before: str = "") -> str | None:
     if status == UNC:
         if cue is None and kind in ("Cardiomegaly", "Enlarged Cardiomediastinum") and _STABLE_WORDS.search(text):
@@ -113,22 +106,35 @@ def _presence(status: str, cue: str | None, kind: str, text: str, before: str = 
     return status
 
 
-def read_sentence(low: str, labeler) -> tuple[list[tuple[Finding, frozenset]], frozenset]:
-    """Findings of one lower-cased sentence, each with its temporal statuses, and the statuses that
-    belong to the sentence as a whole (no finding named)."""
+def _mention(low: str, clauses: list, m: re.Match, kind: str) -> tuple[int, int, str, str | None]:
+    """A finding this counter names itself (device, named abnormality), with the labeler's presence rules
+    applied to its clause."""
+    a, b = next(((a, b) for a, b in clauses if a <= m.start() < b), (0, len(low)))
+    status, cue = _status(POS, low[a : m.start()], m.group(0), low[m.end() : b])
+    return m.start(), m.end(), kind, _presence(status, cue, kind, m.group(0), low[a : m.start()])
+
+
+def read_sentence(low: str) -> tuple[list[tuple[Finding, frozenset]], frozenset, bool]:
+    """Findings of one lower-cased sentence, each with its temporal statuses; the statuses that belong to
+    the sentence as a whole (no finding named); whether it says anything about the chest."""
     spans: list[tuple[int, int, str, str | None]] = []  # start, end, kind, presence
-    for m in labeler.mentions(low, include_other=True):
-        if m.condition == "Support Devices":
-            continue  # devices are read below, by type
-        kind = m.condition if m.condition != "Other" else _other_kind(m.text)
-        if kind is None:
-            continue
-        if kind == "Lung Lesion" and "granuloma" in m.text:
-            kind = "Granuloma"
-        spans.append((m.start, m.end, kind, _presence(m.status, m.cue, kind, m.text, low[: m.start])))
+    # The labeler's own clause step (what RuleLabeler.mentions does per sentence, without building Mentions)
+    clauses = _clauses(low, 0, len(low))
+    for ca, cb in clauses:
+        for cond, status, s, e, cue in _clause_mentions(low[ca:cb], False):
+            if cond == "Support Devices":
+                continue  # devices are read below, by type
+            text = low[ca + s : ca + e]
+            kind = "Granuloma" if cond == "Lung Lesion" and "granuloma" in text else cond
+            spans.append((ca + s, ca + e, kind, _presence(status, cue, kind, text, low[: ca + s])))
+    if any(hint in low for hint in lx.OTHER_HINTS):  # named abnormalities outside the 13 conditions
+        for m in lx.OTHER_FINDINGS.finditer(low):
+            if any(s < m.end() and m.start() < e for s, e, _, _ in spans):
+                continue  # "calcified granuloma" already read as a lesion
+            spans.append(_mention(low, clauses, m, lx.OTHER_KINDS[m.lastgroup]))
     device_spans: list[tuple[int, int]] = []
-    if lx.DEVICE_HINT.search(low):
-        clauses = None
+    spaced = " " + low
+    if any(hint in spaced for hint in lx.DEVICE_HINTS):
         for m in lx.DEVICES.finditer(low):
             dtype = m.lastgroup
             device_spans.append((m.start(), m.end()))
@@ -136,12 +142,7 @@ def read_sentence(low: str, labeler) -> tuple[list[tuple[Finding, frozenset]], f
                 continue
             if any(s < m.end() and m.start() < e for s, e, _, _ in spans):
                 continue  # part of a condition's phrase
-            if clauses is None:
-                clauses = _clauses(low, 0, len(low))
-            a, b = next(((a, b) for a, b in clauses if a <= m.start() < b), (0, len(low)))
-            status, cue = _status(POS, low[a : m.start()], m.group(0), low[m.end() : b])
-            spans.append((m.start(), m.end(), "dev:" + dtype, _presence(status, cue, "dev:" + dtype, m.group(0),
-                                                                          low[a : m.start()])))
+            spans.append(_mention(low, clauses, m, "dev:" + dtype))
     if device_spans:  # "port with its catheter", "pacemaker device": a generic word names the specific device
         specific = {sp[2][4:] for sp in spans if sp[2].startswith("dev:") and sp[2][4:] not in lx.GENERIC_DEVICES}
         if specific:
@@ -185,7 +186,8 @@ def read_sentence(low: str, labeler) -> tuple[list[tuple[Finding, frozenset]], f
         near = [t for t in tokens if t[0] >= a and t[1] <= e]  # before and inside
         after = [t for t in tokens if t[0] >= e and t[1] <= b]
         out.append((_qualify(kind, presence, near, after, e), frozenset(temporal[i])))
-    return out, frozenset(sentence_temporal)
+    statement = bool(out) or bool(sentence_temporal) or bool(lx.NORMAL_STATEMENT.search(low))
+    return out, frozenset(sentence_temporal), statement
 
 
 def _qualify(kind: str, presence: str, near: list, after: list, end: int) -> Finding:

@@ -69,11 +69,16 @@ DEVICE_GROUPS: list[tuple[str, str]] = [
 ]
 DEVICES = _scanner(DEVICE_GROUPS)
 #: A cheap screen: a sentence without any of these cannot name a device.
-DEVICE_HINT = re.compile(
-    r"tube|cath|line|ett|trach|ng|og|drain|pigtail|pace|pacing|icd|defib|port|picc|cvc|cvl|ij|jugular|stent|graft"
-    r"|sternotomy|stern|wire|suture|cabg|bypass|valve|avr|mvr|tav|annulo|clip|staple|hardware|screw|rod|plate"
-    r"|fusion|arthroplast|prosthe|kypho|vertebro|balloon|iabp|impella|lvad|assist|ecmo|recorder|coil|device"
-    r"|swan|dobhoff|dobbhoff|peg|generator|electrode|lead|permcath|quinton|vascath"
+DEVICE_HINTS = (  # looked for in " " + sentence; a leading space marks a word start ("stent", not "consistent")
+    "tube", "cath", " ett", " et ", "trach", " ng", "ngt", " og", "ogt", "drain", "pigtail", "pacer", "pacem", "pacing",
+    "icd", "defib", "port", "picc", " pic ", "cvc", "cvl", " ij", "jugular", " stent", "graft", "stern", "wire",
+    "suture", "cabg", "bypass", "valve", "avr", "mvr", "tavr", "tavi", "annulo", "clip", "staple", "hardware",
+    "screw", " rod", "plate", " fusion", "arthroplast", "prosthe", "kypho", "vertebro", "balloon", "iabp", "impella",
+    "lvad", "assist", "ecmo", "recorder", "coil", "device", "swan", "dobhoff", "dobbhoff", " peg", "generator",
+    "electrode", "lead", "permcath", "quinton", "vascath", "sheath", "introducer", "pleurx", "cannula", " pa ",
+    "ekg", "ecg", "telemetry", "pads", "central", "subclavian", "replacement", "monitoring", "electronic",
+    "endotracheal", "gastric", "enteric", "venous", "dialysis", "tunnel", "lumen", "femoral", "brachiocephalic",
+    "midline",
 )
 
 #: Device types whose presence or position is acted upon (lines, tubes, catheters, drains, pacers...).
@@ -199,18 +204,26 @@ MALPOSITIONS = {
 }
 
 # --- findings outside the 13 conditions (the labeler's "Other" mentions, named by their words) -------
-OTHER_KINDS: list[tuple[str, re.Pattern]] = [(k, re.compile(_w(p))) for k, p in [
-    ("Granuloma", r"granuloma\w*"),
+OTHER_GROUPS: list[tuple[str, str]] = [
+    ("Granuloma", r"(?:calcified\s+)?granuloma\w*"),
     ("Emphysema", r"emphysema\w*|copd|chronic\s+obstructive\s+pulmonary\s+disease|bullae|bullous|bulla|blebs?"),
     ("Hyperinflation", r"hyperinflat\w*|hyperexpan\w*|hyperaerat\w*|over-?inflat\w*|overexpan\w*"),
-    ("Scoliosis", r"\w*scolio\w*|kyphos\w*|kyphotic"),
-    ("Degenerative", r"degenerat\w*|spondylos\w*|osteophyt\w*|arthropathy|arthritic\s+changes?|arthritis"),
+    ("Scoliosis", r"(?:dextro|levo|thoraco|rotary\s+)?scolio\w*|kyphos\w*|kyphotic|kyphoscolio\w*"),
+    ("Degenerative", r"degenerat\w*|spondylos\w*|osteophyt\w*|arthropathy|arthritic\s+changes?|osteoarthritis"
+                     r"|arthritis"),
     ("Hernia", r"hernia\w*"),
-    ("Pneumoperitoneum", r"pneumoperitoneum|free\s+air"),
+    ("Pneumoperitoneum", r"pneumoperitoneum|free\s+(?:intraperitoneal\s+|subdiaphragmatic\s+)?air"),
     ("Pneumomediastinum", r"pneumomediastinum"),
     ("Fibrosis", r"fibrosis|fibrotic"),
-    ("Bronchiectasis", r"bronchiectasis"),
-]]
+    ("Bronchiectasis", r"bronchiectasis|bronchiectatic"),
+]
+#: Named abnormalities outside the 13 conditions (the group name is the finding kind).
+OTHER_FINDINGS = re.compile("|".join(f"(?P<{k.lower()}>{_w(p)})" for k, p in OTHER_GROUPS))
+OTHER_KINDS = {k.lower(): k for k, _ in OTHER_GROUPS}
+OTHER_HINTS = ("granulom", "emphysem", "copd", "obstructive", "bull", "bleb", "hyper", "infla", "expan", "scolio",
+               "kypho", "degenerat", "spondylo", "osteophyt", "arthr", "hernia", "pneumoperitoneum", "free",
+               "pneumomediastinum", "fibro", "bronchiecta")
+
 #: Findings that are never significant by themselves (spec: "minor").
 MINOR_KINDS = frozenset({"Pleural Other", "Degenerative", "Granuloma"})
 

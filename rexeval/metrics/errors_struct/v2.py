@@ -3,8 +3,8 @@ the shared specification (compare.py). Sentences and reports are cached in memor
 
 from __future__ import annotations
 
+from rexeval.labelers.rules import _lower
 from rexeval.metrics.error_schema import LETTERS
-from rexeval.metrics.errors_struct import lexicon as lx
 from rexeval.metrics.errors_struct.compare import ErrorItem, Report, count_errors
 from rexeval.metrics.errors_struct.findings import Summary, read_sentence
 from rexeval.metrics.errors_struct.v1 import _LRU, split_sentences
@@ -30,10 +30,10 @@ class StructuredErrorCounterV2:
         self._reports: _LRU = _LRU(cache_size // 4)
 
     def _sentence(self, sentence: str):
-        low = sentence.lower()
+        low = _lower(sentence)
         hit = self._sentences.get(low)
         if hit is None:
-            hit = read_sentence(low, self.labeler)
+            hit = read_sentence(low)
             self._sentences.put(low, hit)
         return hit
 
@@ -45,15 +45,15 @@ class StructuredErrorCounterV2:
         temporal: set = set()
         statement = False
         for sentence in split_sentences(text):
-            found, whole = self._sentence(sentence)
+            found, whole, says = self._sentence(sentence)
             temporal |= whole
+            statement = statement or says
             for f, statuses in found:
                 s = findings.get(f.kind)
                 if s is None:
                     s = findings[f.kind] = Summary(f.kind)
                 s.add(f)
                 s.temporal |= statuses
-            statement = statement or bool(found) or bool(whole) or bool(lx.NORMAL_STATEMENT.search(sentence.lower()))
         out = Report(findings, temporal, statement)
         self._reports.put(text, out)
         return out
