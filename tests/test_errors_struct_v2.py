@@ -142,6 +142,14 @@ PAIRS = [
     ("X versus Y made definite", "Left basilar atelectasis versus pneumonia.", "Left basilar pneumonia.",
      "insig_B=1;insig_D=1"),
     ("severity of a named abnormality", "Severe emphysema.", "Mild emphysema.", "sig_D=1"),
+    ("scarring does not stand for a new consolidation", "Biapical scarring.",
+     "Biapical scarring. Focal consolidation.", "sig_A=1"),
+    ("an opacity on the other side is another finding", "Right upper lobe opacity.",
+     "Right upper lobe opacity. Left lower lobe pneumonia.", "sig_A=1"),
+    ("an opacity named by its interpretation", "Right lower lobe opacity.", "Right lower lobe pneumonia.",
+     "insig_A=1"),
+    ("a calcified nodule is a granuloma (one minor kind)", "Calcified granuloma.",
+     "Calcified right lower lobe nodule.", ""),
     # E / F: temporal status
     ("stable claimed for a worse finding", "Interval increase in size of right pleural effusion.",
      "Right pleural effusion is unchanged.", "sig_E=1"),
@@ -251,6 +259,20 @@ def _iu_development_reports(limit: int) -> list[str]:
 def test_identical_reports_have_no_errors(counter):
     for text in _iu_development_reports(400):
         assert counter.count(text, text) == [0] * 12, text
+
+
+def test_device_hints_never_hide_a_device():
+    """The cheap word screen before the device scan is a necessary condition only: every development IU
+    sentence in which the device scanner finds a device passes the screen."""
+    from rexeval.labelers.rules import _lower
+    from rexeval.metrics.errors_struct import lexicon
+    from rexeval.metrics.errors_struct.v1 import split_sentences
+
+    sentences = {_lower(s) for text in _iu_development_reports(4000) for s in split_sentences(text)}
+    with_device = [s for s in sentences if lexicon.DEVICES.search(s)]
+    assert len(with_device) > 100
+    missed = [s for s in with_device if not any(h in " " + s for h in lexicon.DEVICE_HINTS)]
+    assert not missed, missed[:5]
 
 
 def test_version_option_and_signature():

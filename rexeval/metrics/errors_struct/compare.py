@@ -127,6 +127,12 @@ def _comparison(key: str, r: Summary | None, c: Summary | None, ref: Report, can
     return items
 
 
+def _same_place(a: Summary, b: Summary) -> bool:
+    """Whether an opacity and its interpretation can be one finding: both chronic or scarring or both not
+    ("scarring" is not a new consolidation), and sides that overlap when both give one."""
+    return (a.chronic or a.scar) == (b.chronic or b.scar) and (not a.sides or not b.sides or bool(a.sides & b.sides))
+
+
 def _pair_generic_devices(ref: Report, cand: Report) -> dict[str, str]:
     """A generic "tube" / "catheter" / "device" on one side stands for an unmatched specific device of
     a compatible type on the other: ref kind -> cand kind for each such pair."""
@@ -167,11 +173,11 @@ def count_errors(ref: Report, cand: Report) -> list[ErrorItem]:
         elif key in paired_cand:
             continue  # counted with its partner
         if in_cand and not in_ref:
-            if key == "Lung Opacity" and any(present(rf, f) for f in OPACITY_FAMILY):
-                fam = [rf[f] for f in OPACITY_FAMILY if present(rf, f)]
+            fam = [rf[f] for f in OPACITY_FAMILY if present(rf, f) and _same_place(rf[f], c)]
+            if key == "Lung Opacity" and fam:
                 item = _where(key, _merge(fam), c)
                 items.extend([item] if item else [])
-            elif key in OPACITY_FAMILY and present(rf, "Lung Opacity"):
+            elif key in OPACITY_FAMILY and present(rf, "Lung Opacity") and _same_place(rf["Lung Opacity"], c):
                 if key != "Consolidation":  # consolidation is the opacity, named
                     items.append(ErrorItem("A", False, key, f"candidate interprets the reference's opacity as {key}"))
             else:
@@ -179,11 +185,11 @@ def count_errors(ref: Report, cand: Report) -> list[ErrorItem]:
                 items.append(ErrorItem("A", sig, key, f"candidate reports {name(key)} ({c.presence}); reference "
                                        + ("negates it" if key in rf else "does not mention it")))
         elif in_ref and not in_cand:
-            if key == "Lung Opacity" and any(present(cf, f) for f in OPACITY_FAMILY):
-                fam = [cf[f] for f in OPACITY_FAMILY if present(cf, f)]
+            fam = [cf[f] for f in OPACITY_FAMILY if present(cf, f) and _same_place(r, cf[f])]
+            if key == "Lung Opacity" and fam:
                 item = _where(key, r, _merge(fam))
                 items.extend([item] if item else [])
-            elif key in OPACITY_FAMILY and present(cf, "Lung Opacity"):
+            elif key in OPACITY_FAMILY and present(cf, "Lung Opacity") and _same_place(r, cf["Lung Opacity"]):
                 if key != "Consolidation":
                     items.append(ErrorItem("B", False, key, f"candidate reports the opacity, not {key}"))
             else:
@@ -220,4 +226,5 @@ def _merge(fs: list[Summary]) -> Summary:
         out.zones |= f.zones
         out.chronic |= f.chronic
         out.collapse |= f.collapse
+        out.scar |= f.scar
     return out

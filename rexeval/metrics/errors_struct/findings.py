@@ -27,6 +27,7 @@ _HEDGE = re.compile(
     r"|consider\w*|suggest\w*|differential|versus|vs|equivocal|indeterminate|cannot|excluded|ruled\s+out"
     r"|compatible|represent\w*|favou?r\w*|presum\w*|\?)(?![a-z])"
 )
+_CALCIFIED = re.compile(r"calcifi\w*\s+(?:[\w-]+\s+){0,3}$")
 _STABLE_WORDS = re.compile(r"stable|unchanged|not\s+changed|similar")
 _AFTER_SIDE = 40  # characters after a finding where its side may still be written ("effusion on the left")
 _AFTER_GRADE = 25
@@ -46,6 +47,7 @@ class Finding(NamedTuple):
     collapse: bool = False
     tips: frozenset = frozenset()
     malpos: bool = False
+    scar: bool = False  # an opacity called scarring: not the same finding as a consolidation
 
 
 @dataclass
@@ -62,6 +64,7 @@ class Summary:
     collapse: bool = False
     tips: set = field(default_factory=set)
     malpos: bool = False
+    scar: bool = False
     temporal: set = field(default_factory=set)
 
     @property
@@ -87,6 +90,7 @@ class Summary:
             self.chronic |= f.chronic
             self.collapse |= f.collapse
             self.malpos |= f.malpos
+            self.scar |= f.scar
 
 
 def _size_mm(text: str) -> float:
@@ -125,7 +129,9 @@ def read_sentence(low: str) -> tuple[list[tuple[Finding, frozenset]], frozenset,
             if cond == "Support Devices":
                 continue  # devices are read below, by type
             text = low[ca + s : ca + e]
-            kind = "Granuloma" if cond == "Lung Lesion" and "granuloma" in text else cond
+            kind = cond
+            if cond == "Lung Lesion" and ("granuloma" in text or _CALCIFIED.search(low, max(0, ca + s - 45), ca + s)):
+                kind = "Granuloma"  # a granuloma or calcified nodule: one minor kind (the spec's grouping)
             spans.append((ca + s, ca + e, kind, _presence(status, cue, kind, text, low[: ca + s])))
     if any(hint in low for hint in lx.OTHER_HINTS):  # named abnormalities outside the 13 conditions
         for m in lx.OTHER_FINDINGS.finditer(low):
@@ -220,4 +226,4 @@ def _qualify(kind: str, presence: str, near: list, after: list, end: int) -> Fin
         grade = grade_of(close_grade)
     sizes = [_size_mm(t[3]) for t in near + close_side if t[2] == "size"]
     return Finding(kind, presence, frozenset(sides), frozenset(zones), grade, max(sizes) if sizes else None,
-                   "chronic" in groups, "collapse" in groups)
+                   "chronic" in groups, "collapse" in groups, scar="scar" in groups)

@@ -150,6 +150,7 @@ QUALIFIER_GROUPS: list[tuple[str, str]] = [
     # chronicity, collapse
     ("chronic", r"chronic|chronically|old|healed|healing|remote|calcified|calcific|degenerative|sequela\w*|"
                 r"long-?standing|post-?surgical|post-?operative|prior\s+(?:surgery|trauma)"),
+    ("scar", r"scar|scars|scarring|scarred|granulomatous"),
     ("collapse", r"collapse|collapsed|lobar"),
     # change language ("no new" first: "no new effusion" says nothing about the effusion's presence)
     ("nonew", r"no\s+(?:definite\s+|significant\s+|acute\s+|other\s+|interval\s+)?new|without\s+(?:any\s+)?new"),
