@@ -184,6 +184,8 @@ def read_sentence(low: str) -> tuple[list[tuple[Finding, frozenset]], frozenset,
         temporal[best].add(status)
     out = []
     for i, (s, e, kind, presence) in enumerate(spans):
+        if presence in (POS, UNC) and temporal[i] == {"resolved"}:
+            presence = NEG  # "X has resolved": absent now
         if presence not in (POS, UNC):
             out.append((Finding(kind, presence), frozenset(temporal[i])))
             continue

@@ -39,7 +39,7 @@ DEVICE_GROUPS: list[tuple[str, str]] = [
     ("pacer", r"(?:(?:dual|single|biventricular)[\s-]+(?:chamber|lead)\s+)?(?:pacemakers?|pacers?|pacing\s+"
               r"(?:device|wires?|leads?|generator)|(?:pacemaker|pacer|icd|aicd|transvenous|epicardial|"
               r"defibrillator)\s+(?:leads?|wires?|generators?|device)|a?icds?|defibrillators?|"
-              r"(?:cardiac|pacing)\s+(?:leads?|device|generator)|(?:xxxx\s+)?generator(?:\s+pack)?)"),
+              r"(?:cardiac|pacing)\s+(?:leads?|device|generator)|pacing(?:\s+xxxx)+|(?:xxxx\s+)?generator(?:\s+pack)?)"),
     ("port", r"port-?a-?caths?|portacaths?|mediports?|(?:chest\s+wall|chest|power|infusion|subcutaneous|venous|"
              r"implanted|central)\s+(?:venous\s+)?ports?(?:\s+catheters?)?|ports?"),
     ("cvc", r"(?:(?:central|venous|picc|pic|subclavian|internal|jugular|ij|midline|dialysis|hemodialysis|"
@@ -154,7 +154,7 @@ QUALIFIER_GROUPS: list[tuple[str, str]] = [
     ("collapse", r"collapse|collapsed|lobar"),
     # change language ("no new" first: "no new effusion" says nothing about the effusion's presence)
     ("nonew", r"no\s+(?:definite\s+|significant\s+|acute\s+|other\s+|interval\s+)?new|without\s+(?:any\s+)?new"),
-    ("resolved", r"resolved|resolution|has\s+cleared|have\s+cleared|cleared|no\s+longer\s+(?:seen|visible|present|"
+    ("resolved", r"(?:interval\s+)?clearing\s+of|resolved|resolution|has\s+cleared|have\s+cleared|cleared|no\s+longer\s+(?:seen|visible|present|"
                  r"identified|evident|visualized|demonstrated)|no\s+longer|removed|removal|withdrawn|discontinued"
                  r"|disappear\w*|interval\s+removal"),
     ("stable", r"unchanged|stable|stably|persist\w*|similar|again\s+(?:seen|noted|demonstrated|visualized|"
@@ -209,7 +209,9 @@ OTHER_GROUPS: list[tuple[str, str]] = [
     ("Granuloma", r"(?:calcified\s+)?granuloma\w*"),
     ("Emphysema", r"emphysema\w*|copd|chronic\s+obstructive\s+pulmonary\s+disease|bullae|bullous|bulla|blebs?"),
     ("Hyperinflation", r"hyperinflat\w*|hyperexpan\w*|hyperaerat\w*|over-?inflat\w*|overexpan\w*"),
-    ("Scoliosis", r"(?:dextro|levo|thoraco|rotary\s+)?scolio\w*|kyphos\w*|kyphotic|kyphoscolio\w*"),
+    ("Scoliosis", r"(?:dextro|levo|thoraco|rotary\s+)?scolio\w*|kyphos\w*|kyphotic|kyphoscolio\w*"
+                  r"|(?:\w+\s+)?curvature\s+of\s+the\s+(?:\w+\s+)?spine"),
+    ("Adenopathy", r"(?:lymph)?adenopath\w*|(?:enlarged|prominent)\s+(?:\w+\s+)?(?:lymph\s+)?nodes"),
     ("Degenerative", r"degenerat\w*|spondylos\w*|osteophyt\w*|arthropathy|arthritic\s+changes?|osteoarthritis"
                      r"|arthritis"),
     ("Hernia", r"hernia\w*"),
@@ -221,7 +223,7 @@ OTHER_GROUPS: list[tuple[str, str]] = [
 #: Named abnormalities outside the 13 conditions (the group name is the finding kind).
 OTHER_FINDINGS = re.compile("|".join(f"(?P<{k.lower()}>{_w(p)})" for k, p in OTHER_GROUPS))
 OTHER_KINDS = {k.lower(): k for k, _ in OTHER_GROUPS}
-OTHER_HINTS = ("granulom", "emphysem", "copd", "obstructive", "bull", "bleb", "hyper", "infla", "expan", "scolio",
+OTHER_HINTS = ("curvature", "adenopath", "nodes", "granulom", "emphysem", "copd", "obstructive", "bull", "bleb", "hyper", "infla", "expan", "scolio",
                "kypho", "degenerat", "spondylo", "osteophyt", "arthr", "hernia", "pneumoperitoneum", "free",
                "pneumomediastinum", "fibro", "bronchiecta")
 
