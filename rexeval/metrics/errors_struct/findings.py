@@ -39,13 +39,13 @@ class Finding(NamedTuple):
 
     kind: str  # condition, named abnormality, or "dev:<type>"
     presence: str | None  # positive / uncertain / negative, or None ("no new X": nothing said about X)
-    sides: frozenset = frozenset()
-    zones: frozenset = frozenset()
+    sides: tuple = ()  # sorted names; tuples of strings, so that the garbage collector can untrack cached findings
+    zones: tuple = ()
     grade: float | None = None
     size: float | None = None  # millimetres, the largest dimension
     chronic: bool = False
     collapse: bool = False
-    tips: frozenset = frozenset()
+    tips: tuple = ()
     malpos: bool = False
     scar: bool = False  # an opacity called scarring: not the same finding as a consolidation
 
@@ -80,9 +80,9 @@ class Summary:
         if rank[f.presence] > rank[self.presence]:
             self.presence = f.presence
         if f.presence in (POS, UNC):
-            self.sides |= f.sides
-            self.zones |= f.zones
-            self.tips |= f.tips
+            self.sides.update(f.sides)
+            self.zones.update(f.zones)
+            self.tips.update(f.tips)
             if f.grade is not None:
                 self.grade = max(self.grade or 0.0, f.grade)
             if f.size is not None:
@@ -118,7 +118,7 @@ def _mention(low: str, clauses: list, m: re.Match, kind: str) -> tuple[int, int,
     return m.start(), m.end(), kind, _presence(status, cue, kind, m.group(0), low[a : m.start()])
 
 
-def read_sentence(low: str) -> tuple[list[tuple[Finding, frozenset]], frozenset, bool]:
+def read_sentence(low: str) -> tuple[tuple[tuple[Finding, tuple], ...], tuple, bool]:
     """Findings of one lower-cased sentence, each with its temporal statuses; the statuses that belong to
     the sentence as a whole (no finding named); whether it says anything about the chest."""
     spans: list[tuple[int, int, str, str | None]] = []  # start, end, kind, presence
@@ -155,7 +155,10 @@ def read_sentence(low: str) -> tuple[list[tuple[Finding, frozenset]], frozenset,
             spans = [sp for sp in spans if not (sp[2][4:] in lx.GENERIC_DEVICES and sp[2].startswith("dev:")
                                                 and specific & lx.GENERIC_DEVICES[sp[2][4:]])]
     # every qualifier when a finding is present; change language alone otherwise (most sentences)
-    scanner = lx.QUALIFIERS if any(sp[3] in (POS, UNC) for sp in spans) else lx.CHANGE_WORDS
+    if not any(sp[3] in (POS, UNC) for sp in spans):
+        scanner = lx.CHANGE_WORDS
+    else:
+        scanner = lx.QUALIFIERS if device_spans else lx.FINDING_QUALIFIERS
     tokens = [(t.start(), t.end(), t.lastgroup, t.group(0)) for t in scanner.finditer(low)]
     if device_spans:
         tokens = [t for t in tokens if not any(s < t[1] and t[0] < e for s, e in device_spans)]
@@ -187,15 +190,15 @@ def read_sentence(low: str) -> tuple[list[tuple[Finding, frozenset]], frozenset,
         if presence in (POS, UNC) and temporal[i] == {"resolved"}:
             presence = NEG  # "X has resolved": absent now
         if presence not in (POS, UNC):
-            out.append((Finding(kind, presence), frozenset(temporal[i])))
+            out.append((Finding(kind, presence), tuple(sorted(temporal[i]))))
             continue
         a = spans[i - 1][1] if i > 0 and spans[i - 1][1] <= s else 0
         b = spans[i + 1][0] if i + 1 < len(spans) and spans[i + 1][0] >= e else len(low)
         near = [t for t in tokens if t[0] >= a and t[1] <= e]  # before and inside
         after = [t for t in tokens if t[0] >= e and t[1] <= b]
-        out.append((_qualify(kind, presence, near, after, e), frozenset(temporal[i])))
+        out.append((_qualify(kind, presence, near, after, e), tuple(sorted(temporal[i]))))
     statement = bool(out) or bool(sentence_temporal) or bool(lx.NORMAL_STATEMENT.search(low))
-    return out, frozenset(sentence_temporal), statement
+    return tuple(out), tuple(sorted(sentence_temporal)), statement
 
 
 def _qualify(kind: str, presence: str, near: list, after: list, end: int) -> Finding:
@@ -221,11 +224,11 @@ def _qualify(kind: str, presence: str, near: list, after: list, end: int) -> Fin
         if dist:
             tips.add(f"tip_trachea@{max(dist):g}")
         malpos = any(t[2] == "malpos" for t in window) or bool(tips & lx.MALPOSITIONS.get(kind[4:], frozenset()))
-        return Finding(kind, presence, frozenset(sides), frozenset(zones), None, None, "chronic" in groups,
-                       False, frozenset(tips), malpos)
+        return Finding(kind, presence, tuple(sorted(sides)), tuple(sorted(zones)), None, None, "chronic" in groups,
+                       False, tuple(sorted(tips)), malpos)
     grade = grade_of(near)
     if grade is None:
         grade = grade_of(close_grade)
     sizes = [_size_mm(t[3]) for t in near + close_side if t[2] == "size"]
-    return Finding(kind, presence, frozenset(sides), frozenset(zones), grade, max(sizes) if sizes else None,
+    return Finding(kind, presence, tuple(sorted(sides)), tuple(sorted(zones)), grade, max(sizes) if sizes else None,
                    "chronic" in groups, "collapse" in groups, scar="scar" in groups)

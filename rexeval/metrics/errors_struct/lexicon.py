@@ -179,6 +179,11 @@ QUALIFIER_GROUPS: list[tuple[str, str]] = [
                r"displaced|dislodged|migrated"),
 ]
 QUALIFIERS = _scanner(QUALIFIER_GROUPS)
+#: Without the device-only groups (tip positions, malposition), for sentences that name no device; the
+#: heart chambers and mainstem bronchi stay, so that "right atrial" is never read as a side.
+_DEVICE_ONLY = {g for g, _ in QUALIFIER_GROUPS if g.startswith("tip_") or g == "malpos"} - {
+    "tip_ra", "tip_rv", "tip_rmain", "tip_lmain"}
+FINDING_QUALIFIERS = _scanner([g for g in QUALIFIER_GROUPS if g[0] not in _DEVICE_ONLY])
 #: Change language only: enough for a sentence whose findings are all negated (most sentences).
 TEMPORAL_GROUPS = ("nonew", "resolved", "stable", "new", "better", "worse")
 CHANGE_WORDS = _scanner([g for g in QUALIFIER_GROUPS if g[0] in TEMPORAL_GROUPS])

@@ -46,14 +46,14 @@ class StructuredErrorCounterV2:
         statement = False
         for sentence in split_sentences(text):
             found, whole, says = self._sentence(sentence)
-            temporal |= whole
+            temporal.update(whole)
             statement = statement or says
             for f, statuses in found:
                 s = findings.get(f.kind)
                 if s is None:
                     s = findings[f.kind] = Summary(f.kind)
                 s.add(f)
-                s.temporal |= statuses
+                s.temporal.update(statuses)
         out = Report(findings, temporal, statement)
         self._reports.put(text, out)
         return out
