@@ -128,9 +128,9 @@ def _comparison(key: str, r: Summary | None, c: Summary | None, ref: Report, can
 
 
 def _same_place(a: Summary, b: Summary) -> bool:
-    """Whether an opacity and its interpretation can be one finding: both chronic or scarring or both not
-    ("scarring" is not a new consolidation), and sides that overlap when both give one."""
-    return (a.chronic or a.scar) == (b.chronic or b.scar) and (not a.sides or not b.sides or bool(a.sides & b.sides))
+    """Whether an opacity and its interpretation can be one finding (then compared for C as one, as in v1):
+    both chronic or scarring, or both not ("scarring" is not a new consolidation)."""
+    return (a.chronic or a.scar) == (b.chronic or b.scar)
 
 
 def _pair_generic_devices(ref: Report, cand: Report) -> dict[str, str]:

@@ -187,6 +187,8 @@ def read_sentence(low: str) -> tuple[tuple[tuple[Finding, tuple], ...], tuple, b
         temporal[best].add(status)
     out = []
     for i, (s, e, kind, presence) in enumerate(spans):
+        if presence is None:  # "no new X" (each member of "no new X or Y"), "heart size is stable"
+            temporal[i].add("stable")
         if presence in (POS, UNC) and temporal[i] == {"resolved"}:
             presence = NEG  # "X has resolved": absent now
         if presence not in (POS, UNC):
