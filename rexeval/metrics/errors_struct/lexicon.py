@@ -2,9 +2,12 @@
 
 Written from chest radiograph reporting conventions (device names and tip landmarks, the severity
 ladder, change language); not shared with the stress suite's perturbation lexicon. Everything is
-lower-case and compiled once. Two scanners serve every sentence: :data:`DEVICES` (one alternation,
-a named group per device type) and :data:`QUALIFIERS` (one alternation, a named group per qualifier);
-a finding reads the qualifier tokens that fall in its stretch of the sentence.
+lower-case and compiled once. Each scanner is one alternation with a named group per type:
+:data:`DEVICES` (device types), :data:`OTHER_FINDINGS` (named abnormalities outside the 13 conditions) and
+:data:`QUALIFIERS` (sides, zones, grades, sizes, chronicity, change words, tip positions, malposition; the
+smaller :data:`FINDING_QUALIFIERS` and :data:`CHANGE_WORDS` serve sentences that need less). Word screens
+(``*_HINTS``) skip a scanner when none of its words is in the sentence; a finding reads the qualifier
+tokens that fall in its stretch of the sentence.
 """
 
 from __future__ import annotations
