@@ -1,4 +1,5 @@
-"""The offline structured error counter: conformance pairs, a hand-written table, metric plumbing."""
+"""The offline structured error counter v1 (``counter="v1"``): conformance pairs, a hand-written table, metric
+plumbing. v1 stays selectable and bit-identical; v2 has its own tests (test_errors_struct_v2.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pandas as pd
 import pytest
 
 from rexeval.metrics.error_schema import COUNT_SUFFIXES
-from rexeval.metrics.errors_struct import StructuredErrorCounter, split_sentences
+from rexeval.metrics.errors_struct.v1 import StructuredErrorCounter, split_sentences
 from tests.helpers.paths import shared_path
 
 TABLE = Path(__file__).parent / "data" / "error_count_pairs.csv"
@@ -85,7 +86,9 @@ def test_metric_is_in_the_default_set(monkeypatch, tmp_path):
     rows = _rows()
     df = pd.DataFrame({"study_id": [r["id"] for r in rows], "prediction": [r["candidate"] for r in rows],
                        "reference": [r["reference"] for r in rows]})
-    full = score(df, metrics=["errors_struct"], n_resamples=20, progress=False)
+    full = score(df, metrics=["errors_struct"], metric_options={"errors_struct": {"counter": "v1"}},
+                 n_resamples=20, progress=False)
+    assert "|counter:v1|" in full.summary["metrics"]["struct_err_total_sig"]["signature"]
     ps = full.per_study
     assert list(ps["struct_err_total"]) == [sum(_expected(r["expected"])) for r in rows]
     assert list(ps["struct_err_total_sig"]) == [sum(_expected(r["expected"])[:6]) for r in rows]

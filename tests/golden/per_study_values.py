@@ -4,7 +4,9 @@
 
 The committed ``per_study_before.csv.gz`` was written by this script from main before the issue-14
 redesign (run directories, layers, renames); ``tests/test_per_study_unchanged.py`` recomputes the table
-with the current code and requires every value to be identical. Rows: (source, system, study_id); one
+with the current code and requires every value to be identical. Deliberate changes since: the
+``struct_err_*`` columns were rewritten by this script when ``errors_struct`` moved to counter v2 (issue 20;
+every other column was checked to be unchanged). Rows: (source, system, study_id); one
 column per per-study value. Floats are written with 17 significant digits, which round-trips exactly.
 """
 

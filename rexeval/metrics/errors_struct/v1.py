@@ -1,4 +1,4 @@
-"""``errors_struct``: an offline, deterministic clinical error counter in the CheXprompt schema (docs/metrics.md §8).
+"""``errors_struct`` counter v1 (``ErrorsStruct(counter="v1")``), kept bit-identical to the first release.
 
 Not an LLM and not a replacement for one: a fast rule-based approximation meant for RL rewards and quick
 checks, with keys (``struct_err_*``) that can never be mistaken for the judge's (``llm_errors_*``).
@@ -36,10 +36,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
-from rexeval.metrics.base import Batch, Metric, Output
-from rexeval.metrics.error_schema import LETTERS, columns_from_counts, error_outputs
+from rexeval.metrics.error_schema import LETTERS
 
 PREFIX = "struct_err_"
 COUNTER_VERSION = "1"
@@ -365,38 +362,3 @@ class StructuredErrorCounter:
         for e in self.errors(reference, candidate):
             counts[LETTERS.index(e.type) + (0 if e.significant else 6)] += 1
         return counts
-
-
-class ErrorsStruct(Metric):
-    name = "errors_struct"
-    default = True
-    description = "offline rule-based clinical error counts in the CheXprompt schema (not an LLM judge)"
-
-    def __init__(self, labeler: str = "rules", per_type: bool = False) -> None:
-        self.labeler = labeler
-        #: Also summarise the 12 per-type means (per_study.csv always has the 12 counts).
-        self.per_type = per_type
-        self._counter: StructuredErrorCounter | None = None
-
-    def counter(self) -> StructuredErrorCounter:
-        if self._counter is None:
-            self._counter = StructuredErrorCounter(self.labeler)
-        return self._counter
-
-    def outputs(self) -> list[Output]:
-        return error_outputs(PREFIX, "structured counter", per_type=self.per_type)
-
-    def options(self) -> dict[str, Any]:
-        return {"counter": f"v{COUNTER_VERSION}", "labeler": self.labeler}
-
-    def compute(self, batch: Batch) -> dict[str, np.ndarray]:
-        counter = self.counter()
-        counts = np.empty((len(batch), 12))
-        step = max(1, len(batch) // 100)
-        for i, (ref, cand) in enumerate(zip(batch.references, batch.predictions)):
-            counts[i] = counter.count(ref, cand)
-            if batch.progress and (i + 1) % step == 0:
-                batch.progress(step)
-        if batch.progress and len(batch) % step:
-            batch.progress(len(batch) % step)
-        return columns_from_counts(PREFIX, counts)

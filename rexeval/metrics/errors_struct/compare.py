@@ -1,0 +1,230 @@
+"""Counter v2's counting rules: match the findings of two reports and count A-F, significant or not
+(the table in docs/errors.md, "Counting rules of errors_struct v2")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rexeval.metrics.errors_struct import lexicon as lx
+from rexeval.metrics.errors_struct.findings import GLOBAL, POS, UNC, Summary
+
+#: Parenchymal conditions that an unspecified "opacity" may stand for.
+OPACITY_FAMILY = frozenset({"Consolidation", "Pneumonia", "Atelectasis", "Edema", "Lung Lesion"})
+
+
+@dataclass(frozen=True)
+class ErrorItem:
+    """One counted error, with the reason (for inspection and tests)."""
+
+    type: str  # A..F
+    significant: bool
+    key: str  # finding kind ("dev:<type>" for a device), or "*" for the report as a whole
+    reason: str
+
+
+@dataclass
+class Report:
+    findings: dict[str, Summary]
+    temporal: set  # statuses stated of the report as a whole
+    statement: bool  # says anything about the chest (empty-report rule)
+
+
+def name(kind: str) -> str:
+    return lx.DEVICE_NAMES.get(kind[4:], kind[4:]) if kind.startswith("dev:") else kind
+
+
+def major(f: Summary) -> bool:
+    if f.device:
+        return f.kind[4:] not in lx.MINOR_DEVICES
+    if f.kind == "Atelectasis":
+        return f.collapse or (f.grade or 0.0) >= 3.0
+    return f.kind not in lx.MINOR_KINDS
+
+
+def slight(f: Summary) -> bool:
+    """Minimal or chronic: never significant as a false or missed finding."""
+    return f.chronic or (f.grade is not None and f.grade <= 1.0)
+
+
+def _side(s: set) -> str:
+    return "bilateral" if len(s) == 2 else (next(iter(s)) if s else "none")
+
+
+def _tips_differ(r: set, c: set) -> bool:
+    if not r or not c:
+        return False
+    rd = {t for t in r if "@" in t}
+    cd = {t for t in c if "@" in t}
+    if rd and cd:  # "N cm above the carina" on both: a centimetre or more apart
+        a = max(float(t.split("@")[1]) for t in rd)
+        b = max(float(t.split("@")[1]) for t in cd)
+        if abs(a - b) >= 10.0:
+            return True
+    base = lambda s: {t.split("@")[0] for t in s}  # noqa: E731
+    return not (base(r) & base(c))
+
+
+def _where(key: str, r: Summary, c: Summary) -> ErrorItem | None:
+    """C: one per finding, the significant reason first."""
+    important = major(r) or r.device
+    out: list[tuple[bool, str]] = []
+    if r.sides and c.sides and r.sides != c.sides:
+        out.append((important, f"side {_side(c.sides)} vs reference {_side(r.sides)}"))
+    if r.device or c.device:
+        if _tips_differ(r.tips, c.tips):
+            out.append((True, f"tip {sorted(c.tips)} vs reference {sorted(r.tips)}"))
+        if r.malpos != c.malpos:
+            out.append((True, "malposition stated by the " + ("reference" if r.malpos else "candidate") + " only"))
+    if len(r.sides) == 1 and not c.sides:
+        out.append((major(r), f"reference side {_side(r.sides)} not given"))
+    if r.zones and c.zones and not (r.zones & c.zones):
+        out.append((False, f"zone {'/'.join(sorted(c.zones))} vs reference {'/'.join(sorted(r.zones))}"))
+    if not out:
+        return None
+    out.sort(key=lambda x: not x[0])
+    return ErrorItem("C", out[0][0], key, f"{name(key)}: {out[0][1]}")
+
+
+def _severity(key: str, r: Summary, c: Summary) -> ErrorItem | None:
+    """D: grade, size or certainty; one per finding, the significant reason first."""
+    out: list[tuple[bool, str]] = []
+    if r.grade is not None and c.grade is not None and abs(r.grade - c.grade) >= 1.0:
+        out.append((abs(r.grade - c.grade) >= 2.0, f"grade {c.grade:g} vs reference {r.grade:g}"))
+    if r.size is not None and c.size is not None:
+        lo, hi = sorted((r.size, c.size))
+        if hi >= 1.2 * lo and hi - lo >= 1.0:
+            out.append((hi >= 1.5 * lo or hi - lo >= 5.0, f"size {c.size:g} mm vs reference {r.size:g} mm"))
+    if (r.grade or 0.0) >= 3.0 and c.grade is None and c.size is None:
+        out.append((major(r), f"reference grade {r.grade:g} not given"))
+    if r.presence == POS and c.presence == UNC:
+        out.append((major(r), "definite in the reference, hedged by the candidate"))
+    elif r.presence == UNC and c.presence == POS:
+        out.append((False, "hedged in the reference, definite in the candidate"))
+    if not out:
+        return None
+    out.sort(key=lambda x: not x[0])
+    return ErrorItem("D", out[0][0], key, f"{name(key)}: {out[0][1]}")
+
+
+def _comparison(key: str, r: Summary | None, c: Summary | None, ref: Report, cand: Report) -> list[ErrorItem]:
+    tr = r.temporal if r else set()
+    tc = c.temporal if c else set()
+    items = []
+    is_major = major(r if r is not None and (r.present or c is None) else c)
+    extra = tc - tr
+    if extra:
+        status = next((s for s in ("new", "worse", "better", "resolved") if s in extra), "stable")
+        if status in lx.CHANGES:
+            sig = is_major
+        else:  # a stability claim: significant against a change, or for a present finding given none
+            sig = is_major and (bool(tr & lx.CHANGES) or (not tr and c is not None and c.present))
+        said = "/".join(sorted(tr)) if tr else "no temporal status"
+        items.append(ErrorItem("E", sig, key, f"candidate calls {name(key)} {status}; reference: {said}"))
+    changes = tr & lx.CHANGES
+    if changes and not tc:
+        items.append(ErrorItem("F", is_major, key,
+                               f"reference calls {name(key)} {'/'.join(sorted(changes))}; candidate gives no status"))
+    return items
+
+
+def _same_place(a: Summary, b: Summary) -> bool:
+    """Whether an opacity and its interpretation can be one finding (then compared for C as one, as in v1):
+    both chronic or scarring, or both not ("scarring" is not a new consolidation)."""
+    return (a.chronic or a.scar) == (b.chronic or b.scar)
+
+
+def _pair_generic_devices(ref: Report, cand: Report) -> dict[str, str]:
+    """A generic "tube" / "catheter" / "device" on one side stands for an unmatched specific device of
+    a compatible type on the other: ref kind -> cand kind for each such pair."""
+    pairs: dict[str, str] = {}
+    only_ref = [k for k, f in ref.findings.items() if f.device and f.present
+                and not (k in cand.findings and cand.findings[k].present)]
+    only_cand = [k for k, f in cand.findings.items() if f.device and f.present
+                 and not (k in ref.findings and ref.findings[k].present)]
+    used: set = set()
+    for a_list, b_list, forward in ((only_ref, only_cand, True), (only_cand, only_ref, False)):
+        for g in a_list:
+            types = lx.GENERIC_DEVICES.get(g[4:])
+            if types is None or g in used:
+                continue
+            for k in b_list:
+                if k not in used and k[4:] in types:
+                    used.update((g, k))
+                    if forward:
+                        pairs[g] = k
+                    else:
+                        pairs[k] = g
+                    break
+    return pairs
+
+
+def count_errors(ref: Report, cand: Report) -> list[ErrorItem]:
+    items: list[ErrorItem] = []
+    rf, cf = ref.findings, cand.findings
+    present = lambda d, k: k in d and d[k].present  # noqa: E731
+    paired = _pair_generic_devices(ref, cand)
+    paired_cand = set(paired.values())
+    for key in dict.fromkeys([*rf, *cf]):
+        r, c = rf.get(key), cf.get(key)
+        in_ref, in_cand = present(rf, key), present(cf, key)
+        if key in paired:
+            c = cf[paired[key]]
+            in_cand = True
+        elif key in paired_cand:
+            continue  # counted with its partner
+        if in_cand and not in_ref:
+            fam = [rf[f] for f in OPACITY_FAMILY if present(rf, f) and _same_place(rf[f], c)]
+            if key == "Lung Opacity" and fam:
+                item = _where(key, _merge(fam), c)
+                items.extend([item] if item else [])
+            elif key in OPACITY_FAMILY and present(rf, "Lung Opacity") and _same_place(rf["Lung Opacity"], c):
+                if key != "Consolidation":  # consolidation is the opacity, named
+                    items.append(ErrorItem("A", False, key, f"candidate interprets the reference's opacity as {key}"))
+            else:
+                sig = c.presence == POS and major(c) and not slight(c)
+                items.append(ErrorItem("A", sig, key, f"candidate reports {name(key)} ({c.presence}); reference "
+                                       + ("negates it" if key in rf else "does not mention it")))
+        elif in_ref and not in_cand:
+            fam = [cf[f] for f in OPACITY_FAMILY if present(cf, f) and _same_place(r, cf[f])]
+            if key == "Lung Opacity" and fam:
+                item = _where(key, r, _merge(fam))
+                items.extend([item] if item else [])
+            elif key in OPACITY_FAMILY and present(cf, "Lung Opacity") and _same_place(r, cf["Lung Opacity"]):
+                if key != "Consolidation":
+                    items.append(ErrorItem("B", False, key, f"candidate reports the opacity, not {key}"))
+            else:
+                sig = r.presence == POS and major(r) and not slight(r)
+                items.append(ErrorItem("B", sig, key, f"reference reports {name(key)} ({r.presence}); candidate "
+                                       + ("negates it" if key in cf else "omits it")))
+        elif in_ref and in_cand:
+            for item in (_where(key, r, c), _severity(key, r, c)):
+                if item:
+                    items.append(item)
+        items.extend(_comparison(key, r, c, ref, cand))
+    items.extend(_report_comparison(ref, cand))
+    if ref.statement and not cand.statement and not any(e.type == "B" for e in items):
+        items.append(ErrorItem("B", True, GLOBAL, "the candidate says nothing about the chest"))
+    return items
+
+
+def _report_comparison(ref: Report, cand: Report) -> list[ErrorItem]:
+    """Change statements about the report as a whole: never significant."""
+    said_ref = ref.temporal | {s for f in ref.findings.values() for s in f.temporal}
+    said_cand = cand.temporal | {s for f in cand.findings.values() for s in f.temporal}
+    items = [ErrorItem("E", False, GLOBAL, f"candidate says the study is {s}; reference does not")
+             for s in sorted(cand.temporal - said_ref)]
+    items += [ErrorItem("F", False, GLOBAL, f"reference says the study is {s}; candidate does not")
+              for s in sorted((ref.temporal & lx.CHANGES) - said_cand)]
+    return items
+
+
+def _merge(fs: list[Summary]) -> Summary:
+    out = Summary(fs[0].kind)
+    for f in fs:
+        out.presence = POS if POS in (out.presence, f.presence) else f.presence
+        out.sides |= f.sides
+        out.zones |= f.zones
+        out.chronic |= f.chronic
+        out.collapse |= f.collapse
+        out.scar |= f.scar
+    return out

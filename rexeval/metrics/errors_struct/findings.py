@@ -1,0 +1,236 @@
+"""Counter v2's reading of a report: a set of findings with presence, side, zone, grade, size, temporal
+status, chronicity and, for devices, tip position and malposition (docs/errors.md, "Counting rules").
+
+Conditions come from the rule labeler's mentions (its presence rules: negation lists, hedges, "no new X",
+"X has resolved"); devices, and every qualifier, from this counter's own lexicon (lexicon.py). A finding
+reads the qualifier tokens of its own stretch of the sentence (from the previous finding to the next one);
+change language goes to the nearest finding of its sentence ("no new" to the finding after it), or to
+the report as a whole when the sentence names none.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from rexeval.labelers.rules import _clause_mentions, _clauses, _status
+from rexeval.metrics.errors_struct import lexicon as lx
+
+POS, NEG, UNC = "positive", "negative", "uncertain"
+GLOBAL = "*"  # the report as a whole (a change statement that names no finding)
+_SIZE_NUM = re.compile(r"\d+(?:\.\d+)?")
+_CM = re.compile(r"cm|centimet")
+_HEDGE_ONLY_OR = frozenset({"or", "and/or"})  # "effusion or pneumothorax" is two statements, not a hedge
+_HEDGE = re.compile(
+    r"(?<![a-z])(?:may|might|could|possibl\w*|probabl\w*|likely|suspect\w*|suspicio\w*|concern\w*|question\w*"
+    r"|consider\w*|suggest\w*|differential|versus|vs|equivocal|indeterminate|cannot|excluded|ruled\s+out"
+    r"|compatible|represent\w*|favou?r\w*|presum\w*|\?)(?![a-z])"
+)
+_CALCIFIED = re.compile(r"calcifi\w*\s+(?:[\w-]+\s+){0,3}$")
+_STABLE_WORDS = re.compile(r"stable|unchanged|not\s+changed|similar")
+_AFTER_SIDE = 40  # characters after a finding where its side may still be written ("effusion on the left")
+_AFTER_GRADE = 25
+_BEFORE_FINDING = 30  # a change word this close before a finding qualifies it
+
+
+class Finding(NamedTuple):
+    """One statement about a finding in one sentence (a named tuple: built for every mention, so cheap)."""
+
+    kind: str  # condition, named abnormality, or "dev:<type>"
+    presence: str | None  # positive / uncertain / negative, or None ("no new X": nothing said about X)
+    sides: tuple = ()  # sorted names; tuples of strings, so that the garbage collector can untrack cached findings
+    zones: tuple = ()
+    grade: float | None = None
+    size: float | None = None  # millimetres, the largest dimension
+    chronic: bool = False
+    collapse: bool = False
+    tips: tuple = ()
+    malpos: bool = False
+    scar: bool = False  # an opacity called scarring: not the same finding as a consolidation
+
+
+@dataclass
+class Summary:
+    """Every statement of a report about one finding kind, merged (positive beats uncertain beats negative)."""
+
+    kind: str
+    presence: str | None = None
+    sides: set = field(default_factory=set)
+    zones: set = field(default_factory=set)
+    grade: float | None = None
+    size: float | None = None
+    chronic: bool = False
+    collapse: bool = False
+    tips: set = field(default_factory=set)
+    malpos: bool = False
+    scar: bool = False
+    temporal: set = field(default_factory=set)
+
+    @property
+    def present(self) -> bool:
+        return self.presence in (POS, UNC)
+
+    @property
+    def device(self) -> bool:
+        return self.kind.startswith("dev:")
+
+    def add(self, f: Finding) -> None:
+        rank = {POS: 3, UNC: 2, NEG: 1, None: 0}
+        if rank[f.presence] > rank[self.presence]:
+            self.presence = f.presence
+        if f.presence in (POS, UNC):
+            self.sides.update(f.sides)
+            self.zones.update(f.zones)
+            self.tips.update(f.tips)
+            if f.grade is not None:
+                self.grade = max(self.grade or 0.0, f.grade)
+            if f.size is not None:
+                self.size = max(self.size or 0.0, f.size)
+            self.chronic |= f.chronic
+            self.collapse |= f.collapse
+            self.malpos |= f.malpos
+            self.scar |= f.scar
+
+
+def _size_mm(text: str) -> float:
+    return max(float(x) for x in _SIZE_NUM.findall(text)) * (10.0 if _CM.search(text) else 1.0)
+
+
+def _presence(status: str, cue: str | None, kind: str, text: str, before: str = "") -> str | None:
+    if status == UNC:
+        if cue is None and kind in ("Cardiomegaly", "Enlarged Cardiomediastinum") and _STABLE_WORDS.search(text):
+            return None  # "heart size is stable": a stability statement, not a finding
+        if cue is not None:
+            c = cue.strip()
+            if c in _HEDGE_ONLY_OR and not _HEDGE.search(before):
+                return POS
+            if c.startswith("no new") or c.startswith("without new"):
+                return None
+    return status
+
+
+def _mention(low: str, clauses: list, m: re.Match, kind: str) -> tuple[int, int, str, str | None]:
+    """A finding this counter names itself (device, named abnormality), with the labeler's presence rules
+    applied to its clause."""
+    a, b = next(((a, b) for a, b in clauses if a <= m.start() < b), (0, len(low)))
+    status, cue = _status(POS, low[a : m.start()], m.group(0), low[m.end() : b])
+    return m.start(), m.end(), kind, _presence(status, cue, kind, m.group(0), low[a : m.start()])
+
+
+def read_sentence(low: str) -> tuple[tuple[tuple[Finding, tuple], ...], tuple, bool]:
+    """Findings of one lower-cased sentence, each with its temporal statuses; the statuses that belong to
+    the sentence as a whole (no finding named); whether it says anything about the chest."""
+    spans: list[tuple[int, int, str, str | None]] = []  # start, end, kind, presence
+    # The labeler's own clause step (what RuleLabeler.mentions does per sentence, without building Mentions)
+    clauses = _clauses(low, 0, len(low))
+    for ca, cb in clauses:
+        for cond, status, s, e, cue in _clause_mentions(low[ca:cb], False):
+            if cond == "Support Devices":
+                continue  # devices are read below, by type
+            text = low[ca + s : ca + e]
+            kind = cond
+            if cond == "Lung Lesion" and ("granuloma" in text or _CALCIFIED.search(low, max(0, ca + s - 45), ca + s)):
+                kind = "Granuloma"  # a granuloma or calcified nodule: one minor kind (the spec's grouping)
+            spans.append((ca + s, ca + e, kind, _presence(status, cue, kind, text, low[: ca + s])))
+    if any(hint in low for hint in lx.OTHER_HINTS):  # named abnormalities outside the 13 conditions
+        for m in lx.OTHER_FINDINGS.finditer(low):
+            if any(s < m.end() and m.start() < e for s, e, _, _ in spans):
+                continue  # "calcified granuloma" already read as a lesion
+            spans.append(_mention(low, clauses, m, lx.OTHER_KINDS[m.lastgroup]))
+    device_spans: list[tuple[int, int]] = []
+    spaced = " " + low
+    if any(hint in spaced for hint in lx.DEVICE_HINTS):
+        for m in lx.DEVICES.finditer(low):
+            dtype = m.lastgroup
+            device_spans.append((m.start(), m.end()))
+            if dtype in lx.IGNORED_DEVICES:
+                continue
+            if any(s < m.end() and m.start() < e for s, e, _, _ in spans):
+                continue  # part of a condition's phrase
+            spans.append(_mention(low, clauses, m, "dev:" + dtype))
+    if device_spans:  # "port with its catheter", "pacemaker device": a generic word names the specific device
+        specific = {sp[2][4:] for sp in spans if sp[2].startswith("dev:") and sp[2][4:] not in lx.GENERIC_DEVICES}
+        if specific:
+            spans = [sp for sp in spans if not (sp[2][4:] in lx.GENERIC_DEVICES and sp[2].startswith("dev:")
+                                                and specific & lx.GENERIC_DEVICES[sp[2][4:]])]
+    # every qualifier when a finding is present; change language alone otherwise (most sentences)
+    if not any(sp[3] in (POS, UNC) for sp in spans):
+        scanner = lx.CHANGE_WORDS
+    else:
+        scanner = lx.QUALIFIERS if device_spans else lx.FINDING_QUALIFIERS
+    tokens = [(t.start(), t.end(), t.lastgroup, t.group(0)) for t in scanner.finditer(low)]
+    if device_spans:
+        tokens = [t for t in tokens if not any(s < t[1] and t[0] < e for s, e in device_spans)]
+    spans.sort(key=lambda s: (s[0], s[1]))
+    temporal: list[set] = [set() for _ in spans]
+    sentence_temporal: set = set()
+    for s, e, group, _ in tokens:
+        status = lx.TEMPORAL_TOKENS.get(group)
+        if status is None:
+            continue
+        if not spans:
+            sentence_temporal.add(status)
+            continue
+        if group == "nonew":  # "no new effusion": the finding that follows
+            after = [i for i, sp in enumerate(spans) if sp[0] >= e]
+            if after:
+                temporal[after[0]].add(status)
+                continue
+        nxt = next((i for i, sp in enumerate(spans) if sp[0] >= e), None)
+        if nxt is not None and spans[nxt][0] - e <= _BEFORE_FINDING and "," not in low[e : spans[nxt][0]]:
+            temporal[nxt].add(status)  # "increased left opacity": the finding the word qualifies
+            continue
+        mid = (s + e) / 2
+        best = min(range(len(spans)), key=lambda i: 0 if spans[i][0] <= mid <= spans[i][1]
+                   else min(abs(mid - spans[i][0]), abs(mid - spans[i][1])))
+        temporal[best].add(status)
+    out = []
+    for i, (s, e, kind, presence) in enumerate(spans):
+        if presence is None:  # "no new X" (each member of "no new X or Y"), "heart size is stable"
+            temporal[i].add("stable")
+        if presence in (POS, UNC) and temporal[i] == {"resolved"}:
+            presence = NEG  # "X has resolved": absent now
+        if presence not in (POS, UNC):
+            out.append((Finding(kind, presence), tuple(sorted(temporal[i]))))
+            continue
+        a = spans[i - 1][1] if i > 0 and spans[i - 1][1] <= s else 0
+        b = spans[i + 1][0] if i + 1 < len(spans) and spans[i + 1][0] >= e else len(low)
+        near = [t for t in tokens if t[0] >= a and t[1] <= e]  # before and inside
+        after = [t for t in tokens if t[0] >= e and t[1] <= b]
+        out.append((_qualify(kind, presence, near, after, e), tuple(sorted(temporal[i]))))
+    statement = bool(out) or bool(sentence_temporal) or bool(lx.NORMAL_STATEMENT.search(low))
+    return tuple(out), tuple(sorted(sentence_temporal)), statement
+
+
+def _qualify(kind: str, presence: str, near: list, after: list, end: int) -> Finding:
+    def collect(tokens: list, table: dict) -> set:
+        out: set = set()
+        for t in tokens:
+            out.update(table.get(t[2], ()))
+        return out
+
+    def grade_of(tokens: list) -> float | None:
+        grades = [lx.GRADES[t[2]] for t in tokens if t[2] in lx.GRADES]
+        return max(grades) if grades else None
+
+    close_side = [t for t in after if t[0] - end <= _AFTER_SIDE]
+    close_grade = [t for t in after if t[0] - end <= _AFTER_GRADE]
+    sides = collect(near, lx.SIDE_TOKENS) or collect(close_side, lx.SIDE_TOKENS)
+    zones = collect(near, lx.ZONE_TOKENS) or collect(close_side, lx.ZONE_TOKENS)
+    groups = {t[2] for t in near + close_grade}
+    if kind.startswith("dev:"):
+        window = near + after
+        tips = {t[2] for t in window if t[2].startswith("tip_") and t[2] != "tip_carina_dist"}
+        dist = [_size_mm(t[3]) for t in window if t[2] == "tip_carina_dist"]
+        if dist:
+            tips.add(f"tip_trachea@{max(dist):g}")
+        malpos = any(t[2] == "malpos" for t in window) or bool(tips & lx.MALPOSITIONS.get(kind[4:], frozenset()))
+        return Finding(kind, presence, tuple(sorted(sides)), tuple(sorted(zones)), None, None, "chronic" in groups,
+                       False, tuple(sorted(tips)), malpos)
+    grade = grade_of(near)
+    if grade is None:
+        grade = grade_of(close_grade)
+    sizes = [_size_mm(t[3]) for t in near + close_side if t[2] == "size"]
+    return Finding(kind, presence, tuple(sorted(sides)), tuple(sorted(zones)), grade, max(sizes) if sizes else None,
+                   "chronic" in groups, "collapse" in groups, scar="scar" in groups)

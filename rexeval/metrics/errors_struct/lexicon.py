@@ -1,0 +1,245 @@
+"""Counter v2's own vocabulary: device types, the words that qualify a finding, and what is major.
+
+Written from chest radiograph reporting conventions (device names and tip landmarks, the severity
+ladder, change language); not shared with the stress suite's perturbation lexicon. Everything is
+lower-case and compiled once. Each scanner is one alternation with a named group per type:
+:data:`DEVICES` (device types), :data:`OTHER_FINDINGS` (named abnormalities outside the 13 conditions) and
+:data:`QUALIFIERS` (sides, zones, grades, sizes, chronicity, change words, tip positions, malposition; the
+smaller :data:`FINDING_QUALIFIERS` and :data:`CHANGE_WORDS` serve sentences that need less). Word screens
+(``*_HINTS``) skip a scanner when none of its words is in the sentence; a finding reads the qualifier
+tokens that fall in its stretch of the sentence.
+"""
+
+from __future__ import annotations
+
+import re
+
+
+def _w(pattern: str) -> str:
+    return rf"(?<![a-z0-9])(?:{pattern})(?![a-z0-9])"
+
+
+def _scanner(groups: list[tuple[str, str]]) -> re.Pattern:
+    """One alternation, earlier groups winning at the same start (longer phrases are listed first)."""
+    # One word-start check for the whole alternation (not one per alternative): most positions fail it.
+    body = "|".join(f"(?P<{name}>{p})" for name, p in groups)
+    return re.compile(rf"(?<![a-z0-9])(?=[a-z0-9])(?:{body})(?![a-z0-9])")
+
+
+_LINE = r"(?:lines?|catheters?|sheaths?|introducers?)"
+# --- devices and hardware (type -> phrases); "xxxx" (IU de-identification) may stand between words ---
+DEVICE_GROUPS: list[tuple[str, str]] = [
+    ("monitor", r"(?:ekg|ecg|telemetry|monitoring|cardiac\s+monitoring)\s+(?:leads?|wires?|electrodes?|pads?)"
+                r"|electrodes?"),
+    ("swan", r"swan[\s-]?ganz(?:\s+catheters?)?|pulmonary\s+artery\s+" + _LINE + r"|pa\s+" + _LINE),
+    ("ett", r"endotracheal(?:\s+tubes?)?|et\s+tubes?|ett"),
+    ("trach", r"tracheostomy(?:\s+(?:tubes?|cannula))?|trach(?:\s+tubes?)?"),
+    ("enteric", r"(?:nasogastric|orogastric|feeding|enteric|nasoenteric|nasojejunal|gastric|gastrostomy|ng|og"
+                r"|dobhoff|dobbhoff|dobhof|peg|g|j)[\s-]+tubes?|ngt|ogt|dobhoff|dobbhoff"
+                r"|(?:nasogastric|orogastric|enteric)(?:\s+" + _LINE + r")?"),
+    ("chest_tube", r"(?:chest|thoracostomy|pleural|pigtail|mediastinal|pericardial|drainage)\s+(?:drainage\s+)?"
+                   r"(?:tubes?|drains?|catheters?)|pigtail(?:\s+catheters?)?|pleurx|drains?"),
+    ("pacer", r"(?:(?:dual|single|biventricular)[\s-]+(?:chamber|lead)\s+)?(?:pacemakers?|pacers?|pacing\s+"
+              r"(?:device|wires?|leads?|generator)|(?:pacemaker|pacer|icd|aicd|transvenous|epicardial|"
+              r"defibrillator)\s+(?:leads?|wires?|generators?|device)|a?icds?|defibrillators?|"
+              r"(?:cardiac|pacing)\s+(?:leads?|device|generator)|pacing(?:\s+xxxx)+|(?:xxxx\s+)?generator(?:\s+pack)?)"),
+    ("port", r"port-?a-?caths?|portacaths?|mediports?|(?:chest\s+wall|chest|power|infusion|subcutaneous|venous|"
+             r"implanted|central)\s+(?:venous\s+)?ports?(?:\s+catheters?)?|ports?"),
+    ("cvc", r"(?:(?:central|venous|picc|pic|subclavian|internal|jugular|ij|midline|dialysis|hemodialysis|"
+            r"triple[\s-]lumen|double[\s-]lumen|tunnel+ed|permcath|quinton|vascath|brachiocephalic|"
+            r"femoral)\s+)+" + _LINE + r"|piccs?|cvcs?|cvl|internal\s+jugular|ij|permcath|"
+            r"central\s+venous\s+access"),
+    ("stent", r"(?:(?:endovascular|aortic|coronary|tracheal|bronchial|esophageal|biliary|svc|vascular)\s+)?"
+              r"(?:stents?|stent[\s-]grafts?|endografts?)"),
+    ("sternotomy", r"(?:median\s+)?sternotomy(?:\s+(?:xxxx\s+)?(?:wires?|sutures?|changes?|clips?))?"
+                   r"|sternal\s+(?:wires?|sutures?|cerclage)|(?:xxxx\s+)+(?:wires?|sutures?)"
+                   r"|cabg|coronary\s+artery\s+bypass(?:\s+graft\w*)?"),
+    ("valve", r"(?:prosthetic|mechanical|replacement|bioprosthetic|porcine|artificial)\s+(?:aortic\s+|mitral\s+|"
+              r"tricuspid\s+|heart\s+|cardiac\s+)?valves?|(?:aortic|mitral|tricuspid)\s+valve\s+"
+              r"(?:replacements?|prosthes[ei]s|repair)|valve\s+(?:replacements?|prosthes[ei]s)|avr|mvr|tavr|tavi"
+              r"|annuloplasty(?:\s+ring)?"),
+    ("clips", r"(?:(?:surgical|vascular|cholecystectomy|axillary|metallic|xxxx)\s+)*(?:clips?|staples?)"
+              r"|suture\s+(?:material|lines?)"),
+    ("ortho", r"(?:(?:orthopedic|orthopaedic|fixation|spinal|surgical|postsurgical|cervical|thoracic|lumbar|"
+              r"fusion|xxxx)\s+)*(?:hardware|screws?|rods?|plates?(?!-?like))|(?:spinal|cervical|lumbar)\s+fusion"
+              r"|arthroplast\w*|(?:shoulder|humeral|hip)\s+(?:prosthes[ei]s|replacement)|kyphoplast\w*"
+              r"|vertebroplast\w*"),
+    ("assist", r"(?:intra-?aortic\s+)?balloon\s+pump|iabp|impella|lvad|(?:left\s+)?ventricular\s+assist\s+device"
+               r"|ecmo(?:\s+cannula\w*)?|loop\s+recorder|(?:embolization\s+)?coils"),
+    ("tube", r"tubes?"),
+    ("catheter", _LINE.replace("(?:lines?|", "(?:") + r"|(?:lines?\s+and\s+tubes?|tubes?\s+and\s+lines?)"),
+    ("device", r"(?:support|medical|monitoring|cardiac|surgical)\s+devices?|devices?|hardware"),
+]
+DEVICES = _scanner(DEVICE_GROUPS)
+#: A cheap screen: a sentence without any of these cannot name a device.
+DEVICE_HINTS = (  # looked for in " " + sentence; a leading space marks a word start ("stent", not "consistent")
+    "tube", "cath", " ett", " et ", "trach", " ng", "ngt", " og", "ogt", "drain", "pigtail", "pacer", "pacem", "pacing",
+    "icd", "defib", "port", "picc", " pic ", "cvc", "cvl", " ij", "jugular", " stent", "graft", "stern", "wire",
+    "suture", "cabg", "bypass", "valve", "avr", "mvr", "tavr", "tavi", "annulo", "clip", "staple", "hardware",
+    "screw", " rod", "plate", " fusion", "arthroplast", "prosthe", "kypho", "vertebro", "balloon", "iabp", "impella",
+    "lvad", "assist", "ecmo", "recorder", "coil", "device", "swan", "dobhoff", "dobbhoff", " peg", "generator",
+    "electrode", "lead", "permcath", "quinton", "vascath", "sheath", "introducer", "pleurx", "cannula", " pa ",
+    "ekg", "ecg", "telemetry", "pads", "central", "subclavian", "replacement", "monitoring", "electronic",
+    "endotracheal", "gastric", "enteric", "venous", "dialysis", "tunnel", "lumen", "femoral", "brachiocephalic",
+    "midline",
+)
+
+#: Device types whose presence or position is acted upon (lines, tubes, catheters, drains, pacers...).
+MINOR_DEVICES = frozenset({"sternotomy", "clips", "ortho"})
+IGNORED_DEVICES = frozenset({"monitor"})  # ECG leads are not a finding
+#: A generic name pairs with an unmatched specific device of these types on the other side.
+GENERIC_DEVICES = {
+    "tube": frozenset({"ett", "trach", "enteric", "chest_tube"}),
+    "catheter": frozenset({"cvc", "swan", "chest_tube", "port", "enteric"}),
+    "device": frozenset({"pacer", "assist", "port", "stent", "valve", "ortho", "clips", "sternotomy", "cvc",
+                         "ett", "trach", "enteric", "chest_tube", "swan"}),
+}
+DEVICE_NAMES = {
+    "ett": "endotracheal tube", "trach": "tracheostomy tube", "enteric": "enteric tube", "cvc": "central line",
+    "swan": "pulmonary artery catheter", "chest_tube": "chest tube", "pacer": "pacemaker/ICD", "port": "port",
+    "stent": "stent", "sternotomy": "sternotomy wires", "clips": "surgical clips", "ortho": "orthopedic hardware",
+    "valve": "prosthetic valve", "assist": "assist device", "tube": "tube", "catheter": "catheter",
+    "device": "device",
+}
+
+# --- qualifier tokens ---------------------------------------------------------------------------
+_NUM = r"\d+(?:\.\d+)?"
+_UNIT = r"(?:mm|cm|millimet(?:er|re)s?|centimet(?:er|re)s?)"
+QUALIFIER_GROUPS: list[tuple[str, str]] = [
+    # tip positions (before sides: "right atrium" is a place, not a side)
+    ("tip_carina_dist", rf"{_NUM}\s*{_UNIT}\s+(?:above|superior\s+to|from|proximal\s+to)\s+(?:the\s+)?carina"),
+    ("tip_cavoatrial", r"cavo-?atrial(?:\s+junction)?|atrio-?caval(?:\s+junction)?|junction\s+of\s+the\s+(?:svc|"
+                       r"superior\s+vena\s+cava)\s+and\s+(?:the\s+)?right\s+atri\w+|(?:svc|superior\s+vena\s+cava)"
+                       r"[\s/-]*(?:ra|right\s+atri\w+)\s+junction"),
+    ("tip_ra", r"right\s+atri(?:um|al)|right\s+heart"),
+    ("tip_rv", r"right\s+ventric\w*"),
+    ("tip_svc", r"superior\s+vena\s+cava|svc|superior\s+vena\s+cava"),
+    ("tip_ivc", r"inferior\s+vena\s+cava|ivc"),
+    ("tip_brachio", r"(?:left|right)\s+brachiocephalic(?:\s+vein)?|brachiocephalic\s+vein|innominate\s+vein"),
+    ("tip_pa", r"(?:main|right|left)\s+pulmonary\s+arter(?:y|ies)|pulmonary\s+(?:arter(?:y|ies)|outflow\s+tract)"),
+    ("tip_rmain", r"right\s+main-?\s*stem(?:\s+bronch\w*)?|right\s+main\s+bronch\w*|bronchus\s+intermedius"),
+    ("tip_lmain", r"left\s+main-?\s*stem(?:\s+bronch\w*)?|left\s+main\s+bronch\w*"),
+    ("tip_esophagus", r"(?:distal\s+|proximal\s+|mid\s+)?(?:o?esophag\w*)|(?:above|at)\s+the\s+(?:level\s+of\s+the\s+)?"
+                      r"(?:ge|gastro-?esophageal|gastroesophageal)\s+junction"),
+    ("tip_stomach", r"stomach|gastric\s+(?:body|fundus|antrum|lumen|bubble)|fundus|(?:below|beneath|under)\s+the\s+"
+                    r"(?:left\s+)?(?:hemi-?)?diaphragm\w*|(?:beyond|past|below)\s+the\s+(?:ge|gastro-?esophageal)"
+                    r"\s+junction"),
+    ("tip_duodenum", r"duoden\w*|post-?pyloric|jejun\w*|pylor\w*"),
+    ("tip_carina", r"(?:at|near|to)\s+(?:the\s+)?(?:level\s+of\s+the\s+)?carina"),
+    ("tip_trachea", r"(?:mid-?\s*|distal\s+|proximal\s+)?trachea|thoracic\s+inlet|clavicular\s+heads"
+                    r"|(?:above|superior\s+to)\s+the\s+carina"),
+    ("tip_neck", r"(?:in|into)\s+the\s+(?:neck|axilla|contralateral\s+\w+)"),
+    # sizes (a measurement; "1.5 x 2.0 cm" uses the largest dimension)
+    ("size", rf"{_NUM}(?:\s*{_UNIT})?(?:\s*(?:x|by|×)\s*{_NUM}(?:\s*{_UNIT})?){{0,2}}\s*{_UNIT}"),
+    # lobes named by abbreviation carry a side and a zone
+    ("lobe_rul", r"rul|right\s+upper\s+lobe"), ("lobe_rml", r"rml|right\s+middle\s+lobe|middle\s+lobe"),
+    ("lobe_rll", r"rll|right\s+lower\s+lobe"), ("lobe_lul", r"lul|left\s+upper\s+lobe"),
+    ("lobe_lll", r"lll|left\s+lower\s+lobe"), ("lobe_ling", r"lingula\w*"),
+    ("bibase", r"bibasilar|bibasal|bibasally|bibasilarly"), ("biapex", r"biapical|biapically"),
+    ("retrocardiac", r"retrocardiac"),
+    ("left", r"left|left-sided|leftward|lt\.?"), ("right", r"right|right-sided|rightward|rt\.?"),
+    ("both", r"bilateral|bilaterally|both|b/l"),
+    ("upper", r"upper|apex|apices|apical|apically"), ("middle", r"middle|mid|midlung|mid-lung|perihilar"),
+    ("lower", r"lower|base|bases|basal|basilar|basally|infrahilar|costophrenic"),
+    # severity ladder (ranges first)
+    ("g25", r"(?:small|mild|minimal|trace)\s*(?:to|-|or)\s*moderate(?:ly)?(?:[\s-]sized)?"),
+    ("g35", r"moderate\s*(?:to|-|or)\s*(?:large|severe|marked|extensive)"),
+    ("g15", r"(?:minimal|trace|tiny)\s*(?:to|-|or)\s*(?:small|mild)"),
+    ("g1", r"minimal|minimally|trace|tiny|minute|trivial|subtle|slight|slightly|very\s+small|faint"),
+    ("g2", r"small|mild|mildly|minor|little|small-sized"),
+    ("g3", r"moderate|moderately|moderate-sized|moderate\s+sized|medium|medium-sized"),
+    ("g4", r"large|large-sized|severe|severely|marked|markedly|extensive|massive|huge|substantial|sizable|sizeable"
+           r"|prominent\s+amount|complete|completely|total|tension|whiteout|white-out"),
+    # chronicity, collapse
+    ("chronic", r"chronic|chronically|old|healed|healing|remote|calcified|calcific|degenerative|sequela\w*|"
+                r"long-?standing|post-?surgical|post-?operative|prior\s+(?:surgery|trauma)"),
+    ("scar", r"scar|scars|scarring|scarred|granulomatous"),
+    ("collapse", r"collapse|collapsed|lobar"),
+    # change language ("no new" first: "no new effusion" says nothing about the effusion's presence)
+    ("nonew", r"no\s+(?:definite\s+|significant\s+|acute\s+|other\s+|interval\s+)?new|without\s+(?:any\s+)?new"),
+    ("resolved", r"(?:interval\s+)?clearing\s+of|resolved|resolution|has\s+cleared|have\s+cleared|cleared|no\s+longer\s+(?:seen|visible|present|"
+                 r"identified|evident|visualized|demonstrated)|no\s+longer|removed|removal|withdrawn|discontinued"
+                 r"|disappear\w*|interval\s+removal"),
+    ("stable", r"unchanged|stable|stably|persist\w*|similar|again\s+(?:seen|noted|demonstrated|visualized|"
+               r"identified)|redemonstrat\w*|re-demonstrat\w*|remain(?:s|ed|ing)?|no\s+(?:significant\s+|"
+               r"appreciable\s+|substantial\s+|definite\s+|interval\s+)*(?:change|changes|increase|worsening|"
+               r"progression|decrease|improvement|enlargement)|without\s+(?:significant\s+|interval\s+)?change"
+               r"|not\s+(?:significantly\s+)?changed|no\s+interval\s+change|grossly\s+unchanged|constant"),
+    ("new", r"new|newly|interval\s+(?:development|appearance)|(?:has|have)\s+developed|developing|development"
+            r"|appearance\s+of|now\s+(?:seen|present|noted|visible|demonstrated)|(?:has|have)\s+appeared|"
+            r"new-onset|recently\s+(?:placed|inserted)|interval\s+placement|(?:has|have)\s+been\s+(?:placed|inserted)"),
+    ("better", r"decreas\w*|improv\w*|smaller|diminish\w*|reduc\w*|regress\w*|resolving|partially\s+resolved"
+               r"|near(?:ly)?[\s-]+(?:complete\s+)?resol\w*|clearing|lessened|less(?!\s+likely)"),
+    ("worse", r"increas\w*|worsen\w*|worse|progress\w*|enlarging|larger|greater|more(?!\s+likely)|expanding|expanded"
+              r"|advancing|extending|spread\w*|accumulat\w*|bigger|grown|growing"),
+    # malposition of a device
+    ("malpos", r"malposition\w*|mal-?positioned|coiled|coiling|kinked|kinking|looped|looping|folded|"
+               r"(?:needs|need|requires|require|recommend\w*|suggest\w*|consider)\s+(?:\w+\s+){0,2}?"
+               r"(?:reposition\w*|withdraw\w*|retract\w*|advanc\w*|pull\w*\s+back)|should\s+be\s+(?:withdrawn|"
+               r"retracted|advanced|repositioned|pulled\s+back)|too\s+(?:low|high|deep|proximal|distal|far)|"
+               r"aberrant\w*|extravascular|extra-?vascular|not\s+in\s+(?:the\s+)?(?:expected|standard|appropriate|"
+               r"satisfactory|good)|suboptimal(?:ly)?\s+position\w*|(?:inadvertent|inadvertently)|misplac\w*|"
+               r"displaced|dislodged|migrated"),
+]
+QUALIFIERS = _scanner(QUALIFIER_GROUPS)
+#: Without the device-only groups (tip positions, malposition), for sentences that name no device; the
+#: heart chambers and mainstem bronchi stay, so that "right atrial" is never read as a side.
+_DEVICE_ONLY = {g for g, _ in QUALIFIER_GROUPS if g.startswith("tip_") or g == "malpos"} - {
+    "tip_ra", "tip_rv", "tip_rmain", "tip_lmain"}
+FINDING_QUALIFIERS = _scanner([g for g in QUALIFIER_GROUPS if g[0] not in _DEVICE_ONLY])
+#: Change language only: enough for a sentence whose findings are all negated (most sentences).
+TEMPORAL_GROUPS = ("nonew", "resolved", "stable", "new", "better", "worse")
+CHANGE_WORDS = _scanner([g for g in QUALIFIER_GROUPS if g[0] in TEMPORAL_GROUPS])
+
+GRADES = {"g1": 1.0, "g15": 1.5, "g2": 2.0, "g25": 2.5, "g3": 3.0, "g35": 3.5, "g4": 4.0}
+SIDE_TOKENS = {"left": ("left",), "right": ("right",), "both": ("left", "right"), "bibase": ("left", "right"),
+               "biapex": ("left", "right"), "lobe_rul": ("right",), "lobe_rml": ("right",),
+               "lobe_rll": ("right",), "lobe_lul": ("left",), "lobe_lll": ("left",), "lobe_ling": ("left",)}
+ZONE_TOKENS = {"upper": ("upper",), "middle": ("middle",), "lower": ("lower",), "bibase": ("lower",),
+               "biapex": ("upper",), "lobe_rul": ("upper",), "lobe_rml": ("middle",), "lobe_rll": ("lower",),
+               "lobe_lul": ("upper",), "lobe_lll": ("lower",), "lobe_ling": ("middle",),
+               "retrocardiac": ("lower", "retrocardiac")}
+TEMPORAL_TOKENS = {"nonew": "stable", "stable": "stable", "new": "new", "worse": "worse", "better": "better",
+                   "resolved": "resolved"}
+CHANGES = frozenset({"new", "worse", "better", "resolved"})
+
+#: Tip positions that are a malposition for a device type (a CVC in the right atrium, an ETT in a bronchus).
+MALPOSITIONS = {
+    "cvc": frozenset({"tip_ra", "tip_rv", "tip_ivc", "tip_neck"}),
+    "port": frozenset({"tip_ra", "tip_rv", "tip_ivc", "tip_neck"}),
+    "ett": frozenset({"tip_esophagus", "tip_rmain", "tip_lmain", "tip_carina", "tip_stomach"}),
+    "enteric": frozenset({"tip_esophagus", "tip_trachea", "tip_rmain", "tip_lmain", "tip_carina"}),
+    "trach": frozenset({"tip_esophagus", "tip_rmain", "tip_lmain"}),
+}
+
+# --- findings outside the 13 conditions (the labeler's "Other" mentions, named by their words) -------
+OTHER_GROUPS: list[tuple[str, str]] = [
+    ("Granuloma", r"(?:calcified\s+)?granuloma\w*"),
+    ("Emphysema", r"emphysema\w*|copd|chronic\s+obstructive\s+pulmonary\s+disease|bullae|bullous|bulla|blebs?"),
+    ("Hyperinflation", r"hyperinflat\w*|hyperexpan\w*|hyperaerat\w*|over-?inflat\w*|overexpan\w*"),
+    ("Scoliosis", r"(?:dextro|levo|thoraco|rotary\s+)?scolio\w*|kyphos\w*|kyphotic|kyphoscolio\w*"
+                  r"|(?:\w+\s+)?curvature\s+of\s+the\s+(?:\w+\s+)?spine"),
+    ("Adenopathy", r"(?:lymph)?adenopath\w*|(?:enlarged|prominent)\s+(?:\w+\s+)?(?:lymph\s+)?nodes"),
+    ("Degenerative", r"degenerat\w*|spondylos\w*|osteophyt\w*|arthropathy|arthritic\s+changes?|osteoarthritis"
+                     r"|arthritis"),
+    ("Hernia", r"hernia\w*"),
+    ("Pneumoperitoneum", r"pneumoperitoneum|free\s+(?:intraperitoneal\s+|subdiaphragmatic\s+)?air"),
+    ("Pneumomediastinum", r"pneumomediastinum"),
+    ("Fibrosis", r"fibrosis|fibrotic"),
+    ("Bronchiectasis", r"bronchiectasis|bronchiectatic"),
+]
+#: Named abnormalities outside the 13 conditions (the group name is the finding kind).
+OTHER_FINDINGS = re.compile("|".join(f"(?P<{k.lower()}>{_w(p)})" for k, p in OTHER_GROUPS))
+OTHER_KINDS = {k.lower(): k for k, _ in OTHER_GROUPS}
+OTHER_HINTS = ("curvature", "adenopath", "nodes", "granulom", "emphysem", "copd", "obstructive", "bull", "bleb", "hyper", "infla", "expan", "scolio",
+               "kypho", "degenerat", "spondylo", "osteophyt", "arthr", "hernia", "pneumoperitoneum", "free",
+               "pneumomediastinum", "fibro", "bronchiecta")
+
+#: Findings that are never significant by themselves (spec: "minor").
+MINOR_KINDS = frozenset({"Pleural Other", "Degenerative", "Granuloma"})
+
+#: A statement about the chest (for the empty-report rule), beyond any finding or device.
+NORMAL_STATEMENT = re.compile(_w(
+    r"normal|clear|unremarkable|no\s+acute|within\s+normal\s+limits|negative|intact|stable|unchanged|wnl"
+    r"|no\s+(?:active|acute)\s+(?:disease|process|abnormalit\w*)"
+))

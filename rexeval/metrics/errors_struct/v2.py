@@ -1,0 +1,71 @@
+"""``errors_struct`` counter v2: reads findings with their qualifiers (findings.py) and counts errors by
+the shared specification (compare.py). Sentences and reports are cached in memory, as in v1."""
+
+from __future__ import annotations
+
+from rexeval.labelers.rules import _lower
+from rexeval.metrics.error_schema import LETTERS
+from rexeval.metrics.errors_struct.compare import ErrorItem, Report, count_errors
+from rexeval.metrics.errors_struct.findings import Summary, read_sentence
+from rexeval.metrics.errors_struct.v1 import _LRU, split_sentences
+
+COUNTER_VERSION = "2"
+
+
+class StructuredErrorCounterV2:
+    """``count(reference, candidate)`` -> 12 counts; ``errors(...)`` -> the itemised errors."""
+
+    version = COUNTER_VERSION
+
+    def __init__(self, labeler: str = "rules", cache_size: int = 200_000) -> None:
+        from rexeval.labelers import get_labeler
+
+        if labeler != "rules":
+            from rexeval.exceptions import ConfigError
+
+            raise ConfigError(f"errors_struct v2 reads the rule labeler's mentions; labeler {labeler!r} is not supported")
+        self.labeler_name = labeler
+        self.labeler = get_labeler(labeler)
+        self._sentences: _LRU = _LRU(cache_size)
+        self._reports: _LRU = _LRU(cache_size // 4)
+
+    def _sentence(self, sentence: str):
+        low = _lower(sentence)
+        hit = self._sentences.get(low)
+        if hit is None:
+            hit = read_sentence(low)
+            self._sentences.put(low, hit)
+        return hit
+
+    def report(self, text: str) -> Report:
+        hit = self._reports.get(text)
+        if hit is not None:
+            return hit
+        findings: dict[str, Summary] = {}
+        temporal: set = set()
+        statement = False
+        for sentence in split_sentences(text):
+            found, whole, says = self._sentence(sentence)
+            temporal.update(whole)
+            statement = statement or says
+            for f, statuses in found:
+                s = findings.get(f.kind)
+                if s is None:
+                    s = findings[f.kind] = Summary(f.kind)
+                s.add(f)
+                s.temporal.update(statuses)
+        out = Report(findings, temporal, statement)
+        self._reports.put(text, out)
+        return out
+
+    profile = report  # v1's name for the cached per-report reading
+
+    def errors(self, reference: str, candidate: str) -> list[ErrorItem]:
+        return count_errors(self.report(reference), self.report(candidate))
+
+    def count(self, reference: str, candidate: str) -> list[int]:
+        """12 counts: significant A..F then insignificant A..F."""
+        counts = [0] * 12
+        for e in self.errors(reference, candidate):
+            counts[LETTERS.index(e.type) + (0 if e.significant else 6)] += 1
+        return counts

@@ -1,0 +1,317 @@
+"""errors_struct counter v2: one or more hand-written pairs per rule of the counting specification
+(docs/errors.md, "Counting rules, v2"), the reward hacks the rules must catch, the v1 option, and the
+signature. Every expected count below was reasoned from the specification by hand, not read off the counter.
+
+Expected counts are written as in tests/data/error_count_pairs.csv: "sig_A=1;insig_D=1" (others 0).
+"""
+
+from __future__ import annotations
+
+import json
+import tarfile
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from rexeval.exceptions import ConfigError
+from rexeval.metrics.error_schema import COUNT_SUFFIXES
+from rexeval.metrics.errors_struct import (
+    COUNTER_VERSION,
+    ErrorsStruct,
+    StructuredErrorCounter,
+    make_counter,
+)
+from tests.helpers.paths import shared_path
+
+
+@pytest.fixture(scope="module")
+def counter():
+    return StructuredErrorCounter()
+
+
+def _expected(spec: str) -> list[int]:
+    counts = dict.fromkeys(COUNT_SUFFIXES, 0)
+    for part in filter(None, spec.split(";")):
+        key, n = part.split("=")
+        counts[key] = int(n)
+    return [counts[k] for k in COUNT_SUFFIXES]
+
+
+# (rule, reference, candidate, expected)
+PAIRS = [
+    # presence: negation lists, in any order or split
+    ("negation list reordered", "No pleural effusion, pneumothorax, or consolidation.",
+     "No pneumothorax, consolidation or pleural effusion.", ""),
+    ("negation list member flipped", "No focal consolidation, pleural effusion or pneumothorax.",
+     "No focal consolidation or pneumothorax. Small right pleural effusion.", "sig_A=1"),
+    ("'without' list member flipped", "The lungs are clear without focal consolidation, effusion, or pneumothorax.",
+     "The lungs are clear without focal consolidation or effusion. There is a pneumothorax on the left.", "sig_A=1"),
+    ("whole negation list flipped", "There is no evidence of pneumothorax or pleural effusion.",
+     "There is evidence of pneumothorax and pleural effusion.", "sig_A=2"),
+    ("finding negated inside the candidate's list", "Small right pneumothorax. No effusion.",
+     "No pneumothorax or effusion.", "sig_B=1"),
+    # A / B and what makes them significant
+    ("false major finding", "Heart size is normal. Lungs are clear.",
+     "Heart size is normal. Lungs are clear. There is a moderate right pneumothorax.", "sig_A=1"),
+    ("false finding, hedged", "Normal chest.", "Possible mild pulmonary edema.", "insig_A=1"),
+    ("omitted major findings", "Right upper lobe mass. Small right pleural effusion.", "Normal chest.", "sig_B=2"),
+    ("omitted minor: degenerative", "Mild degenerative changes of the spine.", "No acute abnormality.", "insig_B=1"),
+    ("omitted chronic: healed fracture", "Old healed right rib fractures.", "No acute abnormality.", "insig_B=1"),
+    ("omitted acute fracture", "Acute right rib fracture.", "No acute abnormality.", "sig_B=1"),
+    ("omitted named abnormality: hernia", "Small hiatal hernia.", "No acute abnormality.", "sig_B=1"),
+    ("omitted collapse (major atelectasis)", "Left lower lobe collapse.", "No acute disease.", "sig_B=1"),
+    ("omitted plain atelectasis (minor)", "Low lung volumes with bibasilar atelectasis.", "Low lung volumes.",
+     "insig_B=1"),
+    ("cardiomegaly vs normal heart", "Enlarged cardiac silhouette.", "Normal heart size.", "sig_B=1"),
+    # empty report
+    ("empty candidate", "Normal chest.", "", "sig_B=1"),
+    ("punctuation-only candidate", "Normal chest.", ".", "sig_B=1"),
+    ("a lone XXXX is no statement", "Normal chest.", "XXXX.", "sig_B=1"),
+    ("empty reference, normal candidate", ".", "Normal chest.", ""),
+    # devices
+    ("device inserted", "No acute process.", "Right-sided chest tube. No acute process.", "sig_A=1"),
+    ("device omitted", "Left chest wall pacemaker.", "No acute disease.", "sig_B=1"),
+    ("one of two devices omitted", "Orogastric tube tip in the stomach. Right IJ central line tip in the SVC.",
+     "Orogastric tube tip in the stomach.", "sig_B=1"),
+    ("other device type", "Tracheostomy tube in standard position.", "Endotracheal tube in standard position.",
+     "sig_A=1;sig_B=1"),
+    ("minor device omitted", "Median sternotomy wires. Normal heart size.", "Normal heart size.", "insig_B=1"),
+    ("surgical clips omitted", "Cholecystectomy clips.", "No acute abnormality.", "insig_B=1"),
+    ("stent omitted", "Stent in the left subclavian artery.", "Normal chest.", "sig_B=1"),
+    ("prosthetic valve omitted", "Prosthetic aortic valve.", "Normal chest.", "sig_B=1"),
+    ("spinal hardware omitted", "Spinal fusion hardware.", "Normal chest.", "insig_B=1"),
+    ("device synonyms", "Dobhoff tube tip in the stomach.", "Feeding tube tip in the stomach.", ""),
+    ("chest drain synonyms", "Pigtail catheter in the right pleural space.", "Right pleural drain.", ""),
+    ("port and its catheter", "Left subclavian port with catheter tip in the SVC.", "Left chest port, tip in the SVC.",
+     ""),
+    ("XXXX beside a catheter", "Left-sided XXXX catheter with tip in the SVC.",
+     "Left-sided central venous catheter with tip in the SVC.", ""),
+    ("XXXX beside a pacemaker", "XXXX left-sided pacemaker.", "Left-sided pacemaker.", ""),
+    ("XXXX wires are sternotomy wires", "Heart size normal.", "XXXX sternotomy wires. Heart size normal.",
+     "insig_A=1"),
+    ("device removed (resolved) but called present", "Interval removal of the right chest tube. No pneumothorax.",
+     "Right chest tube in place. No pneumothorax.", "sig_A=1;sig_F=1"),
+    # C: sides, zones, tips, malposition
+    ("side swapped, major", "Moderate left pneumothorax.", "Moderate right pneumothorax.", "sig_C=1"),
+    ("bilateral vs unilateral", "Bilateral pleural effusions.", "Left pleural effusion.", "sig_C=1"),
+    ("unilateral vs bilateral", "Left pleural effusion.", "Bilateral pleural effusions.", "sig_C=1"),
+    ("side omitted, major", "Small right pneumothorax.", "Pneumothorax.", "sig_C=1"),
+    ("side swapped, minor (granuloma)", "Calcified granuloma in the left lower lobe.",
+     "Calcified granuloma in the right lower lobe.", "insig_C=1"),
+    ("side swapped, minor (atelectasis)", "Right basilar atelectasis.", "Left basilar atelectasis.", "insig_C=1"),
+    ("side swapped, lobar collapse", "Right lower lobe collapse.", "Left lower lobe collapse.", "sig_C=1"),
+    ("bilateral reference side omitted: no C", "Mild bibasilar atelectasis.", "Atelectasis.", ""),
+    ("disjoint zones only", "Left upper lobe consolidation.", "Left lower lobe consolidation.", "insig_C=1"),
+    ("device side swapped", "Right chest tube.", "Left chest tube.", "sig_C=1"),
+    ("CVC side swapped", "Right internal jugular line tip at the cavoatrial junction.",
+     "Left IJ catheter terminates at the cavoatrial junction.", "sig_C=1"),
+    ("CVC paraphrase", "Right internal jugular line tip at the cavoatrial junction.",
+     "Right IJ catheter terminates at the cavoatrial junction.", ""),
+    ("ETT distance written differently", "Endotracheal tube terminates 5 cm above the carina.",
+     "ET tube tip is 50 mm above the carina.", ""),
+    ("ETT tip moved 3 cm", "Endotracheal tube terminates 5 cm above the carina.",
+     "ET tube tip is 2 cm above the carina.", "sig_C=1"),
+    ("enteric tube tip", "Nasogastric tube tip in the stomach.", "Nasogastric tube tip in the distal esophagus.",
+     "sig_C=1"),
+    ("CVC in the right atrium", "Right PICC line tip in the right atrium.", "Right PICC line tip in the SVC.",
+     "sig_C=1"),
+    ("ETT in a bronchus vs a stated good position", "Endotracheal tube in the right mainstem bronchus.",
+     "Endotracheal tube in good position.", "sig_C=1"),
+    ("coiled on one side only", "Feeding tube coiled in the stomach.", "Feeding tube in the stomach.", "sig_C=1"),
+    ("pacemaker leads in the heart are not a side", "Left chest wall pacemaker with leads in the right atrium.",
+     "Left chest wall pacemaker with leads in the right atrium.", ""),
+    # D: grade, size, certainty
+    ("grade 2 vs 4", "Large right pneumothorax.", "Small right pneumothorax.", "sig_D=1"),
+    ("grade 2 vs 3", "Mild cardiomegaly.", "Moderate cardiomegaly.", "insig_D=1"),
+    ("2.5 vs 3: under a step", "Small to moderate left pleural effusion.", "Moderate left pleural effusion.", ""),
+    ("2 vs 3.5", "Small left pleural effusion.", "Moderate to large left pleural effusion.", "insig_D=1"),
+    ("grade >= 3 omitted, major", "Moderate pulmonary edema.", "Pulmonary edema.", "sig_D=1"),
+    ("grade >= 3 given as a size", "Moderate left pleural effusion.", "A 3 cm left pleural effusion.", ""),
+    ("same size, other unit", "There is a 15 mm nodule in the left upper lobe.",
+     "There is a 1.5 cm nodule in the left upper lobe.", ""),
+    ("size ratio >= 1.5", "Right upper lobe mass measuring 4.2 cm.", "Right upper lobe mass measuring 2.2 cm.",
+     "sig_D=1"),
+    ("size 10 vs 11 mm: under 20 %", "Right upper lobe nodule measuring 10 mm.",
+     "Right upper lobe nodule measuring 11 mm.", ""),
+    ("size 10 vs 13 mm", "Right upper lobe nodule measuring 10 mm.", "Right upper lobe nodule measuring 13 mm.",
+     "insig_D=1"),
+    ("largest dimension", "2.0 x 1.5 cm right upper lobe mass.", "A 20 mm right upper lobe mass.", ""),
+    ("definite hedged", "Right lower lobe pneumonia.", "Right lower lobe pneumonia is not excluded.", "sig_D=1"),
+    ("hedge made definite", "Right lower lobe pneumonia cannot be excluded.", "Right lower lobe pneumonia.",
+     "insig_D=1"),
+    ("X versus Y made definite", "Left basilar atelectasis versus pneumonia.", "Left basilar pneumonia.",
+     "insig_B=1;insig_D=1"),
+    ("severity of a named abnormality", "Severe emphysema.", "Mild emphysema.", "sig_D=1"),
+    ("scarring does not stand for a new consolidation", "Biapical scarring.",
+     "Biapical scarring. Focal consolidation.", "sig_A=1"),
+    ("an opacity named by its interpretation, on the other side", "Right upper lobe opacity.",
+     "Left upper lobe pneumonia.", "sig_C=1;insig_A=1"),
+    ("each member of 'no new X or Y' is stable", "No effusion or pneumothorax.",
+     "No new effusion or pneumothorax.", "insig_E=2"),
+    ("an opacity named by its interpretation", "Right lower lobe opacity.", "Right lower lobe pneumonia.",
+     "insig_A=1"),
+    ("a calcified nodule is a granuloma (one minor kind)", "Calcified granuloma.",
+     "Calcified right lower lobe nodule.", ""),
+    # E / F: temporal status
+    ("stable claimed for a worse finding", "Interval increase in size of right pleural effusion.",
+     "Right pleural effusion is unchanged.", "sig_E=1"),
+    ("opposite change", "Right pleural effusion is smaller.", "Right pleural effusion is larger.", "sig_E=1"),
+    ("change paraphrased", "Right pleural effusion is smaller.", "Right pleural effusion has decreased in size.", ""),
+    ("new vs worse", "New left lower lobe consolidation.", "Worsening left lower lobe consolidation.", "sig_E=1"),
+    ("stable claimed, reference silent", "Right IJ catheter tip in the SVC.",
+     "Right IJ catheter tip in the SVC, unchanged.", "sig_E=1"),
+    ("stable omitted is no F", "Cardiomegaly is unchanged. Lungs are clear.",
+     "The heart is enlarged. Lungs are clear.", ""),
+    ("better omitted", "Improved pulmonary edema.", "Pulmonary edema.", "sig_F=1"),
+    ("new omitted", "Left lower lobe consolidation is new.", "Left lower lobe consolidation.", "sig_F=1"),
+    ("stable claimed for an absent finding", "No pneumothorax.", "No pneumothorax. No new effusion.", "insig_E=1"),
+    ("resolved omitted", "Right upper lobe opacity has resolved.", "No right upper lobe opacity.", "sig_F=1"),
+    ("resolved paraphrased", "Right upper lobe opacity has resolved.", "Right upper lobe opacity has cleared.", ""),
+    ("resolved called persistent", "Right upper lobe opacity has resolved.", "Persistent right upper lobe opacity.",
+     "sig_A=1;sig_E=1"),
+    ("no new X states no presence", "No new focal opacity.", "Stable appearance of the chest. No focal opacity.",
+     "insig_E=1"),
+    ("heart size stable is no finding", "The heart size is stable.", "The heart is normal in size.", ""),
+    ("device called removed", "Right chest tube in place.", "Right chest tube has been removed.",
+     "sig_B=1;sig_E=1"),
+    ("'clearing of' is resolved", "Interval clearing of the right lower lobe opacity.",
+     "Right lower lobe opacity has resolved.", ""),
+    ("resolution omitted and the finding called present", "Interval resolution of the left pneumothorax.",
+     "Small left pneumothorax.", "sig_A=1;sig_F=1"),
+    ("neither / nor", "Neither effusion nor pneumothorax.", "No effusion. No pneumothorax.", ""),
+    ("'clear of' list", "Lungs are clear of consolidation, effusion, and pneumothorax.",
+     "No consolidation, effusion, or pneumothorax.", ""),
+    ("ETT tip 5 mm apart", "ET tube tip 4.5 cm above the carina.", "ET tube tip 4 cm above the carina.", ""),
+    ("PICC spelled out", "Right PICC with tip in the SVC.",
+     "Right peripherally inserted central catheter with tip in the SVC.", ""),
+    ("AICD is a defibrillator", "Left AICD.", "Left-sided defibrillator.", ""),
+    ("change words paraphrased", "Decreased left pleural effusion.", "Improving left pleural effusion.", ""),
+    ("grade words paraphrased", "Moderate cardiomegaly.", "Moderately enlarged heart.", ""),
+    ("side written after the finding", "Small left pleural effusion.", "Small pleural effusion on the left.", ""),
+    ("both sides written out", "Small bilateral pleural effusions.",
+     "Small left pleural effusion and small right pleural effusion.", ""),
+    # several errors at once
+    ("grade and change both wrong", "Large right pleural effusion, increased.",
+     "Small right pleural effusion, decreased.", "sig_D=1;sig_E=1"),
+    ("four findings, five errors", "Left upper lobe mass. Moderate left pleural effusion. Mild cardiomegaly.",
+     "Right upper lobe mass. Small left pleural effusion. Moderate cardiomegaly. New right pneumothorax.",
+     "sig_A=1;sig_C=1;sig_E=1;insig_D=2"),
+]
+
+
+@pytest.mark.parametrize("rule,reference,candidate,expected", PAIRS, ids=[p[0] for p in PAIRS])
+def test_rule(counter, rule, reference, candidate, expected):
+    got = counter.count(reference, candidate)
+    assert got == _expected(expected), [(e.type, e.significant, e.reason) for e in counter.errors(reference, candidate)]
+
+
+REFERENCE = ("Right internal jugular central venous catheter with tip in the SVC. Endotracheal tube 4 cm above the "
+             "carina. Moderate left pleural effusion, increased. Small right pneumothorax. Mild cardiomegaly.")
+HACKS = {
+    "hedging every finding": ("Right internal jugular central venous catheter with tip in the SVC. Endotracheal "
+                              "tube 4 cm above the carina. Possible moderate left pleural effusion, increased. "
+                              "Possible small right pneumothorax. Possible mild cardiomegaly."),
+    "dropping sides": ("Internal jugular central venous catheter with tip in the SVC. Endotracheal tube 4 cm above "
+                       "the carina. Moderate pleural effusion, increased. Small pneumothorax. Mild cardiomegaly."),
+    "dropping severities": ("Right internal jugular central venous catheter with tip in the SVC. Endotracheal tube "
+                            "4 cm above the carina. Left pleural effusion, increased. Right pneumothorax. "
+                            "Cardiomegaly."),
+    "dropping devices": "Moderate left pleural effusion, increased. Small right pneumothorax. Mild cardiomegaly.",
+    "calling everything stable": ("Right internal jugular central venous catheter with tip in the SVC, unchanged. "
+                                  "Endotracheal tube 4 cm above the carina, unchanged. Stable moderate left pleural "
+                                  "effusion. Stable small right pneumothorax. Stable mild cardiomegaly."),
+    "a malpositioned line": ("Right internal jugular central venous catheter, malpositioned, with its tip in the "
+                             "right atrium. Endotracheal tube 4 cm above the carina. Moderate left pleural effusion, "
+                             "increased. Small right pneumothorax. Mild cardiomegaly."),
+}
+
+
+def test_the_reference_against_itself_has_no_error(counter):
+    assert counter.count(REFERENCE, REFERENCE) == [0] * 12
+
+
+@pytest.mark.parametrize("hack", list(HACKS))
+def test_reward_hacks_are_significant_errors(counter, hack):
+    counts = counter.count(REFERENCE, HACKS[hack])
+    assert sum(counts[:6]) >= 1, (hack, counter.errors(REFERENCE, HACKS[hack]))
+
+
+def test_hedging_and_dropping_cost_one_significant_error_per_finding(counter):
+    # hedging: three definite major findings hedged (D each); sides: the effusion's, the pneumothorax's and the
+    # line's side omitted (C each); severities: moderate effusion left ungraded (D); the small pneumothorax
+    # and mild cardiomegaly (grade 2) omit no grade >= 3
+    assert counter.count(REFERENCE, HACKS["hedging every finding"])[:6] == [0, 0, 0, 3, 0, 0]
+    assert counter.count(REFERENCE, HACKS["dropping sides"])[:6] == [0, 0, 3, 0, 0, 0]
+    assert counter.count(REFERENCE, HACKS["dropping severities"])[:6] == [0, 0, 0, 1, 0, 0]
+    assert counter.count(REFERENCE, HACKS["dropping devices"])[:6] == [0, 2, 0, 0, 0, 0]
+    # "stable" claimed: the effusion the reference calls increased (E), and four present major findings the
+    # reference gives no temporal status (line, tube, pneumothorax, cardiomegaly: E each)
+    assert counter.count(REFERENCE, HACKS["calling everything stable"])[:6] == [0, 0, 0, 0, 5, 0]
+    assert counter.count(REFERENCE, HACKS["a malpositioned line"])[:6] == [0, 0, 1, 0, 0, 0]
+
+
+def test_errors_carry_their_reason(counter):
+    items = counter.errors("Moderate left pneumothorax.", "Moderate right pneumothorax.")
+    assert [(e.type, e.significant, e.key) for e in items] == [("C", True, "Pneumothorax")]
+    assert "right" in items[0].reason and "left" in items[0].reason
+
+
+def _iu_development_reports(limit: int) -> list[str]:
+    """IU reports that are not ReXrank IU test studies (the test references are held out)."""
+    test_ids = {k.split("_")[0] for k in json.loads(shared_path("rexrank", "iu_xray_test.json").read_text())}
+    out = []
+    with tarfile.open(shared_path("iu_reports", "NLMCXR_reports.tgz")) as tar:
+        for member in tar:
+            if not member.name.endswith(".xml"):
+                continue
+            if "CXR" + member.name.rsplit("/", 1)[-1][:-4] in test_ids:
+                continue
+            parts = {a.get("Label"): (a.text or "") for a in ET.parse(tar.extractfile(member)).getroot().iter(
+                "AbstractText")}
+            text = " ".join(p for p in (parts.get("FINDINGS", ""), parts.get("IMPRESSION", "")) if p).strip()
+            if text:
+                out.append(text)
+            if len(out) >= limit:
+                break
+    return out
+
+
+def test_identical_reports_have_no_errors(counter):
+    for text in _iu_development_reports(400):
+        assert counter.count(text, text) == [0] * 12, text
+
+
+def test_device_hints_never_hide_a_device():
+    """The cheap word screen before the device scan is a necessary condition only: every development IU
+    sentence in which the device scanner finds a device passes the screen."""
+    from rexeval.labelers.rules import _lower
+    from rexeval.metrics.errors_struct import lexicon
+    from rexeval.metrics.errors_struct.v1 import split_sentences
+
+    sentences = {_lower(s) for text in _iu_development_reports(4000) for s in split_sentences(text)}
+    with_device = [s for s in sentences if lexicon.DEVICES.search(s)]
+    assert len(with_device) > 100
+    missed = [s for s in with_device if not any(h in " " + s for h in lexicon.DEVICE_HINTS)]
+    assert not missed, missed[:5]
+
+
+def test_version_option_and_signature():
+    assert COUNTER_VERSION == "2"
+    assert "|counter:v2|" in ErrorsStruct().signature()
+    assert "|counter:v1|" in ErrorsStruct(counter="v1").signature()
+    assert type(ErrorsStruct(counter="v1").counter()).__module__ == "rexeval.metrics.errors_struct.v1"
+    with pytest.raises(ConfigError, match="counter must be one of v1, v2"):
+        ErrorsStruct(counter="v3")
+
+
+def test_v1_is_reachable_from_the_cli_option_path():
+    from rexeval.cli.score import parse_metric_options
+    from rexeval.metrics import get_metric
+
+    options = parse_metric_options(["errors_struct.counter=v1"])
+    metric = get_metric("errors_struct", **options["errors_struct"])
+    assert metric.options()["counter"] == "v1"
+    # a pair where the two counters differ: v1 counts every support device as minor, v2 a pacemaker as major
+    ref, cand = "Left chest wall pacemaker.", "No acute disease."
+    assert metric.counter().count(ref, cand) == _expected("insig_B=1")
+    assert make_counter("v2").count(ref, cand) == _expected("sig_B=1")
