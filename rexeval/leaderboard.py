@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rexeval.align import track_label
 from rexeval.exceptions import ConfigError, InputError
 from rexeval.runs import Run, refuse_differences, scoring_differences
 from rexeval.stats import DEFAULT_PERMUTATIONS, DEFAULT_SEED
@@ -298,7 +299,7 @@ def build_leaderboard(
                      "⚠ = the published 1/RadCliQ-v1 is not reproduced from the row's own sub-metric columns.")
     if differences:
         extra_notes.append("Combined although scored differently (--allow-mismatch): " + "; ".join(differences) + ".")
-    board.notes = notes + extra_notes
+    board.notes = ([f"Reference text: {track_label(runs[0].summary.get('input') or {})}."] if runs else []) + notes + extra_notes
     return board
 
 

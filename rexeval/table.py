@@ -31,8 +31,10 @@ def print_summary(summary: dict[str, Any]) -> None:
     from rich.markup import escape
     from rich.table import Table
 
+    from rexeval.align import track_label
+
     console = Console()
-    title = f"{summary.get('run', {}).get('name', 'run')} — {summary['n_studies']} studies"
+    title = f"{summary.get('run', {}).get('name', 'run')} — {summary['n_studies']} studies — {track_label(summary.get('input') or {})}"
     table = Table(title=title)
     for col, justify in (("metric", "left"), ("value", "right"), ("95% CI", "right"), ("better", "center"), ("n", "right")):
         table.add_column(col, justify=justify)
