@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from rexeval.exceptions import ConfigError, InputError, MetricUnavailable
+from rexeval.exceptions import ConfigError, InputError, MetricUnavailable, install_hint
 from rexeval.metrics.base import Batch, Metric, OnDevice, Output, installed_versions, mean_of
 from rexeval.models import ModelSpec, register_model
 
@@ -130,7 +130,7 @@ class BertScore(OnDevice, Metric):
             import torch  # noqa: F401
             import transformers  # noqa: F401
         except ImportError:
-            raise MetricUnavailable("bertscore needs torch and transformers", "pip install 'rexeval[models]'") from None
+            raise MetricUnavailable("bertscore needs torch and transformers", install_hint("models")) from None
         from rexeval.models import check_files
 
         check_files(self._resolve())  # a corrupt download skips the metric here, with the fix

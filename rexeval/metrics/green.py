@@ -52,7 +52,7 @@ from typing import Any
 
 import numpy as np
 
-from rexeval.exceptions import ConfigError, MetricUnavailable
+from rexeval.exceptions import ConfigError, MetricUnavailable, install_hint
 from rexeval.metrics.base import Batch, Metric, Output, installed_versions, mean_of
 from rexeval.models import ModelSpec, register_model
 
@@ -439,7 +439,7 @@ class Green(Metric):
         else:
             for mod in ("torch", "transformers"):
                 if importlib.util.find_spec(mod) is None:
-                    raise MetricUnavailable(f"green (local) needs {mod}", "pip install 'rexeval[models]'")
+                    raise MetricUnavailable(f"green (local) needs {mod}", install_hint("green"))
             from rexeval.models import check_files, resolve
 
             try:

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from rexeval.exceptions import ConfigError, MetricUnavailable
+from rexeval.exceptions import ConfigError, MetricUnavailable, install_hint
 from rexeval.metrics.base import Batch, Metric, OnDevice, Output, installed_versions, mean_of
 from rexeval.models import ModelSpec, register_model
 
@@ -84,7 +84,7 @@ class RadEvalBertScore(OnDevice, Metric):
 
         for mod in ("torch", "transformers"):
             if importlib.util.find_spec(mod) is None:
-                raise MetricUnavailable(f"radeval_bertscore needs {mod}", "pip install 'rexeval[models]'")
+                raise MetricUnavailable(f"radeval_bertscore needs {mod}", install_hint("models"))
         self._resolve()
         if self.device.startswith("cuda"):
             import torch

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from rexeval.exceptions import MetricUnavailable
+from rexeval.exceptions import MetricUnavailable, install_hint
 from rexeval.metrics.base import Batch, Metric, Output, installed_versions, mean_of
 from rexeval.models import ModelSpec, register_model
 
@@ -410,7 +410,7 @@ class RaTEScore(Metric):
 
         for mod in ("torch", "transformers"):
             if importlib.util.find_spec(mod) is None:
-                raise MetricUnavailable(f"ratescore needs {mod}", "pip install 'rexeval[models]'")
+                raise MetricUnavailable(f"ratescore needs {mod}", install_hint("models"))
         if self.splitter == "pyrush" and not _pyrush_available():
             raise MetricUnavailable("splitter 'pyrush' needs medspacy", "pip install medspacy")
         from rexeval.models import check_files, resolve

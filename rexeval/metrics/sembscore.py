@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from rexeval.exceptions import ConfigError, MetricUnavailable
+from rexeval.exceptions import ConfigError, MetricUnavailable, install_hint
 from rexeval.metrics.base import Batch, Metric, Output, installed_versions, mean_of
 
 # (importing it registers the CheXbert ModelSpecs; it imports no torch)
@@ -30,7 +30,7 @@ def _require_torch() -> None:
         import torch  # noqa: F401
         import transformers  # noqa: F401
     except ImportError:
-        raise MetricUnavailable("CheXbert needs torch and transformers", "pip install 'rexeval[models]'") from None
+        raise MetricUnavailable("CheXbert needs torch and transformers", install_hint("models")) from None
 
 
 def text_progress(progress: Callable[[int], None] | None, n_studies: int, n_texts: int) -> Callable[[int], None] | None:

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from rexeval.exceptions import ConfigError, MetricUnavailable
+from rexeval.exceptions import ConfigError, MetricUnavailable, install_hint
 from rexeval.metrics.base import (
     Aggregate,
     Batch,
@@ -176,7 +176,7 @@ class SRRBert(OnDevice, Metric):
 
         for mod in ("torch", "transformers", "nltk"):
             if importlib.util.find_spec(mod) is None:
-                raise MetricUnavailable(f"srrbert needs {mod}", "pip install 'rexeval[models]' nltk")
+                raise MetricUnavailable(f"srrbert needs {mod}", install_hint("models"))
         self.labels  # noqa: B018 - raises MetricUnavailable with the fix
         self._resolve()
         import nltk

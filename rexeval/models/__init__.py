@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rexeval.exceptions import MetricUnavailable
+from rexeval.exceptions import MetricUnavailable, install_hint
 
 
 @dataclass(frozen=True)
@@ -194,7 +194,7 @@ def download(name: str, cache_dir: str | Path | None = None) -> Path:
     try:
         from huggingface_hub import snapshot_download
     except ImportError:
-        raise MetricUnavailable("downloading needs huggingface_hub", "pip install 'rexeval[models]'") from None
+        raise MetricUnavailable("downloading needs huggingface_hub", install_hint("models")) from None
     patterns = [f"{spec.subfolder}/{f}" if spec.subfolder else f for f in spec.files + spec.extra_hub_files]
     folder = snapshot_download(
         spec.hub_id, revision=spec.revision, cache_dir=str(cache_dir) if cache_dir else None, allow_patterns=patterns
