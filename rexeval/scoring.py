@@ -31,27 +31,44 @@ def _file_sha256(path: str) -> str | None:
 
 
 class _Progress:
-    """A rich progress bar over studies x metrics, or nothing when disabled / not a terminal."""
+    """A rich progress bar per metric (studies done, elapsed, ETA), or nothing when disabled / not a
+    terminal. Model metrics advance it batch by batch, so the ETA is the running metric's own."""
 
-    def __init__(self, enabled: bool, total: int) -> None:
+    def __init__(self, enabled: bool, n_studies: int, n_metrics: int) -> None:
         self._bar = None
+        self._task: Any = None
+        self._n, self._k, self._i = n_studies, n_metrics, 0
         if enabled and sys.stderr.isatty():
-            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
 
             self._bar = Progress(
-                TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                TimeRemainingColumn(), transient=True,
+                TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} studies"),
+                TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), transient=True,
+                console=Console(stderr=True),
             )
             self._bar.start()
-            self._task = self._bar.add_task("scoring", total=total)
 
-    def describe(self, text: str) -> None:
+    def start(self, metric: str) -> None:
+        """A new bar for ``metric``; the previous metric's bar is complete."""
+        self._i += 1
         if self._bar:
-            self._bar.update(self._task, description=text)
+            self.finish()
+            self._task = self._bar.add_task(f"[{self._i}/{self._k}] {metric}", total=self._n)
 
     def advance(self, k: int) -> None:
-        if self._bar:
+        if self._bar and self._task is not None:
             self._bar.advance(self._task, k)
+
+    def finish(self) -> None:
+        if self._bar and self._task is not None:
+            self._bar.update(self._task, completed=self._n, visible=False)
 
     def close(self) -> None:
         if self._bar:
@@ -186,7 +203,7 @@ def score_pairs(
     columns: dict[str, np.ndarray] = {}
     skipped: dict[str, str] = {}
     ran: list[Metric] = []
-    bar = _Progress(progress, len(pairs) * len(metrics))
+    bar = _Progress(progress, len(pairs), len(metrics))
     extra = {c: pairs.ref_columns[c].tolist() for c in pairs.ref_columns.columns}
     try:
         for metric in metrics:
@@ -200,9 +217,8 @@ def score_pairs(
                 if strict:
                     raise RexevalError(f"metric {metric.name!r} cannot run: {exc} (--strict)") from None
                 skipped[metric.name] = str(exc)
-                bar.advance(len(pairs))
                 continue
-            bar.describe(metric.name)
+            bar.start(metric.name)
             batch = Batch(pairs.study_ids, pairs.predictions, pairs.references, columns, extra, bar.advance)
             # the engine hook: where a metric's per-study values are computed (rexeval.engines)
             produced = metric.compute(batch) if engine is None else engine.compute(metric, batch)
@@ -212,6 +228,7 @@ def score_pairs(
                     raise RuntimeError(f"metric {metric.name} returned {values.shape} values for {key}, expected {len(pairs)}")
                 columns[key] = values
             ran.append(metric)
+            bar.finish()
     finally:
         bar.close()
 

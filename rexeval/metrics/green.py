@@ -321,6 +321,8 @@ class _LocalJudge:
             import torch
             from transformers import AutoModelForCausalLM, AutoTokenizer
 
+            from rexeval.models import quiet_loading
+
             # GREEN's tokenizer appends </s> to every encoded text (add_eos_token), as at training time.
             tok = AutoTokenizer.from_pretrained(
                 str(self.path), add_eos_token=True, padding_side="left", trust_remote_code=self.trust_remote_code,
@@ -329,10 +331,11 @@ class _LocalJudge:
             if tok.pad_token is None:
                 tok.pad_token = tok.eos_token
             dtype = torch.float16 if self.device.startswith("cuda") else torch.float32
-            model = AutoModelForCausalLM.from_pretrained(
-                str(self.path), dtype=dtype, trust_remote_code=self.trust_remote_code, local_files_only=True,
-                use_safetensors=True,  # never a pickled .bin
-            ).eval().to(self.device)
+            with quiet_loading():
+                model = AutoModelForCausalLM.from_pretrained(
+                    str(self.path), dtype=dtype, trust_remote_code=self.trust_remote_code, local_files_only=True,
+                    use_safetensors=True,  # never a pickled .bin
+                ).eval().to(self.device)
             self._loaded[key] = (tok, model)
         return self._loaded[key]
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import os
 import tarfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,7 @@ import numpy as np
 
 from rexeval.exceptions import ConfigError, MetricUnavailable
 from rexeval.fingerprint import file_sha256
-from rexeval.metrics.base import Batch, Metric, OnDevice, Output, mean_of
+from rexeval.metrics.base import Batch, Metric, OnDevice, Output, mean_of, text_progress
 from rexeval.models import ModelSpec, register_model
 
 Annotation = Mapping[str, Any]
@@ -208,9 +208,10 @@ class RadGraphParser:
             err = self._proc.stderr.read()[-2000:]
             raise RuntimeError(f"radgraph worker ({exe}) failed to start: {err}")
 
-    def __call__(self, texts: list[str]) -> list[dict[str, Any] | None]:
+    def __call__(self, texts: list[str], progress: Callable[[int], None] | None = None) -> list[dict[str, Any] | None]:
+        """Annotations of ``texts``; ``progress`` gets the number of texts parsed as they are done."""
         if self.native is not None:
-            return self.native.parse(list(texts))
+            return self.native.parse(list(texts), progress)
         import json
 
         self._proc.stdin.write(json.dumps(list(texts)) + "\n")
@@ -218,6 +219,8 @@ class RadGraphParser:
         line = self._proc.stdout.readline()
         if not line:
             raise RuntimeError(f"radgraph worker died: {self._proc.stderr.read()[-2000:]}")
+        if progress:
+            progress(len(texts))
         return json.loads(line)
 
     def close(self) -> None:
@@ -360,8 +363,9 @@ class RadGraph(OnDevice, Metric):
             return "native-of-0.1.18"
         return _side_version(exe)
 
-    def parse(self, texts: Sequence[str]) -> list[dict[str, Any] | None]:
-        """Annotations for ``texts`` (empty text -> no entities), from the disk cache when present."""
+    def parse(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> list[dict[str, Any] | None]:
+        """Annotations for ``texts`` (empty text -> no entities), from the disk cache when present;
+        ``progress`` gets the number of distinct non-empty texts done (cached ones at once)."""
         from rexeval.cache import TextCache
 
         resolved = self._resolve()
@@ -376,15 +380,16 @@ class RadGraph(OnDevice, Metric):
                                               self.python, self.dtype, self.max_tokens)
             out: list[Any] = []
             for i in range(0, len(todo), self.chunk_size):
-                out.extend(self._parser(todo[i : i + self.chunk_size]))
+                out.extend(self._parser(todo[i : i + self.chunk_size], progress))
             return out
 
-        parsed = dict(zip(nonempty, cache.compute(nonempty, run))) if nonempty else {}
+        parsed = dict(zip(nonempty, cache.compute(nonempty, run, progress))) if nonempty else {}
         return [parsed[t] if t.strip() else EMPTY for t in texts]
 
     def compute(self, batch: Batch) -> dict[str, np.ndarray]:
         n = len(batch)
-        anns = self.parse(list(batch.predictions) + list(batch.references))
+        texts = list(batch.predictions) + list(batch.references)
+        anns = self.parse(texts, text_progress(batch.progress, n, len({t for t in texts if t.strip()})))
         hyp, ref = anns[:n], anns[n:]
         cols = {k: np.full(n, np.nan) for k in ("radgraph", "radgraph_simple", "radgraph_partial", "radgraph_complete")}
         for i in range(n):
@@ -393,6 +398,4 @@ class RadGraph(OnDevice, Metric):
             cols["radgraph"][i] = radgraph_combined(ref[i], hyp[i])
             s, p, c = reward_levels(hyp[i], ref[i], self.lowercase)
             cols["radgraph_simple"][i], cols["radgraph_partial"][i], cols["radgraph_complete"][i] = s, p, c
-        if batch.progress:
-            batch.progress(n)
         return cols

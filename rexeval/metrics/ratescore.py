@@ -314,10 +314,13 @@ def _load(spec: ModelSpec, explicit: str | None, device: str, token_classifier: 
     if key not in _MODELS:
         from transformers import AutoModel, AutoModelForTokenClassification, AutoTokenizer
 
+        from rexeval.models import quiet_loading
+
         cls = AutoModelForTokenClassification if token_classifier else AutoModel
         # local_files_only: the resolved folder is all there is; no process-wide offline flag is set
         tok = AutoTokenizer.from_pretrained(str(found.path), local_files_only=True)
-        model = cls.from_pretrained(str(found.path), local_files_only=True, use_safetensors=True).eval().to(device)
+        with quiet_loading():
+            model = cls.from_pretrained(str(found.path), local_files_only=True, use_safetensors=True).eval().to(device)
         id2label = None
         if token_classifier:
             id2label = {int(k): v for k, v in model.config.id2label.items()}

@@ -226,11 +226,14 @@ class SRRBert(OnDevice, Metric):
             return
         from transformers import BertForSequenceClassification, BertTokenizer
 
+        from rexeval.models import quiet_loading
+
         model_res, tok_res = self._resolve()
         self._weights_file()
         self._tokenizer = BertTokenizer.from_pretrained(str(tok_res.path), local_files_only=True)
-        model = BertForSequenceClassification.from_pretrained(str(model_res.path), num_labels=len(self.labels),
-                                                              local_files_only=True)
+        with quiet_loading():
+            model = BertForSequenceClassification.from_pretrained(str(model_res.path), num_labels=len(self.labels),
+                                                                  local_files_only=True)
         self._model = model.eval().to(self.device)
 
     def classify(self, sentences: Sequence[str]) -> np.ndarray:
