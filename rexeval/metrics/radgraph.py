@@ -14,10 +14,11 @@ Scores are pure functions of two annotations (the package's JSON: ``{"entities":
 * ``radgraph`` = radgraph_combined exactly as CXR-Report-Metric: (F1 over entity set {(tokens, label)}
   + F1 over relation set {((src tokens, src label), (tgt tokens, tgt label), type)}) / 2, exact and
   case-sensitive set matching; an empty set on either side makes that F1 0.
-* ``radgraph_simple`` / ``radgraph_partial`` / ``radgraph_complete``: radgraph 0.1.18's F1RadGraph
-  reward levels, which lower-case only the complete-level relation tuples (later upstream commits
-  lower-case every level; ``lowercase=True`` selects that rule). A pair with no entity on either side
-  scores 0 at every level.
+* ``radgraph_simple`` / ``radgraph_partial`` / ``radgraph_complete``: the radgraph package's F1RadGraph
+  reward levels. Two case rules exist (docs/radgraph.md): radgraph 0.1.18 on PyPI (and RadEval's copy)
+  lower-cases only the complete level's relation tuples (the default); Stanford-AIMI/radgraph commit
+  87f11a1 (July 2026) lower-cases the entity tokens at every level (``lowercase=True``). The signature
+  records which. A pair with no entity on either side scores 0 at every level.
 """
 
 from __future__ import annotations
@@ -106,7 +107,7 @@ def _level_items(ann: Annotation, level: str, lowercase: bool) -> set:
         elif not rels:  # complete
             items.add((low(tokens), label))
         else:
-            # radgraph 0.1.18 lower-cases these tuples at every version; the target must exist.
+            # both rules lower-case the complete level's relation tuples; the target must exist.
             items.update((tokens.lower(), label, r[0], ents[r[1]]["tokens"].lower()) for r in rels)
     return items
 
@@ -350,7 +351,8 @@ class RadGraph(OnDevice, Metric):
             "parser": "rexeval-native" if mode == "native" else "radgraph-package",
             "dtype": self.dtype,
             "combined": "entity+relation/2,case-sensitive",
-            "levels_case": "lower-all" if self.lowercase else "rg0.1.18(complete-relations-lower)",
+            # which F1RadGraph case rule the three levels follow (the PyPI release's, or upstream's since 87f11a1)
+            "levels_case": "lower-all(radgraph@87f11a1)" if self.lowercase else "rg0.1.18(complete-relations-lower)",
         }
 
     def versions(self) -> dict[str, str]:
