@@ -31,7 +31,7 @@ from typing import Any
 
 import pandas as pd
 
-from rexeval.align import build_reference
+from rexeval.align import REF_ALIASES, build_reference, track_choices
 from rexeval.exceptions import InputError
 from rexeval.io import ROW, describe_non_text, read_table
 from rexeval.text import collapse_whitespace
@@ -44,7 +44,8 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "study_id": ("study_id", "id", "study", "studyid"),
     "findings": ("section_findings", "findings"),
     "impression": ("section_impression", "impression"),
-    "report": ("report", "reference", "text", "gt", "ground_truth"),
+    # every reference column name `rexeval score` reads (rexeval.align.REF_ALIASES), plus "text"
+    "report": ("report", *(a for a in REF_ALIASES if a != "report"), "text"),
     "context": ("context", "indication", "clinical_history", "history"),
     "subject_id": ("subject_id", "patient_id", "patient", "subject"),
     "study_date": ("study_date", "date", "studydate", "study_datetime"),
@@ -249,6 +250,23 @@ def sibling_split_files(test_path: str | Path) -> list[Path]:
 
 
 # ----------------------------------------------------------------------------------------------- text
+
+
+def choose_track(corpus: Corpus, track: str) -> str:
+    """``track`` itself, or for ``auto`` the only text the corpus allows (several: an error naming each)."""
+    if track != "auto":
+        return track
+    f = corpus.frame
+    possible = [t for t, ok in (("findings", "findings" in f), ("findings-impression", "findings" in f and "impression" in f),
+                                ("report", "report" in f)) if ok]
+    if len(possible) == 1:
+        return possible[0]
+    if not possible:
+        raise InputError(f"no reference text column (one of {', '.join(_ALIASES['report'])}, or section_findings)",
+                         path=corpus.source)
+    described = track_choices("report")
+    raise InputError("REFS allow several reference texts; choose one with --track: "
+                     + "; ".join(f"{t} = {described[t]}" for t in possible), path=corpus.source)
 
 
 def track_texts(corpus: Corpus, track: str) -> list[str | None]:

@@ -95,7 +95,7 @@ def longitudinal(
     refs: str | Path | pd.DataFrame,
     *,
     train: str | Path | pd.DataFrame | None = None,
-    track: str = "findings",
+    track: str = "auto",
     metrics: list[str] | None = None,
     copy_prior: bool = True,
     n_resamples: int = DEFAULT_RESAMPLES,
@@ -109,10 +109,11 @@ def longitudinal(
     Returns a long table: category, n, system, metric, value, ci_lo, ci_hi (category "all" included).
     """
     from rexeval.baselines.core import run_baseline
-    from rexeval.baselines.data import load_table, track_texts
+    from rexeval.baselines.data import choose_track, load_table, track_texts
     from rexeval.scoring import score
 
     ref_corpus = load_table(refs, "REFS")
+    track = choose_track(ref_corpus, track)
     prior_run = run_baseline("copy-prior", ref_corpus, train, track=track, no_prior="drop")
     with_prior = prior_run.predictions["study_id"].tolist()
     if not with_prior:
@@ -121,7 +122,6 @@ def longitudinal(
     texts = dict(zip(ref_corpus.study_ids, track_texts(ref_corpus, track), strict=True))
     category = {s: classify_change(texts[s]) for s in with_prior}
     ref_frame = ref_corpus.frame[ref_corpus.frame["study_id"].isin(keep)].drop(columns="_row")
-    score_track = track if track in ("findings", "findings-impression") else "auto"
 
     runs: dict[str, Any] = {}
     for name, preds in systems.items():
@@ -130,9 +130,9 @@ def longitudinal(
         if id_col is None:
             raise InputError("no study id column", path=str(preds) if not isinstance(preds, pd.DataFrame) else None)
         frame = frame[frame[id_col].astype(str).isin(keep)].drop(columns=[c for c in ("_row",) if c in frame])
-        runs[name] = score(frame, ref_frame, metrics=metrics, track=score_track, n_resamples=0, progress=False)
+        runs[name] = score(frame, ref_frame, metrics=metrics, track=track, n_resamples=0, progress=False)
     if copy_prior:
-        runs["copy-prior"] = score(prior_run.predictions, ref_frame, metrics=metrics, track=score_track, n_resamples=0, progress=False)
+        runs["copy-prior"] = score(prior_run.predictions, ref_frame, metrics=metrics, track=track, n_resamples=0, progress=False)
 
     rows = []
     for name, res in runs.items():

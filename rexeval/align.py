@@ -18,8 +18,8 @@ from rexeval.fingerprint import references_sha256, study_ids_sha256
 from rexeval.io import ROW, describe_non_text, read_meta, read_table
 from rexeval.text import collapse_whitespace
 
-Track = Literal["auto", "findings", "findings-impression"]
-TRACKS: tuple[str, ...] = ("auto", "findings", "findings-impression")
+Track = Literal["auto", "findings", "findings-impression", "report"]
+TRACKS: tuple[str, ...] = ("auto", "findings", "findings-impression", "report")
 
 ID_ALIASES = ("study_id", "id", "study", "studyid")
 # Order matters: the specific names win over the generic "report".
@@ -165,21 +165,47 @@ def build_reference(findings: str | None, impression: str | None, track: str) ->
     return f"Findings: {findings} Impression: {impression}"
 
 
+def track_choices(ref_col: str | None) -> dict[str, str]:
+    """Each track and what its reference text is (``ref_col``: the file's reference column, if any)."""
+    return {
+        "findings": f"the {FINDINGS} text, ReXrank's findings track",
+        "findings-impression": f"'Findings: {{findings}} Impression: {{impression}}' from {FINDINGS} and "
+                               f"{IMPRESSION}, ReXrank's findings + impression track",
+        "report": f"the {ref_col or 'reference'!r} column as written",
+    }
+
+
 def _reference_texts(
     frame: pd.DataFrame, path: str, track: str, ids: list[str], info: dict, exclude: tuple[str, ...] = ()
 ) -> list[str | None]:
     ref_col = _find(frame, REF_ALIASES, exclude=exclude)
-    has_sections = _find(frame, (FINDINGS,)) is not None
+    f_col = _find(frame, (FINDINGS, "findings"))
+    i_col = _find(frame, (IMPRESSION, "impression"))
     if track == "auto":
-        if ref_col is None:
-            hint = " (it has section columns: pass --track findings or --track findings-impression)" if has_sections else ""
+        # auto takes the one text the file allows; with several, a silent pick would change the numbers
+        # (ReXrank's IU "report" is findings + impression, its findings track scores the findings alone)
+        described = track_choices(ref_col)
+        possible = [t for t, ok in (("findings", f_col), ("findings-impression", f_col and i_col), ("report", ref_col)) if ok]
+        if len(possible) > 1:
             raise InputError(
-                f"no reference column (expected one of {', '.join(REF_ALIASES)}; found {_columns_hint(frame)}){hint}",
+                "REFS allow several reference texts; choose one with --track: "
+                + "; ".join(f"{t} = {described[t]}" for t in possible),
+                path=path,
+            )
+        if not possible:
+            raise InputError(
+                f"no reference column (expected one of {', '.join(REF_ALIASES)}; found {_columns_hint(frame)})",
+                path=path,
+            )
+        track = possible[0]
+    if track == "report":
+        if ref_col is None:
+            raise InputError(
+                f"--track report needs a reference column (one of {', '.join(REF_ALIASES)}; found {_columns_hint(frame)})",
                 path=path,
             )
         info["reference_source"] = f"column {ref_col!r}"
         return _texts(frame, ref_col, path, ids)
-    f_col = _find(frame, (FINDINGS, "findings"))
     if f_col is None:
         raise InputError(f"--track {track} needs a {FINDINGS!r} column (found {_columns_hint(frame)})", path=path)
     findings = _texts(frame, f_col, path, ids)
@@ -187,7 +213,6 @@ def _reference_texts(
         info["reference_source"] = f"track findings: column {f_col!r}"
         info["missing_findings"] = [s for s, f in zip(ids, findings) if not f or not f.strip()]
         return [build_reference(f, None, track) for f in findings]
-    i_col = _find(frame, (IMPRESSION, "impression"))
     if i_col is None:
         raise InputError(f"--track {track} needs a {IMPRESSION!r} column (found {_columns_hint(frame)})", path=path)
     impressions = _texts(frame, i_col, path, ids)
@@ -198,6 +223,17 @@ def _reference_texts(
         "impression": [s for s, i in zip(ids, impressions) if i is None],
     }
     return [build_reference(f, i, track) for f, i in zip(findings, impressions)]
+
+
+def track_label(inp: dict[str, Any]) -> str:
+    """A run's reference text in a few words, from its summary's ``input`` (table titles, leaderboards)."""
+    source = str(inp.get("reference_source") or "")
+    for track in ("findings-impression", "findings"):
+        if source.startswith(f"track {track}"):
+            return f"track {track}"
+    if source.startswith("column "):
+        return f"reference {source}"
+    return f"track {inp.get('track') or 'unknown'}"
 
 
 def load_pairs(

@@ -169,13 +169,17 @@ class TextCache:
                     # memory for this run and are recomputed by a later one; a cache never fails a score
                     self._db.rollback()
 
-    def compute(self, texts: Sequence[str], fn: Callable[[list[str]], Sequence[Any]]) -> list[Any]:
-        """Values for ``texts`` (in order), calling ``fn`` once on the distinct texts not yet cached."""
+    def compute(self, texts: Sequence[str], fn: Callable[[list[str]], Sequence[Any]],
+                progress: Callable[[int], None] | None = None) -> list[Any]:
+        """Values for ``texts`` (in order), calling ``fn`` once on the distinct texts not yet cached.
+        ``progress`` (of a caller counting distinct texts) is told of the cached ones before ``fn`` runs."""
         unique = list(dict.fromkeys(texts))
         found = self.get_many(unique)
         todo = [t for t in unique if t not in found]
         self.hits += len(unique) - len(todo)
         self.misses += len(todo)
+        if progress and len(found):
+            progress(len(found))
         if todo:
             new = dict(zip(todo, fn(todo)))
             self.put_many(new)

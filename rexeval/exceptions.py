@@ -44,3 +44,17 @@ class MetricUnavailable(RexevalError):
 
 class ConfigError(RexevalError):
     """Inconsistent options (unknown metric name, bad shard spec, ...)."""
+
+
+#: Extras that pull torch: a bare torch requirement with no torch installed gets the multi-GB CUDA build.
+TORCH_EXTRAS = frozenset({"models", "green", "rl", "all"})
+CPU_TORCH = "pip install torch --index-url https://download.pytorch.org/whl/cpu"
+
+
+def install_hint(extra: str, *packages: str) -> str:
+    """The fix for a missing optional dependency: ``pip install 'rexeval[EXTRA]'`` (plus ``packages``),
+    preceded, for the extras that need torch, by torch's CPU wheel for a machine without a GPU."""
+    command = " ".join([f"pip install 'rexeval[{extra}]'", *packages])
+    if extra in TORCH_EXTRAS:
+        return f"{CPU_TORCH} (without a GPU; else the CUDA build for yours), then {command}"
+    return command

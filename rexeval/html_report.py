@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from rexeval._version import __version__
+from rexeval.align import track_label
 from rexeval.leaderboard import TABLE_CSS, build_leaderboard
 from rexeval.runs import Run
 from rexeval.standins import random_weights_line
@@ -95,7 +96,8 @@ def build_report(runs: list[Run], *, title: str = "rexeval report", rank_by: str
         "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>", html.escape(title), "</title><style>",
         REPORT_CSS, "</style></head><body>", f"<h1>{html.escape(title)}</h1>",
         f'<p class="meta">rexeval {html.escape(__version__)} · generated '
-        f'{datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")} · {len(runs)} run(s)</p>',
+        f'{datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")} · {len(runs)} run(s) · '
+        f'{html.escape(track_label(runs[0].summary.get("input") or {}))}</p>',
         "<h2>Summary</h2>", board.to_html(standalone=False),
     ]
     if random_line := random_weights_line([r.summary for r in runs]):

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from rexeval.exceptions import InputError
+from rexeval.exceptions import InputError, install_hint
 
 ROW = "_row"
 
@@ -219,7 +219,7 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     try:
         frame = pd.read_parquet(path)
     except ImportError:
-        raise InputError("reading Parquet needs pyarrow: pip install 'rexeval[parquet]'", path=str(path)) from None
+        raise InputError(f"reading Parquet needs pyarrow: {install_hint('parquet')}", path=str(path)) from None
     except Exception as exc:  # pyarrow raises many types for corrupt files
         raise InputError(f"not a readable Parquet file ({type(exc).__name__}: {exc})", path=str(path)) from None
     if frame.empty:

@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rexeval.align import track_label
 from rexeval.exceptions import ConfigError, InputError
 from rexeval.runs import Run, refuse_differences, scoring_differences
 from rexeval.standins import random_weights_line
@@ -370,7 +371,8 @@ def build_leaderboard(
     if differences:
         extra_notes.append("Combined although scored differently (--allow-mismatch): " + "; ".join(differences) + ".")
     random_line = random_weights_line([r.summary for r in runs])
-    board.notes = ([random_line + "."] if random_line else []) + notes + extra_notes
+    track_note = [f"Reference text: {track_label(runs[0].summary.get('input') or {})}."] if runs else []
+    board.notes = ([random_line + "."] if random_line else []) + track_note + notes + extra_notes
     return board
 
 

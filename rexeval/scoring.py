@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import platform
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,27 +32,44 @@ def _file_sha256(path: str) -> str | None:
 
 
 class _Progress:
-    """A rich progress bar over studies x metrics, or nothing when disabled / not a terminal."""
+    """A rich progress bar per metric (studies done, elapsed, ETA), or nothing when disabled / not a
+    terminal. Model metrics advance it batch by batch, so the ETA is the running metric's own."""
 
-    def __init__(self, enabled: bool, total: int) -> None:
+    def __init__(self, enabled: bool, n_studies: int, n_metrics: int) -> None:
         self._bar = None
+        self._task: Any = None
+        self._n, self._k, self._i = n_studies, n_metrics, 0
         if enabled and sys.stderr.isatty():
-            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
 
             self._bar = Progress(
-                TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                TimeRemainingColumn(), transient=True,
+                TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} studies"),
+                TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), transient=True,
+                console=Console(stderr=True),
             )
             self._bar.start()
-            self._task = self._bar.add_task("scoring", total=total)
 
-    def describe(self, text: str) -> None:
+    def start(self, metric: str) -> None:
+        """A new bar for ``metric``; the previous metric's bar is complete."""
+        self._i += 1
         if self._bar:
-            self._bar.update(self._task, description=text)
+            self.finish()
+            self._task = self._bar.add_task(f"[{self._i}/{self._k}] {metric}", total=self._n)
 
     def advance(self, k: int) -> None:
-        if self._bar:
+        if self._bar and self._task is not None:
             self._bar.advance(self._task, k)
+
+    def finish(self) -> None:
+        if self._bar and self._task is not None:
+            self._bar.update(self._task, completed=self._n, visible=False)
 
     def close(self) -> None:
         if self._bar:
@@ -59,9 +77,12 @@ class _Progress:
 
 
 def score(
-    preds: str | Path | pd.DataFrame,
+    preds: str | Path | pd.DataFrame | None = None,
     refs: str | Path | pd.DataFrame | None = None,
     *,
+    predictions: Sequence[str] | None = None,
+    references: Sequence[str] | None = None,
+    study_ids: Sequence[Any] | None = None,
     metrics: list[str] | str | None = None,
     metric_options: dict[str, dict[str, Any]] | None = None,
     track: str = "auto",
@@ -79,10 +100,15 @@ def score(
 ) -> ScoreResult:
     """Score predictions against references.
 
+    Either files or DataFrames (``preds``, ``refs``: what ``rexeval score`` reads), or two lists of texts
+    as keywords, so that they cannot be swapped: ``score(predictions=[...], references=[...])``, paired by
+    position, with ``study_ids`` (default "0", "1", ...) naming them.
+
     Returns a :class:`ScoreResult` whose ``per_study`` DataFrame has ``study_id`` plus one column per
     per-study value, and whose ``summary`` is what ``summary.json`` holds. ``engine`` computes the
     metrics elsewhere (e.g. :class:`rexeval.engines.ray.RayEngine`); None runs them here.
     """
+    preds, refs = _sources(preds, refs, predictions, references, study_ids)
     if isinstance(metrics, str):
         metrics = [m for m in metrics.split(",") if m.strip()]
     check_name(name)
@@ -99,6 +125,39 @@ def score(
         metric_options=metric_options,
         engine=engine,
     )
+
+
+def _sources(preds: Any, refs: Any, predictions: Sequence[str] | None, references: Sequence[str] | None,
+             study_ids: Sequence[Any] | None) -> tuple[Any, Any]:
+    """``preds``/``refs`` as load_pairs takes them; lists of texts become one DataFrame."""
+    texts_given = predictions is not None or references is not None
+    if not texts_given:
+        for role, source in (("preds", preds), ("refs", refs)):
+            if source is not None and not isinstance(source, (str, Path, pd.DataFrame)):
+                raise ConfigError(f"{role} must be a file path or a DataFrame, not {type(source).__name__}; pass "
+                                  "lists of texts as score(predictions=[...], references=[...])")
+        if preds is None:
+            raise ConfigError("score() needs preds (a file or DataFrame) or predictions=[...] and references=[...]")
+        if study_ids is not None:
+            raise ConfigError("study_ids= goes with predictions= and references= (files and DataFrames carry their own)")
+        return preds, refs
+    if preds is not None or refs is not None:
+        raise ConfigError("pass either preds/refs (files, DataFrames) or predictions=/references= (texts), not both")
+    if predictions is None or references is None:
+        raise ConfigError(f"{'references' if predictions is not None else 'predictions'}= is missing: "
+                          "score(predictions=[...], references=[...]) takes both")
+    for role, texts in (("predictions", predictions), ("references", references), ("study_ids", study_ids)):
+        if isinstance(texts, (str, bytes)):
+            raise ConfigError(f"{role}= must be a list, not one {type(texts).__name__} (wrap it: [text])")
+    predictions, references = list(predictions), list(references)
+    ids = [str(i) for i in range(len(predictions))] if study_ids is None else list(study_ids)
+    if not len(predictions) == len(references) == len(ids):
+        raise ConfigError(f"predictions ({len(predictions)}), references ({len(references)})"
+                          + ("" if study_ids is None else f" and study_ids ({len(ids)})") + " differ in length")
+    if not predictions:
+        raise ConfigError("predictions= and references= are empty: nothing to score")
+    # a DataFrame with score's column names: load_pairs checks the texts and ids as it checks a file
+    return pd.DataFrame({"study_id": ids, "prediction": predictions, "reference": references}), None
 
 
 def check_name(name: str | None) -> None:
@@ -145,7 +204,7 @@ def score_pairs(
     columns: dict[str, np.ndarray] = {}
     skipped: dict[str, str] = {}
     ran: list[Metric] = []
-    bar = _Progress(progress, len(pairs) * len(metrics))
+    bar = _Progress(progress, len(pairs), len(metrics))
     extra = {c: pairs.ref_columns[c].tolist() for c in pairs.ref_columns.columns}
     try:
         for metric in metrics:
@@ -159,9 +218,8 @@ def score_pairs(
                 if strict:
                     raise RexevalError(f"metric {metric.name!r} cannot run: {exc} (--strict)") from None
                 skipped[metric.name] = str(exc)
-                bar.advance(len(pairs))
                 continue
-            bar.describe(metric.name)
+            bar.start(metric.name)
             batch = Batch(pairs.study_ids, pairs.predictions, pairs.references, columns, extra, bar.advance)
             # the engine hook: where a metric's per-study values are computed (rexeval.engines)
             produced = metric.compute(batch) if engine is None else engine.compute(metric, batch)
@@ -171,6 +229,7 @@ def score_pairs(
                     raise RuntimeError(f"metric {metric.name} returned {values.shape} values for {key}, expected {len(pairs)}")
                 columns[key] = values
             ran.append(metric)
+            bar.finish()
     finally:
         bar.close()
 

@@ -45,7 +45,10 @@ def print_summary(summary: dict[str, Any], columns: str | None = "default") -> N
             raise ConfigError(f"--columns: {', '.join(unknown)} not in this run (it has: {', '.join(metrics)})")
     shown = select(metrics, columns)
     show_keys = columns == "all"
-    title = f"{summary.get('run', {}).get('name', 'run')} — {summary['n_studies']} studies"
+    from rexeval.align import track_label
+
+    title = (f"{summary.get('run', {}).get('name', 'run')} — {summary['n_studies']} studies — "
+             f"{track_label(summary.get('input') or {})}")
     hidden = len(metrics) - len(shown)
     caption = f"{hidden} more numbers: --columns all" if hidden and columns in (None, "default") else None
     table = Table(title=title, caption=caption)

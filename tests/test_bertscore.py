@@ -157,11 +157,32 @@ def test_reference_embeddings_cached(hub, iu_pairs, tmp_path, monkeypatch):
     calls = []
     m._load()
     real = m._embed
-    m._embed = lambda ids: (calls.append(len(ids)), real(ids))[1]
+    m._embed = lambda ids, progress=None: (calls.append(len(ids)), real(ids, progress))[1]
     again = m.score_pairs(p[:3], g[:3])
     assert calls == [3]  # only the predictions ran; references came from the disk cache
     for k in first:
         assert np.array_equal(first[k], again[k])
+
+
+def test_progress_moves_batch_by_batch_and_ends_at_every_study(hub, iu_pairs, tmp_path, monkeypatch):
+    # issue 22 item 5: the bar sat at 0/590 and jumped to the end; now each embedded batch advances it
+    monkeypatch.setenv("REXEVAL_CACHE", str(tmp_path / "c"))
+    p, g = iu_pairs
+    n = 40
+    for run in ("cold", "references from the cache"):
+        steps: list[int] = []
+        BertScore(device="cpu", batch_size=4).compute(Batch([str(i) for i in range(n)], p[:n], g[:n], progress=steps.append))
+        # cold: every batch of texts is a step; cached: the references in one step, then the predictions' batches
+        assert sum(steps) == n and len(steps) >= (5 if run == "cold" else 2) and max(steps) < n, (run, steps)
+
+
+def test_loading_prints_no_transformers_progress_bar(hub, capfd):
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.enable_progress_bar()
+    BertScore(device="cpu")._load()
+    assert "Loading weights" not in capfd.readouterr().err
+    assert hf_logging.is_progress_bar_enabled()  # switched off around the loading only
 
 
 def test_metric_compute_and_outputs(scorer, iu_pairs):

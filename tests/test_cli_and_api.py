@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 import rexeval
+from rexeval.exceptions import ConfigError, InputError, RexevalError
 from tests.helpers.cli import ROOT, run_cli
 
 EXAMPLE = ROOT / "examples" / "example_preds.csv"
@@ -118,3 +119,128 @@ def test_compare_at_80_columns_keeps_whole_names(tmp_path):
     assert "BLEU-2 ↑" in res.stdout and "ROUGE-L ↑" in res.stdout
     words = res.stdout.split()
     assert {"significant", "errors", "report"} <= set(words)  # "significant errors per report", wrapped
+
+
+# ----- issue 22: the first hour ---------------------------------------------------------------------------
+
+def test_version_flag_prints_the_version():
+    res = run_cli("--version")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == rexeval.__version__
+
+
+def _rexrank_style_refs(tmp_path):
+    """A ReXrank-like file: a whole 'report' beside the two sections, as iu_xray_test.json has."""
+    df = pd.read_csv(EXAMPLE, dtype=str, keep_default_na=False)
+    refs = {sid: {"report": f"Findings: {ref} Impression: No acute process.", "section_findings": ref,
+                  "section_impression": "No acute process."} for sid, ref in zip(df.study_id, df.reference)}
+    (tmp_path / "refs.json").write_text(json.dumps(refs))
+    df[["study_id", "prediction"]].to_csv(tmp_path / "preds.csv", index=False)
+    return tmp_path / "preds.csv", tmp_path / "refs.json"
+
+
+def test_track_auto_stops_when_the_references_allow_several_texts(tmp_path):
+    preds, refs = _rexrank_style_refs(tmp_path)
+    res = run_cli("score", preds, "--refs", refs, "-m", "bleu", "--no-progress", "-o", tmp_path / "run")
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    line = res.stderr.strip()
+    assert len(line.splitlines()) == 1 and "refs.json" in line and "--track" in line
+    for choice in ("findings = ", "findings-impression = ", "report = "):
+        assert choice in line
+    assert not (tmp_path / "run").exists()
+    with pytest.raises(InputError, match="several reference texts"):
+        rexeval.score(preds, refs, metrics="bleu", progress=False)
+
+
+def test_the_track_is_shown_in_the_table_the_leaderboard_and_the_report(tmp_path):
+    preds, refs = _rexrank_style_refs(tmp_path)
+    res = run_cli("score", preds, "--refs", refs, "-m", "bleu", "--track", "findings", "--no-progress",
+                  "--bootstrap", "0", "-o", tmp_path / "a")
+    assert res.returncode == 0, res.stderr
+    assert "track findings" in res.stdout.splitlines()[0]  # the table's title
+    whole = run_cli("score", preds, "--refs", refs, "-m", "bleu", "--track", "report", "--no-progress",
+                    "--bootstrap", "0", "--json")
+    summary = json.loads(whole.stdout)
+    assert summary["input"]["reference_source"] == "column 'report'"
+    assert "track findings" not in run_cli("score", EXAMPLE, "-m", "bleu", "--no-progress").stdout.splitlines()[0]
+    board = run_cli("leaderboard", tmp_path / "a", "-o", tmp_path / "board.md")
+    assert board.returncode == 0, board.stderr
+    assert "Reference text: track findings." in (tmp_path / "board.md").read_text()
+    report = run_cli("report", tmp_path / "a", "-o", tmp_path / "report.html")
+    assert report.returncode == 0, report.stderr
+    assert "track findings" in (tmp_path / "report.html").read_text()
+
+
+@pytest.mark.shared
+def test_moerad_iu_bleu_needs_a_track_and_the_findings_track_gives_the_leaderboards_value():
+    from tests.helpers.paths import shared_path
+
+    preds = shared_path("conformance", "moerad_iu_test", "preds.csv")
+    refs = shared_path("rexrank", "iu_xray_test.json")
+    assert run_cli("score", preds, "--refs", refs, "-m", "bleu", "--no-progress").returncode == 2
+    values = {}
+    for track in ("findings", "report"):
+        res = run_cli("score", preds, "--refs", refs, "-m", "bleu", "--track", track, "--json", "--no-progress",
+                      "--bootstrap", "0")
+        values[track] = json.loads(res.stdout)["metrics"]["bleu"]["value"]
+    assert values["findings"] == pytest.approx(0.2704, abs=5e-5)  # docs/scoring.md, the leaderboard's track
+    assert values["report"] == pytest.approx(0.2061, abs=5e-5)  # what `auto` silently gave before
+
+
+def test_nothing_scored_exits_2_with_each_fix_and_writes_no_run(tmp_path):
+    env = {"REXEVAL_CRIMSON_PATH": "", "HF_HUB_CACHE": str(tmp_path / "empty-hub"), "REXEVAL_CACHE": "off",
+           "OPENAI_BASE_URL": "", "REXEVAL_LLM_BASE_URL": "", "REXEVAL_GREEN_BASE_URL": "", "REXEVAL_GREEN_PATH": ""}
+    res = run_cli("score", EXAMPLE, "-m", "crimson,green", "--no-progress", "-o", tmp_path / "run", env=env)
+    assert res.returncode == 2, (res.stdout, res.stderr)
+    assert "Traceback" not in res.stderr and res.stdout == ""
+    line = res.stderr.strip()
+    assert len(line.splitlines()) == 1 and "nothing was scored" in line
+    assert "crimson:" in line and "green:" in line and line.count("Fix:") == 2
+    assert not (tmp_path / "run").exists()
+    partial = run_cli("score", EXAMPLE, "-m", "bleu,crimson", "--no-progress", "--bootstrap", "0", env=env)
+    assert partial.returncode == 0 and "skipped" in partial.stdout  # one metric scored: the run stands
+
+
+def test_metrics_accept_the_prefixes_and_patterns_the_readme_shows():
+    from rexeval.metrics import metrics_for
+
+    assert metrics_for("struct_err_*") == ["errors_struct"]
+    assert metrics_for("llm_errors_*") == ["errors_llm"]
+    assert metrics_for("rules_f1_*") == ["rules_f1"]
+    assert metrics_for("srrbert_*_f1") == ["srrbert"]
+    assert metrics_for("struct_err") == ["errors_struct"]
+    assert metrics_for("inv_radcliq_v1") == ["radcliq"]
+    result = rexeval.score(EXAMPLE, metrics="struct_err_*", progress=False, n_resamples=0)
+    assert "struct_err_total_sig" in result.summary["metrics"]
+    with pytest.raises(ConfigError, match="ambiguous"):
+        metrics_for("rad")
+    res = run_cli("score", EXAMPLE, "-m", "blue", "--no-progress")
+    assert res.returncode == 2 and "unknown metric 'blue'; did you mean bleu, bleu4?" in res.stderr
+
+
+def test_score_takes_lists_of_texts_by_keyword():
+    preds = ["The heart is normal in size. The lungs are clear.", "Small left pleural effusion."]
+    refs = ["Heart size is normal. Lungs are clear.", "Left pleural effusion."]
+    result = rexeval.score(predictions=preds, references=refs, metrics=["bleu"], progress=False, n_resamples=0)
+    assert isinstance(result, rexeval.ScoreResult)
+    assert result.per_study["study_id"].tolist() == ["0", "1"]
+    frame = pd.DataFrame({"study_id": ["0", "1"], "prediction": preds, "reference": refs})
+    from_frame = rexeval.score(frame, metrics=["bleu"], progress=False, n_resamples=0)
+    assert result.per_study["bleu"].tolist() == from_frame.per_study["bleu"].tolist()
+    named = rexeval.score(predictions=preds, references=refs, study_ids=["a", "b"], metrics="bleu", progress=False)
+    assert named.per_study["study_id"].tolist() == ["a", "b"]
+    swapped = rexeval.score(predictions=refs, references=preds, metrics="bleu", progress=False, n_resamples=0)
+    assert swapped.summary["input"]["reference_source"] == "column 'reference'"
+
+
+@pytest.mark.parametrize("call,message", [
+    (lambda: rexeval.score(["a"], ["b"]), "predictions=\\[...\\], references=\\[...\\]"),
+    (lambda: rexeval.score(predictions=["a", "b"], references=["c"]), "differ in length"),
+    (lambda: rexeval.score(predictions=["a"]), "references= is missing"),
+    (lambda: rexeval.score(predictions="a", references="b"), "must be a list"),
+    (lambda: rexeval.score(predictions=["a"], references=["b"], study_ids=["x", "y"]), "differ in length"),
+    (lambda: rexeval.score(EXAMPLE, predictions=["a"], references=["b"]), "not both"),
+])
+def test_score_with_lists_fails_clearly(call, message):
+    with pytest.raises(RexevalError, match=message):
+        call()

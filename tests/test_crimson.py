@@ -227,10 +227,14 @@ def test_cli_without_endpoint_or_local_judge_skips_at_once_with_both_fixes(tmp_p
     env.update(PYTHONPATH=str(ROOT), HF_HUB_CACHE=str(tmp_path / "empty-hub"), REXEVAL_CRIMSON_PATH="",
                REXEVAL_CACHE="off")
     proc = subprocess.run([sys.executable, "-m", "rexeval", "score", str(path), "--metrics", "crimson", "--json",
-                           "--bootstrap", "0", "--no-progress"], env=env, capture_output=True, text=True, timeout=60)
+                           "--bootstrap", "0", "--no-progress", "-o", str(tmp_path / "run")],
+                          env=env, capture_output=True, text=True, timeout=60)
     assert "Traceback" not in proc.stderr
-    skipped = json.loads(proc.stdout)["skipped"]["crimson"]
-    assert "needs an endpoint (--llm-base-url)" in skipped and "rexeval models download crimson-medgemma-4b" in skipped
+    # crimson was the only metric asked for: nothing scored is a failure (exit 2, no run), with both fixes
+    assert proc.returncode == 2 and not (tmp_path / "run").exists()
+    line = proc.stderr.strip()
+    assert "nothing was scored" in line and "crimson:" in line
+    assert "needs an endpoint (--llm-base-url)" in line and "rexeval models download crimson-medgemma-4b" in line
 
 
 def test_explicit_endpoint_backend_without_endpoint_exits_2_at_once_with_the_fix(tmp_path):

@@ -22,13 +22,19 @@ FIX_HINT = re.compile(r"pip install|rexeval models download|Fix:")
 
 
 def _strings(path: Path) -> list[str]:
-    """String literals of a module; an f-string's placeholders become VALUE."""
+    """String literals of a module; an f-string's placeholders become VALUE; a call of the one hint
+    builder with literal arguments, ``install_hint("models")``, becomes the hint it returns."""
+    from rexeval.exceptions import install_hint
+
     out = []
     for node in ast.walk(ast.parse(path.read_text(), str(path))):
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             out.append(node.value)
         elif isinstance(node, ast.JoinedStr):
             out.append("".join(v.value if isinstance(v, ast.Constant) else "VALUE" for v in node.values))
+        elif (isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == "install_hint"
+              and all(isinstance(a, ast.Constant) for a in node.args)):
+            out.append(install_hint(*(a.value for a in node.args)))
     return out
 
 
@@ -57,7 +63,7 @@ def test_fix_messages_name_only_defined_extras():
     extras = _extras()
     bad = []
     for where, message in _fix_messages():
-        for group in EXTRA.findall(message):
+        for group in EXTRA.findall(message.replace("rexeval[VALUE]", "")):  # the builder's own template
             bad += [f"{where}: rexeval[{name}]" for name in group.split(",") if name.strip() not in extras]
     assert not bad, f"extras not in pyproject ({sorted(extras)}): {bad}"
 
@@ -71,3 +77,15 @@ def test_fix_message_prints_verbatim(where, fix, capsys):
     print_summary({"n_studies": 1, "run": {"name": "r"}, "metrics": {}, "skipped": {"some_metric": reason}})
     out = capsys.readouterr().out
     assert f"skipped some_metric: {reason}" in out, where  # one line, nothing eaten or wrapped
+
+
+def test_hints_for_extras_that_pull_torch_say_how_to_get_the_cpu_wheel_first():
+    # a bare torch requirement with no torch installed pulls a multi-GB CUDA build (issue 22, item 6)
+    torch_extras = {"models", "green", "rl", "all"}
+    hints = [(w, m) for w, m in _fix_messages() if set(EXTRA.findall(m)) & torch_extras]
+    assert {w for w, _ in hints} >= {"rexeval/metrics/bertscore.py", "rexeval/metrics/sembscore.py", "rexeval/cli/train.py"}
+    for where, message in hints:
+        cpu = message.find("download.pytorch.org/whl/cpu")
+        assert 0 <= cpu < message.find("rexeval["), f"{where}: {message}"
+    light = [m for _, m in _fix_messages() if "rexeval[llm]" in m or "rexeval[ray]" in m]
+    assert light and not any("torch" in m for m in light)  # extras without torch keep the short hint

@@ -108,3 +108,28 @@ def test_longitudinal_cli(tmp_path):
 
 def test_categories_are_documented_in_order():
     assert CATEGORIES == ("new", "progression", "regression", "no change", "not stated")
+
+
+@pytest.mark.parametrize("column", ["reference", "ground_truth", "gt_report", "target", "report"])
+def test_longitudinal_reads_the_reference_columns_score_reads(tmp_path, column):
+    from rexeval.align import REF_ALIASES
+
+    assert column in REF_ALIASES
+    refs, preds = tmp_path / "refs.csv", tmp_path / "model.csv"
+    refs_frame().rename(columns={"section_findings": column}).to_csv(refs, index=False)
+    model_frame().to_csv(preds, index=False)
+    res = CliRunner().invoke(app, ["longitudinal", str(preds), "--refs", str(refs), "-m", "bleu", "--bootstrap", "0"])
+    assert res.exit_code == 0, res.output
+    expected = longitudinal({"model": model_frame()}, refs_frame(), metrics=["bleu"], n_resamples=0)
+    got = longitudinal({"model": model_frame()}, pd.read_csv(refs), metrics=["bleu"], n_resamples=0)
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), expected.reset_index(drop=True))
+
+
+def test_longitudinal_asks_for_a_track_when_the_references_allow_several(tmp_path):
+    from rexeval.exceptions import InputError
+
+    refs = refs_frame().assign(report=lambda f: "Findings: " + f["section_findings"])
+    with pytest.raises(InputError, match="choose one with --track"):
+        longitudinal({"model": model_frame()}, refs, metrics=["bleu"], n_resamples=0)
+    table = longitudinal({"model": model_frame()}, refs, track="findings", metrics=["bleu"], n_resamples=0)
+    assert table.attrs["n_with_prior"] == 5

@@ -68,6 +68,42 @@ def test_levels_case_rule_of_0_1_18_and_lowercase_option():
     assert reward_levels(h, r, lowercase=True) == (1.0, 1.0, 1.0)
 
 
+def test_the_two_case_rules_on_hand_made_annotations():
+    # Stanford-AIMI/radgraph 87f11a1 lower-cases entity tokens at every level; PyPI 0.1.18 only in the
+    # complete level's relation tuples. Hypothesis: 3 entities, reference: 2; "Effusion"/"effusion" and
+    # "Left"/"left" differ in case only, "Base" has no counterpart.
+    h = ann(("Effusion", "OBS-DP", [("located_at", 2)]), ("Left", "ANAT-DP"), ("Base", "ANAT-DP"))
+    r = ann(("effusion", "OBS-DP", [("located_at", 2)]), ("left", "ANAT-DP"))
+    # 0.1.18: simple and partial match nothing; complete items are {(effusion, OBS-DP, located_at, left),
+    # (Left, ANAT-DP), (Base, ANAT-DP)} vs {(effusion, ..., left), (left, ANAT-DP)}: P 1/3, R 1/2, F1 0.4
+    assert reward_levels(h, r) == (0.0, 0.0, pytest.approx(0.4))
+    # 87f11a1: 2 of 3 hypothesis items match both reference items at every level: P 2/3, R 1, F1 0.8
+    assert reward_levels(h, r, lowercase=True) == (pytest.approx(0.8), pytest.approx(0.8), pytest.approx(0.8))
+    # the label keeps its case under both rules
+    h_label = ann(("effusion", "obs-dp"))
+    assert reward_levels(h_label, ann(("effusion", "OBS-DP")), lowercase=True) == (0.0, 0.0, 0.0)
+
+
+def test_case_rules_on_the_package_example_with_the_hypothesis_case_changed():
+    d = json.loads(shared_path("conformance", "radgraph", "radgraph_xl_example_pairs.json").read_text())
+
+    def capitalised(a):
+        return {**a, "entities": {k: {**e, "tokens": e["tokens"].capitalize()} for k, e in a["entities"].items()}}
+
+    hyps = [capitalised(h) for h in d["hyp_annotations"]]
+    assert hyps != d["hyp_annotations"]
+    expected = d["expected_reward_lists_simple_partial_complete"]  # the package's values on the lower-case texts
+    upstream = [reward_levels(h, r, lowercase=True) for h, r in zip(hyps, d["ref_annotations"])]
+    assert [[g[k] for g in upstream] for k in range(3)] == expected  # case no longer matters
+    pypi = [reward_levels(h, r) for h, r in zip(hyps, d["ref_annotations"])]
+    assert all(g[0] < e for g, e in zip(pypi, expected[0]))  # 0.1.18: every simple score drops
+
+
+def test_signature_records_the_case_rule():
+    assert RadGraph().options()["levels_case"] == "rg0.1.18(complete-relations-lower)"
+    assert "87f11a1" in RadGraph(lowercase=True).options()["levels_case"]
+
+
 def test_levels_zero_when_either_side_has_no_entity():
     r = ann(("effusion", "OBS-DP"))
     assert reward_levels(EMPTY, r) == (0.0, 0.0, 0.0)
@@ -124,7 +160,7 @@ class FakeParser:
     def __init__(self, model, archive, device="cpu", python=None, dtype="float32", max_tokens=8192):
         self.model = model
 
-    def __call__(self, texts):
+    def __call__(self, texts, progress=None):
         FakeParser.calls.append(list(texts))
         return [TABLE.get(t) for t in texts]
 

@@ -162,3 +162,21 @@ def test_missing_encoder_config_is_unavailable_with_fix(tmp_path, monkeypatch):
         shutil.rmtree(repo)
     with pytest.raises(MetricUnavailable, match="encoder"):
         RadGraph().check_available()
+
+
+def test_metric_progress_moves_per_report_and_cached_texts_count_at_once(hub, tmp_path, monkeypatch):
+    # issue 22 item 5: the bar advanced once, after every report was parsed
+    from rexeval.metrics.base import Batch
+    from rexeval.metrics.radgraph import RadGraph
+
+    monkeypatch.setenv("HF_HUB_CACHE", str(hub))
+    monkeypatch.setenv("REXEVAL_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("REXEVAL_RADGRAPH_PYTHON", raising=False)
+    texts = [t for t in dict.fromkeys(recorded_file()["texts"]) if t.strip()][:12]
+    preds, refs = texts[:6], texts[6:]
+    for run in ("cold", "cached"):
+        steps: list[int] = []
+        RadGraph(model="radgraph-xl", device="cpu").compute(Batch([str(i) for i in range(6)], preds, refs,
+                                                                  progress=steps.append))
+        assert sum(steps) == 6, (run, steps)
+        assert len(steps) >= 3 if run == "cold" else steps == [6], (run, steps)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from rexeval.exceptions import ConfigError, MetricUnavailable
+from rexeval.exceptions import ConfigError, MetricUnavailable, install_hint
 
 #: A policy rexeval builds itself (random weights, word-level tokenizer; see trainers/tiny.py).
 TINY_POLICIES = ("rexeval:tiny", "rexeval:tiny-vlm")
@@ -228,7 +228,7 @@ def _model_config(model: dict[str, Any], lora: dict[str, Any] | None) -> Any:
     except ImportError:
         raise MetricUnavailable(
             "training needs trl (its ModelConfig holds the policy settings)",
-            "pip install 'rexeval[rl]'",
+            install_hint("rl"),
         ) from None
     names = {f.name for f in fields(ModelConfig)}
     unknown = set(model) - names

@@ -40,15 +40,21 @@ for _module in COMMAND_MODULES:
     importlib.import_module(_module).register(app)
 
 
-@app.callback()
-def _root(
-    version: bool = typer.Option(False, "--version", help="Print the version and exit.", is_eager=True),
-) -> None:
-    if version:
+def _print_version(value: bool) -> None:
+    # an eager option's callback runs while the arguments are parsed, so `rexeval --version` needs no command
+    if value:
         from rexeval._version import __version__
 
         typer.echo(__version__)
         raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", help="Print the version and exit.", is_eager=True,
+                                 callback=_print_version),
+) -> None:
+    pass
 
 
 def main() -> None:

@@ -21,7 +21,7 @@ def compare_command(
     b: Path = typer.Argument(..., help="System B: a run directory or a predictions file."),
     refs: Optional[Path] = typer.Option(None, "--refs", "-r", help="References, when A/B are predictions files."),
     metrics: Optional[str] = typer.Option(None, "--metrics", "-m", help="Comma-separated metric names or keys."),
-    track: str = typer.Option("auto", "--track", help="Reference track when scoring predictions files."),
+    track: str = typer.Option("auto", "--track", help="Reference text: findings (ReXrank's findings track), findings-impression (its findings + impression track), report (the reference column as written); auto takes the only one REFS allow."),
     n_perm: int = typer.Option(DEFAULT_PERMUTATIONS, "--permutations", help="Randomisation-test permutations."),
     n_boot: int = typer.Option(1000, "--bootstrap", help="Paired-bootstrap resamples for the CI of the difference."),
     seed: int = typer.Option(12345, "--seed"),

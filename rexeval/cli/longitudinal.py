@@ -14,7 +14,7 @@ def longitudinal_command(
     preds: list[Path] = typer.Argument(..., help="Prediction files (study_id, report) of the systems to break down."),
     refs: Path = typer.Option(..., "--refs", "-r", help="References with prior information (prior_report, prior_study_id, or subject_id + study_date/order)."),
     train: Path | None = typer.Option(None, "--train", help="Earlier studies not in REFS (priors are looked up in REFS and TRAIN)."),
-    track: str = typer.Option("findings", "--track", help="findings, findings-impression, or report."),
+    track: str = typer.Option("auto", "--track", help="Reference text: findings, findings-impression, report (the reference column); auto takes the only one REFS allow."),
     metrics: str | None = typer.Option(None, "--metrics", "-m", help="Comma-separated metrics (default: every metric that can run)."),
     no_copy_prior: bool = typer.Option(False, "--no-copy-prior", help="Do not add the copy-prior baseline."),
     out: Path | None = typer.Option(None, "--out", "-o", help="Directory for longitudinal.csv (long) and longitudinal.md (wide)."),

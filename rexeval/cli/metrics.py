@@ -26,7 +26,7 @@ def _fmt_bound(x: float) -> str:
 
 
 def _extras_in(text: str) -> list[str]:
-    """Extras named in a fix message (``pip install 'rexeval[models]'``)."""
+    """Extras a fix message names (``'rexeval[models]'`` in its install command)."""
     found: list[str] = []
     for group in re.findall(r"rexeval\[([a-z0-9_,-]+)\]", text):
         found.extend(e for e in group.split(",") if e not in found)

@@ -20,7 +20,7 @@ def score_command(
     preds: Path = typer.Argument(..., help="Predictions: CSV, JSONL, JSON or Parquet with study_id and report."),
     refs: Optional[Path] = typer.Option(None, "--refs", "-r", help="References (same formats). Not needed if PREDS holds both."),
     metrics: Optional[str] = typer.Option(None, "--metrics", "-m", help="Comma-separated metric names (default: every metric that can run)."),
-    track: str = typer.Option("auto", "--track", help="Reference text: auto (a reference column), findings, findings-impression."),
+    track: str = typer.Option("auto", "--track", help="Reference text: findings (ReXrank's findings track), findings-impression (its findings + impression track), report (the reference column as written); auto takes the only one REFS allow."),
     allow_missing: bool = typer.Option(False, "--allow-missing", help="Score the intersection of ids instead of failing; dropped ids go into the summary."),
     strict: bool = typer.Option(False, "--strict", help="Fail (exit 2) when a metric cannot run instead of skipping it."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Run directory for per_study.csv and summary.json."),
@@ -101,6 +101,11 @@ def score_command(
     else:
         raise ConfigError(f"--engine must be local or ray, not {engine!r}")
     summary = result.summary
+    if not summary["metrics"] and summary["skipped"]:  # nothing scored is a failure: no empty table or run
+        from rexeval.exceptions import RexevalError
+
+        raise RexevalError("no metric could run, nothing was scored: "
+                           + "; ".join(f"{key}: {reason}" for key, reason in summary["skipped"].items()))
     if summary["n_dropped"]:
         warn(f"--allow-missing dropped {summary['n_dropped']} studies (listed in summary.json under 'dropped')")
     if summary["empty_predictions"]["count"]:

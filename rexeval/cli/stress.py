@@ -15,7 +15,7 @@ def stress_command(
     refs: Path = typer.Argument(..., help="Reference reports (any file `rexeval score --refs` reads; ReXrank JSON with --track)."),
     metrics: Optional[str] = typer.Option(None, "--metrics", "-m", help="Comma-separated metric names (default: bleu,rouge_l,errors_struct,rules_f1)."),
     keys: Optional[str] = typer.Option(None, "--keys", help="Output keys to report (default: each metric's headline per-study output)."),
-    track: str = typer.Option("auto", "--track", help="Reference text: auto (a reference column), findings, findings-impression."),
+    track: str = typer.Option("auto", "--track", help="Reference text: findings (ReXrank's findings track), findings-impression (its findings + impression track), report (the reference column as written); auto takes the only one REFS allow."),
     categories: Optional[str] = typer.Option(None, "--categories", help="Comma-separated perturbation categories (default: all)."),
     seed: int = typer.Option(0, "--seed", help="Seed of every perturbation (each row's own seed is in perturbations.csv)."),
     tolerance: float = typer.Option(0.05, "--tolerance", help="Invariance tolerance: fraction of the output's range (absolute for unbounded outputs)."),

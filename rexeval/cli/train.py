@@ -15,14 +15,14 @@ _OVERRIDES = {"allow_extra_args": True, "ignore_unknown_options": False}
 
 
 def _need_rl() -> None:
-    from rexeval.exceptions import MetricUnavailable
+    from rexeval.exceptions import MetricUnavailable, install_hint
 
     try:
         import peft  # noqa: F401
         import trl  # noqa: F401
     except ImportError as exc:
         raise MetricUnavailable(
-            f"training needs trl and peft ({exc.name} is missing)", "pip install 'rexeval[rl]'"
+            f"training needs trl and peft ({exc.name} is missing)", install_hint("rl")
         ) from None
 
 

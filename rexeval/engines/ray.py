@@ -38,10 +38,10 @@ from typing import Any
 
 import numpy as np
 
-from rexeval.exceptions import ConfigError, RexevalError
+from rexeval.exceptions import ConfigError, RexevalError, install_hint
 from rexeval.metrics.base import Batch, Metric
 
-RAY_FIX = "pip install 'rexeval[ray]'"
+RAY_FIX = install_hint("ray")
 #: Environment variables forwarded to workers: where models, caches and endpoints are.
 FORWARD_PREFIXES = ("REXEVAL_", "HF_", "HUGGINGFACE_", "TRANSFORMERS_", "TORCH_HOME", "OPENAI_", "AZURE_OPENAI_")
 #: Batches in flight per actor: the next one is queued while one runs, so the actor never waits on the driver.

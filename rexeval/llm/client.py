@@ -31,7 +31,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from rexeval.exceptions import ConfigError, MetricUnavailable
+from rexeval.exceptions import ConfigError, MetricUnavailable, install_hint
 from rexeval.llm.cache import AnswerCache, CachedAnswer, request_key
 from rexeval.llm.config import LLMConfig
 
@@ -79,7 +79,7 @@ def require_openai() -> Any:
         import openai
     except ImportError:
         raise MetricUnavailable(
-            "the LLM judge needs the 'openai' package", "pip install 'rexeval[llm]'"
+            "the LLM judge needs the 'openai' package", install_hint("llm")
         ) from None
     return openai
 

@@ -33,6 +33,8 @@ __all__ = [
     "REGISTRY",
     "get_metric",
     "metric_names",
+    "metrics_for",
+    "output_keys",
     "resolve_metrics",
     "register",
 ]
@@ -103,7 +105,7 @@ def resolve_metrics(
     if names is None:
         wanted = [n for n in REGISTRY if getattr(_load_class(n), "default", True)]
     else:
-        wanted = [_name_for(n) for n in names]
+        wanted = [name for n in names for name in metrics_for(n)]
     ordered: list[str] = []
 
     def visit(name: str, stack: tuple[str, ...] = ()) -> None:
@@ -120,16 +122,43 @@ def resolve_metrics(
     return [get_metric(n, **options.get(n, {})) for n in ordered]
 
 
-def _name_for(key: str) -> str:
-    key = key.strip()
-    if key in REGISTRY:
-        return key
+def output_keys() -> dict[str, str]:
+    """Every output key of the registered metrics (default options) -> its metric's name."""
+    keys: dict[str, str] = {}
     for name in REGISTRY:
-        cls = _load_class(name)
         try:
-            keys = [o.key for o in cls().outputs()]
+            outputs = _load_class(name)().outputs()
         except Exception:  # a metric whose constructor needs options cannot be searched this way
             continue
-        if key in keys:
-            return name
-    raise ConfigError(f"unknown metric {key!r}; known metrics: {', '.join(REGISTRY)}")
+        for out in outputs:
+            keys.setdefault(out.key, name)
+    return keys
+
+
+def metrics_for(selector: str) -> list[str]:
+    """The metrics a ``--metrics`` item names: a metric (``errors_struct``), one of its output keys
+    (``inv_radcliq_v1``), a key prefix (``struct_err``, ``struct_err_``) or a pattern over keys
+    (``struct_err_*``, ``srrbert_*_f1``). ConfigError, with the closest names, when nothing matches."""
+    import difflib
+    import fnmatch
+
+    selector = selector.strip()
+    if selector in REGISTRY:
+        return [selector]
+    keys = output_keys()
+    if selector in keys:
+        return [keys[selector]]
+    if any(c in selector for c in "*?["):
+        found = [keys[k] for k in keys if fnmatch.fnmatchcase(k, selector)]
+    else:
+        found = [keys[k] for k in keys if selector and k.startswith(selector)]
+    found = list(dict.fromkeys(found))
+    if len(found) > 1 and not any(c in selector for c in "*?["):
+        raise ConfigError(f"metric prefix {selector!r} is ambiguous: it starts outputs of {', '.join(found)}; "
+                          "name the metric")
+    if found:
+        return found
+    close = difflib.get_close_matches(selector.rstrip("*_"), list(dict.fromkeys([*REGISTRY, *keys])), n=4, cutoff=0.6)
+    hint = f"did you mean {', '.join(close)}? " if close else ""
+    raise ConfigError(f"unknown metric {selector!r}; {hint}`rexeval metrics` lists every metric and its outputs "
+                      f"(metrics: {', '.join(REGISTRY)})")

@@ -28,7 +28,7 @@ from rexeval.aggregates import (  # re-exported: metrics take their aggregate vo
 
 __all__ = [
     "Aggregate", "Batch", "Columns", "Metric", "Output", "installed_versions", "inverse_mean_of", "mean_of",
-    "share_of",
+    "share_of", "text_progress",
 ]
 
 
@@ -151,6 +151,23 @@ class Metric:
     def __repr__(self) -> str:
         opts = ", ".join(f"{k}={v!r}" for k, v in self.options().items())
         return f"{type(self).__name__}({opts})"
+
+
+def text_progress(progress: Callable[[int], None] | None, n_studies: int, n_texts: int) -> Callable[[int], None] | None:
+    """Turn 'k texts done' into whole-study advances of a progress bar counting studies (a model metric
+    reports each batch of texts it runs, so the bar and its ETA move while it works)."""
+    if progress is None or n_texts == 0:
+        return None
+    state = {"texts": 0, "sent": 0}
+
+    def advance(k: int) -> None:
+        state["texts"] += k
+        due = min(n_studies, int(state["texts"] * n_studies / n_texts))
+        if due > state["sent"]:
+            progress(due - state["sent"])
+            state["sent"] = due
+
+    return advance
 
 
 def installed_versions(*packages: str) -> dict[str, str]:

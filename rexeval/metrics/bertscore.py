@@ -25,14 +25,22 @@ from __future__ import annotations
 import hashlib
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from rexeval.exceptions import ConfigError, InputError, MetricUnavailable
-from rexeval.metrics.base import Batch, Metric, OnDevice, Output, installed_versions, mean_of
+from rexeval.exceptions import ConfigError, InputError, MetricUnavailable, install_hint
+from rexeval.metrics.base import (
+    Batch,
+    Metric,
+    OnDevice,
+    Output,
+    installed_versions,
+    mean_of,
+    text_progress,
+)
 from rexeval.models import ModelSpec, register_model
 
 MODEL = register_model(
@@ -130,7 +138,7 @@ class BertScore(OnDevice, Metric):
             import torch  # noqa: F401
             import transformers  # noqa: F401
         except ImportError:
-            raise MetricUnavailable("bertscore needs torch and transformers", "pip install 'rexeval[models]'") from None
+            raise MetricUnavailable("bertscore needs torch and transformers", install_hint("models")) from None
         from rexeval.models import check_files
 
         check_files(self._resolve())  # a corrupt download skips the metric here, with the fix
@@ -169,9 +177,12 @@ class BertScore(OnDevice, Metric):
         import torch
         from transformers import RobertaModel
 
+        from rexeval.models import quiet_loading
+
         folder = self._resolve().path
         self._tok()
-        model = RobertaModel.from_pretrained(str(folder), local_files_only=True, use_safetensors=True)
+        with quiet_loading():
+            model = RobertaModel.from_pretrained(str(folder), local_files_only=True, use_safetensors=True)
         model.encoder.layer = torch.nn.ModuleList(list(model.encoder.layer[:NUM_LAYERS]))
         model.eval()
         if self.fp16:
@@ -220,7 +231,7 @@ class BertScore(OnDevice, Metric):
             return w
         return np.array([self._idf.get(t, self._idf_default) for t in ids], dtype=np.float64)
 
-    def _embed(self, id_lists: list[list[int]]) -> list[np.ndarray]:
+    def _embed(self, id_lists: list[list[int]], progress: Callable[[int], None] | None = None) -> list[np.ndarray]:
         """Normalised layer-5 embeddings, one (len, 768) float32 array per id list.
 
         Each text is padded to a length that depends only on itself (the next multiple of
@@ -229,7 +240,7 @@ class BertScore(OnDevice, Metric):
         """
         return hidden_states_by_padded_length(
             self._model, id_lists, pad_id=self._tok().pad_token_id, batch_size=self.batch_size, device=self.device,
-            pad_to=PAD_TO, max_length=MAX_LENGTH, normalise=True)
+            pad_to=PAD_TO, max_length=MAX_LENGTH, normalise=True, progress=progress)
 
     def _namespace(self) -> str:
         from rexeval.fingerprint import file_sha256
@@ -239,29 +250,32 @@ class BertScore(OnDevice, Metric):
         weights = file_sha256(resolved.file("model.safetensors"))[:16]
         return f"bertscore-emb|{weights}|L{NUM_LAYERS}|pad{PAD_TO}|{'fp16' if self.fp16 else 'fp32'}|{self.device}|v1"
 
-    def embeddings(self, texts: Sequence[str], cache: bool) -> dict[str, np.ndarray]:
+    def embeddings(self, texts: Sequence[str], cache: bool,
+                   progress: Callable[[int], None] | None = None) -> dict[str, np.ndarray]:
+        """Embeddings of the distinct ``texts``; ``progress`` gets the number of texts done, batch by batch."""
         self._load()
         unique = list(dict.fromkeys(texts))
 
         def run(todo: list[str]) -> list[np.ndarray]:
-            return self._embed([self.encode(t) for t in todo])
+            return self._embed([self.encode(t) for t in todo], progress)
 
         if cache and self.cache_references:
             from rexeval.cache import TextCache
 
-            values = TextCache(self._namespace()).compute(unique, run)
-        else:
-            values = run(unique)
-        return dict(zip(unique, values))
+            return dict(zip(unique, TextCache(self._namespace()).compute(unique, run, progress)))
+        return dict(zip(unique, run(unique)))
 
     # -- scoring ---------------------------------------------------------------------------
-    def score_pairs(self, predictions: Sequence[str], references: Sequence[str]) -> dict[str, np.ndarray]:
-        """Raw-then-rescaled P, R, F for aligned lists of candidates and references."""
+    def score_pairs(self, predictions: Sequence[str], references: Sequence[str],
+                    progress: Callable[[int], None] | None = None) -> dict[str, np.ndarray]:
+        """Raw-then-rescaled P, R, F for aligned lists of candidates and references (``progress``: studies
+        done, advanced as the texts are embedded)."""
         import torch
 
         self._load()
-        ref_emb = self.embeddings(references, cache=True)
-        hyp_emb = self.embeddings([p for p in predictions if p not in ref_emb], cache=False)
+        progress = text_progress(progress, len(predictions), len(set(predictions) | set(references)))
+        ref_emb = self.embeddings(references, cache=True, progress=progress)
+        hyp_emb = self.embeddings([p for p in predictions if p not in ref_emb], cache=False, progress=progress)
         hyp_emb.update({p: ref_emb[p] for p in predictions if p in ref_emb})
         ids = {t: self.encode(t) for t in set(predictions) | set(references)}
         n = len(predictions)
@@ -299,15 +313,13 @@ class BertScore(OnDevice, Metric):
         return np.array([p.item(), rr.item(), f.item()], dtype=np.float64)
 
     def compute(self, batch: Batch) -> dict[str, np.ndarray]:
-        out = self.score_pairs(list(batch.predictions), list(batch.references))
-        if batch.progress:
-            batch.progress(len(batch))
-        return out
+        return self.score_pairs(list(batch.predictions), list(batch.references), batch.progress)
+
 
 
 def hidden_states_by_padded_length(
     model: Any, id_lists: list[list[int]], *, pad_id: int, batch_size: int, device: str, pad_to: int,
-    max_length: int | None = None, normalise: bool = False,
+    max_length: int | None = None, normalise: bool = False, progress: Callable[[int], None] | None = None,
 ) -> list[np.ndarray]:
     """Last hidden states (float32; unit vectors with ``normalise``), one (len, hidden) array per id list.
 
@@ -342,5 +354,7 @@ def hidden_states_by_padded_length(
             h = h.cpu().numpy()
             for j, i in enumerate(idx):
                 out[i] = np.ascontiguousarray(h[j, : len(id_lists[i])])
+            if progress:
+                progress(len(idx))
             start = stop
     return out  # type: ignore[return-value]

@@ -267,7 +267,7 @@ class CheXbertF1(ConditionF1):
             return {**super().options(), "model": "chexbert (not found)"}
 
     def _label(self, texts: list[str], batch: Batch) -> np.ndarray:
-        from rexeval.metrics.sembscore import text_progress
+        from rexeval.metrics.base import text_progress
 
         return self.get_labeler().label(texts, text_progress(batch.progress, len(batch), len(set(texts))))
 

@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from rexeval.exceptions import ConfigError, MetricUnavailable
+from rexeval.exceptions import ConfigError, MetricUnavailable, install_hint
 from rexeval.metrics.base import Aggregate, Batch, Metric, Output, mean_of
 from rexeval.metrics.crimson_parse import COUNT_KEYS
 from rexeval.models import ModelSpec, register_model
@@ -237,7 +237,7 @@ class Crimson(Metric):
 
             for mod in ("torch", "transformers"):
                 if importlib.util.find_spec(mod) is None:
-                    raise MetricUnavailable(f"crimson (local) needs {mod}", "pip install 'rexeval[models]'")
+                    raise MetricUnavailable(f"crimson (local) needs {mod}", install_hint("models"))
             try:
                 self._resolve()
             except MetricUnavailable as exc:

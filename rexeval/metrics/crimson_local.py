@@ -73,11 +73,14 @@ class LocalCrimsonJudge:
             import torch
             from transformers import AutoModelForCausalLM, AutoTokenizer
 
+            from rexeval.models import quiet_loading
+
             tok = AutoTokenizer.from_pretrained(str(self.path), local_files_only=True)
-            model = AutoModelForCausalLM.from_pretrained(
-                str(self.path), dtype=getattr(torch, self.dtype), local_files_only=True,
-                use_safetensors=True,  # never a pickled .bin
-            ).eval().to(self.device)
+            with quiet_loading():
+                model = AutoModelForCausalLM.from_pretrained(
+                    str(self.path), dtype=getattr(torch, self.dtype), local_files_only=True,
+                    use_safetensors=True,  # never a pickled .bin
+                ).eval().to(self.device)
             self._loaded[key] = (tok, model)
         return self._loaded[key]
 

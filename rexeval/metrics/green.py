@@ -52,7 +52,7 @@ from typing import Any
 
 import numpy as np
 
-from rexeval.exceptions import ConfigError, MetricUnavailable
+from rexeval.exceptions import ConfigError, MetricUnavailable, install_hint
 from rexeval.metrics.base import Batch, Metric, Output, installed_versions, mean_of
 from rexeval.models import ModelSpec, register_model
 
@@ -321,6 +321,8 @@ class _LocalJudge:
             import torch
             from transformers import AutoModelForCausalLM, AutoTokenizer
 
+            from rexeval.models import quiet_loading
+
             # GREEN's tokenizer appends </s> to every encoded text (add_eos_token), as at training time.
             tok = AutoTokenizer.from_pretrained(
                 str(self.path), add_eos_token=True, padding_side="left", trust_remote_code=self.trust_remote_code,
@@ -329,10 +331,11 @@ class _LocalJudge:
             if tok.pad_token is None:
                 tok.pad_token = tok.eos_token
             dtype = torch.float16 if self.device.startswith("cuda") else torch.float32
-            model = AutoModelForCausalLM.from_pretrained(
-                str(self.path), dtype=dtype, trust_remote_code=self.trust_remote_code, local_files_only=True,
-                use_safetensors=True,  # never a pickled .bin
-            ).eval().to(self.device)
+            with quiet_loading():
+                model = AutoModelForCausalLM.from_pretrained(
+                    str(self.path), dtype=dtype, trust_remote_code=self.trust_remote_code, local_files_only=True,
+                    use_safetensors=True,  # never a pickled .bin
+                ).eval().to(self.device)
             self._loaded[key] = (tok, model)
         return self._loaded[key]
 
@@ -440,7 +443,7 @@ class Green(Metric):
         else:
             for mod in ("torch", "transformers"):
                 if importlib.util.find_spec(mod) is None:
-                    raise MetricUnavailable(f"green (local) needs {mod}", "pip install 'rexeval[models]'")
+                    raise MetricUnavailable(f"green (local) needs {mod}", install_hint("green"))
             from rexeval.models import check_files, resolve
 
             try:

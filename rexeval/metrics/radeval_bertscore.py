@@ -21,13 +21,21 @@ itself, so a study's value never depends on its batch mates (values agree to flo
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from rexeval.exceptions import ConfigError, MetricUnavailable
-from rexeval.metrics.base import Batch, Metric, OnDevice, Output, installed_versions, mean_of
+from rexeval.exceptions import ConfigError, MetricUnavailable, install_hint
+from rexeval.metrics.base import (
+    Batch,
+    Metric,
+    OnDevice,
+    Output,
+    installed_versions,
+    mean_of,
+    text_progress,
+)
 from rexeval.models import ModelSpec, register_model
 
 MODEL = register_model(
@@ -84,7 +92,7 @@ class RadEvalBertScore(OnDevice, Metric):
 
         for mod in ("torch", "transformers"):
             if importlib.util.find_spec(mod) is None:
-                raise MetricUnavailable(f"radeval_bertscore needs {mod}", "pip install 'rexeval[models]'")
+                raise MetricUnavailable(f"radeval_bertscore needs {mod}", install_hint("models"))
         self._resolve()
         if self.device.startswith("cuda"):
             import torch
@@ -110,9 +118,12 @@ class RadEvalBertScore(OnDevice, Metric):
         import torch
         from transformers import AutoModel, AutoTokenizer
 
+        from rexeval.models import quiet_loading
+
         folder = str(self._resolve().path)
         self._tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
-        model = AutoModel.from_pretrained(folder, local_files_only=True)
+        with quiet_loading():
+            model = AutoModel.from_pretrained(folder, local_files_only=True)
         layers = getattr(model, "layers", None)
         if layers is None:
             raise MetricUnavailable(f"{folder} is not a ModernBERT encoder ({type(model).__name__})",
@@ -132,13 +143,13 @@ class RadEvalBertScore(OnDevice, Metric):
             return list(tok.encode("", add_special_tokens=True))
         return list(tok.encode(text, add_special_tokens=True, max_length=tok.model_max_length, truncation=True))
 
-    def _embed(self, id_lists: list[list[int]]) -> list[np.ndarray]:
+    def _embed(self, id_lists: list[list[int]], progress: Callable[[int], None] | None = None) -> list[np.ndarray]:
         """Last hidden states (float32), one (len, hidden) array per id list, batched by padded length."""
         from rexeval.metrics.bertscore import hidden_states_by_padded_length
 
         pad_id = self._tokenizer.pad_token_id if self._tokenizer.pad_token_id is not None else 0
         return hidden_states_by_padded_length(self._model, id_lists, pad_id=pad_id, batch_size=self.batch_size,
-                                              device=self.device, pad_to=PAD_TO)
+                                              device=self.device, pad_to=PAD_TO, progress=progress)
 
     def _namespace(self) -> str:
         from rexeval.fingerprint import file_sha256
@@ -147,24 +158,27 @@ class RadEvalBertScore(OnDevice, Metric):
         tok = file_sha256(self._resolve().file("tokenizer.json"))[:12]
         return f"radeval-bertscore-emb|{weights}|{tok}|L{self.num_layers}|pad{PAD_TO}|{self.device}|v1"
 
-    def _embeddings(self, texts: Sequence[str], cache: bool) -> dict[str, np.ndarray]:
+    def _embeddings(self, texts: Sequence[str], cache: bool,
+                    progress: Callable[[int], None] | None = None) -> dict[str, np.ndarray]:
         unique = list(dict.fromkeys(texts))
 
         def run(todo: list[str]) -> list[np.ndarray]:
-            return self._embed([self.encode(t) for t in todo])
+            return self._embed([self.encode(t) for t in todo], progress)
 
         if cache and self.cache_references:
             from rexeval.cache import TextCache
 
-            return dict(zip(unique, TextCache(self._namespace()).compute(unique, run)))
+            return dict(zip(unique, TextCache(self._namespace()).compute(unique, run, progress)))
         return dict(zip(unique, run(unique)))
 
-    def score_pairs(self, predictions: Sequence[str], references: Sequence[str]) -> dict[str, np.ndarray]:
+    def score_pairs(self, predictions: Sequence[str], references: Sequence[str],
+                    progress: Callable[[int], None] | None = None) -> dict[str, np.ndarray]:
         import torch
 
         self._load()
-        ref_emb = self._embeddings(references, cache=True)
-        hyp_emb = self._embeddings([p for p in predictions if p not in ref_emb], cache=False)
+        progress = text_progress(progress, len(predictions), len(set(predictions) | set(references)))
+        ref_emb = self._embeddings(references, cache=True, progress=progress)
+        hyp_emb = self._embeddings([p for p in predictions if p not in ref_emb], cache=False, progress=progress)
         hyp_emb.update({p: ref_emb[p] for p in predictions if p in ref_emb})
         ids = {t: self.encode(t) for t in set(predictions) | set(references)}
         special = {self._tokenizer.cls_token_id, self._tokenizer.sep_token_id}
@@ -178,10 +192,7 @@ class RadEvalBertScore(OnDevice, Metric):
 
     def compute(self, batch: Batch) -> dict[str, np.ndarray]:
         self.check_available()
-        out = self.score_pairs(list(batch.predictions), list(batch.references))
-        if batch.progress:
-            batch.progress(len(batch))
-        return out
+        return self.score_pairs(list(batch.predictions), list(batch.references), batch.progress)
 
 
 def _greedy(he: np.ndarray, hid: list[int], re_: np.ndarray, rid: list[int], special: set, torch: Any) -> np.ndarray:

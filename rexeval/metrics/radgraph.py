@@ -14,17 +14,18 @@ Scores are pure functions of two annotations (the package's JSON: ``{"entities":
 * ``radgraph`` = radgraph_combined exactly as CXR-Report-Metric: (F1 over entity set {(tokens, label)}
   + F1 over relation set {((src tokens, src label), (tgt tokens, tgt label), type)}) / 2, exact and
   case-sensitive set matching; an empty set on either side makes that F1 0.
-* ``radgraph_simple`` / ``radgraph_partial`` / ``radgraph_complete``: radgraph 0.1.18's F1RadGraph
-  reward levels, which lower-case only the complete-level relation tuples (later upstream commits
-  lower-case every level; ``lowercase=True`` selects that rule). A pair with no entity on either side
-  scores 0 at every level.
+* ``radgraph_simple`` / ``radgraph_partial`` / ``radgraph_complete``: the radgraph package's F1RadGraph
+  reward levels. Two case rules exist (docs/radgraph.md): radgraph 0.1.18 on PyPI (and RadEval's copy)
+  lower-cases only the complete level's relation tuples (the default); Stanford-AIMI/radgraph commit
+  87f11a1 (July 2026) lower-cases the entity tokens at every level (``lowercase=True``). The signature
+  records which. A pair with no entity on either side scores 0 at every level.
 """
 
 from __future__ import annotations
 
 import os
 import tarfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ import numpy as np
 
 from rexeval.exceptions import ConfigError, MetricUnavailable
 from rexeval.fingerprint import file_sha256
-from rexeval.metrics.base import Batch, Metric, OnDevice, Output, mean_of
+from rexeval.metrics.base import Batch, Metric, OnDevice, Output, mean_of, text_progress
 from rexeval.models import ModelSpec, register_model
 
 Annotation = Mapping[str, Any]
@@ -106,7 +107,7 @@ def _level_items(ann: Annotation, level: str, lowercase: bool) -> set:
         elif not rels:  # complete
             items.add((low(tokens), label))
         else:
-            # radgraph 0.1.18 lower-cases these tuples at every version; the target must exist.
+            # both rules lower-case the complete level's relation tuples; the target must exist.
             items.update((tokens.lower(), label, r[0], ents[r[1]]["tokens"].lower()) for r in rels)
     return items
 
@@ -208,9 +209,10 @@ class RadGraphParser:
             err = self._proc.stderr.read()[-2000:]
             raise RuntimeError(f"radgraph worker ({exe}) failed to start: {err}")
 
-    def __call__(self, texts: list[str]) -> list[dict[str, Any] | None]:
+    def __call__(self, texts: list[str], progress: Callable[[int], None] | None = None) -> list[dict[str, Any] | None]:
+        """Annotations of ``texts``; ``progress`` gets the number of texts parsed as they are done."""
         if self.native is not None:
-            return self.native.parse(list(texts))
+            return self.native.parse(list(texts), progress)
         import json
 
         self._proc.stdin.write(json.dumps(list(texts)) + "\n")
@@ -218,6 +220,8 @@ class RadGraphParser:
         line = self._proc.stdout.readline()
         if not line:
             raise RuntimeError(f"radgraph worker died: {self._proc.stderr.read()[-2000:]}")
+        if progress:
+            progress(len(texts))
         return json.loads(line)
 
     def close(self) -> None:
@@ -360,7 +364,8 @@ class RadGraph(OnDevice, Metric):
             "parser": "rexeval-native" if mode == "native" else "radgraph-package",
             "dtype": self.dtype,
             "combined": "entity+relation/2,case-sensitive",
-            "levels_case": "lower-all" if self.lowercase else "rg0.1.18(complete-relations-lower)",
+            # which F1RadGraph case rule the three levels follow (the PyPI release's, or upstream's since 87f11a1)
+            "levels_case": "lower-all(radgraph@87f11a1)" if self.lowercase else "rg0.1.18(complete-relations-lower)",
         }
 
     def versions(self) -> dict[str, str]:
@@ -373,8 +378,9 @@ class RadGraph(OnDevice, Metric):
             return "native-of-0.1.18"
         return _side_version(exe)
 
-    def parse(self, texts: Sequence[str]) -> list[dict[str, Any] | None]:
-        """Annotations for ``texts`` (empty text -> no entities), from the disk cache when present."""
+    def parse(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> list[dict[str, Any] | None]:
+        """Annotations for ``texts`` (empty text -> no entities), from the disk cache when present;
+        ``progress`` gets the number of distinct non-empty texts done (cached ones at once)."""
         from rexeval.cache import TextCache
 
         resolved = self._resolve()
@@ -389,15 +395,16 @@ class RadGraph(OnDevice, Metric):
                                               self.python, self.dtype, self.max_tokens)
             out: list[Any] = []
             for i in range(0, len(todo), self.chunk_size):
-                out.extend(self._parser(todo[i : i + self.chunk_size]))
+                out.extend(self._parser(todo[i : i + self.chunk_size], progress))
             return out
 
-        parsed = dict(zip(nonempty, cache.compute(nonempty, run))) if nonempty else {}
+        parsed = dict(zip(nonempty, cache.compute(nonempty, run, progress))) if nonempty else {}
         return [parsed[t] if t.strip() else EMPTY for t in texts]
 
     def compute(self, batch: Batch) -> dict[str, np.ndarray]:
         n = len(batch)
-        anns = self.parse(list(batch.predictions) + list(batch.references))
+        texts = list(batch.predictions) + list(batch.references)
+        anns = self.parse(texts, text_progress(batch.progress, n, len({t for t in texts if t.strip()})))
         hyp, ref = anns[:n], anns[n:]
         cols = {k: np.full(n, np.nan) for k in ("radgraph", "radgraph_simple", "radgraph_partial", "radgraph_complete")}
         for i in range(n):
@@ -406,6 +413,4 @@ class RadGraph(OnDevice, Metric):
             cols["radgraph"][i] = radgraph_combined(ref[i], hyp[i])
             s, p, c = reward_levels(hyp[i], ref[i], self.lowercase)
             cols["radgraph_simple"][i], cols["radgraph_partial"][i], cols["radgraph_complete"][i] = s, p, c
-        if batch.progress:
-            batch.progress(n)
         return cols

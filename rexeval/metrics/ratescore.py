@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from rexeval.exceptions import MetricUnavailable
+from rexeval.exceptions import MetricUnavailable, install_hint
 from rexeval.metrics.base import Batch, Metric, Output, installed_versions, mean_of
 from rexeval.models import ModelSpec, register_model
 
@@ -314,10 +314,13 @@ def _load(spec: ModelSpec, explicit: str | None, device: str, token_classifier: 
     if key not in _MODELS:
         from transformers import AutoModel, AutoModelForTokenClassification, AutoTokenizer
 
+        from rexeval.models import quiet_loading
+
         cls = AutoModelForTokenClassification if token_classifier else AutoModel
         # local_files_only: the resolved folder is all there is; no process-wide offline flag is set
         tok = AutoTokenizer.from_pretrained(str(found.path), local_files_only=True)
-        model = cls.from_pretrained(str(found.path), local_files_only=True, use_safetensors=True).eval().to(device)
+        with quiet_loading():
+            model = cls.from_pretrained(str(found.path), local_files_only=True, use_safetensors=True).eval().to(device)
         id2label = None
         if token_classifier:
             id2label = {int(k): v for k, v in model.config.id2label.items()}
@@ -410,7 +413,7 @@ class RaTEScore(Metric):
 
         for mod in ("torch", "transformers"):
             if importlib.util.find_spec(mod) is None:
-                raise MetricUnavailable(f"ratescore needs {mod}", "pip install 'rexeval[models]'")
+                raise MetricUnavailable(f"ratescore needs {mod}", install_hint("models"))
         if self.splitter == "pyrush" and not _pyrush_available():
             raise MetricUnavailable("splitter 'pyrush' needs medspacy", "pip install medspacy")
         from rexeval.models import check_files, resolve

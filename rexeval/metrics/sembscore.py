@@ -7,13 +7,12 @@ one pass per distinct text, cached on disk by content hash, so reference-side wo
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from rexeval.exceptions import ConfigError, MetricUnavailable
-from rexeval.metrics.base import Batch, Metric, Output, installed_versions, mean_of
+from rexeval.exceptions import ConfigError, MetricUnavailable, install_hint
+from rexeval.metrics.base import Batch, Metric, Output, installed_versions, mean_of, text_progress
 
 # (importing it registers the CheXbert ModelSpecs; it imports no torch)
 from rexeval.models.chexbert import (
@@ -30,23 +29,7 @@ def _require_torch() -> None:
         import torch  # noqa: F401
         import transformers  # noqa: F401
     except ImportError:
-        raise MetricUnavailable("CheXbert needs torch and transformers", "pip install 'rexeval[models]'") from None
-
-
-def text_progress(progress: Callable[[int], None] | None, n_studies: int, n_texts: int) -> Callable[[int], None] | None:
-    """Turn 'k texts done' into whole-study advances of a progress bar counting studies."""
-    if progress is None or n_texts == 0:
-        return None
-    state = {"texts": 0, "sent": 0}
-
-    def advance(k: int) -> None:
-        state["texts"] += k
-        due = min(n_studies, int(state["texts"] * n_studies / n_texts))
-        if due > state["sent"]:
-            progress(due - state["sent"])
-            state["sent"] = due
-
-    return advance
+        raise MetricUnavailable("CheXbert needs torch and transformers", install_hint("models")) from None
 
 
 class CheXbertOptions(CheXbertSettings):

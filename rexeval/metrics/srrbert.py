@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from rexeval.exceptions import ConfigError, MetricUnavailable
+from rexeval.exceptions import ConfigError, MetricUnavailable, install_hint
 from rexeval.metrics.base import (
     Aggregate,
     Batch,
@@ -176,7 +176,7 @@ class SRRBert(OnDevice, Metric):
 
         for mod in ("torch", "transformers", "nltk"):
             if importlib.util.find_spec(mod) is None:
-                raise MetricUnavailable(f"srrbert needs {mod}", "pip install 'rexeval[models]' nltk")
+                raise MetricUnavailable(f"srrbert needs {mod}", install_hint("models"))
         self.labels  # noqa: B018 - raises MetricUnavailable with the fix
         self._resolve()
         import nltk
@@ -226,11 +226,14 @@ class SRRBert(OnDevice, Metric):
             return
         from transformers import BertForSequenceClassification, BertTokenizer
 
+        from rexeval.models import quiet_loading
+
         model_res, tok_res = self._resolve()
         self._weights_file()
         self._tokenizer = BertTokenizer.from_pretrained(str(tok_res.path), local_files_only=True)
-        model = BertForSequenceClassification.from_pretrained(str(model_res.path), num_labels=len(self.labels),
-                                                              local_files_only=True)
+        with quiet_loading():
+            model = BertForSequenceClassification.from_pretrained(str(model_res.path), num_labels=len(self.labels),
+                                                                  local_files_only=True)
         self._model = model.eval().to(self.device)
 
     def classify(self, sentences: Sequence[str]) -> np.ndarray:

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rexeval.exceptions import MetricUnavailable
+from rexeval.exceptions import MetricUnavailable, install_hint
 
 
 @dataclass(frozen=True)
@@ -194,7 +196,7 @@ def download(name: str, cache_dir: str | Path | None = None) -> Path:
     try:
         from huggingface_hub import snapshot_download
     except ImportError:
-        raise MetricUnavailable("downloading needs huggingface_hub", "pip install 'rexeval[models]'") from None
+        raise MetricUnavailable("downloading needs huggingface_hub", install_hint("models")) from None
     patterns = [f"{spec.subfolder}/{f}" if spec.subfolder else f for f in spec.files + spec.extra_hub_files]
     try:
         folder = snapshot_download(
@@ -229,3 +231,18 @@ def offline_environ(base: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+
+
+@contextmanager
+def quiet_loading() -> Iterator[None]:
+    """transformers' own progress bars ("Loading weights") off while a model loads: they would print
+    into rexeval's table and progress bar. Restored afterwards, so the user's other code keeps them."""
+    from transformers.utils import logging as hf_logging
+
+    was_on = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_on:
+            hf_logging.enable_progress_bar()

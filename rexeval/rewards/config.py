@@ -217,6 +217,9 @@ def _find_column(comp: Component, name: str, metrics: list[Metric]):
 
 
 def _metric_name_for(key: str) -> str:
-    from rexeval.metrics import _name_for
+    from rexeval.metrics import metrics_for
 
-    return _name_for(key)
+    names = metrics_for(key)
+    if len(names) != 1:
+        raise ConfigError(f"reward component metric {key!r} names {len(names)} metrics ({', '.join(names)}); name one")
+    return names[0]
