@@ -206,7 +206,7 @@ def test_metrics_accept_the_prefixes_and_patterns_the_readme_shows():
 
     assert metrics_for("struct_err_*") == ["errors_struct"]
     assert metrics_for("llm_errors_*") == ["errors_llm"]
-    assert metrics_for("rules_f1_*") == ["rules_f1"]
+    assert metrics_for("rules_f1_*") == ["rules_f1", "rules_f1_study"]  # both write rules_f1_* keys
     assert metrics_for("srrbert_*_f1") == ["srrbert"]
     assert metrics_for("struct_err") == ["errors_struct"]
     assert metrics_for("inv_radcliq_v1") == ["radcliq"]
