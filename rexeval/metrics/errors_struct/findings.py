@@ -162,11 +162,11 @@ def read_sentence(low: str) -> tuple[tuple[tuple[Finding, tuple], ...], tuple, b
         if specific:
             spans = [sp for sp in spans if not (sp[2][4:] in lx.GENERIC_DEVICES and sp[2].startswith("dev:")
                                                 and specific & lx.GENERIC_DEVICES[sp[2][4:]])]
-    lead_fractures: list[tuple[int, int]] = []
+    lead_fractures: list[tuple[int, int, str | None]] = []
     if device_spans and "fractur" in low:
         pacers = [(s, e) for s, e, k, _ in spans if k == "dev:pacer"]
         for sp in spans:
-            if sp[2] == "Fracture" and any(_LEAD_GAP.match(low[e:sp[0]] + " ") or _LEAD_GAP.match(low[sp[1]:s] + " ")
+            if sp[2] == "Fracture" and any(_LEAD_GAP.match((low[e:sp[0]] if e <= sp[0] else low[sp[1]:s]) + " ")
                                            for s, e in pacers if e <= sp[0] or sp[1] <= s):
                 lead_fractures.append((sp[0], sp[1], sp[3]))
         if lead_fractures:
@@ -180,9 +180,9 @@ def read_sentence(low: str) -> tuple[tuple[tuple[Finding, tuple], ...], tuple, b
     if device_spans:
         tokens = [t for t in tokens if not any(s < t[1] and t[0] < e for s, e in device_spans)
                   and not (t[2] == "malpos" and _NOT_BEFORE.search(low, max(0, t[0] - 30), t[0]))]
-        if lead_fractures:  # a lead fracture stated absent ("no lead fracture") is no malposition
-            tokens = [t for t in tokens if not any(s < t[1] and t[0] < e and p not in (POS, UNC)
-                                                   for s, e, p in lead_fractures)]
+        # "fracture" is a malposition only as a pacemaker lead's, stated present ("no lead fracture" is none)
+        tokens = [t for t in tokens if not (t[2] == "malpos" and t[3].startswith("fractur")) or any(
+            s < t[1] and t[0] < e and p in (POS, UNC) for s, e, p in lead_fractures)]
     spans.sort(key=lambda s: (s[0], s[1]))
     temporal: list[set] = [set() for _ in spans]
     sentence_temporal: set = set()

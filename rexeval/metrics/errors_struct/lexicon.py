@@ -126,7 +126,7 @@ QUALIFIER_GROUPS: list[tuple[str, str]] = [
     ("tip_ra", r"right\s+atri(?:um|al)|right\s+heart"),
     # central veins a line should not end in (a catheter too short, or turned up the neck / across)
     ("tip_contra", TIP_CONTRALATERAL), ("tip_ij", TIP_IJ), ("tip_periph", TIP_PERIPHERAL),
-    ("tip_azygos", r"azygo[su]s(?:\s+(?:vein|arch))?"),
+    ("tip_azygos", r"azygou?s(?:\s+(?:vein|arch))?"),
     ("tip_cs", r"coronary\s+sinus|(?:lateral\s+|posterior\s+)?(?:coronary|cardiac)\s+veins?"),
     ("tip_rv", r"right\s+ventric\w*"),
     ("tip_svc", r"superior\s+vena\s+cava|svc|superior\s+vena\s+cava"),
