@@ -35,9 +35,10 @@ _BEFORE_FINDING = 30  # a change word this close before a finding qualifies it
 _NOT_BEFORE = re.compile(r"(?<![a-z])(?:no|not|without)\s+(?:[a-z]+\s+){0,3}$")  # "no evidence of kinking"
 # Words that may stand between a pacemaker and "fracture" when the fracture is its lead's ("pacemaker lead
 # appears fractured", "fracture of the pacemaker lead"): then the fracture is a malposition, not a bone's.
-_LEAD_GAP = re.compile(r"^[a-z]*[\s,]*(?:(?:leads?|wires?|electrodes?|with|a|an|the|is|are|appears?|seems?|to|be"
+_LEAD_GAP = re.compile(r"^[a-z]*[\s,;]*(?:(?:leads?|wires?|electrodes?|with|a|an|the|is|are|appears?|seems?|to|be"
                        r"|possible|possibly|probable|probably|likely|suspected|of|its|there|which|has|have|been|no"
-                       r"|evidence)[\s,]+)*$")
+                       r"|evidence|right|left|ventricular|atrial|rv|ra|lv|pacing|pacer|pacemaker|icd|defibrillator"
+                       r")[\s,;]+)*$")
 
 
 class Finding(NamedTuple):
