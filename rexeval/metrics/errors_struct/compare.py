@@ -50,18 +50,35 @@ def _side(s: set) -> str:
     return "bilateral" if len(s) == 2 else (next(iter(s)) if s else "none")
 
 
+def _carina_mm(tips: set) -> float | None:
+    """The stated distance of a tip above the carina (millimetres), if any."""
+    dist = [float(t.split("@")[1]) for t in tips if "@" in t]
+    return max(dist) if dist else None
+
+
+def _in_ett_range(mm: float) -> bool:
+    lo, hi = lx.ETT_CARINA_MM
+    return lo <= mm <= hi
+
+
 def _tips_differ(r: set, c: set) -> bool:
     if not r or not c:
         return False
-    rd = {t for t in r if "@" in t}
-    cd = {t for t in c if "@" in t}
-    if rd and cd:  # "N cm above the carina" on both: a centimetre or more apart
-        a = max(float(t.split("@")[1]) for t in rd)
-        b = max(float(t.split("@")[1]) for t in cd)
-        if abs(a - b) >= 10.0:
-            return True
+    a, b = _carina_mm(r), _carina_mm(c)
+    # "N cm above the carina" on both: 2 cm or more apart, or one in the 3-7 cm range and the other not
+    if a is not None and b is not None and (abs(a - b) >= lx.CARINA_DIFF_MM or _in_ett_range(a) != _in_ett_range(b)):
+        return True
     base = lambda s: {t.split("@")[0] for t in s}  # noqa: E731
     return not (base(r) & base(c))
+
+
+def malposed(f: Summary, dtype: str) -> bool:
+    """A malposition stated in words, or a tip where a device of this type does not belong (lexicon.py);
+    an endotracheal tube stated less than 3 or more than 7 cm above the carina."""
+    if f.malpos or {t.split("@")[0] for t in f.tips} & lx.MALPOSITIONS.get(dtype, frozenset()):
+        return True
+    mm = _carina_mm(f.tips)
+    return dtype == "ett" and mm is not None and not _in_ett_range(mm)
 
 
 def _where(key: str, r: Summary, c: Summary) -> ErrorItem | None:
@@ -73,8 +90,11 @@ def _where(key: str, r: Summary, c: Summary) -> ErrorItem | None:
     if r.device or c.device:
         if _tips_differ(r.tips, c.tips):
             out.append((True, f"tip {sorted(c.tips)} vs reference {sorted(r.tips)}"))
-        if r.malpos != c.malpos:
-            out.append((True, "malposition stated by the " + ("reference" if r.malpos else "candidate") + " only"))
+        # a generic "tube" paired with an endotracheal tube is read as one
+        dtype = next((k[4:] for k in (r.kind, c.kind) if k[4:] not in lx.GENERIC_DEVICES), r.kind[4:])
+        rm, cm = malposed(r, dtype), malposed(c, dtype)
+        if rm != cm:
+            out.append((True, "malposition stated by the " + ("reference" if rm else "candidate") + " only"))
     if len(r.sides) == 1 and not c.sides:
         out.append((major(r), f"reference side {_side(r.sides)} not given"))
     if r.zones and c.zones and not (r.zones & c.zones):
@@ -96,6 +116,8 @@ def _severity(key: str, r: Summary, c: Summary) -> ErrorItem | None:
             out.append((hi >= 1.5 * lo or hi - lo >= 5.0, f"size {c.size:g} mm vs reference {r.size:g} mm"))
     if (r.grade or 0.0) >= 3.0 and c.grade is None and c.size is None:
         out.append((major(r), f"reference grade {r.grade:g} not given"))
+    if r.size is not None and c.size is None and c.grade is None:  # a size decides follow-up (Fleischner)
+        out.append((major(r), f"reference size {r.size:g} mm not given"))
     if r.presence == POS and c.presence == UNC:
         out.append((major(r), "definite in the reference, hedged by the candidate"))
     elif r.presence == UNC and c.presence == POS:
@@ -202,7 +224,8 @@ def count_errors(ref: Report, cand: Report) -> list[ErrorItem]:
                     items.append(item)
         items.extend(_comparison(key, r, c, ref, cand))
     items.extend(_report_comparison(ref, cand))
-    if ref.statement and not cand.statement and not any(e.type == "B" for e in items):
+    # An empty candidate is always a significant omission, even when the reference's findings are all minor
+    if ref.statement and not cand.statement and not any(e.type == "B" and e.significant for e in items):
         items.append(ErrorItem("B", True, GLOBAL, "the candidate says nothing about the chest"))
     return items
 

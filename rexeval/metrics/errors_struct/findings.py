@@ -32,6 +32,13 @@ _STABLE_WORDS = re.compile(r"stable|unchanged|not\s+changed|similar")
 _AFTER_SIDE = 40  # characters after a finding where its side may still be written ("effusion on the left")
 _AFTER_GRADE = 25
 _BEFORE_FINDING = 30  # a change word this close before a finding qualifies it
+_NOT_BEFORE = re.compile(r"(?<![a-z])(?:no|not|without)\s+(?:[a-z]+\s+){0,3}$")  # "no evidence of kinking"
+# Words that may stand between a pacemaker and "fracture" when the fracture is its lead's ("pacemaker lead
+# appears fractured", "fracture of the pacemaker lead"): then the fracture is a malposition, not a bone's.
+_LEAD_GAP = re.compile(r"^[a-z]*[\s,;]*(?:(?:leads?|wires?|electrodes?|with|a|an|the|is|are|appears?|seems?|to|be"
+                       r"|possible|possibly|probable|probably|likely|suspected|of|its|there|which|has|have|been|no"
+                       r"|evidence|right|left|ventricular|atrial|rv|ra|lv|pacing|pacer|pacemaker|icd|defibrillator"
+                       r")[\s,;]+)*$")
 
 
 class Finding(NamedTuple):
@@ -143,6 +150,8 @@ def read_sentence(low: str) -> tuple[tuple[tuple[Finding, tuple], ...], tuple, b
     if any(hint in spaced for hint in lx.DEVICE_HINTS):
         for m in lx.DEVICES.finditer(low):
             dtype = m.lastgroup
+            if dtype in lx.PLACES:
+                continue  # "into the right IJ", "side port": read by the qualifier scanner
             device_spans.append((m.start(), m.end()))
             if dtype in lx.IGNORED_DEVICES:
                 continue
@@ -154,6 +163,15 @@ def read_sentence(low: str) -> tuple[tuple[tuple[Finding, tuple], ...], tuple, b
         if specific:
             spans = [sp for sp in spans if not (sp[2][4:] in lx.GENERIC_DEVICES and sp[2].startswith("dev:")
                                                 and specific & lx.GENERIC_DEVICES[sp[2][4:]])]
+    lead_fractures: list[tuple[int, int, str | None]] = []
+    if device_spans and "fractur" in low:
+        pacers = [(s, e) for s, e, k, _ in spans if k == "dev:pacer"]
+        for sp in spans:
+            if sp[2] == "Fracture" and any(_LEAD_GAP.match((low[e:sp[0]] if e <= sp[0] else low[sp[1]:s]) + " ")
+                                           for s, e in pacers if e <= sp[0] or sp[1] <= s):
+                lead_fractures.append((sp[0], sp[1], sp[3]))
+        if lead_fractures:
+            spans = [sp for sp in spans if (sp[0], sp[1], sp[3]) not in lead_fractures]
     # every qualifier when a finding is present; change language alone otherwise (most sentences)
     if not any(sp[3] in (POS, UNC) for sp in spans):
         scanner = lx.CHANGE_WORDS
@@ -161,7 +179,11 @@ def read_sentence(low: str) -> tuple[tuple[tuple[Finding, tuple], ...], tuple, b
         scanner = lx.QUALIFIERS if device_spans else lx.FINDING_QUALIFIERS
     tokens = [(t.start(), t.end(), t.lastgroup, t.group(0)) for t in scanner.finditer(low)]
     if device_spans:
-        tokens = [t for t in tokens if not any(s < t[1] and t[0] < e for s, e in device_spans)]
+        tokens = [t for t in tokens if not any(s < t[1] and t[0] < e for s, e in device_spans)
+                  and not (t[2] == "malpos" and _NOT_BEFORE.search(low, max(0, t[0] - 30), t[0]))]
+        # "fracture" is a malposition only as a pacemaker lead's, stated present ("no lead fracture" is none)
+        tokens = [t for t in tokens if not (t[2] == "malpos" and t[3].startswith("fractur")) or any(
+            s < t[1] and t[0] < e and p in (POS, UNC) for s, e, p in lead_fractures)]
     spans.sort(key=lambda s: (s[0], s[1]))
     temporal: list[set] = [set() for _ in spans]
     sentence_temporal: set = set()
@@ -199,7 +221,8 @@ def read_sentence(low: str) -> tuple[tuple[tuple[Finding, tuple], ...], tuple, b
         near = [t for t in tokens if t[0] >= a and t[1] <= e]  # before and inside
         after = [t for t in tokens if t[0] >= e and t[1] <= b]
         out.append((_qualify(kind, presence, near, after, e), tuple(sorted(temporal[i]))))
-    statement = bool(out) or bool(sentence_temporal) or bool(lx.NORMAL_STATEMENT.search(low))
+    statement = (bool(out) or bool(sentence_temporal) or bool(lx.NORMAL_STATEMENT.search(low))
+                 or (bool(lx.CHEST_WORDS.search(low)) and len(lx.WORD.findall(low)) >= 3))
     return tuple(out), tuple(sorted(sentence_temporal)), statement
 
 
@@ -225,7 +248,7 @@ def _qualify(kind: str, presence: str, near: list, after: list, end: int) -> Fin
         dist = [_size_mm(t[3]) for t in window if t[2] == "tip_carina_dist"]
         if dist:
             tips.add(f"tip_trachea@{max(dist):g}")
-        malpos = any(t[2] == "malpos" for t in window) or bool(tips & lx.MALPOSITIONS.get(kind[4:], frozenset()))
+        malpos = any(t[2] == "malpos" for t in window)  # stated in words; tips that imply one: compare.py
         return Finding(kind, presence, tuple(sorted(sides)), tuple(sorted(zones)), None, None, "chronic" in groups,
                        False, tuple(sorted(tips)), malpos)
     grade = grade_of(near)

@@ -27,8 +27,19 @@ def _scanner(groups: list[tuple[str, str]]) -> re.Pattern:
 
 
 _LINE = r"(?:lines?|catheters?|sheaths?|introducers?)"
+# Places a line's tip may reach that share words with device names ("in the right IJ", "side port"): read as
+# tip positions, never as devices (the scanner takes the leftmost phrase, so these win over "IJ" or "port").
+_TO_THE = r"(?:in|into|within|at|to|toward|towards|up)\s+the\s+"
+_VEIN_SIDE = r"(?:(?:right|left|proximal|distal|ipsilateral)\s+)?"
+TIP_IJ = rf"{_TO_THE}{_VEIN_SIDE}(?:internal\s+jugular|ij|jugular)(?:\s+veins?)?|(?:internal\s+jugular|ij)\s+veins?"
+TIP_PERIPHERAL = (rf"{_TO_THE}{_VEIN_SIDE}(?:subclavian|axillary|cephalic|basilic)\s+veins?"
+                  rf"|{_TO_THE}{_VEIN_SIDE}(?:axilla|subclavian)")
+TIP_CONTRALATERAL = (r"contralateral\s+(?:brachiocephalic|innominate|subclavian|internal\s+jugular|jugular|ij|"
+                     r"axillary)(?:\s+veins?)?|(?:in|into)\s+the\s+contralateral\s+\w+")
+SIDE_HOLE = r"side[\s-]?(?:ports?|holes?)|sideports?|sideholes?"
 # --- devices and hardware (type -> phrases); "xxxx" (IU de-identification) may stand between words ---
 DEVICE_GROUPS: list[tuple[str, str]] = [
+    ("place", "|".join((TIP_CONTRALATERAL, TIP_IJ, TIP_PERIPHERAL, SIDE_HOLE))),
     ("monitor", r"(?:ekg|ecg|telemetry|monitoring|cardiac\s+monitoring)\s+(?:leads?|wires?|electrodes?|pads?)"
                 r"|electrodes?"),
     ("swan", r"swan[\s-]?ganz(?:\s+catheters?)?|pulmonary\s+artery\s+" + _LINE + r"|pa\s+" + _LINE),
@@ -87,6 +98,7 @@ DEVICE_HINTS = (  # looked for in " " + sentence; a leading space marks a word s
 #: Device types whose presence or position is acted upon (lines, tubes, catheters, drains, pacers...).
 MINOR_DEVICES = frozenset({"sternotomy", "clips", "ortho"})
 IGNORED_DEVICES = frozenset({"monitor"})  # ECG leads are not a finding
+PLACES = frozenset({"place"})  # tip positions and side holes matched by the device scanner: no device
 #: A generic name pairs with an unmatched specific device of these types on the other side.
 GENERIC_DEVICES = {
     "tube": frozenset({"ett", "trach", "enteric", "chest_tube"}),
@@ -112,11 +124,40 @@ QUALIFIER_GROUPS: list[tuple[str, str]] = [
                        r"superior\s+vena\s+cava)\s+and\s+(?:the\s+)?right\s+atri\w+|(?:svc|superior\s+vena\s+cava)"
                        r"[\s/-]*(?:ra|right\s+atri\w+)\s+junction"),
     ("tip_ra", r"right\s+atri(?:um|al)|right\s+heart"),
+    # central veins a line should not end in (a catheter too short, or turned up the neck / across)
+    ("tip_contra", TIP_CONTRALATERAL), ("tip_ij", TIP_IJ), ("tip_periph", TIP_PERIPHERAL),
+    ("tip_azygos", r"azygou?s(?:\s+(?:vein|arch))?"),
+    ("tip_cs", r"coronary\s+sinus|(?:lateral\s+|posterior\s+)?(?:coronary|cardiac)\s+veins?"),
     ("tip_rv", r"right\s+ventric\w*"),
     ("tip_svc", r"superior\s+vena\s+cava|svc|superior\s+vena\s+cava"),
     ("tip_ivc", r"inferior\s+vena\s+cava|ivc"),
     ("tip_brachio", r"(?:left|right)\s+brachiocephalic(?:\s+vein)?|brachiocephalic\s+vein|innominate\s+vein"),
-    ("tip_pa", r"(?:main|right|left)\s+pulmonary\s+arter(?:y|ies)|pulmonary\s+(?:arter(?:y|ies)|outflow\s+tract)"),
+    # a Swan-Ganz belongs in the main or proximal pulmonary artery; distal or wedged is a malposition
+    ("tip_pa_distal", r"(?:distal|peripheral|lobar|segmental|interlobar|descending)\s+(?:(?:right|left)\s+)?"
+                      r"(?:pulmonary\s+arter(?:y|ies)|pa)|(?:(?:right|left)\s+)?(?:lower|upper|middle)\s+lobe\s+"
+                      r"(?:pulmonary\s+arter(?:y|ies)|pa)|(?:right|left)\s+interlobar\s+(?:pulmonary\s+)?arter\w*"
+                      r"|wedged?(?:\s+position)?"),
+    ("tip_pa", r"(?:main|right|left|proximal)\s+pulmonary\s+arter(?:y|ies)|pulmonary\s+(?:arter(?:y|ies)|outflow\s+tract)"
+               r"|(?:main|proximal)\s+pa"),
+    # airway beyond the carina, lung and pleura (an enteric tube or endotracheal tube gone astray)
+    ("tip_bronchus", r"(?:(?:right|left)\s+)?(?:lower|upper|middle)\s+lobe\s+bronch\w*|(?:segmental|lobar|"
+                     r"subsegmental)\s+bronch\w*|(?:in|into|within)\s+(?:the\s+|a\s+)(?:\w+\s+)?(?:bronchus|"
+                     r"bronchi|airway|tracheobronchial\s+tree)"),
+    ("tip_lung", r"intraparenchymal|intrapulmonary|(?:in|into|within)\s+the\s+(?:(?:right|left)\s+)?lung\s+"
+                 r"parenchyma|(?:into|within)\s+the\s+(?:(?:right|left)\s+)?lung"),
+    ("tip_pleural", r"(?:in|into|within)\s+the\s+(?:(?:right|left)\s+)?pleural\s+(?:space|cavity)|intrapleural"),
+    ("tip_fissure", r"(?:in|into|within)\s+the\s+(?:(?:right|left|major|minor|oblique|horizontal)\s+){0,2}"
+                    r"fissure|intra-?fissural"),
+    ("tip_subcut", r"subcutaneous(?:ly)?(?!\s+(?:emphysema|air|gas|ports?|tissue\s+emphysema|icd|defib))|outside\s+"
+                   r"(?:of\s+)?the\s+(?:chest|thorax|thoracic\s+cavity|pleural\s+(?:space|cavity)|rib\s+cage|ribs)"
+                   r"|extra-?thoracic|extra-?pleural|(?:within|in)\s+the\s+(?:lateral\s+)?chest\s+wall"
+                   r"|lateral\s+to\s+the\s+ribs?"),
+    # an intra-aortic balloon pump's tip: just below the aortic knob; above it, or in the abdomen, is wrong
+    ("tip_arch", r"(?:above|superior\s+to)\s+(?:the\s+)?(?:level\s+of\s+(?:the\s+)?)?(?:aortic\s+)?(?:knob|arch)"
+                 r"|(?:in|within|into)\s+the\s+(?:aortic\s+)?arch"),
+    ("tip_knob", r"(?:at|near|below|beneath|inferior\s+to)\s+(?:the\s+)?(?:level\s+of\s+(?:the\s+)?)?"
+                 r"(?:aortic\s+)?knob|aortic\s+knob|(?:proximal\s+|mid\s+)?descending\s+(?:thoracic\s+)?aorta"),
+    ("tip_abd_aorta", r"abdominal\s+aorta|(?:at|below)\s+the\s+(?:level\s+of\s+the\s+)?renal\s+arter\w*"),
     ("tip_rmain", r"right\s+main-?\s*stem(?:\s+bronch\w*)?|right\s+main\s+bronch\w*|bronchus\s+intermedius"),
     ("tip_lmain", r"left\s+main-?\s*stem(?:\s+bronch\w*)?|left\s+main\s+bronch\w*"),
     ("tip_esophagus", r"(?:distal\s+|proximal\s+|mid\s+)?(?:o?esophag\w*)|(?:above|at)\s+the\s+(?:level\s+of\s+the\s+)?"
@@ -125,10 +166,16 @@ QUALIFIER_GROUPS: list[tuple[str, str]] = [
                     r"(?:left\s+)?(?:hemi-?)?diaphragm\w*|(?:beyond|past|below)\s+the\s+(?:ge|gastro-?esophageal)"
                     r"\s+junction"),
     ("tip_duodenum", r"duoden\w*|post-?pyloric|jejun\w*|pylor\w*"),
-    ("tip_carina", r"(?:at|near|to)\s+(?:the\s+)?(?:level\s+of\s+the\s+)?carina"),
-    ("tip_trachea", r"(?:mid-?\s*|distal\s+|proximal\s+)?trachea|thoracic\s+inlet|clavicular\s+heads"
+    # an endotracheal tube 3-7 cm above the carina is in place; at the carina, or up in the neck, it is not
+    ("tip_carina", r"(?:at|near|to)\s+(?:the\s+)?(?:level\s+of\s+the\s+)?carina|(?:just|immediately|slightly|barely)"
+                   r"\s+(?:above|superior\s+to)\s+(?:the\s+)?carina|abut\w*\s+(?:the\s+)?carina|"
+                   r"(?:below|beyond)\s+(?:the\s+)?carina"),
+    ("tip_high", r"(?:above|at|near|to)\s+(?:the\s+)?(?:level\s+of\s+(?:the\s+)?)?thoracic\s+inlet|thoracic\s+inlet"
+                 r"|(?:above|superior\s+to)\s+(?:the\s+)?(?:level\s+of\s+(?:the\s+)?)?(?:medial\s+)?clavic\w*"
+                 r"(?:\s+heads?)?|(?:hypo|oro|naso)?pharyn\w*|laryn\w*|vocal\s+cords?|glottis|subglottic"),
+    ("tip_trachea", r"(?:mid-?\s*|distal\s+|proximal\s+)?trachea|clavicular\s+heads"
                     r"|(?:above|superior\s+to)\s+the\s+carina"),
-    ("tip_neck", r"(?:in|into)\s+the\s+(?:neck|axilla|contralateral\s+\w+)"),
+    ("tip_neck", r"(?:in|into)\s+the\s+(?:neck|axilla)"),
     # sizes (a measurement; "1.5 x 2.0 cm" uses the largest dimension)
     ("size", rf"{_NUM}(?:\s*{_UNIT})?(?:\s*(?:x|by|×)\s*{_NUM}(?:\s*{_UNIT})?){{0,2}}\s*{_UNIT}"),
     # lobes named by abbreviation carry a side and a zone
@@ -179,7 +226,8 @@ QUALIFIER_GROUPS: list[tuple[str, str]] = [
                r"retracted|advanced|repositioned|pulled\s+back)|too\s+(?:low|high|deep|proximal|distal|far)|"
                r"aberrant\w*|extravascular|extra-?vascular|not\s+in\s+(?:the\s+)?(?:expected|standard|appropriate|"
                r"satisfactory|good)|suboptimal(?:ly)?\s+position\w*|(?:inadvertent|inadvertently)|misplac\w*|"
-               r"displaced|dislodged|migrated"),
+               r"displaced|dislodged|migrated|retracted\s+into|perforat\w*|twiddler\w*|discontinu\w*|disconnect\w*"
+               r"|fractur\w*"),
 ]
 QUALIFIERS = _scanner(QUALIFIER_GROUPS)
 #: Without the device-only groups (tip positions, malposition), for sentences that name no device; the
@@ -203,14 +251,31 @@ TEMPORAL_TOKENS = {"nonew": "stable", "stable": "stable", "new": "new", "worse":
                    "resolved": "resolved"}
 CHANGES = frozenset({"new", "worse", "better", "resolved"})
 
-#: Tip positions that are a malposition for a device type (a CVC in the right atrium, an ETT in a bronchus).
+_CVC_WRONG = frozenset({"tip_ra", "tip_rv", "tip_ivc", "tip_neck", "tip_ij", "tip_periph", "tip_contra", "tip_azygos",
+                        "tip_pa", "tip_pa_distal"})
+_AIRWAY_LOW = frozenset({"tip_rmain", "tip_lmain", "tip_carina", "tip_bronchus"})
+#: Tip positions that are a malposition for a device type, from where each device belongs: a central line or
+#: PICC in the SVC or at the cavoatrial junction (not the heart, IVC, neck veins, arm veins, the other side's
+#: brachiocephalic vein or the azygos); an endotracheal tube in the trachea 3-7 cm above the carina (not at the
+#: carina, in a bronchus, up in the neck or in the esophagus; the distance rule is in compare.py); an enteric
+#: tube in the stomach or beyond (not the esophagus or a side port above the GE junction, not the airway, lung
+#: or pleura); a Swan-Ganz in the main or proximal pulmonary artery (not distal or wedged, not the ventricle);
+#: a chest tube in the pleural space (not a fissure, the lung or the chest wall, no side hole outside the
+#: chest); an intra-aortic balloon pump just below the aortic knob (not the arch, not the abdominal aorta).
 MALPOSITIONS = {
-    "cvc": frozenset({"tip_ra", "tip_rv", "tip_ivc", "tip_neck"}),
-    "port": frozenset({"tip_ra", "tip_rv", "tip_ivc", "tip_neck"}),
-    "ett": frozenset({"tip_esophagus", "tip_rmain", "tip_lmain", "tip_carina", "tip_stomach"}),
-    "enteric": frozenset({"tip_esophagus", "tip_trachea", "tip_rmain", "tip_lmain", "tip_carina"}),
-    "trach": frozenset({"tip_esophagus", "tip_rmain", "tip_lmain"}),
+    "cvc": _CVC_WRONG,
+    "port": _CVC_WRONG,
+    "ett": _AIRWAY_LOW | {"tip_esophagus", "tip_stomach", "tip_high", "tip_neck", "tip_lung"},
+    "enteric": _AIRWAY_LOW | {"tip_esophagus", "tip_trachea", "tip_lung", "tip_pleural", "tip_high", "tip_neck"},
+    "trach": _AIRWAY_LOW | {"tip_esophagus"},
+    "swan": frozenset({"tip_pa_distal", "tip_rv"}),
+    "chest_tube": frozenset({"tip_fissure", "tip_subcut", "tip_lung"}),
+    "assist": frozenset({"tip_arch", "tip_abd_aorta", "tip_stomach"}),
 }
+#: An endotracheal tube's tip this far above the carina (millimetres) is in place.
+ETT_CARINA_MM = (30.0, 70.0)
+#: Two stated distances above the carina this far apart (millimetres) are two positions.
+CARINA_DIFF_MM = 20.0
 
 # --- findings outside the 13 conditions (the labeler's "Other" mentions, named by their words) -------
 OTHER_GROUPS: list[tuple[str, str]] = [
@@ -243,3 +308,11 @@ NORMAL_STATEMENT = re.compile(_w(
     r"normal|clear|unremarkable|no\s+acute|within\s+normal\s+limits|negative|intact|stable|unchanged|wnl"
     r"|no\s+(?:active|acute)\s+(?:disease|process|abnormalit\w*)"
 ))
+#: An observation about the chest that names no finding ("low lung volumes", "the heart is enlarged" is a
+#: finding already): a sentence of three or more words with one of these is a statement (empty-report rule).
+CHEST_WORDS = re.compile(_w(
+    r"lungs?|volumes?|heart|cardiac|cardiomediastinal|mediastin\w*|hil(?:a|um|ar)|pleura\w*|(?:hemi)?diaphragm\w*"
+    r"|osseous|bony|bones?|spine|ribs?|thora\w*|chest|trachea|aort\w*|soft\s+tissues?|costophrenic|vascula\w*"
+    r"|inspiration|expiratory|aerat\w*|lucen\w*|densit\w*|markings|silhouette"
+))
+WORD = re.compile(r"[a-wyz][a-z]*|x(?!xxx)[a-z]*")  # a word, "xxxx" (de-identification) not counted
