@@ -211,6 +211,9 @@ def choose_rank_by(runs: list[Run], rank_by: str | None, published: pd.DataFrame
         raise ConfigError("no runs and no published table to build a leaderboard from")
     common = set.intersection(*available)
     if rank_by is not None:
+        from rexeval.metrics.error_schema import current_key
+
+        rank_by = current_key(rank_by)
         if rank_by not in set.union(*available):
             raise ConfigError(f"--rank-by {rank_by!r} is not a metric of these runs (they have: {', '.join(sorted(set.union(*available)))})")
         return rank_by, "chosen with --rank-by" if rank_by != DEFAULT_RANK_BY[0] else ""

@@ -366,6 +366,9 @@ def per_pair_values(outputs: list, columns: dict[str, np.ndarray]) -> dict[str, 
 def select_outputs(metrics: list, keys: list[str] | None) -> list:
     """The outputs to correlate: the named keys, else every per-study output and, for a metric with
     none, its first (headline) output."""
+    from rexeval.metrics.error_schema import current_key
+
+    keys = [current_key(k) for k in keys] if keys else keys
     chosen = []
     for metric in metrics:
         outs = metric.outputs()

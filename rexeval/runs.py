@@ -349,7 +349,20 @@ def load_run(path: str | Path, *, need_per_study: bool = False) -> Run:
     if subgroups is not None and "subgroups" not in summary:
         raise InputError(f"{SUBGROUPS} is not from this run ({SUMMARY} has no subgroups; a stale file?)", path=str(path))
     name = (summary.get("run") or {}).get("name") or path.resolve().name
+    summary, per_study, subgroups = _current_names(summary, per_study, subgroups)
     return Run(path, str(name), summary, per_study, texts, groups, subgroups)
+
+
+def _current_names(summary: dict[str, Any], *frames: pd.DataFrame | None) -> tuple:
+    """A run written before the key rename (``struct_err_*``, ``llm_errors_*``) read under today's names,
+    so that old and new runs compare, merge and rank together."""
+    from rexeval.metrics.error_schema import current_key
+
+    if isinstance(summary.get("metrics"), dict):
+        summary = {**summary, "metrics": {current_key(k): v for k, v in summary["metrics"].items()}}
+    renamed = [None if f is None else f.rename(columns=lambda c: current_key(c) if isinstance(c, str) else c)
+               for f in frames]
+    return (summary, *renamed)
 
 
 def _read_summary(p: Path) -> dict[str, Any]:

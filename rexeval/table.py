@@ -40,6 +40,9 @@ def print_summary(summary: dict[str, Any], columns: str | None = "default") -> N
     console = Console()
     metrics = summary["metrics"]
     if columns not in (None, "default", "all"):
+        from rexeval.metrics.error_schema import current_key
+
+        columns = ",".join(current_key(c.strip()) for c in str(columns).split(","))
         unknown = [c.strip() for c in str(columns).split(",") if c.strip() not in metrics]
         if unknown:
             raise ConfigError(f"--columns: {', '.join(unknown)} not in this run (it has: {', '.join(metrics)})")

@@ -137,12 +137,14 @@ def output_keys() -> dict[str, str]:
 
 def metrics_for(selector: str) -> list[str]:
     """The metrics a ``--metrics`` item names: a metric (``errors_struct``), one of its output keys
-    (``inv_radcliq_v1``), a key prefix (``struct_err``, ``struct_err_``) or a pattern over keys
-    (``struct_err_*``, ``srrbert_*_f1``). ConfigError, with the closest names, when nothing matches."""
+    (``inv_radcliq_v1``), a key prefix (``errors_struct_``) or a pattern over keys
+    (``errors_struct_*``, ``srrbert_*_f1``); the names before the key rename (``struct_err_*``) still work. ConfigError, with the closest names, when nothing matches."""
     import difflib
     import fnmatch
 
-    selector = selector.strip()
+    from rexeval.metrics.error_schema import current_key
+
+    selector = current_key(selector.strip())
     if selector in REGISTRY:
         return [selector]
     keys = output_keys()

@@ -28,6 +28,21 @@ DESCRIPTIONS: dict[str, str] = {
     "E": "change from a prior study claimed that the reference does not describe",
     "F": "change from a prior study described by the reference but omitted",
 }
+#: Key prefixes before rexeval 0.2's one naming scheme (an output key starts with its metric's name):
+#: old runs, reward configs and `--metrics` selectors that use them are read with the current names.
+RENAMED_PREFIXES: dict[str, str] = {"struct_err_": "errors_struct_", "llm_errors_": "errors_llm_"}
+
+
+def current_key(key: str) -> str:
+    """``key`` under today's names (``struct_err_total_sig`` -> ``errors_struct_total_sig``); others as given."""
+    for old, new in RENAMED_PREFIXES.items():
+        if key.startswith(old):
+            return new + key[len(old):]
+        if key == old.rstrip("_"):  # the bare prefix, as a --metrics selector
+            return new.rstrip("_")
+    return key
+
+
 #: Column suffixes in schema order: sig_A..sig_F, insig_A..insig_F.
 COUNT_SUFFIXES = tuple(f"sig_{x}" for x in LETTERS) + tuple(f"insig_{x}" for x in LETTERS)
 

@@ -18,7 +18,7 @@ import numpy as np
 from rexeval.metrics.base import Aggregate, Batch, Metric, Output
 from rexeval.metrics.error_schema import columns_from_counts, error_outputs
 
-PREFIX = "llm_errors_"
+PREFIX = "errors_llm_"
 
 
 def _n_failed_of(column: str) -> Aggregate:

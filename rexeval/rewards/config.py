@@ -200,7 +200,9 @@ def _resolve(comp: Component, name: str, metrics: list[Metric]) -> ResolvedCompo
 
 
 def _find_column(comp: Component, name: str, metrics: list[Metric]):
-    key = comp.output if comp.output is not None else comp.metric.lstrip("-")
+    from rexeval.metrics.error_schema import current_key
+
+    key = current_key(comp.output if comp.output is not None else comp.metric.lstrip("-"))
     for metric in metrics:
         outs = metric.outputs()
         for out in outs:

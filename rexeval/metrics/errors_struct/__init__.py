@@ -19,7 +19,7 @@ from rexeval.metrics.base import Batch, Metric, Output
 from rexeval.metrics.error_schema import columns_from_counts, error_outputs
 from rexeval.metrics.errors_struct.v2 import COUNTER_VERSION, StructuredErrorCounterV2
 
-PREFIX = "struct_err_"
+PREFIX = "errors_struct_"
 COUNTERS = ("v1", "v2")
 StructuredErrorCounter = StructuredErrorCounterV2
 

@@ -38,7 +38,7 @@ from typing import Any
 
 from rexeval.metrics.error_schema import LETTERS
 
-PREFIX = "struct_err_"
+PREFIX = "errors_struct_"
 COUNTER_VERSION = "1"
 
 POS, NEG, UNC = "positive", "negative", "uncertain"
