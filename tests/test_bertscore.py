@@ -93,6 +93,7 @@ def test_prefix_space_tokenization(scorer):
     assert len(long) == 512 and long[-1] == vocab["</s>"]
 
 
+@pytest.mark.slow
 def test_equals_bert_score_per_study(scorer, peer, iu_pairs):
     p, g = iu_pairs
     preds = p[:N_PAIRS] + [g[3]]  # + an exact copy

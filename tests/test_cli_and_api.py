@@ -77,6 +77,7 @@ def test_compare_cli_writes_table(tmp_path):
     assert (table.better == "A").all() and (table.p_holm < 0.05).all()
 
 
+@pytest.mark.slow
 def test_compare_rejects_runs_on_different_studies(tmp_path):
     df = pd.read_csv(EXAMPLE, dtype=str, keep_default_na=False)
     df.iloc[:10].to_csv(tmp_path / "part.csv", index=False)

@@ -176,6 +176,7 @@ def test_declares_direction_range_and_signature(name, standins):
         assert any(p.startswith(f"{key}:") for p in parts[1:-1]), f"option {key} missing from {sig}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
 def test_values_in_range_and_batch_invariant(name, standins):
     metrics = _runnable(name, standins)

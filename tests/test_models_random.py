@@ -46,6 +46,7 @@ def test_models_random_force_writes_into_a_real_cache(tmp_path):
     assert (repo / "snapshots" / REAL_REV / "config.json").is_file()  # the real snapshot itself is kept
 
 
+@pytest.mark.slow
 @needs_tokenizers
 def test_scores_on_a_stand_in_say_random_weights_everywhere(tmp_path):
     hub = tmp_path / "hub"

@@ -55,6 +55,7 @@ def pairs():
     return p + ["", "Heart size normal."], g + ["Lungs are clear.", ""]
 
 
+@pytest.mark.slow
 def test_equals_radeval_bertscore_on_the_same_weights(metric, hub, pairs, tmp_path):
     if not os.environ.get("REXEVAL_RADEVAL_PATH"):
         pytest.skip("set REXEVAL_RADEVAL_PATH to an install of the RadEval package (pip install --no-deps radeval)")
@@ -83,6 +84,7 @@ def test_differs_from_the_leaderboard_bertscore_by_key_and_signature(metric):
     assert [m.name for m in resolve_metrics(["radeval_bertscore"])] == ["radeval_bertscore"]
 
 
+@pytest.mark.slow
 def test_batch_invariance_alone_shuffled_and_repeated_reference(metric, pairs):
     p, g = pairs
 

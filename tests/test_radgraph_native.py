@@ -48,6 +48,7 @@ def native(hub, model_type, tmp_path, **kw):
     return NativeRadGraph(unpack(archive, tmp_path / model_type), model_type, **kw)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model_type", MODEL_TYPES)
 def test_equal_to_recorded_package_annotations(hub, model_type, tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_CACHE", str(hub))
@@ -60,6 +61,7 @@ def test_equal_to_recorded_package_annotations(hub, model_type, tmp_path, monkey
         assert a == b, text[:80]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model_type", ["radgraph-xl", "modern-radgraph-xl"])
 def test_batch_invariance(hub, model_type, tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_CACHE", str(hub))
@@ -121,6 +123,7 @@ def test_weights_load_without_pickle_fallback(tmp_path):
     assert "weights_only" in str(exc.value) or "Unsupported" in str(exc.value) or "load" in str(exc.value).lower()
 
 
+@pytest.mark.slow
 def test_score_cli_radgraph_and_radcliq_on_random_stand_ins(tmp_path):
     shared_path("tokenizers", "roberta-base", "vocab.json")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_CACHE": str(tmp_path / "hub"),

@@ -141,6 +141,7 @@ def _score(pairs, metrics, engine=None, cache=None, monkeypatch=None):
     return score_pairs(pairs, metrics, n_resamples=200, progress=False, engine=engine)
 
 
+@pytest.mark.slow
 @pytest.mark.ray
 def test_random_weight_model_metrics_identical_to_local(ray_cluster, model_env, tmp_path, monkeypatch):
     from rexeval.metrics import resolve_metrics
@@ -163,6 +164,7 @@ def test_random_weight_model_metrics_identical_to_local(ray_cluster, model_env, 
         assert np.unique(remote.per_study[key]).size > N_STUDIES // 2  # real, varied model outputs
 
 
+@pytest.mark.slow
 @pytest.mark.ray
 def test_worker_killed_mid_run_is_retried_with_identical_values(ray_cluster, model_env, tmp_path, monkeypatch):
     from rexeval.metrics import get_metric
@@ -199,6 +201,7 @@ def test_worker_killed_mid_run_is_retried_with_identical_values(ray_cluster, mod
     assert remote.summary["metrics"] == local.summary["metrics"]
 
 
+@pytest.mark.slow
 @pytest.mark.ray
 def test_study_that_fails_or_hangs_is_nan_and_the_rest_scored(ray_cluster, tmp_path, monkeypatch):
     from rexeval.metrics import get_metric

@@ -97,6 +97,7 @@ def test_equals_radeval_on_the_same_random_weights(env, pairs, tmp_path):
         assert per[label]["support"] == support and per[label]["f1"] == pytest.approx(f1, abs=1e-12)
 
 
+@pytest.mark.slow
 def test_batch_invariance_alone_shuffled_and_repeated_reference(env, pairs):
     p, g = pairs
     keys = ["srrbert_sample_f1"] + [c for c in _cols(env, p[:1], g[:1]) if c.startswith("srrbert_pred.")][:40]
