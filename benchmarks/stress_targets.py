@@ -1,5 +1,5 @@
 """Stress suite v2 on the 590 ReXrank IU X-ray test references (findings track): issue 20's targets for
-`struct_err_total_sig` beside their measured values, and where the perturbation lexicon meets the error
+`errors_struct_total_sig` beside their measured values, and where the perturbation lexicon meets the error
 counter's and rule labeler's vocabulary.
 
 Usage:
@@ -29,8 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("REXEVAL_SHARED", ROOT.parent / "shared"))
 DEFAULT_REFS = SHARED / "data" / "rexrank" / "iu_xray_test.json"
 DOCS = ROOT / "docs" / "metaeval.md"
-KEYS = "bleu,rouge_l,struct_err_total_sig,struct_err_total,rules_f1_14_micro"
-TARGET_OUTPUT = "struct_err_total_sig"
+KEYS = "bleu,rouge_l,errors_struct_total_sig,errors_struct_total,rules_f1_14_micro"
+TARGET_OUTPUT = "errors_struct_total_sig"
 SENSITIVITY_TARGET, INVARIANCE_TARGET, DISCRIMINATION_TARGET, TAU_TARGET = 0.90, 0.95, 0.95, 0.80
 MIN_APPLICABLE = 100
 

@@ -29,7 +29,7 @@ EXAMPLE = ROOT / "examples" / "example_preds.csv"
 OFFLINE_METRICS = ["bleu", "bleu4", "rouge_l", "errors_struct", "rules_f1"]
 TEMPLATE_REPORT = "The heart is normal in size. The lungs are clear. No pleural effusion or pneumothorax."
 #: the outputs of the stress command documented in docs/metaeval.md
-STRESS_KEYS = ["bleu", "rouge_l", "struct_err_total_sig", "struct_err_total", "rules_f1_14_micro"]
+STRESS_KEYS = ["bleu", "rouge_l", "errors_struct_total_sig", "errors_struct_total", "rules_f1_14_micro"]
 MAX_BYTES = 150 * 1024
 DPI = 100
 SEED = 12345
@@ -78,7 +78,7 @@ def scoring_figures(runs: list) -> list[Path]:
     from rexeval import plots
     from rexeval.compare import compare
 
-    keys = ["bleu", "struct_err_total_sig", "struct_err_total", "rules_f1_14_micro", "rules_f1_5_micro", "rouge_l"]
+    keys = ["bleu", "errors_struct_total_sig", "errors_struct_total", "rules_f1_14_micro", "rules_f1_5_micro", "rouge_l"]
     out = [save_png(plots.overview_plot(runs, keys, title="Example run beside a template: value and 95% bootstrap CI "
                                                           "(24 studies)"), "scoring_overview.png")]
     out.append(save_png(plots.error_plot(plots.error_distribution(runs)), "scoring_errors.png"))
@@ -96,7 +96,7 @@ def leaderboard_figure() -> Path:
 
     table = pd.read_csv(ROOT / "leaderboards" / "iu_xray" / "leaderboard.csv")
     table = table[table["kind"] != "published"].reset_index(drop=True)  # the published rows have no CIs
-    keys = ["bleu", "struct_err_total_sig", "rules_f1_14_micro"]
+    keys = ["bleu", "errors_struct_total_sig", "rules_f1_14_micro"]
     directions = {o.key: o.higher_is_better for name in REGISTRY for o in get_metric(name).outputs()}
     board = Leaderboard(table, keys, {k: directions[k] for k in keys}, "bleu",
                         title="IU X-ray baselines (590 test studies, findings)")

@@ -58,7 +58,7 @@ def print_summary(summary: dict[str, Any], columns: str | None = "default") -> N
     header = [("metric", "left")] + ([("key", "left")] if show_keys else [])
     header += [("value", "right"), ("95% CI", "right"), ("better", "center"), ("n", "right")]
     for col, justify in header:
-        # a key is never cut short ("struct_err_…"): folded onto the next line when the terminal is narrow
+        # a key is never cut short ("errors_struct_…"): folded onto the next line when the terminal is narrow
         table.add_column(col, justify=justify, overflow="fold")
     blank = [""] * (len(header) - 1)
     for group, keys in grouped(shown):

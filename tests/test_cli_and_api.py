@@ -97,7 +97,7 @@ def test_default_table_is_grouped_under_human_names(tmp_path):
     positions = [out.index(name) for name in order]
     assert positions == sorted(positions)
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
-    assert "struct_err_total_sig" in summary["metrics"] and "struct_err" not in out  # keys stay in the files
+    assert "errors_struct_total_sig" in summary["metrics"] and "errors_struct" not in out  # keys stay in the files
     assert "share of reports" not in out and "more numbers: --columns all" in out
     full = run_cli("score", EXAMPLE, "--no-progress", "--columns", "all", env=wide).stdout
     for key in summary["metrics"]:  # every number, each beside its key
@@ -205,6 +205,9 @@ def test_nothing_scored_exits_2_with_each_fix_and_writes_no_run(tmp_path):
 def test_metrics_accept_the_prefixes_and_patterns_the_readme_shows():
     from rexeval.metrics import metrics_for
 
+    assert metrics_for("errors_struct_*") == ["errors_struct"]
+    assert metrics_for("errors_llm_*") == ["errors_llm"]
+    # the names before the one-scheme rename still select the same metrics
     assert metrics_for("struct_err_*") == ["errors_struct"]
     assert metrics_for("llm_errors_*") == ["errors_llm"]
     assert metrics_for("rules_f1_*") == ["rules_f1", "rules_f1_study"]  # both write rules_f1_* keys
@@ -212,7 +215,7 @@ def test_metrics_accept_the_prefixes_and_patterns_the_readme_shows():
     assert metrics_for("struct_err") == ["errors_struct"]
     assert metrics_for("inv_radcliq_v1") == ["radcliq"]
     result = rexeval.score(EXAMPLE, metrics="struct_err_*", progress=False, n_resamples=0)
-    assert "struct_err_total_sig" in result.summary["metrics"]
+    assert "errors_struct_total_sig" in result.summary["metrics"]
     with pytest.raises(ConfigError, match="ambiguous"):
         metrics_for("rad")
     res = run_cli("score", EXAMPLE, "-m", "blue", "--no-progress")

@@ -88,12 +88,12 @@ def test_metric_is_in_the_default_set(monkeypatch, tmp_path):
                        "reference": [r["reference"] for r in rows]})
     full = score(df, metrics=["errors_struct"], metric_options={"errors_struct": {"counter": "v1"}},
                  n_resamples=20, progress=False)
-    assert "|counter:v1|" in full.summary["metrics"]["struct_err_total_sig"]["signature"]
+    assert "|counter:v1|" in full.summary["metrics"]["errors_struct_total_sig"]["signature"]
     ps = full.per_study
-    assert list(ps["struct_err_total"]) == [sum(_expected(r["expected"])) for r in rows]
-    assert list(ps["struct_err_total_sig"]) == [sum(_expected(r["expected"])[:6]) for r in rows]
+    assert list(ps["errors_struct_total"]) == [sum(_expected(r["expected"])) for r in rows]
+    assert list(ps["errors_struct_total_sig"]) == [sum(_expected(r["expected"])[:6]) for r in rows]
     totals = np.array([sum(_expected(r["expected"])[:6]) for r in rows])
-    assert full.value("struct_err_total_sig") == pytest.approx(totals.mean())
-    assert full.value("struct_err_total_sig_share0") == pytest.approx((totals == 0).mean())
-    assert full.value("struct_err_total_sig_share_ge4") == pytest.approx((totals >= 4).mean())
+    assert full.value("errors_struct_total_sig") == pytest.approx(totals.mean())
+    assert full.value("errors_struct_total_sig_share0") == pytest.approx((totals == 0).mean())
+    assert full.value("errors_struct_total_sig_share_ge4") == pytest.approx((totals >= 4).mean())
     assert not any(k.startswith("llm_") for k in ps.columns)

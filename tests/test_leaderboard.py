@@ -283,12 +283,12 @@ def _many_metric_runs(tmp_path):
     from rexeval.display import display
 
     keys = ["bleu", "bertscore", "semb_score", "radgraph", "radcliq_v1", "inv_radcliq_v1", "ratescore", "green",
-            "struct_err_total_sig", "struct_err_total", "rules_f1_14_micro", "rules_f1_5_micro", "bleu4", "rouge_l",
-            "rules_f1_14_macro", "radgraph_simple", "bertscore_p", "struct_err_total_sig_share_le1"]
+            "errors_struct_total_sig", "errors_struct_total", "rules_f1_14_micro", "rules_f1_5_micro", "bleu4", "rouge_l",
+            "rules_f1_14_macro", "radgraph_simple", "bertscore_p", "errors_struct_total_sig_share_le1"]
     assert sum(display(k).headline for k in keys) > 8  # more headline numbers than the cap
     dirs = []
     for i, name in enumerate(("x", "y")):
-        metrics = {k: (0.5 + 0.1 * i, not k.startswith(("struct_err", "radcliq"))) for k in keys}
+        metrics = {k: (0.5 + 0.1 * i, not k.startswith(("errors_struct", "radcliq"))) for k in keys}
         dirs.append(write_summary_run(tmp_path / name, name, metrics))
     return keys, load_runs(dirs)
 
@@ -316,4 +316,4 @@ def test_human_headers_in_markdown_latex_and_html(tmp_path):
     assert ">1/RadCliQ-v1 &uarr;</th>" in page and ">BLEU-2 &uarr;</th>" in page
     for text in (md, tex, page):
         assert "inv_radcliq_v1 " not in text.replace("`inv_radcliq_v1`", "")  # keys only in the caption
-        assert "struct_err_total_sig" not in text.replace('title="struct_err_total_sig;', "")
+        assert "errors_struct_total_sig" not in text.replace('title="errors_struct_total_sig;', "")

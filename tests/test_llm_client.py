@@ -73,22 +73,22 @@ def test_scores_every_study_and_rerun_costs_zero_requests():
         for k in range(N):
             sig, insig = expected(k)
             row = ps.iloc[k]
-            assert [row[f"llm_errors_sig_{x}"] for x in "ABCDEF"] == sig
-            assert [row[f"llm_errors_insig_{x}"] for x in "ABCDEF"] == insig
-            assert row["llm_errors_total_sig"] == sum(sig)
-            assert row["llm_errors_total"] == sum(sig) + sum(insig)
+            assert [row[f"errors_llm_sig_{x}"] for x in "ABCDEF"] == sig
+            assert [row[f"errors_llm_insig_{x}"] for x in "ABCDEF"] == insig
+            assert row["errors_llm_total_sig"] == sum(sig)
+            assert row["errors_llm_total"] == sum(sig) + sum(insig)
         totals_sig = [sum(expected(k)[0]) for k in range(N)]
-        assert first.value("llm_errors_total_sig") == pytest.approx(np.mean(totals_sig))
-        assert first.value("llm_errors_total_sig_share0") == pytest.approx(np.mean([t == 0 for t in totals_sig]))
-        assert first.value("llm_errors_total_sig_share_le1") == pytest.approx(np.mean([t <= 1 for t in totals_sig]))
-        assert first.value("llm_errors_n_failed") == 0
+        assert first.value("errors_llm_total_sig") == pytest.approx(np.mean(totals_sig))
+        assert first.value("errors_llm_total_sig_share0") == pytest.approx(np.mean([t == 0 for t in totals_sig]))
+        assert first.value("errors_llm_total_sig_share_le1") == pytest.approx(np.mean([t <= 1 for t in totals_sig]))
+        assert first.value("errors_llm_n_failed") == 0
         run = first.summary["metric_runs"]["errors_llm"]
         assert run["transient_errors"] == {}
         assert run["http_requests"] == N and run["cache_hits"] == 0
         assert run["prompt_tokens"] == 100 * N and run["completion_tokens"] == 20 * N
         body = server.bodies[0]
         assert body["model"] == "judge-1" and body["temperature"] == 0
-        sig = first.summary["metrics"]["llm_errors_total"]["signature"]
+        sig = first.summary["metrics"]["errors_llm_total"]["signature"]
         assert "judge:judge-1" in sig and "prompt:rexeval-errors-v1" in sig and "prompt_sha:" in sig
 
         second = run_metric(server)
@@ -130,11 +130,11 @@ def test_faults_are_retried_boundedly_and_nothing_is_lost():
         for k in range(N):
             sid = f"s{k}"
             if sid in failed:
-                assert math.isnan(ps.loc[sid, "llm_errors_total"]) and ps.loc[sid, "llm_errors_parse_ok"] == 0
+                assert math.isnan(ps.loc[sid, "errors_llm_total"]) and ps.loc[sid, "errors_llm_parse_ok"] == 0
             else:
                 sig, insig = expected(k)
-                assert ps.loc[sid, "llm_errors_total"] == sum(sig) + sum(insig)
-                assert ps.loc[sid, "llm_errors_parse_ok"] == 1
+                assert ps.loc[sid, "errors_llm_total"] == sum(sig) + sum(insig)
+                assert ps.loc[sid, "errors_llm_parse_ok"] == 1
         attempts = {cand_index(u): a for u, a in server.attempts.items()}
         assert attempts[0] == 2 and attempts[1] == 3 and attempts[2] == 2 and attempts[3] == 2
         assert attempts[4] == 2 and attempts[5] == 2
@@ -145,9 +145,9 @@ def test_faults_are_retried_boundedly_and_nothing_is_lost():
         t = [ts for u, ts in server.times.items() if cand_index(u) == 0][0]
         assert t[1] - t[0] >= 0.3
         summary = result.summary
-        assert summary["metrics"]["llm_errors_total"]["n_failed"] == 3
-        assert summary["metrics"]["llm_errors_total"]["n"] == N - 3
-        assert summary["metrics"]["llm_errors_n_failed"]["value"] == 3
+        assert summary["metrics"]["errors_llm_total"]["n_failed"] == 3
+        assert summary["metrics"]["errors_llm_total"]["n"] == N - 3
+        assert summary["metrics"]["errors_llm_n_failed"]["value"] == 3
         run = summary["metric_runs"]["errors_llm"]
         assert run["failures"] == {"server_error": 1, "unparseable": 1, "bad_request": 1}
         assert {f["study_id"] for f in run["failed_studies"]} == failed
@@ -155,7 +155,7 @@ def test_faults_are_retried_boundedly_and_nothing_is_lost():
         assert run["transient_errors"]["malformed_response"] == 1
         # the mean leaves failures out instead of counting them as zero errors
         ok = [k for k in range(N) if f"s{k}" not in failed]
-        assert result.value("llm_errors_total") == pytest.approx(np.mean([sum(map(sum, expected(k))) for k in ok]))
+        assert result.value("errors_llm_total") == pytest.approx(np.mean([sum(map(sum, expected(k))) for k in ok]))
 
         # rerun: only the failed studies are asked again
         before = server.requests
@@ -169,12 +169,12 @@ def test_missing_categories_lenient_and_strict():
                "Number of clinically insignificant errors by type: [(A, 0), (B, 0), (C, 0), (D, 0), (E, 0), (F, 0)]")
     with FakeChatServer(lambda user: partial) as server:
         lenient = run_metric(server, df=frame(2))
-        assert list(lenient.per_study["llm_errors_total_sig"]) == [1, 1]
+        assert list(lenient.per_study["errors_llm_total_sig"]) == [1, 1]
         assert lenient.summary["metric_runs"]["errors_llm"]["answers_with_missing_letters_counted_0"] == 2
         n = server.requests
         strict = run_metric(server, df=frame(2), strict=True)
-        assert strict.per_study["llm_errors_total_sig"].isna().all()
-        assert strict.summary["metrics"]["llm_errors_total_sig"]["n_failed"] == 2
+        assert strict.per_study["errors_llm_total_sig"].isna().all()
+        assert strict.summary["metrics"]["errors_llm_total_sig"]["n_failed"] == 2
         # the cached lenient answers fail the strict parser, so they are asked again, boundedly
         assert server.requests - n == 2 * (FAST["parse_retries"] + 1)
 
@@ -202,7 +202,7 @@ def test_duplicate_pairs_are_asked_once():
     with FakeChatServer(answer) as server:
         result = run_metric(server, df=df)
         assert server.requests == 1
-        assert (result.per_study["llm_errors_total_sig"] == sum(expected(1)[0])).all()
+        assert (result.per_study["errors_llm_total_sig"] == sum(expected(1)[0])).all()
 
 
 def test_authentication_error_aborts_with_config_error():
@@ -273,8 +273,8 @@ def test_killed_run_resumes_with_only_the_missing_requests(tmp_path):
         assert len(asked) == n - kill_after  # only the missing ones
         assert sorted(asked) == sorted(set(range(n)) - set(range(kill_after)))
         ps = pd.read_csv(tmp_path / "run" / "per_study.csv")
-        assert ps["llm_errors_parse_ok"].sum() == n
-        assert list(ps["llm_errors_total"]) == [sum(map(sum, expected(k))) for k in range(n)]
+        assert ps["errors_llm_parse_ok"].sum() == n
+        assert list(ps["errors_llm_total"]) == [sum(map(sum, expected(k))) for k in range(n)]
 
 
 def test_azure_openai_endpoint(monkeypatch):
@@ -285,7 +285,7 @@ def test_azure_openai_endpoint(monkeypatch):
         monkeypatch.setenv("OPENAI_API_VERSION", "2024-06-01")
         result = score(frame(2), metrics=["errors_llm"], progress=False, n_resamples=0,
                        metric_options={"errors_llm": {"model": "my-deployment", **FAST}})
-        assert result.summary["metrics"]["llm_errors_total"]["n"] == 2
+        assert result.summary["metrics"]["errors_llm_total"]["n"] == 2
         assert server.paths[0].startswith("/openai/deployments/my-deployment/chat/completions")
         assert "api-version=2024-06-01" in server.paths[0]
         assert server.headers[0]["api-key"] == "azure-secret"
@@ -303,8 +303,8 @@ def test_json_mode_sends_response_format_and_parses_json():
     with FakeChatServer(json_answer) as server:
         result = run_metric(server, df=frame(3), json_mode=True)
         assert server.bodies[0]["response_format"] == {"type": "json_object"}
-        assert list(result.per_study["llm_errors_total"]) == [sum(map(sum, expected(k))) for k in range(3)]
-        assert "json:yes" in result.summary["metrics"]["llm_errors_total"]["signature"]
+        assert list(result.per_study["errors_llm_total"]) == [sum(map(sum, expected(k))) for k in range(3)]
+        assert "json:yes" in result.summary["metrics"]["errors_llm_total"]["signature"]
 
 
 def test_every_request_rejected_aborts_instead_of_failing_each_study():

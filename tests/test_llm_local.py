@@ -38,11 +38,11 @@ def test_local_judge_end_to_end(monkeypatch, tmp_path):
     run = first.summary["metric_runs"]["errors_llm"]
     ps = first.per_study
     for _, row in ps.iterrows():
-        assert row["llm_errors_parse_ok"] in (0.0, 1.0)
-        assert math.isnan(row["llm_errors_total"]) == (row["llm_errors_parse_ok"] == 0.0)
-    assert run["n_failed_studies"] == int((ps["llm_errors_parse_ok"] == 0).sum())
+        assert row["errors_llm_parse_ok"] in (0.0, 1.0)
+        assert math.isnan(row["errors_llm_total"]) == (row["errors_llm_parse_ok"] == 0.0)
+    assert run["n_failed_studies"] == int((ps["errors_llm_parse_ok"] == 0).sum())
     print("local judge:", {k: run[k] for k in ("http_requests", "failed", "failures", "prompt_tokens",
                                                 "completion_tokens")})
     second = score(df, metrics=["errors_llm"], metric_options={"errors_llm": opts}, n_resamples=0, progress=False)
     again = second.summary["metric_runs"]["errors_llm"]
-    assert again["cache_hits"] == int(ps["llm_errors_parse_ok"].sum())
+    assert again["cache_hits"] == int(ps["errors_llm_parse_ok"].sum())

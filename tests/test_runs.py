@@ -476,3 +476,24 @@ def test_run_directory_has_one_home_and_no_import_loop():
 
     assert rexeval.load_run is runs.load_run  # one reader of run directories
     assert getattr(importlib.import_module("rexeval.compare"), "load_run", runs.load_run) is runs.load_run
+
+
+def test_a_run_written_with_the_old_error_key_names_loads_under_the_new_ones(tmp_path):
+    """Runs written before the one-scheme rename (struct_err_*, llm_errors_*) still compare with new runs."""
+    from rexeval.compare import compare
+    from rexeval.runs import load_run
+
+    new = tmp_path / "new"
+    score(str(EXAMPLE), metrics=["bleu", "errors_struct"], n_resamples=50, progress=False).write(new)
+    old = tmp_path / "old"
+    shutil.copytree(new, old)
+    for name in ("summary.json", "per_study.csv"):  # write the old spelling into the copy, as 0.1 did
+        text = (old / name).read_text().replace("errors_struct_", "struct_err_")
+        (old / name).write_text(text)
+    assert "struct_err_total_sig" in json.loads((old / "summary.json").read_text())["metrics"]
+    run = load_run(old, need_per_study=True)
+    assert "errors_struct_total_sig" in run.metrics and "struct_err_total_sig" not in run.metrics
+    assert "errors_struct_total_sig" in run.per_study.columns
+    table = compare(new, old, n_permutations=50, n_resamples=50)
+    row = table[table["metric"] == "errors_struct_total_sig"]
+    assert len(row) == 1 and float(row["delta"].iloc[0]) == 0.0

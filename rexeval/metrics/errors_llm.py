@@ -4,7 +4,7 @@ Any OpenAI-compatible chat-completions endpoint (OpenAI, Azure OpenAI, vLLM, lla
 (reference, candidate) pair with this project's prompt (or the official ``chexprompt`` prompt when that
 package is installed). Answers are cached on disk, so a rerun costs no request and a killed run resumes.
 An answer that cannot be parsed after the bounded retries is a recorded failure: NaN in every count,
-``llm_errors_parse_ok`` = 0, left out of the means and shares and counted in ``n_failed``. Never zero.
+``errors_llm_parse_ok`` = 0, left out of the means and shares and counted in ``n_failed``. Never zero.
 
 Not in the default set: it costs money and needs an endpoint (see :mod:`rexeval.llm.config`).
 """

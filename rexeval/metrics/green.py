@@ -17,7 +17,7 @@ The judge (``StanfordAIMI/GREEN-RadLlama2-7b``) answers in GREEN's published for
 
 Per study: GREEN = matched / (matched + Σ significant (a)–(f)); 0 when matched = 0. The six
 significant and six insignificant counts and ``matched`` are kept per study (``green_sig_A``...
-``green_insig_F``, the same letters as the CheXprompt-style ``llm_errors_*`` columns, so the two
+``green_insig_F``, the same letters as the CheXprompt-style ``errors_llm_*`` columns, so the two
 judges can be put side by side). Reports are cut to their first 300 whitespace words, greedy decoding.
 
 Two ways to run the judge:

@@ -1,7 +1,7 @@
 """``errors_struct``: an offline, deterministic clinical error counter in the CheXprompt schema (docs/metrics.md §8).
 
 Not an LLM and not a replacement for one: a fast rule-based approximation meant for RL rewards and quick
-checks, with keys (``struct_err_*``) that can never be mistaken for the judge's (``llm_errors_*``).
+checks, with keys (``errors_struct_*``) that can never be mistaken for the judge's (``errors_llm_*``).
 
 Two counters: v2 (the default; lexicon.py, findings.py, compare.py, v2.py) reads findings with side, zone,
 grade, size, temporal status, certainty, chronicity and devices with their tip position, and counts by the

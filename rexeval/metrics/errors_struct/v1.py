@@ -1,7 +1,7 @@
 """``errors_struct`` counter v1 (``ErrorsStruct(counter="v1")``), kept bit-identical to the first release.
 
 Not an LLM and not a replacement for one: a fast rule-based approximation meant for RL rewards and quick
-checks, with keys (``struct_err_*``) that can never be mistaken for the judge's (``llm_errors_*``).
+checks, with keys (``errors_struct_*``) that can never be mistaken for the judge's (``errors_llm_*``).
 
 Built on the rule-based condition labeler (:mod:`rexeval.labelers.rules`) plus rules of its own:
 
