@@ -9,8 +9,14 @@ nothing about that rule.
 A reference report is split into sentences; a sentence is *positive* when it names a finding or a device
 and carries no negation or normality cue (so "No pleural effusion." and "The lungs are clear." are not
 positive). Each hack says when it applies (:data:`APPLICABILITY`): only where the hacked report is
-clinically worse than the control. A hack that does not apply is returned with ``text=None`` and counted
-as not applicable by the caller, never faked.
+clinically worse than the control, i.e. where it removes or distorts clinically significant content. A
+positive sentence is *significant* when it names a finding or device that is not incidental
+(:data:`INCIDENTAL`: calcified granulomas, degenerative spine changes, old fractures, a tortuous aorta,
+scarring, low lung volumes, sternotomy wires, clips, ...); a side, grade or size counts only where it
+qualifies a non-incidental finding. This refinement came after the first IU run showed hacks applied to
+references whose only positive findings were incidental. A hack that does not apply is returned with
+``text=None`` and counted as not applicable by the caller, never faked; one that its first rule would
+apply but that touches only incidental content is flagged ``not_significant`` with the reason.
 
 The **control** is the faithful report with one known, clinically insignificant error: a trivial normal
 statement (bones, soft tissues, trachea, upper abdomen, stated normal) dropped when the report has one
@@ -100,6 +106,48 @@ _TRIVIAL_STRUCTURE = re.compile(
     r"\b(?:bony|bones?|osseous|skeletal|soft\s+tissues?|trachea|upper\s+abdomen|thoracic\s+spine|ribs?)\b",
     re.I,
 )
+#: Findings of no clinical consequence on a chest radiograph ("incidental"), written for this module
+#: from radiology reporting usage (common chest-film incidentalomas and chronic, benign or normal-variant
+#: findings that change no management): calcified granulomas and other calcifications (sequelae of old
+#: granulomatous disease, vascular and costal calcification), degenerative spine changes (spondylosis,
+#: osteophytes, kyphosis, scoliosis), old or healed fractures, a tortuous, ectatic or atherosclerotic aorta,
+#: scarring and apical caps, low lung volumes / hypoinflation, body habitus and breast or nipple shadows,
+#: normal variants (azygos fissure, pectus, cervical rib), and devices of no management relevance
+#: (sternotomy wires, surgical clips, orthopedic hardware, valve prostheses, ECG leads). A hack that only
+#: touches these is not applicable: the hacked report is not clinically worse than the control.
+INCIDENTAL = re.compile(
+    r"\b(?:"
+    r"(?:nodul\w*|densit(?:y|ies))\s+(?:[\w-]+\s+){0,6}?granulom\w*|"
+    r"calcifi\w*(?:\s+[\w-]+){0,3}?\s+(?:lymph\s+nodes?|(?:lymph)?adenopathy|nodes?|nodules?|"
+    r"nodular\w*|densit(?:y|ies)|foc(?:us|i)|plaques?)|"
+    r"(?:nodules?|densit(?:y|ies)|lymph\s+nodes?)\s+(?:(?:which\s+)?(?:is|are)\s+)?calcified|"
+    r"calcifi\w*|granulom\w*|"
+    r"degenerative|spondylo\w*|osteophyt\w*|spurring|kyphos\w*|kyphotic|(?:dextro|levo)?scolio\w*|"
+    r"(?:old|healed|remote|chronic|ununited)\s+(?:[\w-]+\s+){0,4}?fractures?(?:\s+deformit(?:y|ies))?|"
+    r"fractures?\s+(?:[\w-]+\s+){0,3}?(?:old|healed|remote|chronic)|"
+    r"tortu\w*|ectatic|ectasia|unfold\w*|atherosclero\w*|"
+    r"scar(?:s|ring|red)?|apical\s+(?:pleural\s+)?(?:thickening|caps?)|"
+    r"low\s+lung\s+volumes?|hypoinflat\w*|hypoventilat\w*|(?:shallow|poor|low)\s+inspiration|"
+    r"(?:body\s+)?habitus|obesity|nipple\s+shadows?|breast\s+(?:tissue|shadows?)|"
+    r"azygos\s+(?:fissure|lobe)|pectus\s+\w+|cervical\s+ribs?|"
+    r"(?:median\s+)?sternotomy(?:\s+wires?)?|wires?|clips?|hardware|screws?|plates?|rods?|"
+    r"prosthe(?:sis|ses|tic)(?:\s+\w+)?|valve\s+replacement|electrodes?|"
+    r"(?:ecg|ekg|monitoring|telemetry)\s+(?:leads?|lines?)"
+    r")\b",
+    re.I,
+)
+#: Devices whose presence or position changes management (lines, tubes, catheters, drains,
+#: pacemakers/ICDs, ports, stents); wires, clips and orthopedic hardware are incidental above.
+MANAGED_DEVICE = re.compile(
+    r"\b(?:tubes?|lines?|catheters?|pacemakers?|pacer|(?:a|)icds?|defibrillators?|picc|"
+    r"port(?:-a-cath)?|portacath|stents?|drains?|endotracheal|nasogastric|enteric|tracheostomy|"
+    r"swan-ganz|cannula|generator|leads?|pacing\s+device)\b",
+    re.I,
+)
+#: Grades of moderate or more (dropping "mild", "small" or "minimal" alone loses little).
+_HIGH_GRADE = re.compile(r"moderate|sever|marked|large|massive|extensive|significant|substantial", re.I)
+#: Findings whose grade itself matters (an effusion's or a pneumothorax's size decides management).
+_GRADED = re.compile(r"effusion|pneumothora", re.I)
 #: Every finding in the probe's vocabulary (shotgun and negation soup), written for this module.
 SHOTGUN = (
     "cardiomegaly", "pleural effusion", "pneumothorax", "consolidation", "atelectasis",
@@ -151,6 +199,74 @@ def is_positive(sentence: str) -> bool:
     return bool(has) and not NEGATION.search(sentence) and "kerley" not in sentence.lower()
 
 
+def _overlaps(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
+    return any(span[0] < b and a < span[1] for a, b in spans)
+
+
+def _targets(sentence: str) -> list[tuple[int, int, str]]:
+    """The finding and device mentions of a sentence: (start, end, kind), kind 'incidental', 'graded'
+    (an effusion or pneumothorax) or 'significant'; incidental phrases hide the finding words in them."""
+    inc = [m.span() for m in INCIDENTAL.finditer(sentence)]
+    out = [(a, b, "incidental") for a, b in inc]
+    for pattern in (FINDING, MANAGED_DEVICE):
+        for m in pattern.finditer(sentence):
+            if not _overlaps(m.span(), inc):
+                out.append((*m.span(), "graded" if _GRADED.search(m.group(0)) else "significant"))
+    return out
+
+
+def is_significant(sentence: str) -> bool:
+    """Positive and names a finding or device that is not incidental (:data:`INCIDENTAL`)."""
+    return is_positive(sentence) and any(k != "incidental" for *_, k in _targets(sentence))
+
+
+#: How far (in words) a side, grade or size reaches to the finding it qualifies.
+_REACH = 5
+
+
+def _qualified(sentence: str, span: tuple[int, int], targets: list[tuple[int, int, str]]) -> str | None:
+    """The kind of the finding a modifier (a side, grade or size at ``span``) qualifies: the nearest
+    mention within :data:`_REACH` words, a tie going to the one after it (None: none near)."""
+    best: tuple[int, int, str] | None = None
+    for a, b, kind in targets:
+        if a < span[1] and span[0] < b:
+            gap, after = 0, 1
+        elif a >= span[1]:
+            gap, after = len(re.findall(r"\w+", sentence[span[1]:a])), 1
+        else:
+            gap, after = len(re.findall(r"\w+", sentence[b:span[0]])), 0
+        if gap <= _REACH and (best is None or (gap, -after) < (best[0], -best[1])):
+            best = (gap, after, kind)
+    return best[2] if best else None
+
+
+def _side_of_significant(sentence: str) -> bool:
+    """A positive sentence where a side qualifies a non-incidental finding or a device."""
+    if not is_significant(sentence):
+        return False
+    targets = _targets(sentence)
+    sides = [m.span() for p in (LATERALITY, _BI) for m in p.finditer(sentence)]
+    return any(_qualified(sentence, sp, targets) in ("significant", "graded", None) for sp in sides)
+
+
+def _grade_of_significant(sentence: str) -> str:
+    """'high' when a grade of moderate or more, a measurement, or any grade of an effusion or a
+    pneumothorax qualifies a non-incidental finding; 'low' when only mild or small ones do; '' else."""
+    if not is_significant(sentence):
+        return ""
+    targets = _targets(sentence)
+    found = ""
+    for pattern in (MEASUREMENT, SEVERITY):
+        for m in pattern.finditer(sentence):
+            kind = _qualified(sentence, m.span(), targets)
+            if kind == "incidental":
+                continue
+            if kind == "graded" or pattern is MEASUREMENT or _HIGH_GRADE.search(m.group(0)):
+                return "high"
+            found = "low"
+    return found
+
+
 def _core(sentence: str) -> str:
     """'There is a large right pleural effusion.' -> 'large right pleural effusion'."""
     s = sentence.strip().rstrip(".!?").strip()
@@ -183,6 +299,8 @@ class Hacked:
     seed: int
     text: str | None  # None: not applicable
     detail: str
+    #: Not applicable only because it changes no clinically significant content (its first rule applies).
+    not_significant: bool = False
 
     @property
     def applicable(self) -> bool:
@@ -347,37 +465,121 @@ _HACKS: dict[str, HackFn] = {
 }
 HACKS: tuple[str, ...] = tuple(_HACKS)
 
+# ------------------------------------------------------------------- clinically significant changes
+# Each check runs on a hack that applies by its first rule and returns None when the hacked report
+# removes or distorts clinically significant content, else the reason it does not (the hack is then
+# not applicable, counted apart). The first rules let hacks apply to references whose only positive
+# findings are incidental (see INCIDENTAL); those hacked reports are not clinically worse than the
+# control.
+
+ONLY_INCIDENTAL = "only incidental findings"
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.lower().split()).rstrip(".!? ")
+
+
+def _lost_significant(sents: list[str], text: str) -> str | None:
+    """The hacked text loses (does not reproduce) a sentence stating a non-incidental finding."""
+    hacked = _norm(text)
+    if any(is_significant(s) and _norm(s) not in hacked for s in sents):
+        return None
+    return ONLY_INCIDENTAL if any(is_positive(s) for s in sents) else "no finding lost"
+
+
+def _hedges_significant(study: Study, sents: list[str], text: str) -> str | None:
+    hedged = [s for s in sents if is_positive(s) and not HEDGE.search(s)]
+    if any(is_significant(s) for s in hedged):
+        return None
+    return ONLY_INCIDENTAL if hedged else "only negated findings hedged"
+
+
+def _drops_significant_side(study: Study, sents: list[str], text: str) -> str | None:
+    return None if any(_side_of_significant(s) for s in sents) else ONLY_INCIDENTAL
+
+
+def _drops_significant_grade(study: Study, sents: list[str], text: str) -> str | None:
+    grades = {_grade_of_significant(s) for s in sents}
+    if "high" in grades:
+        return None
+    return "only mild or small grades" if "low" in grades else ONLY_INCIDENTAL
+
+
+def _drops_managed_device(study: Study, sents: list[str], text: str) -> str | None:
+    dropped = [s for s in sents if DEVICE.search(s) and is_positive(s)]
+    if any(MANAGED_DEVICE.search(INCIDENTAL.sub(" ", s)) for s in dropped):
+        return None
+    return "only devices of no management relevance (wires, clips, hardware)"
+
+
+def _stabilises_significant(study: Study, sents: list[str], text: str) -> str | None:
+    ok = any(is_significant(s) and not STABILITY.search(s) for s in sents)
+    return None if ok else ONLY_INCIDENTAL
+
+
+def _soup_significant(study: Study, sents: list[str], text: str) -> str | None:
+    if not any(is_positive(s) for s in sents):
+        return None  # a false finding asserted on a reference without one
+    return _lost_significant(sents, text)
+
+
+def _loses_significant(study: Study, sents: list[str], text: str) -> str | None:
+    return _lost_significant(sents, text)
+
+
+_SIGNIFICANT: dict[str, Callable[[Study, list[str], str], str | None]] = {
+    "hedge": _hedges_significant,
+    "drop_laterality": _drops_significant_side,
+    "drop_severity": _drops_significant_grade,
+    "drop_devices": _drops_managed_device,
+    "all_stable": _stabilises_significant,
+    "normal_template": _loses_significant,
+    "first_sentence": _loses_significant,
+    "repeat_sentence": _loses_significant,
+    "negation_soup": _soup_significant,
+    "copy_prior": _loses_significant,
+    "copy_indication": _loses_significant,
+}
+
 #: What each hack does and when it applies (so that the hacked report is clinically worse than the
-#: control); the docs page prints this table.
+#: control: it removes or distorts clinically significant content, never only incidental findings,
+#: see INCIDENTAL); the docs page prints this table.
 APPLICABILITY: dict[str, tuple[str, str]] = {
     "hedge": ("each positive finding sentence gets a hedge (Possible X. / X cannot be excluded. ...); "
               "a sentence opening with a negation ('No X.') becomes 'X cannot be excluded.'",
-              "at least one finding sentence (positive, or opening with a negation) not already hedged"),
+              "the reference states (unhedged) at least one definite, non-incidental finding; negated "
+              "findings turned into hedges alone do not count"),
     "drop_laterality": ("right, left, bilateral, unilateral (and bi- of bibasilar, biapical) removed",
-                        "a positive finding sentence carries a side"),
+                        "a side qualifies a non-incidental finding or a device"),
     "drop_severity": ("severity and size words and measurements removed",
-                      "a positive finding sentence carries a severity or size word or a measurement"),
+                      "a non-incidental finding graded moderate or more, measured (a nodule's or "
+                      "mass's size), or an effusion or pneumothorax graded; 'mild' or 'small' alone "
+                      "does not count"),
     "drop_devices": ("every positive sentence naming a device (tube, line, catheter, pacemaker, ...) "
-                     "dropped", "the reference reports a device"),
+                     "dropped", "a management-relevant device is dropped (line, tube, catheter, drain, "
+                     "pacemaker/ICD, port, stent), not only sternotomy wires, clips or hardware"),
     "all_stable": ("each positive finding sentence becomes 'Stable X, unchanged from the prior "
                    "examination.' (change words such as new, increased removed)",
-                   "a positive finding sentence not already called stable"),
+                   "a present non-incidental finding with no temporal status or another one (new, "
+                   "increased, ...)"),
     "shotgun": ("every finding of the probe's vocabulary listed, one per sentence, seeded order",
                 "always (the reference never has them all)"),
     "normal_template": ("a generic normal report (one of three, seeded)",
-                        "the reference has a positive finding"),
-    "first_sentence": ("the first sentence only", "a later sentence holds a positive finding"),
+                        "the reference states a non-incidental finding (lost)"),
+    "first_sentence": ("the first sentence only",
+                       "a later sentence states a non-incidental finding (lost)"),
     "repeat_sentence": ("the first sentence repeated (at least twice) to the reference's word count",
-                        "a later sentence holds a positive finding (lost by the repetition)"),
+                        "a later sentence states a non-incidental finding (lost by the repetition)"),
     "negation_soup": ("one finding stated, every other vocabulary finding denied ('No X.'): the "
                       "reference's first positive sentence, or a false finding for a reference without "
-                      "one", "two or more positive sentences (true findings lost or denied) or none "
-                      "(a false finding asserted); not with exactly one"),
+                      "one", "two or more positive sentences and a non-incidental one among those lost, "
+                      "or none (a false finding asserted); not with exactly one"),
     "empty": ("the empty report", "always"),
     "punctuation": ("periods only, as many as the reference has words", "always"),
     "copy_prior": ("the prior report copied", "the data has a prior report that differs from the "
-                   "reference"),
-    "copy_indication": ("the indication / context copied", "the data has one (ReXrank JSON: context)"),
+                   "reference and does not reproduce a sentence stating a non-incidental finding"),
+    "copy_indication": ("the indication / context copied", "the data has one (ReXrank JSON: context) "
+                        "and the reference states a non-incidental finding it does not reproduce"),
 }
 
 
@@ -399,6 +601,10 @@ def make_hack(study: Study, hack: str, seed: int) -> Hacked:
     text = " ".join(text.split())
     if text and _same_text(text, study.reference):
         return Hacked(hack, seed, None, "not applicable (same as the reference)")
+    check = _SIGNIFICANT.get(hack)
+    reason = check(study, sents, text) if check else None
+    if reason is not None:
+        return Hacked(hack, seed, None, f"not applicable ({reason})", not_significant=True)
     return Hacked(hack, seed, text, detail)
 
 
