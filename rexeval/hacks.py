@@ -144,6 +144,35 @@ MANAGED_DEVICE = re.compile(
     r"swan-ganz|cannula|generator|leads?|pacing\s+device)\b",
     re.I,
 )
+#: Minor findings (counted as not significant in the project's error definition, docs/errors.md, "Major
+#: and minor"): pleural thickening (also of a fissure) and atelectasis that is not lobar, collapse or
+#: graded moderate or more (see :func:`_targets`; "collapse" is a finding of its own in FINDING).
+MINOR = re.compile(
+    r"\b(?:(?:pleural|pleuro-?parenchymal)(?:\s+[\w-]+){0,2}?\s+thickening|"
+    r"thickening\s+of\s+the\s+(?:[\w-]+\s+){0,2}?(?:pleura|fissures?)|fissur\w*\s+thickening|"
+    r"atelecta\w*)\b",
+    re.I,
+)
+_LOBAR = re.compile(r"\blobar\b", re.I)
+#: Cues that a finding is not stated definitely, for significance only (broader than HEDGE, with which
+#: the hedge hack decides which sentences it leaves alone, so the hacked texts do not change): a
+#: finding the reference itself only hedges is not a significant error to hedge, drop or un-lateralise.
+#: "A or B" alone is not a hedge (each is stated), as in docs/errors.md.
+UNCERTAIN = re.compile(
+    HEDGE.pattern + r"|\b(?:may|could|might|question(?:ed|able)?|suggest(?:s|ed|ing|ion|ive)?|"
+    r"suspect(?:s|ed)?|suspicious|presum(?:ed|ably|ptive)|perhaps|favou?r(?:s|ed|ing)?|"
+    r"concern\s+for|cannot\s+(?:\w+\s+){0,2}?(?:be\s+)?(?:excluded|ruled\s+out)|"
+    r"not\s+(?:\w+\s+)?(?:excluded|ruled\s+out)|rule\s+out|if|consider(?:ed|ing)?)\b|\?",
+    re.I,
+)
+#: Grade-1 words (docs/errors.md: minimal / trace / tiny; subtle, slight and borderline grade below
+#: mild too): a finding the reference calls minimal is not a significant error to remove or distort.
+#: "minimally displaced" grades a fracture's displacement, not the fracture.
+MINIMAL = re.compile(
+    r"\b(?:minimal(?:ly)?(?!\s+displaced)|trace|tiny|subtle|subtly|slight(?:ly)?|borderline)\b", re.I)
+#: A generic opacity is read as the interpretation its sentence gives it: one read only as atelectasis
+#: or scarring is as minor as that (docs/errors.md: an unspecified opacity stands for an interpretation).
+_GENERIC = re.compile(r"opacit|densit|airspace|air\s+space", re.I)
 #: Grades of moderate or more (dropping "mild", "small" or "minimal" alone loses little).
 _HIGH_GRADE = re.compile(r"moderate|sever|marked|large|massive|extensive|significant|substantial", re.I)
 #: Findings whose grade itself matters (an effusion's or a pneumothorax's size decides management).
@@ -204,31 +233,78 @@ def _overlaps(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
 
 
 def _targets(sentence: str) -> list[tuple[int, int, str]]:
-    """The finding and device mentions of a sentence: (start, end, kind), kind 'incidental', 'graded'
-    (an effusion or pneumothorax) or 'significant'; incidental phrases hide the finding words in them."""
+    """The finding and device mentions of a sentence: (start, end, kind), kind 'incidental', 'minor'
+    (:data:`MINOR`), 'graded' (an effusion or pneumothorax) or 'significant'; incidental and minor
+    phrases hide the finding words in them. Atelectasis called lobar or graded moderate or more is not
+    minor."""
     inc = [m.span() for m in INCIDENTAL.finditer(sentence)]
     out = [(a, b, "incidental") for a, b in inc]
+    minor = [m.span() for m in MINOR.finditer(sentence) if not _overlaps(m.span(), inc)]
+    out += [(a, b, "minor") for a, b in minor]
+    hidden = inc + minor
     for pattern in (FINDING, MANAGED_DEVICE):
         for m in pattern.finditer(sentence):
-            if not _overlaps(m.span(), inc):
+            if not _overlaps(m.span(), hidden):
                 out.append((*m.span(), "graded" if _GRADED.search(m.group(0)) else "significant"))
+    for i, (a, b, kind) in enumerate(out):
+        if kind == "minor" and sentence[a:b].lower().startswith("atelecta"):
+            grades = [m.span() for m in _LOBAR.finditer(sentence)]
+            grades += [m.span() for m in SEVERITY.finditer(sentence) if _HIGH_GRADE.search(m.group(0))]
+            if any(_nearest(sentence, g, out) == (a, b, kind) for g in grades):
+                out[i] = (a, b, "significant")
+    return out
+
+
+def _clause_start(sentence: str, pos: int) -> int:
+    return max(sentence.rfind(",", 0, pos), sentence.rfind(";", 0, pos)) + 1
+
+
+def mention_status(sentence: str) -> list[tuple[int, int, str]]:
+    """Each finding or device mention of a sentence with its status: 'incidental', 'minor', 'hedged'
+    (at or after the clause of the sentence's first :data:`UNCERTAIN` cue: a cue's scope is its clause
+    and the rest of the sentence), 'minimal' (a :data:`MINIMAL` word qualifies it) or 'significant'."""
+    targets = _targets(sentence)
+    cue = UNCERTAIN.search(sentence)
+    hedged_from = _clause_start(sentence, cue.start()) if cue else len(sentence) + 1
+    minimal = {_nearest(sentence, m.span(), targets) for m in MINIMAL.finditer(sentence)}
+    out = []
+    for t in targets:
+        a, b, kind = t
+        if kind in ("incidental", "minor"):
+            status = kind
+        elif a >= hedged_from:
+            status = "hedged"
+        elif t in minimal:
+            status = "minimal"
+        else:
+            status = "significant"
+        out.append((a, b, status))
+    # a generic opacity read only as atelectasis or scarring (no specific finding beside it) is minor
+    specific = [t for t, o in zip(targets, out, strict=True)
+                if o[2] == "significant" and not _GENERIC.match(sentence[t[0]:t[1]])]
+    if not specific and any(k in ("minor", "incidental") for *_, k in targets):
+        read = [a for a, _, k in targets if k in ("minor", "incidental")]
+        out = [(a, b, "minor" if st == "significant" and _GENERIC.match(sentence[a:b])
+                and any(r > a for r in read) else st) for a, b, st in out]
     return out
 
 
 def is_significant(sentence: str) -> bool:
-    """Positive and names a finding or device that is not incidental (:data:`INCIDENTAL`)."""
-    return is_positive(sentence) and any(k != "incidental" for *_, k in _targets(sentence))
+    """Positive and names a finding or device that is significant (:func:`mention_status`): not
+    incidental or minor, stated definitely and not minimal."""
+    return is_positive(sentence) and any(k == "significant" for *_, k in mention_status(sentence))
 
 
 #: How far (in words) a side, grade or size reaches to the finding it qualifies.
 _REACH = 5
 
 
-def _qualified(sentence: str, span: tuple[int, int], targets: list[tuple[int, int, str]]) -> str | None:
-    """The kind of the finding a modifier (a side, grade or size at ``span``) qualifies: the nearest
-    mention within :data:`_REACH` words, a tie going to the one after it (None: none near)."""
-    best: tuple[int, int, str] | None = None
-    for a, b, kind in targets:
+def _nearest(sentence: str, span: tuple[int, int], targets: list[tuple[int, int, str]]):
+    """The mention a modifier (a side, grade or size at ``span``) qualifies: the nearest within
+    :data:`_REACH` words, a tie going to the one after it (None: none near)."""
+    best: tuple[int, int, tuple[int, int, str]] | None = None
+    for t in targets:
+        a, b, _ = t
         if a < span[1] and span[0] < b:
             gap, after = 0, 1
         elif a >= span[1]:
@@ -236,35 +312,57 @@ def _qualified(sentence: str, span: tuple[int, int], targets: list[tuple[int, in
         else:
             gap, after = len(re.findall(r"\w+", sentence[b:span[0]])), 0
         if gap <= _REACH and (best is None or (gap, -after) < (best[0], -best[1])):
-            best = (gap, after, kind)
+            best = (gap, after, t)
     return best[2] if best else None
 
 
-def _side_of_significant(sentence: str) -> bool:
-    """A positive sentence where a side qualifies a non-incidental finding or a device."""
-    if not is_significant(sentence):
-        return False
-    targets = _targets(sentence)
-    sides = [m.span() for p in (LATERALITY, _BI) for m in p.finditer(sentence)]
-    return any(_qualified(sentence, sp, targets) in ("significant", "graded", None) for sp in sides)
+def _qualified(sentence: str, span: tuple[int, int], statuses: list[tuple[int, int, str]]) -> str | None:
+    """The status of the mention a modifier at ``span`` qualifies (None: none near)."""
+    t = _nearest(sentence, span, statuses)
+    return t[2] if t else None
 
 
-def _grade_of_significant(sentence: str) -> str:
-    """'high' when a grade of moderate or more, a measurement, or any grade of an effusion or a
-    pneumothorax qualifies a non-incidental finding; 'low' when only mild or small ones do; '' else."""
-    if not is_significant(sentence):
-        return ""
+def _side_statuses(sentence: str) -> list[str | None]:
+    """The status of what each side of a positive sentence qualifies ('significant' for a side near no
+    mention in a sentence that states a significant finding outside a hedge's scope)."""
+    if not is_positive(sentence):
+        return []
+    statuses = mention_status(sentence)
+    cue = UNCERTAIN.search(sentence)
+    hedged_from = _clause_start(sentence, cue.start()) if cue else len(sentence) + 1
+    out: list[str | None] = []
+    for p in (LATERALITY, _BI):
+        for m in p.finditer(sentence):
+            got = _qualified(sentence, m.span(), statuses)
+            if got is None:
+                sig = any(k == "significant" for *_, k in statuses)
+                got = "hedged" if m.start() >= hedged_from else ("significant" if sig else None)
+            out.append(got)
+    return out
+
+
+def _grade_of_significant(sentence: str) -> tuple[str, list[str]]:
+    """('high', ...) when a grade of moderate or more, a measurement, or any grade of an effusion or a
+    pneumothorax qualifies a significant mention; 'low' when only mild or small ones do; '' else; with
+    the statuses of the other mentions a grade qualifies."""
+    if not is_positive(sentence):
+        return "", []
     targets = _targets(sentence)
-    found = ""
+    statuses = mention_status(sentence)
+    found, others = "", []
     for pattern in (MEASUREMENT, SEVERITY):
         for m in pattern.finditer(sentence):
-            kind = _qualified(sentence, m.span(), targets)
-            if kind == "incidental":
+            t = _nearest(sentence, m.span(), targets)
+            if t is None:
                 continue
-            if kind == "graded" or pattern is MEASUREMENT or _HIGH_GRADE.search(m.group(0)):
-                return "high"
+            status = statuses[targets.index(t)][2]
+            if status != "significant":
+                others.append(status)
+                continue
+            if t[2] == "graded" or pattern is MEASUREMENT or _HIGH_GRADE.search(m.group(0)):
+                return "high", others
             found = "low"
-    return found
+    return found, others
 
 
 def _core(sentence: str) -> str:
@@ -469,10 +567,25 @@ HACKS: tuple[str, ...] = tuple(_HACKS)
 # Each check runs on a hack that applies by its first rule and returns None when the hacked report
 # removes or distorts clinically significant content, else the reason it does not (the hack is then
 # not applicable, counted apart). The first rules let hacks apply to references whose only positive
-# findings are incidental (see INCIDENTAL); those hacked reports are not clinically worse than the
-# control.
+# findings are incidental (see INCIDENTAL), minor (MINOR), hedged by the reference itself (UNCERTAIN)
+# or minimal (MINIMAL); those hacked reports are not clinically worse than the control (docs/errors.md,
+# "Counting rules, v2": a significant error needs a finding the reference states definitely, major
+# and not minimal).
 
 ONLY_INCIDENTAL = "only incidental findings"
+#: The reasons of the second refinement, in the order they are named when several apply.
+_NOT_SIGNIFICANT = ("minor", "hedged", "minimal")
+
+
+def _reason(statuses) -> str:
+    """'only incidental findings' unless a mention is minor, hedged or minimal: then 'only minor
+    findings', 'only hedged findings', 'only hedged or minimal findings', ..."""
+    named = [k for k in _NOT_SIGNIFICANT if k in set(statuses)]
+    return f"only {' or '.join(named)} findings" if named else ONLY_INCIDENTAL
+
+
+def _statuses(sents) -> list[str]:
+    return [k for s in sents for *_, k in mention_status(s)]
 
 
 def _norm(text: str) -> str:
@@ -480,41 +593,50 @@ def _norm(text: str) -> str:
 
 
 def _lost_significant(sents: list[str], text: str) -> str | None:
-    """The hacked text loses (does not reproduce) a sentence stating a non-incidental finding."""
+    """The hacked text loses (does not reproduce) a sentence stating a significant finding."""
     hacked = _norm(text)
-    if any(is_significant(s) and _norm(s) not in hacked for s in sents):
+    lost = [s for s in sents if is_positive(s) and _norm(s) not in hacked]
+    if any(is_significant(s) for s in lost):
         return None
-    return ONLY_INCIDENTAL if any(is_positive(s) for s in sents) else "no finding lost"
+    positive = [s for s in sents if is_positive(s)]
+    return _reason(_statuses(lost or positive)) if positive else "no finding lost"
 
 
 def _hedges_significant(study: Study, sents: list[str], text: str) -> str | None:
     hedged = [s for s in sents if is_positive(s) and not HEDGE.search(s)]
     if any(is_significant(s) for s in hedged):
         return None
-    return ONLY_INCIDENTAL if hedged else "only negated findings hedged"
+    return _reason(_statuses(hedged)) if hedged else "only negated findings hedged"
 
 
 def _drops_significant_side(study: Study, sents: list[str], text: str) -> str | None:
-    return None if any(_side_of_significant(s) for s in sents) else ONLY_INCIDENTAL
+    got = [k for s in sents for k in _side_statuses(s)]
+    return None if "significant" in got else _reason(got)
 
 
 def _drops_significant_grade(study: Study, sents: list[str], text: str) -> str | None:
-    grades = {_grade_of_significant(s) for s in sents}
+    graded = [_grade_of_significant(s) for s in sents]
+    grades = {g for g, _ in graded}
     if "high" in grades:
         return None
-    return "only mild or small grades" if "low" in grades else ONLY_INCIDENTAL
+    return "only mild or small grades" if "low" in grades else _reason(
+        [k for _, others in graded for k in others])
 
 
 def _drops_managed_device(study: Study, sents: list[str], text: str) -> str | None:
     dropped = [s for s in sents if DEVICE.search(s) and is_positive(s)]
-    if any(MANAGED_DEVICE.search(INCIDENTAL.sub(" ", s)) for s in dropped):
+    devices = [k for s in dropped for a, b, k in mention_status(s)
+               if k != "incidental" and MANAGED_DEVICE.fullmatch(s[a:b])]
+    if "significant" in devices:
         return None
-    return "only devices of no management relevance (wires, clips, hardware)"
+    return _reason(devices) if devices else (
+        "only devices of no management relevance (wires, clips, hardware)")
 
 
 def _stabilises_significant(study: Study, sents: list[str], text: str) -> str | None:
-    ok = any(is_significant(s) and not STABILITY.search(s) for s in sents)
-    return None if ok else ONLY_INCIDENTAL
+    called = [s for s in sents if is_positive(s) and not STABILITY.search(s)]
+    ok = any(is_significant(s) for s in called)
+    return None if ok else _reason(_statuses(called))
 
 
 def _soup_significant(study: Study, sents: list[str], text: str) -> str | None:
