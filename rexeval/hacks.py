@@ -14,9 +14,16 @@ positive sentence is *significant* when it names a finding or device that is not
 (:data:`INCIDENTAL`: calcified granulomas, degenerative spine changes, old fractures, a tortuous aorta,
 scarring, low lung volumes, sternotomy wires, clips, ...); a side, grade or size counts only where it
 qualifies a non-incidental finding. This refinement came after the first IU run showed hacks applied to
-references whose only positive findings were incidental. A hack that does not apply is returned with
-``text=None`` and counted as not applicable by the caller, never faked; one that its first rule would
-apply but that touches only incidental content is flagged ``not_significant`` with the reason.
+references whose only positive findings were incidental. A second refinement, after the next IU run,
+follows the project's definition of a significant error (docs/errors.md, "Counting rules, v2": a finding
+the reference states definitely, major, not minimal): a mention is not significant either when it is
+*minor* (:data:`MINOR`: plain atelectasis, pleural thickening), *hedged* by the reference itself (an
+:data:`UNCERTAIN` cue in its clause or an earlier one of the sentence: "possible left rib fractures",
+"question left atrial enlargement", "could obscure a small nodule") or *minimal* (:data:`MINIMAL`:
+"minimal right perihilar atelectasis", "subtle left base opacity"); see :func:`mention_status`. A hack
+that does not apply is returned with ``text=None`` and counted as not applicable by the caller, never
+faked; one that its first rule would apply but that touches no significant content is flagged
+``not_significant`` with the reason.
 
 The **control** is the faithful report with one known, clinically insignificant error: a trivial normal
 statement (bones, soft tissues, trachea, upper abdomen, stated normal) dropped when the report has one
@@ -664,17 +671,17 @@ _SIGNIFICANT: dict[str, Callable[[Study, list[str], str], str | None]] = {
 }
 
 #: What each hack does and when it applies (so that the hacked report is clinically worse than the
-#: control: it removes or distorts clinically significant content, never only incidental findings,
-#: see INCIDENTAL); the docs page prints this table.
+#: control: it removes or distorts clinically significant content, never only incidental, minor,
+#: hedged or minimal findings, see mention_status); the docs page prints this table.
 APPLICABILITY: dict[str, tuple[str, str]] = {
     "hedge": ("each positive finding sentence gets a hedge (Possible X. / X cannot be excluded. ...); "
               "a sentence opening with a negation ('No X.') becomes 'X cannot be excluded.'",
-              "the reference states (unhedged) at least one definite, non-incidental finding; negated "
+              "the reference states (unhedged) at least one significant finding; negated "
               "findings turned into hedges alone do not count"),
     "drop_laterality": ("right, left, bilateral, unilateral (and bi- of bibasilar, biapical) removed",
-                        "a side qualifies a non-incidental finding or a device"),
+                        "a side qualifies a significant finding or a device"),
     "drop_severity": ("severity and size words and measurements removed",
-                      "a non-incidental finding graded moderate or more, measured (a nodule's or "
+                      "a significant finding graded moderate or more, measured (a nodule's or "
                       "mass's size), or an effusion or pneumothorax graded; 'mild' or 'small' alone "
                       "does not count"),
     "drop_devices": ("every positive sentence naming a device (tube, line, catheter, pacemaker, ...) "
@@ -682,26 +689,26 @@ APPLICABILITY: dict[str, tuple[str, str]] = {
                      "pacemaker/ICD, port, stent), not only sternotomy wires, clips or hardware"),
     "all_stable": ("each positive finding sentence becomes 'Stable X, unchanged from the prior "
                    "examination.' (change words such as new, increased removed)",
-                   "a present non-incidental finding with no temporal status or another one (new, "
+                   "a present significant finding with no temporal status or another one (new, "
                    "increased, ...)"),
     "shotgun": ("every finding of the probe's vocabulary listed, one per sentence, seeded order",
                 "always (the reference never has them all)"),
     "normal_template": ("a generic normal report (one of three, seeded)",
-                        "the reference states a non-incidental finding (lost)"),
+                        "the reference states a significant finding (lost)"),
     "first_sentence": ("the first sentence only",
-                       "a later sentence states a non-incidental finding (lost)"),
+                       "a later sentence states a significant finding (lost)"),
     "repeat_sentence": ("the first sentence repeated (at least twice) to the reference's word count",
-                        "a later sentence states a non-incidental finding (lost by the repetition)"),
+                        "a later sentence states a significant finding (lost by the repetition)"),
     "negation_soup": ("one finding stated, every other vocabulary finding denied ('No X.'): the "
                       "reference's first positive sentence, or a false finding for a reference without "
-                      "one", "two or more positive sentences and a non-incidental one among those lost, "
+                      "one", "two or more positive sentences and a significant one among those lost, "
                       "or none (a false finding asserted); not with exactly one"),
     "empty": ("the empty report", "always"),
     "punctuation": ("periods only, as many as the reference has words", "always"),
     "copy_prior": ("the prior report copied", "the data has a prior report that differs from the "
-                   "reference and does not reproduce a sentence stating a non-incidental finding"),
+                   "reference and does not reproduce a sentence stating a significant finding"),
     "copy_indication": ("the indication / context copied", "the data has one (ReXrank JSON: context) "
-                        "and the reference states a non-incidental finding it does not reproduce"),
+                        "and the reference states a significant finding it does not reproduce"),
 }
 
 

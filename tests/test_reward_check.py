@@ -158,6 +158,56 @@ def test_a_hack_applies_only_where_it_touches_significant_content(hack, incident
     assert got.applicable and not got.not_significant, got.detail
 
 
+# Second refinement (docs/errors.md, "Counting rules, v2": a significant error needs a finding the
+# reference states definitely, major and not minimal). Hand-written references: each first one only
+# hedges, calls minimal, or states a minor finding (plain atelectasis, pleural thickening); each second
+# one states a comparable finding definitely, not minimal and major.
+_SECOND = [
+    # hack, reference with no significant target, reason, reference where it applies
+    ("drop_laterality", "Possible left rib fractures. No pneumothorax.", "only hedged findings",
+     "Acute left rib fractures. No pneumothorax."),
+    ("normal_template", "Question left atrial enlargement. The lungs are clear.",
+     "only hedged findings", "Left atrial enlargement. The lungs are clear."),
+    ("first_sentence", "The heart is normal in size. Bony overlap in the lung apices could obscure a "
+     "small nodule.", "only hedged findings",
+     "The heart is normal in size. A 9 mm nodule projects over the right lung apex."),
+    ("all_stable", "Streaky right basilar opacities suggesting pneumonia. No effusion.",
+     "only hedged findings", "Streaky right basilar opacities due to pneumonia. No effusion."),
+    ("hedge", "Minimal right perihilar opacity. Subtle left base opacity.", "only minimal findings",
+     "Right perihilar opacity. Dense left base opacity."),
+    ("drop_severity", "Trace right pleural effusion. Heart size is normal.", "only minimal findings",
+     "Small right pleural effusion. Heart size is normal."),
+    ("drop_laterality", "Slightly enlarged left hilum. No effusion.", "only minimal findings",
+     "Enlarged left hilum. No effusion."),
+    ("hedge", "Bibasilar atelectasis. Heart size is normal.", "only minor findings",
+     "Bibasilar consolidation. Heart size is normal."),
+    ("drop_laterality", "Right pleural thickening along the lateral chest wall. No effusion.",
+     "only minor findings", "Right pleural mass along the lateral chest wall. No effusion."),
+    ("normal_template", "Patchy opacities at the left base consistent with atelectasis.",
+     "only minor findings", "Complete collapse of the left lower lobe."),
+    ("all_stable", "Discoid atelectasis in the left midlung.", "only minor findings",
+     "Large left lower lobe atelectasis."),  # graded moderate or more: not plain atelectasis
+]
+
+
+@pytest.mark.parametrize(("hack", "not_significant", "reason", "significant"), _SECOND)
+def test_a_hack_needs_a_definite_major_finding_not_minimal(hack, not_significant, reason, significant):
+    got = make_hack(Study("ns", not_significant, indication="Cough."), hack, 5)
+    assert got.text is None and got.not_significant, got.text
+    assert got.detail == f"not applicable ({reason})"
+    got = make_hack(Study("sig", significant, indication="Cough."), hack, 5)
+    assert got.applicable and not got.not_significant, got.detail
+
+
+def test_a_hedge_reaches_its_clause_and_what_follows_not_what_precedes():
+    # the enlarged heart precedes the clause of "suggest": stated definitely, so hedging it is worse
+    ref = ("Heart size moderately enlarged, stable hilar contours, dense nodules suggest a previous "
+           "granulomatous process.")
+    assert make_hack(Study("a", ref), "hedge", 0).applicable
+    ref = "Stable hilar contours, dense nodules suggest granulomas or an enlarged heart."
+    assert make_hack(Study("b", ref), "hedge", 0).not_significant
+
+
 def test_copy_hacks_apply_only_when_a_significant_finding_is_lost():
     inc = Study("inc", INCIDENTAL_ONLY, prior=INCIDENTAL_ONLY.replace("Moderate", "Mild"),
                 indication="Indication: chest pain.")
