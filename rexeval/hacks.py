@@ -20,7 +20,8 @@ the reference states definitely, major, not minimal): a mention is not significa
 *minor* (:data:`MINOR`: plain atelectasis, pleural thickening), *hedged* by the reference itself (an
 :data:`UNCERTAIN` cue in its clause or an earlier one of the sentence: "possible left rib fractures",
 "question left atrial enlargement", "could obscure a small nodule") or *minimal* (:data:`MINIMAL`:
-"minimal right perihilar atelectasis", "subtle left base opacity"); see :func:`mention_status`. A hack
+"minimal right perihilar atelectasis", "subtle left base opacity") or *chronic* (:data:`CHRONIC`:
+"chronic-appearing interstitial markings"); see :func:`mention_status`. A hack
 that does not apply is returned with ``text=None`` and counted as not applicable by the caller, never
 faked; one that its first rule would apply but that touches no significant content is flagged
 ``not_significant`` with the reason.
@@ -177,6 +178,10 @@ UNCERTAIN = re.compile(
 #: "minimally displaced" grades a fracture's displacement, not the fracture.
 MINIMAL = re.compile(
     r"\b(?:minimal(?:ly)?(?!\s+displaced)|trace|tiny|subtle|subtly|slight(?:ly)?|borderline)\b", re.I)
+#: Chronicity words (docs/errors.md: a significant error needs a finding that is not chronic; old,
+#: healed, calcified and degenerative findings are in INCIDENTAL already). COPD names a disease, not an
+#: age of a finding.
+CHRONIC = re.compile(r"\bchronic(?:[\s-]+appearing)?\b(?!\s+obstructive)", re.I)
 #: A generic opacity is read as the interpretation its sentence gives it: one read only as atelectasis
 #: or scarring is as minor as that (docs/errors.md: an unspecified opacity stands for an interpretation).
 _GENERIC = re.compile(r"opacit|densit|airspace|air\s+space", re.I)
@@ -269,11 +274,13 @@ def _clause_start(sentence: str, pos: int) -> int:
 def mention_status(sentence: str) -> list[tuple[int, int, str]]:
     """Each finding or device mention of a sentence with its status: 'incidental', 'minor', 'hedged'
     (at or after the clause of the sentence's first :data:`UNCERTAIN` cue: a cue's scope is its clause
-    and the rest of the sentence), 'minimal' (a :data:`MINIMAL` word qualifies it) or 'significant'."""
+    and the rest of the sentence), 'minimal' (a :data:`MINIMAL` word qualifies it), 'chronic' (a
+    :data:`CHRONIC` word does) or 'significant'."""
     targets = _targets(sentence)
     cue = UNCERTAIN.search(sentence)
     hedged_from = _clause_start(sentence, cue.start()) if cue else len(sentence) + 1
     minimal = {_nearest(sentence, m.span(), targets) for m in MINIMAL.finditer(sentence)}
+    chronic = {_nearest(sentence, m.span(), targets) for m in CHRONIC.finditer(sentence)}
     out = []
     for t in targets:
         a, b, kind = t
@@ -283,6 +290,8 @@ def mention_status(sentence: str) -> list[tuple[int, int, str]]:
             status = "hedged"
         elif t in minimal:
             status = "minimal"
+        elif t in chronic:
+            status = "chronic"
         else:
             status = "significant"
         out.append((a, b, status))
@@ -298,7 +307,7 @@ def mention_status(sentence: str) -> list[tuple[int, int, str]]:
 
 def is_significant(sentence: str) -> bool:
     """Positive and names a finding or device that is significant (:func:`mention_status`): not
-    incidental or minor, stated definitely and not minimal."""
+    incidental or minor, stated definitely, not minimal and not chronic."""
     return is_positive(sentence) and any(k == "significant" for *_, k in mention_status(sentence))
 
 
@@ -574,19 +583,19 @@ HACKS: tuple[str, ...] = tuple(_HACKS)
 # Each check runs on a hack that applies by its first rule and returns None when the hacked report
 # removes or distorts clinically significant content, else the reason it does not (the hack is then
 # not applicable, counted apart). The first rules let hacks apply to references whose only positive
-# findings are incidental (see INCIDENTAL), minor (MINOR), hedged by the reference itself (UNCERTAIN)
-# or minimal (MINIMAL); those hacked reports are not clinically worse than the control (docs/errors.md,
-# "Counting rules, v2": a significant error needs a finding the reference states definitely, major
-# and not minimal).
+# findings are incidental (see INCIDENTAL), minor (MINOR), hedged by the reference itself (UNCERTAIN),
+# minimal (MINIMAL) or chronic (CHRONIC); those hacked reports are not clinically worse than the
+# control (docs/errors.md, "Counting rules, v2": a significant error needs a finding the reference
+# states definitely, major, not minimal and not chronic).
 
 ONLY_INCIDENTAL = "only incidental findings"
 #: The reasons of the second refinement, in the order they are named when several apply.
-_NOT_SIGNIFICANT = ("minor", "hedged", "minimal")
+_NOT_SIGNIFICANT = ("minor", "hedged", "minimal", "chronic")
 
 
 def _reason(statuses) -> str:
-    """'only incidental findings' unless a mention is minor, hedged or minimal: then 'only minor
-    findings', 'only hedged findings', 'only hedged or minimal findings', ..."""
+    """'only incidental findings' unless a mention is minor, hedged, minimal or chronic: then 'only
+    minor findings', 'only hedged findings', 'only hedged or minimal findings', ..."""
     named = [k for k in _NOT_SIGNIFICANT if k in set(statuses)]
     return f"only {' or '.join(named)} findings" if named else ONLY_INCIDENTAL
 
@@ -672,7 +681,7 @@ _SIGNIFICANT: dict[str, Callable[[Study, list[str], str], str | None]] = {
 
 #: What each hack does and when it applies (so that the hacked report is clinically worse than the
 #: control: it removes or distorts clinically significant content, never only incidental, minor,
-#: hedged or minimal findings, see mention_status); the docs page prints this table.
+#: hedged, minimal or chronic findings, see mention_status); the docs page prints this table.
 APPLICABILITY: dict[str, tuple[str, str]] = {
     "hedge": ("each positive finding sentence gets a hedge (Possible X. / X cannot be excluded. ...); "
               "a sentence opening with a negation ('No X.') becomes 'X cannot be excluded.'",

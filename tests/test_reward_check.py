@@ -187,6 +187,10 @@ _SECOND = [
      "only minor findings", "Complete collapse of the left lower lobe."),
     ("all_stable", "Discoid atelectasis in the left midlung.", "only minor findings",
      "Large left lower lobe atelectasis."),  # graded moderate or more: not plain atelectasis
+    ("drop_laterality", "Chronic-appearing right basilar interstitial markings. No effusion.",
+     "only chronic findings", "New right basilar interstitial markings. No effusion."),
+    ("hedge", "Coarse chronic interstitial markings.", "only chronic findings",
+     "Coarse interstitial markings, in keeping with chronic obstructive pulmonary disease."),  # no age
 ]
 
 
