@@ -57,8 +57,9 @@ def markdown(result, seconds: float, n_cores: int, load: float) -> str:
     lines.append("")
     lines.append("Share of applicable references where the hack earns at least the control's reward; in "
                  "brackets the mean margin (hack − control, in the reward's units). *Not significant*: "
-                 "references where the hack's first rule applied but it would change only incidental "
-                 "content (counted in n.a.; applicable + not significant = the first rule's count).")
+                 "references where the hack's first rule applied but it would change no significant "
+                 "finding, only incidental, minor, hedged, minimal or chronic ones (counted in n.a.; "
+                 "applicable + not significant = the first rule's count).")
     lines.append("")
     for c in comps:
         paid = result.paid(c)

@@ -7,8 +7,8 @@ train-rl`` scores completions: the same :class:`~rexeval.rewards.RewardSuite` (m
 transforms, weights). A hack **wins** on a reference when it earns at least the control's reward. Per
 hack and per component (and the weighted total): the share of applicable references where the hack wins,
 the mean margin (hack - control) with a percentile bootstrap CI, and the counts of applicable, not
-applicable (of which not significant: the hack would touch only incidental content) and failed
-references.
+applicable (of which not significant: the hack would touch only incidental, minor, hedged, minimal
+or chronic findings, see :func:`rexeval.hacks.mention_status`) and failed references.
 
 Normalisation (``group`` / ``running``) is not applied: it is monotone within a step, so it never turns
 a loss into a win; margins are in the transformed (pre-normalisation) units and the total is the
@@ -257,8 +257,9 @@ def run_reward_check(
         "control_kinds": frame.loc[is_control, "detail"].value_counts().to_dict(),
         "hacks": {h: {"does": APPLICABILITY[h][0], "applies_when": APPLICABILITY[h][1]} for h in hacks},
         "not_significant": "not applicable although the hack's first rule applies: it changes no "
-                           "clinically significant content (only incidental findings, mild or small "
-                           "grades, devices of no management relevance, negated findings); counted in "
+                           "clinically significant content (only incidental, minor, hedged, minimal or "
+                           "chronic findings, mild or small grades, devices of no management relevance, "
+                           "negated findings); counted in "
                            "n_not_applicable and apart in n_not_significant",
         "not_applicable_reasons": {
             h: frame.loc[(frame["hack"] == h) & ~frame["applicable"], "detail"].value_counts().to_dict()
