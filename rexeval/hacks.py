@@ -685,8 +685,9 @@ _SIGNIFICANT: dict[str, Callable[[Study, list[str], str], str | None]] = {
 APPLICABILITY: dict[str, tuple[str, str]] = {
     "hedge": ("each positive finding sentence gets a hedge (Possible X. / X cannot be excluded. ...); "
               "a sentence opening with a negation ('No X.') becomes 'X cannot be excluded.'",
-              "the reference states (unhedged) at least one significant finding; negated "
-              "findings turned into hedges alone do not count"),
+              "the reference states a significant finding (stated definitely; not incidental, "
+              "minor, minimal or chronic) in a sentence it does not hedge already; negated findings "
+              "turned into hedges alone do not count"),
     "drop_laterality": ("right, left, bilateral, unilateral (and bi- of bibasilar, biapical) removed",
                         "a side qualifies a significant finding or a device"),
     "drop_severity": ("severity and size words and measurements removed",
