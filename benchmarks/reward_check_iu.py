@@ -43,7 +43,7 @@ TARGET = 0.05
 def markdown(result, seconds: float, n_cores: int, load: float) -> str:
     tab = result.table
     comps = list(LABELS)
-    lines = ["| hack | applicable / n.a. | " + " | ".join(LABELS[c] for c in comps) + " |",
+    lines = ["| hack | applicable / n.a. (not significant) | " + " | ".join(LABELS[c] for c in comps) + " |",
              "|---|---|" + "---|" * len(comps)]
     for hack in dict.fromkeys(tab["hack"]):
         part = tab[tab["hack"] == hack].set_index("component")
@@ -52,10 +52,14 @@ def markdown(result, seconds: float, n_cores: int, load: float) -> str:
         for c in comps:
             r = part.loc[c]
             cells.append("n/a" if r["n_scored"] == 0 else f"{r['win_share']:.0%} ({r['mean_margin']:+.3g})")
-        lines.append(f"| {hack} | {first['n_applicable']} / {first['n_not_applicable']} | " + " | ".join(cells) + " |")
+        counts = f"{first['n_applicable']} / {first['n_not_applicable']} ({first['n_not_significant']})"
+        lines.append(f"| {hack} | {counts} | " + " | ".join(cells) + " |")
     lines.append("")
     lines.append("Share of applicable references where the hack earns at least the control's reward; in "
-                 "brackets the mean margin (hack − control, in the reward's units).")
+                 "brackets the mean margin (hack − control, in the reward's units). *Not significant*: "
+                 "references where the hack's first rule applied but it would change no significant "
+                 "finding, only incidental, minor, hedged, minimal or chronic ones (counted in n.a.; "
+                 "applicable + not significant = the first rule's count).")
     lines.append("")
     for c in comps:
         paid = result.paid(c)
@@ -96,7 +100,8 @@ def target_check(result) -> list[str]:
             out.append(f"  {r.hack}: n/a")
             continue
         verdict = "PASS" if r.win_share <= TARGET else "FAIL"
-        out.append(f"  {verdict} {r.hack}: wins on {r.win_share:.1%} of {r.n_scored} applicable references")
+        out.append(f"  {verdict} {r.hack}: wins on {r.win_share:.1%} of {r.n_scored} applicable references "
+                   f"({r.n_not_significant} more not significant)")
     return out
 
 

@@ -9,8 +9,22 @@ nothing about that rule.
 A reference report is split into sentences; a sentence is *positive* when it names a finding or a device
 and carries no negation or normality cue (so "No pleural effusion." and "The lungs are clear." are not
 positive). Each hack says when it applies (:data:`APPLICABILITY`): only where the hacked report is
-clinically worse than the control. A hack that does not apply is returned with ``text=None`` and counted
-as not applicable by the caller, never faked.
+clinically worse than the control, i.e. where it removes or distorts clinically significant content. A
+positive sentence is *significant* when it names a finding or device that is not incidental
+(:data:`INCIDENTAL`: calcified granulomas, degenerative spine changes, old fractures, a tortuous aorta,
+scarring, low lung volumes, sternotomy wires, clips, ...); a side, grade or size counts only where it
+qualifies a non-incidental finding. This refinement came after the first IU run showed hacks applied to
+references whose only positive findings were incidental. A second refinement, after the next IU run,
+follows the project's definition of a significant error (docs/errors.md, "Counting rules, v2": a finding
+the reference states definitely, major, not minimal): a mention is not significant either when it is
+*minor* (:data:`MINOR`: plain atelectasis, pleural thickening), *hedged* by the reference itself (an
+:data:`UNCERTAIN` cue in its clause or an earlier one of the sentence: "possible left rib fractures",
+"question left atrial enlargement", "could obscure a small nodule") or *minimal* (:data:`MINIMAL`:
+"minimal right perihilar atelectasis", "subtle left base opacity") or *chronic* (:data:`CHRONIC`:
+"chronic-appearing interstitial markings"); see :func:`mention_status`. A hack
+that does not apply is returned with ``text=None`` and counted as not applicable by the caller, never
+faked; one that its first rule would apply but that touches no significant content is flagged
+``not_significant`` with the reason.
 
 The **control** is the faithful report with one known, clinically insignificant error: a trivial normal
 statement (bones, soft tissues, trachea, upper abdomen, stated normal) dropped when the report has one
@@ -100,6 +114,81 @@ _TRIVIAL_STRUCTURE = re.compile(
     r"\b(?:bony|bones?|osseous|skeletal|soft\s+tissues?|trachea|upper\s+abdomen|thoracic\s+spine|ribs?)\b",
     re.I,
 )
+#: Findings of no clinical consequence on a chest radiograph ("incidental"), written for this module
+#: from radiology reporting usage (common chest-film incidentalomas and chronic, benign or normal-variant
+#: findings that change no management): calcified granulomas and other calcifications (sequelae of old
+#: granulomatous disease, vascular and costal calcification), degenerative spine changes (spondylosis,
+#: osteophytes, kyphosis, scoliosis), old or healed fractures, a tortuous, ectatic or atherosclerotic aorta,
+#: scarring and apical caps, low lung volumes / hypoinflation, body habitus and breast or nipple shadows,
+#: normal variants (azygos fissure, pectus, cervical rib), and devices of no management relevance
+#: (sternotomy wires, surgical clips, orthopedic hardware, valve prostheses, ECG leads). A hack that only
+#: touches these is not applicable: the hacked report is not clinically worse than the control.
+INCIDENTAL = re.compile(
+    r"\b(?:"
+    r"(?:nodul\w*|densit(?:y|ies))\s+(?:[\w-]+\s+){0,6}?granulom\w*|"
+    r"calcifi\w*(?:\s+[\w-]+){0,3}?\s+(?:lymph\s+nodes?|(?:lymph)?adenopathy|nodes?|nodules?|"
+    r"nodular\w*|densit(?:y|ies)|foc(?:us|i)|plaques?)|"
+    r"(?:nodules?|densit(?:y|ies)|lymph\s+nodes?)\s+(?:(?:which\s+)?(?:is|are)\s+)?calcified|"
+    r"calcifi\w*|granulom\w*|"
+    r"degenerative|spondylo\w*|osteophyt\w*|spurring|kyphos\w*|kyphotic|(?:dextro|levo)?scolio\w*|"
+    r"(?:old|healed|remote|chronic|ununited)\s+(?:[\w-]+\s+){0,4}?fractures?(?:\s+deformit(?:y|ies))?|"
+    r"fractures?\s+(?:[\w-]+\s+){0,3}?(?:old|healed|remote|chronic)|"
+    r"tortu\w*|ectatic|ectasia|unfold\w*|atherosclero\w*|"
+    r"scar(?:s|ring|red)?|apical\s+(?:pleural\s+)?(?:thickening|caps?)|"
+    r"low\s+lung\s+volumes?|hypoinflat\w*|hypoventilat\w*|(?:shallow|poor|low)\s+inspiration|"
+    r"(?:body\s+)?habitus|obesity|nipple\s+shadows?|breast\s+(?:tissue|shadows?)|"
+    r"azygos\s+(?:fissure|lobe)|pectus\s+\w+|cervical\s+ribs?|"
+    r"(?:median\s+)?sternotomy(?:\s+wires?)?|wires?|clips?|hardware|screws?|plates?|rods?|"
+    r"prosthe(?:sis|ses|tic)(?:\s+\w+)?|valve\s+replacement|electrodes?|"
+    r"(?:ecg|ekg|monitoring|telemetry)\s+(?:leads?|lines?)"
+    r")\b",
+    re.I,
+)
+#: Devices whose presence or position changes management (lines, tubes, catheters, drains,
+#: pacemakers/ICDs, ports, stents); wires, clips and orthopedic hardware are incidental above.
+MANAGED_DEVICE = re.compile(
+    r"\b(?:tubes?|lines?|catheters?|pacemakers?|pacer|(?:a|)icds?|defibrillators?|picc|"
+    r"port(?:-a-cath)?|portacath|stents?|drains?|endotracheal|nasogastric|enteric|tracheostomy|"
+    r"swan-ganz|cannula|generator|leads?|pacing\s+device)\b",
+    re.I,
+)
+#: Minor findings (counted as not significant in the project's error definition, docs/errors.md, "Major
+#: and minor"): pleural thickening (also of a fissure) and atelectasis that is not lobar, collapse or
+#: graded moderate or more (see :func:`_targets`; "collapse" is a finding of its own in FINDING).
+MINOR = re.compile(
+    r"\b(?:(?:pleural|pleuro-?parenchymal)(?:\s+[\w-]+){0,2}?\s+thickening|"
+    r"thickening\s+of\s+the\s+(?:[\w-]+\s+){0,2}?(?:pleura|fissures?)|fissur\w*\s+thickening|"
+    r"atelecta\w*)\b",
+    re.I,
+)
+_LOBAR = re.compile(r"\blobar\b", re.I)
+#: Cues that a finding is not stated definitely, for significance only (broader than HEDGE, with which
+#: the hedge hack decides which sentences it leaves alone, so the hacked texts do not change): a
+#: finding the reference itself only hedges is not a significant error to hedge, drop or un-lateralise.
+#: "A or B" alone is not a hedge (each is stated), as in docs/errors.md.
+UNCERTAIN = re.compile(
+    HEDGE.pattern + r"|\b(?:may|could|might|question(?:ed|able)?|suggest(?:s|ed|ing|ion|ive)?|"
+    r"suspect(?:s|ed)?|suspicious|presum(?:ed|ably|ptive)|perhaps|favou?r(?:s|ed|ing)?|"
+    r"concern\s+for|cannot\s+(?:\w+\s+){0,2}?(?:be\s+)?(?:excluded|ruled\s+out)|"
+    r"not\s+(?:\w+\s+)?(?:excluded|ruled\s+out)|rule\s+out|if|consider(?:ed|ing)?)\b|\?",
+    re.I,
+)
+#: Grade-1 words (docs/errors.md: minimal / trace / tiny; subtle, slight and borderline grade below
+#: mild too): a finding the reference calls minimal is not a significant error to remove or distort.
+#: "minimally displaced" grades a fracture's displacement, not the fracture.
+MINIMAL = re.compile(
+    r"\b(?:minimal(?:ly)?(?!\s+displaced)|trace|tiny|subtle|subtly|slight(?:ly)?|borderline)\b", re.I)
+#: Chronicity words (docs/errors.md: a significant error needs a finding that is not chronic; old,
+#: healed, calcified and degenerative findings are in INCIDENTAL already). COPD names a disease, not an
+#: age of a finding.
+CHRONIC = re.compile(r"\bchronic(?:[\s-]+appearing)?\b(?!\s+obstructive)", re.I)
+#: A generic opacity is read as the interpretation its sentence gives it: one read only as atelectasis
+#: or scarring is as minor as that (docs/errors.md: an unspecified opacity stands for an interpretation).
+_GENERIC = re.compile(r"opacit|densit|airspace|air\s+space", re.I)
+#: Grades of moderate or more (dropping "mild", "small" or "minimal" alone loses little).
+_HIGH_GRADE = re.compile(r"moderate|sever|marked|large|massive|extensive|significant|substantial", re.I)
+#: Findings whose grade itself matters (an effusion's or a pneumothorax's size decides management).
+_GRADED = re.compile(r"effusion|pneumothora", re.I)
 #: Every finding in the probe's vocabulary (shotgun and negation soup), written for this module.
 SHOTGUN = (
     "cardiomegaly", "pleural effusion", "pneumothorax", "consolidation", "atelectasis",
@@ -151,6 +240,147 @@ def is_positive(sentence: str) -> bool:
     return bool(has) and not NEGATION.search(sentence) and "kerley" not in sentence.lower()
 
 
+def _overlaps(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
+    return any(span[0] < b and a < span[1] for a, b in spans)
+
+
+def _targets(sentence: str) -> list[tuple[int, int, str]]:
+    """The finding and device mentions of a sentence: (start, end, kind), kind 'incidental', 'minor'
+    (:data:`MINOR`), 'graded' (an effusion or pneumothorax) or 'significant'; incidental and minor
+    phrases hide the finding words in them. Atelectasis called lobar or graded moderate or more is not
+    minor."""
+    inc = [m.span() for m in INCIDENTAL.finditer(sentence)]
+    out = [(a, b, "incidental") for a, b in inc]
+    minor = [m.span() for m in MINOR.finditer(sentence) if not _overlaps(m.span(), inc)]
+    out += [(a, b, "minor") for a, b in minor]
+    hidden = inc + minor
+    for pattern in (FINDING, MANAGED_DEVICE):
+        for m in pattern.finditer(sentence):
+            if not _overlaps(m.span(), hidden):
+                out.append((*m.span(), "graded" if _GRADED.search(m.group(0)) else "significant"))
+    for i, (a, b, kind) in enumerate(out):
+        if kind == "minor" and sentence[a:b].lower().startswith("atelecta"):
+            grades = [m.span() for m in _LOBAR.finditer(sentence)]
+            grades += [m.span() for m in SEVERITY.finditer(sentence) if _HIGH_GRADE.search(m.group(0))]
+            if any(_nearest(sentence, g, out) == (a, b, kind) for g in grades):
+                out[i] = (a, b, "significant")
+    return out
+
+
+def _clause_start(sentence: str, pos: int) -> int:
+    return max(sentence.rfind(",", 0, pos), sentence.rfind(";", 0, pos)) + 1
+
+
+def mention_status(sentence: str) -> list[tuple[int, int, str]]:
+    """Each finding or device mention of a sentence with its status: 'incidental', 'minor', 'hedged'
+    (at or after the clause of the sentence's first :data:`UNCERTAIN` cue: a cue's scope is its clause
+    and the rest of the sentence), 'minimal' (a :data:`MINIMAL` word qualifies it), 'chronic' (a
+    :data:`CHRONIC` word does) or 'significant'."""
+    targets = _targets(sentence)
+    cue = UNCERTAIN.search(sentence)
+    hedged_from = _clause_start(sentence, cue.start()) if cue else len(sentence) + 1
+    minimal = {_nearest(sentence, m.span(), targets) for m in MINIMAL.finditer(sentence)}
+    chronic = {_nearest(sentence, m.span(), targets) for m in CHRONIC.finditer(sentence)}
+    out = []
+    for t in targets:
+        a, b, kind = t
+        if kind in ("incidental", "minor"):
+            status = kind
+        elif a >= hedged_from:
+            status = "hedged"
+        elif t in minimal:
+            status = "minimal"
+        elif t in chronic:
+            status = "chronic"
+        else:
+            status = "significant"
+        out.append((a, b, status))
+    # a generic opacity read only as atelectasis or scarring (no specific finding beside it) is minor
+    specific = [t for t, o in zip(targets, out, strict=True)
+                if o[2] == "significant" and not _GENERIC.match(sentence[t[0]:t[1]])]
+    if not specific and any(k in ("minor", "incidental") for *_, k in targets):
+        read = [a for a, _, k in targets if k in ("minor", "incidental")]
+        out = [(a, b, "minor" if st == "significant" and _GENERIC.match(sentence[a:b])
+                and any(r > a for r in read) else st) for a, b, st in out]
+    return out
+
+
+def is_significant(sentence: str) -> bool:
+    """Positive and names a finding or device that is significant (:func:`mention_status`): not
+    incidental or minor, stated definitely, not minimal and not chronic."""
+    return is_positive(sentence) and any(k == "significant" for *_, k in mention_status(sentence))
+
+
+#: How far (in words) a side, grade or size reaches to the finding it qualifies.
+_REACH = 5
+
+
+def _nearest(sentence: str, span: tuple[int, int], targets: list[tuple[int, int, str]]):
+    """The mention a modifier (a side, grade or size at ``span``) qualifies: the nearest within
+    :data:`_REACH` words, a tie going to the one after it (None: none near)."""
+    best: tuple[int, int, tuple[int, int, str]] | None = None
+    for t in targets:
+        a, b, _ = t
+        if a < span[1] and span[0] < b:
+            gap, after = 0, 1
+        elif a >= span[1]:
+            gap, after = len(re.findall(r"\w+", sentence[span[1]:a])), 1
+        else:
+            gap, after = len(re.findall(r"\w+", sentence[b:span[0]])), 0
+        if gap <= _REACH and (best is None or (gap, -after) < (best[0], -best[1])):
+            best = (gap, after, t)
+    return best[2] if best else None
+
+
+def _qualified(sentence: str, span: tuple[int, int], statuses: list[tuple[int, int, str]]) -> str | None:
+    """The status of the mention a modifier at ``span`` qualifies (None: none near)."""
+    t = _nearest(sentence, span, statuses)
+    return t[2] if t else None
+
+
+def _side_statuses(sentence: str) -> list[str | None]:
+    """The status of what each side of a positive sentence qualifies ('significant' for a side near no
+    mention in a sentence that states a significant finding outside a hedge's scope)."""
+    if not is_positive(sentence):
+        return []
+    statuses = mention_status(sentence)
+    cue = UNCERTAIN.search(sentence)
+    hedged_from = _clause_start(sentence, cue.start()) if cue else len(sentence) + 1
+    out: list[str | None] = []
+    for p in (LATERALITY, _BI):
+        for m in p.finditer(sentence):
+            got = _qualified(sentence, m.span(), statuses)
+            if got is None:
+                sig = any(k == "significant" for *_, k in statuses)
+                got = "hedged" if m.start() >= hedged_from else ("significant" if sig else None)
+            out.append(got)
+    return out
+
+
+def _grade_of_significant(sentence: str) -> tuple[str, list[str]]:
+    """('high', ...) when a grade of moderate or more, a measurement, or any grade of an effusion or a
+    pneumothorax qualifies a significant mention; 'low' when only mild or small ones do; '' else; with
+    the statuses of the other mentions a grade qualifies."""
+    if not is_positive(sentence):
+        return "", []
+    targets = _targets(sentence)
+    statuses = mention_status(sentence)
+    found, others = "", []
+    for pattern in (MEASUREMENT, SEVERITY):
+        for m in pattern.finditer(sentence):
+            t = _nearest(sentence, m.span(), targets)
+            if t is None:
+                continue
+            status = statuses[targets.index(t)][2]
+            if status != "significant":
+                others.append(status)
+                continue
+            if t[2] == "graded" or pattern is MEASUREMENT or _HIGH_GRADE.search(m.group(0)):
+                return "high", others
+            found = "low"
+    return found, others
+
+
 def _core(sentence: str) -> str:
     """'There is a large right pleural effusion.' -> 'large right pleural effusion'."""
     s = sentence.strip().rstrip(".!?").strip()
@@ -183,6 +413,8 @@ class Hacked:
     seed: int
     text: str | None  # None: not applicable
     detail: str
+    #: Not applicable only because it changes no clinically significant content (its first rule applies).
+    not_significant: bool = False
 
     @property
     def applicable(self) -> bool:
@@ -347,37 +579,146 @@ _HACKS: dict[str, HackFn] = {
 }
 HACKS: tuple[str, ...] = tuple(_HACKS)
 
+# ------------------------------------------------------------------- clinically significant changes
+# Each check runs on a hack that applies by its first rule and returns None when the hacked report
+# removes or distorts clinically significant content, else the reason it does not (the hack is then
+# not applicable, counted apart). The first rules let hacks apply to references whose only positive
+# findings are incidental (see INCIDENTAL), minor (MINOR), hedged by the reference itself (UNCERTAIN),
+# minimal (MINIMAL) or chronic (CHRONIC); those hacked reports are not clinically worse than the
+# control (docs/errors.md, "Counting rules, v2": a significant error needs a finding the reference
+# states definitely, major, not minimal and not chronic).
+
+ONLY_INCIDENTAL = "only incidental findings"
+#: The reasons of the second refinement, in the order they are named when several apply.
+_NOT_SIGNIFICANT = ("minor", "hedged", "minimal", "chronic")
+
+
+def _reason(statuses) -> str:
+    """'only incidental findings' unless a mention is minor, hedged, minimal or chronic: then 'only
+    minor findings', 'only hedged findings', 'only hedged or minimal findings', ..."""
+    named = [k for k in _NOT_SIGNIFICANT if k in set(statuses)]
+    return f"only {' or '.join(named)} findings" if named else ONLY_INCIDENTAL
+
+
+def _statuses(sents) -> list[str]:
+    return [k for s in sents for *_, k in mention_status(s)]
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.lower().split()).rstrip(".!? ")
+
+
+def _lost_significant(sents: list[str], text: str) -> str | None:
+    """The hacked text loses (does not reproduce) a sentence stating a significant finding."""
+    hacked = _norm(text)
+    lost = [s for s in sents if is_positive(s) and _norm(s) not in hacked]
+    if any(is_significant(s) for s in lost):
+        return None
+    positive = [s for s in sents if is_positive(s)]
+    return _reason(_statuses(lost or positive)) if positive else "no finding lost"
+
+
+def _hedges_significant(study: Study, sents: list[str], text: str) -> str | None:
+    hedged = [s for s in sents if is_positive(s) and not HEDGE.search(s)]
+    if any(is_significant(s) for s in hedged):
+        return None
+    return _reason(_statuses(hedged)) if hedged else "only negated findings hedged"
+
+
+def _drops_significant_side(study: Study, sents: list[str], text: str) -> str | None:
+    got = [k for s in sents for k in _side_statuses(s)]
+    return None if "significant" in got else _reason(got)
+
+
+def _drops_significant_grade(study: Study, sents: list[str], text: str) -> str | None:
+    graded = [_grade_of_significant(s) for s in sents]
+    grades = {g for g, _ in graded}
+    if "high" in grades:
+        return None
+    return "only mild or small grades" if "low" in grades else _reason(
+        [k for _, others in graded for k in others])
+
+
+def _drops_managed_device(study: Study, sents: list[str], text: str) -> str | None:
+    dropped = [s for s in sents if DEVICE.search(s) and is_positive(s)]
+    devices = [k for s in dropped for a, b, k in mention_status(s)
+               if k != "incidental" and MANAGED_DEVICE.fullmatch(s[a:b])]
+    if "significant" in devices:
+        return None
+    return _reason(devices) if devices else (
+        "only devices of no management relevance (wires, clips, hardware)")
+
+
+def _stabilises_significant(study: Study, sents: list[str], text: str) -> str | None:
+    called = [s for s in sents if is_positive(s) and not STABILITY.search(s)]
+    ok = any(is_significant(s) for s in called)
+    return None if ok else _reason(_statuses(called))
+
+
+def _soup_significant(study: Study, sents: list[str], text: str) -> str | None:
+    if not any(is_positive(s) for s in sents):
+        return None  # a false finding asserted on a reference without one
+    return _lost_significant(sents, text)
+
+
+def _loses_significant(study: Study, sents: list[str], text: str) -> str | None:
+    return _lost_significant(sents, text)
+
+
+_SIGNIFICANT: dict[str, Callable[[Study, list[str], str], str | None]] = {
+    "hedge": _hedges_significant,
+    "drop_laterality": _drops_significant_side,
+    "drop_severity": _drops_significant_grade,
+    "drop_devices": _drops_managed_device,
+    "all_stable": _stabilises_significant,
+    "normal_template": _loses_significant,
+    "first_sentence": _loses_significant,
+    "repeat_sentence": _loses_significant,
+    "negation_soup": _soup_significant,
+    "copy_prior": _loses_significant,
+    "copy_indication": _loses_significant,
+}
+
 #: What each hack does and when it applies (so that the hacked report is clinically worse than the
-#: control); the docs page prints this table.
+#: control: it removes or distorts clinically significant content, never only incidental, minor,
+#: hedged, minimal or chronic findings, see mention_status); the docs page prints this table.
 APPLICABILITY: dict[str, tuple[str, str]] = {
     "hedge": ("each positive finding sentence gets a hedge (Possible X. / X cannot be excluded. ...); "
               "a sentence opening with a negation ('No X.') becomes 'X cannot be excluded.'",
-              "at least one finding sentence (positive, or opening with a negation) not already hedged"),
+              "the reference states a significant finding (stated definitely; not incidental, "
+              "minor, minimal or chronic) in a sentence it does not hedge already; negated findings "
+              "turned into hedges alone do not count"),
     "drop_laterality": ("right, left, bilateral, unilateral (and bi- of bibasilar, biapical) removed",
-                        "a positive finding sentence carries a side"),
+                        "a side qualifies a significant finding or a device"),
     "drop_severity": ("severity and size words and measurements removed",
-                      "a positive finding sentence carries a severity or size word or a measurement"),
+                      "a significant finding graded moderate or more, measured (a nodule's or "
+                      "mass's size), or an effusion or pneumothorax graded; 'mild' or 'small' alone "
+                      "does not count"),
     "drop_devices": ("every positive sentence naming a device (tube, line, catheter, pacemaker, ...) "
-                     "dropped", "the reference reports a device"),
+                     "dropped", "a management-relevant device is dropped (line, tube, catheter, drain, "
+                     "pacemaker/ICD, port, stent), not only sternotomy wires, clips or hardware"),
     "all_stable": ("each positive finding sentence becomes 'Stable X, unchanged from the prior "
                    "examination.' (change words such as new, increased removed)",
-                   "a positive finding sentence not already called stable"),
+                   "a present significant finding with no temporal status or another one (new, "
+                   "increased, ...)"),
     "shotgun": ("every finding of the probe's vocabulary listed, one per sentence, seeded order",
                 "always (the reference never has them all)"),
     "normal_template": ("a generic normal report (one of three, seeded)",
-                        "the reference has a positive finding"),
-    "first_sentence": ("the first sentence only", "a later sentence holds a positive finding"),
+                        "the reference states a significant finding (lost)"),
+    "first_sentence": ("the first sentence only",
+                       "a later sentence states a significant finding (lost)"),
     "repeat_sentence": ("the first sentence repeated (at least twice) to the reference's word count",
-                        "a later sentence holds a positive finding (lost by the repetition)"),
+                        "a later sentence states a significant finding (lost by the repetition)"),
     "negation_soup": ("one finding stated, every other vocabulary finding denied ('No X.'): the "
                       "reference's first positive sentence, or a false finding for a reference without "
-                      "one", "two or more positive sentences (true findings lost or denied) or none "
-                      "(a false finding asserted); not with exactly one"),
+                      "one", "two or more positive sentences and a significant one among those lost, "
+                      "or none (a false finding asserted); not with exactly one"),
     "empty": ("the empty report", "always"),
     "punctuation": ("periods only, as many as the reference has words", "always"),
     "copy_prior": ("the prior report copied", "the data has a prior report that differs from the "
-                   "reference"),
-    "copy_indication": ("the indication / context copied", "the data has one (ReXrank JSON: context)"),
+                   "reference and does not reproduce a sentence stating a significant finding"),
+    "copy_indication": ("the indication / context copied", "the data has one (ReXrank JSON: context) "
+                        "and the reference states a significant finding it does not reproduce"),
 }
 
 
@@ -399,6 +740,10 @@ def make_hack(study: Study, hack: str, seed: int) -> Hacked:
     text = " ".join(text.split())
     if text and _same_text(text, study.reference):
         return Hacked(hack, seed, None, "not applicable (same as the reference)")
+    check = _SIGNIFICANT.get(hack)
+    reason = check(study, sents, text) if check else None
+    if reason is not None:
+        return Hacked(hack, seed, None, f"not applicable ({reason})", not_significant=True)
     return Hacked(hack, seed, text, detail)
 
 

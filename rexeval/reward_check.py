@@ -7,7 +7,8 @@ train-rl`` scores completions: the same :class:`~rexeval.rewards.RewardSuite` (m
 transforms, weights). A hack **wins** on a reference when it earns at least the control's reward. Per
 hack and per component (and the weighted total): the share of applicable references where the hack wins,
 the mean margin (hack - control) with a percentile bootstrap CI, and the counts of applicable, not
-applicable and failed references.
+applicable (of which not significant: the hack would touch only incidental, minor, hedged, minimal
+or chronic findings, see :func:`rexeval.hacks.mention_status`) and failed references.
 
 Normalisation (``group`` / ``running``) is not applied: it is monotone within a step, so it never turns
 a loss into a win; margins are in the transformed (pre-normalisation) units and the total is the
@@ -119,12 +120,13 @@ class RewardCheckResult:
         limit = self.info["max_win_share"]
         for r in self.table[self.table["component"] == TOTAL].itertuples():
             if not r.n_scored:
-                lines.append(f"{r.hack}: not applicable to any reference ({r.n_not_applicable} n/a)")
+                lines.append(f"{r.hack}: not applicable to any reference ({r.n_not_applicable} n/a, "
+                             f"{r.n_not_significant} of them no significant change)")
                 continue
             verdict = "PAID FOR" if r.win_share > limit else "not paid"
             lines.append(
                 f"{r.hack}: {verdict} - wins on {r.win_share:.0%} of {r.n_scored} applicable references "
-                f"({r.n_not_applicable} n/a), margin {r.mean_margin:+.4g} [{r.ci_lo:+.4g}, {r.ci_hi:+.4g}]"
+                f"({r.n_not_applicable} n/a, {r.n_not_significant} of them no significant change), margin {r.mean_margin:+.4g} [{r.ci_lo:+.4g}, {r.ci_hi:+.4g}]"
             )
         return lines
 
@@ -204,11 +206,12 @@ def run_reward_check(
         cseed = hack_seed(seed, st.ref_id, "control")
         ctext, ckind = control(st, cseed)
         rows.append({"ref_id": st.ref_id, "hack": "control", "seed": cseed, "applicable": True,
-                     "detail": ckind, "text": ctext, "reference": st.reference})
+                     "not_significant": False, "detail": ckind, "text": ctext,
+                     "reference": st.reference})
         for h in hacks:
             got = make_hack(st, h, hack_seed(seed, st.ref_id, h))
             rows.append({"ref_id": st.ref_id, "hack": h, "seed": got.seed, "applicable": got.applicable,
-                         "detail": got.detail, "text": got.text if got.applicable else "",
+                         "not_significant": got.not_significant, "detail": got.detail, "text": got.text if got.applicable else "",
                          "reference": st.reference})
     frame = pd.DataFrame(rows)
     scored = frame["applicable"].to_numpy()
@@ -229,6 +232,7 @@ def run_reward_check(
         mask = (frame["hack"] == h).to_numpy()
         app = mask & scored
         n_na = int((mask & ~scored).sum()) + (len(studies) - len(usable))
+        n_not_significant = int((mask & frame["not_significant"].to_numpy()).sum())
         for name in names:
             d = frame[f"{name}.margin"].to_numpy()[app]
             ok = ~np.isnan(d)
@@ -239,7 +243,8 @@ def run_reward_check(
             lo, hi = bootstrap_mean_ci(d, n_resamples, rng)
             table.append({"hack": h, "component": name, "win_share": wins / n if n else float("nan"),
                           "wins": wins, "n_scored": n, "n_applicable": int(app.sum()),
-                          "n_not_applicable": n_na, "n_failed": int(app.sum()) - n,
+                          "n_not_applicable": n_na, "n_not_significant": n_not_significant,
+                          "n_failed": int(app.sum()) - n,
                           "mean_margin": float(d.mean()) if n else float("nan"), "ci_lo": lo, "ci_hi": hi})
     info = {
         "n_references": len(studies), "seed": seed, "max_win_share": max_win_share,
@@ -251,6 +256,14 @@ def run_reward_check(
                    "dropped, else one sentence reworded, else the reference itself (kind in detail)",
         "control_kinds": frame.loc[is_control, "detail"].value_counts().to_dict(),
         "hacks": {h: {"does": APPLICABILITY[h][0], "applies_when": APPLICABILITY[h][1]} for h in hacks},
+        "not_significant": "not applicable although the hack's first rule applies: it changes no "
+                           "clinically significant content (only incidental, minor, hedged, minimal or "
+                           "chronic findings, mild or small grades, devices of no management relevance, "
+                           "negated findings); counted in "
+                           "n_not_applicable and apart in n_not_significant",
+        "not_applicable_reasons": {
+            h: frame.loc[(frame["hack"] == h) & ~frame["applicable"], "detail"].value_counts().to_dict()
+            for h in hacks},
         "normalisation": "not applied (monotone within a step; it cannot turn a loss into a win)",
     }
     return RewardCheckResult(frame, pd.DataFrame(table), info)
@@ -266,7 +279,7 @@ def print_table(result: RewardCheckResult, echo=print) -> None:
     t = Table(title=f"reward-check: {result.info['n_references']} references, seed {result.info['seed']}; "
                     "share of applicable references where the hack earns >= the control (mean margin)")
     t.add_column("hack")
-    t.add_column("applicable/n.a.", justify="right")
+    t.add_column("applicable/n.a. (not signif.)", justify="right")
     for c in comps:
         t.add_column(c, justify="right")
     for h in dict.fromkeys(tab["hack"]):
@@ -274,7 +287,8 @@ def print_table(result: RewardCheckResult, echo=print) -> None:
         first = part.iloc[0]
         cells = ["n/a" if part.loc[c, "n_scored"] == 0 else
                  f"{part.loc[c, 'win_share']:.2f} ({part.loc[c, 'mean_margin']:+.3g})" for c in comps]
-        t.add_row(h, f"{first['n_applicable']}/{first['n_not_applicable']}", *cells)
+        t.add_row(h, f"{first['n_applicable']}/{first['n_not_applicable']} ({first['n_not_significant']})",
+                  *cells)
     console = Console()
     console.width = max(console.width, 160)
     console.print(t)

@@ -93,15 +93,149 @@ def test_a_constant_reward_lets_every_hack_win():
 def test_not_applicable_hacks_are_counted_not_faked():
     result = _check(["test_length"], studies=(ABNORMAL, NORMAL))
     total = result.table[result.table["component"] == TOTAL].set_index("hack")
-    # the normal reference has no side, severity, device, positive finding, prior or indication
-    for hack in ("drop_laterality", "drop_severity", "drop_devices", "all_stable", "normal_template",
-                 "first_sentence", "repeat_sentence", "copy_prior", "copy_indication"):
+    # the normal reference has no side, severity, device, positive finding, prior or indication, and
+    # hedging its negated findings alone ("Pleural effusion cannot be excluded.") does not count
+    for hack in ("hedge", "drop_laterality", "drop_severity", "drop_devices", "all_stable",
+                 "normal_template", "first_sentence", "repeat_sentence", "copy_prior", "copy_indication"):
         assert (total.loc[hack, "n_applicable"], total.loc[hack, "n_not_applicable"]) == (1, 1), hack
-    for hack in ("hedge", "shotgun", "negation_soup", "empty", "punctuation"):
+    for hack in ("shotgun", "negation_soup", "empty", "punctuation"):
         assert (total.loc[hack, "n_applicable"], total.loc[hack, "n_not_applicable"]) == (2, 0), hack
+    assert total.loc["hedge", "n_not_significant"] == 1  # its first rule applied: counted apart
+    assert (total.drop(index="hedge")["n_not_significant"] == 0).all()
+    assert result.info["not_applicable_reasons"]["hedge"] == {
+        "not applicable (only negated findings hedged)": 1}
     texts = result.texts
     na = texts[(texts["ref_id"] == "nor") & ~texts["applicable"]]
     assert (na["text"] == "").all() and na["test_length"].isna().all()
+
+
+# Hand-written references: one whose only positive findings are incidental (calcified granulomas,
+# degenerative spine, old fractures, a tortuous aorta, sternotomy wires, clips), one that adds a clinically
+# significant finding the hack removes or distorts.
+INCIDENTAL_ONLY = (
+    "The heart is normal in size. A calcified granuloma is present in the left lower lobe. "
+    "Moderate degenerative changes of the thoracic spine. Healed right posterior rib fractures. "
+    "No pleural effusion or pneumothorax."
+)
+_REFINED = [
+    # hack, reference the hack touches only incidentally, reason, reference where it applies
+    ("hedge", INCIDENTAL_ONLY, "only incidental findings",
+     "There is patchy consolidation in the right lower lobe. No pneumothorax."),
+    ("drop_laterality", INCIDENTAL_ONLY, "only incidental findings",
+     INCIDENTAL_ONLY + " There is a left apical pneumothorax."),
+    ("drop_laterality", INCIDENTAL_ONLY, "only incidental findings",
+     "A right internal jugular central venous catheter terminates in the SVC. The lungs are clear."),
+    ("drop_severity", "Mild cardiomegaly. Small hiatal hernia. Moderate degenerative changes of the "
+     "thoracic spine.", "only mild or small grades", "Moderate cardiomegaly. The lungs are clear."),
+    ("drop_severity", INCIDENTAL_ONLY, "only incidental findings",
+     "Heart size is normal. There is a 2.3 cm mass in the right upper lobe."),
+    ("drop_severity", "Mild cardiomegaly.", "only mild or small grades",
+     "Small right pleural effusion. The heart is normal in size."),  # an effusion's grade counts
+    ("drop_devices", "Median sternotomy wires are present. Surgical clips in the right upper quadrant. "
+     "The lungs are clear.", "only devices of no management relevance (wires, clips, hardware)",
+     "Median sternotomy wires are present. A left-sided dual-lead pacemaker is in place. The lungs "
+     "are clear."),
+    ("all_stable", "The aorta is tortuous. Calcified right hilar lymph nodes. Lungs are clear.",
+     "only incidental findings", "The aorta is tortuous. There is a new right lower lobe opacity."),
+    ("normal_template", INCIDENTAL_ONLY, "only incidental findings",
+     "The heart is enlarged. No pleural effusion."),
+    ("first_sentence", INCIDENTAL_ONLY, "only incidental findings",
+     "The heart is normal in size. Interstitial edema in both lungs."),
+    ("repeat_sentence", INCIDENTAL_ONLY, "only incidental findings",
+     "The heart is normal in size. Interstitial edema in both lungs."),
+    ("negation_soup", INCIDENTAL_ONLY, "only incidental findings",
+     "A calcified granuloma is present in the left lower lobe. There is a right pneumothorax."),
+]
+
+
+@pytest.mark.parametrize(("hack", "incidental", "reason", "significant"), _REFINED)
+def test_a_hack_applies_only_where_it_touches_significant_content(hack, incidental, reason,
+                                                                  significant):
+    got = make_hack(Study("inc", incidental, indication="Cough."), hack, 5)
+    assert got.text is None and got.not_significant, got.text
+    assert got.detail == f"not applicable ({reason})"
+    got = make_hack(Study("sig", significant, indication="Cough."), hack, 5)
+    assert got.applicable and not got.not_significant, got.detail
+
+
+# Second refinement (docs/errors.md, "Counting rules, v2": a significant error needs a finding the
+# reference states definitely, major and not minimal). Hand-written references: each first one only
+# hedges, calls minimal, or states a minor finding (plain atelectasis, pleural thickening); each second
+# one states a comparable finding definitely, not minimal and major.
+_SECOND = [
+    # hack, reference with no significant target, reason, reference where it applies
+    ("drop_laterality", "Possible left rib fractures. No pneumothorax.", "only hedged findings",
+     "Acute left rib fractures. No pneumothorax."),
+    ("normal_template", "Question left atrial enlargement. The lungs are clear.",
+     "only hedged findings", "Left atrial enlargement. The lungs are clear."),
+    ("first_sentence", "The heart is normal in size. Bony overlap in the lung apices could obscure a "
+     "small nodule.", "only hedged findings",
+     "The heart is normal in size. A 9 mm nodule projects over the right lung apex."),
+    ("all_stable", "Streaky right basilar opacities suggesting pneumonia. No effusion.",
+     "only hedged findings", "Streaky right basilar opacities due to pneumonia. No effusion."),
+    ("hedge", "Minimal right perihilar opacity. Subtle left base opacity.", "only minimal findings",
+     "Right perihilar opacity. Dense left base opacity."),
+    ("drop_severity", "Trace right pleural effusion. Heart size is normal.", "only minimal findings",
+     "Small right pleural effusion. Heart size is normal."),
+    ("drop_laterality", "Slightly enlarged left hilum. No effusion.", "only minimal findings",
+     "Enlarged left hilum. No effusion."),
+    ("hedge", "Bibasilar atelectasis. Heart size is normal.", "only minor findings",
+     "Bibasilar consolidation. Heart size is normal."),
+    ("drop_laterality", "Right pleural thickening along the lateral chest wall. No effusion.",
+     "only minor findings", "Right pleural mass along the lateral chest wall. No effusion."),
+    ("normal_template", "Patchy opacities at the left base consistent with atelectasis.",
+     "only minor findings", "Complete collapse of the left lower lobe."),
+    ("all_stable", "Discoid atelectasis in the left midlung.", "only minor findings",
+     "Large left lower lobe atelectasis."),  # graded moderate or more: not plain atelectasis
+    ("drop_laterality", "Chronic-appearing right basilar interstitial markings. No effusion.",
+     "only chronic findings", "New right basilar interstitial markings. No effusion."),
+    ("hedge", "Coarse chronic interstitial markings.", "only chronic findings",
+     "Coarse interstitial markings, in keeping with chronic obstructive pulmonary disease."),  # no age
+]
+
+
+@pytest.mark.parametrize(("hack", "not_significant", "reason", "significant"), _SECOND)
+def test_a_hack_needs_a_definite_major_finding_not_minimal(hack, not_significant, reason, significant):
+    got = make_hack(Study("ns", not_significant, indication="Cough."), hack, 5)
+    assert got.text is None and got.not_significant, got.text
+    assert got.detail == f"not applicable ({reason})"
+    got = make_hack(Study("sig", significant, indication="Cough."), hack, 5)
+    assert got.applicable and not got.not_significant, got.detail
+
+
+def test_a_hedge_reaches_its_clause_and_what_follows_not_what_precedes():
+    # the enlarged heart precedes the clause of "suggest": stated definitely, so hedging it is worse
+    ref = ("Heart size moderately enlarged, stable hilar contours, dense nodules suggest a previous "
+           "granulomatous process.")
+    assert make_hack(Study("a", ref), "hedge", 0).applicable
+    ref = "Stable hilar contours, dense nodules suggest granulomas or an enlarged heart."
+    assert make_hack(Study("b", ref), "hedge", 0).not_significant
+
+
+def test_copy_hacks_apply_only_when_a_significant_finding_is_lost():
+    inc = Study("inc", INCIDENTAL_ONLY, prior=INCIDENTAL_ONLY.replace("Moderate", "Mild"),
+                indication="Indication: chest pain.")
+    for hack in ("copy_prior", "copy_indication"):
+        got = make_hack(inc, hack, 0)
+        assert got.not_significant and got.detail == "not applicable (only incidental findings)", hack
+    sig = Study("sig", "Moderate cardiomegaly. New small right pleural effusion.",
+                prior="Moderate cardiomegaly.", indication="Indication: chest pain.")
+    for hack in ("copy_prior", "copy_indication"):
+        assert make_hack(sig, hack, 0).applicable, hack
+    # the prior reproduces the significant sentence and differs only in an incidental one
+    same = Study("same", "Moderate cardiomegaly. Calcified granuloma in the left lung.",
+                 prior="Moderate cardiomegaly.")
+    assert make_hack(same, "copy_prior", 0).not_significant
+
+
+def test_the_refinement_keeps_the_hacked_texts():
+    # where a hack applies, its text is the one its first rule writes (only where it applies changed)
+    ref = Study("x", "A calcified granuloma in the left lower lobe. There is a small right pleural "
+                "effusion.")
+    assert make_hack(ref, "drop_laterality", 0).text == (
+        "A calcified granuloma in the lower lobe. There is a small pleural effusion.")
+    assert make_hack(ref, "drop_severity", 0).text == (
+        "A calcified granuloma in the left lower lobe. There is a right pleural effusion.")
 
 
 def test_negation_soup_on_a_normal_reference_asserts_one_false_finding():
