@@ -3,11 +3,11 @@ references (findings track), their time, and the error counter's target check.
 
     PYTHONPATH=. python benchmarks/reward_check_iu.py [--docs] [--limit N]
 
-One RewardSuite with four components (BLEU-2, ROUGE-L, -struct_err_total_sig, per-study rules F1, weight 1
+One RewardSuite with four components (BLEU-2, ROUGE-L, -errors_struct_total_sig, per-study rules F1, weight 1
 each) is the UniRG-like composite; each single-metric reward is the composite's component of the same
 name (with one component of weight 1 the total is that component). ``--docs`` writes the tables between
 the marker comments of docs/reward_check.md; results go to benchmarks/results/reward_check_iu.*.
-Rerun after the error counter changes (the struct_err_total_sig column and the PASS/FAIL check move).
+Rerun after the error counter changes (the errors_struct_total_sig column and the PASS/FAIL check move).
 """
 
 from __future__ import annotations
@@ -30,11 +30,11 @@ COMPOSITE = {
     "components": [
         {"metric": "bleu", "weight": 1.0},
         {"metric": "rouge_l", "weight": 1.0},
-        {"metric": "errors_struct", "weight": 1.0},  # auto: -struct_err_total_sig
+        {"metric": "errors_struct", "weight": 1.0},  # auto: -errors_struct_total_sig
         {"metric": "rules_f1_study", "weight": 1.0},
     ]
 }
-LABELS = {"bleu": "BLEU-2", "rouge_l": "ROUGE-L", "errors_struct": "−struct_err_total_sig",
+LABELS = {"bleu": "BLEU-2", "rouge_l": "ROUGE-L", "errors_struct": "−errors_struct_total_sig",
           "rules_f1_study": "rules F1 (per study)", "total": "UniRG-like composite"}
 #: The issue's target for the error counter: no hack wins on more than this share.
 TARGET = 0.05
@@ -122,7 +122,7 @@ def main() -> None:
     load = os.getloadavg()[0]
     text = markdown(result, seconds, n_cores, load)
     print(text)
-    print("\nstruct_err_total_sig target (no hack wins on more than 5% of applicable references):")
+    print("\nerrors_struct_total_sig target (no hack wins on more than 5% of applicable references):")
     check = target_check(result)
     print("\n".join(check))
     RESULTS.mkdir(parents=True, exist_ok=True)
