@@ -15,7 +15,7 @@ import random
 import re
 
 from rexeval.stress import lexicon as lx
-from rexeval.stress.edits import cap, join, remove_member, scan, split_sentences
+from rexeval.stress.scan import cap, join, remove_member, scan, split_sentences
 
 _ORDINALS = ("fourth", "fifth", "sixth", "seventh", "eighth", "ninth")
 

@@ -11,207 +11,25 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
 
 from rexeval.stress import lexicon as lx
-
-_SENT = re.compile(r"(?<=[.?!])\s+(?=\S)")
-
-
-def split_sentences(text: str) -> list[str]:
-    text = " ".join(text.split())
-    return [s for s in _SENT.split(text) if s] if text else []
-
-
-def join(sentences: list[str]) -> str:
-    return " ".join(s.strip() for s in sentences if s.strip())
-
-
-def cap(s: str) -> str:
-    s = " ".join(s.split())
-    return s[:1].upper() + s[1:] if s else s
-
-
-def keep_case(old: str, new: str) -> str:
-    if old.isupper() and len(old) > 1:
-        return new.upper()
-    if old[:1].isupper():
-        return new[:1].upper() + new[1:]
-    return new
-
-
-@dataclass(frozen=True)
-class Mention:
-    sent: int
-    start: int
-    end: int
-    kind: str
-    device: bool
-    status: str  # positive | negated | hedged | other
-    scope: tuple[int, int] | None = None  # the negation scope (negated mentions)
-
-    @property
-    def major(self) -> bool:
-        return (lx.DEVICES[self.kind] if self.device else lx.FINDINGS[self.kind]).major
-
-
-def _scopes(s: str) -> tuple[list[tuple[int, int, int]], bool]:
-    """Negation scopes (cue start, scope start, scope end) of a sentence; and whether it has a pseudo-negation."""
-    body_end = len(s.rstrip(" .!?"))
-    terms = [m.start() for m in lx.NEG_TERMINATOR_RE.finditer(s)]
-    pseudo = bool(lx.PSEUDO_NEGATION_RE.search(s))
-    scopes = []
-    for cue in lx.PRE_NEGATION_RE.finditer(s):
-        end = min([t for t in terms if t >= cue.end()] + [body_end])
-        scopes.append((cue.start(), cue.end(), end))
-    for post in lx.POST_NEGATION_RE.finditer(s):
-        start = max([t for t in terms if t < post.start()] + [0])
-        scopes.append((post.start(), start, post.start()))
-    return scopes, pseudo
-
-
-def scan_sentence(s: str, idx: int = 0) -> list[Mention]:
-    hits = []
-    for key, f in lx.FINDINGS.items():
-        hits += [(m.start(), m.end(), key, False) for m in f.pattern.finditer(s)]
-    for key, d in lx.DEVICES.items():
-        hits += [(m.start(), m.end(), key, True) for m in d.pattern.finditer(s)]
-    hits.sort(key=lambda h: (h[0], -(h[1] - h[0])))
-    kept: list[tuple[int, int, str, bool]] = []
-    for h in hits:  # longest match wins where terms overlap ("calcified nodule" over "nodule")
-        if not kept or h[0] >= kept[-1][1]:
-            kept.append(h)
-    scopes, pseudo = _scopes(s)
-    # "XXXX" (IU de-identification) may hide a hedge or a grade ("XXXX representing", "a XXXX effusion"):
-    # a finding in such a sentence is not taken as definite.
-    hedged = bool(lx.HEDGE_RE.search(s)) or "XXXX" in s
-    other = bool(re.search(r"\b(?:resolved|removed|removal|withdrawn|cleared)\b", s, re.I))
-    out = []
-    for start, end, key, device in kept:
-        scope = next(((a, b) for _c, a, b in scopes if a <= start and end <= b), None)
-        if scope is not None:
-            status = "other" if pseudo else "negated"
-        elif other:
-            status = "other"
-        elif hedged:
-            status = "hedged"
-        else:
-            status = "positive"
-        out.append(Mention(idx, start, end, key, device, status, scope))
-    return out
-
-
-def scan(sentences: list[str]) -> list[Mention]:
-    return [m for i, s in enumerate(sentences) for m in scan_sentence(s, i)]
-
-
-def _significant_positive(m: Mention, sentences: list[str]) -> bool:
-    """A definite, major, not minimal and not chronic finding or device (the spec's significant presence)."""
-    if m.status != "positive":
-        return False
-    s = sentences[m.sent]
-    if m.device:
-        return m.major
-    if m.kind == "atelectasis":  # lobar, collapse or >= moderate atelectasis is major
-        grades = [lx.SEVERITY[w.lower()] for w in lx.SEVERITY_RE.findall(s)]
-        lobar = re.search(
-            r"\b(?:lobe|lobar|collapse)\b", s, re.I
-        ) and not lx.MINOR_EXTENT_RE.search(s)
-        if not (lobar or (grades and max(grades) >= 3)):
-            return False
-    elif not m.major:
-        return False
-    near = s[max(0, m.start - 30) : m.end + 30]
-    if (
-        lx.CHRONIC_RE.search(s)
-        or re.search(r"\bborderline\b", near, re.I)
-        or any(lx.SEVERITY[w.lower()] == 1 for w in lx.SEVERITY_RE.findall(near))
-    ):
-        return False
-    return True
-
-
-def _kind_of(m: Mention) -> str:
-    if m.kind == "atelectasis":
-        return "lobar_atelectasis"
-    return m.kind
-
-
-@dataclass(frozen=True)
-class Edit:
-    text: str
-    detail: str
-    kinds: tuple[
-        str, ...
-    ] = ()  # the findings/devices it touched (multi-edit reports touch each once)
-
-
-def swap_word(s: str, start: int, end: int, new: str) -> str:
-    """``s`` with s[start:end] replaced by ``new``, and an article just before it agreeing ("a" / "an")."""
-    head = s[:start]
-    art = re.search(r"\b(a|an)\s+$", head, re.I)
-    if art:
-        want = "an" if new[:1].lower() in "aeiou" else "a"
-        head = (
-            head[: art.start()]
-            + keep_case(art.group(1), want)
-            + head[art.start() + len(art.group(1)) :]
-        )
-    return head + new + s[end:]
-
-
-EditFn = Callable[[str, random.Random, frozenset], "Edit | None"]
-
-# ------------------------------------------------------------------------------------- list handling
-
-
-def _items(s: str, scope: tuple[int, int]) -> list[tuple[int, int]]:
-    """Spans of the list members of a negation scope ("no A, B or C")."""
-    a, b = scope
-    spans, pos = [], a
-    for sep in lx.LIST_SPLIT_RE.finditer(s, a, b):
-        if sep.start() > pos:
-            spans.append((pos, sep.start()))
-        pos = sep.end()
-    if pos < b:
-        spans.append((pos, b))
-    return [(x + len(s[x:y]) - len(s[x:y].lstrip()), y) for x, y in spans if s[x:y].strip()]
-
-
-def _conjunction(s: str, scope: tuple[int, int]) -> str:
-    found = re.findall(r"\b(and|or|nor)\b", s[scope[0] : scope[1]], re.I)
-    return found[-1].lower() if found else "or"
-
-
-def _list_phrase(parts: list[str], conj: str) -> str:
-    if len(parts) == 1:
-        return parts[0]
-    return ", ".join(parts[:-1]) + f" {conj} " + parts[-1]
-
-
-def remove_member(s: str, scope: tuple[int, int], at: int) -> str | None:
-    """The sentence without the negated list member at char ``at``; "" when nothing negated remains and the
-    sentence says nothing else; None when the member cannot be isolated."""
-    items = _items(s, scope)
-    which = next((i for i, (x, y) in enumerate(items) if x <= at < y), None)
-    if which is None:
-        return None
-    texts = [s[x:y] for x, y in items]
-    tail_m = lx.LIST_TAIL_RE.search(texts[-1])
-    tail = tail_m.group(0) if tail_m else ""
-    if tail_m:
-        texts[-1] = texts[-1][: tail_m.start()]
-    rest = [t for i, t in enumerate(texts) if i != which and t.strip()]
-    head, foot = s[: items[0][0]], s[scope[1] :]
-    if rest:
-        return cap(head + _list_phrase(rest, _conjunction(s, scope)) + tail + foot)
-    cue = next((c for c in lx.PRE_NEGATION_RE.finditer(s) if c.end() <= items[0][0] + 1), None)
-    before = s[: cue.start()].strip(" ,") if cue else ""
-    if before and not re.search(r"\b(?:there (?:is|are)|is|are|with|and)$", before, re.I):
-        return cap(before + ".")
-    return ""
-
+from rexeval.stress.scan import (  # noqa: F401 (split_sentences is re-exported)
+    Edit,
+    EditFn,
+    Mention,
+    cap,
+    join,
+    keep_case,
+    kind_of,
+    list_items,
+    negation_scopes,
+    remove_member,
+    scan,
+    scan_sentence,
+    significant_positive,
+    split_sentences,
+    swap_word,
+)
 
 # ----------------------------------------------------------------------------------- clinical edits
 
@@ -262,7 +80,7 @@ def negation_flip(text: str, rng: random.Random, avoid: frozenset = frozenset())
             for m in mentions
             if not m.device
             and m.kind in ASSERT
-            and _significant_positive(m, sentences)
+            and significant_positive(m, sentences)
             and m.kind not in avoid
         }
     )
@@ -276,7 +94,7 @@ def negation_flip(text: str, rng: random.Random, avoid: frozenset = frozenset())
             new = remove_member(s, m.scope, m.start)
             if new is None:
                 continue
-            in_list = len(_items(s, m.scope)) > 1
+            in_list = len(list_items(s, m.scope)) > 1
             out = _replace_sentence(sentences, m.sent, [x for x in (new, ASSERT[m.kind]) if x])
             return Edit(
                 out,
@@ -319,7 +137,7 @@ def omission(text: str, rng: random.Random, avoid: frozenset = frozenset()) -> E
         {
             m.kind
             for m in mentions
-            if not m.device and _significant_positive(m, sentences) and _kind_of(m) not in avoid
+            if not m.device and significant_positive(m, sentences) and kind_of(m) not in avoid
         }
     )
     rng.shuffle(kinds)
@@ -334,7 +152,7 @@ def omission(text: str, rng: random.Random, avoid: frozenset = frozenset()) -> E
         ):
             continue
         if kind == "atelectasis" and not all(
-            _significant_positive(m, sentences)
+            significant_positive(m, sentences)
             for m in mentions
             if m.kind == kind and m.sent in idx
         ):
@@ -343,7 +161,7 @@ def omission(text: str, rng: random.Random, avoid: frozenset = frozenset()) -> E
         return Edit(
             out,
             f"{kind}: {len(idx)} sentence(s) removed",
-            (_kind_of(next(m for m in mentions if m.kind == kind)),),
+            (kind_of(next(m for m in mentions if m.kind == kind)),),
         )
     return None
 
@@ -385,12 +203,12 @@ def _sites_near_positive(
     for m in mentions:
         if (
             (m.device and not devices)
-            or not _significant_positive(m, sentences)
-            or _kind_of(m) in avoid
+            or not significant_positive(m, sentences)
+            or kind_of(m) in avoid
         ):
             continue
         s = sentences[m.sent]
-        scopes, _ = _scopes(s)
+        scopes, _ = negation_scopes(s)
         for w in pattern.finditer(s):
             if any(a <= w.start() < b for _c, a, b in scopes):
                 continue
@@ -419,7 +237,7 @@ def laterality_swap(text: str, rng: random.Random, avoid: frozenset = frozenset(
     s = sentences[i]
     new = keep_case(w.group(1), lx.SIDES[w.group(1).lower()])
     sentences[i] = swap_word(s, w.start(), w.end(), new)
-    return Edit(join(sentences), f"{_kind_of(m)}: {w.group(1)} -> {new}", (_kind_of(m),))
+    return Edit(join(sentences), f"{kind_of(m)}: {w.group(1)} -> {new}", (kind_of(m),))
 
 
 def _modifies(s: str, w: re.Match, m: Mention) -> bool:
@@ -447,7 +265,7 @@ def severity_change(text: str, rng: random.Random, avoid: frozenset = frozenset(
     s = sentences[i]
     new = keep_case(w.group(0), lx.SEVERITY_SWAP[w.group(0).lower()])
     sentences[i] = swap_word(s, w.start(), w.end(), new)
-    return Edit(join(sentences), f"{_kind_of(m)}: {w.group(0)} -> {new}", (_kind_of(m),))
+    return Edit(join(sentences), f"{kind_of(m)}: {w.group(0)} -> {new}", (kind_of(m),))
 
 
 def _scaled(match: re.Match, factor: float) -> str:
@@ -472,7 +290,7 @@ def measurement_change(
     s = sentences[i]
     new = _scaled(w, factor)
     sentences[i] = swap_word(s, w.start(), w.end(), new)
-    return Edit(join(sentences), f"{_kind_of(m)}: {w.group(0)} -> {new}", (_kind_of(m),))
+    return Edit(join(sentences), f"{kind_of(m)}: {w.group(0)} -> {new}", (kind_of(m),))
 
 
 def temporal_change(text: str, rng: random.Random, avoid: frozenset = frozenset()) -> Edit | None:
@@ -486,13 +304,13 @@ def temporal_change(text: str, rng: random.Random, avoid: frozenset = frozenset(
         s = sentences[i]
         new = keep_case(w.group(0), lx.TEMPORAL_SWAP[w.group(0).lower()])
         sentences[i] = swap_word(s, w.start(), w.end(), new)
-        return Edit(join(sentences), f"{_kind_of(m)}: {w.group(0)} -> {new}", (_kind_of(m),))
+        return Edit(join(sentences), f"{kind_of(m)}: {w.group(0)} -> {new}", (kind_of(m),))
     bare = [
         m
         for m in mentions
         if not m.device
-        and _significant_positive(m, sentences)
-        and _kind_of(m) not in avoid
+        and significant_positive(m, sentences)
+        and kind_of(m) not in avoid
         and not lx.TEMPORAL_RE.search(sentences[m.sent])
         and not re.search(
             r"\b(?:resolved|prior|previous|since|compared|again)\b", sentences[m.sent], re.I
@@ -508,7 +326,7 @@ def temporal_change(text: str, rng: random.Random, avoid: frozenset = frozenset(
         noun=noun, **({"is": "are", "has": "have"} if plural else {"is": "is", "has": "has"})
     )
     out = join(sentences[: m.sent + 1] + [added] + sentences[m.sent + 1 :])
-    return Edit(out, f"{_kind_of(m)}: status {status} added ({added!r})", (_kind_of(m),))
+    return Edit(out, f"{kind_of(m)}: status {status} added ({added!r})", (kind_of(m),))
 
 
 def device_inserted(text: str, rng: random.Random, avoid: frozenset = frozenset()) -> Edit | None:
@@ -535,7 +353,7 @@ def device_removed(text: str, rng: random.Random, avoid: frozenset = frozenset()
         {
             m.kind
             for m in mentions
-            if m.device and _significant_positive(m, sentences) and m.kind not in avoid
+            if m.device and significant_positive(m, sentences) and m.kind not in avoid
         }
     )
     rng.shuffle(kinds)
@@ -565,7 +383,7 @@ def device_malpositioned(
         if (
             dev is None
             or dev.tip_pattern is None
-            or not _significant_positive(m, sentences)
+            or not significant_positive(m, sentences)
             or m.kind in avoid
         ):
             continue
@@ -711,11 +529,11 @@ def negation_list_rewording(
     sentences = split_sentences(text)
     sites: list[tuple[str, int, list[str]]] = []
     for i, s in enumerate(sentences):
-        scopes, pseudo = _scopes(s)
+        scopes, pseudo = negation_scopes(s)
         if pseudo or "XXXX" in s or len(scopes) != 1:
             continue
         cue, a, b = scopes[0]
-        items = _items(s, (a, b))
+        items = list_items(s, (a, b))
         if len(items) < 2 or s[b:].strip(" .") or re.search(r"\b(?:is|are)\s+not\b", s, re.I):
             continue
         texts = [s[x:y] for x, y in items]
