@@ -264,6 +264,26 @@ PAIRS = [
      "IABP tip projects over the proximal descending thoracic aorta.", ""),
     ("IABP in the abdominal aorta vs a good position", "Intra-aortic balloon pump tip in the abdominal aorta.",
      "Intra-aortic balloon pump in good position.", "sig_C=1"),
+    # a finding is major if any statement of it is; one-sided statements merged (from dev hack probes)
+    ("a minimal statement does not make a sized opacity minor",
+     "There is a 1 cm focal opacity in the right lung apex. There is minimal left basilar opacity.",
+     "No acute abnormality.", "sig_B=1"),
+    ("an old fracture does not make an acute one chronic",
+     "Old healed right rib fractures. Acute displaced left rib fracture.", "No acute abnormality.", "sig_B=1"),
+    ("sides of two one-sided statements dropped", "Moderate right pleural effusion. Small left pleural effusion.",
+     "Moderate pleural effusion. Small pleural effusion.", "sig_C=1"),
+    ("a bilateral side dropped is no error by the spec", "Bilateral pleural effusions.", "Pleural effusions.", ""),
+    # elevated hemidiaphragm: a finding with a side
+    ("elevated hemidiaphragm, side dropped", "Elevated right hemidiaphragm.", "Elevated hemidiaphragm.", "sig_C=1"),
+    ("elevated hemidiaphragm, other side", "The left hemidiaphragm remains mildly elevated.",
+     "Mild elevation of the right hemidiaphragm.", "sig_C=1"),
+    ("elevated hemidiaphragm omitted", "Mild elevation right hemidiaphragm. Lungs are clear.", "Lungs are clear.",
+     "sig_B=1"),
+    # "right greater than left" compares sides, not studies
+    ("a side comparison is no change", "Small bilateral pleural effusions, left greater than right.",
+     "Small bilateral pleural effusions.", ""),
+    ("a comparison with the prior is a change", "Right pleural effusion, larger than on the prior study.",
+     "Right pleural effusion.", "sig_F=1"),
     # several errors at once
     ("grade and change both wrong", "Large right pleural effusion, increased.",
      "Small right pleural effusion, decreased.", "sig_D=1;sig_E=1"),

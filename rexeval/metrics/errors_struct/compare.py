@@ -42,8 +42,9 @@ def major(f: Summary) -> bool:
 
 
 def slight(f: Summary) -> bool:
-    """Minimal or chronic: never significant as a false or missed finding."""
-    return f.chronic or (f.grade is not None and f.grade <= 1.0)
+    """Every definite statement minimal or chronic (or none definite): never significant as a false or missed
+    finding."""
+    return not f.firm
 
 
 def _side(s: set) -> str:
@@ -95,7 +96,7 @@ def _where(key: str, r: Summary, c: Summary) -> ErrorItem | None:
         rm, cm = malposed(r, dtype), malposed(c, dtype)
         if rm != cm:
             out.append((True, "malposition stated by the " + ("reference" if rm else "candidate") + " only"))
-    if len(r.sides) == 1 and not c.sides:
+    if r.unilateral and not c.sides:  # also two one-sided statements ("right ...", "left ...") merged
         out.append((major(r), f"reference side {_side(r.sides)} not given"))
     if r.zones and c.zones and not (r.zones & c.zones):
         out.append((False, f"zone {'/'.join(sorted(c.zones))} vs reference {'/'.join(sorted(r.zones))}"))
@@ -250,4 +251,6 @@ def _merge(fs: list[Summary]) -> Summary:
         out.chronic |= f.chronic
         out.collapse |= f.collapse
         out.scar |= f.scar
+        out.firm |= f.firm
+        out.unilateral |= f.unilateral
     return out

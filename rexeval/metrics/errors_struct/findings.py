@@ -73,6 +73,11 @@ class Summary:
     malpos: bool = False
     scar: bool = False
     temporal: set = field(default_factory=set)
+    # Per statement, not merged: a definite statement neither minimal nor chronic (a finding is significant
+    # when ANY of its statements is: "minimal left basilar opacity" does not make a "1 cm opacity" minor),
+    # and a statement with one side ("right" and "left" in two statements are two unilateral sides)
+    firm: bool = False
+    unilateral: bool = False
 
     @property
     def present(self) -> bool:
@@ -98,6 +103,9 @@ class Summary:
             self.collapse |= f.collapse
             self.malpos |= f.malpos
             self.scar |= f.scar
+            self.unilateral |= len(f.sides) == 1
+            if f.presence == POS and not f.chronic and (f.grade is None or f.grade > 1.0):
+                self.firm = True
 
 
 def _size_mm(text: str) -> float:

@@ -117,6 +117,8 @@ DEVICE_NAMES = {
 # --- qualifier tokens ---------------------------------------------------------------------------
 _NUM = r"\d+(?:\.\d+)?"
 _UNIT = r"(?:mm|cm|millimet(?:er|re)s?|centimet(?:er|re)s?)"
+#: A comparison of sides, not of time: "right greater than left", "worse on the left".
+_SIDE_CMP = r"\s+than\s+(?:the\s+|on\s+the\s+)?(?:right|left)|\s+(?:on|in)\s+the\s+(?:right|left)"
 QUALIFIER_GROUPS: list[tuple[str, str]] = [
     # tip positions (before sides: "right atrium" is a place, not a side)
     ("tip_carina_dist", rf"{_NUM}\s*{_UNIT}\s+(?:above|superior\s+to|from|proximal\s+to)\s+(?:the\s+)?carina"),
@@ -215,10 +217,12 @@ QUALIFIER_GROUPS: list[tuple[str, str]] = [
     ("new", r"new|newly|interval\s+(?:development|appearance)|(?:has|have)\s+developed|developing|development"
             r"|appearance\s+of|now\s+(?:seen|present|noted|visible|demonstrated)|(?:has|have)\s+appeared|"
             r"new-onset|recently\s+(?:placed|inserted)|interval\s+placement|(?:has|have)\s+been\s+(?:placed|inserted)"),
-    ("better", r"decreas\w*|improv\w*|smaller|diminish\w*|reduc\w*|regress\w*|resolving|partially\s+resolved"
-               r"|near(?:ly)?[\s-]+(?:complete\s+)?resol\w*|clearing|lessened|less(?!\s+likely)"),
-    ("worse", r"increas\w*|worsen\w*|worse|progress\w*|enlarging|larger|greater|more(?!\s+likely)|expanding|expanded"
-              r"|advancing|extending|spread\w*|accumulat\w*|bigger|grown|growing"),
+    ("better", rf"decreas\w*|improv\w*|smaller(?!{_SIDE_CMP})|diminish\w*|reduc\w*|regress\w*|resolving"
+               r"|partially\s+resolved|near(?:ly)?[\s-]+(?:complete\s+)?resol\w*|clearing|lessened"
+               rf"|less(?!\s+likely|{_SIDE_CMP})"),
+    ("worse", rf"increas\w*|worsen\w*|(?:worse|larger|greater|more|bigger)(?!\s+likely|{_SIDE_CMP})|progress\w*"
+              r"|enlarging|expanding|expanded|advancing|extending|spread\w*|accumulat\w*|grown|growing"
+              ),
     # malposition of a device
     ("malpos", r"malposition\w*|mal-?positioned|coiled|coiling|kinked|kinking|looped|looping|folded|"
                r"(?:needs|need|requires|require|recommend\w*|suggest\w*|consider)\s+(?:\w+\s+){0,2}?"
@@ -292,13 +296,17 @@ OTHER_GROUPS: list[tuple[str, str]] = [
     ("Pneumomediastinum", r"pneumomediastinum"),
     ("Fibrosis", r"fibrosis|fibrotic"),
     ("Bronchiectasis", r"bronchiectasis|bronchiectatic"),
+    # phrenic palsy, subpulmonic fluid, volume loss or a mass below: a finding, with its side
+    ("Elevated Hemidiaphragm", r"(?:elevat\w*|eventrat\w*|raised|high)\s+(?:of\s+)?(?:the\s+)?(?:(?:right|left)\s+)?"
+                               r"(?:hemi-?)?diaphragms?|(?:hemi-?)?diaphragms?\s+(?:elevation|eventration"
+                               r"|(?:is|are|remains?|appears?|seems?)\s+(?:\w+\s+){0,2}(?:elevated|raised|high))"),
 ]
 #: Named abnormalities outside the 13 conditions (the group name is the finding kind).
-OTHER_FINDINGS = re.compile("|".join(f"(?P<{k.lower()}>{_w(p)})" for k, p in OTHER_GROUPS))
-OTHER_KINDS = {k.lower(): k for k, _ in OTHER_GROUPS}
+OTHER_FINDINGS = re.compile("|".join(f"(?P<{k.lower().replace(' ', '_')}>{_w(p)})" for k, p in OTHER_GROUPS))
+OTHER_KINDS = {k.lower().replace(" ", "_"): k for k, _ in OTHER_GROUPS}
 OTHER_HINTS = ("curvature", "adenopath", "nodes", "granulom", "emphysem", "copd", "obstructive", "bull", "bleb", "hyper", "infla", "expan", "scolio",
                "kypho", "degenerat", "spondylo", "osteophyt", "arthr", "hernia", "pneumoperitoneum", "free",
-               "pneumomediastinum", "fibro", "bronchiecta")
+               "pneumomediastinum", "fibro", "bronchiecta", "diaphragm")
 
 #: Findings that are never significant by themselves (spec: "minor").
 MINOR_KINDS = frozenset({"Pleural Other", "Degenerative", "Granuloma"})
