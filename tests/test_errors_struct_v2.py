@@ -284,6 +284,13 @@ PAIRS = [
      "Small bilateral pleural effusions.", ""),
     ("a comparison with the prior is a change", "Right pleural effusion, larger than on the prior study.",
      "Right pleural effusion.", "sig_F=1"),
+    # a size written after the finding's location; "significantly enlarged" is a grade (from dev hack probes)
+    ("a nodule's size after its lobe, omitted",
+     "There is an ill-defined nodule in the left lower lobe measuring approximately 9 mm.",
+     "There is an ill-defined nodule in the left lower lobe.", "sig_D=1"),
+    ("significantly enlarged heart, grade omitted", "The heart is significantly enlarged.",
+     "The heart is enlarged.", "sig_D=1"),
+    ("no significant cardiomegaly is no finding", "No significant cardiomegaly.", "Heart size is normal.", ""),
     # several errors at once
     ("grade and change both wrong", "Large right pleural effusion, increased.",
      "Small right pleural effusion, decreased.", "sig_D=1;sig_E=1"),

@@ -31,6 +31,7 @@ _CALCIFIED = re.compile(r"calcifi\w*\s+(?:[\w-]+\s+){0,3}$")
 _STABLE_WORDS = re.compile(r"stable|unchanged|not\s+changed|similar")
 _AFTER_SIDE = 40  # characters after a finding where its side may still be written ("effusion on the left")
 _AFTER_GRADE = 25
+_AFTER_SIZE = 60  # "nodule in the right upper lobe measuring approximately 7 mm"
 _BEFORE_FINDING = 30  # a change word this close before a finding qualifies it
 _NOT_BEFORE = re.compile(r"(?<![a-z])(?:no|not|without)\s+(?:[a-z]+\s+){0,3}$")  # "no evidence of kinking"
 # Words that may stand between a pacemaker and "fracture" when the fracture is its lead's ("pacemaker lead
@@ -262,6 +263,6 @@ def _qualify(kind: str, presence: str, near: list, after: list, end: int) -> Fin
     grade = grade_of(near)
     if grade is None:
         grade = grade_of(close_grade)
-    sizes = [_size_mm(t[3]) for t in near + close_side if t[2] == "size"]
+    sizes = [_size_mm(t[3]) for t in near + after if t[2] == "size" and t[0] - end <= _AFTER_SIZE]
     return Finding(kind, presence, tuple(sorted(sides)), tuple(sorted(zones)), grade, max(sizes) if sizes else None,
                    "chronic" in groups, "collapse" in groups, scar="scar" in groups)

@@ -196,7 +196,8 @@ QUALIFIER_GROUPS: list[tuple[str, str]] = [
     ("g15", r"(?:minimal|trace|tiny)\s*(?:to|-|or)\s*(?:small|mild)"),
     ("g1", r"minimal|minimally|trace|tiny|minute|trivial|subtle|slight|slightly|very\s+small|faint"),
     ("g2", r"small|mild|mildly|minor|little|small-sized"),
-    ("g3", r"moderate|moderately|moderate-sized|moderate\s+sized|medium|medium-sized"),
+    ("g3", r"moderate|moderately|moderate-sized|moderate\s+sized|medium|medium-sized"
+           r"|significantly(?=\s+enlarged)|significant(?=\s+(?:cardiomegaly|enlargement))"),
     ("g4", r"large|large-sized|severe|severely|marked|markedly|extensive|massive|huge|substantial|sizable|sizeable"
            r"|prominent\s+amount|complete|completely|total|tension|whiteout|white-out"),
     # chronicity, collapse
