@@ -291,6 +291,11 @@ PAIRS = [
     ("significantly enlarged heart, grade omitted", "The heart is significantly enlarged.",
      "The heart is enlarged.", "sig_D=1"),
     ("no significant cardiomegaly is no finding", "No significant cardiomegaly.", "Heart size is normal.", ""),
+    # a hedge after a few words hedges the finding before it, not only the nearest one
+    ("'X to suggest Y cannot be excluded' hedges X", "No focal airspace opacity to suggest pneumonia.",
+     "Focal airspace opacity to suggest pneumonia cannot be excluded.", "insig_A=2"),
+    ("a definite opacity only hedged by a trailing 'cannot be excluded'", "Right lower lobe airspace opacity.",
+     "Right lower lobe airspace opacity to suggest pneumonia cannot be excluded.", "sig_D=1;insig_A=1"),
     # several errors at once
     ("grade and change both wrong", "Large right pleural effusion, increased.",
      "Small right pleural effusion, decreased.", "sig_D=1;sig_E=1"),

@@ -29,6 +29,10 @@ _HEDGE = re.compile(
 )
 _CALCIFIED = re.compile(r"calcifi\w*\s+(?:[\w-]+\s+){0,3}$")
 _STABLE_WORDS = re.compile(r"stable|unchanged|not\s+changed|similar")
+# "opacity to suggest pneumonia cannot be excluded": a hedge after the words that follow a finding (the
+# labeler reaches two words; the finding it leaves definite is hedged as well)
+_POST_HEDGE = re.compile(r"(?:\s+[a-z]+){0,6}?\s+(?:cannot|can\s+not|can't|could\s+not|not)\s+(?:be\s+)?"
+                         r"(?:entirely\s+|completely\s+|definitely\s+)?(?:excluded|ruled\s+out)")
 _AFTER_SIDE = 40  # characters after a finding where its side may still be written ("effusion on the left")
 _AFTER_GRADE = 25
 _AFTER_SIZE = 60  # "nodule in the right upper lobe measuring approximately 7 mm"
@@ -148,7 +152,10 @@ def read_sentence(low: str) -> tuple[tuple[tuple[Finding, tuple], ...], tuple, b
             kind = cond
             if cond == "Lung Lesion" and ("granuloma" in text or _CALCIFIED.search(low, max(0, ca + s - 45), ca + s)):
                 kind = "Granuloma"  # a granuloma or calcified nodule: one minor kind (the spec's grouping)
-            spans.append((ca + s, ca + e, kind, _presence(status, cue, kind, text, low[: ca + s])))
+            presence = _presence(status, cue, kind, text, low[: ca + s])
+            if presence == POS and ("exclude" in low or "ruled out" in low) and _POST_HEDGE.match(low, ca + e, cb):
+                presence = UNC
+            spans.append((ca + s, ca + e, kind, presence))
     if any(hint in low for hint in lx.OTHER_HINTS):  # named abnormalities outside the 13 conditions
         for m in lx.OTHER_FINDINGS.finditer(low):
             if any(s < m.end() and m.start() < e for s, e, _, _ in spans):
