@@ -296,6 +296,15 @@ PAIRS = [
      "Focal airspace opacity to suggest pneumonia cannot be excluded.", "insig_A=2"),
     ("a definite opacity only hedged by a trailing 'cannot be excluded'", "Right lower lobe airspace opacity.",
      "Right lower lobe airspace opacity to suggest pneumonia cannot be excluded.", "sig_D=1;insig_A=1"),
+    # a cardiac device behind "XXXX", leads in the right heart; ECG leads stay no device; devices are never "old"
+    ("pacemaker hidden by XXXX, omitted", "There is a cardiac XXXX with leads in the right atrium and right "
+     "ventricle. Lungs are clear.", "Lungs are clear.", "sig_B=1"),
+    ("leads ending in the right ventricle, omitted", "Leads overlie the right ventricle. No effusion.",
+     "No effusion.", "sig_B=1"),
+    ("external monitor leads are no device", "Overlying external cardiac monitor leads. Lungs are clear.",
+     "Lungs are clear.", ""),
+    ("an ICD beside post-surgical changes, omitted", "Stable left-sided ICD and postsurgical changes of CABG. "
+     "Lungs are clear.", "Lungs are clear.", "sig_B=1;insig_B=1"),
     # several errors at once
     ("grade and change both wrong", "Large right pleural effusion, increased.",
      "Small right pleural effusion, decreased.", "sig_D=1;sig_E=1"),

@@ -109,7 +109,8 @@ class Summary:
             self.malpos |= f.malpos
             self.scar |= f.scar
             self.unilateral |= len(f.sides) == 1
-            if f.presence == POS and not f.chronic and (f.grade is None or f.grade > 1.0):
+            # a device is there or not: no grade, and "old" or "post-surgical" beside it makes it no less there
+            if f.presence == POS and (self.device or not f.chronic and (f.grade is None or f.grade > 1.0)):
                 self.firm = True
 
 

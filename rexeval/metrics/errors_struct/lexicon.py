@@ -40,8 +40,8 @@ SIDE_HOLE = r"side[\s-]?(?:ports?|holes?)|sideports?|sideholes?"
 # --- devices and hardware (type -> phrases); "xxxx" (IU de-identification) may stand between words ---
 DEVICE_GROUPS: list[tuple[str, str]] = [
     ("place", "|".join((TIP_CONTRALATERAL, TIP_IJ, TIP_PERIPHERAL, SIDE_HOLE))),
-    ("monitor", r"(?:ekg|ecg|telemetry|monitoring|cardiac\s+monitoring)\s+(?:leads?|wires?|electrodes?|pads?)"
-                r"|electrodes?"),
+    ("monitor", r"(?:ekg|ecg|telemetry|monitoring|(?:cardiac\s+)?monitor(?:ing)?)\s+(?:leads?|wires?|electrodes?|pads?)"
+                r"|electrodes?|external\s+(?:[a-z]+\s+){0,2}leads?"),
     ("swan", r"swan[\s-]?ganz(?:\s+catheters?)?|pulmonary\s+artery\s+" + _LINE + r"|pa\s+" + _LINE),
     ("ett", r"endotracheal(?:\s+tubes?)?|et\s+tubes?|ett"),
     ("trach", r"tracheostomy(?:\s+(?:tubes?|cannula))?|trach(?:\s+tubes?)?"),
@@ -50,7 +50,11 @@ DEVICE_GROUPS: list[tuple[str, str]] = [
                 r"|(?:nasogastric|orogastric|enteric)(?:\s+" + _LINE + r")?"),
     ("chest_tube", r"(?:chest|thoracostomy|pleural|pigtail|mediastinal|pericardial|drainage)\s+(?:drainage\s+)?"
                    r"(?:tubes?|drains?|catheters?)|pigtail(?:\s+catheters?)?|pleurx|drains?"),
-    ("pacer", r"(?:(?:dual|single|biventricular)[\s-]+(?:chamber|lead)\s+)?(?:pacemakers?|pacers?|pacing\s+"
+    # a cardiac device whose name the de-identification hid: "cardiac XXXX with leads", "dual-XXXX XXXX",
+    # leads that end in the right heart
+    ("pacer", r"(?:dual|single)[\s-]+(?:chamber|lead|xxxx)\s+xxxx|cardiac\s+xxxx|leads?(?=\s+(?:[a-z]+\s+){0,2}?"
+              r"(?:over\w*|in|into|within|at|terminat\w*|project\w*|to)\s+(?:the\s+)?right\s+(?:atri|ventric))"
+              r"|(?:(?:dual|single|biventricular)[\s-]+(?:chamber|lead)\s+)?(?:pacemakers?|pacers?|pacing\s+"
               r"(?:device|wires?|leads?|generator)|(?:pacemaker|pacer|icd|aicd|transvenous|epicardial|"
               r"defibrillator)\s+(?:leads?|wires?|generators?|device)|a?icds?|defibrillators?|"
               r"(?:cardiac|pacing)\s+(?:leads?|device|generator)|pacing(?:\s+xxxx)+|(?:xxxx\s+)?generator(?:\s+pack)?)"),
@@ -92,7 +96,7 @@ DEVICE_HINTS = (  # looked for in " " + sentence; a leading space marks a word s
     "electrode", "lead", "permcath", "quinton", "vascath", "sheath", "introducer", "pleurx", "cannula", " pa ",
     "ekg", "ecg", "telemetry", "pads", "central", "subclavian", "replacement", "monitoring", "electronic",
     "endotracheal", "gastric", "enteric", "venous", "dialysis", "tunnel", "lumen", "femoral", "brachiocephalic",
-    "midline",
+    "midline", "cardiac xxxx", "dual", "single", "monitor", "external",
 )
 
 #: Device types whose presence or position is acted upon (lines, tubes, catheters, drains, pacers...).
