@@ -305,6 +305,10 @@ PAIRS = [
      "Lungs are clear.", ""),
     ("an ICD beside post-surgical changes, omitted", "Stable left-sided ICD and postsurgical changes of CABG. "
      "Lungs are clear.", "Lungs are clear.", "sig_B=1;insig_B=1"),
+    # a change the reference gives one statement, the candidate only the other statement's "stable"
+    ("a decrease called stable beside another stable statement",
+     "Stable coarse interstitial markings. Decreased left basilar airspace disease.",
+     "Stable coarse interstitial markings. Stable left basilar airspace disease.", "sig_F=1"),
     # several errors at once
     ("grade and change both wrong", "Large right pleural effusion, increased.",
      "Small right pleural effusion, decreased.", "sig_D=1;sig_E=1"),
