@@ -309,6 +309,12 @@ PAIRS = [
     ("a decrease called stable beside another stable statement",
      "Stable coarse interstitial markings. Decreased left basilar airspace disease.",
      "Stable coarse interstitial markings. Stable left basilar airspace disease.", "sig_F=1"),
+    # a vertebral compression deformity is a fracture (its name often hidden by "XXXX"); other deformities are not
+    ("vertebral compression deformity omitted", "Mild XXXX deformity of the T11 vertebral body. Lungs are clear.",
+     "Lungs are clear.", "sig_B=1"),
+    ("old vertebral wedge deformity omitted", "Old anterior wedge deformity of L1. Lungs are clear.",
+     "Lungs are clear.", "insig_B=1"),
+    ("a pectus deformity is no fracture", "Pectus excavatum deformity. Lungs are clear.", "Lungs are clear.", ""),
     # several errors at once
     ("grade and change both wrong", "Large right pleural effusion, increased.",
      "Small right pleural effusion, decreased.", "sig_D=1;sig_E=1"),

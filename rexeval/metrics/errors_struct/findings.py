@@ -161,6 +161,8 @@ def read_sentence(low: str) -> tuple[tuple[tuple[Finding, tuple], ...], tuple, b
         for m in lx.OTHER_FINDINGS.finditer(low):
             if any(s < m.end() and m.start() < e for s, e, _, _ in spans):
                 continue  # "calcified granuloma" already read as a lesion
+            if m.lastgroup == "fracture" and not lx.SPINE.search(low):
+                continue  # a compression deformity is a vertebra's
             spans.append(_mention(low, clauses, m, lx.OTHER_KINDS[m.lastgroup]))
     device_spans: list[tuple[int, int]] = []
     spaced = " " + low

@@ -301,6 +301,11 @@ OTHER_GROUPS: list[tuple[str, str]] = [
     ("Pneumomediastinum", r"pneumomediastinum"),
     ("Fibrosis", r"fibrosis|fibrotic"),
     ("Bronchiectasis", r"bronchiectasis|bronchiectatic"),
+    # a vertebral compression fracture, named by its shape ("XXXX" hides "compression"); only in a sentence
+    # about the spine (SPINE below), not a pectus or rib deformity
+    ("Fracture", r"(?:(?:compression|wedge|wedge-shaped|wedging|xxxx)\s+)+deformit(?:y|ies)|(?:anterior\s+)?wedging"
+                 r"|(?:vertebral\s+(?:body\s+)?)?compression(?:\s+deformit(?:y|ies))?|loss\s+of\s+(?:vertebral\s+"
+                 r"(?:body\s+)?)?height|height\s+loss"),
     # phrenic palsy, subpulmonic fluid, volume loss or a mass below: a finding, with its side
     ("Elevated Hemidiaphragm", r"(?:elevat\w*|eventrat\w*|raised|high)\s+(?:of\s+)?(?:the\s+)?(?:(?:right|left)\s+)?"
                                r"(?:hemi-?)?diaphragms?|(?:hemi-?)?diaphragms?\s+(?:elevation|eventration"
@@ -311,7 +316,9 @@ OTHER_FINDINGS = re.compile("|".join(f"(?P<{k.lower().replace(' ', '_')}>{_w(p)}
 OTHER_KINDS = {k.lower().replace(" ", "_"): k for k, _ in OTHER_GROUPS}
 OTHER_HINTS = ("curvature", "adenopath", "nodes", "granulom", "emphysem", "copd", "obstructive", "bull", "bleb", "hyper", "infla", "expan", "scolio",
                "kypho", "degenerat", "spondylo", "osteophyt", "arthr", "hernia", "pneumoperitoneum", "free",
-               "pneumomediastinum", "fibro", "bronchiecta", "diaphragm")
+               "pneumomediastinum", "fibro", "bronchiecta", "diaphragm", "deformit", "wedg", "compression", "height")
+#: A sentence about the spine, where a shape word names a vertebral compression fracture.
+SPINE = re.compile(_w(r"vertebra\w*|spine|spinal|thoracic|lumbar|[tl]\d{1,2}(?:-[tl]?\d{1,2})?"))
 
 #: Findings that are never significant by themselves (spec: "minor").
 MINOR_KINDS = frozenset({"Pleural Other", "Degenerative", "Granuloma"})
