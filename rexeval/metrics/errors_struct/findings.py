@@ -157,7 +157,7 @@ def read_sentence(low: str) -> tuple[tuple[tuple[Finding, tuple], ...], tuple, b
             if presence == POS and ("exclude" in low or "ruled out" in low) and _POST_HEDGE.match(low, ca + e, cb):
                 presence = UNC
             spans.append((ca + s, ca + e, kind, presence))
-    if any(hint in low for hint in lx.OTHER_HINTS):  # named abnormalities outside the 13 conditions
+    if lx.OTHER_HINT.search(low):  # named abnormalities outside the 13 conditions
         for m in lx.OTHER_FINDINGS.finditer(low):
             if any(s < m.end() and m.start() < e for s, e, _, _ in spans):
                 continue  # "calcified granuloma" already read as a lesion
@@ -166,7 +166,7 @@ def read_sentence(low: str) -> tuple[tuple[tuple[Finding, tuple], ...], tuple, b
             spans.append(_mention(low, clauses, m, lx.OTHER_KINDS[m.lastgroup]))
     device_spans: list[tuple[int, int]] = []
     spaced = " " + low
-    if any(hint in spaced for hint in lx.DEVICE_HINTS):
+    if lx.DEVICE_HINT.search(spaced):
         for m in lx.DEVICES.finditer(low):
             dtype = m.lastgroup
             if dtype in lx.PLACES:
