@@ -315,6 +315,14 @@ PAIRS = [
     ("old vertebral wedge deformity omitted", "Old anterior wedge deformity of L1. Lungs are clear.",
      "Lungs are clear.", "insig_B=1"),
     ("a pectus deformity is no fracture", "Pectus excavatum deformity. Lungs are clear.", "Lungs are clear.", ""),
+    # a side written after the finding's location; "not seen on prior exams" dates a finding, it does not negate it
+    ("side at the end of a location phrase, dropped",
+     "A 15 mm nodule has appeared in the lateral segment of the right middle lobe.",
+     "A 15 mm nodule has appeared in the lateral segment of the middle lobe.", ""),
+    ("side after the segment, dropped", "A 2 cm mass is seen in the superior segment of the left upper lobe.",
+     "A 2 cm mass is seen in the superior segment of the upper lobe.", "sig_C=1"),
+    ("a nodule 'not seen on prior exams' is present", "There is an 8 mm left upper lobe nodule, not seen on "
+     "prior exams.", "No nodules.", "sig_B=1"),
     # several errors at once
     ("grade and change both wrong", "Large right pleural effusion, increased.",
      "Small right pleural effusion, decreased.", "sig_D=1;sig_E=1"),

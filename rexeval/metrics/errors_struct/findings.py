@@ -33,8 +33,14 @@ _STABLE_WORDS = re.compile(r"stable|unchanged|not\s+changed|similar")
 # labeler reaches two words; the finding it leaves definite is hedged as well)
 _POST_HEDGE = re.compile(r"(?:\s+[a-z]+){0,6}?\s+(?:cannot|can\s+not|can't|could\s+not|not)\s+(?:be\s+)?"
                          r"(?:entirely\s+|completely\s+|definitely\s+)?(?:excluded|ruled\s+out)")
-_AFTER_SIDE = 40  # characters after a finding where its side may still be written ("effusion on the left")
+# characters after a finding where its side may still be written ("effusion on the left", "nodule has
+# developed in the posterior segment of the left lower lobe")
+_AFTER_SIDE = 50
 _AFTER_GRADE = 25
+# "9 mm right lower lobe nodule, not seen on prior exams": not a negation, a new finding (the labeler reads
+# "not seen" after a mention as one)
+_NOT_ON_PRIOR = re.compile(r"[\s,]+(?:which\s+(?:was|is)\s+|and\s+)?not\s+(?:seen|present|visible|identified|evident"
+                           r"|demonstrated|visualized)\s+(?:on|in)\s+(?:the\s+|any\s+)?(?:prior|previous|earlier|old)")
 _AFTER_SIZE = 60  # "nodule in the right upper lobe measuring approximately 7 mm"
 _BEFORE_FINDING = 30  # a change word this close before a finding qualifies it
 _NOT_BEFORE = re.compile(r"(?<![a-z])(?:no|not|without)\s+(?:[a-z]+\s+){0,3}$")  # "no evidence of kinking"
@@ -156,6 +162,9 @@ def read_sentence(low: str) -> tuple[tuple[tuple[Finding, tuple], ...], tuple, b
             presence = _presence(status, cue, kind, text, low[: ca + s])
             if presence == POS and ("exclude" in low or "ruled out" in low) and _POST_HEDGE.match(low, ca + e, cb):
                 presence = UNC
+            elif presence == NEG and ("prior" in low or "previous" in low or "earlier" in low or " old" in low):
+                if _NOT_ON_PRIOR.match(low, ca + e, cb):
+                    presence = POS
             spans.append((ca + s, ca + e, kind, presence))
     if lx.OTHER_HINT.search(low):  # named abnormalities outside the 13 conditions
         for m in lx.OTHER_FINDINGS.finditer(low):
