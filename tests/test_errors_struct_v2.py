@@ -323,6 +323,11 @@ PAIRS = [
      "A 2 cm mass is seen in the superior segment of the upper lobe.", "sig_C=1"),
     ("a nodule 'not seen on prior exams' is present", "There is an 8 mm left upper lobe nodule, not seen on "
      "prior exams.", "No nodules.", "sig_B=1"),
+    # "age-indeterminate" dates a finding, it does not hedge it; a chronic word after "and" is another thing's
+    ("an age-indeterminate compression fracture omitted", "Age-indeterminate compression fracture of T12. "
+     "Lungs are clear.", "Lungs are clear.", "sig_B=1"),
+    ("a chronicity word of the next thing named", "Cardiomegaly and old healed rib fractures.",
+     "No acute abnormality.", "sig_B=1;insig_B=1"),
     # several errors at once
     ("grade and change both wrong", "Large right pleural effusion, increased.",
      "Small right pleural effusion, decreased.", "sig_D=1;sig_E=1"),

@@ -37,6 +37,9 @@ _POST_HEDGE = re.compile(r"(?:\s+[a-z]+){0,6}?\s+(?:cannot|can\s+not|can't|could
 # developed in the posterior segment of the left lower lobe")
 _AFTER_SIDE = 50
 _AFTER_GRADE = 25
+_JOINED = re.compile(r"\s(?:and|with|or)\s")  # another thing named after the finding
+_OF_UNKNOWN_AGE = re.compile(r"age[\s-]+indeterminate|indeterminate\s+age|(?:uncertain|indeterminate)\s+"
+                             r"(?:age|acuity|chronicity)")
 # "9 mm right lower lobe nodule, not seen on prior exams": not a negation, a new finding (the labeler reads
 # "not seen" after a mention as one)
 _NOT_ON_PRIOR = re.compile(r"[\s,]+(?:which\s+(?:was|is)\s+|and\s+)?not\s+(?:seen|present|visible|identified|evident"
@@ -124,7 +127,7 @@ def _size_mm(text: str) -> float:
     return max(float(x) for x in _SIZE_NUM.findall(text)) * (10.0 if _CM.search(text) else 1.0)
 
 
-def _presence(status: str, cue: str | None, kind: str, text: str, before: str = "") -> str | None:
+def _presence(status: str, cue: str | None, kind: str, text: str, before: str = "", low: str = "") -> str | None:
     if status == UNC:
         if cue is None and kind in ("Cardiomegaly", "Enlarged Cardiomediastinum") and _STABLE_WORDS.search(text):
             return None  # "heart size is stable": a stability statement, not a finding
@@ -134,6 +137,8 @@ def _presence(status: str, cue: str | None, kind: str, text: str, before: str = 
                 return POS
             if c.startswith("no new") or c.startswith("without new"):
                 return None
+            if c in ("indeterminate", "uncertain") and _OF_UNKNOWN_AGE.search(low):
+                return POS  # "age-indeterminate wedging": its age is unknown, not its presence
     return status
 
 
@@ -142,7 +147,7 @@ def _mention(low: str, clauses: list, m: re.Match, kind: str) -> tuple[int, int,
     applied to its clause."""
     a, b = next(((a, b) for a, b in clauses if a <= m.start() < b), (0, len(low)))
     status, cue = _status(POS, low[a : m.start()], m.group(0), low[m.end() : b])
-    return m.start(), m.end(), kind, _presence(status, cue, kind, m.group(0), low[a : m.start()])
+    return m.start(), m.end(), kind, _presence(status, cue, kind, m.group(0), low[a : m.start()], low)
 
 
 def read_sentence(low: str) -> tuple[tuple[tuple[Finding, tuple], ...], tuple, bool]:
@@ -159,7 +164,7 @@ def read_sentence(low: str) -> tuple[tuple[tuple[Finding, tuple], ...], tuple, b
             kind = cond
             if cond == "Lung Lesion" and ("granuloma" in text or _CALCIFIED.search(low, max(0, ca + s - 45), ca + s)):
                 kind = "Granuloma"  # a granuloma or calcified nodule: one minor kind (the spec's grouping)
-            presence = _presence(status, cue, kind, text, low[: ca + s])
+            presence = _presence(status, cue, kind, text, low[: ca + s], low)
             if presence == POS and ("exclude" in low or "ruled out" in low) and _POST_HEDGE.match(low, ca + e, cb):
                 presence = UNC
             elif presence == NEG and ("prior" in low or "previous" in low or "earlier" in low or " old" in low):
@@ -248,13 +253,13 @@ def read_sentence(low: str) -> tuple[tuple[tuple[Finding, tuple], ...], tuple, b
         b = spans[i + 1][0] if i + 1 < len(spans) and spans[i + 1][0] >= e else len(low)
         near = [t for t in tokens if t[0] >= a and t[1] <= e]  # before and inside
         after = [t for t in tokens if t[0] >= e and t[1] <= b]
-        out.append((_qualify(kind, presence, near, after, e), tuple(sorted(temporal[i]))))
+        out.append((_qualify(kind, presence, near, after, e, low), tuple(sorted(temporal[i]))))
     statement = (bool(out) or bool(sentence_temporal) or bool(lx.NORMAL_STATEMENT.search(low))
                  or (bool(lx.CHEST_WORDS.search(low)) and len(lx.WORD.findall(low)) >= 3))
     return tuple(out), tuple(sorted(sentence_temporal)), statement
 
 
-def _qualify(kind: str, presence: str, near: list, after: list, end: int) -> Finding:
+def _qualify(kind: str, presence: str, near: list, after: list, end: int, low: str) -> Finding:
     def collect(tokens: list, table: dict) -> set:
         out: set = set()
         for t in tokens:
@@ -270,6 +275,9 @@ def _qualify(kind: str, presence: str, near: list, after: list, end: int) -> Fin
     sides = collect(near, lx.SIDE_TOKENS) or collect(close_side, lx.SIDE_TOKENS)
     zones = collect(near, lx.ZONE_TOKENS) or collect(close_side, lx.ZONE_TOKENS)
     groups = {t[2] for t in near + close_grade}
+    if "chronic" in groups and not any(t[2] == "chronic" for t in near) and _JOINED.search(low, end, max(
+            t[0] for t in close_grade if t[2] == "chronic")):
+        groups.discard("chronic")  # "cardiomegaly and tortuous calcified aorta": the aorta's, not the heart's
     if kind.startswith("dev:"):
         window = near + after
         tips = {t[2] for t in window if t[2].startswith("tip_") and t[2] != "tip_carina_dist"}
