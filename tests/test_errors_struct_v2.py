@@ -328,6 +328,11 @@ PAIRS = [
      "Lungs are clear.", "Lungs are clear.", "sig_B=1"),
     ("a chronicity word of the next thing named", "Cardiomegaly and old healed rib fractures.",
      "No acute abnormality.", "sig_B=1;insig_B=1"),
+    # an interpretation the other report rules out is a false finding / omission, not a reading of the opacity
+    ("pneumonia the reference rules out", "Coarse interstitial markings. No consolidation to suggest pneumonia.",
+     "Coarse interstitial markings. Pneumonia.", "sig_A=1"),
+    ("pneumonia the candidate rules out", "Right lower lobe pneumonia.",
+     "Right lower lobe opacity. No pneumonia.", "sig_B=1"),
     # several errors at once
     ("grade and change both wrong", "Large right pleural effusion, increased.",
      "Small right pleural effusion, decreased.", "sig_D=1;sig_E=1"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rexeval.metrics.errors_struct import lexicon as lx
-from rexeval.metrics.errors_struct.findings import GLOBAL, POS, UNC, Summary
+from rexeval.metrics.errors_struct.findings import GLOBAL, NEG, POS, UNC, Summary
 
 #: Parenchymal conditions that an unspecified "opacity" may stand for.
 OPACITY_FAMILY = frozenset({"Consolidation", "Pneumonia", "Atelectasis", "Edema", "Lung Lesion"})
@@ -188,6 +188,7 @@ def count_errors(ref: Report, cand: Report) -> list[ErrorItem]:
     items: list[ErrorItem] = []
     rf, cf = ref.findings, cand.findings
     present = lambda d, k: k in d and d[k].present  # noqa: E731
+    negated = lambda d, k: k in d and d[k].presence == NEG  # noqa: E731
     paired = _pair_generic_devices(ref, cand)
     paired_cand = set(paired.values())
     for key in dict.fromkeys([*rf, *cf]):
@@ -203,7 +204,8 @@ def count_errors(ref: Report, cand: Report) -> list[ErrorItem]:
             if key == "Lung Opacity" and fam:
                 item = _where(key, _merge(fam), c)
                 items.extend([item] if item else [])
-            elif key in OPACITY_FAMILY and present(rf, "Lung Opacity") and _same_place(rf["Lung Opacity"], c):
+            elif (key in OPACITY_FAMILY and present(rf, "Lung Opacity") and _same_place(rf["Lung Opacity"], c)
+                  and not negated(rf, key)):  # "no consolidation to suggest pneumonia": ruled out, not unsaid
                 if key != "Consolidation":  # consolidation is the opacity, named
                     items.append(ErrorItem("A", False, key, f"candidate interprets the reference's opacity as {key}"))
             else:
@@ -215,7 +217,8 @@ def count_errors(ref: Report, cand: Report) -> list[ErrorItem]:
             if key == "Lung Opacity" and fam:
                 item = _where(key, r, _merge(fam))
                 items.extend([item] if item else [])
-            elif key in OPACITY_FAMILY and present(cf, "Lung Opacity") and _same_place(r, cf["Lung Opacity"]):
+            elif (key in OPACITY_FAMILY and present(cf, "Lung Opacity") and _same_place(r, cf["Lung Opacity"])
+                  and not negated(cf, key)):
                 if key != "Consolidation":
                     items.append(ErrorItem("B", False, key, f"candidate reports the opacity, not {key}"))
             else:
