@@ -144,11 +144,12 @@ def _comparison(key: str, r: Summary | None, c: Summary | None, ref: Report, can
         said = "/".join(sorted(tr)) if tr else "no temporal status"
         items.append(ErrorItem("E", sig, key, f"candidate calls {name(key)} {status}; reference: {said}"))
     changes = tr & lx.CHANGES
-    # "no temporal status" for this change: none at all, or only a status the reference gives another of its
-    # statements ("stable interstitial markings. Decreased basilar opacity" against "stable ... stable ...")
-    if changes and not (tc & changes) and not items:
+    # "no temporal status" for this change: none at all, or only statuses the reference gives other statements
+    # of the finding ("stable markings. Decreased basilar opacity" against "stable ... stable ...", "new nodules.
+    # The left lower lobe nodule has increased" against "new nodules")
+    if changes - tc and not items:
         items.append(ErrorItem("F", is_major, key,
-                               f"reference calls {name(key)} {'/'.join(sorted(changes))}; candidate gives "
+                               f"reference calls {name(key)} {'/'.join(sorted(changes - tc))}; candidate gives "
                                + ("only " + "/".join(sorted(tc)) if tc else "no status")))
     return items
 
