@@ -335,6 +335,8 @@ PAIRS = [
      "Right lower lobe opacity. No pneumonia.", "sig_B=1"),
     ("a growing nodule beside new ones, its growth omitted", "New nodules in both upper lobes. The left lower "
      "lobe nodule has increased in size.", "New nodules in both upper lobes. Left lower lobe nodule.", "sig_F=1"),
+    ("a hedge that opens the sentence before a comma", "Since the prior study, a right upper lobe consolidation "
+     "has developed.", "Possibly, since the prior study, a right upper lobe consolidation has developed.", "sig_D=1"),
     # several errors at once
     ("grade and change both wrong", "Large right pleural effusion, increased.",
      "Small right pleural effusion, decreased.", "sig_D=1;sig_E=1"),

@@ -37,6 +37,7 @@ _POST_HEDGE = re.compile(r"(?:\s+[a-z]+){0,6}?\s+(?:cannot|can\s+not|can't|could
 # developed in the posterior segment of the left lower lobe")
 _AFTER_SIDE = 50
 _AFTER_GRADE = 25
+_LEADING_HEDGE = re.compile(r"(?:questionabl[ey]|possibl[ey]|probabl[ey]|suspected|likely|perhaps|equivocal(?:ly)?)\b")
 _JOINED = re.compile(r"\s(?:and|with|or)\s")  # another thing named after the finding
 _OF_UNKNOWN_AGE = re.compile(r"age[\s-]+indeterminate|indeterminate\s+age|(?:uncertain|indeterminate)\s+"
                              r"(?:age|acuity|chronicity)")
@@ -196,6 +197,10 @@ def read_sentence(low: str) -> tuple[tuple[tuple[Finding, tuple], ...], tuple, b
         if specific:
             spans = [sp for sp in spans if not (sp[2][4:] in lx.GENERIC_DEVICES and sp[2].startswith("dev:")
                                                 and specific & lx.GENERIC_DEVICES[sp[2][4:]])]
+    if _LEADING_HEDGE.match(low) and spans and clauses and not any(sp[0] < clauses[0][1] for sp in spans):
+        # "Possible, in the interval, a nodule has developed": a hedge that opens the sentence before a clause
+        # break that names nothing hedges what the sentence states
+        spans = [(a, b, k, UNC if p == POS else p) for a, b, k, p in spans]
     lead_fractures: list[tuple[int, int, str | None]] = []
     if device_spans and "fractur" in low:
         pacers = [(s, e) for s, e, k, _ in spans if k == "dev:pacer"]
