@@ -172,7 +172,7 @@ def read_sentence(low: str) -> tuple[tuple[tuple[Finding, tuple], ...], tuple, b
                 if _NOT_ON_PRIOR.match(low, ca + e, cb):
                     presence = POS
             spans.append((ca + s, ca + e, kind, presence))
-    if lx.OTHER_HINT.search(low):  # named abnormalities outside the 13 conditions
+    if any(map(low.__contains__, lx.OTHER_HINTS)):  # named abnormalities outside the 13 conditions
         for m in lx.OTHER_FINDINGS.finditer(low):
             if any(s < m.end() and m.start() < e for s, e, _, _ in spans):
                 continue  # "calcified granuloma" already read as a lesion
@@ -181,7 +181,7 @@ def read_sentence(low: str) -> tuple[tuple[tuple[Finding, tuple], ...], tuple, b
             spans.append(_mention(low, clauses, m, lx.OTHER_KINDS[m.lastgroup]))
     device_spans: list[tuple[int, int]] = []
     spaced = " " + low
-    if lx.DEVICE_HINT.search(spaced):
+    if any(map(spaced.__contains__, lx.DEVICE_HINTS)):
         for m in lx.DEVICES.finditer(low):
             dtype = m.lastgroup
             if dtype in lx.PLACES:

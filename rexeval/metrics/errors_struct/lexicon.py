@@ -98,7 +98,6 @@ DEVICE_HINTS = (  # looked for in " " + sentence; a leading space marks a word s
     "endotracheal", "gastric", "enteric", "venous", "dialysis", "tunnel", "lumen", "femoral", "brachiocephalic",
     "midline", "cardiac xxxx", "dual", "single", "monitor", "external",
 )
-DEVICE_HINT = re.compile("|".join(map(re.escape, DEVICE_HINTS)))
 
 #: Device types whose presence or position is acted upon (lines, tubes, catheters, drains, pacers...).
 MINOR_DEVICES = frozenset({"sternotomy", "clips", "ortho"})
@@ -317,9 +316,7 @@ OTHER_FINDINGS = re.compile("|".join(f"(?P<{k.lower().replace(' ', '_')}>{_w(p)}
 OTHER_KINDS = {k.lower().replace(" ", "_"): k for k, _ in OTHER_GROUPS}
 OTHER_HINTS = ("curvature", "adenopath", "nodes", "granulom", "emphysem", "copd", "obstructive", "bull", "bleb", "hyper", "infla", "expan", "scolio",
                "kypho", "degenerat", "spondylo", "osteophyt", "arthr", "hernia", "pneumoperitoneum", "free",
-               "pneumomediastinum", "fibro", "bronchiecta", "diaphragm", "deformit", "wedg", "compression", "height")
-#: The screens as one search each (a loop over the words in Python costs more than the regex engine's scan).
-OTHER_HINT = re.compile("|".join(map(re.escape, OTHER_HINTS)))
+               "pneumomediastinum", "fibro", "bronchiecta", "elevat", "eventrat", "raised", "high", "deformit", "wedg", "compression", "height")
 #: A sentence about the spine, where a shape word names a vertebral compression fracture.
 SPINE = re.compile(_w(r"vertebra\w*|spine|spinal|thoracic|lumbar|[tl]\d{1,2}(?:-[tl]?\d{1,2})?"))
 
