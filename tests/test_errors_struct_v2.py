@@ -337,6 +337,10 @@ PAIRS = [
      "lobe nodule has increased in size.", "New nodules in both upper lobes. Left lower lobe nodule.", "sig_F=1"),
     ("a hedge that opens the sentence before a comma", "Since the prior study, a right upper lobe consolidation "
      "has developed.", "Possibly, since the prior study, a right upper lobe consolidation has developed.", "sig_D=1"),
+    ("a venous catheter behind XXXX, omitted", "Left chest wall XXXX with its tip at the cavoatrial junction. "
+     "No pneumothorax.", "No pneumothorax.", "sig_B=1"),
+    ("a venous catheter behind XXXX is the PICC", "Right chest XXXX with the tip in the SVC.",
+     "Right PICC with its tip in the superior vena cava.", ""),
     # several errors at once
     ("grade and change both wrong", "Large right pleural effusion, increased.",
      "Small right pleural effusion, decreased.", "sig_D=1;sig_E=1"),

@@ -82,7 +82,9 @@ DEVICE_GROUPS: list[tuple[str, str]] = [
     ("assist", r"(?:intra-?aortic\s+)?balloon\s+pump|iabp|impella|lvad|(?:left\s+)?ventricular\s+assist\s+device"
                r"|ecmo(?:\s+cannula\w*)?|loop\s+recorder|(?:embolization\s+)?coils"),
     ("tube", r"tubes?"),
-    ("catheter", _LINE.replace("(?:lines?|", "(?:") + r"|(?:lines?\s+and\s+tubes?|tubes?\s+and\s+lines?)"),
+    # "right chest XXXX with its tip in the SVC": a venous catheter or port whose name the de-identification hid
+    ("catheter", _LINE.replace("(?:lines?|", "(?:") + r"|(?:lines?\s+and\s+tubes?|tubes?\s+and\s+lines?)"
+                 r"|chest(?:\s+wall)?\s+xxxx(?=(?:[\s,]+[a-z-]+){0,9}?\s+(?:svc|superior\s+vena\s+cava|cavo-?atrial))"),
     ("device", r"(?:support|medical|monitoring|cardiac|surgical)\s+devices?|devices?|hardware"),
 ]
 DEVICES = _scanner(DEVICE_GROUPS)
@@ -96,7 +98,7 @@ DEVICE_HINTS = (  # looked for in " " + sentence; a leading space marks a word s
     "electrode", "lead", "permcath", "quinton", "vascath", "sheath", "introducer", "pleurx", "cannula", " pa ",
     "ekg", "ecg", "telemetry", "pads", "central", "subclavian", "replacement", "monitoring", "electronic",
     "endotracheal", "gastric", "enteric", "venous", "dialysis", "tunnel", "lumen", "femoral", "brachiocephalic",
-    "midline", "cardiac xxxx", "dual", "single", "monitor", "external",
+    "midline", "cardiac xxxx", "chest xxxx", "chest wall xxxx", "dual", "single", "monitor", "external",
 )
 
 #: Device types whose presence or position is acted upon (lines, tubes, catheters, drains, pacers...).
