@@ -264,6 +264,83 @@ PAIRS = [
      "IABP tip projects over the proximal descending thoracic aorta.", ""),
     ("IABP in the abdominal aorta vs a good position", "Intra-aortic balloon pump tip in the abdominal aorta.",
      "Intra-aortic balloon pump in good position.", "sig_C=1"),
+    # a finding is major if any statement of it is; one-sided statements merged (from dev hack probes)
+    ("a minimal statement does not make a sized opacity minor",
+     "There is a 1 cm focal opacity in the right lung apex. There is minimal left basilar opacity.",
+     "No acute abnormality.", "sig_B=1"),
+    ("an old fracture does not make an acute one chronic",
+     "Old healed right rib fractures. Acute displaced left rib fracture.", "No acute abnormality.", "sig_B=1"),
+    ("sides of two one-sided statements dropped", "Moderate right pleural effusion. Small left pleural effusion.",
+     "Moderate pleural effusion. Small pleural effusion.", "sig_C=1"),
+    ("a bilateral side dropped is no error by the spec", "Bilateral pleural effusions.", "Pleural effusions.", ""),
+    # elevated hemidiaphragm: a finding with a side
+    ("elevated hemidiaphragm, side dropped", "Elevated right hemidiaphragm.", "Elevated hemidiaphragm.", "sig_C=1"),
+    ("elevated hemidiaphragm, other side", "The left hemidiaphragm remains mildly elevated.",
+     "Mild elevation of the right hemidiaphragm.", "sig_C=1"),
+    ("elevated hemidiaphragm omitted", "Mild elevation right hemidiaphragm. Lungs are clear.", "Lungs are clear.",
+     "sig_B=1"),
+    # "right greater than left" compares sides, not studies
+    ("a side comparison is no change", "Small bilateral pleural effusions, left greater than right.",
+     "Small bilateral pleural effusions.", ""),
+    ("a comparison with the prior is a change", "Right pleural effusion, larger than on the prior study.",
+     "Right pleural effusion.", "sig_F=1"),
+    # a size written after the finding's location; "significantly enlarged" is a grade (from dev hack probes)
+    ("a nodule's size after its lobe, omitted",
+     "There is an ill-defined nodule in the left lower lobe measuring approximately 9 mm.",
+     "There is an ill-defined nodule in the left lower lobe.", "sig_D=1"),
+    ("significantly enlarged heart, grade omitted", "The heart is significantly enlarged.",
+     "The heart is enlarged.", "sig_D=1"),
+    ("no significant cardiomegaly is no finding", "No significant cardiomegaly.", "Heart size is normal.", ""),
+    # a hedge after a few words hedges the finding before it, not only the nearest one
+    ("'X to suggest Y cannot be excluded' hedges X", "No focal airspace opacity to suggest pneumonia.",
+     "Focal airspace opacity to suggest pneumonia cannot be excluded.", "insig_A=2"),
+    ("a definite opacity only hedged by a trailing 'cannot be excluded'", "Right lower lobe airspace opacity.",
+     "Right lower lobe airspace opacity to suggest pneumonia cannot be excluded.", "sig_D=1;insig_A=1"),
+    # a cardiac device behind "XXXX", leads in the right heart; ECG leads stay no device; devices are never "old"
+    ("pacemaker hidden by XXXX, omitted", "There is a cardiac XXXX with leads in the right atrium and right "
+     "ventricle. Lungs are clear.", "Lungs are clear.", "sig_B=1"),
+    ("leads ending in the right ventricle, omitted", "Leads overlie the right ventricle. No effusion.",
+     "No effusion.", "sig_B=1"),
+    ("external monitor leads are no device", "Overlying external cardiac monitor leads. Lungs are clear.",
+     "Lungs are clear.", ""),
+    ("an ICD beside post-surgical changes, omitted", "Stable left-sided ICD and postsurgical changes of CABG. "
+     "Lungs are clear.", "Lungs are clear.", "sig_B=1;insig_B=1"),
+    # a change the reference gives one statement, the candidate only the other statement's "stable"
+    ("a decrease called stable beside another stable statement",
+     "Stable coarse interstitial markings. Decreased left basilar airspace disease.",
+     "Stable coarse interstitial markings. Stable left basilar airspace disease.", "sig_F=1"),
+    # a vertebral compression deformity is a fracture (its name often hidden by "XXXX"); other deformities are not
+    ("vertebral compression deformity omitted", "Mild XXXX deformity of the T11 vertebral body. Lungs are clear.",
+     "Lungs are clear.", "sig_B=1"),
+    ("old vertebral wedge deformity omitted", "Old anterior wedge deformity of L1. Lungs are clear.",
+     "Lungs are clear.", "insig_B=1"),
+    ("a pectus deformity is no fracture", "Pectus excavatum deformity. Lungs are clear.", "Lungs are clear.", ""),
+    # a side written after the finding's location; "not seen on prior exams" dates a finding, it does not negate it
+    ("side at the end of a location phrase, dropped",
+     "A 15 mm nodule has appeared in the lateral segment of the right middle lobe.",
+     "A 15 mm nodule has appeared in the lateral segment of the middle lobe.", ""),
+    ("side after the segment, dropped", "A 2 cm mass is seen in the superior segment of the left upper lobe.",
+     "A 2 cm mass is seen in the superior segment of the upper lobe.", "sig_C=1"),
+    ("a nodule 'not seen on prior exams' is present", "There is an 8 mm left upper lobe nodule, not seen on "
+     "prior exams.", "No nodules.", "sig_B=1"),
+    # "age-indeterminate" dates a finding, it does not hedge it; a chronic word after "and" is another thing's
+    ("an age-indeterminate compression fracture omitted", "Age-indeterminate compression fracture of T12. "
+     "Lungs are clear.", "Lungs are clear.", "sig_B=1"),
+    ("a chronicity word of the next thing named", "Cardiomegaly and old healed rib fractures.",
+     "No acute abnormality.", "sig_B=1;insig_B=1"),
+    # an interpretation the other report rules out is a false finding / omission, not a reading of the opacity
+    ("pneumonia the reference rules out", "Coarse interstitial markings. No consolidation to suggest pneumonia.",
+     "Coarse interstitial markings. Pneumonia.", "sig_A=1"),
+    ("pneumonia the candidate rules out", "Right lower lobe pneumonia.",
+     "Right lower lobe opacity. No pneumonia.", "sig_B=1"),
+    ("a growing nodule beside new ones, its growth omitted", "New nodules in both upper lobes. The left lower "
+     "lobe nodule has increased in size.", "New nodules in both upper lobes. Left lower lobe nodule.", "sig_F=1"),
+    ("a hedge that opens the sentence before a comma", "Since the prior study, a right upper lobe consolidation "
+     "has developed.", "Possibly, since the prior study, a right upper lobe consolidation has developed.", "sig_D=1"),
+    ("a venous catheter behind XXXX, omitted", "Left chest wall XXXX with its tip at the cavoatrial junction. "
+     "No pneumothorax.", "No pneumothorax.", "sig_B=1"),
+    ("a venous catheter behind XXXX is the PICC", "Right chest XXXX with the tip in the SVC.",
+     "Right PICC with its tip in the superior vena cava.", ""),
     # several errors at once
     ("grade and change both wrong", "Large right pleural effusion, increased.",
      "Small right pleural effusion, decreased.", "sig_D=1;sig_E=1"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rexeval.metrics.errors_struct import lexicon as lx
-from rexeval.metrics.errors_struct.findings import GLOBAL, POS, UNC, Summary
+from rexeval.metrics.errors_struct.findings import GLOBAL, NEG, POS, UNC, Summary
 
 #: Parenchymal conditions that an unspecified "opacity" may stand for.
 OPACITY_FAMILY = frozenset({"Consolidation", "Pneumonia", "Atelectasis", "Edema", "Lung Lesion"})
@@ -42,8 +42,9 @@ def major(f: Summary) -> bool:
 
 
 def slight(f: Summary) -> bool:
-    """Minimal or chronic: never significant as a false or missed finding."""
-    return f.chronic or (f.grade is not None and f.grade <= 1.0)
+    """Every definite statement minimal or chronic (or none definite): never significant as a false or missed
+    finding."""
+    return not f.firm
 
 
 def _side(s: set) -> str:
@@ -95,7 +96,7 @@ def _where(key: str, r: Summary, c: Summary) -> ErrorItem | None:
         rm, cm = malposed(r, dtype), malposed(c, dtype)
         if rm != cm:
             out.append((True, "malposition stated by the " + ("reference" if rm else "candidate") + " only"))
-    if len(r.sides) == 1 and not c.sides:
+    if r.unilateral and not c.sides:  # also two one-sided statements ("right ...", "left ...") merged
         out.append((major(r), f"reference side {_side(r.sides)} not given"))
     if r.zones and c.zones and not (r.zones & c.zones):
         out.append((False, f"zone {'/'.join(sorted(c.zones))} vs reference {'/'.join(sorted(r.zones))}"))
@@ -143,9 +144,13 @@ def _comparison(key: str, r: Summary | None, c: Summary | None, ref: Report, can
         said = "/".join(sorted(tr)) if tr else "no temporal status"
         items.append(ErrorItem("E", sig, key, f"candidate calls {name(key)} {status}; reference: {said}"))
     changes = tr & lx.CHANGES
-    if changes and not tc:
+    # "no temporal status" for this change: none at all, or only statuses the reference gives other statements
+    # of the finding ("stable markings. Decreased basilar opacity" against "stable ... stable ...", "new nodules.
+    # The left lower lobe nodule has increased" against "new nodules")
+    if changes - tc and not items:
         items.append(ErrorItem("F", is_major, key,
-                               f"reference calls {name(key)} {'/'.join(sorted(changes))}; candidate gives no status"))
+                               f"reference calls {name(key)} {'/'.join(sorted(changes - tc))}; candidate gives "
+                               + ("only " + "/".join(sorted(tc)) if tc else "no status")))
     return items
 
 
@@ -184,6 +189,7 @@ def count_errors(ref: Report, cand: Report) -> list[ErrorItem]:
     items: list[ErrorItem] = []
     rf, cf = ref.findings, cand.findings
     present = lambda d, k: k in d and d[k].present  # noqa: E731
+    negated = lambda d, k: k in d and d[k].presence == NEG  # noqa: E731
     paired = _pair_generic_devices(ref, cand)
     paired_cand = set(paired.values())
     for key in dict.fromkeys([*rf, *cf]):
@@ -199,7 +205,8 @@ def count_errors(ref: Report, cand: Report) -> list[ErrorItem]:
             if key == "Lung Opacity" and fam:
                 item = _where(key, _merge(fam), c)
                 items.extend([item] if item else [])
-            elif key in OPACITY_FAMILY and present(rf, "Lung Opacity") and _same_place(rf["Lung Opacity"], c):
+            elif (key in OPACITY_FAMILY and present(rf, "Lung Opacity") and _same_place(rf["Lung Opacity"], c)
+                  and not negated(rf, key)):  # "no consolidation to suggest pneumonia": ruled out, not unsaid
                 if key != "Consolidation":  # consolidation is the opacity, named
                     items.append(ErrorItem("A", False, key, f"candidate interprets the reference's opacity as {key}"))
             else:
@@ -211,7 +218,8 @@ def count_errors(ref: Report, cand: Report) -> list[ErrorItem]:
             if key == "Lung Opacity" and fam:
                 item = _where(key, r, _merge(fam))
                 items.extend([item] if item else [])
-            elif key in OPACITY_FAMILY and present(cf, "Lung Opacity") and _same_place(r, cf["Lung Opacity"]):
+            elif (key in OPACITY_FAMILY and present(cf, "Lung Opacity") and _same_place(r, cf["Lung Opacity"])
+                  and not negated(cf, key)):
                 if key != "Consolidation":
                     items.append(ErrorItem("B", False, key, f"candidate reports the opacity, not {key}"))
             else:
@@ -250,4 +258,6 @@ def _merge(fs: list[Summary]) -> Summary:
         out.chronic |= f.chronic
         out.collapse |= f.collapse
         out.scar |= f.scar
+        out.firm |= f.firm
+        out.unilateral |= f.unilateral
     return out

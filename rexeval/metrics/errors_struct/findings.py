@@ -29,8 +29,23 @@ _HEDGE = re.compile(
 )
 _CALCIFIED = re.compile(r"calcifi\w*\s+(?:[\w-]+\s+){0,3}$")
 _STABLE_WORDS = re.compile(r"stable|unchanged|not\s+changed|similar")
-_AFTER_SIDE = 40  # characters after a finding where its side may still be written ("effusion on the left")
+# "opacity to suggest pneumonia cannot be excluded": a hedge after the words that follow a finding (the
+# labeler reaches two words; the finding it leaves definite is hedged as well)
+_POST_HEDGE = re.compile(r"(?:\s+[a-z]+){0,6}?\s+(?:cannot|can\s+not|can't|could\s+not|not)\s+(?:be\s+)?"
+                         r"(?:entirely\s+|completely\s+|definitely\s+)?(?:excluded|ruled\s+out)")
+# characters after a finding where its side may still be written ("effusion on the left", "nodule has
+# developed in the posterior segment of the left lower lobe")
+_AFTER_SIDE = 50
 _AFTER_GRADE = 25
+_LEADING_HEDGE = re.compile(r"(?:questionabl[ey]|possibl[ey]|probabl[ey]|suspected|likely|perhaps|equivocal(?:ly)?)\b")
+_JOINED = re.compile(r"\s(?:and|with|or)\s")  # another thing named after the finding
+_OF_UNKNOWN_AGE = re.compile(r"age[\s-]+indeterminate|indeterminate\s+age|(?:uncertain|indeterminate)\s+"
+                             r"(?:age|acuity|chronicity)")
+# "9 mm right lower lobe nodule, not seen on prior exams": not a negation, a new finding (the labeler reads
+# "not seen" after a mention as one)
+_NOT_ON_PRIOR = re.compile(r"[\s,]+(?:which\s+(?:was|is)\s+|and\s+)?not\s+(?:seen|present|visible|identified|evident"
+                           r"|demonstrated|visualized)\s+(?:on|in)\s+(?:the\s+|any\s+)?(?:prior|previous|earlier|old)")
+_AFTER_SIZE = 60  # "nodule in the right upper lobe measuring approximately 7 mm"
 _BEFORE_FINDING = 30  # a change word this close before a finding qualifies it
 _NOT_BEFORE = re.compile(r"(?<![a-z])(?:no|not|without)\s+(?:[a-z]+\s+){0,3}$")  # "no evidence of kinking"
 # Words that may stand between a pacemaker and "fracture" when the fracture is its lead's ("pacemaker lead
@@ -73,6 +88,11 @@ class Summary:
     malpos: bool = False
     scar: bool = False
     temporal: set = field(default_factory=set)
+    # Per statement, not merged: a definite statement neither minimal nor chronic (a finding is significant
+    # when ANY of its statements is: "minimal left basilar opacity" does not make a "1 cm opacity" minor),
+    # and a statement with one side ("right" and "left" in two statements are two unilateral sides)
+    firm: bool = False
+    unilateral: bool = False
 
     @property
     def present(self) -> bool:
@@ -98,13 +118,17 @@ class Summary:
             self.collapse |= f.collapse
             self.malpos |= f.malpos
             self.scar |= f.scar
+            self.unilateral |= len(f.sides) == 1
+            # a device is there or not: no grade, and "old" or "post-surgical" beside it makes it no less there
+            if f.presence == POS and (self.device or not f.chronic and (f.grade is None or f.grade > 1.0)):
+                self.firm = True
 
 
 def _size_mm(text: str) -> float:
     return max(float(x) for x in _SIZE_NUM.findall(text)) * (10.0 if _CM.search(text) else 1.0)
 
 
-def _presence(status: str, cue: str | None, kind: str, text: str, before: str = "") -> str | None:
+def _presence(status: str, cue: str | None, kind: str, text: str, before: str = "", low: str = "") -> str | None:
     if status == UNC:
         if cue is None and kind in ("Cardiomegaly", "Enlarged Cardiomediastinum") and _STABLE_WORDS.search(text):
             return None  # "heart size is stable": a stability statement, not a finding
@@ -114,6 +138,8 @@ def _presence(status: str, cue: str | None, kind: str, text: str, before: str = 
                 return POS
             if c.startswith("no new") or c.startswith("without new"):
                 return None
+            if c in ("indeterminate", "uncertain") and _OF_UNKNOWN_AGE.search(low):
+                return POS  # "age-indeterminate wedging": its age is unknown, not its presence
     return status
 
 
@@ -122,7 +148,7 @@ def _mention(low: str, clauses: list, m: re.Match, kind: str) -> tuple[int, int,
     applied to its clause."""
     a, b = next(((a, b) for a, b in clauses if a <= m.start() < b), (0, len(low)))
     status, cue = _status(POS, low[a : m.start()], m.group(0), low[m.end() : b])
-    return m.start(), m.end(), kind, _presence(status, cue, kind, m.group(0), low[a : m.start()])
+    return m.start(), m.end(), kind, _presence(status, cue, kind, m.group(0), low[a : m.start()], low)
 
 
 def read_sentence(low: str) -> tuple[tuple[tuple[Finding, tuple], ...], tuple, bool]:
@@ -139,15 +165,23 @@ def read_sentence(low: str) -> tuple[tuple[tuple[Finding, tuple], ...], tuple, b
             kind = cond
             if cond == "Lung Lesion" and ("granuloma" in text or _CALCIFIED.search(low, max(0, ca + s - 45), ca + s)):
                 kind = "Granuloma"  # a granuloma or calcified nodule: one minor kind (the spec's grouping)
-            spans.append((ca + s, ca + e, kind, _presence(status, cue, kind, text, low[: ca + s])))
-    if any(hint in low for hint in lx.OTHER_HINTS):  # named abnormalities outside the 13 conditions
+            presence = _presence(status, cue, kind, text, low[: ca + s], low)
+            if presence == POS and ("exclude" in low or "ruled out" in low) and _POST_HEDGE.match(low, ca + e, cb):
+                presence = UNC
+            elif presence == NEG and ("prior" in low or "previous" in low or "earlier" in low or " old" in low):
+                if _NOT_ON_PRIOR.match(low, ca + e, cb):
+                    presence = POS
+            spans.append((ca + s, ca + e, kind, presence))
+    if any(map(low.__contains__, lx.OTHER_HINTS)):  # named abnormalities outside the 13 conditions
         for m in lx.OTHER_FINDINGS.finditer(low):
             if any(s < m.end() and m.start() < e for s, e, _, _ in spans):
                 continue  # "calcified granuloma" already read as a lesion
+            if m.lastgroup == "fracture" and not lx.SPINE.search(low):
+                continue  # a compression deformity is a vertebra's
             spans.append(_mention(low, clauses, m, lx.OTHER_KINDS[m.lastgroup]))
     device_spans: list[tuple[int, int]] = []
     spaced = " " + low
-    if any(hint in spaced for hint in lx.DEVICE_HINTS):
+    if any(map(spaced.__contains__, lx.DEVICE_HINTS)):
         for m in lx.DEVICES.finditer(low):
             dtype = m.lastgroup
             if dtype in lx.PLACES:
@@ -163,6 +197,10 @@ def read_sentence(low: str) -> tuple[tuple[tuple[Finding, tuple], ...], tuple, b
         if specific:
             spans = [sp for sp in spans if not (sp[2][4:] in lx.GENERIC_DEVICES and sp[2].startswith("dev:")
                                                 and specific & lx.GENERIC_DEVICES[sp[2][4:]])]
+    if _LEADING_HEDGE.match(low) and spans and clauses and not any(sp[0] < clauses[0][1] for sp in spans):
+        # "Possible, in the interval, a nodule has developed": a hedge that opens the sentence before a clause
+        # break that names nothing hedges what the sentence states
+        spans = [(a, b, k, UNC if p == POS else p) for a, b, k, p in spans]
     lead_fractures: list[tuple[int, int, str | None]] = []
     if device_spans and "fractur" in low:
         pacers = [(s, e) for s, e, k, _ in spans if k == "dev:pacer"]
@@ -220,13 +258,13 @@ def read_sentence(low: str) -> tuple[tuple[tuple[Finding, tuple], ...], tuple, b
         b = spans[i + 1][0] if i + 1 < len(spans) and spans[i + 1][0] >= e else len(low)
         near = [t for t in tokens if t[0] >= a and t[1] <= e]  # before and inside
         after = [t for t in tokens if t[0] >= e and t[1] <= b]
-        out.append((_qualify(kind, presence, near, after, e), tuple(sorted(temporal[i]))))
+        out.append((_qualify(kind, presence, near, after, e, low), tuple(sorted(temporal[i]))))
     statement = (bool(out) or bool(sentence_temporal) or bool(lx.NORMAL_STATEMENT.search(low))
                  or (bool(lx.CHEST_WORDS.search(low)) and len(lx.WORD.findall(low)) >= 3))
     return tuple(out), tuple(sorted(sentence_temporal)), statement
 
 
-def _qualify(kind: str, presence: str, near: list, after: list, end: int) -> Finding:
+def _qualify(kind: str, presence: str, near: list, after: list, end: int, low: str) -> Finding:
     def collect(tokens: list, table: dict) -> set:
         out: set = set()
         for t in tokens:
@@ -242,6 +280,9 @@ def _qualify(kind: str, presence: str, near: list, after: list, end: int) -> Fin
     sides = collect(near, lx.SIDE_TOKENS) or collect(close_side, lx.SIDE_TOKENS)
     zones = collect(near, lx.ZONE_TOKENS) or collect(close_side, lx.ZONE_TOKENS)
     groups = {t[2] for t in near + close_grade}
+    if "chronic" in groups and not any(t[2] == "chronic" for t in near) and _JOINED.search(low, end, max(
+            t[0] for t in close_grade if t[2] == "chronic")):
+        groups.discard("chronic")  # "cardiomegaly and tortuous calcified aorta": the aorta's, not the heart's
     if kind.startswith("dev:"):
         window = near + after
         tips = {t[2] for t in window if t[2].startswith("tip_") and t[2] != "tip_carina_dist"}
@@ -254,6 +295,6 @@ def _qualify(kind: str, presence: str, near: list, after: list, end: int) -> Fin
     grade = grade_of(near)
     if grade is None:
         grade = grade_of(close_grade)
-    sizes = [_size_mm(t[3]) for t in near + close_side if t[2] == "size"]
+    sizes = [_size_mm(t[3]) for t in near + after if t[2] == "size" and t[0] - end <= _AFTER_SIZE]
     return Finding(kind, presence, tuple(sorted(sides)), tuple(sorted(zones)), grade, max(sizes) if sizes else None,
                    "chronic" in groups, "collapse" in groups, scar="scar" in groups)

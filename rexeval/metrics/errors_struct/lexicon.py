@@ -40,8 +40,8 @@ SIDE_HOLE = r"side[\s-]?(?:ports?|holes?)|sideports?|sideholes?"
 # --- devices and hardware (type -> phrases); "xxxx" (IU de-identification) may stand between words ---
 DEVICE_GROUPS: list[tuple[str, str]] = [
     ("place", "|".join((TIP_CONTRALATERAL, TIP_IJ, TIP_PERIPHERAL, SIDE_HOLE))),
-    ("monitor", r"(?:ekg|ecg|telemetry|monitoring|cardiac\s+monitoring)\s+(?:leads?|wires?|electrodes?|pads?)"
-                r"|electrodes?"),
+    ("monitor", r"(?:ekg|ecg|telemetry|monitoring|(?:cardiac\s+)?monitor(?:ing)?)\s+(?:leads?|wires?|electrodes?|pads?)"
+                r"|electrodes?|external\s+(?:[a-z]+\s+){0,2}leads?"),
     ("swan", r"swan[\s-]?ganz(?:\s+catheters?)?|pulmonary\s+artery\s+" + _LINE + r"|pa\s+" + _LINE),
     ("ett", r"endotracheal(?:\s+tubes?)?|et\s+tubes?|ett"),
     ("trach", r"tracheostomy(?:\s+(?:tubes?|cannula))?|trach(?:\s+tubes?)?"),
@@ -50,7 +50,11 @@ DEVICE_GROUPS: list[tuple[str, str]] = [
                 r"|(?:nasogastric|orogastric|enteric)(?:\s+" + _LINE + r")?"),
     ("chest_tube", r"(?:chest|thoracostomy|pleural|pigtail|mediastinal|pericardial|drainage)\s+(?:drainage\s+)?"
                    r"(?:tubes?|drains?|catheters?)|pigtail(?:\s+catheters?)?|pleurx|drains?"),
-    ("pacer", r"(?:(?:dual|single|biventricular)[\s-]+(?:chamber|lead)\s+)?(?:pacemakers?|pacers?|pacing\s+"
+    # a cardiac device whose name the de-identification hid: "cardiac XXXX with leads", "dual-XXXX XXXX",
+    # leads that end in the right heart
+    ("pacer", r"(?:dual|single)[\s-]+(?:chamber|lead|xxxx)\s+xxxx|cardiac\s+xxxx|leads?(?=\s+(?:[a-z]+\s+){0,2}?"
+              r"(?:over\w*|in|into|within|at|terminat\w*|project\w*|to)\s+(?:the\s+)?right\s+(?:atri|ventric))"
+              r"|(?:(?:dual|single|biventricular)[\s-]+(?:chamber|lead)\s+)?(?:pacemakers?|pacers?|pacing\s+"
               r"(?:device|wires?|leads?|generator)|(?:pacemaker|pacer|icd|aicd|transvenous|epicardial|"
               r"defibrillator)\s+(?:leads?|wires?|generators?|device)|a?icds?|defibrillators?|"
               r"(?:cardiac|pacing)\s+(?:leads?|device|generator)|pacing(?:\s+xxxx)+|(?:xxxx\s+)?generator(?:\s+pack)?)"),
@@ -78,7 +82,9 @@ DEVICE_GROUPS: list[tuple[str, str]] = [
     ("assist", r"(?:intra-?aortic\s+)?balloon\s+pump|iabp|impella|lvad|(?:left\s+)?ventricular\s+assist\s+device"
                r"|ecmo(?:\s+cannula\w*)?|loop\s+recorder|(?:embolization\s+)?coils"),
     ("tube", r"tubes?"),
-    ("catheter", _LINE.replace("(?:lines?|", "(?:") + r"|(?:lines?\s+and\s+tubes?|tubes?\s+and\s+lines?)"),
+    # "right chest XXXX with its tip in the SVC": a venous catheter or port whose name the de-identification hid
+    ("catheter", _LINE.replace("(?:lines?|", "(?:") + r"|(?:lines?\s+and\s+tubes?|tubes?\s+and\s+lines?)"
+                 r"|chest(?:\s+wall)?\s+xxxx(?=(?:[\s,]+[a-z-]+){0,9}?\s+(?:svc|superior\s+vena\s+cava|cavo-?atrial))"),
     ("device", r"(?:support|medical|monitoring|cardiac|surgical)\s+devices?|devices?|hardware"),
 ]
 DEVICES = _scanner(DEVICE_GROUPS)
@@ -92,7 +98,7 @@ DEVICE_HINTS = (  # looked for in " " + sentence; a leading space marks a word s
     "electrode", "lead", "permcath", "quinton", "vascath", "sheath", "introducer", "pleurx", "cannula", " pa ",
     "ekg", "ecg", "telemetry", "pads", "central", "subclavian", "replacement", "monitoring", "electronic",
     "endotracheal", "gastric", "enteric", "venous", "dialysis", "tunnel", "lumen", "femoral", "brachiocephalic",
-    "midline",
+    "midline", "cardiac xxxx", "chest xxxx", "chest wall xxxx", "dual", "single", "monitor", "external",
 )
 
 #: Device types whose presence or position is acted upon (lines, tubes, catheters, drains, pacers...).
@@ -117,6 +123,8 @@ DEVICE_NAMES = {
 # --- qualifier tokens ---------------------------------------------------------------------------
 _NUM = r"\d+(?:\.\d+)?"
 _UNIT = r"(?:mm|cm|millimet(?:er|re)s?|centimet(?:er|re)s?)"
+#: A comparison of sides, not of time: "right greater than left", "worse on the left".
+_SIDE_CMP = r"\s+than\s+(?:the\s+|on\s+the\s+)?(?:right|left)|\s+(?:on|in)\s+the\s+(?:right|left)"
 QUALIFIER_GROUPS: list[tuple[str, str]] = [
     # tip positions (before sides: "right atrium" is a place, not a side)
     ("tip_carina_dist", rf"{_NUM}\s*{_UNIT}\s+(?:above|superior\s+to|from|proximal\s+to)\s+(?:the\s+)?carina"),
@@ -194,7 +202,8 @@ QUALIFIER_GROUPS: list[tuple[str, str]] = [
     ("g15", r"(?:minimal|trace|tiny)\s*(?:to|-|or)\s*(?:small|mild)"),
     ("g1", r"minimal|minimally|trace|tiny|minute|trivial|subtle|slight|slightly|very\s+small|faint"),
     ("g2", r"small|mild|mildly|minor|little|small-sized"),
-    ("g3", r"moderate|moderately|moderate-sized|moderate\s+sized|medium|medium-sized"),
+    ("g3", r"moderate|moderately|moderate-sized|moderate\s+sized|medium|medium-sized"
+           r"|significantly(?=\s+enlarged)|significant(?=\s+(?:cardiomegaly|enlargement))"),
     ("g4", r"large|large-sized|severe|severely|marked|markedly|extensive|massive|huge|substantial|sizable|sizeable"
            r"|prominent\s+amount|complete|completely|total|tension|whiteout|white-out"),
     # chronicity, collapse
@@ -215,10 +224,12 @@ QUALIFIER_GROUPS: list[tuple[str, str]] = [
     ("new", r"new|newly|interval\s+(?:development|appearance)|(?:has|have)\s+developed|developing|development"
             r"|appearance\s+of|now\s+(?:seen|present|noted|visible|demonstrated)|(?:has|have)\s+appeared|"
             r"new-onset|recently\s+(?:placed|inserted)|interval\s+placement|(?:has|have)\s+been\s+(?:placed|inserted)"),
-    ("better", r"decreas\w*|improv\w*|smaller|diminish\w*|reduc\w*|regress\w*|resolving|partially\s+resolved"
-               r"|near(?:ly)?[\s-]+(?:complete\s+)?resol\w*|clearing|lessened|less(?!\s+likely)"),
-    ("worse", r"increas\w*|worsen\w*|worse|progress\w*|enlarging|larger|greater|more(?!\s+likely)|expanding|expanded"
-              r"|advancing|extending|spread\w*|accumulat\w*|bigger|grown|growing"),
+    ("better", rf"decreas\w*|improv\w*|smaller(?!{_SIDE_CMP})|diminish\w*|reduc\w*|regress\w*|resolving"
+               r"|partially\s+resolved|near(?:ly)?[\s-]+(?:complete\s+)?resol\w*|clearing|lessened"
+               rf"|less(?!\s+likely|{_SIDE_CMP})"),
+    ("worse", rf"increas\w*|worsen\w*|(?:worse|larger|greater|more|bigger)(?!\s+likely|{_SIDE_CMP})|progress\w*"
+              r"|enlarging|expanding|expanded|advancing|extending|spread\w*|accumulat\w*|grown|growing"
+              ),
     # malposition of a device
     ("malpos", r"malposition\w*|mal-?positioned|coiled|coiling|kinked|kinking|looped|looping|folded|"
                r"(?:needs|need|requires|require|recommend\w*|suggest\w*|consider)\s+(?:\w+\s+){0,2}?"
@@ -292,13 +303,24 @@ OTHER_GROUPS: list[tuple[str, str]] = [
     ("Pneumomediastinum", r"pneumomediastinum"),
     ("Fibrosis", r"fibrosis|fibrotic"),
     ("Bronchiectasis", r"bronchiectasis|bronchiectatic"),
+    # a vertebral compression fracture, named by its shape ("XXXX" hides "compression"); only in a sentence
+    # about the spine (SPINE below), not a pectus or rib deformity
+    ("Fracture", r"(?:(?:compression|wedge|wedge-shaped|wedging|xxxx)\s+)+deformit(?:y|ies)|(?:anterior\s+)?wedging"
+                 r"|(?:vertebral\s+(?:body\s+)?)?compression(?:\s+deformit(?:y|ies))?|loss\s+of\s+(?:vertebral\s+"
+                 r"(?:body\s+)?)?height|height\s+loss"),
+    # phrenic palsy, subpulmonic fluid, volume loss or a mass below: a finding, with its side
+    ("Elevated Hemidiaphragm", r"(?:elevat\w*|eventrat\w*|raised|high)\s+(?:of\s+)?(?:the\s+)?(?:(?:right|left)\s+)?"
+                               r"(?:hemi-?)?diaphragms?|(?:hemi-?)?diaphragms?\s+(?:elevation|eventration"
+                               r"|(?:is|are|remains?|appears?|seems?)\s+(?:\w+\s+){0,2}(?:elevated|raised|high))"),
 ]
 #: Named abnormalities outside the 13 conditions (the group name is the finding kind).
-OTHER_FINDINGS = re.compile("|".join(f"(?P<{k.lower()}>{_w(p)})" for k, p in OTHER_GROUPS))
-OTHER_KINDS = {k.lower(): k for k, _ in OTHER_GROUPS}
+OTHER_FINDINGS = re.compile("|".join(f"(?P<{k.lower().replace(' ', '_')}>{_w(p)})" for k, p in OTHER_GROUPS))
+OTHER_KINDS = {k.lower().replace(" ", "_"): k for k, _ in OTHER_GROUPS}
 OTHER_HINTS = ("curvature", "adenopath", "nodes", "granulom", "emphysem", "copd", "obstructive", "bull", "bleb", "hyper", "infla", "expan", "scolio",
                "kypho", "degenerat", "spondylo", "osteophyt", "arthr", "hernia", "pneumoperitoneum", "free",
-               "pneumomediastinum", "fibro", "bronchiecta")
+               "pneumomediastinum", "fibro", "bronchiecta", "elevat", "eventrat", "raised", "high", "deformit", "wedg", "compression", "height")
+#: A sentence about the spine, where a shape word names a vertebral compression fracture.
+SPINE = re.compile(_w(r"vertebra\w*|spine|spinal|thoracic|lumbar|[tl]\d{1,2}(?:-[tl]?\d{1,2})?"))
 
 #: Findings that are never significant by themselves (spec: "minor").
 MINOR_KINDS = frozenset({"Pleural Other", "Degenerative", "Granuloma"})
