@@ -11,7 +11,6 @@ is the first release, kept bit-identical. The signature names the counter that r
 
 from __future__ import annotations
 
-import gc
 from typing import Any
 
 import numpy as np
@@ -71,19 +70,10 @@ class ErrorsStruct(Metric):
         counter = self.counter()
         counts = np.empty((len(batch), 12))
         step = max(1, len(batch) // 100)
-        # The counter makes no reference cycles, but its caches grow by tens of thousands of containers that
-        # the generational collector would walk again and again (about a tenth of cold time, measured in
-        # docs/errors.md): collect once after the batch instead, leaving the process's setting as it was.
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
-            for i, (ref, cand) in enumerate(zip(batch.references, batch.predictions)):
-                counts[i] = counter.count(ref, cand)
-                if batch.progress and (i + 1) % step == 0:
-                    batch.progress(step)
-        finally:
-            if collecting:
-                gc.enable()
+        for i, (ref, cand) in enumerate(zip(batch.references, batch.predictions)):
+            counts[i] = counter.count(ref, cand)
+            if batch.progress and (i + 1) % step == 0:
+                batch.progress(step)
         if batch.progress and len(batch) % step:
             batch.progress(len(batch) % step)
         return columns_from_counts(PREFIX, counts)
