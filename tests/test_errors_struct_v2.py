@@ -442,8 +442,25 @@ def test_device_hints_never_hide_a_device():
     sentences = {_lower(s) for text in _iu_development_reports(4000) for s in split_sentences(text)}
     with_device = [s for s in sentences if lexicon.DEVICES.search(s)]
     assert len(with_device) > 100
-    missed = [s for s in with_device if not any(h in " " + s for h in lexicon.DEVICE_HINTS)]
+    missed = [s for s in with_device if not lexicon.DEVICE_SCREEN.search(" " + s)]
     assert not missed, missed[:5]
+
+
+def test_word_screens_find_exactly_their_words():
+    """The screens are searches for any of their hint strings (written as one trie-shaped regex): on each
+    hint, the hint cut short, the hint inside other text, and development sentences, a screen finds
+    something exactly when one of its strings is a substring."""
+    from rexeval.labelers.rules import _lower
+    from rexeval.metrics.errors_struct import lexicon
+    from rexeval.metrics.errors_struct.v1 import split_sentences
+
+    texts = {_lower(s) for text in _iu_development_reports(1500) for s in split_sentences(text)}
+    for screen, hints in ((lexicon.DEVICE_SCREEN, lexicon.DEVICE_HINTS), (lexicon.OTHER_SCREEN, lexicon.OTHER_HINTS)):
+        probes = set(texts)
+        for h in hints:
+            probes |= {h, h[:-1], h[1:], f"zz{h}zz", f"a {h[:-1]}q {h[1:]}"}
+        wrong = [p for p in probes if (screen.search(p) is not None) != any(h in p for h in hints)]
+        assert not wrong, wrong[:5]
 
 
 def test_version_option_and_signature():

@@ -172,7 +172,7 @@ def read_sentence(low: str) -> tuple[tuple[tuple[Finding, tuple], ...], tuple, b
                 if _NOT_ON_PRIOR.match(low, ca + e, cb):
                     presence = POS
             spans.append((ca + s, ca + e, kind, presence))
-    if any(map(low.__contains__, lx.OTHER_HINTS)):  # named abnormalities outside the 13 conditions
+    if lx.OTHER_SCREEN.search(low):  # named abnormalities outside the 13 conditions
         for m in lx.OTHER_FINDINGS.finditer(low):
             if any(s < m.end() and m.start() < e for s, e, _, _ in spans):
                 continue  # "calcified granuloma" already read as a lesion
@@ -180,8 +180,7 @@ def read_sentence(low: str) -> tuple[tuple[tuple[Finding, tuple], ...], tuple, b
                 continue  # a compression deformity is a vertebra's
             spans.append(_mention(low, clauses, m, lx.OTHER_KINDS[m.lastgroup]))
     device_spans: list[tuple[int, int]] = []
-    spaced = " " + low
-    if any(map(spaced.__contains__, lx.DEVICE_HINTS)):
+    if lx.DEVICE_SCREEN.search(" " + low):
         for m in lx.DEVICES.finditer(low):
             dtype = m.lastgroup
             if dtype in lx.PLACES:

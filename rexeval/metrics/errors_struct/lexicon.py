@@ -19,6 +19,23 @@ def _w(pattern: str) -> str:
     return rf"(?<![a-z0-9])(?:{pattern})(?![a-z0-9])"
 
 
+def _any_of(words) -> re.Pattern:
+    """A search for any of these literal strings, as a trie ("p(?:acer|acem|...)"): two to three times faster
+    than testing each string in turn, where a flat alternation of the strings was no faster."""
+
+    def trie(rest: list[str]) -> str:
+        if "" in rest:  # a word ends here; longer ones go on
+            longer = [w for w in rest if w]
+            return f"(?:{trie(longer)})?" if longer else ""
+        heads: dict[str, list[str]] = {}
+        for w in rest:
+            heads.setdefault(w[0], []).append(w[1:])
+        alts = [re.escape(c) + trie(tails) for c, tails in heads.items()]
+        return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+
+    return re.compile(trie(sorted(set(words))))
+
+
 def _scanner(groups: list[tuple[str, str]]) -> re.Pattern:
     """One alternation, earlier groups winning at the same start (longer phrases are listed first)."""
     # One word-start check for the whole alternation (not one per alternative): most positions fail it.
@@ -100,6 +117,7 @@ DEVICE_HINTS = (  # looked for in " " + sentence; a leading space marks a word s
     "endotracheal", "gastric", "enteric", "venous", "dialysis", "tunnel", "lumen", "femoral", "brachiocephalic",
     "midline", "cardiac xxxx", "chest xxxx", "chest wall xxxx", "dual", "single", "monitor", "external",
 )
+DEVICE_SCREEN = _any_of(DEVICE_HINTS)  # searched in " " + sentence
 
 #: Device types whose presence or position is acted upon (lines, tubes, catheters, drains, pacers...).
 MINOR_DEVICES = frozenset({"sternotomy", "clips", "ortho"})
@@ -319,6 +337,7 @@ OTHER_KINDS = {k.lower().replace(" ", "_"): k for k, _ in OTHER_GROUPS}
 OTHER_HINTS = ("curvature", "adenopath", "nodes", "granulom", "emphysem", "copd", "obstructive", "bull", "bleb", "hyper", "infla", "expan", "scolio",
                "kypho", "degenerat", "spondylo", "osteophyt", "arthr", "hernia", "pneumoperitoneum", "free",
                "pneumomediastinum", "fibro", "bronchiecta", "elevat", "eventrat", "raised", "high", "deformit", "wedg", "compression", "height")
+OTHER_SCREEN = _any_of(OTHER_HINTS)
 #: A sentence about the spine, where a shape word names a vertebral compression fracture.
 SPINE = re.compile(_w(r"vertebra\w*|spine|spinal|thoracic|lumbar|[tl]\d{1,2}(?:-[tl]?\d{1,2})?"))
 

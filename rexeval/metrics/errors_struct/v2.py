@@ -10,6 +10,13 @@ from rexeval.metrics.errors_struct.findings import Summary, read_sentence
 from rexeval.metrics.errors_struct.v1 import _LRU, split_sentences
 
 COUNTER_VERSION = "2"
+_NONE: frozenset = frozenset()
+
+
+def _settled(s: set) -> frozenset:
+    # A cached report lives as long as the process: its sets become frozensets, the empty ones (most) one
+    # shared object, so that the garbage collector has tens of thousands fewer containers to walk
+    return frozenset(s) if s else _NONE
 
 
 class StructuredErrorCounterV2:
@@ -54,7 +61,10 @@ class StructuredErrorCounterV2:
                     s = findings[f.kind] = Summary(f.kind)
                 s.add(f)
                 s.temporal.update(statuses)
-        out = Report(findings, temporal, statement)
+        for s in findings.values():
+            s.sides, s.zones, s.tips, s.temporal = (_settled(s.sides), _settled(s.zones), _settled(s.tips),
+                                                    _settled(s.temporal))
+        out = Report(findings, _settled(temporal), statement)
         self._reports.put(text, out)
         return out
 
