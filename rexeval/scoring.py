@@ -170,12 +170,12 @@ def _with_model_options(metrics, metric_options, device, fp16):
     """Pass ``device`` / ``fp16`` to every metric whose constructor takes them (model metrics)."""
     import inspect
 
-    from rexeval.metrics import REGISTRY, _load_class
+    from rexeval.metrics import available, lookup
 
     options = {k: dict(v) for k, v in (metric_options or {}).items()}
-    for name in REGISTRY:
+    for name in available():
         try:
-            params = inspect.signature(_load_class(name).__init__).parameters
+            params = inspect.signature(lookup(name).__init__).parameters
         except Exception:
             continue
         if device and "device" in params:

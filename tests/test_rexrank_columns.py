@@ -73,12 +73,12 @@ def test_rounding_missing_and_direction():
 
 
 def test_declared_directions_of_registered_metrics_are_higher_is_better():
-    from rexeval.metrics import REGISTRY, _load_class
+    from rexeval.metrics import REGISTRY, lookup
 
     declared = {}
     for name in REGISTRY:
         try:
-            outputs = _load_class(name)().outputs()
+            outputs = lookup(name)().outputs()
         except Exception:  # noqa: BLE001 - metrics needing options are not part of this check
             continue
         declared.update({o.key: o.higher_is_better for o in outputs})

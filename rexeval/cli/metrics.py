@@ -36,12 +36,12 @@ def _extras_in(text: str) -> list[str]:
 def describe(name: str) -> dict[str, Any]:
     """One registry entry as a row: outputs with direction and range, needs, and availability now."""
     from rexeval.exceptions import MetricUnavailable, RexevalError
-    from rexeval.metrics import _load_class
+    from rexeval.metrics import lookup
     from rexeval.models import MODELS
 
     row: dict[str, Any] = {"key": name}
     try:
-        cls = _load_class(name)
+        cls = lookup(name)
         metric = cls()
     except Exception as exc:  # noqa: BLE001 - a broken plugin is listed with its error, never hides the rest
         row.update(outputs=[], description="", requires=[], extras=[], models=[], endpoint="",
@@ -80,6 +80,12 @@ def describe(name: str) -> dict[str, Any]:
     return row
 
 
+def _refused(name: str, reason: str) -> dict[str, Any]:
+    """A plugin entry point that was not registered (its name clashes), listed with the reason."""
+    return {"key": name, "outputs": [], "description": "", "requires": [], "extras": [], "models": [],
+            "endpoint": "", "available": False, "reason": reason, "fix": ""}
+
+
 @user_errors
 def metrics_list(
     as_json: bool = typer.Option(False, "--json", help="Print the listing as JSON."),
@@ -90,13 +96,15 @@ def metrics_list(
 
     from rexeval.cli._common import split_list
     from rexeval.exceptions import ConfigError
-    from rexeval.metrics import REGISTRY
+    from rexeval.metrics import available, plugin_errors
 
-    wanted = split_list(names) or list(REGISTRY)
-    unknown = [n for n in wanted if n not in REGISTRY]
+    known = available()
+    refused = plugin_errors()
+    wanted = split_list(names) or known + [n for n in refused if n not in known]
+    unknown = [n for n in wanted if n not in known and n not in refused]
     if unknown:
-        raise ConfigError(f"unknown metric {unknown[0]!r}; known metrics: {', '.join(REGISTRY)}")
-    rows = [describe(n) for n in wanted]
+        raise ConfigError(f"unknown metric {unknown[0]!r}; known metrics: {', '.join(known)}")
+    rows = [describe(n) if n in known else _refused(n, refused[n]) for n in wanted]
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return

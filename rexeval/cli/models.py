@@ -20,14 +20,12 @@ def register(app: typer.Typer) -> None:
 
 def all_models():
     """Import every registered metric module (cheap: no torch at import) so each registers its models."""
-    import importlib
-
-    from rexeval.metrics import REGISTRY
+    from rexeval.metrics import available, lookup
     from rexeval.models import MODELS
 
-    for target in REGISTRY.values():
+    for name in available():
         try:
-            importlib.import_module(target.partition(":")[0])
+            lookup(name)
         except Exception:  # a broken plugin must not hide the other models
             continue
     return MODELS

@@ -157,16 +157,17 @@ def score_command(
 def parse_metric_options(items: list[str]) -> dict[str, dict]:
     """``["rules_f1.uncertain=negative", "errors_struct.per_type=true"]`` -> {metric: {name: value}}."""
     from rexeval.exceptions import ConfigError
-    from rexeval.metrics import REGISTRY
+    from rexeval.metrics import available
 
+    known = available()
     options: dict[str, dict] = {}
     for item in items:
         target, sep, text = item.partition("=")
         metric, dot, name = target.strip().partition(".")
         if not sep or not dot or not metric or not name:
             raise ConfigError(f"--option must look like METRIC.NAME=VALUE (e.g. rules_f1.uncertain=negative), not {item!r}")
-        if metric not in REGISTRY:
-            raise ConfigError(f"--option {item!r}: unknown metric {metric!r}; known metrics: {', '.join(REGISTRY)}")
+        if metric not in known:
+            raise ConfigError(f"--option {item!r}: unknown metric {metric!r}; known metrics: {', '.join(known)}")
         try:
             value = json.loads(text)
         except ValueError:
