@@ -45,7 +45,8 @@ def describe(name: str) -> dict[str, Any]:
         metric = cls()
     except Exception as exc:  # noqa: BLE001 - a broken plugin is listed with its error, never hides the rest
         row.update(outputs=[], description="", requires=[], extras=[], models=[], endpoint="",
-                   available=False, reason=f"cannot load: {exc}", fix="")
+                   available=False, reason=str(exc) if isinstance(exc, RexevalError) else f"cannot load: {exc}",
+                   fix="")
         return row
     outputs = []
     for out in metric.outputs():
@@ -80,12 +81,6 @@ def describe(name: str) -> dict[str, Any]:
     return row
 
 
-def _refused(name: str, reason: str) -> dict[str, Any]:
-    """A plugin entry point that was not registered (its name clashes), listed with the reason."""
-    return {"key": name, "outputs": [], "description": "", "requires": [], "extras": [], "models": [],
-            "endpoint": "", "available": False, "reason": reason, "fix": ""}
-
-
 @user_errors
 def metrics_list(
     as_json: bool = typer.Option(False, "--json", help="Print the listing as JSON."),
@@ -99,12 +94,14 @@ def metrics_list(
     from rexeval.metrics import available, plugin_errors
 
     known = available()
-    refused = plugin_errors()
-    wanted = split_list(names) or known + [n for n in refused if n not in known]
-    unknown = [n for n in wanted if n not in known and n not in refused]
+    wanted = split_list(names) or known
+    unknown = [n for n in wanted if n not in known]
     if unknown:
         raise ConfigError(f"unknown metric {unknown[0]!r}; known metrics: {', '.join(known)}")
-    rows = [describe(n) if n in known else _refused(n, refused[n]) for n in wanted]
+    # a refused plugin (its name clashes) is not a metric: said on stderr, so --json stays one row per name
+    for name, why in plugin_errors().items():
+        typer.echo(f"plugin metric {name!r} not registered: {why}", err=True)
+    rows = [describe(n) for n in wanted]
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
