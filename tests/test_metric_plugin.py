@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
@@ -27,6 +26,10 @@ EXAMPLE = ROOT / "examples" / "metric_plugin"
 
 
 def _example_entry_points() -> dict[str, str]:
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        tomllib = pytest.importorskip("tomli")
     project = tomllib.loads((EXAMPLE / "pyproject.toml").read_text())["project"]
     return project["entry-points"]["rexeval.metrics"]
 
