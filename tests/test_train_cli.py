@@ -259,6 +259,78 @@ def test_smoke_config_runs_as_shipped_on_the_tiny_policy(workspace, tmp_path):
     assert "cached at" in messages[0]
 
 
+def test_sft_runs_on_cpu_with_the_smoke_config_as_shipped(workspace, tmp_path):
+    """`rexeval train-sft --config trainers/configs/cpu_smoke.yaml` on a CPU-only machine: the grpo block's
+    use_cpu / bf16 reach SFTConfig (without them TRL stops with "doesn't support bf16/gpu")."""
+    env = {**workspace["env"], "REXEVAL_CACHE": str(tmp_path / "cache")}
+    run = tmp_path / "run"
+    args = ["train-sft", "--config", "trainers/configs/cpu_smoke.yaml", f"output_dir={run}"]
+    proc = run_cli([*args, "sft.max_steps=2"], env, ROOT)
+    res = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert res["loss_first"] is not None and (run / "model.safetensors").is_file()
+    state = json.loads((run / "checkpoint-2" / "trainer_state.json").read_text())
+    assert state["global_step"] == 2
+
+
+def test_sft_args_take_device_choices_from_grpo_unless_sft_sets_them(workspace):
+    from rexeval.trainers.config import load_config
+    from rexeval.trainers.sft import sft_args
+
+    smoke = ROOT / "trainers" / "configs" / "cpu_smoke.yaml"
+    args = sft_args(load_config(smoke, check_reward=False))
+    assert args["use_cpu"] is True and args["bf16"] is False
+    args = sft_args(load_config(smoke, ["sft.use_cpu=false"], check_reward=False))
+    assert args["use_cpu"] is False
+
+
+def _record_system_prompts(monkeypatch):
+    """The system prompts of the chat messages `rexeval generate` builds."""
+    from rexeval.trainers import generate as gen
+
+    seen = []
+
+    def recording(record, cfg, vlm):
+        msgs = gen_messages(record, cfg, vlm)
+        seen.append(next((m["content"] for m in msgs if m["role"] == "system"), None))
+        return msgs
+
+    gen_messages = gen.messages
+    monkeypatch.setattr(gen, "messages", recording)
+    return seen
+
+
+def test_generate_prompts_as_the_policy_was_trained_without_config(workspace, tmp_path, monkeypatch):
+    tmp, env = workspace["tmp"], workspace["env"]
+    cfg = _config(tmp, workspace["policy"])
+    run = tmp_path / "sft"
+    trained_prompt = "You are a careful chest radiologist, test prompt 7."
+    run_cli(["train-sft", "--config", cfg, f"output_dir={run}", "sft.max_steps=1",
+             "sft.per_device_train_batch_size=2", f"data.system_prompt={trained_prompt}"], env, ROOT)
+    assert (run / "rexeval_train_config.yaml").is_file()
+    data = ROOT / "trainers" / "configs" / "smoke_data.jsonl"
+    gen = ["generate", "--data", data, "--max-new-tokens", "2", "--limit", "2"]
+
+    seen = _record_system_prompts(monkeypatch)
+    preds = tmp_path / "preds.jsonl"
+    run_cli([*gen, "--model", run, "-o", preds], env, ROOT)
+    meta = json.loads(Path(f"{preds}.meta.json").read_text())
+    assert seen == [trained_prompt, trained_prompt]
+    assert meta["prompt"]["system_prompt"] == trained_prompt
+    assert meta["prompt"]["source"] == str(run / "rexeval_train_config.yaml")
+    assert meta["prompt"]["prior_column"] == "prior_report"  # from cpu_smoke.yaml's data block
+
+    seen.clear()  # an intermediate checkpoint finds the run folder's settings
+    run_cli([*gen, "--model", run / "checkpoint-1", "-o", preds], env, ROOT)
+    assert seen == [trained_prompt, trained_prompt]
+
+    seen.clear()  # an explicit --config wins (cpu_smoke.yaml's system prompt is empty: no system turn)
+    smoke = ROOT / "trainers" / "configs" / "cpu_smoke.yaml"
+    run_cli([*gen, "--model", run, "-o", preds, "--config", smoke], env, ROOT)
+    meta = json.loads(Path(f"{preds}.meta.json").read_text())
+    assert seen == [None, None]
+    assert meta["prompt"]["source"] == f"--config {smoke}" and meta["prompt"]["system_prompt"] == ""
+
+
 def test_reward_precheck_strict_reward_exits_2_before_the_policy_loads(workspace, tmp_path):
     """BLEU + ROUGE-L (the smoke config's reward) pay for dropped sides: --strict-reward stops the run."""
     env = {**workspace["env"], "REXEVAL_CACHE": str(tmp_path / "cache")}

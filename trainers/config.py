@@ -90,6 +90,46 @@ class RunConfig:
     reward_check: int = 64
 
 
+#: Written beside a saved policy: the ``data`` settings that shape its prompt, so `rexeval generate`
+#: prompts it as it was trained without ``--config``.
+PROMPT_SETTINGS_FILE = "rexeval_train_config.yaml"
+#: The DataConfig fields that shape the prompt (not the data's location or which studies).
+PROMPT_FIELDS = ("system_prompt", "instruction", "target", "prior_column", "max_images")
+
+
+def save_prompt_settings(data: DataConfig, folder: str | Path) -> Path:
+    import yaml
+
+    path = Path(folder) / PROMPT_SETTINGS_FILE
+    block = {k: getattr(data, k) for k in PROMPT_FIELDS}
+    path.write_text(yaml.safe_dump({"data": block}, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def find_prompt_settings(model: str | Path) -> Path | None:
+    """The prompt settings saved with a trained policy: in its folder, or for a ``checkpoint-N`` folder
+    in the run folder above it. None for a hub id or a policy rexeval did not train."""
+    folder = Path(model).expanduser()
+    for candidate in (folder, folder.parent) if folder.name.startswith("checkpoint-") else (folder,):
+        if (candidate / PROMPT_SETTINGS_FILE).is_file():
+            return candidate / PROMPT_SETTINGS_FILE
+    return None
+
+
+def read_prompt_settings(path: Path, data_path: str) -> DataConfig:
+    """A DataConfig for ``data_path`` with the prompt settings saved at ``path``."""
+    import yaml
+
+    try:
+        tree = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+    block = tree.get("data") if isinstance(tree, dict) else None
+    if not isinstance(block, dict) or set(block) - set(PROMPT_FIELDS):
+        raise ConfigError(f"{path}: expected a data mapping with keys among {', '.join(PROMPT_FIELDS)}")
+    return DataConfig(path=data_path, **block)
+
+
 _FLOAT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
 _TOP = (
     "model",

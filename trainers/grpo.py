@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from rexeval.trainers.config import RunConfig
+from rexeval.trainers.config import RunConfig, save_prompt_settings
 
 
 def _peft_config(cfg: RunConfig) -> Any:
@@ -146,6 +146,7 @@ def train_rl(cfg: RunConfig, strict_reward: bool = False) -> dict[str, Any]:
     summary: dict[str, Any] = {}
     if trainer.accelerator.is_main_process:
         processor.save_pretrained(str(out))
+        save_prompt_settings(cfg.data, out)
         summary = write_curves(trainer.state.log_history, out, suite.names)
         summary["reward"] = suite.signature()
         summary["reward_check"] = precheck

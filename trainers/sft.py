@@ -5,7 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from rexeval.trainers.config import RunConfig
+from rexeval.trainers.config import RunConfig, save_prompt_settings
+
+#: Device and precision choices a config makes once (in ``grpo``) for both trainers; the ``sft`` block
+#: still overrides them. Without this the CPU smoke config fails in SFTConfig ("doesn't support bf16/gpu").
+SHARED_WITH_GRPO = ("use_cpu", "bf16", "fp16", "gradient_checkpointing")
 
 
 def sft_args(cfg: RunConfig) -> dict[str, Any]:
@@ -17,6 +21,7 @@ def sft_args(cfg: RunConfig) -> dict[str, Any]:
         "save_strategy": "steps",
         "save_steps": 100,
     }
+    args.update({k: cfg.grpo[k] for k in SHARED_WITH_GRPO if k in cfg.grpo})
     args.update(cfg.sft)
     return args
 
@@ -53,6 +58,7 @@ def train_sft(cfg: RunConfig) -> dict[str, Any]:
     trainer.save_model(cfg.output_dir)
     if trainer.accelerator.is_main_process:
         processor.save_pretrained(cfg.output_dir)
+        save_prompt_settings(cfg.data, cfg.output_dir)
     losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
     return {
         "output_dir": str(Path(cfg.output_dir)),

@@ -116,14 +116,22 @@ def generate_command(
     limit: int | None = typer.Option(None, "--limit", help="Only the first N studies."),
     seed: int = typer.Option(0, "--seed"),
     config: Path | None = typer.Option(
-        None, "--config", help="Take prompt settings (data.*) from a run config."
+        None,
+        "--config",
+        help="Take prompt settings (data.*) from a run config; default: those saved with the "
+        "checkpoint (rexeval_train_config.yaml), else the built-in prompt.",
     ),
 ) -> None:
     """Write one generated report per study, for `rexeval score` and leaderboards."""
     _need_rl()
     from rexeval.exceptions import ConfigError
     from rexeval.hacks import hack_signals
-    from rexeval.trainers.config import DataConfig, load_config
+    from rexeval.trainers.config import (
+        DataConfig,
+        find_prompt_settings,
+        load_config,
+        read_prompt_settings,
+    )
     from rexeval.trainers.data import load_records
     from rexeval.trainers.generate import (
         generate,
@@ -134,11 +142,17 @@ def generate_command(
 
     if decoding not in ("greedy", "sampled"):
         raise ConfigError(f"--decoding must be greedy or sampled, not {decoding!r}")
-    data_cfg = (
-        load_config(config, [f"data.path={data}", "model.name_or_path=x"], check_reward=False).data
-        if config
-        else DataConfig(path=str(data))
-    )
+    saved = None if config else find_prompt_settings(model)
+    if config:
+        overrides = [f"data.path={data}", "model.name_or_path=x"]
+        data_cfg = load_config(config, overrides, check_reward=False).data
+        prompt_source = f"--config {config}"
+    elif saved is not None:  # the prompt the checkpoint was trained with
+        data_cfg = read_prompt_settings(saved, str(data))
+        prompt_source = str(saved)
+    else:
+        data_cfg = DataConfig(path=str(data))
+        prompt_source = "built-in defaults"
     data_cfg.path = str(data)
     if image_root is not None:
         data_cfg.image_root = str(image_root)
@@ -171,6 +185,13 @@ def generate_command(
         "top_p": top_p if decoding == "sampled" else None,
         "max_new_tokens": max_new_tokens,
         "seed": seed,
+        "prompt": {
+            "source": prompt_source,
+            "system_prompt": data_cfg.system_prompt,
+            "instruction": data_cfg.instruction,
+            "prior_column": data_cfg.prior_column,
+            "max_images": data_cfg.max_images,
+        },
         "generation_stats": stats,
         "hack_signals": hack_signals(reports),
     }
