@@ -248,6 +248,8 @@ def test_smoke_config_runs_as_shipped_on_the_tiny_policy(workspace, tmp_path):
     assert (built / "config.json").is_file() and (built / "tokenizer.json").is_file()
     summary = json.loads((run / "train_summary.json").read_text())
     assert summary["steps"] == 1 and summary["reward_failures"] == {"bleu": 0, "rouge_l": 0}
+    saved = (run / "rexeval_train_config.yaml").read_text()  # train-rl saves the prompt settings too
+    assert "prior_column: prior_report" in saved
     from rexeval.trainers.tiny import tiny_policy
 
     messages = []
