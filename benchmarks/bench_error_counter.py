@@ -54,7 +54,7 @@ def _clear_labeler_caches() -> None:
     """Cold means cold: the labeler's own clause memo is emptied before each counter runs."""
     from rexeval.labelers import rules
 
-    rules._clause_mentions.cache_clear()
+    rules.clause_mentions.cache_clear()
 
 
 def rate(fn, pairs) -> float:

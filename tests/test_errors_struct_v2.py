@@ -435,11 +435,11 @@ def test_identical_reports_have_no_errors(counter):
 def test_device_hints_never_hide_a_device():
     """The cheap word screen before the device scan is a necessary condition only: every development IU
     sentence in which the device scanner finds a device passes the screen."""
-    from rexeval.labelers.rules import _lower
+    from rexeval.labelers.rules import lower_same_length
     from rexeval.metrics.errors_struct import lexicon
     from rexeval.metrics.errors_struct.v1 import split_sentences
 
-    sentences = {_lower(s) for text in _iu_development_reports(4000) for s in split_sentences(text)}
+    sentences = {lower_same_length(s) for text in _iu_development_reports(4000) for s in split_sentences(text)}
     with_device = [s for s in sentences if lexicon.DEVICES.search(s)]
     assert len(with_device) > 100
     missed = [s for s in with_device if not lexicon.DEVICE_SCREEN.search(" " + s)]
@@ -450,11 +450,11 @@ def test_word_screens_find_exactly_their_words():
     """The screens are searches for any of their hint strings (written as one trie-shaped regex): on each
     hint, the hint cut short, the hint inside other text, and development sentences, a screen finds
     something exactly when one of its strings is a substring."""
-    from rexeval.labelers.rules import _lower
+    from rexeval.labelers.rules import lower_same_length
     from rexeval.metrics.errors_struct import lexicon
     from rexeval.metrics.errors_struct.v1 import split_sentences
 
-    texts = {_lower(s) for text in _iu_development_reports(1500) for s in split_sentences(text)}
+    texts = {lower_same_length(s) for text in _iu_development_reports(1500) for s in split_sentences(text)}
     for screen, hints in ((lexicon.DEVICE_SCREEN, lexicon.DEVICE_HINTS), (lexicon.OTHER_SCREEN, lexicon.OTHER_HINTS)):
         probes = set(texts)
         for h in hints:

@@ -71,7 +71,7 @@ def normalise(text: str) -> str:
     return _WS.sub(" ", text).strip()
 
 
-def _lower(text: str) -> str:
+def lower_same_length(text: str) -> str:
     # str.lower() can change the length of a few characters (e.g. 'İ'); spans must stay valid.
     low = text.lower()
     if len(low) == len(text):
@@ -115,7 +115,9 @@ def _sentences(low: str) -> list[tuple[int, int]]:
     return out
 
 
-def _clauses(low: str, a: int, b: int) -> list[tuple[int, int]]:
+def split_clauses(low: str, a: int, b: int) -> list[tuple[int, int]]:
+    """(start, end) of the clauses of ``low[a:b]``: a negation or hedge never reaches past its clause.
+    Public because the error counter reads findings through the same scopes."""
     out, start = [], a
     for m in _CLAUSE_END.finditer(low, a, b):
         if m.start() > start:
@@ -192,7 +194,7 @@ def _mask_pseudo(text: str) -> str:
     return _PSEUDO.sub(lambda m: "_" * len(m.group(0)), text)
 
 
-def _status(base: str, before: str, inner: str, after: str) -> tuple[str, str | None]:
+def status_of(base: str, before: str, inner: str, after: str) -> tuple[str, str | None]:
     """Status of a match from its clause context (CheXpert precedence)."""
     before_m = _mask_pseudo(before)
     inner_m = _mask_pseudo(inner)
@@ -335,7 +337,7 @@ def _find(low: str, a: int, b: int, pats: list[tuple[str, re.Pattern]], exclude:
 
 
 @lru_cache(maxsize=200_000)
-def _clause_mentions(clause: str, include_other: bool) -> tuple[tuple[str, str, int, int, str | None], ...]:
+def clause_mentions(clause: str, include_other: bool) -> tuple[tuple[str, str, int, int, str | None], ...]:
     """(condition, status, start, end, cue) for one lower-cased clause; clauses repeat a lot across
     reports ("the lungs are clear"), so this is memoised."""
     comp = _compiled()
@@ -345,14 +347,14 @@ def _clause_mentions(clause: str, include_other: bool) -> tuple[tuple[str, str, 
         if not _may_match(clause, factors):
             continue  # no match possible (literal pre-filter above)
         for s, e, base in _find(clause, 0, n, pats, exclude):
-            status, cue = _status(base, clause[:s], clause[s:e], clause[e:])
+            status, cue = status_of(base, clause[:s], clause[s:e], clause[e:])
             out.append((cond, status, s, e, cue))
             if cond == "Edema" and status != NEG and comp.heart_failure.fullmatch(clause[s:e]):
                 # CheXpert: "chf"/"heart failure" also make Cardiomegaly uncertain.
                 out.append(("Cardiomegaly", UNC, s, e, "heart failure"))
     if include_other and _may_match(clause, comp.other_factors):
         for s, e, base in _find(clause, 0, n, [(POS, comp.other)], None):
-            status, cue = _status(base, clause[:s], clause[s:e], clause[e:])
+            status, cue = status_of(base, clause[:s], clause[s:e], clause[e:])
             out.append(("Other", status, s, e, cue))
     return tuple(out)
 
@@ -382,12 +384,12 @@ class RuleLabeler:
         if not isinstance(text, str):
             raise TypeError(f"report text must be a string, not {type(text).__name__}")
         norm = normalise(text)[:MAX_CHARS]
-        low = _lower(norm)
+        low = lower_same_length(norm)
         out: list[Mention] = []
         for si, (sa, sb) in enumerate(_sentences(low)):
             sentence = norm[sa:sb]
-            for ca, cb in _clauses(low, sa, sb):
-                for cond, status, s, e, cue in _clause_mentions(low[ca:cb], include_other):
+            for ca, cb in split_clauses(low, sa, sb):
+                for cond, status, s, e, cue in clause_mentions(low[ca:cb], include_other):
                     out.append(Mention(cond, status, sentence, ca + s, ca + e, norm[ca + s : ca + e], sa, sb, si, cue))
         return out
 

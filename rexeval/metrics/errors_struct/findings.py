@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from rexeval.labelers.rules import _clause_mentions, _clauses, _status
+from rexeval.labelers.rules import clause_mentions, split_clauses, status_of
 from rexeval.metrics.errors_struct import lexicon as lx
 
 POS, NEG, UNC = "positive", "negative", "uncertain"
@@ -147,7 +147,7 @@ def _mention(low: str, clauses: list, m: re.Match, kind: str) -> tuple[int, int,
     """A finding this counter names itself (device, named abnormality), with the labeler's presence rules
     applied to its clause."""
     a, b = next(((a, b) for a, b in clauses if a <= m.start() < b), (0, len(low)))
-    status, cue = _status(POS, low[a : m.start()], m.group(0), low[m.end() : b])
+    status, cue = status_of(POS, low[a : m.start()], m.group(0), low[m.end() : b])
     return m.start(), m.end(), kind, _presence(status, cue, kind, m.group(0), low[a : m.start()], low)
 
 
@@ -156,9 +156,9 @@ def read_sentence(low: str) -> tuple[tuple[tuple[Finding, tuple], ...], tuple, b
     the sentence as a whole (no finding named); whether it says anything about the chest."""
     spans: list[tuple[int, int, str, str | None]] = []  # start, end, kind, presence
     # The labeler's own clause step (what RuleLabeler.mentions does per sentence, without building Mentions)
-    clauses = _clauses(low, 0, len(low))
+    clauses = split_clauses(low, 0, len(low))
     for ca, cb in clauses:
-        for cond, status, s, e, cue in _clause_mentions(low[ca:cb], False):
+        for cond, status, s, e, cue in clause_mentions(low[ca:cb], False):
             if cond == "Support Devices":
                 continue  # devices are read below, by type
             text = low[ca + s : ca + e]

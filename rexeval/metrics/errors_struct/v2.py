@@ -3,7 +3,7 @@ the shared specification (compare.py). Sentences and reports are cached in memor
 
 from __future__ import annotations
 
-from rexeval.labelers.rules import _lower
+from rexeval.labelers.rules import lower_same_length
 from rexeval.metrics.error_schema import LETTERS
 from rexeval.metrics.errors_struct.compare import ErrorItem, Report, count_errors
 from rexeval.metrics.errors_struct.findings import Summary, read_sentence
@@ -37,7 +37,7 @@ class StructuredErrorCounterV2:
         self._reports: _LRU = _LRU(cache_size // 4)
 
     def _sentence(self, sentence: str):
-        low = _lower(sentence)
+        low = lower_same_length(sentence)
         hit = self._sentences.get(low)
         if hit is None:
             hit = read_sentence(low)
