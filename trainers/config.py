@@ -56,6 +56,9 @@ class DataConfig:
     prior_column: str | None = None
     #: Use at most this many images per study (key image first).
     max_images: int = 1
+    #: Also give the VLM up to this many films of the prior study (``prior_image_path``), after the
+    #: current ones; 0 = current films only.
+    max_prior_images: int = 0
     #: Keep at most this many studies (after ``exclude_ids``).
     limit: int | None = None
     #: A file of study ids (one a line) to leave out, e.g. evaluation studies.
@@ -94,7 +97,7 @@ class RunConfig:
 #: prompts it as it was trained without ``--config``.
 PROMPT_SETTINGS_FILE = "rexeval_train_config.yaml"
 #: The DataConfig fields that shape the prompt (not the data's location or which studies).
-PROMPT_FIELDS = ("system_prompt", "instruction", "target", "prior_column", "max_images")
+PROMPT_FIELDS = ("system_prompt", "instruction", "target", "prior_column", "max_images", "max_prior_images")
 
 
 def save_prompt_settings(data: DataConfig, folder: str | Path) -> Path:

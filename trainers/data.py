@@ -1,16 +1,28 @@
 """Training/evaluation data: ReXrank-style JSON (+ image root) or CSV/JSONL/Parquet → prompt records.
 
-Each record has ``study_id``, ``reference`` (the reward target), ``prompt`` (chat messages: the
-indication / comparison context and, longitudinally, the prior report) and ``image_paths``.
+Each record has ``study_id``, ``reference`` (the reward target), ``text`` (the user turn: the
+indication / comparison context and, longitudinally, the prior report), ``image_paths`` (the current
+study's films, then up to ``max_prior_images`` films of the prior study) and ``n_prior_images``.
+
+The schema, one study per row (a ReXrank JSON object keyed by study id, or a table):
+
+- ``section_findings`` / ``findings`` (the reference for ``target: findings``), ``section_impression`` /
+  ``impression``, or ``report``;
+- ``context`` (or ``indication`` and ``comparison``);
+- ``key_image_path`` and ``image_path`` (a list, or a comma-separated string): paths under
+  ``data.image_root``;
+- optional, longitudinal: the prior report in the column ``data.prior_column`` names, and the prior
+  study's films in ``prior_image_path``.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
-from rexeval.exceptions import InputError
+from rexeval.exceptions import ConfigError, InputError
 from rexeval.trainers.config import DataConfig
 
 _FINDINGS = ("section_findings", "findings")
@@ -18,6 +30,29 @@ _IMPRESSION = ("section_impression", "impression")
 _CONTEXT = ("context",)
 _IMAGES = ("image_path", "image_paths", "images", "image")
 _KEY_IMAGE = ("key_image_path",)
+_PRIOR_IMAGES = ("prior_image_path", "prior_image_paths", "prior_images")
+#: ``data.image_root: shared:images`` = ``images`` under the project's shared data folder.
+SHARED_PREFIX = "shared:"
+
+
+def shared_data_root() -> Path:
+    """The project's shared data folder (``data/`` in it): ``$REXEVAL_SHARED``, else ``../shared`` beside
+    the checkout, as the tests find it."""
+    base = os.environ.get("REXEVAL_SHARED") or Path(__file__).resolve().parents[1].parent / "shared"
+    return Path(base) / "data"
+
+
+def resolve_image_root(value: str) -> Path:
+    """``data.image_root`` as a folder; ``shared:SUB`` is read in place under the shared data folder."""
+    if not value.startswith(SHARED_PREFIX):
+        return Path(value)
+    root = shared_data_root() / value[len(SHARED_PREFIX) :]
+    if not root.is_dir():
+        raise InputError(
+            f"image_root {value}: no folder {root} (set REXEVAL_SHARED to the folder holding data/, "
+            "or put the shared data folder beside the checkout)"
+        )
+    return root
 
 
 def _first(row: dict[str, Any], names: tuple[str, ...]) -> Any:
@@ -76,7 +111,7 @@ def reference_of(row: dict[str, Any], target: str) -> str | None:
     return row.get(target)
 
 
-def prompt_text(row: dict[str, Any], cfg: DataConfig) -> str:
+def prompt_text(row: dict[str, Any], cfg: DataConfig, n_prior_images: int = 0) -> str:
     parts = []
     context = _first(row, _CONTEXT)
     if context is None:
@@ -91,6 +126,12 @@ def prompt_text(row: dict[str, Any], cfg: DataConfig) -> str:
     if cfg.prior_column:
         prior = row.get(cfg.prior_column)
         parts.append(f"Prior report: {prior}" if prior else "Prior report: none.")
+    if n_prior_images:
+        # every image comes before the text (TRL puts them there): say which films are the prior's
+        if n_prior_images == 1:
+            parts.append("The last film is from the prior study.")
+        else:
+            parts.append(f"The last {n_prior_images} films are from the prior study.")
     parts.append(cfg.instruction)
     return "\n".join(parts)
 
@@ -106,6 +147,9 @@ def load_records(
         excluded = {
             line.strip() for line in Path(cfg.exclude_ids).read_text().splitlines() if line.strip()
         }
+    if cfg.max_images < 0 or cfg.max_prior_images < 0:
+        raise ConfigError("data.max_images and data.max_prior_images must be whole numbers >= 0")
+    root = resolve_image_root(str(cfg.image_root)) if cfg.image_root is not None else None
     out = []
     for i, row in enumerate(_rows(p)):
         sid = str(_first(row, ("study_id", "id")) or i)
@@ -116,20 +160,22 @@ def load_records(
             continue  # nothing to reward against
         images = _as_list(_first(row, _KEY_IMAGE)) + _as_list(_first(row, _IMAGES))
         images = list(dict.fromkeys(images))[: cfg.max_images]
-        if cfg.image_root is not None:
-            root = Path(cfg.image_root)
-            images = [str(root / im) for im in images]
+        prior_images = list(dict.fromkeys(_as_list(_first(row, _PRIOR_IMAGES))))
+        prior_images = prior_images[: cfg.max_prior_images]
+        if root is not None:
+            images = [str(root / im) for im in images + prior_images]
             missing = [im for im in images if not Path(im).exists()]
             if missing:
                 raise InputError(f"image not found: {missing[0]}", path=str(p), row=i, study_id=sid)
         else:
-            images = []
+            images, prior_images = [], []
         out.append(
             {
                 "study_id": sid,
                 "reference": " ".join(str(ref).split()) if ref else "",
-                "text": prompt_text(row, cfg),
+                "text": prompt_text(row, cfg, len(prior_images)),
                 "image_paths": images,
+                "n_prior_images": len(prior_images),
                 "prior": str(row.get(cfg.prior_column) or "") if cfg.prior_column else "",
                 "indication": str(_first(row, _CONTEXT) or _first(row, ("indication",)) or ""),
             }

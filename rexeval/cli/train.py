@@ -102,8 +102,9 @@ def generate_command(
         "-o",
         help="Predictions file (study_id, report); a .meta.json is written beside it.",
     ),
-    image_root: Path | None = typer.Option(
-        None, "--image-root", help="Folder the image paths are relative to (VLMs)."
+    image_root: str | None = typer.Option(
+        None, "--image-root", help="Folder the image paths are relative to (VLMs); shared:SUB = SUB under "
+        "the shared data folder ($REXEVAL_SHARED/data, else ../shared/data beside the checkout)."
     ),
     prior_column: str | None = typer.Option(
         None, "--prior-column", help="Column with the prior report (longitudinal prompts)."
@@ -191,6 +192,7 @@ def generate_command(
             "instruction": data_cfg.instruction,
             "prior_column": data_cfg.prior_column,
             "max_images": data_cfg.max_images,
+            "max_prior_images": data_cfg.max_prior_images,
         },
         "generation_stats": stats,
         "hack_signals": hack_signals(reports),
