@@ -91,6 +91,9 @@ class RunConfig:
     #: training references (0: skip); hacks the reward pays for are a warning (an error with
     #: --strict-reward).
     reward_check: int = 64
+    #: Score a fixed held-out set every N steps with the full metric set (trainers/validation.py);
+    #: None = no validation while training.
+    validation: Any = None
 
 
 #: Written beside a saved policy: the ``data`` settings that shape its prompt, so `rexeval generate`
@@ -146,6 +149,7 @@ _TOP = (
     "seed",
     "eval_samples",
     "reward_check",
+    "validation",
 )
 
 
@@ -253,7 +257,13 @@ def load_config(
     if "resume" in tree and not isinstance(tree["resume"], (bool, str)):
         raise ConfigError(f"resume must be true, false or a checkpoint folder, not {tree['resume']!r}")
     lora = _section(tree, "lora")
+    validation = _section(tree, "validation")
+    if validation is not None:
+        from rexeval.trainers.validation import ValidationConfig
+
+        validation = ValidationConfig.from_dict(validation)
     return RunConfig(
+        validation=validation,
         model=_model_config(model, lora),
         policy=policy,
         data=data,

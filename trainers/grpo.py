@@ -130,6 +130,7 @@ def train_rl(cfg: RunConfig, strict_reward: bool = False) -> dict[str, Any]:
     args = trl_args(GRPOConfig, grpo_args(cfg, suite.weights()), "grpo")  # bad values, before the policy
     records = load_records(cfg.data)
     precheck = reward_precheck(cfg, suite, records, strict_reward)
+    say_fallbacks(suite)
     model, processor, vlm = load_policy(cfg)
     dataset = to_dataset(records, cfg.data, vlm)
     trainer = GRPOTrainer(
@@ -139,6 +140,7 @@ def train_rl(cfg: RunConfig, strict_reward: bool = False) -> dict[str, Any]:
         train_dataset=dataset,
         processing_class=processor,
         peft_config=_peft_config(cfg),
+        callbacks=validation_callbacks(cfg, processor, vlm),
     )
     trainer.train(resume_from_checkpoint=_resume(cfg))
     out = Path(cfg.output_dir)
@@ -150,6 +152,8 @@ def train_rl(cfg: RunConfig, strict_reward: bool = False) -> dict[str, Any]:
         summary = write_curves(trainer.state.log_history, out, suite.names)
         summary["reward"] = suite.signature()
         summary["reward_check"] = precheck
+        if cfg.validation is not None:
+            summary["validation"] = str(out / "validation" / "curves.csv")
         summary["reward_failures"] = dict(suite.failures)
         summary["reference_states_computed"] = dict(suite.reference_states_computed)
         summary["pairs_scored"] = dict(suite.pairs_scored)
@@ -169,6 +173,26 @@ def train_rl(cfg: RunConfig, strict_reward: bool = False) -> dict[str, Any]:
             )
         (out / "train_summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     return summary
+
+
+def say_fallbacks(suite: Any) -> None:
+    """One stderr line per reward component that runs its fallback (e.g. no LLM endpoint configured)."""
+    import sys
+
+    for name, choice in suite.fallbacks.items():
+        if choice["used"] != choice["wanted"]:
+            print(f"reward component {name}: {choice['wanted']} cannot run here ({choice['reason']}); "
+                  f"using {choice['used']}", file=sys.stderr)
+
+
+def validation_callbacks(cfg: RunConfig, processor: Any, vlm: bool) -> list[Any]:
+    """The held-out validation callback when the config has a ``validation`` block (else none)."""
+    if cfg.validation is None:
+        return []
+    from rexeval.trainers.validation import Validator, validation_callback
+
+    validator = Validator(cfg.validation, cfg.data, processor, vlm, cfg.output_dir, seed=cfg.seed)
+    return [validation_callback(validator)]
 
 
 def write_curves(log_history: list[dict[str, Any]], out: Path, names: list[str]) -> dict[str, Any]:

@@ -40,7 +40,7 @@ def train_sft(cfg: RunConfig) -> dict[str, Any]:
     from trl import SFTConfig, SFTTrainer
 
     from rexeval.trainers.data import load_records, to_dataset
-    from rexeval.trainers.grpo import _peft_config, _resume, trl_args
+    from rexeval.trainers.grpo import _peft_config, _resume, trl_args, validation_callbacks
     from rexeval.trainers.policy import load_policy
 
     torch.manual_seed(cfg.seed)
@@ -53,6 +53,7 @@ def train_sft(cfg: RunConfig) -> dict[str, Any]:
         train_dataset=dataset,
         processing_class=processor,
         peft_config=_peft_config(cfg),
+        callbacks=validation_callbacks(cfg, processor, vlm),
     )
     trainer.train(resume_from_checkpoint=_resume(cfg))
     trainer.save_model(cfg.output_dir)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from rexeval.exceptions import ConfigError
@@ -24,6 +24,9 @@ class Component:
     first per-study output). ``transform`` is an expression in ``x``, a named transform, a plain callable
     (one float in, one float out), or ``"auto"``: keep higher-is-better outputs and negate the others.
     ``name`` (default: the metric without its ``-``) names the reward function and its TRL curve.
+    ``fallback`` is the metric (or output key) to use instead when ``metric`` cannot run here (its
+    ``check_available`` fails: e.g. ``errors_llm`` with no endpoint configured → ``errors_struct``); which
+    one ran is recorded in :attr:`RewardPlan.fallbacks`.
     """
 
     metric: str
@@ -33,6 +36,7 @@ class Component:
     normalize: str = "none"
     name: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    fallback: str | None = None
 
     @classmethod
     def from_any(cls, spec: Component | str | Mapping[str, Any]) -> Component:
@@ -121,6 +125,9 @@ class RewardPlan:
     config: RewardConfig
     metrics: list[Metric]
     components: list[ResolvedComponent]
+    #: Components that named a ``fallback``: component name -> the metric wanted, the metric used, and
+    #: why the wanted one could not run (None when it could).
+    fallbacks: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 #: The largest |weight| a component may have. TRL multiplies the rewards by their weights in float32
@@ -164,6 +171,10 @@ def plan(config: RewardConfig | Mapping[str, Any] | Sequence[Any]) -> RewardPlan
             )
         check_weight(comp.weight, name)
     options: dict[str, dict[str, Any]] = {k: dict(v) for k, v in config.metric_options.items()}
+    comps, fallbacks = _apply_fallbacks(comps, names, options)
+    names = [c.resolved_name for c in comps]  # a fallback without a set name is named after itself
+    if len(set(names)) != len(names):
+        raise ConfigError(f"reward component names must be unique after fallbacks (got {names}); set 'name'")
     wanted: list[str] = []
     for comp in comps:
         key = comp.metric.lstrip("-")
@@ -179,7 +190,35 @@ def plan(config: RewardConfig | Mapping[str, Any] | Sequence[Any]) -> RewardPlan
                 merged[k] = v
     metrics = resolve_metrics(list(dict.fromkeys(wanted)), options)
     resolved = [_resolve(comp, name, metrics) for comp, name in zip(comps, names, strict=True)]
-    return RewardPlan(config, metrics, resolved)
+    return RewardPlan(config, metrics, resolved, fallbacks)
+
+
+def _apply_fallbacks(
+    comps: list[Component], names: list[str], options: dict[str, dict[str, Any]]
+) -> tuple[list[Component], dict[str, dict[str, Any]]]:
+    """Components with a ``fallback`` whose metric cannot run here (``check_available`` fails) are
+    swapped for their fallback (a set ``name`` is kept); the choice and its reason, per component name."""
+    from rexeval.exceptions import MetricUnavailable
+
+    out, record = [], {}
+    for comp, name in zip(comps, names, strict=True):
+        if not comp.fallback:
+            out.append(comp)
+            continue
+        key = comp.metric.lstrip("-")
+        metric_name = _metric_name_for(key)
+        merged = {**options.get(metric_name, {}), **comp.options}
+        try:
+            resolve_metrics([metric_name], {metric_name: merged})[-1].check_available()
+        except (ConfigError, MetricUnavailable) as exc:
+            sign = "-" if comp.metric.startswith("-") else ""
+            used = replace(comp, metric=sign + comp.fallback, options={}, fallback=None)
+            out.append(used)
+            record[used.resolved_name] = {"wanted": key, "used": comp.fallback, "reason": str(exc)}
+            continue
+        out.append(comp)
+        record[name] = {"wanted": key, "used": key, "reason": None}
+    return out, record
 
 
 def _resolve(comp: Component, name: str, metrics: list[Metric]) -> ResolvedComponent:

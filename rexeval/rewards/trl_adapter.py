@@ -59,6 +59,8 @@ class RewardSuite:
             metric.check_available()
         #: The components as run (names, applied transforms); the caller's config is left as given.
         self.components: list[ResolvedComponent] = checked.components
+        #: Components with a fallback: which metric ran, and why the wanted one did not.
+        self.fallbacks: dict[str, dict[str, Any]] = checked.fallbacks
         self._by_name = {c.name: c for c in self.components}
         self.engine = ScoringEngine(self.config, self.metrics)
         self._running = {c.name: RunningStats() for c in self.components}
@@ -86,7 +88,8 @@ class RewardSuite:
                     "normalize": c.normalize,
                 }
                 for c in self.components
-            ]
+            ],
+            **({"fallbacks": self.fallbacks} if self.fallbacks else {}),
         }
 
     # counters kept by the engine, read here as before
