@@ -1,5 +1,5 @@
-"""``rexeval train-rl``, ``rexeval train-sft`` and ``rexeval generate`` (the ``trainers`` application,
-imported inside the command bodies)."""
+"""``rexeval train-rl``, ``rexeval train-sft``, ``rexeval generate`` and ``rexeval train-data`` (the
+``trainers`` application, imported inside the command bodies)."""
 
 from __future__ import annotations
 
@@ -201,4 +201,38 @@ def generate_command(
     typer.echo(json.dumps({"out": str(out), "n": len(reports), **stats}))
 
 
-register = registrar(train_rl_command, train_sft_command, generate_command)
+@command("train-data")
+def train_data_command(
+    source: str = typer.Argument(..., help="mimic-cxr, chexpert-plus or rexgradient."),
+    out: Path = typer.Option(..., "--out", "-o", help="The training set to write (ReXrank-style JSON)."),
+    reports: Path | None = typer.Option(None, "--reports", help="mimic-cxr: the folder holding files/pXX/."),
+    metadata: Path | None = typer.Option(None, "--metadata", help="mimic-cxr: mimic-cxr-2.0.0-metadata.csv."),
+    splits: Path | None = typer.Option(None, "--splits", help="mimic-cxr: mimic-cxr-2.0.0-split.csv."),
+    table: Path | None = typer.Option(
+        None, "--table", help="chexpert-plus: df_chexpert_plus_240401.csv; rexgradient: the metadata JSON/CSV."
+    ),
+    split: str | None = typer.Option(
+        None, "--split", help="Keep only this split, as the source names it (train, validate, valid, test)."
+    ),
+    image_suffix: str | None = typer.Option(
+        None, "--image-suffix", help="Replace the image files' suffix (e.g. .png for CheXpert Plus's PNGs)."
+    ),
+) -> None:
+    """Build data.path for train-sft/train-rl from MIMIC-CXR, CheXpert Plus or ReXGradient-160K files:
+    findings, impression, context, images (frontal first) and the patient's prior study (report, films)."""
+    from rexeval.trainers.build_data import build_training_set
+
+    records = build_training_set(source, reports=reports, metadata=metadata, splits=splits, table=table,
+                                 split=split, image_suffix=image_suffix)
+    if not records:
+        from rexeval.exceptions import InputError
+
+        raise InputError(f"no studies with findings or an impression{f' in split {split}' if split else ''}",
+                         path=str(table or metadata))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(records, indent=1) + "\n", encoding="utf-8")
+    with_prior = sum(1 for r in records.values() if r["prior_report"])
+    typer.echo(json.dumps({"out": str(out), "studies": len(records), "with_prior": with_prior}))
+
+
+register = registrar(train_rl_command, train_sft_command, generate_command, train_data_command)
