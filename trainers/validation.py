@@ -23,12 +23,11 @@ It runs on the main process only, with the policy as the trainer holds it (LoRA 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from rexeval.exceptions import ConfigError
-from rexeval.trainers.config import DataConfig
+from rexeval.trainers.config import DataConfig, ValidationConfig
 
 #: Panels of curves.png, in this order, when scored: RadCliQ-v1 and clinical errors per report (UniRG's
 #: ablation figures), then the other headline metrics.
@@ -43,51 +42,6 @@ PLOTTED = (
     "semb_score",
     "radgraph_partial",
 )
-
-
-@dataclass
-class ValidationConfig:
-    """The ``validation`` block of a run config."""
-
-    #: Held-out studies (same formats as ``data.path``); never the training data.
-    data: str = ""
-    #: Score every this many optimizer steps (and after the last one).
-    every: int = 100
-    #: Also score the policy before step 1 (step 0: the SFT warm start's level).
-    at_start: bool = True
-    #: Keep at most this many held-out studies (the first ones: a fixed set).
-    limit: int | None = None
-    #: Metric names (None: rexeval's default set).
-    metrics: list[str] | None = None
-    #: Per-metric options, as ``rexeval.score(metric_options=...)`` takes them.
-    metric_options: dict[str, dict[str, Any]] = field(default_factory=dict)
-    #: metric -> the metric to score instead when it cannot run here (e.g. errors_llm: errors_struct).
-    fallbacks: dict[str, str] = field(default_factory=dict)
-    #: Folder the held-out set's image paths are relative to (default: ``data.image_root``).
-    image_root: str | None = None
-    max_new_tokens: int = 256
-    batch_size: int = 8
-    #: Bootstrap resamples for each step's summary (0: none; the curves need only the values).
-    n_resamples: int = 0
-
-    @classmethod
-    def from_dict(cls, block: dict[str, Any]) -> ValidationConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = set(block) - known
-        if unknown:
-            raise ConfigError(
-                f"unknown key(s) in validation: {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}"
-            )
-        cfg = cls(**block)
-        if not cfg.data:
-            raise ConfigError("validation.data is required: a held-out set to score while training")
-        for key in ("every", "max_new_tokens", "batch_size"):
-            value = getattr(cfg, key)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(f"validation.{key} must be a whole number >= 1, not {value!r}")
-        if isinstance(cfg.metrics, str):
-            cfg.metrics = [m.strip() for m in cfg.metrics.split(",") if m.strip()]
-        return cfg
 
 
 def resolve_validation_metrics(cfg: ValidationConfig) -> tuple[list[Any], dict[str, dict[str, Any]]]:
