@@ -17,7 +17,8 @@ Files, under ``<output_dir>/validation/``:
 ``metrics.json``
     the metrics scored, and for each metric with a fallback which one ran and why.
 
-It runs on the main process only, with the policy as the trainer holds it (LoRA adapters active).
+It runs on the main process only, with the policy as the trainer holds it (LoRA adapters active): the
+whole policy must be on that process (DDP; not ZeRO-3 or FSDP sharding).
 """
 
 from __future__ import annotations
