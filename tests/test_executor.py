@@ -166,6 +166,8 @@ def test_local_and_ray_record_a_failure_in_the_same_shape(tmp_path, monkeypatch)
     try:
         with RayEngine(options) as engine:
             remote = score_pairs(pairs, [BleuFailingOn("s2")], n_resamples=0, progress=False, engine=engine)
+            with pytest.raises(ConfigError, match="cannot work"):  # about the run: stops it, as locally
+                score_pairs(pairs, [BleuRaisingConfig()], n_resamples=0, progress=False, engine=engine)
     finally:
         if started_here and ray.is_initialized():
             ray.shutdown()
