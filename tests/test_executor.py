@@ -180,3 +180,15 @@ def test_local_and_ray_record_a_failure_in_the_same_shape(tmp_path, monkeypatch)
     assert lf["study_id"] == rf["study_id"] == "s2"
     assert "injected failure on s2" in lf["reason"] and "injected failure on s2" in rf["reason"]
     assert engine.failures["bleu"][0].row == 2
+
+
+@pytest.mark.parametrize("dedupe", [True, False])
+def test_failure_positions_with_and_without_dedupe(dedupe):
+    suite = RewardSuite({"components": [{"metric": "bleu_fail", "output": "bleu"}], "dedupe": dedupe,
+                         "plugins": {"bleu_fail": f"{__name__}:FailOnS1"}})
+    ids = ["s0", "s1", "s2", "s1"]
+    result = suite.score([PREDS[0], PREDS[1], PREDS[2], PREDS[1]], [REFS[0], REFS[1], REFS[2], REFS[1]],
+                         study_id=ids)
+    assert result.failed("bleu_fail") == {1: "ValueError: injected failure on s1",
+                                          3: "ValueError: injected failure on s1"}
+    assert [r is None for r in result.rewards] == [False, True, False, True]
