@@ -4,6 +4,7 @@ the local and Ray executors report a failure in the same shape."""
 
 from __future__ import annotations
 
+import json
 import logging
 
 import numpy as np
@@ -192,3 +193,22 @@ def test_failure_positions_with_and_without_dedupe(dedupe):
     assert result.failed("bleu_fail") == {1: "ValueError: injected failure on s1",
                                           3: "ValueError: injected failure on s1"}
     assert [r is None for r in result.rewards] == [False, True, False, True]
+
+
+def test_cli_warns_with_the_first_reason_and_writes_the_failure(tmp_path):
+    from typer.testing import CliRunner
+
+    from rexeval.cli import app
+    from rexeval.metrics import register
+
+    register("bleu_fail", f"{__name__}:FailOnS1")
+    preds = tmp_path / "p.csv"
+    pd.DataFrame({"study_id": IDS, "prediction": PREDS, "reference": REFS}).to_csv(preds, index=False)
+    out = tmp_path / "run"
+    r = CliRunner().invoke(app, ["score", str(preds), "-m", "bleu_fail", "--no-progress", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "bleu_fail: 1 studies failed (local engine)" in r.output
+    assert "s1: ValueError: injected failure on s1" in r.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["metric_runs"]["bleu_fail"]["engine"]["failed_studies"] == [
+        {"study_id": "s1", "reason": "ValueError: injected failure on s1"}]
