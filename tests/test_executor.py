@@ -84,10 +84,10 @@ def test_scoring_stops_when_a_metric_fails_on_every_study(tmp_path):
         score_pairs(pairs, [BleuFailingOn("only")], n_resamples=0, progress=False)
 
 
-def _failing_suite(fail_id):
+def _failing_suite(fail_id, executor=None):
     return RewardSuite({"components": [{"metric": "bleu_fail", "output": "bleu", "name": "bleu_f"},
                                        {"metric": "rouge_l", "weight": 2.0}],
-                        "plugins": {"bleu_fail": f"{__name__}:FailOn{fail_id.upper()}"}})
+                        "plugins": {"bleu_fail": f"{__name__}:FailOn{fail_id.upper()}"}}, executor=executor)
 
 
 class FailOnS1(BleuFailingOn):
@@ -154,7 +154,7 @@ def test_reward_engine_lets_errors_about_the_run_through():
 
 @pytest.mark.slow
 @pytest.mark.ray
-def test_local_and_ray_record_a_failure_in_the_same_shape(tmp_path, monkeypatch):
+def test_local_and_ray_record_a_failure_in_the_same_shape_in_runs_and_rewards(tmp_path, monkeypatch):
     ray = pytest.importorskip("ray")
     from rexeval.engines.ray import RayEngine, RayOptions
 
@@ -169,9 +169,12 @@ def test_local_and_ray_record_a_failure_in_the_same_shape(tmp_path, monkeypatch)
             remote = score_pairs(pairs, [BleuFailingOn("s2")], n_resamples=0, progress=False, engine=engine)
             with pytest.raises(ConfigError, match="cannot work"):  # about the run: stops it, as locally
                 score_pairs(pairs, [BleuRaisingConfig()], n_resamples=0, progress=False, engine=engine)
+            on_ray = _failing_suite("s1", executor=engine).score(PREDS, REFS, study_id=IDS)
     finally:
         if started_here and ray.is_initialized():
             ray.shutdown()
+    here = _failing_suite("s1").score(PREDS, REFS, study_id=IDS)
+    assert on_ray.rewards == here.rewards and on_ray.failures == here.failures
     pd.testing.assert_frame_equal(remote.per_study, local.per_study, check_exact=True)
     local_entry = local.summary["metric_runs"]["bleu"]["engine"]
     remote_entry = remote.summary["metric_runs"]["bleu"]["engine"]
