@@ -248,6 +248,8 @@ THIRD_ROUND = [
     ("Right hilar adenopathy. Lungs are clear.", "No Finding", B),
     ("No adenopathy. The lungs are clear.", "No Finding", P),
     ("Mild dextrocurvature of the thoracic spine. The lungs are clear.", "No Finding", B),
+    ("Mild curvature of the thoracic spine. The lungs are clear.", "No Finding", B),
+    ("Normal curvature of the thoracic spine. The lungs are clear.", "No Finding", P),
     ("Changes of DISH in the thoracic spine. The lungs are clear.", "No Finding", B),
     ("Dilated ascending aorta. The lungs are clear.", "No Finding", B),
     ("No evidence of aortic dissection. The lungs are clear.", "No Finding", P),

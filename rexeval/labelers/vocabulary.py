@@ -377,7 +377,9 @@ OTHER_FINDINGS: list[str] = [
     # abnormalities named outright: lymph node enlargement, a curved spine (scoliosis by another name),
     # skeletal hyperostosis, an aortic dissection or dilatation, a chest wall deformity
     r"(?:lymph)?adenopath\w*|enlarged\s+(?:[^\s.;:]+\s+)?(?:lymph\s+)?nodes?",
-    r"(?:dextro|levo)[\s-]?curvature|curvature\s+of\s+the\s+(?:[^\s.;:]+\s+){0,2}?spine|spin\w*\s+curvature",
+    # ("normal curvature of the spine" is not one)
+    r"(?:dextro|levo)[\s-]?curvature|(?<!normal\s)(?<!physiologic\s)(?:curvature\s+of\s+the\s+(?:[^\s.;:]+\s+){0,2}?spine"
+    r"|(?:thoracic\s+|lumbar\s+)?spin\w*\s+curvature)",
     r"dish|(?:skeletal\s+)?hyperostosis",
     r"dissection",
     r"(?:dilated|enlarged|aneurysmal)\s+(?:thoracic\s+|ascending\s+|descending\s+)?aort\w*",
