@@ -108,8 +108,10 @@ def test_precision_fixes(rules, text, cond, want):
     assert _label(rules, text, cond) == want
 
 
-def test_signature_shows_rules_v2(rules):
-    assert "|rules:v2|" in rules.signature()
+def test_signature_shows_rules_v2_1(rules):
+    # v2.1 (third round) changes labels, so the signature must say which rules ran
+    assert "|rules:v2.1|" in rules.signature()
+    assert rules.options()["rules"] == "v2.1"
 
 
 def test_mesh_map_on_written_terms():
@@ -230,3 +232,56 @@ def test_mesh_benchmark_halves_split_on_report_parity():
     assert parts["fit (even)"].tolist() == [True, False, True, False]
     assert parts["check (odd)"].tolist() == [False, True, False, True]
     assert parts["whole"].all()
+
+
+# Third round (docs/conditions.md, "v2.1"): the CheXpert labeler's No Finding terms our list lacked, plain
+# abnormalities, and phrasings of existing conditions. Sentences written for these tests, not taken from IU
+# reports; each rule has the mentions it adds and the look-alikes it must leave alone.
+THIRD_ROUND = [
+    # No Finding: CheXpert's "prominen", "elevation", "thoracentesis", "radiopaque"; a nipple shadow is none
+    ("Prominence of the aortic knob. Lungs are clear.", "No Finding", B),
+    ("Mild elevation of the right hilum. Lungs are clear.", "No Finding", B),
+    ("Status post thoracentesis. Lungs are clear.", "No Finding", B),
+    ("Prominent nipple shadows. The lungs are clear.", "No Finding", P),
+    ("No prominent hilar structures. The lungs are clear.", "No Finding", P),
+    # ... and abnormalities named outright
+    ("Right hilar adenopathy. Lungs are clear.", "No Finding", B),
+    ("No adenopathy. The lungs are clear.", "No Finding", P),
+    ("Mild dextrocurvature of the thoracic spine. The lungs are clear.", "No Finding", B),
+    ("Mild curvature of the thoracic spine. The lungs are clear.", "No Finding", B),
+    ("Normal curvature of the thoracic spine. The lungs are clear.", "No Finding", P),
+    ("Changes of DISH in the thoracic spine. The lungs are clear.", "No Finding", B),
+    ("Dilated ascending aorta. The lungs are clear.", "No Finding", B),
+    ("No evidence of aortic dissection. The lungs are clear.", "No Finding", P),
+    ("Mild pectus excavatum. The lungs are clear.", "No Finding", B),
+    # Edema: CheXpert's "vascular prominence" in other word orders; prominent arteries are not congestion
+    ("The pulmonary vascularity is mildly prominent.", "Edema", U),
+    ("Prominence of the central pulmonary vasculature.", "Edema", U),
+    ("No prominence of the pulmonary vasculature.", "Edema", N),
+    ("Prominent pulmonary arteries suggest pulmonary arterial hypertension.", "Edema", B),
+    # Lung Opacity: increased lung markings and a prominent interstitium; crowded markings are not
+    ("Increased lung markings at both bases.", "Lung Opacity", P),
+    ("Mild increase in the perihilar markings.", "Lung Opacity", P),
+    ("No increase in lung markings.", "Lung Opacity", N),
+    ("Crowded bronchovascular markings from low lung volumes.", "Lung Opacity", B),
+    ("Prominence of the pulmonary interstitium.", "Lung Opacity", P),
+    # ... "clear airspace disease" is "clear of airspace disease" with the "of" dropped
+    ("Lungs are expanded and clear airspace disease.", "Lung Opacity", N),
+    ("The lungs are clear. Focal airspace disease in the right lower lobe.", "Lung Opacity", P),
+    # Enlarged Cardiomediastinum: the right paratracheal stripe is a mediastinal contour
+    ("Thickening of the right paratracheal stripe.", "Enlarged Cardiomediastinum", P),
+    ("Prominent right paratracheal soft tissues.", "Enlarged Cardiomediastinum", U),
+    ("The right paratracheal stripe is normal.", "Enlarged Cardiomediastinum", B),
+    # Atelectasis: collapse of part of a lobe
+    ("Collapse of a portion of the right lower lobe.", "Atelectasis", P),
+    ("No collapse of the left lung.", "Atelectasis", N),
+    # Lung Lesion: a disclaimer that an overlap could hide a nodule names no nodule; a seen nodule stays
+    ("Overlapping ribs could obscure a small pulmonary nodule. Lungs are clear.", "Lung Lesion", B),
+    ("Overlapping ribs could obscure a small pulmonary nodule. Lungs are clear.", "No Finding", P),
+    ("A 6 mm nodule projects over the left fifth rib.", "Lung Lesion", P),
+]
+
+
+@pytest.mark.parametrize("text,cond,want", THIRD_ROUND, ids=[f"{c}:{t[:40]}" for t, c, _ in THIRD_ROUND])
+def test_third_round_rules(rules, text, cond, want):
+    assert _label(rules, text, cond) == want

@@ -42,7 +42,7 @@ from rexeval.labelers.vocabulary import OTHER_FINDINGS, VOCAB
 
 POS, NEG, UNC = "positive", "negative", "uncertain"
 _VALUE = {POS: 1.0, NEG: 0.0, UNC: -1.0}
-RULES_VERSION = "2"
+RULES_VERSION = "2.1"
 
 #: Hard cap on characters labelled per report (a pathological 10 MB "report" must not stall a run).
 MAX_CHARS = 100_000

@@ -52,11 +52,17 @@ VOCAB: dict[str, dict[str, list[str]]] = {
             rf"{MEDIASTINUM}\s+{GAP}(?:is\s+|are\s+|appears?\s+|remains?\s+)?{ENLARGED}",
             # not across a comma: "heart enlarged for technique, stable mediastinal contours"
             rf"{ENLARGED}\s+{GAP3_NO_COMMA}{MEDIASTINUM}",
+            # ... and its thickening or widening is a widened mediastinal contour
+            r"paratracheal\s+(?:stripe\s+)?(?:thickening|widening)"
+            r"|(?:thicken\w*|widen\w*)\s+(?:of\s+)?(?:the\s+)?(?:right\s+)?paratracheal\s+(?:stripe|soft\s+tissues?)",
         ],
         "uncertain": [
             # "silhouette with borderline cardiomegaly": the adjective is the heart's
             rf"{MEDIASTINUM}\s+{GAP}{BORDERLINE}(?!\s+(?:heart|cardiac|cardiomeg))",
             rf"{BORDERLINE}\s+{GAP3}{MEDIASTINUM}",
+            # the right paratracheal stripe is a mediastinal contour: its prominence or fullness is equivocal
+            r"paratracheal\s+(?:stripe\s+)?(?:prominence|fullness)"
+            r"|(?:prominen\w*|full(?:ness)?)\s+(?:of\s+)?(?:the\s+)?(?:right\s+)?paratracheal\s+(?:stripe|soft\s+tissues?)",
             # not "stable/unchanged cardiomediastinal silhouette": CheXpert's uncertain label for it is
             # counted as an enlargement by rules_f1; it states no size (docs/conditions.md)
         ],
@@ -94,13 +100,17 @@ VOCAB: dict[str, dict[str, list[str]]] = {
             r"haziness",
             r"reticula(?:r|tion)\w*",
             r"interstitial\s+(?:(?:lung\s+)?markings?|opacit\w*|pattern|prominence|thickening|lung\s+disease|disease|changes?)",
+            # increased lung markings are an interstitial opacity (crowded markings of low volumes are not matched)
+            r"(?:increased|increase\s+in)\s+(?:the\s+)?(?:(?:lung|pulmonary|perihilar|basilar|bibasilar|interstitial|bronchovascular|reticular)\s+){1,2}markings?",
+            r"prominen\w*\s+(?:of\s+)?(?:the\s+)?(?:pulmonary\s+)?interstiti(?:um|al\s+tissues?)",
             r"(?:parenchymal|lung|pulmonary|linear|apical|basilar|bibasilar|biapical)\s+scar\w*",
             r"scar(?:ring|s)?",
             r"peribronchial\s+(?:thickening|cuffing|opacit\w*)",
             r"bronchial\s+wall\s+thickening",
         ],
         "uncertain": [],
-        "negative": [],
+        # "lungs are clear airspace disease": "clear of" with its "of" dropped
+        "negative": [r"clear\s+(?:focal\s+|acute\s+)?air[\s-]?space\s+(?:disease|opacit\w*|process)"],
         "exclude": [
             r"pleural(?:-|\s+)(?:parenchymal\s+)?scar\w*",
             r"pleuro-?parenchymal\s+scar\w*",
@@ -144,6 +154,9 @@ VOCAB: dict[str, dict[str, list[str]]] = {
             r"nipple\s+shadows?",
             # a calcified nodule is a healed granuloma: CheXpert's labeler leaves "calcified nodule" unlabelled
             r"(?<!non-)calcified\s+(?:[^\s.;:]+\s+){0,2}?(?:nodul\w*|lesions?)",
+            # a disclaimer, not a finding: "overlapping bone could obscure a small pulmonary nodule"
+            r"(?:could|may|might|can|would)\s+(?:potentially\s+)?(?:obscure|mask|hide|conceal)\s+(?:a\s+|an\s+|any\s+)?"
+            r"(?:[^\s.;:,]+\s+){0,3}?(?:nodul\w*|mass(?:es)?|lesions?)",
         ],
     },
     "Edema": {
@@ -157,6 +170,10 @@ VOCAB: dict[str, dict[str, list[str]]] = {
             r"(?:pulmonary\s+)?vascular\s+(?:prominence|engorgement|indistinctness|redistribution)",
             r"indistinct(?:ness)?\s+(?:pulmonary\s+)?vascula\w*|indistinctness",
             r"cephalization",
+            # CheXpert's "vascular prominence" said the other way round ("prominence of the central pulmonary
+            # vasculature", "pulmonary vascularity is prominent"); prominent pulmonary *arteries* are not matched
+            r"prominen\w*\s+(?:of\s+)?(?:the\s+)?(?:central\s+)?(?:pulmonary\s+)?(?:vasculature|vascularity|vessels)",
+            r"(?:pulmonary\s+)?(?:vasculature|vascularity)\s+(?:is\s+|are\s+|appears?\s+|remains?\s+)?(?:mildly\s+|slightly\s+)?prominent",
             # pulmonary venous hypertension is the first stage of cardiogenic congestion (not arterial
             # hypertension); engorged vessels and increased vascularity name the same sign
             r"(?:pulmonary\s+)?venous\s+hypertension",
@@ -193,7 +210,7 @@ VOCAB: dict[str, dict[str, list[str]]] = {
         "positive": [
             r"atel[a-z]*",
             r"(?:lobar|lobe|lung|segmental|subsegmental|left\s+lower\s+lobe|right\s+lower\s+lobe|right\s+upper\s+lobe|left\s+upper\s+lobe|right\s+middle\s+lobe|middle\s+lobe)\s+collapse",
-            r"collapse\s+of\s+the\s+(?:\w+\s+){0,3}?(?:lobe|lung)",
+            r"collapse\s+of\s+(?:the\s+|a\s+)?(?:\w+\s+){0,5}?(?:lobe|lung)",
             r"collapsed\s+(?:\w+\s+){0,2}?(?:lobe|lung)",
         ],
         "uncertain": [],
@@ -351,4 +368,20 @@ OTHER_FINDINGS: list[str] = [
     r"densit(?:y|ies)",
     r"blunt\w*",
     r"bullet\w*|shrapnel|radiopaque\s+foreign\s+bod\w*|foreign\s+bod\w*",
+    # from the CheXpert labeler's No Finding list (phrases/mention/no_finding.txt): "prominen", "elevation",
+    # "osteodystrophy", "thoracentesis", "aerophagia", "radiopaque" (its "fissure" is normal anatomy and
+    # "tracheostomy"/"defib" are devices, which No Finding ignores: not taken); a nipple shadow is no finding
+    r"prominen\w*(?!\s+(?:of\s+(?:the\s+)?)?nipples?)",
+    r"elevation",
+    r"osteodystroph\w*|thoracentesis|aerophagia|radiopaque",
+    # abnormalities named outright: lymph node enlargement, a curved spine (scoliosis by another name),
+    # skeletal hyperostosis, an aortic dissection or dilatation, a chest wall deformity
+    r"(?:lymph)?adenopath\w*|enlarged\s+(?:[^\s.;:]+\s+)?(?:lymph\s+)?nodes?",
+    # ("normal curvature of the spine" is not one)
+    r"(?:dextro|levo)[\s-]?curvature|(?<!normal\s)(?<!physiologic\s)(?:curvature\s+of\s+the\s+(?:[^\s.;:]+\s+){0,2}?spine"
+    r"|(?:thoracic\s+|lumbar\s+)?spin\w*\s+curvature)",
+    r"dish|(?:skeletal\s+)?hyperostosis",
+    r"dissection",
+    r"(?:dilated|enlarged|aneurysmal)\s+(?:thoracic\s+|ascending\s+|descending\s+)?aort\w*",
+    r"pectus\s+(?:excavatum|carinatum)",
 ]
