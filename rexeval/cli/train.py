@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from rexeval.cli._common import command, registrar
+from rexeval.cli._common import user_errors
 
 #: train-rl and train-sft take key=value config overrides after the options
 _OVERRIDES = {"allow_extra_args": True, "ignore_unknown_options": False}
@@ -41,7 +41,13 @@ _OVERWRITE = typer.Option(False, "--overwrite", help="Train into a non-empty out
                           "trainer's names, e.g. README.md and config.json, are replaced).")
 
 
-@command("train-rl", context_settings=_OVERRIDES)
+def register(app: typer.Typer) -> None:
+    app.command("train-rl", context_settings=_OVERRIDES)(train_rl_command)
+    app.command("train-sft", context_settings=_OVERRIDES)(train_sft_command)
+    app.command("generate")(generate_command)
+
+
+@user_errors
 def train_rl_command(
     ctx: typer.Context,
     config: Path = typer.Option(
@@ -72,7 +78,7 @@ def train_rl_command(
         )
 
 
-@command("train-sft", context_settings=_OVERRIDES)
+@user_errors
 def train_sft_command(
     ctx: typer.Context,
     config: Path = typer.Option(
@@ -88,7 +94,7 @@ def train_sft_command(
     typer.echo(json.dumps(train_sft(cfg), default=str))
 
 
-@command("generate")
+@user_errors
 def generate_command(
     model: str = typer.Option(
         ..., "--model", help="Checkpoint folder (full model or LoRA adapter) or hub id."
@@ -197,6 +203,3 @@ def generate_command(
     }
     write_predictions(out, records, reports, meta)
     typer.echo(json.dumps({"out": str(out), "n": len(reports), **stats}))
-
-
-register = registrar(train_rl_command, train_sft_command, generate_command)
