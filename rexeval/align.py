@@ -178,9 +178,10 @@ def track_choices(ref_col: str | None) -> dict[str, str]:
     }
 
 
-def _reference_texts(
+def reference_texts(
     frame: pd.DataFrame, path: str, track: str, ids: list[str], info: dict, exclude: tuple[str, ...] = ()
 ) -> list[str | None]:
+    """The reference text of each row for ``track`` (``auto``: the only one the file allows); ``info`` gets the choice."""
     ref_col = find_column(frame, REF_ALIASES, exclude=exclude)
     f_col = find_column(frame, (FINDINGS, "findings"))
     i_col = find_column(frame, (IMPRESSION, "impression"))
@@ -253,7 +254,7 @@ def load_pairs(
     """
     if track not in TRACKS:
         raise InputError(f"unknown track {track!r}; use one of {', '.join(TRACKS)}")
-    pred_frame, pred_path = _as_frame(preds, "PREDS")
+    pred_frame, pred_path = as_frame(preds, "PREDS")
     info: dict[str, Any] = {"preds": pred_path, "track": track}
     meta = read_meta(pred_path) if isinstance(preds, (str, Path)) else {}
     pred_ids = study_ids(pred_frame, pred_path)
@@ -278,14 +279,14 @@ def load_pairs(
                 f"no prediction column (expected one of {', '.join(PRED_ALIASES)}; found {_columns_hint(pred_frame)})",
                 path=pred_path,
             )
-        ref_frame, ref_path = _as_frame(refs, "REFS")
+        ref_frame, ref_path = as_frame(refs, "REFS")
         ref_ids = study_ids(ref_frame, ref_path)
         info["refs"] = ref_path
     info["prediction_source"] = f"column {pred_col!r}"
 
     pred_texts = column_texts(pred_frame, pred_col, pred_path, pred_ids)
     exclude = (pred_col,) if ref_frame is pred_frame else ()
-    ref_texts = _reference_texts(ref_frame, ref_path, track, ref_ids, info, exclude)
+    ref_texts = reference_texts(ref_frame, ref_path, track, ref_ids, info, exclude)
 
     # Strict alignment on string ids.
     pred_index = {s: i for i, s in enumerate(pred_ids)}
@@ -338,7 +339,8 @@ def load_pairs(
     return Pairs(order, predictions, references, extra, info, meta)
 
 
-def _as_frame(source: str | Path | pd.DataFrame, role: str) -> tuple[pd.DataFrame, str]:
+def as_frame(source: str | Path | pd.DataFrame, role: str) -> tuple[pd.DataFrame, str]:
+    """A table (file or DataFrame) with missing values as None and a 1-based row column, and its name for errors."""
     if isinstance(source, pd.DataFrame):
         frame = source.astype(object).where(source.notna(), None).copy()
         frame[ROW] = range(1, len(frame) + 1)
