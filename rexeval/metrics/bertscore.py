@@ -13,10 +13,11 @@ rescale_with_baseline=True)``. This module computes the same numbers:
 * a text with no real token gives P = R = F = 0 raw (rescaled F = -5.550157);
 * rescaled x' = (x - b) / (1 - b) with bert_score's LAYER=5 baseline row for distilroberta-base.
 
-Speed, without changing any value: texts are de-duplicated, sorted by token length and run in batches
-of *equal* length (no padding, so a text's embedding never depends on its batch mates); reference-side
-embeddings are cached on disk by content hash; pairs are scored once per distinct (prediction,
-reference). ``device="cuda"`` runs on the GPU; ``fp16=True`` runs the encoder in half precision
+The computation itself (weights, IDF, greedy matching, rescaling) is :mod:`rexeval.metrics.bertscore_core`,
+shared with ``radeval_bertscore``. Speed, without changing any value: texts are de-duplicated and run in
+batches of one padded length (:mod:`rexeval.models.batching`: a text's embedding never depends on its
+batch mates); reference-side embeddings are cached on disk by content hash; pairs are scored once per
+distinct (prediction, reference). ``device="cuda"`` runs on the GPU; ``fp16=True`` runs the encoder in half precision
 (docs/models.md gives the measured tolerance).
 """
 

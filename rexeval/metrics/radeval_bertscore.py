@@ -15,7 +15,8 @@ Facts reproduced (read from RadEval's source, written here independently):
 * when either text has only its special tokens, P = R = F = 0 (bert_score's empty-text rule).
 
 RadEval pads each batch to its longest text; here each text is padded only to a length that depends on
-itself, so a study's value never depends on its batch mates (values agree to float32 rounding).
+itself, so a study's value never depends on its batch mates (values agree to float32 rounding). The
+matching is :mod:`rexeval.metrics.bertscore_core`, shared with the leaderboard's ``bertscore``.
 """
 
 from __future__ import annotations
