@@ -56,7 +56,8 @@ LITERAL_MISSING = frozenset({"NaN", "nan", "None", "null", "NULL"})
 SHOW_IDS = 5
 
 
-def _find(frame: pd.DataFrame, aliases: tuple[str, ...], exclude: tuple[str, ...] = ()) -> str | None:
+def find_column(frame: pd.DataFrame, aliases: tuple[str, ...], exclude: tuple[str, ...] = ()) -> str | None:
+    """The frame's column named by the first of ``aliases`` (lower case) that it has, else None."""
     lower = {str(c).lower(): c for c in frame.columns if c != ROW}
     for alias in aliases:
         if alias in lower and lower[alias] not in exclude:
@@ -74,8 +75,9 @@ def _list_ids(ids: list[str]) -> str:
     return f"{shown}{', ...' if len(ids) > SHOW_IDS else ''} ({len(ids)} in all)"
 
 
-def _ids(frame: pd.DataFrame, path: str) -> list[str]:
-    col = _find(frame, ID_ALIASES)
+def study_ids(frame: pd.DataFrame, path: str) -> list[str]:
+    """The study ids of a table read by :func:`rexeval.io.read_table`; missing or duplicated ids are an InputError."""
+    col = find_column(frame, ID_ALIASES)
     if col is None:
         raise InputError(
             f"no study id column (expected one of {', '.join(ID_ALIASES)}; found {_columns_hint(frame)})",
@@ -116,7 +118,8 @@ def _id_text(value: object) -> str:
     return str(value).strip()
 
 
-def _texts(frame: pd.DataFrame, col: str, path: str, ids: list[str]) -> list[str | None]:
+def column_texts(frame: pd.DataFrame, col: str, path: str, ids: list[str]) -> list[str | None]:
+    """The texts of column ``col`` (None where missing); a value that is not text is an InputError."""
     out: list[str | None] = []
     for value, row, sid in zip(frame[col], frame[ROW], ids):
         problem = describe_non_text(value)
@@ -175,12 +178,13 @@ def track_choices(ref_col: str | None) -> dict[str, str]:
     }
 
 
-def _reference_texts(
+def reference_texts(
     frame: pd.DataFrame, path: str, track: str, ids: list[str], info: dict, exclude: tuple[str, ...] = ()
 ) -> list[str | None]:
-    ref_col = _find(frame, REF_ALIASES, exclude=exclude)
-    f_col = _find(frame, (FINDINGS, "findings"))
-    i_col = _find(frame, (IMPRESSION, "impression"))
+    """The reference text of each row for ``track`` (``auto``: the only one the file allows); ``info`` gets the choice."""
+    ref_col = find_column(frame, REF_ALIASES, exclude=exclude)
+    f_col = find_column(frame, (FINDINGS, "findings"))
+    i_col = find_column(frame, (IMPRESSION, "impression"))
     if track == "auto":
         # auto takes the one text the file allows; with several, a silent pick would change the numbers
         # (ReXrank's IU "report" is findings + impression, its findings track scores the findings alone)
@@ -205,17 +209,17 @@ def _reference_texts(
                 path=path,
             )
         info["reference_source"] = f"column {ref_col!r}"
-        return _texts(frame, ref_col, path, ids)
+        return column_texts(frame, ref_col, path, ids)
     if f_col is None:
         raise InputError(f"--track {track} needs a {FINDINGS!r} column (found {_columns_hint(frame)})", path=path)
-    findings = _texts(frame, f_col, path, ids)
+    findings = column_texts(frame, f_col, path, ids)
     if track == "findings":
         info["reference_source"] = f"track findings: column {f_col!r}"
         info["missing_findings"] = [s for s, f in zip(ids, findings) if not f or not f.strip()]
         return [build_reference(f, None, track) for f in findings]
     if i_col is None:
         raise InputError(f"--track {track} needs a {IMPRESSION!r} column (found {_columns_hint(frame)})", path=path)
-    impressions = _texts(frame, i_col, path, ids)
+    impressions = column_texts(frame, i_col, path, ids)
     # ReXrank writes None for a missing section; count those so the summary can warn about them.
     info["reference_source"] = f"track findings-impression: 'Findings: {{{f_col}}} Impression: {{{i_col}}}'"
     info["none_sections"] = {
@@ -250,16 +254,16 @@ def load_pairs(
     """
     if track not in TRACKS:
         raise InputError(f"unknown track {track!r}; use one of {', '.join(TRACKS)}")
-    pred_frame, pred_path = _as_frame(preds, "PREDS")
+    pred_frame, pred_path = as_frame(preds, "PREDS")
     info: dict[str, Any] = {"preds": pred_path, "track": track}
     meta = read_meta(pred_path) if isinstance(preds, (str, Path)) else {}
-    pred_ids = _ids(pred_frame, pred_path)
+    pred_ids = study_ids(pred_frame, pred_path)
 
     if refs is None:
         # One file holding both texts: a specific prediction column, or "report" beside a reference column.
-        pred_col = _find(pred_frame, PRED_ALIASES[:-1])
-        if pred_col is None and _find(pred_frame, REF_ALIASES[:-1]) is not None:
-            pred_col = _find(pred_frame, ("report",))
+        pred_col = find_column(pred_frame, PRED_ALIASES[:-1])
+        if pred_col is None and find_column(pred_frame, REF_ALIASES[:-1]) is not None:
+            pred_col = find_column(pred_frame, ("report",))
         if pred_col is None:
             raise InputError(
                 "holds no prediction column besides a reference "
@@ -269,20 +273,20 @@ def load_pairs(
         ref_frame, ref_path, ref_ids = pred_frame, pred_path, pred_ids
         info["refs"] = pred_path
     else:
-        pred_col = _find(pred_frame, PRED_ALIASES)
+        pred_col = find_column(pred_frame, PRED_ALIASES)
         if pred_col is None:
             raise InputError(
                 f"no prediction column (expected one of {', '.join(PRED_ALIASES)}; found {_columns_hint(pred_frame)})",
                 path=pred_path,
             )
-        ref_frame, ref_path = _as_frame(refs, "REFS")
-        ref_ids = _ids(ref_frame, ref_path)
+        ref_frame, ref_path = as_frame(refs, "REFS")
+        ref_ids = study_ids(ref_frame, ref_path)
         info["refs"] = ref_path
     info["prediction_source"] = f"column {pred_col!r}"
 
-    pred_texts = _texts(pred_frame, pred_col, pred_path, pred_ids)
+    pred_texts = column_texts(pred_frame, pred_col, pred_path, pred_ids)
     exclude = (pred_col,) if ref_frame is pred_frame else ()
-    ref_texts = _reference_texts(ref_frame, ref_path, track, ref_ids, info, exclude)
+    ref_texts = reference_texts(ref_frame, ref_path, track, ref_ids, info, exclude)
 
     # Strict alignment on string ids.
     pred_index = {s: i for i, s in enumerate(pred_ids)}
@@ -335,7 +339,8 @@ def load_pairs(
     return Pairs(order, predictions, references, extra, info, meta)
 
 
-def _as_frame(source: str | Path | pd.DataFrame, role: str) -> tuple[pd.DataFrame, str]:
+def as_frame(source: str | Path | pd.DataFrame, role: str) -> tuple[pd.DataFrame, str]:
+    """A table (file or DataFrame) with missing values as None and a 1-based row column, and its name for errors."""
     if isinstance(source, pd.DataFrame):
         frame = source.astype(object).where(source.notna(), None).copy()
         frame[ROW] = range(1, len(frame) + 1)

@@ -71,18 +71,18 @@ def read_studies(
 ) -> list[Study]:
     """References (any file ``rexeval score --refs`` reads) with a prior report and an indication where
     the file has them (default columns: prior_report/prior/previous_report, context/indication)."""
-    from rexeval.align import TRACKS, _as_frame, _find, _ids, _reference_texts
+    from rexeval.align import TRACKS, as_frame, find_column, reference_texts, study_ids
 
     if track not in TRACKS:
         raise ConfigError(f"--track must be one of {', '.join(TRACKS)}, not {track!r}")
-    frame, fpath = _as_frame(str(path), "REFS")
-    ids = _ids(frame, fpath)
-    texts = _reference_texts(frame, fpath, track, ids, {})
+    frame, fpath = as_frame(str(path), "REFS")
+    ids = study_ids(frame, fpath)
+    texts = reference_texts(frame, fpath, track, ids, {})
 
     def column(given: str | None, defaults: tuple[str, ...]) -> list[str]:
         if given is not None and given not in frame.columns:
             raise InputError(f"no column {given!r} (found {', '.join(map(str, frame.columns))})", path=fpath)
-        col = given or _find(frame, defaults)
+        col = given or find_column(frame, defaults)
         if col is None:
             return [""] * len(ids)
         return ["" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in frame[col]]

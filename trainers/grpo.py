@@ -8,24 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from rexeval.trainers.config import RunConfig, save_prompt_settings
-
-
-def _peft_config(cfg: RunConfig) -> Any:
-    """peft LoraConfig from the ModelConfig's LoRA fields (TRL's mapping); None without a lora block."""
-    from trl import get_peft_config
-
-    return get_peft_config(cfg.model)
-
-
-def _resume(cfg: RunConfig) -> str | bool | None:
-    if not cfg.resume:
-        return None
-    if isinstance(cfg.resume, str) and cfg.resume not in ("true", "latest"):
-        return cfg.resume
-    from transformers.trainer_utils import get_last_checkpoint
-
-    out = Path(cfg.output_dir)
-    return get_last_checkpoint(str(out)) if out.is_dir() else None
+from rexeval.trainers.defaults import default_args, peft_config, resume_checkpoint, trl_args
+from rexeval.trainers.validation import validation_callbacks
 
 
 def _vllm(args: dict[str, Any]) -> None:
@@ -39,15 +23,8 @@ def _vllm(args: dict[str, Any]) -> None:
 
 
 def grpo_args(cfg: RunConfig, weights: list[float]) -> dict[str, Any]:
-    args: dict[str, Any] = {
-        "output_dir": cfg.output_dir,
-        "seed": cfg.seed,
-        "logging_steps": 1,
-        "report_to": "none",
-        "save_strategy": "steps",
-        "save_steps": 50,
-        "use_vllm": "auto",
-    }
+    args = default_args(cfg, save_steps=50)
+    args["use_vllm"] = "auto"
     args.update(cfg.grpo)
     if "reward_weights" in cfg.grpo:
         from rexeval.exceptions import ConfigError
@@ -58,18 +35,6 @@ def grpo_args(cfg: RunConfig, weights: list[float]) -> dict[str, Any]:
     args["reward_weights"] = weights
     _vllm(args)
     return args
-
-
-def trl_args(cls: type, kwargs: dict[str, Any], section: str) -> Any:
-    """Build a TRL config dataclass; a bad field or value is a one-line config error."""
-    from rexeval.exceptions import ConfigError
-    from rexeval.trainers.config import check_values
-
-    kwargs = check_values(cls, kwargs, section)
-    try:
-        return cls(**kwargs)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"config section {section!r}: {exc}") from None
 
 
 def reward_precheck(
@@ -139,10 +104,10 @@ def train_rl(cfg: RunConfig, strict_reward: bool = False) -> dict[str, Any]:
         args=args,
         train_dataset=dataset,
         processing_class=processor,
-        peft_config=_peft_config(cfg),
+        peft_config=peft_config(cfg),
         callbacks=validation_callbacks(cfg, processor, vlm),
     )
-    trainer.train(resume_from_checkpoint=_resume(cfg))
+    trainer.train(resume_from_checkpoint=resume_checkpoint(cfg))
     out = Path(cfg.output_dir)
     trainer.save_model(str(out))
     summary: dict[str, Any] = {}
@@ -183,16 +148,6 @@ def say_fallbacks(suite: Any) -> None:
         if choice["used"] != choice["wanted"]:
             print(f"reward component {name}: {choice['wanted']} cannot run here ({choice['reason']}); "
                   f"using {choice['used']}", file=sys.stderr)
-
-
-def validation_callbacks(cfg: RunConfig, processor: Any, vlm: bool) -> list[Any]:
-    """The held-out validation callback when the config has a ``validation`` block (else none)."""
-    if cfg.validation is None:
-        return []
-    from rexeval.trainers.validation import Validator, validation_callback
-
-    validator = Validator(cfg.validation, cfg.data, processor, vlm, cfg.output_dir, seed=cfg.seed)
-    return [validation_callback(validator)]
 
 
 def write_curves(log_history: list[dict[str, Any]], out: Path, names: list[str]) -> dict[str, Any]:

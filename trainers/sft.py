@@ -6,22 +6,19 @@ from pathlib import Path
 from typing import Any
 
 from rexeval.trainers.config import RunConfig, save_prompt_settings
-
-#: Device and precision choices a config makes once (in ``grpo``) for both trainers; the ``sft`` block
-#: still overrides them. Without this the CPU smoke config fails in SFTConfig ("doesn't support bf16/gpu").
-SHARED_WITH_GRPO = ("use_cpu", "bf16", "fp16", "gradient_checkpointing")
+from rexeval.trainers.defaults import (
+    DEVICE_CHOICES,
+    default_args,
+    peft_config,
+    resume_checkpoint,
+    trl_args,
+)
+from rexeval.trainers.validation import validation_callbacks
 
 
 def sft_args(cfg: RunConfig) -> dict[str, Any]:
-    args: dict[str, Any] = {
-        "output_dir": cfg.output_dir,
-        "seed": cfg.seed,
-        "logging_steps": 1,
-        "report_to": "none",
-        "save_strategy": "steps",
-        "save_steps": 100,
-    }
-    args.update({k: cfg.grpo[k] for k in SHARED_WITH_GRPO if k in cfg.grpo})
+    args = default_args(cfg, save_steps=100)
+    args.update({k: cfg.grpo[k] for k in DEVICE_CHOICES if k in cfg.grpo})
     args.update(cfg.sft)
     return args
 
@@ -29,8 +26,6 @@ def sft_args(cfg: RunConfig) -> dict[str, Any]:
 def check_sft(cfg: RunConfig) -> None:
     """The ``sft`` block as TRL will get it (field types, TRL's own checks), before anything loads."""
     from trl import SFTConfig
-
-    from rexeval.trainers.grpo import trl_args
 
     trl_args(SFTConfig, sft_args(cfg), "sft")
 
@@ -40,7 +35,6 @@ def train_sft(cfg: RunConfig) -> dict[str, Any]:
     from trl import SFTConfig, SFTTrainer
 
     from rexeval.trainers.data import load_records, to_dataset
-    from rexeval.trainers.grpo import _peft_config, _resume, trl_args, validation_callbacks
     from rexeval.trainers.policy import load_policy
 
     torch.manual_seed(cfg.seed)
@@ -52,10 +46,10 @@ def train_sft(cfg: RunConfig) -> dict[str, Any]:
         args=args,
         train_dataset=dataset,
         processing_class=processor,
-        peft_config=_peft_config(cfg),
+        peft_config=peft_config(cfg),
         callbacks=validation_callbacks(cfg, processor, vlm),
     )
-    trainer.train(resume_from_checkpoint=_resume(cfg))
+    trainer.train(resume_from_checkpoint=resume_checkpoint(cfg))
     trainer.save_model(cfg.output_dir)
     if trainer.accelerator.is_main_process:
         processor.save_pretrained(cfg.output_dir)

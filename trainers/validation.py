@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from rexeval.exceptions import ConfigError
-from rexeval.trainers.config import DataConfig, ValidationConfig
+from rexeval.trainers.config import DataConfig, RunConfig, ValidationConfig
 
 #: Panels of curves.png, in this order, when scored: RadCliQ-v1 and clinical errors per report (UniRG's
 #: ablation figures), then the other headline metrics.
@@ -186,3 +186,11 @@ def plot_validation(curves: Any, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def validation_callbacks(cfg: RunConfig, processor: Any, vlm: bool) -> list[Any]:
+    """The held-out validation callback when the config has a ``validation`` block (else none)."""
+    if cfg.validation is None:
+        return []
+    validator = Validator(cfg.validation, cfg.data, processor, vlm, cfg.output_dir, seed=cfg.seed)
+    return [validation_callback(validator)]

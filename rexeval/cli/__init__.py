@@ -1,5 +1,9 @@
 """The ``rexeval`` command line. Each sub-command lives in its own module and imports heavy
-libraries inside the command body, so that ``rexeval --help`` stays instant."""
+libraries inside the command body, so that ``rexeval --help`` stays instant.
+
+One way to add a command: a module here with ``register(app)``, which adds its commands (or a command
+group) with typer's ``app.command(name)(function)``, each function wrapped in ``_common.user_errors``;
+then list the module in ``COMMAND_MODULES``."""
 
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-#: Sub-command modules; each defines ``register(app)``.
+#: Sub-command modules, in the order ``rexeval --help`` lists them; each defines ``register(app)``.
 COMMAND_MODULES = [
     "rexeval.cli.score",
     "rexeval.cli.compare",

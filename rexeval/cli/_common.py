@@ -48,26 +48,3 @@ def split_list(value: str | None) -> list[str] | None:
 
 def warn(message: str) -> None:
     typer.echo(f"warning: {message}", err=True)
-
-
-def command(name: str, **settings: Any) -> Callable[[F], F]:
-    """Declare the sub-command ``name`` (``settings`` go to typer's ``app.command``): the function is
-    wrapped in :func:`user_errors`, and the module's ``register = registrar(...)`` adds it to the app."""
-
-    def declare(fn: F) -> F:
-        wrapped = user_errors(fn)
-        wrapped.cli_command = (name, settings)  # type: ignore[attr-defined]
-        return wrapped
-
-    return declare
-
-
-def registrar(*commands: Callable[..., Any]) -> Callable[[typer.Typer], None]:
-    """The ``register(app)`` a command module exports, for commands declared with :func:`command`."""
-
-    def register(app: typer.Typer) -> None:
-        for fn in commands:
-            name, settings = fn.cli_command  # type: ignore[attr-defined]
-            app.command(name, **settings)(fn)
-
-    return register

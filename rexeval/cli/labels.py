@@ -30,7 +30,7 @@ def labels_command(
     """Label reports with the 14 CheXpert conditions: 1 positive, 0 negative, -1 uncertain, empty = not mentioned."""
     import pandas as pd
 
-    from rexeval.align import _find, _ids, _texts
+    from rexeval.align import column_texts, find_column, study_ids
     from rexeval.exceptions import ConfigError, InputError
     from rexeval.io import read_table, write_table
     from rexeval.labelers import CONDITIONS, LABELERS, get_labeler
@@ -38,16 +38,16 @@ def labels_command(
     if labeler not in LABELERS:
         raise ConfigError(f"--labeler must be one of {', '.join(LABELERS)}, not {labeler!r}")
     frame = read_table(reports)
-    ids = _ids(frame, str(reports))
+    ids = study_ids(frame, str(reports))
     if column is not None:
-        col = _find(frame, (column.lower(),))
+        col = find_column(frame, (column.lower(),))
         if col is None:
             raise InputError(f"no column {column!r} (found {', '.join(map(repr, [c for c in frame.columns if c != '_row']))})", path=str(reports))
     else:
-        col = _find(frame, TEXT_COLUMNS)
+        col = find_column(frame, TEXT_COLUMNS)
         if col is None:
             raise InputError(f"no report text column (expected one of {', '.join(TEXT_COLUMNS)}, or pass --column)", path=str(reports))
-    texts = _texts(frame, col, str(reports), ids)
+    texts = column_texts(frame, col, str(reports), ids)
     missing = sum(t is None or not str(t).strip() for t in texts)
     texts = ["" if t is None else str(t) for t in texts]
     opts = {} if labeler == "rules" else {"path": model, "device": device, "batch_size": batch_size}

@@ -6,10 +6,14 @@ from pathlib import Path
 
 import typer
 
-from rexeval.cli._common import command, registrar, split_list
+from rexeval.cli._common import split_list, user_errors
 
 
-@command("longitudinal")
+def register(app: typer.Typer) -> None:
+    app.command("longitudinal")(longitudinal_command)
+
+
+@user_errors
 def longitudinal_command(
     preds: list[Path] = typer.Argument(..., help="Prediction files (study_id, report) of the systems to break down."),
     refs: Path = typer.Option(..., "--refs", "-r", help="References with prior information (prior_report, prior_study_id, or subject_id + study_date/order)."),
@@ -42,6 +46,3 @@ def longitudinal_command(
         table.to_csv(out / "longitudinal.csv", index=False)
         (out / "longitudinal.md").write_text(header + md, encoding="utf-8")
         typer.echo(f"wrote {out / 'longitudinal.csv'} and {out / 'longitudinal.md'}")
-
-
-register = registrar(longitudinal_command)

@@ -6,10 +6,14 @@ from pathlib import Path
 
 import typer
 
-from rexeval.cli._common import command, registrar
+from rexeval.cli._common import user_errors
 
 
-@command("merge")
+def register(app: typer.Typer) -> None:
+    app.command("merge")(merge_command)
+
+
+@user_errors
 def merge_command(
     runs: list[Path] = typer.Argument(..., help="Run directories written by `rexeval score --shard i/n --out DIR`."),
     out: Path = typer.Option(..., "--out", "-o", help="Run directory for the merged per_study.csv and summary.json."),
@@ -29,6 +33,3 @@ def merge_command(
 
         print_summary(result.summary)
     typer.echo(f"merged {len(runs)} runs ({result.summary['n_studies']} studies) into {out}")
-
-
-register = registrar(merge_command)

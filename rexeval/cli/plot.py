@@ -6,11 +6,15 @@ from pathlib import Path
 
 import typer
 
-from rexeval.cli._common import command, registrar, split_list
+from rexeval.cli._common import split_list, user_errors
 from rexeval.stats import DEFAULT_PERMUTATIONS
 
 
-@command("plot")
+def register(app: typer.Typer) -> None:
+    app.command("plot")(plot_command)
+
+
+@user_errors
 def plot_command(
     runs: list[Path] = typer.Argument(..., help="Run directories (rexeval score --out)."),
     kind: str = typer.Option("all", "--kind", "-k", help="One figure per question: overview (metrics with CIs), subgroups, errors, conditions, leaderboard (2+ runs), compare (2 runs: A − B), or all (those the runs support)."),
@@ -40,6 +44,3 @@ def plot_command(
             raise
         for p in written:
             typer.echo(f"wrote {p}")
-
-
-register = registrar(plot_command)

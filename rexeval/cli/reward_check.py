@@ -7,10 +7,14 @@ from typing import Optional
 
 import typer
 
-from rexeval.cli._common import command, registrar, split_list
+from rexeval.cli._common import split_list, user_errors
 
 
-@command("reward-check")
+def register(app: typer.Typer) -> None:
+    app.command("reward-check")(reward_check_command)
+
+
+@user_errors
 def reward_check_command(
     refs: Path = typer.Argument(..., help="Reference reports (any file `rexeval score --refs` reads; ReXrank JSON with --track)."),
     reward: Optional[Path] = typer.Option(None, "--reward", "-r", help="Reward config: a train-rl run config (its reward: section) or a YAML holding only that section."),
@@ -53,6 +57,3 @@ def reward_check_command(
         typer.echo("wrote " + ", ".join(str(p) for p in paths))
     if strict and result.paid():
         raise typer.Exit(1)
-
-
-register = registrar(reward_check_command)

@@ -7,10 +7,14 @@ from typing import Optional
 
 import typer
 
-from rexeval.cli._common import command, registrar, split_list
+from rexeval.cli._common import split_list, user_errors
 
 
-@command("stress")
+def register(app: typer.Typer) -> None:
+    app.command("stress")(stress_command)
+
+
+@user_errors
 def stress_command(
     refs: Path = typer.Argument(..., help="Reference reports (any file `rexeval score --refs` reads; ReXrank JSON with --track)."),
     metrics: Optional[str] = typer.Option(None, "--metrics", "-m", help="Comma-separated metric names (default: bleu,rouge_l,errors_struct,rules_f1)."),
@@ -59,6 +63,3 @@ def stress_command(
     if out is not None:
         paths = result.write(out) + heatmap(result, out)
         typer.echo("wrote " + ", ".join(str(p) for p in paths))
-
-
-register = registrar(stress_command)

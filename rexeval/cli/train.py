@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from rexeval.cli._common import command, registrar
+from rexeval.cli._common import user_errors
 
 #: train-rl and train-sft take key=value config overrides after the options
 _OVERRIDES = {"allow_extra_args": True, "ignore_unknown_options": False}
@@ -41,7 +41,14 @@ _OVERWRITE = typer.Option(False, "--overwrite", help="Train into a non-empty out
                           "trainer's names, e.g. README.md and config.json, are replaced).")
 
 
-@command("train-rl", context_settings=_OVERRIDES)
+def register(app: typer.Typer) -> None:
+    app.command("train-rl", context_settings=_OVERRIDES)(train_rl_command)
+    app.command("train-sft", context_settings=_OVERRIDES)(train_sft_command)
+    app.command("generate")(generate_command)
+    app.command("train-data")(train_data_command)
+
+
+@user_errors
 def train_rl_command(
     ctx: typer.Context,
     config: Path = typer.Option(
@@ -72,7 +79,7 @@ def train_rl_command(
         )
 
 
-@command("train-sft", context_settings=_OVERRIDES)
+@user_errors
 def train_sft_command(
     ctx: typer.Context,
     config: Path = typer.Option(
@@ -88,7 +95,7 @@ def train_sft_command(
     typer.echo(json.dumps(train_sft(cfg), default=str))
 
 
-@command("generate")
+@user_errors
 def generate_command(
     model: str = typer.Option(
         ..., "--model", help="Checkpoint folder (full model or LoRA adapter) or hub id."
@@ -201,7 +208,7 @@ def generate_command(
     typer.echo(json.dumps({"out": str(out), "n": len(reports), **stats}))
 
 
-@command("train-data")
+@user_errors
 def train_data_command(
     source: str = typer.Argument(..., help="mimic-cxr, chexpert-plus or rexgradient."),
     out: Path = typer.Option(..., "--out", "-o", help="The training set to write (ReXrank-style JSON)."),
@@ -233,6 +240,3 @@ def train_data_command(
     out.write_text(json.dumps(records, indent=1) + "\n", encoding="utf-8")
     with_prior = sum(1 for r in records.values() if r["prior_report"])
     typer.echo(json.dumps({"out": str(out), "studies": len(records), "with_prior": with_prior}))
-
-
-register = registrar(train_rl_command, train_sft_command, generate_command, train_data_command)

@@ -13,10 +13,11 @@ rescale_with_baseline=True)``. This module computes the same numbers:
 * a text with no real token gives P = R = F = 0 raw (rescaled F = -5.550157);
 * rescaled x' = (x - b) / (1 - b) with bert_score's LAYER=5 baseline row for distilroberta-base.
 
-Speed, without changing any value: texts are de-duplicated, sorted by token length and run in batches
-of *equal* length (no padding, so a text's embedding never depends on its batch mates); reference-side
-embeddings are cached on disk by content hash; pairs are scored once per distinct (prediction,
-reference). ``device="cuda"`` runs on the GPU; ``fp16=True`` runs the encoder in half precision
+The computation itself (weights, IDF, greedy matching, rescaling) is :mod:`rexeval.metrics.bertscore_core`,
+shared with ``radeval_bertscore``. Speed, without changing any value: texts are de-duplicated and run in
+batches of one padded length (:mod:`rexeval.models.batching`: a text's embedding never depends on its
+batch mates); reference-side embeddings are cached on disk by content hash; pairs are scored once per
+distinct (prediction, reference). ``device="cuda"`` runs on the GPU; ``fp16=True`` runs the encoder in half precision
 (docs/models.md gives the measured tolerance).
 """
 
@@ -24,7 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,13 @@ from rexeval.metrics.base import (
     installed_versions,
     mean_of,
     text_progress,
+)
+from rexeval.metrics.bertscore_core import (
+    embed_distinct,
+    idf_table,
+    rescale,
+    score_aligned,
+    token_weights,
 )
 from rexeval.models import ModelSpec, register_model
 
@@ -63,12 +70,6 @@ PAD_TO = 8
 BASELINE = (0.84732, 0.84759504, 0.8473319)
 #: Rescaled F of an empty candidate: (0 - b_F) / (1 - b_F).
 EMPTY_F = (0.0 - BASELINE[2]) / (1.0 - BASELINE[2])
-
-
-def rescale(x: np.ndarray, b: float) -> np.ndarray:
-    """bert_score's baseline rescaling, in float32 as bert_score does it (its baselines are float32)."""
-    x32, b32 = np.asarray(x, dtype=np.float32), np.float32(b)
-    return ((x32 - b32) / (np.float32(1.0) - b32)).astype(np.float64)
 
 
 def _read_corpus(path: Path) -> list[str]:
@@ -109,8 +110,7 @@ class BertScore(OnDevice, Metric):
         self._resolved = None
         self._model: Any = None
         self._tokenizer: Any = None
-        self._idf: dict[int, float] | None = None
-        self._idf_default = 0.0
+        self._idf: tuple[dict[int, float], float] | None = None
         self._idf_tag = "off"
         if idf_corpus is not None:
             digest = hashlib.sha256(Path(idf_corpus).read_bytes()).hexdigest()[:12] if Path(idf_corpus).is_file() else "missing"
@@ -189,7 +189,7 @@ class BertScore(OnDevice, Metric):
             model = model.half()
         self._model = model.to(self.device)
         if self.idf_corpus is not None:
-            self._build_idf(_read_corpus(Path(self.idf_corpus)))
+            self._idf = idf_table([self.encode(t) for t in _read_corpus(Path(self.idf_corpus))])
 
     def _tok(self) -> Any:
         if self._tokenizer is None:
@@ -212,32 +212,14 @@ class BertScore(OnDevice, Metric):
             return [tok.cls_token_id, tok.sep_token_id]
         return tok.encode(text, add_special_tokens=True, max_length=MAX_LENGTH, truncation=True)
 
-    def _build_idf(self, corpus: Sequence[str]) -> None:
-        """bert_score's get_idf_dict over a fixed corpus: ln((M+1)/(df+1)), unseen tokens ln(M+1)."""
-        df: Counter = Counter()
-        for text in corpus:
-            df.update(set(self.encode(text)))
-        m = len(corpus)
-        self._idf = {tok: math.log((m + 1) / (c + 1)) for tok, c in df.items()}
-        self._idf_default = math.log(m + 1)
-
-    def _weights(self, ids: list[int]) -> np.ndarray:
-        if self._idf is None:
-            w = np.ones(len(ids), dtype=np.float64)
-            special = {self._tok().cls_token_id, self._tok().sep_token_id}
-            for i, t in enumerate(ids):
-                if t in special:
-                    w[i] = 0.0
-            return w
-        return np.array([self._idf.get(t, self._idf_default) for t in ids], dtype=np.float64)
+    def _weights(self, text: str) -> np.ndarray:
+        tok = self._tok()
+        return token_weights(self.encode(text), {tok.cls_token_id, tok.sep_token_id}, self._idf)
 
     def _embed(self, id_lists: list[list[int]], progress: Callable[[int], None] | None = None) -> list[np.ndarray]:
-        """Normalised layer-5 embeddings, one (len, 768) float32 array per id list.
+        """Normalised layer-5 embeddings, one (len, 768) float32 array per id list."""
+        from rexeval.models.batching import hidden_states_by_padded_length
 
-        Each text is padded to a length that depends only on itself (the next multiple of
-        ``PAD_TO``), and batched with texts of the same padded length: a text's numbers never
-        depend on which texts share its batch, while the number of forward calls stays small.
-        """
         return hidden_states_by_padded_length(
             self._model, id_lists, pad_id=self._tok().pad_token_id, batch_size=self.batch_size, device=self.device,
             pad_to=PAD_TO, max_length=MAX_LENGTH, normalise=True, progress=progress)
@@ -254,107 +236,23 @@ class BertScore(OnDevice, Metric):
                    progress: Callable[[int], None] | None = None) -> dict[str, np.ndarray]:
         """Embeddings of the distinct ``texts``; ``progress`` gets the number of texts done, batch by batch."""
         self._load()
-        unique = list(dict.fromkeys(texts))
-
-        def run(todo: list[str]) -> list[np.ndarray]:
-            return self._embed([self.encode(t) for t in todo], progress)
-
-        if cache and self.cache_references:
-            from rexeval.cache import TextCache
-
-            return dict(zip(unique, TextCache(self._namespace()).compute(unique, run, progress)))
-        return dict(zip(unique, run(unique)))
+        namespace = self._namespace() if cache and self.cache_references else None
+        return embed_distinct(texts, lambda todo: self._embed([self.encode(t) for t in todo], progress), namespace,
+                          progress)
 
     # -- scoring ---------------------------------------------------------------------------
     def score_pairs(self, predictions: Sequence[str], references: Sequence[str],
                     progress: Callable[[int], None] | None = None) -> dict[str, np.ndarray]:
         """Raw-then-rescaled P, R, F for aligned lists of candidates and references (``progress``: studies
         done, advanced as the texts are embedded)."""
-        import torch
-
         self._load()
         progress = text_progress(progress, len(predictions), len(set(predictions) | set(references)))
-        ref_emb = self.embeddings(references, cache=True, progress=progress)
-        hyp_emb = self.embeddings([p for p in predictions if p not in ref_emb], cache=False, progress=progress)
-        hyp_emb.update({p: ref_emb[p] for p in predictions if p in ref_emb})
-        ids = {t: self.encode(t) for t in set(predictions) | set(references)}
-        n = len(predictions)
-        raw = np.zeros((n, 3), dtype=np.float64)
-        done: dict[tuple[str, str], np.ndarray] = {}
-        for i, (h, r) in enumerate(zip(predictions, references)):
-            key = (h, r)
-            if key not in done:
-                done[key] = self._greedy(hyp_emb[h], ids[h], ref_emb[r], ids[r], torch)
-            raw[i] = done[key]
+        raw = score_aligned(predictions, references, embed=self.embeddings, weights=self._weights, progress=progress)
         return {
             "bertscore_p": rescale(raw[:, 0], BASELINE[0]),
             "bertscore_r": rescale(raw[:, 1], BASELINE[1]),
             "bertscore": rescale(raw[:, 2], BASELINE[2]),
         }
 
-    def _greedy(self, he: np.ndarray, hid: list[int], re_: np.ndarray, rid: list[int], torch: Any) -> np.ndarray:
-        # bert_score sets P = R = 0 (and so F = 0) when either text has no token besides <s></s>.
-        if len(hid) == 2 or len(rid) == 2:
-            return np.zeros(3, dtype=np.float64)
-        # float32 throughout, in bert_score's order of operations (greedy_cos_idf): the published
-        # per-study values were computed this way, and float64 would differ from them by ~1e-7 raw
-        # (x6.5 after rescaling). Each pair is scored on its own, so batching cannot change it.
-        h, r = torch.from_numpy(he).float(), torch.from_numpy(re_).float()
-        sim = h @ r.T
-        wp = sim.max(dim=1).values
-        wr = sim.max(dim=0).values
-        hw = torch.from_numpy(self._weights(hid)).float()
-        rw = torch.from_numpy(self._weights(rid)).float()
-        p = (wp * (hw / hw.sum())).sum()
-        rr = (wr * (rw / rw.sum())).sum()
-        f = 2 * p * rr / (p + rr)
-        if torch.isnan(f):
-            f = torch.zeros(())
-        return np.array([p.item(), rr.item(), f.item()], dtype=np.float64)
-
     def compute(self, batch: Batch) -> dict[str, np.ndarray]:
         return self.score_pairs(list(batch.predictions), list(batch.references), batch.progress)
-
-
-
-def hidden_states_by_padded_length(
-    model: Any, id_lists: list[list[int]], *, pad_id: int, batch_size: int, device: str, pad_to: int,
-    max_length: int | None = None, normalise: bool = False, progress: Callable[[int], None] | None = None,
-) -> list[np.ndarray]:
-    """Last hidden states (float32; unit vectors with ``normalise``), one (len, hidden) array per id list.
-
-    Each text is padded to a length that depends only on itself (the next multiple of ``pad_to``) and
-    batched only with texts of the same padded length, so its numbers never depend on its batch mates
-    while the number of forward calls stays small.
-    """
-    import torch
-
-    def padded(n: int) -> int:
-        width = -(-n // pad_to) * pad_to
-        return width if max_length is None else min(max_length, width)
-
-    order = sorted(range(len(id_lists)), key=lambda i: len(id_lists[i]))
-    out: list[np.ndarray | None] = [None] * len(id_lists)
-    start = 0
-    with torch.inference_mode():
-        while start < len(order):
-            width = padded(len(id_lists[order[start]]))
-            stop = start
-            while stop < len(order) and stop - start < batch_size and padded(len(id_lists[order[stop]])) == width:
-                stop += 1
-            idx = order[start:stop]
-            x = torch.full((len(idx), width), pad_id, dtype=torch.long)
-            mask = torch.zeros((len(idx), width), dtype=torch.long)
-            for j, i in enumerate(idx):
-                x[j, : len(id_lists[i])] = torch.tensor(id_lists[i])
-                mask[j, : len(id_lists[i])] = 1
-            h = model(x.to(device), attention_mask=mask.to(device)).last_hidden_state.float()
-            if normalise:
-                h = h / torch.norm(h, dim=-1, keepdim=True)
-            h = h.cpu().numpy()
-            for j, i in enumerate(idx):
-                out[i] = np.ascontiguousarray(h[j, : len(id_lists[i])])
-            if progress:
-                progress(len(idx))
-            start = stop
-    return out  # type: ignore[return-value]

@@ -15,12 +15,12 @@ Facts reproduced (read from RadEval's source, written here independently):
 * when either text has only its special tokens, P = R = F = 0 (bert_score's empty-text rule).
 
 RadEval pads each batch to its longest text; here each text is padded only to a length that depends on
-itself, so a study's value never depends on its batch mates (values agree to float32 rounding).
+itself, so a study's value never depends on its batch mates (values agree to float32 rounding). The
+matching is :mod:`rexeval.metrics.bertscore_core`, shared with the leaderboard's ``bertscore``.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -36,6 +36,7 @@ from rexeval.metrics.base import (
     mean_of,
     text_progress,
 )
+from rexeval.metrics.bertscore_core import embed_distinct, score_aligned, token_weights
 from rexeval.models import ModelSpec, register_model
 
 MODEL = register_model(
@@ -145,7 +146,7 @@ class RadEvalBertScore(OnDevice, Metric):
 
     def _embed(self, id_lists: list[list[int]], progress: Callable[[int], None] | None = None) -> list[np.ndarray]:
         """Last hidden states (float32), one (len, hidden) array per id list, batched by padded length."""
-        from rexeval.metrics.bertscore import hidden_states_by_padded_length
+        from rexeval.models.batching import hidden_states_by_padded_length
 
         pad_id = self._tokenizer.pad_token_id if self._tokenizer.pad_token_id is not None else 0
         return hidden_states_by_padded_length(self._model, id_lists, pad_id=pad_id, batch_size=self.batch_size,
@@ -160,55 +161,22 @@ class RadEvalBertScore(OnDevice, Metric):
 
     def _embeddings(self, texts: Sequence[str], cache: bool,
                     progress: Callable[[int], None] | None = None) -> dict[str, np.ndarray]:
-        unique = list(dict.fromkeys(texts))
+        namespace = self._namespace() if cache and self.cache_references else None
+        return embed_distinct(texts, lambda todo: self._embed([self.encode(t) for t in todo], progress), namespace,
+                              progress)
 
-        def run(todo: list[str]) -> list[np.ndarray]:
-            return self._embed([self.encode(t) for t in todo], progress)
-
-        if cache and self.cache_references:
-            from rexeval.cache import TextCache
-
-            return dict(zip(unique, TextCache(self._namespace()).compute(unique, run, progress)))
-        return dict(zip(unique, run(unique)))
+    def _weights(self, text: str) -> np.ndarray:
+        return token_weights(self.encode(text), {self._tokenizer.cls_token_id, self._tokenizer.sep_token_id})
 
     def score_pairs(self, predictions: Sequence[str], references: Sequence[str],
                     progress: Callable[[int], None] | None = None) -> dict[str, np.ndarray]:
-        import torch
-
         self._load()
         progress = text_progress(progress, len(predictions), len(set(predictions) | set(references)))
-        ref_emb = self._embeddings(references, cache=True, progress=progress)
-        hyp_emb = self._embeddings([p for p in predictions if p not in ref_emb], cache=False, progress=progress)
-        hyp_emb.update({p: ref_emb[p] for p in predictions if p in ref_emb})
-        ids = {t: self.encode(t) for t in set(predictions) | set(references)}
-        special = {self._tokenizer.cls_token_id, self._tokenizer.sep_token_id}
-        out = np.zeros((len(predictions), 3), dtype=np.float64)
-        done: dict[tuple[str, str], np.ndarray] = {}
-        for i, (h, r) in enumerate(zip(predictions, references)):
-            if (h, r) not in done:
-                done[(h, r)] = _greedy(hyp_emb[h], ids[h], ref_emb[r], ids[r], special, torch)
-            out[i] = done[(h, r)]
+        # RadEval's embeddings arrive as the model gives them: each pair normalises its own (bert_score's order)
+        out = score_aligned(predictions, references, embed=self._embeddings, weights=self._weights, normalise=True,
+                            progress=progress)
         return {"radeval_bertscore_p": out[:, 0], "radeval_bertscore_r": out[:, 1], "radeval_bertscore": out[:, 2]}
 
     def compute(self, batch: Batch) -> dict[str, np.ndarray]:
         self.check_available()
         return self.score_pairs(list(batch.predictions), list(batch.references), batch.progress)
-
-
-def _greedy(he: np.ndarray, hid: list[int], re_: np.ndarray, rid: list[int], special: set, torch: Any) -> np.ndarray:
-    """P, R, F of one pair in float32, in bert_score's order of operations (normalise, bmm, max, weight)."""
-    # bert_score's empty rule: a side whose mask holds exactly two tokens (its specials) gives P = R = 0.
-    if len(hid) == 2 or len(rid) == 2:
-        return np.zeros(3)
-    h = torch.from_numpy(he)
-    r = torch.from_numpy(re_)
-    h = h / torch.norm(h, dim=-1).unsqueeze(-1)
-    r = r / torch.norm(r, dim=-1).unsqueeze(-1)
-    sim = h @ r.T
-    hw = torch.tensor([0.0 if t in special else 1.0 for t in hid], dtype=torch.float32)
-    rw = torch.tensor([0.0 if t in special else 1.0 for t in rid], dtype=torch.float32)
-    p = (sim.max(dim=1).values * (hw / hw.sum())).sum()
-    rr = (sim.max(dim=0).values * (rw / rw.sum())).sum()
-    f = 2 * p * rr / (p + rr)
-    fv = f.item()
-    return np.array([p.item(), rr.item(), 0.0 if math.isnan(fv) else fv], dtype=np.float64)

@@ -250,33 +250,21 @@ class SRRBert(OnDevice, Metric):
     def _run(self, sentences: list[str]) -> list[np.ndarray]:
         import torch
 
+        from rexeval.models.batching import padded_batch, padded_length_batches
+
         tok = self._tokenizer
         ids = [tok(s, add_special_tokens=True, max_length=MAX_LENGTH, truncation=True)["input_ids"] for s in sentences]
 
-        def padded(n: int) -> int:
-            return min(MAX_LENGTH, -(-n // PAD_TO) * PAD_TO)
-
-        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         out: list[np.ndarray | None] = [None] * len(ids)
-        start = 0
         with torch.inference_mode():
-            while start < len(order):
-                width = padded(len(ids[order[start]]))
-                stop = start
-                while stop < len(order) and stop - start < self.batch_size and padded(len(ids[order[stop]])) == width:
-                    stop += 1
-                idx = order[start:stop]
-                x = torch.full((len(idx), width), tok.pad_token_id, dtype=torch.long)
-                mask = torch.zeros((len(idx), width), dtype=torch.long)
-                for j, i in enumerate(idx):
-                    x[j, : len(ids[i])] = torch.tensor(ids[i])
-                    mask[j, : len(ids[i])] = 1
+            for width, idx in padded_length_batches([len(x) for x in ids], batch_size=self.batch_size, pad_to=PAD_TO,
+                                                    max_length=MAX_LENGTH):
+                x, mask = padded_batch(ids, idx, width, tok.pad_token_id)
                 logits = self._model(input_ids=x.to(self.device), attention_mask=mask.to(self.device),
                                      token_type_ids=torch.zeros_like(x).to(self.device)).logits
                 on = (torch.sigmoid(logits) > 0.5).cpu().numpy().astype(np.int8)
                 for j, i in enumerate(idx):
                     out[i] = on[j]
-                start = stop
         return out  # type: ignore[return-value]
 
     def report_labels(self, texts: Sequence[str]) -> np.ndarray:

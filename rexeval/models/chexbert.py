@@ -386,30 +386,18 @@ class CheXbert:
         """Run distinct texts; each result is float32 [embedding (768)..., 14 head argmaxes...]."""
         import torch
 
+        from rexeval.models.batching import padded_batch, padded_length_batches
+
         self._load()
         ids = self.token_ids(texts)
-        # Each text is padded to a width that depends only on itself (the next multiple of PAD_TO) and
-        # batched only with texts of that width: padding to the batch's longest text changed the
-        # embeddings in the 8th significant digit depending on the batch mates.
-        def padded(n: int) -> int:
-            return -(-n // PAD_TO) * PAD_TO
-
-        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-        chunks: list[list[int]] = []
-        for i in order:
-            if chunks and len(chunks[-1]) < self.batch_size and padded(len(ids[chunks[-1][0]])) == padded(len(ids[i])):
-                chunks[-1].append(i)
-            else:
-                chunks.append([i])
+        # Each text is padded to a width that depends only on itself and batched only with texts of that
+        # width: padding to the batch's longest text changed the embeddings in the 8th significant digit
+        # depending on the batch mates.
         results: list[np.ndarray | None] = [None] * len(ids)
         with self._lock, torch.inference_mode():
-            for chunk in chunks:
-                width = padded(max(len(ids[i]) for i in chunk))
-                batch = torch.zeros((len(chunk), width), dtype=torch.long)
-                mask = torch.zeros((len(chunk), width), dtype=torch.long)
-                for r, i in enumerate(chunk):
-                    batch[r, : len(ids[i])] = torch.tensor(ids[i])
-                    mask[r, : len(ids[i])] = 1
+            for width, chunk in padded_length_batches([len(x) for x in ids], batch_size=self.batch_size,
+                                                      pad_to=PAD_TO):
+                batch, mask = padded_batch(ids, chunk, width, pad_id=0)
                 cls, heads = self._model(batch.to(self._device), mask.to(self._device))
                 cls = cls.float().cpu().numpy()
                 heads = heads.cpu().numpy()

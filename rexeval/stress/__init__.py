@@ -517,13 +517,13 @@ def _metric_of(metrics: list, key: str) -> str:
 
 def read_references(path: str | Path, track: str = "auto") -> tuple[list[str], list[str]]:
     """Reference ids and texts from any file ``rexeval score --refs`` reads (ReXrank JSON with --track)."""
-    from rexeval.align import TRACKS, _as_frame, _ids, _reference_texts
+    from rexeval.align import TRACKS, as_frame, reference_texts, study_ids
 
     if track not in TRACKS:
         raise ConfigError(f"--track must be one of {', '.join(TRACKS)}, not {track!r}")
-    frame, fpath = _as_frame(path if isinstance(path, str) else str(path), "REFS")
-    ids = _ids(frame, fpath)
-    texts = [t or "" for t in _reference_texts(frame, fpath, track, ids, {})]
+    frame, fpath = as_frame(path if isinstance(path, str) else str(path), "REFS")
+    ids = study_ids(frame, fpath)
+    texts = [t or "" for t in reference_texts(frame, fpath, track, ids, {})]
     return [str(i) for i in ids], [str(t) for t in texts]
 
 
