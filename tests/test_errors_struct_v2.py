@@ -95,12 +95,17 @@ PAIRS = [
     ("side swapped, major", "Moderate left pneumothorax.", "Moderate right pneumothorax.", "sig_C=1"),
     ("bilateral vs unilateral", "Bilateral pleural effusions.", "Left pleural effusion.", "sig_C=1"),
     ("unilateral vs bilateral", "Left pleural effusion.", "Bilateral pleural effusions.", "sig_C=1"),
-    ("side omitted, major", "Small right pneumothorax.", "Pneumothorax.", "sig_C=1"),
+    ("side omitted, major", "Small right pneumothorax.", "Small pneumothorax.", "sig_C=1"),
     ("side swapped, minor (granuloma)", "Calcified granuloma in the left lower lobe.",
      "Calcified granuloma in the right lower lobe.", "insig_C=1"),
     ("side swapped, minor (atelectasis)", "Right basilar atelectasis.", "Left basilar atelectasis.", "insig_C=1"),
     ("side swapped, lobar collapse", "Right lower lobe collapse.", "Left lower lobe collapse.", "sig_C=1"),
-    ("bilateral reference side omitted: no C", "Mild bibasilar atelectasis.", "Atelectasis.", ""),
+    # a bilateral side omitted: one side or both? (amended after the reward-check probes)
+    ("bilateral side omitted, minor finding", "Mild bibasilar atelectasis.", "Atelectasis.", "insig_C=1"),
+    ("bilateral side omitted, major", "Bilateral lower lobe consolidation.", "Lower lobe consolidation.", "sig_C=1"),
+    ("both sides said by the plural", "Small bilateral pleural effusions.", "Small pleural effusions.", ""),
+    ("both sides said by 'diffuse'", "Diffuse bilateral airspace opacities.", "Diffuse airspace opacities.", ""),
+    ("a diffuse kind: bilateral assumed", "Bilateral pulmonary edema.", "Pulmonary edema.", ""),
     ("disjoint zones only", "Left upper lobe consolidation.", "Left lower lobe consolidation.", "insig_C=1"),
     ("device side swapped", "Right chest tube.", "Left chest tube.", "sig_C=1"),
     ("CVC side swapped", "Right internal jugular line tip at the cavoatrial junction.",
@@ -293,7 +298,19 @@ PAIRS = [
     ("no significant cardiomegaly is no finding", "No significant cardiomegaly.", "Heart size is normal.", ""),
     # a hedge after a few words hedges the finding before it, not only the nearest one
     ("'X to suggest Y cannot be excluded' hedges X", "No focal airspace opacity to suggest pneumonia.",
-     "Focal airspace opacity to suggest pneumonia cannot be excluded.", "insig_A=2"),
+     "Focal airspace opacity to suggest pneumonia cannot be excluded.", "sig_A=2"),
+    # a hedge of what the reference rules out is significant; of what it does not mention, not
+    ("ruled out, then hedged", "No pneumothorax.", "Pneumothorax cannot be excluded.", "sig_A=1"),
+    ("not mentioned, hedged", "The lungs are clear.", "Pneumothorax cannot be excluded.", "insig_A=1"),
+    ("ruled out, hedged as minimal", "No pleural effusion.", "Possible trace pleural effusion.", "insig_A=1"),
+    # a possibility the reference raises, omitted: significant unless minimal, chronic or minor
+    ("hedged major finding omitted", "Possible small left pleural effusion.", "The lungs are clear.", "sig_B=1"),
+    ("hedged minimal finding omitted", "Possible trace left pleural effusion.", "The lungs are clear.", "insig_B=1"),
+    ("hedged chronic finding omitted", "Rib deformities, possibly old fractures.", "The lungs are clear.",
+     "insig_B=1"),
+    # a small effusion or pneumothorax left ungraded (its grade decides drainage); a mild cardiomegaly not
+    ("small effusion left ungraded", "Small right pleural effusion.", "Right pleural effusion.", "sig_D=1"),
+    ("mild grade of another finding left out", "Mild cardiomegaly.", "Cardiomegaly.", ""),
     ("a definite opacity only hedged by a trailing 'cannot be excluded'", "Right lower lobe airspace opacity.",
      "Right lower lobe airspace opacity to suggest pneumonia cannot be excluded.", "sig_D=1;insig_A=1"),
     # a cardiac device behind "XXXX", leads in the right heart; ECG leads stay no device; devices are never "old"
@@ -389,11 +406,11 @@ def test_reward_hacks_are_significant_errors(counter, hack):
 
 def test_hedging_and_dropping_cost_one_significant_error_per_finding(counter):
     # hedging: three definite major findings hedged (D each); sides: the effusion's, the pneumothorax's and the
-    # line's side omitted (C each); severities: moderate effusion left ungraded (D); the small pneumothorax
-    # and mild cardiomegaly (grade 2) omit no grade >= 3
+    # line's side omitted (C each); severities: moderate effusion and small pneumothorax left ungraded (D each:
+    # an effusion's or pneumothorax's grade decides drainage); mild cardiomegaly (grade 2) omits no grade >= 3
     assert counter.count(REFERENCE, HACKS["hedging every finding"])[:6] == [0, 0, 0, 3, 0, 0]
     assert counter.count(REFERENCE, HACKS["dropping sides"])[:6] == [0, 0, 3, 0, 0, 0]
-    assert counter.count(REFERENCE, HACKS["dropping severities"])[:6] == [0, 0, 0, 1, 0, 0]
+    assert counter.count(REFERENCE, HACKS["dropping severities"])[:6] == [0, 0, 0, 2, 0, 0]
     assert counter.count(REFERENCE, HACKS["dropping devices"])[:6] == [0, 2, 0, 0, 0, 0]
     # "stable" claimed: the effusion the reference calls increased (E), and four present major findings the
     # reference gives no temporal status (line, tube, pneumothorax, cardiomegaly: E each)

@@ -45,6 +45,9 @@ _OF_UNKNOWN_AGE = re.compile(r"age[\s-]+indeterminate|indeterminate\s+age|(?:unc
 # "not seen" after a mention as one)
 _NOT_ON_PRIOR = re.compile(r"[\s,]+(?:which\s+(?:was|is)\s+|and\s+)?not\s+(?:seen|present|visible|identified|evident"
                            r"|demonstrated|visualized)\s+(?:on|in)\s+(?:the\s+|any\s+)?(?:prior|previous|earlier|old)")
+# more than one side said without a side word: a diffuse or interstitial process, effusions in the plural
+_SPREAD = re.compile(r"(?<![a-z])(?:diffuse\w*|widespread|multifocal|scattered|interstitial|both\s+lungs)(?![a-z])")
+_PAIRED_PLURAL = re.compile(r"effusions|pneumothoraces")
 _AFTER_SIZE = 60  # "nodule in the right upper lobe measuring approximately 7 mm"
 _BEFORE_FINDING = 30  # a change word this close before a finding qualifies it
 _NOT_BEFORE = re.compile(r"(?<![a-z])(?:no|not|without)\s+(?:[a-z]+\s+){0,3}$")  # "no evidence of kinking"
@@ -70,6 +73,7 @@ class Finding(NamedTuple):
     tips: tuple = ()
     malpos: bool = False
     scar: bool = False  # an opacity called scarring: not the same finding as a consolidation
+    spread: bool = False  # "diffuse", "interstitial", "effusions": more than one side without naming sides
 
 
 @dataclass
@@ -93,6 +97,11 @@ class Summary:
     # and a statement with one side ("right" and "left" in two statements are two unilateral sides)
     firm: bool = False
     unilateral: bool = False
+    # a hedged statement neither minimal nor chronic: a possibility the reader acts on (docs/errors.md,
+    # amendments after the reward-check probes: its omission, or a hedge of what the other report rules out)
+    doubt: bool = False
+    bilateral: bool = False  # a statement naming both sides ("bilateral", "bibasilar")
+    spread: bool = False
 
     @property
     def present(self) -> bool:
@@ -119,9 +128,14 @@ class Summary:
             self.malpos |= f.malpos
             self.scar |= f.scar
             self.unilateral |= len(f.sides) == 1
+            self.bilateral |= len(f.sides) == 2
+            self.spread |= f.spread
             # a device is there or not: no grade, and "old" or "post-surgical" beside it makes it no less there
-            if f.presence == POS and (self.device or not f.chronic and (f.grade is None or f.grade > 1.0)):
-                self.firm = True
+            if self.device or not f.chronic and (f.grade is None or f.grade > 1.0):
+                if f.presence == POS:
+                    self.firm = True
+                else:
+                    self.doubt = True
 
 
 def _size_mm(text: str) -> float:
@@ -257,13 +271,14 @@ def read_sentence(low: str) -> tuple[tuple[tuple[Finding, tuple], ...], tuple, b
         b = spans[i + 1][0] if i + 1 < len(spans) and spans[i + 1][0] >= e else len(low)
         near = [t for t in tokens if t[0] >= a and t[1] <= e]  # before and inside
         after = [t for t in tokens if t[0] >= e and t[1] <= b]
-        out.append((_qualify(kind, presence, near, after, e, low), tuple(sorted(temporal[i]))))
+        spread = bool(_SPREAD.search(low, a, b) or _PAIRED_PLURAL.search(low, s, e))
+        out.append((_qualify(kind, presence, near, after, e, low, spread), tuple(sorted(temporal[i]))))
     statement = (bool(out) or bool(sentence_temporal) or bool(lx.NORMAL_STATEMENT.search(low))
                  or (bool(lx.CHEST_WORDS.search(low)) and len(lx.WORD.findall(low)) >= 3))
     return tuple(out), tuple(sorted(sentence_temporal)), statement
 
 
-def _qualify(kind: str, presence: str, near: list, after: list, end: int, low: str) -> Finding:
+def _qualify(kind: str, presence: str, near: list, after: list, end: int, low: str, spread: bool = False) -> Finding:
     def collect(tokens: list, table: dict) -> set:
         out: set = set()
         for t in tokens:
@@ -296,4 +311,4 @@ def _qualify(kind: str, presence: str, near: list, after: list, end: int, low: s
         grade = grade_of(close_grade)
     sizes = [_size_mm(t[3]) for t in near + after if t[2] == "size" and t[0] - end <= _AFTER_SIZE]
     return Finding(kind, presence, tuple(sorted(sides)), tuple(sorted(zones)), grade, max(sizes) if sizes else None,
-                   "chronic" in groups, "collapse" in groups, scar="scar" in groups)
+                   "chronic" in groups, "collapse" in groups, scar="scar" in groups, spread=spread)

@@ -343,6 +343,11 @@ SPINE = re.compile(_w(r"vertebra\w*|spine|spinal|thoracic|lumbar|[tl]\d{1,2}(?:-
 
 #: Findings that are never significant by themselves (spec: "minor").
 MINOR_KINDS = frozenset({"Pleural Other", "Degenerative", "Granuloma"})
+#: Findings that fill both lungs by nature: "bilateral" omitted says nothing the reader does not assume.
+DIFFUSE_KINDS = frozenset({"Edema", "Emphysema", "Hyperinflation", "Fibrosis"})
+#: Findings whose grade decides what is done (watched when small, drained when larger): an omitted small
+#: grade is an error too.
+SIZE_DECIDES = frozenset({"Pleural Effusion", "Pneumothorax"})
 
 #: A statement about the chest (for the empty-report rule), beyond any finding or device.
 NORMAL_STATEMENT = re.compile(_w(
