@@ -192,7 +192,10 @@ def read_sentence(low: str) -> tuple[tuple[tuple[Finding, tuple], ...], tuple, b
                 continue  # "calcified granuloma" already read as a lesion
             if m.lastgroup == "fracture" and not lx.SPINE.search(low):
                 continue  # a compression deformity is a vertebra's
-            spans.append(_mention(low, clauses, m, lx.OTHER_KINDS[m.lastgroup]))
+            span = _mention(low, clauses, m, lx.OTHER_KINDS[m.lastgroup])
+            if m.lastgroup in lx.OTHER_POSSIBLE and span[3] == POS:
+                span = (*span[:3], UNC)
+            spans.append(span)
     device_spans: list[tuple[int, int]] = []
     if lx.DEVICE_SCREEN.search(" " + low):
         for m in lx.DEVICES.finditer(low):

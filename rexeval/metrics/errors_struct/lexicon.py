@@ -326,6 +326,25 @@ OTHER_GROUPS: list[tuple[str, str]] = [
     ("Fracture", r"(?:(?:compression|wedge|wedge-shaped|wedging|xxxx)\s+)+deformit(?:y|ies)|(?:anterior\s+)?wedging"
                  r"|(?:vertebral\s+(?:body\s+)?)?compression(?:\s+deformit(?:y|ies))?|loss\s+of\s+(?:vertebral\s+"
                  r"(?:body\s+)?)?height|height\s+loss"),
+    # pulmonary arterial hypertension's sign, and enlarged hila (adenopathy or vessels): findings with a work-up
+    ("Pulmonary Artery Enlargement", r"(?:prominen\w*|enlarge\w*|dilat\w*|distended|fullness)\s+(?:of\s+)?(?:the\s+)?"
+                                     r"(?:(?:main|central|right|left|bilateral|proximal)\s+)*pulmonary\s+arter(?:y|ies)"
+                                     r"|pulmonary\s+arter(?:y|ies)\s+(?:(?:is|are|appears?|remains?|seems?)\s+)?"
+                                     r"(?:[a-z]+\s+){0,2}?(?:prominent|enlarged|dilated|distended)"
+                                     r"|pulmonary\s+(?:arterial\s+)?hypertension"),
+    ("Hilar Enlargement", r"(?:prominen\w*|enlarge\w*|fullness|full|bulky|bulkiness)\s+(?:of\s+)?(?:the\s+|both\s+)?"
+                          r"(?:(?:right|left|bilateral)\s+)?(?:hila|hilum|hili|hilar\s+(?:contours?|regions?|shadows?))"
+                          r"|(?:hila|hilum|hilar\s+(?:contours?|regions?|shadows?))\s+(?:(?:is|are|appears?|appear|remains?"
+                          r"|remain)\s+)?(?:[a-z]+\s+){0,2}?(?:prominent|enlarged|full|bulky)|hilar\s+(?:prominence|"
+                          r"fullness|enlargement)"),
+    # read as the labeler reads their neighbours ("peribronchial thickening": an opacity; "vascular congestion":
+    # possible edema, CheXpert's convention), under these kinds (OTHER_KIND_OF)
+    ("bronchial", r"bronch(?:ial|ovascular)\s+(?:wall\s+)?(?:thickening|cuffing)|bronchitis|bronchiolitis"),
+    ("vascular", r"(?:prominen\w*|engorge\w*|congest\w*|cephaliz\w*|redistribut\w*|increased)\s+(?:of\s+)?(?:the\s+)?"
+                 r"(?:(?:central|pulmonary|venous|interstitial)\s+){0,2}(?:vascularity|vasculature|vessels|vascular"
+                 r"\s+markings)|(?:pulmonary\s+)?venous\s+(?:engorgement|congestion|distension|hypertension)"
+                 r"|(?:vascularity|vasculature)\s+(?:is|are|appears?|remains?)\s+(?:[a-z]+\s+)?(?:prominent|engorged"
+                 r"|congested|increased|cephalized)"),
     # phrenic palsy, subpulmonic fluid, volume loss or a mass below: a finding, with its side
     ("Elevated Hemidiaphragm", r"(?:elevat\w*|eventrat\w*|raised|high)\s+(?:of\s+)?(?:the\s+)?(?:(?:right|left)\s+)?"
                                r"(?:hemi-?)?diaphragms?|(?:hemi-?)?diaphragms?\s+(?:elevation|eventration"
@@ -333,10 +352,16 @@ OTHER_GROUPS: list[tuple[str, str]] = [
 ]
 #: Named abnormalities outside the 13 conditions (the group name is the finding kind).
 OTHER_FINDINGS = re.compile("|".join(f"(?P<{k.lower().replace(' ', '_')}>{_w(p)})" for k, p in OTHER_GROUPS))
-OTHER_KINDS = {k.lower().replace(" ", "_"): k for k, _ in OTHER_GROUPS}
+#: Groups named after the words they read, and the finding kind each stands for.
+OTHER_KIND_OF = {"bronchial": "Lung Opacity", "vascular": "Edema"}
+OTHER_KINDS = {k.lower().replace(" ", "_"): OTHER_KIND_OF.get(k, k) for k, _ in OTHER_GROUPS}
+#: Read as possible, not definite (CheXpert's convention for vascular congestion, which the labeler follows).
+OTHER_POSSIBLE = frozenset({"vascular"})
 OTHER_HINTS = ("curvature", "adenopath", "nodes", "granulom", "emphysem", "copd", "obstructive", "bull", "bleb", "hyper", "infla", "expan", "scolio",
                "kypho", "degenerat", "spondylo", "osteophyt", "arthr", "hernia", "pneumoperitoneum", "free",
-               "pneumomediastinum", "fibro", "bronchiecta", "elevat", "eventrat", "raised", "high", "deformit", "wedg", "compression", "height")
+               "pneumomediastinum", "fibro", "bronchiecta", "elevat", "eventrat", "raised", "high", "deformit", "wedg", "compression", "height",
+               "arter", "hypertension", "hila", "hilu", "hili", "bronchial", "bronchovasc", "bronchit", "bronchiol",
+               "vascula", "vessels", "venous")
 OTHER_SCREEN = _any_of(OTHER_HINTS)
 #: A sentence about the spine, where a shape word names a vertebral compression fracture.
 SPINE = re.compile(_w(r"vertebra\w*|spine|spinal|thoracic|lumbar|[tl]\d{1,2}(?:-[tl]?\d{1,2})?"))
