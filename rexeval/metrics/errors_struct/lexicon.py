@@ -337,6 +337,10 @@ OTHER_GROUPS: list[tuple[str, str]] = [
                           r"|(?:hila|hilum|hilar\s+(?:contours?|regions?|shadows?))\s+(?:(?:is|are|appears?|appear|remains?"
                           r"|remain)\s+)?(?:[a-z]+\s+){0,2}?(?:prominent|enlarged|full|bulky)|hilar\s+(?:prominence|"
                           r"fullness|enlargement)"),
+    # a lytic or sclerotic bone lesion (metastasis, myeloma): a finding with a work-up, outside the lung
+    ("Bone Lesion", r"(?:(?:sclerotic|lytic|blastic|osteolytic|osteoblastic|osteosclerotic|expansile|destructive|bony"
+                    r"|bone|osseous|skeletal)\s+(?:or\s+[a-z]+\s+)?)+(?:lesions?|foci|focus|metastas[ie]s)"
+                    r"|(?:osseous|skeletal|bone|bony)\s+metastatic\s+disease"),
     # read as the labeler reads their neighbours ("peribronchial thickening": an opacity; "vascular congestion":
     # possible edema, CheXpert's convention), under these kinds (OTHER_KIND_OF)
     ("bronchial", r"bronch(?:ial|ovascular)\s+(?:wall\s+)?(?:thickening|cuffing)|bronchitis|bronchiolitis"),
@@ -361,7 +365,7 @@ OTHER_HINTS = ("curvature", "adenopath", "nodes", "granulom", "emphysem", "copd"
                "kypho", "degenerat", "spondylo", "osteophyt", "arthr", "hernia", "pneumoperitoneum", "free",
                "pneumomediastinum", "fibro", "bronchiecta", "elevat", "eventrat", "raised", "high", "deformit", "wedg", "compression", "height",
                "arter", "hypertension", "hila", "hilu", "hili", "bronchial", "bronchovasc", "bronchit", "bronchiol",
-               "vascula", "vessels", "venous")
+               "vascula", "vessels", "venous", "lesion", "foci", "focus", "metasta")
 OTHER_SCREEN = _any_of(OTHER_HINTS)
 #: A sentence about the spine, where a shape word names a vertebral compression fracture.
 SPINE = re.compile(_w(r"vertebra\w*|spine|spinal|thoracic|lumbar|[tl]\d{1,2}(?:-[tl]?\d{1,2})?"))
@@ -369,7 +373,7 @@ SPINE = re.compile(_w(r"vertebra\w*|spine|spinal|thoracic|lumbar|[tl]\d{1,2}(?:-
 #: Findings that are never significant by themselves (spec: "minor").
 MINOR_KINDS = frozenset({"Pleural Other", "Degenerative", "Granuloma"})
 #: Findings that fill both lungs by nature: "bilateral" omitted says nothing the reader does not assume.
-DIFFUSE_KINDS = frozenset({"Edema", "Emphysema", "Hyperinflation", "Fibrosis"})
+DIFFUSE_KINDS = frozenset({"Edema", "Emphysema", "Hyperinflation", "Fibrosis", "Pulmonary Artery Enlargement"})
 #: Findings whose grade decides what is done (watched when small, drained when larger): an omitted small
 #: grade is an error too.
 SIZE_DECIDES = frozenset({"Pleural Effusion", "Pneumothorax"})
