@@ -472,7 +472,9 @@ def test_word_screens_find_exactly_their_words():
     from rexeval.metrics.errors_struct.v1 import split_sentences
 
     texts = {lower_same_length(s) for text in _iu_development_reports(1500) for s in split_sentences(text)}
-    for screen, hints in ((lexicon.DEVICE_SCREEN, lexicon.DEVICE_HINTS), (lexicon.OTHER_SCREEN, lexicon.OTHER_HINTS)):
+    for screen, hints in ((lexicon.DEVICE_SCREEN, lexicon.DEVICE_HINTS), (lexicon.OTHER_SCREEN, lexicon.OTHER_HINTS),
+                          (lexicon.EXTRA_SUBJECT_SCREEN, lexicon.EXTRA_SUBJECTS),
+                          (lexicon.EXTRA_CHANGE_SCREEN, lexicon.EXTRA_CHANGES)):
         probes = set(texts)
         for h in hints:
             probes |= {h, h[:-1], h[1:], f"zz{h}zz", f"a {h[:-1]}q {h[1:]}"}
@@ -480,9 +482,28 @@ def test_word_screens_find_exactly_their_words():
         assert not wrong, wrong[:5]
 
 
+def test_extra_findings_screens_hide_nothing():
+    """The findings added in rules 2.1 are scanned only past a two-part screen: on development sentences and on
+    phrasings of each, every sentence the scanner reads something in passes both screens."""
+    from rexeval.labelers.rules import lower_same_length
+    from rexeval.metrics.errors_struct import lexicon
+    from rexeval.metrics.errors_struct.v1 import split_sentences
+
+    texts = {lower_same_length(s) for text in _iu_development_reports(1500) for s in split_sentences(text)}
+    texts |= {"prominent pulmonary arteries", "pulmonary arterial hypertension", "the hila are enlarged",
+              "fullness of the left hilum", "osteolytic lesion", "bone metastases", "osseous metastatic disease",
+              "bronchitis", "peribronchial cuffing", "venous congestion", "cephalization of the vessels",
+              "vascularity is mildly increased"}
+    found = [t for t in texts if lexicon.EXTRA_FINDINGS.search(t)]
+    assert len(found) > 10
+    hidden = [t for t in found if not (lexicon.EXTRA_SUBJECT_SCREEN.search(t) and lexicon.EXTRA_CHANGE_SCREEN.search(t))]
+    assert not hidden, hidden[:5]
+
+
 def test_version_option_and_signature():
     assert COUNTER_VERSION == "2"
-    assert "|counter:v2|" in ErrorsStruct().signature()
+    assert "|counter:v2|rules:2.1|" in ErrorsStruct().signature()
+    assert "rules:" not in ErrorsStruct(counter="v1").signature()  # v1 is kept as it was
     assert "|counter:v1|" in ErrorsStruct(counter="v1").signature()
     assert type(ErrorsStruct(counter="v1").counter()).__module__ == "rexeval.metrics.errors_struct.v1"
     with pytest.raises(ConfigError, match="counter must be one of v1, v2"):

@@ -17,7 +17,11 @@ import numpy as np
 
 from rexeval.metrics.base import Batch, Metric, Output
 from rexeval.metrics.error_schema import columns_from_counts, error_outputs
-from rexeval.metrics.errors_struct.v2 import COUNTER_VERSION, RULES_REVISION, StructuredErrorCounterV2
+from rexeval.metrics.errors_struct.v2 import (
+    COUNTER_VERSION,
+    RULES_REVISION,
+    StructuredErrorCounterV2,
+)
 
 PREFIX = "errors_struct_"
 COUNTERS = ("v1", "v2")

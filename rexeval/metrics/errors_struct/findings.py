@@ -186,8 +186,13 @@ def read_sentence(low: str) -> tuple[tuple[tuple[Finding, tuple], ...], tuple, b
                 if _NOT_ON_PRIOR.match(low, ca + e, cb):
                     presence = POS
             spans.append((ca + s, ca + e, kind, presence))
-    if lx.OTHER_SCREEN.search(low):  # named abnormalities outside the 13 conditions
-        for m in lx.OTHER_FINDINGS.finditer(low):
+    scans = []  # named abnormalities outside the 13 conditions
+    if lx.OTHER_SCREEN.search(low):
+        scans.append(lx.OTHER_FINDINGS)
+    if lx.EXTRA_SUBJECT_SCREEN.search(low) and lx.EXTRA_CHANGE_SCREEN.search(low):
+        scans.append(lx.EXTRA_FINDINGS)
+    for scan in scans:
+        for m in scan.finditer(low):
             if any(s < m.end() and m.start() < e for s, e, _, _ in spans):
                 continue  # "calcified granuloma" already read as a lesion
             if m.lastgroup == "fracture" and not lx.SPINE.search(low):

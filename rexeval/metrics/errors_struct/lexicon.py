@@ -326,6 +326,15 @@ OTHER_GROUPS: list[tuple[str, str]] = [
     ("Fracture", r"(?:(?:compression|wedge|wedge-shaped|wedging|xxxx)\s+)+deformit(?:y|ies)|(?:anterior\s+)?wedging"
                  r"|(?:vertebral\s+(?:body\s+)?)?compression(?:\s+deformit(?:y|ies))?|loss\s+of\s+(?:vertebral\s+"
                  r"(?:body\s+)?)?height|height\s+loss"),
+    # phrenic palsy, subpulmonic fluid, volume loss or a mass below: a finding, with its side
+    ("Elevated Hemidiaphragm", r"(?:elevat\w*|eventrat\w*|raised|high)\s+(?:of\s+)?(?:the\s+)?(?:(?:right|left)\s+)?"
+                               r"(?:hemi-?)?diaphragms?|(?:hemi-?)?diaphragms?\s+(?:elevation|eventration"
+                               r"|(?:is|are|remains?|appears?|seems?)\s+(?:\w+\s+){0,2}(?:elevated|raised|high))"),
+]
+#: Findings added after the reward-check probes (rules 2.1), scanned only when a sentence has both a word of
+#: what they are about (EXTRA_SUBJECTS) and a word of what is wrong with it (EXTRA_CHANGES): most sentences
+#: name a vessel, a hilum or a bone to call it normal.
+EXTRA_GROUPS: list[tuple[str, str]] = [
     # pulmonary arterial hypertension's sign, and enlarged hila (adenopathy or vessels): findings with a work-up
     ("Pulmonary Artery Enlargement", r"(?:prominen\w*|enlarge\w*|dilat\w*|distended|fullness)\s+(?:of\s+)?(?:the\s+)?"
                                      r"(?:(?:main|central|right|left|bilateral|proximal)\s+)*pulmonary\s+arter(?:y|ies)"
@@ -349,24 +358,27 @@ OTHER_GROUPS: list[tuple[str, str]] = [
                  r"\s+markings)|(?:pulmonary\s+)?venous\s+(?:engorgement|congestion|distension|hypertension)"
                  r"|(?:vascularity|vasculature)\s+(?:is|are|appears?|remains?)\s+(?:[a-z]+\s+)?(?:prominent|engorged"
                  r"|congested|increased|cephalized)"),
-    # phrenic palsy, subpulmonic fluid, volume loss or a mass below: a finding, with its side
-    ("Elevated Hemidiaphragm", r"(?:elevat\w*|eventrat\w*|raised|high)\s+(?:of\s+)?(?:the\s+)?(?:(?:right|left)\s+)?"
-                               r"(?:hemi-?)?diaphragms?|(?:hemi-?)?diaphragms?\s+(?:elevation|eventration"
-                               r"|(?:is|are|remains?|appears?|seems?)\s+(?:\w+\s+){0,2}(?:elevated|raised|high))"),
 ]
 #: Named abnormalities outside the 13 conditions (the group name is the finding kind).
 OTHER_FINDINGS = re.compile("|".join(f"(?P<{k.lower().replace(' ', '_')}>{_w(p)})" for k, p in OTHER_GROUPS))
+EXTRA_FINDINGS = re.compile("|".join(f"(?P<{k.lower().replace(' ', '_')}>{_w(p)})" for k, p in EXTRA_GROUPS))
 #: Groups named after the words they read, and the finding kind each stands for.
 OTHER_KIND_OF = {"bronchial": "Lung Opacity", "vascular": "Edema"}
-OTHER_KINDS = {k.lower().replace(" ", "_"): OTHER_KIND_OF.get(k, k) for k, _ in OTHER_GROUPS}
+OTHER_KINDS = {k.lower().replace(" ", "_"): OTHER_KIND_OF.get(k, k) for k, _ in OTHER_GROUPS + EXTRA_GROUPS}
 #: Read as possible, not definite (CheXpert's convention for vascular congestion, which the labeler follows).
 OTHER_POSSIBLE = frozenset({"vascular"})
 OTHER_HINTS = ("curvature", "adenopath", "nodes", "granulom", "emphysem", "copd", "obstructive", "bull", "bleb", "hyper", "infla", "expan", "scolio",
                "kypho", "degenerat", "spondylo", "osteophyt", "arthr", "hernia", "pneumoperitoneum", "free",
-               "pneumomediastinum", "fibro", "bronchiecta", "elevat", "eventrat", "raised", "high", "deformit", "wedg", "compression", "height",
-               "arter", "hypertension", "hila", "hilu", "hili", "bronchial", "bronchovasc", "bronchit", "bronchiol",
-               "vascula", "vessels", "venous", "lesion", "foci", "focus", "metasta")
+               "pneumomediastinum", "fibro", "bronchiecta", "elevat", "eventrat", "raised", "high", "deformit", "wedg", "compression", "height")
 OTHER_SCREEN = _any_of(OTHER_HINTS)
+EXTRA_SUBJECTS = ("arter", "hypertension", "hila", "hilu", "hili", "bronch", "vascula", "vessels", "venous", "lesion",
+                  "foci", "focus", "metasta")
+EXTRA_CHANGES = ("prominen", "enlarg", "dilat", "distend", "full", "bulk", "hypertension", "thicken", "cuff",
+                 "bronchit", "bronchiol", "engorg", "congest", "cephaliz", "redistribut", "increased", "venous",
+                 "sclero", "lytic", "blastic", "expansile", "destructive", "metasta", "bone", "bony", "osseous",
+                 "skeletal")
+EXTRA_SUBJECT_SCREEN = _any_of(EXTRA_SUBJECTS)
+EXTRA_CHANGE_SCREEN = _any_of(EXTRA_CHANGES)
 #: A sentence about the spine, where a shape word names a vertebral compression fracture.
 SPINE = re.compile(_w(r"vertebra\w*|spine|spinal|thoracic|lumbar|[tl]\d{1,2}(?:-[tl]?\d{1,2})?"))
 
