@@ -279,14 +279,15 @@ def read_sentence(low: str) -> tuple[tuple[tuple[Finding, tuple], ...], tuple, b
         b = spans[i + 1][0] if i + 1 < len(spans) and spans[i + 1][0] >= e else len(low)
         near = [t for t in tokens if t[0] >= a and t[1] <= e]  # before and inside
         after = [t for t in tokens if t[0] >= e and t[1] <= b]
-        spread = bool(_SPREAD.search(low, a, b) or _PAIRED_PLURAL.search(low, s, e))
-        out.append((_qualify(kind, presence, near, after, e, low, spread), tuple(sorted(temporal[i]))))
+        out.append((_qualify(kind, presence, near, after, (a, s, e, b), low), tuple(sorted(temporal[i]))))
     statement = (bool(out) or bool(sentence_temporal) or bool(lx.NORMAL_STATEMENT.search(low))
                  or (bool(lx.CHEST_WORDS.search(low)) and len(lx.WORD.findall(low)) >= 3))
     return tuple(out), tuple(sorted(sentence_temporal)), statement
 
 
-def _qualify(kind: str, presence: str, near: list, after: list, end: int, low: str, spread: bool = False) -> Finding:
+def _qualify(kind: str, presence: str, near: list, after: list, bounds: tuple, low: str) -> Finding:
+    """The finding at low[start:end] with the qualifiers of its stretch low[a:b] (bounds: a, start, end, b)."""
+    a, start, end, b = bounds
     def collect(tokens: list, table: dict) -> set:
         out: set = set()
         for t in tokens:
@@ -314,6 +315,9 @@ def _qualify(kind: str, presence: str, near: list, after: list, end: int, low: s
         malpos = any(t[2] == "malpos" for t in window)  # stated in words; tips that imply one: compare.py
         return Finding(kind, presence, tuple(sorted(sides)), tuple(sorted(zones)), None, None, "chronic" in groups,
                        False, tuple(sorted(tips)), malpos)
+    # "both sides" said without a side word; asked only where it can matter (no side, or both; compare.py)
+    spread = len(sides) != 1 and kind not in lx.DIFFUSE_KINDS and bool(
+        _SPREAD.search(low, a, b) or kind in lx.SIZE_DECIDES and _PAIRED_PLURAL.search(low, start, end))
     grade = grade_of(near)
     if grade is None:
         grade = grade_of(close_grade)
