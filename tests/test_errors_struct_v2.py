@@ -358,6 +358,20 @@ PAIRS = [
      "No pneumothorax.", "No pneumothorax.", "sig_B=1"),
     ("a venous catheter behind XXXX is the PICC", "Right chest XXXX with the tip in the SVC.",
      "Right PICC with its tip in the superior vena cava.", ""),
+    # rules 2.2: a heart chamber named without its side is another lead position; breast mass and a widened
+    # paratracheal stripe are findings of their own, with their side
+    ("pacer leads lose the chamber's side", "Pacemaker with leads terminating in the right atrium and right "
+     "ventricle.", "Pacemaker with leads terminating in the atrium and ventricle.", "sig_C=1"),
+    ("pacer leads, one chamber side said once", "Pacemaker with leads in the right atrium and right ventricle.",
+     "Pacemaker with leads in the right atrium and ventricle.", ""),
+    ("a central line in the atrium, side unsaid", "Right PICC with its tip in the SVC.",
+     "Right PICC with its tip in the atrium.", "sig_C=1"),
+    ("a breast mass omitted", "Large right breast mass. Lungs are clear.", "Lungs are clear.", "sig_B=1"),
+    ("a breast mass on the other side", "Large right breast mass.", "Large left breast mass.", "sig_C=1"),
+    ("a widened paratracheal stripe omitted", "Widened right paratracheal stripe. Lungs are clear.",
+     "Lungs are clear.", "sig_B=1"),
+    ("a normal paratracheal stripe is no finding", "The right paratracheal stripe is normal. Lungs are clear.",
+     "Lungs are clear.", ""),
     # several errors at once
     ("grade and change both wrong", "Large right pleural effusion, increased.",
      "Small right pleural effusion, decreased.", "sig_D=1;sig_E=1"),
@@ -502,7 +516,7 @@ def test_extra_findings_screens_hide_nothing():
 
 def test_version_option_and_signature():
     assert COUNTER_VERSION == "2"
-    assert "|counter:v2|rules:2.1|" in ErrorsStruct().signature()
+    assert "|counter:v2|rules:2.2|" in ErrorsStruct().signature()
     assert "rules:" not in ErrorsStruct(counter="v1").signature()  # v1 is kept as it was
     assert "|counter:v1|" in ErrorsStruct(counter="v1").signature()
     assert type(ErrorsStruct(counter="v1").counter()).__module__ == "rexeval.metrics.errors_struct.v1"

@@ -155,6 +155,9 @@ QUALIFIER_GROUPS: list[tuple[str, str]] = [
     ("tip_azygos", r"azygou?s(?:\s+(?:vein|arch))?"),
     ("tip_cs", r"coronary\s+sinus|(?:lateral\s+|posterior\s+)?(?:coronary|cardiac)\s+veins?"),
     ("tip_rv", r"right\s+ventric\w*"),
+    # a heart chamber named without its side (rules 2.2): a position of its own, so "leads in the atrium and
+    # ventricle" for "... the right atrium and right ventricle" is a different tip (a C), not the same one
+    ("tip_heart", r"atri(?:um|a)|ventricles?"),
     ("tip_svc", r"superior\s+vena\s+cava|svc|superior\s+vena\s+cava"),
     ("tip_ivc", r"inferior\s+vena\s+cava|ivc"),
     ("tip_brachio", r"(?:left|right)\s+brachiocephalic(?:\s+vein)?|brachiocephalic\s+vein|innominate\s+vein"),
@@ -280,7 +283,7 @@ TEMPORAL_TOKENS = {"nonew": "stable", "stable": "stable", "new": "new", "worse":
                    "resolved": "resolved"}
 CHANGES = frozenset({"new", "worse", "better", "resolved"})
 
-_CVC_WRONG = frozenset({"tip_ra", "tip_rv", "tip_ivc", "tip_neck", "tip_ij", "tip_periph", "tip_contra", "tip_azygos",
+_CVC_WRONG = frozenset({"tip_ra", "tip_rv", "tip_heart", "tip_ivc", "tip_neck", "tip_ij", "tip_periph", "tip_contra", "tip_azygos",
                         "tip_pa", "tip_pa_distal"})
 _AIRWAY_LOW = frozenset({"tip_rmain", "tip_lmain", "tip_carina", "tip_bronchus"})
 #: Tip positions that are a malposition for a device type, from where each device belongs: a central line or
@@ -350,6 +353,12 @@ EXTRA_GROUPS: list[tuple[str, str]] = [
     ("Bone Lesion", r"(?:(?:sclerotic|lytic|blastic|osteolytic|osteoblastic|osteosclerotic|expansile|destructive|bony"
                     r"|bone|osseous|skeletal)\s+(?:or\s+[a-z]+\s+)?)+(?:lesions?|foci|focus|metastas[ie]s)"
                     r"|(?:osseous|skeletal|bone|bony)\s+metastatic\s+disease"),
+    # a widened right paratracheal stripe: adenopathy or a mass until shown otherwise (rules 2.2)
+    ("Paratracheal Widening", r"(?:prominen\w*|widen\w*|thicken\w*)\s+(?:of\s+)?(?:the\s+)?(?:(?:right|left)\s+)?"
+                              r"paratracheal\s+(?:stripe|soft\s+tissues?)|paratracheal\s+(?:stripe|soft\s+tissues?)\s+"
+                              r"(?:(?:is|are|appears?|remains?)\s+)?(?:[a-z]+\s+)?(?:widened|thickened|prominent)"),
+    # a breast mass seen on the chest film is worked up (mammography); outside the lung, with its side (rules 2.2)
+    ("Breast Mass", r"breast\s+(?:masses|mass|lesions?|nodules?|neoplasm|carcinoma|cancer|tumou?r)"),
     # read as the labeler reads their neighbours ("peribronchial thickening": an opacity; "vascular congestion":
     # possible edema, CheXpert's convention), under these kinds (OTHER_KIND_OF)
     ("bronchial", r"bronch(?:ial|ovascular)\s+(?:wall\s+)?(?:thickening|cuffing)|bronchitis|bronchiolitis"),
@@ -372,11 +381,11 @@ OTHER_HINTS = ("curvature", "adenopath", "nodes", "granulom", "emphysem", "copd"
                "pneumomediastinum", "fibro", "bronchiecta", "elevat", "eventrat", "raised", "high", "deformit", "wedg", "compression", "height")
 OTHER_SCREEN = _any_of(OTHER_HINTS)
 EXTRA_SUBJECTS = ("arter", "hypertension", "hila", "hilu", "hili", "bronch", "vascula", "vessels", "venous", "lesion",
-                  "foci", "focus", "metasta")
+                  "foci", "focus", "metasta", "breast", "paratracheal")
 EXTRA_CHANGES = ("prominen", "enlarg", "dilat", "distend", "full", "bulk", "hypertension", "thicken", "cuff",
                  "bronchit", "bronchiol", "engorg", "congest", "cephaliz", "redistribut", "increased", "venous",
                  "sclero", "lytic", "blastic", "expansile", "destructive", "metasta", "bone", "bony", "osseous",
-                 "skeletal")
+                 "skeletal", "widen", "mass", "lesion", "nodule", "neoplasm", "carcinoma", "cancer", "tumor", "tumour")
 EXTRA_SUBJECT_SCREEN = _any_of(EXTRA_SUBJECTS)
 EXTRA_CHANGE_SCREEN = _any_of(EXTRA_CHANGES)
 #: A sentence about the spine, where a shape word names a vertebral compression fracture.
