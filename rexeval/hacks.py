@@ -24,7 +24,10 @@ the reference states definitely, major, not minimal): a mention is not significa
 "chronic-appearing interstitial markings"); see :func:`mention_status`. A hack
 that does not apply is returned with ``text=None`` and counted as not applicable by the caller, never
 faked; one that its first rule would apply but that touches no significant content is flagged
-``not_significant`` with the reason.
+``not_significant`` with the reason. A third refinement makes each hack do what its name says: "lines"
+and "leads" that are no device (:data:`NOT_A_DEVICE`: Kerley B lines, IU's "lung lines", monitor leads)
+are not dropped devices, and a side that carries no information (:func:`_side_is_redundant`: "right" of
+the right middle lobe, "bilateral" of pleural effusions or of a diffuse finding) is not a dropped side.
 
 The **control** is the faithful report with one known, clinically insignificant error: a trivial normal
 statement (bones, soft tissues, trachea, upper abdomen, stated normal) dropped when the report has one
