@@ -257,6 +257,15 @@ def test_dropping_a_cardiac_chamber_side_still_applies_to_a_device():
     assert got.applicable and "in the atrium and ventricle" in got.text
 
 
+@pytest.mark.parametrize("reference", [
+    "The previously seen right-sided PICC has been removed. The lungs are clear.",
+    "There has been clearing of left base airspace opacities. The heart is normal.",
+])
+def test_a_removed_device_or_cleared_opacity_is_no_present_finding(reference):
+    for hack in ("drop_laterality", "drop_devices", "normal_template"):
+        assert not make_hack(Study("gone", reference), hack, 5).applicable
+
+
 @pytest.mark.parametrize(
     ("sentence", "trivial"),
     [
