@@ -24,7 +24,10 @@ the reference states definitely, major, not minimal): a mention is not significa
 "chronic-appearing interstitial markings"); see :func:`mention_status`. A hack
 that does not apply is returned with ``text=None`` and counted as not applicable by the caller, never
 faked; one that its first rule would apply but that touches no significant content is flagged
-``not_significant`` with the reason.
+``not_significant`` with the reason. A third refinement makes each hack do what its name says: "lines"
+and "leads" that are no device (:data:`NOT_A_DEVICE`: Kerley B lines, IU's "lung lines", monitor leads)
+are not dropped devices, and a side that carries no information (:func:`_side_is_redundant`: "right" of
+the right middle lobe, "bilateral" of pleural effusions or of a diffuse finding) is not a dropped side.
 
 The **control** is the faithful report with one known, clinically insignificant error: a trivial normal
 statement (bones, soft tissues, trachea, upper abdomen, stated normal) dropped when the report has one
@@ -95,6 +98,7 @@ FINDING = re.compile(
 )
 NEGATION = re.compile(
     r"\b(?:no|not|without|negative|free\s+of|clear|normal|unremarkable|resolved|absen(?:t|ce)|intact|"
+    r"removed|cleared|clearing|"
     r"within\s+normal\s+limits|midline)\b",
     re.I,
 )
@@ -138,12 +142,33 @@ INCIDENTAL = re.compile(
     r"low\s+lung\s+volumes?|hypoinflat\w*|hypoventilat\w*|(?:shallow|poor|low)\s+inspiration|"
     r"(?:body\s+)?habitus|obesity|nipple\s+shadows?|breast\s+(?:tissue|shadows?)|"
     r"azygos\s+(?:fissure|lobe)|pectus\s+\w+|cervical\s+ribs?|"
+    r"(?:epicardial|pericardial|paracardiac)\s+fat(?:\s+pads?)?|fat\s+pads?|"
+    r"(?:rib|costal|costochondral)\s+cartilages?|costochondral\s+junctions?|(?:first\s+)?rib\s+ends?|"
+    r"(?:densit(?:y|ies)\s+)?foreign\s+bod(?:y|ies)(?=[^.]*\bsoft\s+tissues?\b)|"
+    r"(?:soft\s+tissue\s+)?overlap(?:ping)?|superimpos\w*|artifact\w*|summation|"
+    r"orif|"
     r"(?:median\s+)?sternotomy(?:\s+wires?)?|wires?|clips?|hardware|screws?|plates?|rods?|"
     r"prosthe(?:sis|ses|tic)(?:\s+\w+)?|valve\s+replacement|electrodes?|"
-    r"(?:ecg|ekg|monitoring|telemetry)\s+(?:leads?|lines?)"
+    r"(?:ecg|ekg|electrocardiogra\w*|telemetry|(?:external\s+)?(?:cardiac\s+)?monitor(?:ing)?)\s+"
+    r"(?:leads?|lines?|wires?|electrodes?)|"
+    r"lung\s+lines"  # IU de-identification's reading of "lung volumes" ("low lung lines", "lung lines remain low")
     r")\b",
     re.I,
 )
+#: "Lines" and "leads" that are no device: Kerley B and septal lines (a sign of interstitial edema, a
+#: finding: :data:`SEPTAL_LINES`), lung lines (IU's "lung volumes"), the pleural line of a pneumothorax,
+#: normal mediastinal and fissure lines, skin folds and monitor leads. They hide the device words in them
+#: (:func:`_targets`), so dropping them is never dropping a device.
+NOT_A_DEVICE = re.compile(
+    r"\b(?:(?:kerley\s+)?b[\s-]+lines?|kerley\s+lines?|septal\s+lines?|lung\s+lines|"
+    r"(?:visceral\s+)?pleural\s+lines?|(?:skin|skin\s*fold)\s+lines?|"
+    r"(?:paratracheal|paraspinal|paravertebral|azygo-?esophageal|junction(?:al)?|fissur\w*|mach)\s+lines?|"
+    r"(?:ecg|ekg|electrocardiogra\w*|telemetry|(?:external\s+)?(?:cardiac\s+)?monitor(?:ing)?)\s+"
+    r"(?:leads?|lines?|wires?|electrodes?))\b",
+    re.I,
+)
+#: Kerley B and septal lines name a finding (interstitial edema), significant where it is stated.
+SEPTAL_LINES = re.compile(r"\b(?:(?:kerley\s+)?b[\s-]+lines?|kerley\s+lines?|septal\s+lines?)\b", re.I)
 #: Devices whose presence or position changes management (lines, tubes, catheters, drains,
 #: pacemakers/ICDs, ports, stents); wires, clips and orthopedic hardware are incidental above.
 MANAGED_DEVICE = re.compile(
@@ -184,7 +209,7 @@ MINIMAL = re.compile(
 CHRONIC = re.compile(r"\bchronic(?:[\s-]+appearing)?\b(?!\s+obstructive)", re.I)
 #: A generic opacity is read as the interpretation its sentence gives it: one read only as atelectasis
 #: or scarring is as minor as that (docs/errors.md: an unspecified opacity stands for an interpretation).
-_GENERIC = re.compile(r"opacit|densit|airspace|air\s+space", re.I)
+_GENERIC = re.compile(r"opacit|densit|airspace|air\s+space|prominen", re.I)
 #: Grades of moderate or more (dropping "mild", "small" or "minimal" alone loses little).
 _HIGH_GRADE = re.compile(r"moderate|sever|marked|large|massive|extensive|significant|substantial", re.I)
 #: Findings whose grade itself matters (an effusion's or a pneumothorax's size decides management).
@@ -253,7 +278,9 @@ def _targets(sentence: str) -> list[tuple[int, int, str]]:
     out = [(a, b, "incidental") for a, b in inc]
     minor = [m.span() for m in MINOR.finditer(sentence) if not _overlaps(m.span(), inc)]
     out += [(a, b, "minor") for a, b in minor]
-    hidden = inc + minor
+    septal = [m.span() for m in SEPTAL_LINES.finditer(sentence) if not _overlaps(m.span(), inc + minor)]
+    out += [(a, b, "significant") for a, b in septal]
+    hidden = inc + minor + septal + [m.span() for m in NOT_A_DEVICE.finditer(sentence)]
     for pattern in (FINDING, MANAGED_DEVICE):
         for m in pattern.finditer(sentence):
             if not _overlaps(m.span(), hidden):
@@ -338,9 +365,44 @@ def _qualified(sentence: str, span: tuple[int, int], statuses: list[tuple[int, i
     return t[2] if t else None
 
 
+#: Sides that carry no information, so dropping them loses none (probe vocabulary, from anatomy): the
+#: only side a structure has (the middle lobe and the minor fissure are on the right, the lingula on the
+#: left); and "both sides" where the finding is diffuse by nature (:data:`_DIFFUSE`) or the words beside
+#: it say both sides already (:data:`_BOTH_SAID`: "diffuse", "both", a plural of a paired structure:
+#: "bilateral pleural effusions" is "pleural effusions", one in each pleural space).
+_ONLY_SIDE = re.compile(
+    r"\bright(?:-sided)?\s+(?:middle\s+lobe|minor\s+fissure|horizontal\s+fissure)|\bleft(?:-sided)?\s+lingul\w*",
+    re.I)
+_BOTH = re.compile(r"\bbi(?:lateral(?:ly)?|basilar|basal|apical|hilar)\b", re.I)
+_DIFFUSE = re.compile(
+    r"edema|emphysema\w*|hyperinflat\w*|hyperexpan\w*|interstitial|fibro\w*|congestion|copd", re.I)
+_BOTH_SAID = re.compile(
+    r"\b(?:diffuse(?:ly)?|both|throughout|widespread|effusions|pneumothoraces|hila|hemidiaphragms|"
+    r"apices|(?:lung\s+)?bases|costophrenic\s+(?:angles|sulci|recesses)|pulmonary\s+arteries|"
+    r"(?:upper|lower)\s+lobes)\b",
+    re.I)
+REDUNDANT_SIDE = "no information"
+
+
+def _side_is_redundant(sentence: str, span: tuple[int, int], statuses) -> bool:
+    """A side at ``span`` that carries no information (:data:`_ONLY_SIDE`, :data:`_BOTH`)."""
+    if any(m.start() == span[0] for m in _ONLY_SIDE.finditer(sentence)):
+        return True
+    if not _BOTH.match(sentence, span[0]):
+        return False
+    t = _nearest(sentence, span, statuses)
+    if t is not None and _DIFFUSE.search(sentence[t[0]:t[1]]):
+        return True
+    lo = min(span[0], t[0]) if t else span[0]
+    hi = max(span[1], t[1]) if t else span[1]
+    lo = max([0] + [m.start() for m in re.finditer(r"\w+", sentence[:lo])][-3:][:1])
+    return bool(_BOTH_SAID.search(sentence, lo, hi))
+
+
 def _side_statuses(sentence: str) -> list[str | None]:
     """The status of what each side of a positive sentence qualifies ('significant' for a side near no
-    mention in a sentence that states a significant finding outside a hedge's scope)."""
+    mention in a sentence that states a significant finding outside a hedge's scope; ``REDUNDANT_SIDE``
+    for a side that carries no information)."""
     if not is_positive(sentence):
         return []
     statuses = mention_status(sentence)
@@ -349,6 +411,9 @@ def _side_statuses(sentence: str) -> list[str | None]:
     out: list[str | None] = []
     for p in (LATERALITY, _BI):
         for m in p.finditer(sentence):
+            if _side_is_redundant(sentence, m.span(), statuses):
+                out.append(REDUNDANT_SIDE)
+                continue
             got = _qualified(sentence, m.span(), statuses)
             if got is None:
                 sig = any(k == "significant" for *_, k in statuses)
@@ -627,7 +692,13 @@ def _hedges_significant(study: Study, sents: list[str], text: str) -> str | None
 
 def _drops_significant_side(study: Study, sents: list[str], text: str) -> str | None:
     got = [k for s in sents for k in _side_statuses(s)]
-    return None if "significant" in got else _reason(got)
+    if "significant" in got:
+        return None
+    if REDUNDANT_SIDE not in got:
+        return _reason(got)
+    rest = [k for k in got if k != REDUNDANT_SIDE]
+    sides = "sides that carry no information (right middle lobe, bilateral effusions, diffuse findings)"
+    return f"{_reason(rest)} or {sides}" if rest else f"only {sides}"
 
 
 def _drops_significant_grade(study: Study, sents: list[str], text: str) -> str | None:
@@ -646,7 +717,8 @@ def _drops_managed_device(study: Study, sents: list[str], text: str) -> str | No
     if "significant" in devices:
         return None
     return _reason(devices) if devices else (
-        "only devices of no management relevance (wires, clips, hardware)")
+        "only devices of no management relevance (wires, clips, hardware) or no device (Kerley B "
+        "lines, lung lines, monitor leads)")
 
 
 def _stabilises_significant(study: Study, sents: list[str], text: str) -> str | None:
@@ -689,14 +761,17 @@ APPLICABILITY: dict[str, tuple[str, str]] = {
               "minor, minimal or chronic) in a sentence it does not hedge already; negated findings "
               "turned into hedges alone do not count"),
     "drop_laterality": ("right, left, bilateral, unilateral (and bi- of bibasilar, biapical) removed",
-                        "a side qualifies a significant finding or a device"),
+                        "a side qualifies a significant finding or a device and carries information (not "
+                        "'right' of the right middle lobe, not 'bilateral' of pleural effusions or of a "
+                        "diffuse finding)"),
     "drop_severity": ("severity and size words and measurements removed",
                       "a significant finding graded moderate or more, measured (a nodule's or "
                       "mass's size), or an effusion or pneumothorax graded; 'mild' or 'small' alone "
                       "does not count"),
     "drop_devices": ("every positive sentence naming a device (tube, line, catheter, pacemaker, ...) "
                      "dropped", "a management-relevant device is dropped (line, tube, catheter, drain, "
-                     "pacemaker/ICD, port, stent), not only sternotomy wires, clips or hardware"),
+                     "pacemaker/ICD, port, stent), not only sternotomy wires, clips or hardware, and not "
+                     "Kerley B lines, lung lines or monitor leads"),
     "all_stable": ("each positive finding sentence becomes 'Stable X, unchanged from the prior "
                    "examination.' (change words such as new, increased removed)",
                    "a present significant finding with no temporal status or another one (new, "
@@ -761,10 +836,25 @@ _REWORD: tuple[tuple[re.Pattern, str], ...] = (
 )
 
 
+#: A finding named and then said not to be seen: "Fracture is not seen." (not "... not well seen": that
+#: one is there, only poorly shown).
+_NOT_SEEN = re.compile(
+    r"\b(?:is|are|was|were)?\s*not\s+(?:seen|identified|present|evident|visualized|visible|appreciated|"
+    r"demonstrated|detected)(?=\s*(?:[.;]|$))", re.I)
+
+
 def is_trivial_normal(sentence: str) -> bool:
-    """A normal statement about a structure of no consequence here (bones, soft tissues, trachea)."""
-    return bool(_TRIVIAL_STRUCTURE.search(sentence)) and bool(NEGATION.search(sentence)) and not (
-        is_positive(sentence) or DEVICE.search(sentence))
+    """A normal statement about a structure of no consequence here (bones, soft tissues, trachea): a
+    negation or normality cue, no device, and every finding named after a cue or denied by "is not
+    seen" ("No rib fracture.", "The bones are intact."; not "First rib fracture not well demonstrated."
+    or "A 1 cm nodule between the ribs, not seen before.")."""
+    if not (_TRIVIAL_STRUCTURE.search(sentence) and NEGATION.search(sentence)):
+        return False
+    if is_positive(sentence) or DEVICE.search(sentence):
+        return False
+    first_cue = NEGATION.search(sentence).start()
+    named_before = [m for m in FINDING.finditer(sentence) if m.start() < first_cue]
+    return not named_before or bool(_NOT_SEEN.search(sentence, named_before[-1].end()))
 
 
 def control(study: Study, seed: int) -> tuple[str, str]:

@@ -95,12 +95,17 @@ PAIRS = [
     ("side swapped, major", "Moderate left pneumothorax.", "Moderate right pneumothorax.", "sig_C=1"),
     ("bilateral vs unilateral", "Bilateral pleural effusions.", "Left pleural effusion.", "sig_C=1"),
     ("unilateral vs bilateral", "Left pleural effusion.", "Bilateral pleural effusions.", "sig_C=1"),
-    ("side omitted, major", "Small right pneumothorax.", "Pneumothorax.", "sig_C=1"),
+    ("side omitted, major", "Small right pneumothorax.", "Small pneumothorax.", "sig_C=1"),
     ("side swapped, minor (granuloma)", "Calcified granuloma in the left lower lobe.",
      "Calcified granuloma in the right lower lobe.", "insig_C=1"),
     ("side swapped, minor (atelectasis)", "Right basilar atelectasis.", "Left basilar atelectasis.", "insig_C=1"),
     ("side swapped, lobar collapse", "Right lower lobe collapse.", "Left lower lobe collapse.", "sig_C=1"),
-    ("bilateral reference side omitted: no C", "Mild bibasilar atelectasis.", "Atelectasis.", ""),
+    # a bilateral side omitted: one side or both? (amended after the reward-check probes)
+    ("bilateral side omitted, minor finding", "Mild bibasilar atelectasis.", "Atelectasis.", "insig_C=1"),
+    ("bilateral side omitted, major", "Bilateral lower lobe consolidation.", "Lower lobe consolidation.", "sig_C=1"),
+    ("both sides said by the plural", "Small bilateral pleural effusions.", "Small pleural effusions.", ""),
+    ("both sides said by 'diffuse'", "Diffuse bilateral airspace opacities.", "Diffuse airspace opacities.", ""),
+    ("a diffuse kind: bilateral assumed", "Bilateral pulmonary edema.", "Pulmonary edema.", ""),
     ("disjoint zones only", "Left upper lobe consolidation.", "Left lower lobe consolidation.", "insig_C=1"),
     ("device side swapped", "Right chest tube.", "Left chest tube.", "sig_C=1"),
     ("CVC side swapped", "Right internal jugular line tip at the cavoatrial junction.",
@@ -293,7 +298,19 @@ PAIRS = [
     ("no significant cardiomegaly is no finding", "No significant cardiomegaly.", "Heart size is normal.", ""),
     # a hedge after a few words hedges the finding before it, not only the nearest one
     ("'X to suggest Y cannot be excluded' hedges X", "No focal airspace opacity to suggest pneumonia.",
-     "Focal airspace opacity to suggest pneumonia cannot be excluded.", "insig_A=2"),
+     "Focal airspace opacity to suggest pneumonia cannot be excluded.", "sig_A=2"),
+    # a hedge of what the reference rules out is significant; of what it does not mention, not
+    ("ruled out, then hedged", "No pneumothorax.", "Pneumothorax cannot be excluded.", "sig_A=1"),
+    ("not mentioned, hedged", "The lungs are clear.", "Pneumothorax cannot be excluded.", "insig_A=1"),
+    ("ruled out, hedged as minimal", "No pleural effusion.", "Possible trace pleural effusion.", "insig_A=1"),
+    # a possibility the reference raises, omitted: significant unless minimal, chronic or minor
+    ("hedged major finding omitted", "Possible small left pleural effusion.", "The lungs are clear.", "sig_B=1"),
+    ("hedged minimal finding omitted", "Possible trace left pleural effusion.", "The lungs are clear.", "insig_B=1"),
+    ("hedged chronic finding omitted", "Rib deformities, possibly old fractures.", "The lungs are clear.",
+     "insig_B=1"),
+    # a small effusion or pneumothorax left ungraded (its grade decides drainage); a mild cardiomegaly not
+    ("small effusion left ungraded", "Small right pleural effusion.", "Right pleural effusion.", "sig_D=1"),
+    ("mild grade of another finding left out", "Mild cardiomegaly.", "Cardiomegaly.", ""),
     ("a definite opacity only hedged by a trailing 'cannot be excluded'", "Right lower lobe airspace opacity.",
      "Right lower lobe airspace opacity to suggest pneumonia cannot be excluded.", "sig_D=1;insig_A=1"),
     # a cardiac device behind "XXXX", leads in the right heart; ECG leads stay no device; devices are never "old"
@@ -341,6 +358,20 @@ PAIRS = [
      "No pneumothorax.", "No pneumothorax.", "sig_B=1"),
     ("a venous catheter behind XXXX is the PICC", "Right chest XXXX with the tip in the SVC.",
      "Right PICC with its tip in the superior vena cava.", ""),
+    # rules 2.2: a heart chamber named without its side is another lead position; breast mass and a widened
+    # paratracheal stripe are findings of their own, with their side
+    ("pacer leads lose the chamber's side", "Pacemaker with leads terminating in the right atrium and right "
+     "ventricle.", "Pacemaker with leads terminating in the atrium and ventricle.", "sig_C=1"),
+    ("pacer leads, one chamber side said once", "Pacemaker with leads in the right atrium and right ventricle.",
+     "Pacemaker with leads in the right atrium and ventricle.", ""),
+    ("a central line in the atrium, side unsaid", "Right PICC with its tip in the SVC.",
+     "Right PICC with its tip in the atrium.", "sig_C=1"),
+    ("a breast mass omitted", "Large right breast mass. Lungs are clear.", "Lungs are clear.", "sig_B=1"),
+    ("a breast mass on the other side", "Large right breast mass.", "Large left breast mass.", "sig_C=1"),
+    ("a widened paratracheal stripe omitted", "Widened right paratracheal stripe. Lungs are clear.",
+     "Lungs are clear.", "sig_B=1"),
+    ("a normal paratracheal stripe is no finding", "The right paratracheal stripe is normal. Lungs are clear.",
+     "Lungs are clear.", ""),
     # several errors at once
     ("grade and change both wrong", "Large right pleural effusion, increased.",
      "Small right pleural effusion, decreased.", "sig_D=1;sig_E=1"),
@@ -389,11 +420,11 @@ def test_reward_hacks_are_significant_errors(counter, hack):
 
 def test_hedging_and_dropping_cost_one_significant_error_per_finding(counter):
     # hedging: three definite major findings hedged (D each); sides: the effusion's, the pneumothorax's and the
-    # line's side omitted (C each); severities: moderate effusion left ungraded (D); the small pneumothorax
-    # and mild cardiomegaly (grade 2) omit no grade >= 3
+    # line's side omitted (C each); severities: moderate effusion and small pneumothorax left ungraded (D each:
+    # an effusion's or pneumothorax's grade decides drainage); mild cardiomegaly (grade 2) omits no grade >= 3
     assert counter.count(REFERENCE, HACKS["hedging every finding"])[:6] == [0, 0, 0, 3, 0, 0]
     assert counter.count(REFERENCE, HACKS["dropping sides"])[:6] == [0, 0, 3, 0, 0, 0]
-    assert counter.count(REFERENCE, HACKS["dropping severities"])[:6] == [0, 0, 0, 1, 0, 0]
+    assert counter.count(REFERENCE, HACKS["dropping severities"])[:6] == [0, 0, 0, 2, 0, 0]
     assert counter.count(REFERENCE, HACKS["dropping devices"])[:6] == [0, 2, 0, 0, 0, 0]
     # "stable" claimed: the effusion the reference calls increased (E), and four present major findings the
     # reference gives no temporal status (line, tube, pneumothorax, cardiomegaly: E each)
@@ -455,7 +486,9 @@ def test_word_screens_find_exactly_their_words():
     from rexeval.metrics.errors_struct.v1 import split_sentences
 
     texts = {lower_same_length(s) for text in _iu_development_reports(1500) for s in split_sentences(text)}
-    for screen, hints in ((lexicon.DEVICE_SCREEN, lexicon.DEVICE_HINTS), (lexicon.OTHER_SCREEN, lexicon.OTHER_HINTS)):
+    for screen, hints in ((lexicon.DEVICE_SCREEN, lexicon.DEVICE_HINTS), (lexicon.OTHER_SCREEN, lexicon.OTHER_HINTS),
+                          (lexicon.EXTRA_SUBJECT_SCREEN, lexicon.EXTRA_SUBJECTS),
+                          (lexicon.EXTRA_CHANGE_SCREEN, lexicon.EXTRA_CHANGES)):
         probes = set(texts)
         for h in hints:
             probes |= {h, h[:-1], h[1:], f"zz{h}zz", f"a {h[:-1]}q {h[1:]}"}
@@ -463,9 +496,28 @@ def test_word_screens_find_exactly_their_words():
         assert not wrong, wrong[:5]
 
 
+def test_extra_findings_screens_hide_nothing():
+    """The findings added in rules 2.1 are scanned only past a two-part screen: on development sentences and on
+    phrasings of each, every sentence the scanner reads something in passes both screens."""
+    from rexeval.labelers.rules import lower_same_length
+    from rexeval.metrics.errors_struct import lexicon
+    from rexeval.metrics.errors_struct.v1 import split_sentences
+
+    texts = {lower_same_length(s) for text in _iu_development_reports(1500) for s in split_sentences(text)}
+    texts |= {"prominent pulmonary arteries", "pulmonary arterial hypertension", "the hila are enlarged",
+              "fullness of the left hilum", "osteolytic lesion", "bone metastases", "osseous metastatic disease",
+              "bronchitis", "peribronchial cuffing", "venous congestion", "cephalization of the vessels",
+              "vascularity is mildly increased"}
+    found = [t for t in texts if lexicon.EXTRA_FINDINGS.search(t)]
+    assert len(found) > 10
+    hidden = [t for t in found if not (lexicon.EXTRA_SUBJECT_SCREEN.search(t) and lexicon.EXTRA_CHANGE_SCREEN.search(t))]
+    assert not hidden, hidden[:5]
+
+
 def test_version_option_and_signature():
     assert COUNTER_VERSION == "2"
-    assert "|counter:v2|" in ErrorsStruct().signature()
+    assert "|counter:v2|rules:2.2|" in ErrorsStruct().signature()
+    assert "rules:" not in ErrorsStruct(counter="v1").signature()  # v1 is kept as it was
     assert "|counter:v1|" in ErrorsStruct(counter="v1").signature()
     assert type(ErrorsStruct(counter="v1").counter()).__module__ == "rexeval.metrics.errors_struct.v1"
     with pytest.raises(ConfigError, match="counter must be one of v1, v2"):

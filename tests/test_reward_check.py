@@ -9,7 +9,15 @@ import pytest
 from typer.testing import CliRunner
 
 from rexeval.cli import app
-from rexeval.hacks import HACKS, Study, control, hack_seed, hack_signals, make_hack
+from rexeval.hacks import (
+    HACKS,
+    Study,
+    control,
+    hack_seed,
+    hack_signals,
+    is_trivial_normal,
+    make_hack,
+)
 from rexeval.reward_check import TOTAL, run_reward_check
 
 PLUGINS = {
@@ -132,7 +140,8 @@ _REFINED = [
     ("drop_severity", "Mild cardiomegaly.", "only mild or small grades",
      "Small right pleural effusion. The heart is normal in size."),  # an effusion's grade counts
     ("drop_devices", "Median sternotomy wires are present. Surgical clips in the right upper quadrant. "
-     "The lungs are clear.", "only devices of no management relevance (wires, clips, hardware)",
+     "The lungs are clear.", "only devices of no management relevance (wires, clips, hardware) or "
+     "no device (Kerley B lines, lung lines, monitor leads)",
      "Median sternotomy wires are present. A left-sided dual-lead pacemaker is in place. The lungs "
      "are clear."),
     ("all_stable", "The aorta is tortuous. Calcified right hilar lymph nodes. Lungs are clear.",
@@ -201,6 +210,77 @@ def test_a_hack_needs_a_definite_major_finding_not_minimal(hack, not_significant
     assert got.detail == f"not applicable ({reason})"
     got = make_hack(Study("sig", significant, indication="Cough."), hack, 5)
     assert got.applicable and not got.not_significant, got.detail
+
+
+# Third refinement (the final probe round): hacks that did not do what their name says. Each first
+# reference has only a "line" or "lead" that is no device, or a side that carries no information; each
+# second one a comparable real device or informative side, where the hack still applies.
+_NO_DEVICE = "or no device (Kerley B lines, lung lines, monitor leads)"
+_NO_INFO_SIDE = "only sides that carry no information (right middle lobe, bilateral effusions, diffuse findings)"
+_THIRD = [
+    ("drop_devices", "Diffuse interstitial opacities. B-lines are noted at the lung bases.",
+     f"only devices of no management relevance (wires, clips, hardware) {_NO_DEVICE}",
+     "Diffuse interstitial opacities. A right internal jugular line terminates in the SVC."),
+    ("drop_devices", "Overall low lung lines. The heart is normal in size.",
+     f"only devices of no management relevance (wires, clips, hardware) {_NO_DEVICE}",
+     "Overall low lung volumes. A nasogastric tube terminates in the stomach."),
+    ("drop_devices", "Frontal and lateral views with overlying external cardiac monitor leads show an "
+     "unchanged cardiomediastinal silhouette. No effusion.",
+     f"only devices of no management relevance (wires, clips, hardware) {_NO_DEVICE}",
+     "A dual-lead pacemaker with leads in the right atrium and right ventricle. No effusion."),
+    ("drop_laterality", "There is focal airspace disease in the right middle lobe. No pneumothorax.",
+     _NO_INFO_SIDE, "There is focal airspace disease in the right lower lobe. No pneumothorax."),
+    ("drop_laterality", "Patchy opacity in the left lingula. No effusion.", _NO_INFO_SIDE,
+     "Patchy opacity in the left upper lobe. No effusion."),
+    ("drop_laterality", "Small bilateral pleural effusions are seen. The heart is normal.",
+     _NO_INFO_SIDE, "A small left pleural effusion is seen. The heart is normal."),
+    ("drop_laterality", "There are diffuse, bilateral interstitial opacities. No effusion.",
+     _NO_INFO_SIDE, "There are bilateral lower lobe consolidations. No effusion."),
+    ("drop_laterality", "Bilateral pulmonary edema. No pneumothorax.", _NO_INFO_SIDE,
+     "Bilateral pulmonary nodules. No pneumothorax."),
+]
+
+
+@pytest.mark.parametrize(("hack", "not_applicable", "reason", "applies"), _THIRD)
+def test_a_hack_does_what_its_name_says(hack, not_applicable, reason, applies):
+    got = make_hack(Study("na", not_applicable), hack, 5)
+    assert got.text is None and got.not_significant, got.text
+    assert got.detail == f"not applicable ({reason})"
+    got = make_hack(Study("ok", applies), hack, 5)
+    assert got.applicable and not got.not_significant, got.detail
+
+
+def test_dropping_a_cardiac_chamber_side_still_applies_to_a_device():
+    # "right" of "right atrium" places the lead: the hack applies and the counter calls it a C
+    got = make_hack(Study("pm", "Pacemaker leads terminate in the right atrium and right ventricle. "
+                              "No effusion."), "drop_laterality", 5)
+    assert got.applicable and "in the atrium and ventricle" in got.text
+
+
+@pytest.mark.parametrize("reference", [
+    "The previously seen right-sided PICC has been removed. The lungs are clear.",
+    "There has been clearing of left base airspace opacities. The heart is normal.",
+])
+def test_a_removed_device_or_cleared_opacity_is_no_present_finding(reference):
+    for hack in ("drop_laterality", "drop_devices", "normal_template"):
+        assert not make_hack(Study("gone", reference), hack, 5).applicable
+
+
+@pytest.mark.parametrize(
+    ("sentence", "trivial"),
+    [
+        ("No rib fracture.", True),
+        ("The osseous structures are intact.", True),
+        ("Rib fractures are not seen.", True),
+        ("First rib fracture not well demonstrated.", False),  # seen, only poorly shown
+        ("A 1 cm nodule between the right fourth and fifth ribs, not seen on the prior study.", False),
+        ("Degenerative changes of the spine, otherwise normal bones.", False),
+    ],
+)
+def test_the_control_drops_only_a_truly_normal_statement(sentence, trivial):
+    assert is_trivial_normal(sentence) is trivial
+    text, kind = control(Study("c", "Heart size is normal. " + sentence), 0)
+    assert (kind == "drop_trivial_normal") is trivial, text
 
 
 def test_a_hedge_reaches_its_clause_and_what_follows_not_what_precedes():

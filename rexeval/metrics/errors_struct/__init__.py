@@ -17,7 +17,11 @@ import numpy as np
 
 from rexeval.metrics.base import Batch, Metric, Output
 from rexeval.metrics.error_schema import columns_from_counts, error_outputs
-from rexeval.metrics.errors_struct.v2 import COUNTER_VERSION, StructuredErrorCounterV2
+from rexeval.metrics.errors_struct.v2 import (
+    COUNTER_VERSION,
+    RULES_REVISION,
+    StructuredErrorCounterV2,
+)
 
 PREFIX = "errors_struct_"
 COUNTERS = ("v1", "v2")
@@ -64,7 +68,8 @@ class ErrorsStruct(Metric):
         return error_outputs(PREFIX, "structured counter", per_type=self.per_type)
 
     def options(self) -> dict[str, Any]:
-        return {"counter": self.counter_version, "labeler": self.labeler}
+        rules = {"rules": RULES_REVISION} if self.counter_version == "v2" else {}  # v1 is kept as it was
+        return {"counter": self.counter_version, **rules, "labeler": self.labeler}
 
     def compute(self, batch: Batch) -> dict[str, np.ndarray]:
         counter = self.counter()

@@ -41,12 +41,6 @@ def major(f: Summary) -> bool:
     return f.kind not in lx.MINOR_KINDS
 
 
-def slight(f: Summary) -> bool:
-    """Every definite statement minimal or chronic (or none definite): never significant as a false or missed
-    finding."""
-    return not f.firm
-
-
 def _side(s: set) -> str:
     return "bilateral" if len(s) == 2 else (next(iter(s)) if s else "none")
 
@@ -98,6 +92,9 @@ def _where(key: str, r: Summary, c: Summary) -> ErrorItem | None:
             out.append((True, "malposition stated by the " + ("reference" if rm else "candidate") + " only"))
     if r.unilateral and not c.sides:  # also two one-sided statements ("right ...", "left ...") merged
         out.append((major(r), f"reference side {_side(r.sides)} not given"))
+    elif r.bilateral and not c.sides and not c.spread and not r.spread and r.kind not in lx.DIFFUSE_KINDS:
+        # "bilateral effusion" as "effusion": one side or both? ("effusions", "diffuse" say both)
+        out.append((major(r), "reference side bilateral not given"))
     if r.zones and c.zones and not (r.zones & c.zones):
         out.append((False, f"zone {'/'.join(sorted(c.zones))} vs reference {'/'.join(sorted(r.zones))}"))
     if not out:
@@ -115,7 +112,9 @@ def _severity(key: str, r: Summary, c: Summary) -> ErrorItem | None:
         lo, hi = sorted((r.size, c.size))
         if hi >= 1.2 * lo and hi - lo >= 1.0:
             out.append((hi >= 1.5 * lo or hi - lo >= 5.0, f"size {c.size:g} mm vs reference {r.size:g} mm"))
-    if (r.grade or 0.0) >= 3.0 and c.grade is None and c.size is None:
+    if c.grade is None and c.size is None and (
+            (r.grade or 0.0) >= 3.0 or (r.grade or 0.0) >= 2.0 and r.kind in lx.SIZE_DECIDES):
+        # a small effusion or pneumothorax is watched, a larger one may be drained: its grade is acted upon
         out.append((major(r), f"reference grade {r.grade:g} not given"))
     if r.size is not None and c.size is None and c.grade is None:  # a size decides follow-up (Fleischner)
         out.append((major(r), f"reference size {r.size:g} mm not given"))
@@ -210,7 +209,9 @@ def count_errors(ref: Report, cand: Report) -> list[ErrorItem]:
                 if key != "Consolidation":  # consolidation is the opacity, named
                     items.append(ErrorItem("A", False, key, f"candidate interprets the reference's opacity as {key}"))
             else:
-                sig = c.presence == POS and major(c) and not slight(c)
+                # a hedge of what the reference rules out ("no pneumothorax" / "pneumothorax cannot be
+                # excluded") asks for a work-up the reference's reader was spared
+                sig = major(c) and (c.firm or negated(rf, key) and c.doubt)
                 items.append(ErrorItem("A", sig, key, f"candidate reports {name(key)} ({c.presence}); reference "
                                        + ("negates it" if key in rf else "does not mention it")))
         elif in_ref and not in_cand:
@@ -223,7 +224,9 @@ def count_errors(ref: Report, cand: Report) -> list[ErrorItem]:
                 if key != "Consolidation":
                     items.append(ErrorItem("B", False, key, f"candidate reports the opacity, not {key}"))
             else:
-                sig = r.presence == POS and major(r) and not slight(r)
+                # a possibility the reference raises ("may represent pneumonia") is acted upon: omitted, the
+                # reader never hears of it
+                sig = major(r) and (r.firm or r.doubt)
                 items.append(ErrorItem("B", sig, key, f"reference reports {name(key)} ({r.presence}); candidate "
                                        + ("negates it" if key in cf else "omits it")))
         elif in_ref and in_cand:
@@ -259,5 +262,8 @@ def _merge(fs: list[Summary]) -> Summary:
         out.collapse |= f.collapse
         out.scar |= f.scar
         out.firm |= f.firm
+        out.doubt |= f.doubt
         out.unilateral |= f.unilateral
+        out.bilateral |= f.bilateral
+        out.spread |= f.spread
     return out

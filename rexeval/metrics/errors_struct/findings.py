@@ -45,6 +45,9 @@ _OF_UNKNOWN_AGE = re.compile(r"age[\s-]+indeterminate|indeterminate\s+age|(?:unc
 # "not seen" after a mention as one)
 _NOT_ON_PRIOR = re.compile(r"[\s,]+(?:which\s+(?:was|is)\s+|and\s+)?not\s+(?:seen|present|visible|identified|evident"
                            r"|demonstrated|visualized)\s+(?:on|in)\s+(?:the\s+|any\s+)?(?:prior|previous|earlier|old)")
+# more than one side said without a side word: a diffuse or interstitial process, effusions in the plural
+_SPREAD = re.compile(r"(?<![a-z])(?:diffuse\w*|widespread|multifocal|scattered|interstitial|both\s+lungs)(?![a-z])")
+_PAIRED_PLURAL = re.compile(r"effusions|pneumothoraces")
 _AFTER_SIZE = 60  # "nodule in the right upper lobe measuring approximately 7 mm"
 _BEFORE_FINDING = 30  # a change word this close before a finding qualifies it
 _NOT_BEFORE = re.compile(r"(?<![a-z])(?:no|not|without)\s+(?:[a-z]+\s+){0,3}$")  # "no evidence of kinking"
@@ -70,6 +73,7 @@ class Finding(NamedTuple):
     tips: tuple = ()
     malpos: bool = False
     scar: bool = False  # an opacity called scarring: not the same finding as a consolidation
+    spread: bool = False  # "diffuse", "interstitial", "effusions": more than one side without naming sides
 
 
 @dataclass
@@ -93,6 +97,11 @@ class Summary:
     # and a statement with one side ("right" and "left" in two statements are two unilateral sides)
     firm: bool = False
     unilateral: bool = False
+    # a hedged statement neither minimal nor chronic: a possibility the reader acts on (docs/errors.md,
+    # amendments after the reward-check probes: its omission, or a hedge of what the other report rules out)
+    doubt: bool = False
+    bilateral: bool = False  # a statement naming both sides ("bilateral", "bibasilar")
+    spread: bool = False
 
     @property
     def present(self) -> bool:
@@ -119,9 +128,14 @@ class Summary:
             self.malpos |= f.malpos
             self.scar |= f.scar
             self.unilateral |= len(f.sides) == 1
+            self.bilateral |= len(f.sides) == 2
+            self.spread |= f.spread
             # a device is there or not: no grade, and "old" or "post-surgical" beside it makes it no less there
-            if f.presence == POS and (self.device or not f.chronic and (f.grade is None or f.grade > 1.0)):
-                self.firm = True
+            if self.device or not f.chronic and (f.grade is None or f.grade > 1.0):
+                if f.presence == POS:
+                    self.firm = True
+                else:
+                    self.doubt = True
 
 
 def _size_mm(text: str) -> float:
@@ -172,13 +186,21 @@ def read_sentence(low: str) -> tuple[tuple[tuple[Finding, tuple], ...], tuple, b
                 if _NOT_ON_PRIOR.match(low, ca + e, cb):
                     presence = POS
             spans.append((ca + s, ca + e, kind, presence))
-    if lx.OTHER_SCREEN.search(low):  # named abnormalities outside the 13 conditions
-        for m in lx.OTHER_FINDINGS.finditer(low):
+    scans = []  # named abnormalities outside the 13 conditions
+    if lx.OTHER_SCREEN.search(low):
+        scans.append(lx.OTHER_FINDINGS)
+    if lx.EXTRA_SUBJECT_SCREEN.search(low) and lx.EXTRA_CHANGE_SCREEN.search(low):
+        scans.append(lx.EXTRA_FINDINGS)
+    for scan in scans:
+        for m in scan.finditer(low):
             if any(s < m.end() and m.start() < e for s, e, _, _ in spans):
                 continue  # "calcified granuloma" already read as a lesion
             if m.lastgroup == "fracture" and not lx.SPINE.search(low):
                 continue  # a compression deformity is a vertebra's
-            spans.append(_mention(low, clauses, m, lx.OTHER_KINDS[m.lastgroup]))
+            span = _mention(low, clauses, m, lx.OTHER_KINDS[m.lastgroup])
+            if m.lastgroup in lx.OTHER_POSSIBLE and span[3] == POS:
+                span = (*span[:3], UNC)
+            spans.append(span)
     device_spans: list[tuple[int, int]] = []
     if lx.DEVICE_SCREEN.search(" " + low):
         for m in lx.DEVICES.finditer(low):
@@ -257,13 +279,15 @@ def read_sentence(low: str) -> tuple[tuple[tuple[Finding, tuple], ...], tuple, b
         b = spans[i + 1][0] if i + 1 < len(spans) and spans[i + 1][0] >= e else len(low)
         near = [t for t in tokens if t[0] >= a and t[1] <= e]  # before and inside
         after = [t for t in tokens if t[0] >= e and t[1] <= b]
-        out.append((_qualify(kind, presence, near, after, e, low), tuple(sorted(temporal[i]))))
+        out.append((_qualify(kind, presence, near, after, (a, s, e, b), low), tuple(sorted(temporal[i]))))
     statement = (bool(out) or bool(sentence_temporal) or bool(lx.NORMAL_STATEMENT.search(low))
                  or (bool(lx.CHEST_WORDS.search(low)) and len(lx.WORD.findall(low)) >= 3))
     return tuple(out), tuple(sorted(sentence_temporal)), statement
 
 
-def _qualify(kind: str, presence: str, near: list, after: list, end: int, low: str) -> Finding:
+def _qualify(kind: str, presence: str, near: list, after: list, bounds: tuple, low: str) -> Finding:
+    """The finding at low[start:end] with the qualifiers of its stretch low[a:b] (bounds: a, start, end, b)."""
+    a, start, end, b = bounds
     def collect(tokens: list, table: dict) -> set:
         out: set = set()
         for t in tokens:
@@ -291,9 +315,12 @@ def _qualify(kind: str, presence: str, near: list, after: list, end: int, low: s
         malpos = any(t[2] == "malpos" for t in window)  # stated in words; tips that imply one: compare.py
         return Finding(kind, presence, tuple(sorted(sides)), tuple(sorted(zones)), None, None, "chronic" in groups,
                        False, tuple(sorted(tips)), malpos)
+    # "both sides" said without a side word; asked only where it can matter (no side, or both; compare.py)
+    spread = len(sides) != 1 and kind not in lx.DIFFUSE_KINDS and bool(
+        _SPREAD.search(low, a, b) or kind in lx.SIZE_DECIDES and _PAIRED_PLURAL.search(low, start, end))
     grade = grade_of(near)
     if grade is None:
         grade = grade_of(close_grade)
     sizes = [_size_mm(t[3]) for t in near + after if t[2] == "size" and t[0] - end <= _AFTER_SIZE]
     return Finding(kind, presence, tuple(sorted(sides)), tuple(sorted(zones)), grade, max(sizes) if sizes else None,
-                   "chronic" in groups, "collapse" in groups, scar="scar" in groups)
+                   "chronic" in groups, "collapse" in groups, scar="scar" in groups, spread=spread)

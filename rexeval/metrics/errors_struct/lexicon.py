@@ -155,6 +155,9 @@ QUALIFIER_GROUPS: list[tuple[str, str]] = [
     ("tip_azygos", r"azygou?s(?:\s+(?:vein|arch))?"),
     ("tip_cs", r"coronary\s+sinus|(?:lateral\s+|posterior\s+)?(?:coronary|cardiac)\s+veins?"),
     ("tip_rv", r"right\s+ventric\w*"),
+    # a heart chamber named without its side (rules 2.2): a position of its own, so "leads in the atrium and
+    # ventricle" for "... the right atrium and right ventricle" is a different tip (a C), not the same one
+    ("tip_heart", r"atri(?:um|a)|ventricles?"),
     ("tip_svc", r"superior\s+vena\s+cava|svc|superior\s+vena\s+cava"),
     ("tip_ivc", r"inferior\s+vena\s+cava|ivc"),
     ("tip_brachio", r"(?:left|right)\s+brachiocephalic(?:\s+vein)?|brachiocephalic\s+vein|innominate\s+vein"),
@@ -280,7 +283,7 @@ TEMPORAL_TOKENS = {"nonew": "stable", "stable": "stable", "new": "new", "worse":
                    "resolved": "resolved"}
 CHANGES = frozenset({"new", "worse", "better", "resolved"})
 
-_CVC_WRONG = frozenset({"tip_ra", "tip_rv", "tip_ivc", "tip_neck", "tip_ij", "tip_periph", "tip_contra", "tip_azygos",
+_CVC_WRONG = frozenset({"tip_ra", "tip_rv", "tip_heart", "tip_ivc", "tip_neck", "tip_ij", "tip_periph", "tip_contra", "tip_azygos",
                         "tip_pa", "tip_pa_distal"})
 _AIRWAY_LOW = frozenset({"tip_rmain", "tip_lmain", "tip_carina", "tip_bronchus"})
 #: Tip positions that are a malposition for a device type, from where each device belongs: a central line or
@@ -331,18 +334,70 @@ OTHER_GROUPS: list[tuple[str, str]] = [
                                r"(?:hemi-?)?diaphragms?|(?:hemi-?)?diaphragms?\s+(?:elevation|eventration"
                                r"|(?:is|are|remains?|appears?|seems?)\s+(?:\w+\s+){0,2}(?:elevated|raised|high))"),
 ]
+#: Findings added after the reward-check probes (rules 2.1), scanned only when a sentence has both a word of
+#: what they are about (EXTRA_SUBJECTS) and a word of what is wrong with it (EXTRA_CHANGES): most sentences
+#: name a vessel, a hilum or a bone to call it normal.
+EXTRA_GROUPS: list[tuple[str, str]] = [
+    # pulmonary arterial hypertension's sign, and enlarged hila (adenopathy or vessels): findings with a work-up
+    ("Pulmonary Artery Enlargement", r"(?:prominen\w*|enlarge\w*|dilat\w*|distended|fullness)\s+(?:of\s+)?(?:the\s+)?"
+                                     r"(?:(?:main|central|right|left|bilateral|proximal)\s+)*pulmonary\s+arter(?:y|ies)"
+                                     r"|pulmonary\s+arter(?:y|ies)\s+(?:(?:is|are|appears?|remains?|seems?)\s+)?"
+                                     r"(?:[a-z]+\s+){0,2}?(?:prominent|enlarged|dilated|distended)"
+                                     r"|pulmonary\s+(?:arterial\s+)?hypertension"),
+    ("Hilar Enlargement", r"(?:prominen\w*|enlarge\w*|fullness|full|bulky|bulkiness)\s+(?:of\s+)?(?:the\s+|both\s+)?"
+                          r"(?:(?:right|left|bilateral)\s+)?(?:hila|hilum|hili|hilar\s+(?:contours?|regions?|shadows?))"
+                          r"|(?:hila|hilum|hilar\s+(?:contours?|regions?|shadows?))\s+(?:(?:is|are|appears?|appear|remains?"
+                          r"|remain)\s+)?(?:[a-z]+\s+){0,2}?(?:prominent|enlarged|full|bulky)|hilar\s+(?:prominence|"
+                          r"fullness|enlargement)"),
+    # a lytic or sclerotic bone lesion (metastasis, myeloma): a finding with a work-up, outside the lung
+    ("Bone Lesion", r"(?:(?:sclerotic|lytic|blastic|osteolytic|osteoblastic|osteosclerotic|expansile|destructive|bony"
+                    r"|bone|osseous|skeletal)\s+(?:or\s+[a-z]+\s+)?)+(?:lesions?|foci|focus|metastas[ie]s)"
+                    r"|(?:osseous|skeletal|bone|bony)\s+metastatic\s+disease"),
+    # a widened right paratracheal stripe: adenopathy or a mass until shown otherwise (rules 2.2)
+    ("Paratracheal Widening", r"(?:prominen\w*|widen\w*|thicken\w*)\s+(?:of\s+)?(?:the\s+)?(?:(?:right|left)\s+)?"
+                              r"paratracheal\s+(?:stripe|soft\s+tissues?)|paratracheal\s+(?:stripe|soft\s+tissues?)\s+"
+                              r"(?:(?:is|are|appears?|remains?)\s+)?(?:[a-z]+\s+)?(?:widened|thickened|prominent)"),
+    # a breast mass seen on the chest film is worked up (mammography); outside the lung, with its side (rules 2.2)
+    ("Breast Mass", r"breast\s+(?:masses|mass|lesions?|nodules?|neoplasm|carcinoma|cancer|tumou?r)"),
+    # read as the labeler reads their neighbours ("peribronchial thickening": an opacity; "vascular congestion":
+    # possible edema, CheXpert's convention), under these kinds (OTHER_KIND_OF)
+    ("bronchial", r"bronch(?:ial|ovascular)\s+(?:wall\s+)?(?:thickening|cuffing)|bronchitis|bronchiolitis"),
+    ("vascular", r"(?:prominen\w*|engorge\w*|congest\w*|cephaliz\w*|redistribut\w*|increased)\s+(?:of\s+)?(?:the\s+)?"
+                 r"(?:(?:central|pulmonary|venous|interstitial)\s+){0,2}(?:vascularity|vasculature|vessels|vascular"
+                 r"\s+markings)|(?:pulmonary\s+)?venous\s+(?:engorgement|congestion|distension|hypertension)"
+                 r"|(?:vascularity|vasculature)\s+(?:is|are|appears?|remains?)\s+(?:[a-z]+\s+)?(?:prominent|engorged"
+                 r"|congested|increased|cephalized)"),
+]
 #: Named abnormalities outside the 13 conditions (the group name is the finding kind).
 OTHER_FINDINGS = re.compile("|".join(f"(?P<{k.lower().replace(' ', '_')}>{_w(p)})" for k, p in OTHER_GROUPS))
-OTHER_KINDS = {k.lower().replace(" ", "_"): k for k, _ in OTHER_GROUPS}
+EXTRA_FINDINGS = re.compile("|".join(f"(?P<{k.lower().replace(' ', '_')}>{_w(p)})" for k, p in EXTRA_GROUPS))
+#: Groups named after the words they read, and the finding kind each stands for.
+OTHER_KIND_OF = {"bronchial": "Lung Opacity", "vascular": "Edema"}
+OTHER_KINDS = {k.lower().replace(" ", "_"): OTHER_KIND_OF.get(k, k) for k, _ in OTHER_GROUPS + EXTRA_GROUPS}
+#: Read as possible, not definite (CheXpert's convention for vascular congestion, which the labeler follows).
+OTHER_POSSIBLE = frozenset({"vascular"})
 OTHER_HINTS = ("curvature", "adenopath", "nodes", "granulom", "emphysem", "copd", "obstructive", "bull", "bleb", "hyper", "infla", "expan", "scolio",
                "kypho", "degenerat", "spondylo", "osteophyt", "arthr", "hernia", "pneumoperitoneum", "free",
                "pneumomediastinum", "fibro", "bronchiecta", "elevat", "eventrat", "raised", "high", "deformit", "wedg", "compression", "height")
 OTHER_SCREEN = _any_of(OTHER_HINTS)
+EXTRA_SUBJECTS = ("arter", "hypertension", "hila", "hilu", "hili", "bronch", "vascula", "vessels", "venous", "lesion",
+                  "foci", "focus", "metasta", "breast", "paratracheal")
+EXTRA_CHANGES = ("prominen", "enlarg", "dilat", "distend", "full", "bulk", "hypertension", "thicken", "cuff",
+                 "bronchit", "bronchiol", "engorg", "congest", "cephaliz", "redistribut", "increased", "venous",
+                 "sclero", "lytic", "blastic", "expansile", "destructive", "metasta", "bone", "bony", "osseous",
+                 "skeletal", "widen", "mass", "lesion", "nodule", "neoplasm", "carcinoma", "cancer", "tumor", "tumour")
+EXTRA_SUBJECT_SCREEN = _any_of(EXTRA_SUBJECTS)
+EXTRA_CHANGE_SCREEN = _any_of(EXTRA_CHANGES)
 #: A sentence about the spine, where a shape word names a vertebral compression fracture.
 SPINE = re.compile(_w(r"vertebra\w*|spine|spinal|thoracic|lumbar|[tl]\d{1,2}(?:-[tl]?\d{1,2})?"))
 
 #: Findings that are never significant by themselves (spec: "minor").
 MINOR_KINDS = frozenset({"Pleural Other", "Degenerative", "Granuloma"})
+#: Findings that fill both lungs by nature: "bilateral" omitted says nothing the reader does not assume.
+DIFFUSE_KINDS = frozenset({"Edema", "Emphysema", "Hyperinflation", "Fibrosis", "Pulmonary Artery Enlargement"})
+#: Findings whose grade decides what is done (watched when small, drained when larger): an omitted small
+#: grade is an error too.
+SIZE_DECIDES = frozenset({"Pleural Effusion", "Pneumothorax"})
 
 #: A statement about the chest (for the empty-report rule), beyond any finding or device.
 NORMAL_STATEMENT = re.compile(_w(

@@ -10,6 +10,10 @@ from rexeval.metrics.errors_struct.findings import Summary, read_sentence
 from rexeval.metrics.errors_struct.v1 import _LRU, split_sentences
 
 COUNTER_VERSION = "2"
+#: The revision of v2's counting rules, in the signature (``rules:2.2``): 2.1 adds the amendments after the
+#: reward-check probes, 2.2 those after the final probe round (docs/errors.md); counts of the same pair may
+#: differ between revisions.
+RULES_REVISION = "2.2"
 _NONE: frozenset = frozenset()
 
 
