@@ -380,7 +380,7 @@ def error_plot(dist: pd.DataFrame):
 # ----- per-condition F1 heat map --------------------------------------------------------------------
 
 def condition_matrix(runs: Sequence[Run], labeler: str | None = None) -> dict[str, pd.DataFrame]:
-    """labeler -> DataFrame (systems x conditions) of F1 from summary["conditions"]."""
+    """labeler -> DataFrame (systems x conditions) of F1 from the runs' ``conditions`` sections."""
     out: dict[str, dict[str, dict[str, float]]] = {}
     for run in runs:
         conds = run.summary.conditions
@@ -478,6 +478,6 @@ def plot_runs(runs: Sequence[Run], kind: str, out_dir: str | Path, *, metrics: S
     elif kind == "conditions":
         mats = condition_matrix(runs)
         if not mats:
-            raise InputError("no per-condition results (summary['conditions']) in these runs")
+            raise InputError("no per-condition results (no 'conditions' in summary.json) in these runs")
         out += save(condition_heatmap(mats), out_dir, "conditions")
     return out

@@ -281,12 +281,12 @@ class RayEngine:
             self._stop_all()
             raise
 
-    def annotate(self, summary: dict[str, Any]) -> None:
-        """Studies that failed on Ray, in summary.json (only when there are any: a clean run's summary
-        is the local engine's)."""
+    def annotate(self, sections: dict[str, Any]) -> None:
+        """Studies that failed on Ray, into the summary sections scoring is building (only when there are
+        any: a clean run's summary is the local engine's)."""
         for name, fails in self.failures.items():
             if fails:
-                entry = summary.setdefault("metric_runs", {}).setdefault(name, {})
+                entry = sections.setdefault("metric_runs", {}).setdefault(name, {})
                 entry["engine"] = {"name": "ray", "n_failed_studies": len(fails),
                                    "failed_studies": [{"study_id": f.study_id, "reason": f.reason} for f in fails[:200]]}
 

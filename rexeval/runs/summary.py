@@ -276,15 +276,12 @@ class Summary(Mapping[str, Any]):
     subgroups: SubgroupsInfo | None = None
     merged_from: tuple[str, ...] | None = None
     mismatch_allowed: tuple[str, ...] | None = None
-    #: ``n_dropped`` as read; None: the count of ``dropped``
-    n_dropped_recorded: int | None = field(default=None, repr=False)
 
     # ----- derived -----------------------------------------------------------------------------------
 
     @property
     def n_dropped(self) -> int:
-        if self.n_dropped_recorded is not None:
-            return self.n_dropped_recorded
+        """The studies alignment dropped (``--allow-missing``), all reasons together."""
         return sum(len(v) for v in self.dropped.values())
 
     @property
@@ -377,7 +374,6 @@ class Summary(Mapping[str, Any]):
             subgroups=SubgroupsInfo.from_json(doc.get("subgroups")),
             merged_from=None if merged is None else tuple(merged),
             mismatch_allowed=None if mismatch is None else tuple(mismatch),
-            n_dropped_recorded=doc.get("n_dropped"),
         )
 
     def to_json(self) -> dict[str, Any]:
