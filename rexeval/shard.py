@@ -6,6 +6,7 @@ values never depend on the shard it ran in)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from rexeval.runs import (
     Run,
     ScoreResult,
     StudyList,
+    Summary,
     finite,
     load_run,
     refuse_differences,
@@ -104,7 +106,7 @@ def merge_runs(run_dirs: list[str | Path], *, allow_mismatch: bool = False) -> S
     metrics_summary: dict[str, MetricEntry] = {}
     instances: dict[str, Any] = {}
     for key, entry in first.metrics.items():
-        name = entry.metric
+        name = entry.metric or ""
         if name not in instances:
             instances[name] = runs[0].metric(name)
             if instances[name] is None:
@@ -117,10 +119,10 @@ def merge_runs(run_dirs: list[str | Path], *, allow_mismatch: bool = False) -> S
         outputs[key] = out
         value = out.aggregate.value(columns)
         lo, hi = bootstrap_ci(out.aggregate, columns, n_resamples, seed)
-        counted = {}
+        new = replace(entry, value=finite(value), ci95=(finite(lo), finite(hi)))
         if key in columns:
-            counted = {"n": int(np.sum(~np.isnan(columns[key]))), "n_failed": int(np.sum(np.isnan(columns[key])))}
-        metrics_summary[key] = replace(entry, value=finite(value), ci95=(finite(lo), finite(hi)), **counted)
+            new = replace(new, n=int(np.sum(~np.isnan(columns[key]))), n_failed=int(np.sum(np.isnan(columns[key]))))
+        metrics_summary[key] = new
 
     skipped: dict[str, str] = {}
     for run in runs:
@@ -128,7 +130,7 @@ def merge_runs(run_dirs: list[str | Path], *, allow_mismatch: bool = False) -> S
 
     # Alignment (and so its dropped ids) happens before sharding: every shard records the same list;
     # the empty / literal-missing texts are restricted to each shard, so they are joined.
-    def joined(get) -> StudyList | None:
+    def joined(get: Callable[[Summary], StudyList | None]) -> StudyList | None:
         lists = [get(run.summary) for run in runs]
         return None if lists[0] is None else StudyList(tuple(s for part in lists if part for s in part.study_ids))
 
@@ -152,8 +154,8 @@ def merge_runs(run_dirs: list[str | Path], *, allow_mismatch: bool = False) -> S
         metrics=metrics_summary,
         random_weights=tuple(stand_in_metrics(metrics_summary)),
         skipped=skipped,
-        empty_predictions=joined(lambda s: s.empty_predictions),
-        empty_references=joined(lambda s: s.empty_references),
+        empty_predictions=joined(lambda s: s.empty_predictions) or StudyList(),
+        empty_references=joined(lambda s: s.empty_references) or StudyList(),
         literal_missing_predictions=joined(lambda s: s.literal_missing_predictions),
         sections=sections,
         shard=None,
@@ -196,9 +198,8 @@ def _merge_subgroups(result: Run, runs: list[Run], columns: dict, n_resamples: i
     (groups.csv)."""
     from rexeval.subgroups import Groups, subgroup_scores, summary_block
 
-    blocks = [r.summary.subgroups for r in runs]
+    blocks = [r.summary.subgroups for r in runs if r.summary.subgroups is not None]
     first = blocks[0]
-    assert first is not None
     for run, block in zip(runs, blocks, strict=True):
         if run.group_labels is None:
             raise InputError("scored with --by but has no groups.csv (an older rexeval): score the shards again "

@@ -56,7 +56,7 @@ class MetricEntry:
     value: float | None
     ci95: tuple[float | None, float | None] | None = None
     higher_is_better: bool | None = None
-    range: tuple[Any, Any] | None = None
+    range: tuple[Any, ...] | None = None
     aggregate: str | None = None
     signature: str | None = None
     metric: str | None = None
@@ -330,9 +330,9 @@ class Summary(Mapping[str, Any]):
         if none_sections and any(none_sections.values()):
             counts = ", ".join(f"{k}: {len(v)}" for k, v in none_sections.items() if v)
             notes.append(f"references contain the literal 'None' for missing sections ({counts}), as ReXrank writes them")
-        lacking = self.subgroups.meta.get("studies_without_meta") if self.subgroups else None
-        if lacking:
-            notes.append(f"{lacking} studies are not in {meta or self.subgroups.meta.get('path')}; their --meta "
+        joined = self.subgroups.meta if self.subgroups else {}
+        if lacking := joined.get("studies_without_meta"):
+            notes.append(f"{lacking} studies are not in {meta or joined.get('path')}; their --meta "
                          "attributes are grouped as 'missing'")
         return notes
 
@@ -354,7 +354,7 @@ class Summary(Mapping[str, Any]):
         recorded = doc.get("random_weights")
         merged, mismatch = doc.get("merged_from"), doc.get("mismatch_allowed")
         return cls(
-            n_studies=doc.get("n_studies") if doc.get("n_studies") is not None else 0,
+            n_studies=int(doc.get("n_studies") or 0),
             metrics={k: MetricEntry.from_json(v) for k, v in (doc.get("metrics") or {}).items()},
             schema_version=doc.get("schema_version") or SCHEMA_VERSION,
             skipped=dict(doc.get("skipped") or {}),
