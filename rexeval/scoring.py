@@ -143,8 +143,6 @@ def score(
     study_ids: Sequence[Any] | None = None,
     options: ScoreOptions | None = None,
     engine: Any = None,
-    device: str | None = None,
-    fp16: bool = False,
     **settings: Any,
 ) -> ScoreResult:
     """Score predictions against references: what ``rexeval score`` does, step for step.
@@ -155,8 +153,8 @@ def score(
 
     The settings are a :class:`ScoreOptions` (``options=``) or its fields as keywords
     (``metrics=["bleu"], n_resamples=0, by=["sex"], out="runs/a"``; keywords override ``options``).
-    ``device`` and ``fp16`` go into ``metric_options`` of every model metric that takes them (an option
-    set there wins). ``engine`` computes the metrics elsewhere (e.g. :class:`rexeval.engines.ray.RayEngine`).
+    Metric options reach metrics only through ``metric_options``; :func:`with_model_options` adds a
+    device or fp16 to every model metric, as ``--device`` / ``--fp16`` do. ``engine`` computes the metrics elsewhere (e.g. :class:`rexeval.engines.ray.RayEngine`).
 
     Returns a :class:`ScoreResult` (:class:`rexeval.runs.Run`): ``per_study`` has ``study_id`` plus one
     column per per-study value, ``summary`` is the typed summary.json; with ``by`` the subgroup table, and
@@ -165,10 +163,10 @@ def score(
     known = {f.name for f in fields(ScoreOptions)}
     unknown = sorted(set(settings) - known)
     if unknown:
-        raise ConfigError(f"score() got unknown settings {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        hint = ("; a device or fp16 is a metric option: metric_options=with_model_options(..., device=...)"
+                if {"device", "fp16"} & set(unknown) else "")
+        raise ConfigError(f"score() got unknown settings {', '.join(unknown)}; known: {', '.join(sorted(known))}{hint}")
     opts = replace(options or ScoreOptions(), **settings)
-    if device or fp16:
-        opts = replace(opts, metric_options=with_model_options(opts.metric_options, device=device, fp16=fp16))
     preds, refs = _sources(preds, refs, predictions, references, study_ids)
     # --out is checked and locked before scoring: a file or a non-empty directory fails now, not after an
     # hour; the lock is released once the run is written (or, on an error, when the writer is collected)
