@@ -11,13 +11,15 @@ from rexeval._version import __version__
 
 if TYPE_CHECKING:
     from rexeval.compare import compare
-    from rexeval.runs import ScoreResult, load_run
-    from rexeval.scoring import score
+    from rexeval.runs import Run, ScoreResult, load_run
+    from rexeval.scoring import ScoreOptions, score
 
-__all__ = ["__version__", "score", "compare", "load_run", "ScoreResult"]
+__all__ = ["__version__", "score", "ScoreOptions", "compare", "load_run", "Run", "ScoreResult"]
 
 _LAZY = {
     "score": "rexeval.scoring",
+    "ScoreOptions": "rexeval.scoring",
+    "Run": "rexeval.runs",
     "ScoreResult": "rexeval.runs",
     "compare": "rexeval.compare",
     "load_run": "rexeval.runs",

@@ -229,17 +229,6 @@ def reference_texts(
     return [build_reference(f, i, track) for f, i in zip(findings, impressions)]
 
 
-def track_label(inp: dict[str, Any]) -> str:
-    """A run's reference text in a few words, from its summary's ``input`` (table titles, leaderboards)."""
-    source = str(inp.get("reference_source") or "")
-    for track in ("findings-impression", "findings"):
-        if source.startswith(f"track {track}"):
-            return f"track {track}"
-    if source.startswith("column "):
-        return f"reference {source}"
-    return f"track {inp.get('track') or 'unknown'}"
-
-
 def load_pairs(
     preds: str | Path | pd.DataFrame,
     refs: str | Path | pd.DataFrame | None = None,

@@ -17,7 +17,7 @@ from rexeval.stats.paired import holm, paired_test
 
 
 def _as_run(source: str | Path | ScoreResult | Run, refs, **score_kw) -> ScoreResult | Run:
-    if isinstance(source, (ScoreResult, Run)):
+    if isinstance(source, Run):
         return source
     path = Path(source)
     if path.is_dir():
@@ -63,7 +63,7 @@ def compare(
     pa = run_a.per_study
     keys = [k for k in run_a.outputs if k in run_b.outputs]
     if metrics:
-        keys = [k for k in keys if k in metrics or run_a.summary["metrics"][k].get("metric") in metrics]
+        keys = [k for k in keys if k in metrics or run_a.metrics[k].metric in metrics]
     rows = []
     for key in keys:
         out = run_a.outputs[key]
@@ -94,8 +94,8 @@ def compare(
         return "A" if a_wins else "B"
 
     table["better"] = table.apply(better, axis=1)
-    table.attrs["a"] = run_a.summary.get("run", {}).get("name", "A")
-    table.attrs["b"] = run_b.summary.get("run", {}).get("name", "B")
+    table.attrs["a"] = run_a.summary.run.name or "A"
+    table.attrs["b"] = run_b.summary.run.name or "B"
     table.attrs["n_studies"] = len(ids_a)
     table.attrs["n_permutations"] = n_permutations
     table.attrs["mismatch_allowed"] = differences

@@ -20,10 +20,8 @@ import numpy as np
 import pandas as pd
 
 from rexeval._version import __version__
-from rexeval.align import track_label
 from rexeval.leaderboard import TABLE_CSS, build_leaderboard
-from rexeval.runs import Run
-from rexeval.standins import random_weights_line
+from rexeval.runs import Run, random_weights_line
 from rexeval.stats import DEFAULT_PERMUTATIONS
 
 REPORT_CSS = TABLE_CSS + """
@@ -97,7 +95,7 @@ def build_report(runs: list[Run], *, title: str = "rexeval report", rank_by: str
         REPORT_CSS, "</style></head><body>", f"<h1>{html.escape(title)}</h1>",
         f'<p class="meta">rexeval {html.escape(__version__)} · generated '
         f'{datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")} · {len(runs)} run(s) · '
-        f'{html.escape(track_label(runs[0].summary.get("input") or {}))}</p>',
+        f'{html.escape(runs[0].summary.input.track_label)}</p>',
         "<h2>Summary</h2>", board.to_html(standalone=False),
     ]
     if random_line := random_weights_line([r.summary for r in runs]):
@@ -174,7 +172,7 @@ def build_report(runs: list[Run], *, title: str = "rexeval report", rank_by: str
     # Provenance
     parts.append("<h2>Signatures</h2>")
     for run in runs:
-        items = "".join(f"<li><code>{html.escape(k)}</code>: <code>{html.escape(str(m.get('signature', '')))}</code></li>"
+        items = "".join(f"<li><code>{html.escape(k)}</code>: <code>{html.escape(str(m.signature or ''))}</code></li>"
                         for k, m in run.metrics.items())
         parts.append(f"<h3>{html.escape(run.name)}</h3><ul class=\"meta\">{items}</ul>")
     parts.append(_SEARCH_JS + "</body></html>\n")

@@ -41,10 +41,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rexeval.align import track_label
 from rexeval.exceptions import ConfigError, InputError
-from rexeval.runs import Run, refuse_differences, scoring_differences
-from rexeval.standins import random_weights_line
+from rexeval.runs import Run, random_weights_line, refuse_differences, scoring_differences
 from rexeval.stats import DEFAULT_PERMUTATIONS, DEFAULT_SEED
 from rexeval.stats.paired import holm, paired_test
 
@@ -283,7 +281,7 @@ def build_leaderboard(
     directions: dict[str, bool] = {}
     for run in runs:
         for key, entry in run.metrics.items():
-            directions.setdefault(key, bool(entry.get("higher_is_better", True)))
+            directions.setdefault(key, entry.higher_is_better is not False)
     if published is not None and not published.empty:
         for key, hib in published.attrs.get("higher_is_better", {}).items():
             directions.setdefault(key, hib)
@@ -308,11 +306,11 @@ def build_leaderboard(
 
     rows = []
     for run in runs:
-        row: dict[str, Any] = {"system": run.name, "source": "run", "n_studies": run.summary.get("n_studies"), "path": str(run.path)}
+        row: dict[str, Any] = {"system": run.name, "source": "run", "n_studies": run.summary.n_studies, "path": str(run.path)}
         for key in metrics:
-            entry = run.metrics.get(key) or {}
-            ci = entry.get("ci95") or [None, None]
-            row[key] = _num(entry.get("value"))
+            entry = run.metrics.get(key)
+            ci = (entry.ci95 if entry else None) or (None, None)
+            row[key] = _num(entry.value if entry else None)
             row[f"{key}_lo"], row[f"{key}_hi"] = _num(ci[0]), _num(ci[1])
         rows.append(row)
     if published is not None and not published.empty:
@@ -374,7 +372,7 @@ def build_leaderboard(
     if differences:
         extra_notes.append("Combined although scored differently (--allow-mismatch): " + "; ".join(differences) + ".")
     random_line = random_weights_line([r.summary for r in runs])
-    track_note = [f"Reference text: {track_label(runs[0].summary.get('input') or {})}."] if runs else []
+    track_note = [f"Reference text: {runs[0].summary.input.track_label}."] if runs else []
     board.notes = ([random_line + "."] if random_line else []) + track_note + notes + extra_notes
     return board
 
@@ -629,7 +627,7 @@ def check_same_direction(runs: list[Run]) -> None:
     seen: dict[str, tuple[bool, str]] = {}
     for run in runs:
         for key, entry in run.metrics.items():
-            hib = bool(entry.get("higher_is_better", True))
+            hib = entry.higher_is_better is not False
             if key in seen and seen[key][0] != hib:
                 raise InputError(f"metric {key!r} is higher-is-better in {seen[key][1]} but not in {run.name}", path=str(run.path))
             seen.setdefault(key, (hib, run.name))

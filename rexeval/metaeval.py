@@ -394,14 +394,14 @@ def score_ratings(ratings: Ratings, metrics: list[str] | None, *, keys: list[str
     scores = Scores()
     frame = ratings.frame
     if run_dir is not None:
-        from rexeval.scoring import PER_STUDY, SUMMARY
+        from rexeval.runs import PER_STUDY, SUMMARY, Summary, read_summary
 
         run = Path(run_dir)
         if not (run / PER_STUDY).is_file():
             raise InputError(f"not a run directory (no {PER_STUDY})", path=str(run))
         per = pd.read_csv(run / PER_STUDY, dtype={"study_id": str})
-        summary = json.loads((run / SUMMARY).read_text(encoding="utf-8")) if (run / SUMMARY).is_file() else {}
-        ran = list(dict.fromkeys(v.get("metric") for v in summary.get("metrics", {}).values() if v.get("metric")))
+        summary = Summary.from_json(read_summary(run / SUMMARY) if (run / SUMMARY).is_file() else {})
+        ran = summary.metric_names()
         names = metrics or ran
         if not names:
             raise InputError("the run lists no metrics; pass --metrics", path=str(run))
@@ -417,8 +417,9 @@ def score_ratings(ratings: Ratings, metrics: list[str] | None, *, keys: list[str
                 raise InputError("not a finite number", path=str(run / PER_STUDY), column=c, study_id=sid)
         chosen = resolve_metrics(names)
         for metric in chosen:
-            scores.signatures[metric.name] = summary.get("metrics", {}).get(
-                next((o.key for o in metric.outputs()), ""), {}).get("signature", metric.signature())
+            recorded = summary.metrics.get(next((o.key for o in metric.outputs()), ""))
+            scores.signatures[metric.name] = (recorded.signature if recorded and recorded.signature is not None
+                                              else metric.signature())
         source = f"run {run}"
     else:
         from rexeval.align import load_pairs
@@ -427,7 +428,7 @@ def score_ratings(ratings: Ratings, metrics: list[str] | None, *, keys: list[str
         pairs = load_pairs(frame[["pair_id", "prediction", "reference"]].rename(columns={"pair_id": "study_id"}))
         chosen = resolve_metrics(metrics)
         result = score_pairs(pairs, chosen, n_resamples=0, progress=progress)
-        skipped = result.summary["skipped"]
+        skipped = dict(result.summary.skipped)
         if skipped and metrics:  # named metrics must run; the default set keeps what can run
             from rexeval.exceptions import MetricUnavailable
 

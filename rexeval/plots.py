@@ -209,11 +209,11 @@ def overview_plot(runs: Sequence[Run], metrics: Sequence[str] | None = None, tit
         hib = True
         for i, run in enumerate(runs):
             entry = run.metrics.get(key)
-            if not entry or entry.get("value") is None:
+            if not entry or entry.value is None:
                 continue
-            hib = bool(entry.get("higher_is_better", True))
-            v = float(entry["value"])
-            lo, hi = (entry.get("ci95") or [None, None])[:2]
+            hib = entry.higher_is_better is not False
+            v = float(entry.value)
+            lo, hi = entry.ci95 or (None, None)
             color = PALETTE[i % len(PALETTE)]
             if lo is not None and hi is not None and not (math.isnan(lo) or math.isnan(hi)):
                 ax.plot([lo, hi], [i, i], color=color, linewidth=2.2)
@@ -227,7 +227,7 @@ def overview_plot(runs: Sequence[Run], metrics: Sequence[str] | None = None, tit
         ax.grid(axis="x", alpha=0.3)
         ax.tick_params(axis="x", labelsize=9)
         ax.margins(x=0.15)
-    n = runs[0].summary.get("n_studies")
+    n = runs[0].summary.n_studies
     fig.suptitle(title or (f"{runs[0].name}: " if len(runs) == 1 else "") + "value and 95% bootstrap CI"
                  + (f" ({n} studies)" if len(runs) == 1 and n else ""), fontsize=12)
     fig.tight_layout()
@@ -380,10 +380,10 @@ def error_plot(dist: pd.DataFrame):
 # ----- per-condition F1 heat map --------------------------------------------------------------------
 
 def condition_matrix(runs: Sequence[Run], labeler: str | None = None) -> dict[str, pd.DataFrame]:
-    """labeler -> DataFrame (systems x conditions) of F1 from summary["conditions"]."""
+    """labeler -> DataFrame (systems x conditions) of F1 from the runs' ``conditions`` sections."""
     out: dict[str, dict[str, dict[str, float]]] = {}
     for run in runs:
-        conds = run.summary.get("conditions") or {}
+        conds = run.summary.conditions
         if not isinstance(conds, dict):
             raise InputError("summary 'conditions' must be an object {labeler: {condition: {...}}}", path=str(run.path))
         for lab, per in conds.items():
@@ -478,6 +478,6 @@ def plot_runs(runs: Sequence[Run], kind: str, out_dir: str | Path, *, metrics: S
     elif kind == "conditions":
         mats = condition_matrix(runs)
         if not mats:
-            raise InputError("no per-condition results (summary['conditions']) in these runs")
+            raise InputError("no per-condition results (no 'conditions' in summary.json) in these runs")
         out += save(condition_heatmap(mats), out_dir, "conditions")
     return out

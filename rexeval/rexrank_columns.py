@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rexeval.exceptions import ConfigError
+
+if TYPE_CHECKING:
+    from rexeval.runs import Summary
 
 #: (rexeval summary key, ReXrank column), in the tables' order. Every column is higher-is-better.
 REXRANK_COLUMNS: list[tuple[str, str]] = [
@@ -35,7 +38,7 @@ DECIMALS = 3
 
 
 def rexrank_row(
-    summary: Mapping[str, Any],
+    summary: Summary | Mapping[str, Any],
     *,
     model_name: str | None = None,
     date: str | int | None = None,
@@ -45,26 +48,29 @@ def rexrank_row(
     require_all: bool = False,
     decimals: int = DECIMALS,
 ) -> dict[str, Any]:
-    """A summary (``summary.json`` as a dict) as one ReXrank row: column name -> value, in table order.
+    """A run summary (:class:`rexeval.runs.Summary`, or summary.json as a dict) as one ReXrank row: column name -> value, in table order.
 
     Scores are rounded to ``decimals`` like the site; a metric missing from the summary (skipped, or
     all studies failed) gives ``None`` unless ``require_all``, which raises naming the missing ones.
     A metric whose direction is not higher-is-better under the same key is refused: the site's
     columns are all "higher is better", so such a value would be placed in the wrong direction.
     """
-    metrics = summary.get("metrics", {})
+    from rexeval.runs import as_summary
+
+    summary = as_summary(summary)
+    metrics = summary.metrics
     row: dict[str, Any] = {
         "Rank": rank,
         "Date": date,
-        "Model Name": model_name if model_name is not None else summary.get("run", {}).get("name"),
+        "Model Name": model_name if model_name is not None else summary.run.name,
         "Institution": institution,
         "Model URL": url,
     }
     missing = []
     for key, column in REXRANK_COLUMNS:
         entry = metrics.get(key)
-        value = None if entry is None else entry.get("value")
-        if entry is not None and entry.get("higher_is_better") is False:
+        value = None if entry is None else entry.value
+        if entry is not None and entry.higher_is_better is False:
             raise ConfigError(f"summary key {key!r} is lower-is-better; ReXrank column {column!r} is higher-is-better")
         if value is None or (isinstance(value, float) and math.isnan(value)):
             missing.append(key)
@@ -72,7 +78,7 @@ def rexrank_row(
         else:
             row[column] = round(float(value), decimals)
     if require_all and missing:
-        skipped = summary.get("skipped", {})
+        skipped = summary.skipped
         why = "; ".join(f"{k}: {skipped[k]}" if k in skipped else k for k in missing)
         raise ConfigError(f"the run lacks ReXrank columns ({why})")
     for column in UNSUPPORTED_COLUMNS:

@@ -1,10 +1,12 @@
-"""``rexeval.score``: align, run the metrics, aggregate with bootstrap CIs, write the run directory."""
+"""``rexeval.score``: align, run the metrics, aggregate with bootstrap CIs, add subgroups, write the run
+directory: everything ``rexeval score`` does (the CLI builds a :class:`ScoreOptions` and calls it)."""
 
 from __future__ import annotations
 
 import platform
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +21,24 @@ from rexeval.exceptions import ConfigError, MetricUnavailable, RexevalError
 from rexeval.fingerprint import file_sha256, study_ids_sha256
 from rexeval.metrics import Metric, Output, resolve_metrics
 from rexeval.metrics.base import Batch
-from rexeval.runs import PER_STUDY, SCHEMA_VERSION, SUMMARY, TEXTS, ScoreResult  # noqa: F401  (re-exported)
-from rexeval.standins import random_weight_metrics
+from rexeval.runs import (  # noqa: F401  (PER_STUDY, SCHEMA_VERSION, SUMMARY, TEXTS: re-exported)
+    PER_STUDY,
+    SCHEMA_VERSION,
+    SUMMARY,
+    TEXTS,
+    RunDirWriter,
+    ScoreResult,
+)
+from rexeval.runs.summary import (
+    Bootstrap,
+    InputInfo,
+    MetricEntry,
+    RunInfo,
+    ShardInfo,
+    StudyList,
+    Summary,
+    stand_in_metrics,
+)
 from rexeval.stats.bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED, bootstrap_ci
 from rexeval.text import WS_COLLAPSE_TAG
 
@@ -78,6 +96,46 @@ class _Progress:
             self._bar.stop()
 
 
+@dataclass(frozen=True)
+class ScoreOptions:
+    """Everything :func:`score` does besides reading the input: the one object ``rexeval score`` builds
+    from its flags. ``metric_options`` (metric -> constructor options) is the only way options reach a
+    metric; ``--option``, ``--prompt``, ``--device``, ``--fp16`` and the ``--llm-*`` flags fill it."""
+
+    #: metric names (default: every metric that can run)
+    metrics: tuple[str, ...] | None = None
+    metric_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    track: str = "auto"
+    allow_missing: bool = False
+    #: a metric that cannot run is an error instead of being skipped
+    strict: bool = False
+    #: a run in which no metric could run is an error (the CLI's policy; the API returns the skip reasons)
+    require_a_metric: bool = False
+    n_resamples: int = DEFAULT_RESAMPLES
+    seed: int = DEFAULT_SEED
+    name: str | None = None
+    progress: bool = True
+    collapse_ws: bool = True
+    #: ``i/n``: score only that contiguous shard (joined by ``rexeval merge``)
+    shard: str | None = None
+    #: subgroup columns (``--by``), the ``--meta`` file joined for them, the age bins and the flag size
+    by: tuple[str, ...] = ()
+    meta: str | Path | None = None
+    age_bins: tuple[float, ...] | None = None
+    min_group_size: int = 30
+    #: the run directory: checked and locked before scoring, written atomically after
+    out: str | Path | None = None
+    overwrite: bool = False
+
+    def __post_init__(self) -> None:
+        if isinstance(self.metrics, str):
+            object.__setattr__(self, "metrics", tuple(m.strip() for m in self.metrics.split(",") if m.strip()))
+        elif self.metrics is not None:
+            object.__setattr__(self, "metrics", tuple(self.metrics))
+        object.__setattr__(self, "by", tuple([self.by] if isinstance(self.by, str) else self.by))
+        check_name(self.name)
+
+
 def score(
     preds: str | Path | pd.DataFrame | None = None,
     refs: str | Path | pd.DataFrame | None = None,
@@ -85,49 +143,65 @@ def score(
     predictions: Sequence[str] | None = None,
     references: Sequence[str] | None = None,
     study_ids: Sequence[Any] | None = None,
-    metrics: list[str] | str | None = None,
-    metric_options: dict[str, dict[str, Any]] | None = None,
-    track: str = "auto",
-    allow_missing: bool = False,
-    strict: bool = False,
-    n_resamples: int = DEFAULT_RESAMPLES,
-    seed: int = DEFAULT_SEED,
-    name: str | None = None,
-    progress: bool = True,
-    collapse_ws: bool = True,
-    shard: str | None = None,
-    device: str | None = None,
-    fp16: bool = False,
+    options: ScoreOptions | None = None,
     engine: Executor | None = None,
+    **settings: Any,
 ) -> ScoreResult:
-    """Score predictions against references.
+    """Score predictions against references: what ``rexeval score`` does, step for step.
 
     Either files or DataFrames (``preds``, ``refs``: what ``rexeval score`` reads), or two lists of texts
     as keywords, so that they cannot be swapped: ``score(predictions=[...], references=[...])``, paired by
     position, with ``study_ids`` (default "0", "1", ...) naming them.
 
-    Returns a :class:`ScoreResult` whose ``per_study`` DataFrame has ``study_id`` plus one column per
-    per-study value, and whose ``summary`` is what ``summary.json`` holds. ``engine`` computes the
-    metrics elsewhere (an :class:`rexeval.engines.base.Executor`, e.g. :class:`rexeval.engines.ray.RayEngine`);
-    None runs them here (:class:`rexeval.engines.local.LocalExecutor`).
-    """
-    preds, refs = _sources(preds, refs, predictions, references, study_ids)
-    if isinstance(metrics, str):
-        metrics = [m for m in metrics.split(",") if m.strip()]
-    check_name(name)
-    pairs = load_pairs(preds, refs, track=track, allow_missing=allow_missing, collapse_ws=collapse_ws)
-    if shard:
-        from rexeval.shard import apply_shard
+    The settings are a :class:`ScoreOptions` (``options=``) or its fields as keywords
+    (``metrics=["bleu"], n_resamples=0, by=["sex"], out="runs/a"``; keywords override ``options``).
+    Metric options reach metrics only through ``metric_options``; :func:`with_model_options` adds a
+    device or fp16 to every model metric, as ``--device`` / ``--fp16`` do. ``engine`` computes the metrics elsewhere (an
+    :class:`rexeval.engines.base.Executor`, e.g. :class:`rexeval.engines.ray.RayEngine`); None runs them here
+    (:class:`rexeval.engines.local.LocalExecutor`).
 
-        pairs = apply_shard(pairs, shard)
-    if device or fp16:
-        metric_options = _with_model_options(metrics, metric_options, device, fp16)
-    chosen = resolve_metrics(metrics, metric_options)
-    return score_pairs(
-        pairs, chosen, strict=strict, n_resamples=n_resamples, seed=seed, name=name, progress=progress,
-        metric_options=metric_options,
-        engine=engine,
-    )
+    Returns a :class:`ScoreResult` (:class:`rexeval.runs.Run`): ``per_study`` has ``study_id`` plus one
+    column per per-study value, ``summary`` is the typed summary.json; with ``by`` the subgroup table, and
+    with ``out`` the run directory is written.
+    """
+    known = {f.name for f in fields(ScoreOptions)}
+    unknown = sorted(set(settings) - known)
+    if unknown:
+        hint = ("; a device or fp16 is a metric option: metric_options=with_model_options(..., device=...)"
+                if {"device", "fp16"} & set(unknown) else "")
+        raise ConfigError(f"score() got unknown settings {', '.join(unknown)}; known: {', '.join(sorted(known))}{hint}")
+    opts = replace(options or ScoreOptions(), **settings)
+    preds, refs = _sources(preds, refs, predictions, references, study_ids)
+    # --out is checked and locked before scoring: a file or a non-empty directory fails now, not after an
+    # hour; the lock is released once the run is written (or, on an error, when the writer is collected)
+    writer = RunDirWriter(opts.out, overwrite=opts.overwrite).lock() if opts.out is not None else None
+    try:
+        pairs = load_pairs(preds, refs, track=opts.track, allow_missing=opts.allow_missing,
+                           collapse_ws=opts.collapse_ws)
+        if opts.shard:
+            from rexeval.shard import apply_shard
+
+            pairs = apply_shard(pairs, opts.shard)
+        metric_options = {k: dict(v) for k, v in opts.metric_options.items()}
+        chosen = resolve_metrics(list(opts.metrics) if opts.metrics is not None else None, metric_options)
+        result = score_pairs(pairs, chosen, strict=opts.strict, n_resamples=opts.n_resamples, seed=opts.seed,
+                             name=opts.name, progress=opts.progress, metric_options=metric_options, engine=engine)
+        summary = result.summary
+        if opts.require_a_metric and not summary.metrics and summary.skipped:
+            # nothing scored is a failure: no empty table or run
+            raise RexevalError("no metric could run, nothing was scored: "
+                               + "; ".join(f"{key}: {reason}" for key, reason in summary.skipped.items()))
+        if opts.by:
+            from rexeval.subgroups import DEFAULT_AGE_BINS, with_subgroups
+
+            result = with_subgroups(result, list(opts.by), meta=str(opts.meta) if opts.meta else None,
+                                    age_bins=opts.age_bins or DEFAULT_AGE_BINS, min_group_size=opts.min_group_size)
+        if writer is not None:
+            writer.write(result)
+    finally:
+        if writer is not None:
+            writer.release()
+    return result
 
 
 def _sources(preds: Any, refs: Any, predictions: Sequence[str] | None, references: Sequence[str] | None,
@@ -169,8 +243,10 @@ def check_name(name: str | None) -> None:
         raise ConfigError(f"--name must be one line, not {name!r}")
 
 
-def _with_model_options(metrics, metric_options, device, fp16):
-    """Pass ``device`` / ``fp16`` to every metric whose constructor takes them (model metrics)."""
+def with_model_options(metric_options: Mapping[str, Mapping[str, Any]] | None, *, device: str | None = None,
+                       fp16: bool = False) -> dict[str, dict[str, Any]]:
+    """``metric_options`` with ``device`` / ``fp16`` set for every metric whose constructor takes them
+    (model metrics); an option already set for a metric wins."""
     import inspect
 
     from rexeval.metrics import available, lookup
@@ -241,7 +317,7 @@ def score_pairs(
         bar.close()
 
     outputs: dict[str, Output] = {}
-    summary_metrics: dict[str, Any] = {}
+    summary_metrics: dict[str, MetricEntry] = {}
     versions = {
         "rexeval": __version__,
         "python": platform.python_version(),
@@ -256,19 +332,13 @@ def score_pairs(
             value = out.aggregate.value(columns)
             lo, hi = bootstrap_ci(out.aggregate, columns, n_resamples, seed)
             column = columns.get(out.key)
-            entry = {
-                "value": _float(value),
-                "ci95": [_float(lo), _float(hi)],
-                "higher_is_better": out.higher_is_better,
-                "range": list(out.value_range),
-                "aggregate": out.aggregate.name,
-                "signature": signature,
-                "metric": metric.name,
-            }
-            if column is not None:
-                entry["n"] = int(np.sum(~np.isnan(column)))
-                entry["n_failed"] = int(np.sum(np.isnan(column)))
-            summary_metrics[out.key] = entry
+            summary_metrics[out.key] = MetricEntry(
+                value=_float(value), ci95=(_float(lo), _float(hi)), higher_is_better=out.higher_is_better,
+                range=tuple(out.value_range), aggregate=out.aggregate.name, signature=signature, metric=metric.name,
+                # n and n_failed exactly for the outputs whose key is a per-study column
+                n=None if column is None else int(np.sum(~np.isnan(column))),
+                n_failed=None if column is None else int(np.sum(np.isnan(column))),
+            )
 
     per_study = pd.DataFrame({"study_id": pairs.study_ids})
     for key, values in columns.items():
@@ -278,49 +348,46 @@ def score_pairs(
     dropped = info.get("dropped", {})
     preds_path = str(info.get("preds", ""))
     run_name = name or pairs.meta.get("name") or ("run" if preds_path.startswith("<") else Path(preds_path).stem)
-    summary = {
-        "schema_version": SCHEMA_VERSION,
-        "n_studies": len(pairs),
-        "metrics": summary_metrics,
-        "skipped": skipped,
-        "dropped": {k: list(v) for k, v in dropped.items()},
-        "n_dropped": sum(len(v) for v in dropped.values()),
-        "empty_predictions": {"count": len(info.get("empty_predictions", [])), "study_ids": info.get("empty_predictions", [])},
-        "empty_references": {"count": len(info.get("empty_references", [])), "study_ids": info.get("empty_references", [])},
-        "literal_missing_predictions": {"count": len(info.get("literal_missing_predictions", [])),
-                                        "study_ids": info.get("literal_missing_predictions", [])},
-        "input": {
-            "preds": info.get("preds"),
-            "preds_sha256": _file_sha256(info.get("preds", "")),
-            "refs": info.get("refs"),
-            "refs_sha256": _file_sha256(info.get("refs", "")),
-            "track": info.get("track"),
-            "prediction_source": info.get("prediction_source"),
-            "reference_source": info.get("reference_source"),
-            "collapse_whitespace": info.get("collapse_whitespace", True),
-            "references_sha256": info.get("references_sha256"),
-            "study_ids_sha256": info.get("study_ids_sha256"),
-        },
-        "study_ids_sha256": study_ids_sha256(pairs.study_ids),
-        "bootstrap": {"method": "percentile", "n_resamples": n_resamples, "seed": seed},
-        # constructor options per metric that ran: readers (merge, compare, leaderboard) rebuild the same
-        # outputs and aggregates from them (a non-default uncertain policy has other keys and statistics)
-        "metric_options": {m.name: recorded_options((metric_options or {}).get(m.name, {})) for m in ran},
-        "run": {"name": run_name, **{k: v for k, v in pairs.meta.items() if k != "name"}},
-        "versions": versions,
-        # the metrics whose weights are random stand-ins: every renderer names them (RANDOM WEIGHTS)
-        "random_weights": random_weight_metrics({"metrics": summary_metrics}),
-    }
+    sections: dict[str, Any] = {}
     for metric in ran:  # metrics may add tables to the summary (e.g. per-condition F1)
         for section, content in metric.summary_extra(columns).items():
-            summary.setdefault(section, {}).update(content)
-    record_failures(summary, failures, executor.name)
-    if "shard" in info:
-        summary["shard"] = info["shard"]
-    for key in ("none_sections", "missing_findings"):
-        if key in info:
-            summary["input"][key] = info[key]
-    return ScoreResult(per_study, summary, outputs, pairs)
+            sections.setdefault(section, {}).update(content)
+    record_failures(sections, failures, executor.name)  # every study an executor could not score, with why
+    summary = Summary(
+        n_studies=len(pairs),
+        metrics=summary_metrics,
+        skipped=skipped,
+        dropped={k: list(v) for k, v in dropped.items()},
+        empty_predictions=StudyList(tuple(info.get("empty_predictions", []))),
+        empty_references=StudyList(tuple(info.get("empty_references", []))),
+        literal_missing_predictions=StudyList(tuple(info.get("literal_missing_predictions", []))),
+        input=InputInfo(
+            preds=info.get("preds"),
+            preds_sha256=_file_sha256(info.get("preds", "")),
+            refs=info.get("refs"),
+            refs_sha256=_file_sha256(info.get("refs", "")),
+            track=info.get("track"),
+            prediction_source=info.get("prediction_source"),
+            reference_source=info.get("reference_source"),
+            collapse_whitespace=info.get("collapse_whitespace", True),
+            references_sha256=info.get("references_sha256"),
+            study_ids_sha256=info.get("study_ids_sha256"),
+            none_sections=info.get("none_sections"),
+            missing_findings=info.get("missing_findings"),
+        ),
+        study_ids_sha256=study_ids_sha256(pairs.study_ids),
+        bootstrap=Bootstrap("percentile", n_resamples, seed),
+        # constructor options per metric that ran: readers (merge, compare, leaderboard) rebuild the same
+        # outputs and aggregates from them (a non-default uncertain policy has other keys and statistics)
+        metric_options={m.name: recorded_options((metric_options or {}).get(m.name, {})) for m in ran},
+        run=RunInfo(run_name, {k: v for k, v in pairs.meta.items() if k != "name"}),
+        versions=versions,
+        # the metrics whose weights are random stand-ins: every renderer names them (RANDOM WEIGHTS)
+        random_weights=tuple(stand_in_metrics(summary_metrics)),
+        sections=sections,
+        shard=ShardInfo(**info["shard"]) if "shard" in info else None,
+    )
+    return ScoreResult(summary, per_study, pairs=pairs, known_outputs=outputs)
 
 
 def recorded_options(options: dict[str, Any]) -> dict[str, Any]:

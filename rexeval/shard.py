@@ -6,6 +6,8 @@ values never depend on the shard it ran in)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,17 +15,21 @@ import numpy as np
 import pandas as pd
 
 from rexeval.exceptions import ConfigError, InputError
+from rexeval.fingerprint import study_ids_sha256
 from rexeval.runs import (
     SCHEMA_VERSION,
+    MetricEntry,
+    Run,
     ScoreResult,
+    StudyList,
+    Summary,
     finite,
     load_run,
     refuse_differences,
     scoring_differences,
-    study_ids_sha256,
 )
-from rexeval.standins import random_weight_metrics
-from rexeval.stats.bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED, bootstrap_ci
+from rexeval.runs.summary import stand_in_metrics
+from rexeval.stats.bootstrap import bootstrap_ci
 
 
 def parse_shard(spec: str) -> tuple[int, int]:
@@ -64,26 +70,26 @@ def merge_runs(run_dirs: list[str | Path], *, allow_mismatch: bool = False) -> S
     if not run_dirs:
         raise ConfigError("rexeval merge needs at least one run directory")
     runs = [load_run(d, need_per_study=True) for d in run_dirs]
-    counts = {r.summary.get("shard", {}).get("count") for r in runs}
+    counts = {r.summary.shard.count if r.summary.shard else None for r in runs}
     if len(counts) != 1:
         raise InputError(f"the runs come from different shardings ({sorted(map(str, counts))})")
     count = counts.pop()
     if count is not None:
-        seen = [r.summary["shard"]["index"] for r in runs]
+        seen = [r.summary.shard.index for r in runs if r.summary.shard]
         dup = sorted({i for i in seen if seen.count(i) > 1})
         if dup:
             raise InputError(f"shard(s) {dup} given more than once")
         missing = sorted(set(range(1, count + 1)) - set(seen))
         if missing:
             raise InputError(f"missing shard(s) {missing} of {count}; merge needs all of them")
-        runs.sort(key=lambda r: r.summary["shard"]["index"])
+        runs.sort(key=lambda r: r.summary.shard.index if r.summary.shard else 0)
 
     first = runs[0].summary
     labelled = [(str(r.path), r.summary) for r in runs]
     differences = refuse_differences(
         scoring_differences(labelled, same_input=True, same_studies=False), "rexeval merge", allow_mismatch)
     for run in runs[1:]:
-        if set(run.metrics) != set(first["metrics"]) and not allow_mismatch:
+        if set(run.metrics) != set(first.metrics) and not allow_mismatch:
             raise InputError("the runs report different metrics", path=str(run.path))
         if run.metric_options != runs[0].metric_options and not allow_mismatch:
             raise InputError(f"metric options differ from {runs[0].path}'s ({run.metric_options} vs "
@@ -95,13 +101,12 @@ def merge_runs(run_dirs: list[str | Path], *, allow_mismatch: bool = False) -> S
         raise InputError(f"study ids appear in more than one run: {dups[:5]}{' ...' if len(dups) > 5 else ''}")
 
     columns = {c: per_study[c].to_numpy(dtype=float) for c in per_study.columns if c != "study_id"}
-    boot = first.get("bootstrap", {})
-    n_resamples, seed = int(boot.get("n_resamples", DEFAULT_RESAMPLES)), int(boot.get("seed", DEFAULT_SEED))
+    n_resamples, seed = first.bootstrap.n_resamples, first.bootstrap.seed
     outputs = {}
-    metrics_summary: dict[str, Any] = {}
+    metrics_summary: dict[str, MetricEntry] = {}
     instances: dict[str, Any] = {}
-    for key, entry in first["metrics"].items():
-        name = entry["metric"]
+    for key, entry in first.metrics.items():
+        name = entry.metric or ""
         if name not in instances:
             instances[name] = runs[0].metric(name)
             if instances[name] is None:
@@ -114,30 +119,20 @@ def merge_runs(run_dirs: list[str | Path], *, allow_mismatch: bool = False) -> S
         outputs[key] = out
         value = out.aggregate.value(columns)
         lo, hi = bootstrap_ci(out.aggregate, columns, n_resamples, seed)
-        new = dict(entry)
-        new["value"] = finite(value)
-        new["ci95"] = [finite(lo), finite(hi)]
+        new = replace(entry, value=finite(value), ci95=(finite(lo), finite(hi)))
         if key in columns:
-            new["n"] = int(np.sum(~np.isnan(columns[key])))
-            new["n_failed"] = int(np.sum(np.isnan(columns[key])))
+            new = replace(new, n=int(np.sum(~np.isnan(columns[key]))), n_failed=int(np.sum(np.isnan(columns[key]))))
         metrics_summary[key] = new
 
-    summary = dict(first)
-    summary["schema_version"] = SCHEMA_VERSION
-    summary["n_studies"] = len(per_study)
-    summary["study_ids_sha256"] = study_ids_sha256(per_study["study_id"].astype(str))
-    summary["metrics"] = metrics_summary
-    summary["random_weights"] = random_weight_metrics({"metrics": metrics_summary})
     skipped: dict[str, str] = {}
     for run in runs:
-        skipped.update(run.summary.get("skipped", {}))
-    summary["skipped"] = skipped
+        skipped.update(run.summary.skipped)
+
     # Alignment (and so its dropped ids) happens before sharding: every shard records the same list;
     # the empty / literal-missing texts are restricted to each shard, so they are joined.
-    for section in ("empty_predictions", "empty_references", "literal_missing_predictions"):
-        if section in first:
-            ids = [s for run in runs for s in run.summary.get(section, {}).get("study_ids", [])]
-            summary[section] = {"count": len(ids), "study_ids": ids}
+    def joined(get: Callable[[Summary], StudyList | None]) -> StudyList | None:
+        lists = [get(run.summary) for run in runs]
+        return None if lists[0] is None else StudyList(tuple(s for part in lists if part for s in part.study_ids))
 
     # Sections the metrics add (conditions, metric_runs, ...): recomputed from the joined columns where
     # the metric can (its summary hook reads columns only), otherwise the shards' accounts are added up.
@@ -145,30 +140,36 @@ def merge_runs(run_dirs: list[str | Path], *, allow_mismatch: bool = False) -> S
     for metric in instances.values():
         for section, content in metric.summary_extra(columns).items():
             recomputed.setdefault(section, {}).update(content)
-    for section in {k for run in runs for k in run.summary} - _OWN_SECTIONS:
-        parts = [run.summary[section] for run in runs if section in run.summary]
-        summary[section] = add_up(parts)
+    sections: dict[str, Any] = {}
+    for section in dict.fromkeys(k for run in runs for k in run.summary.sections):
+        sections[section] = add_up([run.summary.sections[section] for run in runs if section in run.summary.sections])
         if section in recomputed:
-            summary[section] = {**summary[section], **recomputed[section]}
+            sections[section] = {**sections[section], **recomputed[section]}
 
-    summary.pop("shard", None)
-    summary["merged_from"] = [str(r.path) for r in runs]
-    if differences:
-        summary["mismatch_allowed"] = differences
-    result = ScoreResult(per_study, summary, outputs)
-    if all(r.texts is not None for r in runs):
-        result.texts = pd.concat([r.texts for r in runs], ignore_index=True)
-    if all("subgroups" in r.summary for r in runs):
-        _merge_subgroups(result, runs, columns, n_resamples, seed)
-    elif any("subgroups" in r.summary for r in runs):
+    summary = replace(
+        first,
+        schema_version=SCHEMA_VERSION,
+        n_studies=len(per_study),
+        study_ids_sha256=study_ids_sha256(per_study["study_id"].astype(str)),
+        metrics=metrics_summary,
+        random_weights=tuple(stand_in_metrics(metrics_summary)),
+        skipped=skipped,
+        empty_predictions=joined(lambda s: s.empty_predictions) or StudyList(),
+        empty_references=joined(lambda s: s.empty_references) or StudyList(),
+        literal_missing_predictions=joined(lambda s: s.literal_missing_predictions),
+        sections=sections,
+        shard=None,
+        subgroups=None,
+        merged_from=tuple(str(r.path) for r in runs),
+        mismatch_allowed=tuple(differences) if differences else None,
+    )
+    texts = pd.concat([r.texts for r in runs], ignore_index=True) if all(r.texts is not None for r in runs) else None
+    result = Run(summary, per_study, texts=texts, known_outputs=outputs)
+    if all(r.summary.subgroups is not None for r in runs):
+        return _merge_subgroups(result, runs, columns, n_resamples, seed)
+    if any(r.summary.subgroups is not None for r in runs):
         raise InputError("only some shards were scored with --by; score every shard with the same --by")
     return result
-
-
-#: Summary sections that merge_runs sets itself (everything else comes from the metrics' hooks).
-_OWN_SECTIONS = {"schema_version", "random_weights", "n_studies", "metrics", "skipped", "dropped", "n_dropped", "empty_predictions",
-                 "empty_references", "literal_missing_predictions", "input", "bootstrap", "run", "versions",
-                 "shard", "subgroups", "metric_options", "study_ids_sha256", "merged_from", "mismatch_allowed"}
 
 
 #: Run-account entries that are settings, not counts: kept when the shards agree (else listed).
@@ -192,44 +193,44 @@ def add_up(parts: list[Any], key: str = "") -> Any:
     return [json.loads(d) for d in dict.fromkeys(json.dumps(p, sort_keys=True, default=str) for p in parts)]
 
 
-def _merge_subgroups(result: ScoreResult, runs: list, columns: dict, n_resamples: int, seed: int) -> None:
-    """The subgroup table of the joined run, from the shards' per-study group labels (groups.csv)."""
+def _merge_subgroups(result: Run, runs: list[Run], columns: dict, n_resamples: int, seed: int) -> Run:
+    """The merged run with the subgroup table of all its studies, from the shards' per-study group labels
+    (groups.csv)."""
     from rexeval.subgroups import Groups, subgroup_scores, summary_block
 
-    blocks = [r.summary["subgroups"] for r in runs]
+    blocks = [r.summary.subgroups for r in runs if r.summary.subgroups is not None]
     first = blocks[0]
     for run, block in zip(runs, blocks, strict=True):
         if run.group_labels is None:
             raise InputError("scored with --by but has no groups.csv (an older rexeval): score the shards again "
                              "to merge their subgroups", path=str(run.path))
         for key in ("by", "min_group_size", "age_bins"):
-            if block.get(key) != first.get(key):
+            if getattr(block, key) != getattr(first, key):
                 raise InputError(f"the shards were grouped differently (--by / --min-group-size / --age-bins: "
-                                 f"{key} {block.get(key)} vs {first.get(key)})", path=str(run.path))
+                                 f"{key} {getattr(block, key)} vs {getattr(first, key)})", path=str(run.path))
     labels = pd.concat([r.group_labels for r in runs], ignore_index=True)
     if labels["study_id"].astype(str).tolist() != result.per_study["study_id"].astype(str).tolist():
         raise InputError("groups.csv rows do not follow per_study.csv in some shard; score the shards again")
-    by = list(first["by"])
+    by = list(first.by)
     labels = labels.astype({b: str for b in by})
     cleaning: dict[str, list[dict[str, Any]]] = {}
     for b in by:
         counted: dict[tuple, int] = {}
         for block in blocks:
-            for item in block.get("cleaning", {}).get(b, []):
+            for item in block.cleaning.get(b, []):
                 k = (item["raw"], item["group"], item["source"])
                 counted[k] = counted.get(k, 0) + item["count"]
         # the order derive_groups writes: most frequent first, then by the (raw, group, source) text
         cleaning[b] = [{"raw": r, "group": g, "source": s, "count": c}
                        for (r, g, s), c in sorted(counted.items(), key=lambda kv: (-kv[1], str(kv[0])))]
-    groups = Groups(labels[by], cleaning, add_up([blk.get("sources", {}) for blk in blocks]))
-    meta = add_up([blk.get("meta", {}) for blk in blocks]) if first.get("meta") else {}
+    groups = Groups(labels[by], cleaning, add_up([blk.sources for blk in blocks]))
+    meta = add_up([dict(blk.meta) for blk in blocks]) if first.meta else {}
     if meta:
-        meta["path"], meta["columns"] = first["meta"].get("path"), first["meta"].get("columns")
+        meta["path"], meta["columns"] = first.meta.get("path"), first.meta.get("columns")
         meta["example_ids"] = meta.get("example_ids", [])[:5]
-    outputs = {k: o for k, o in result.outputs.items() if k in result.summary["metrics"]}
+    outputs = {k: o for k, o in result.outputs.items() if k in result.summary.metrics}
     table = subgroup_scores(columns, outputs, groups.labels, n_resamples=n_resamples, seed=seed,
-                            min_group_size=first["min_group_size"])
-    result.summary["subgroups"] = {**summary_block(table, groups, first["min_group_size"], meta),
-                                   "age_bins": first.get("age_bins")}
-    result.subgroup_table = table
-    result.group_labels = labels
+                            min_group_size=first.min_group_size)
+    block = replace(summary_block(table, groups, first.min_group_size, meta), age_bins=first.age_bins)
+    return replace(result, summary=replace(result.summary, subgroups=block), subgroup_table=table,
+                   group_labels=labels)

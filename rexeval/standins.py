@@ -29,31 +29,8 @@ RRG_REPO = "StanfordAIMI/RRG_scorers"
 #: What a metric's signature holds when its weights are a stand-in: the HF-cache revision of every
 #: stand-in starts with ``random`` (``hub_id@random…``); a RadGraph archive adds ``RANDOM-STAND-IN:``.
 RANDOM_MARKS = ("RANDOM-STAND-IN", "@random")
+#: (rexeval.runs reads them: which metrics of a run ran on stand-ins, and the RANDOM WEIGHTS line)
 
-
-def random_weight_metrics(summary: dict[str, Any]) -> list[str]:
-    """The metrics of a run summary that ran on random-weight stand-ins: its ``random_weights`` field, or
-    (runs written before that field) the metrics whose signature carries a stand-in mark."""
-    recorded = summary.get("random_weights")
-    if isinstance(recorded, list):
-        return [str(m) for m in recorded]
-    names: dict[str, None] = {}
-    for key, entry in (summary.get("metrics") or {}).items():
-        if isinstance(entry, dict) and any(mark in str(entry.get("signature", "")) for mark in RANDOM_MARKS):
-            names[str(entry.get("metric") or key)] = None
-    return list(names)
-
-
-def random_weights_line(summaries: list[dict[str, Any]] | dict[str, Any]) -> str | None:
-    """One line for every renderer (table, leaderboard, report) naming the metrics whose scores come from
-    random weights, or None when every metric ran on real weights."""
-    names: dict[str, None] = {}
-    for summary in [summaries] if isinstance(summaries, dict) else summaries:
-        names.update(dict.fromkeys(random_weight_metrics(summary)))
-    if not names:
-        return None
-    return (f"RANDOM WEIGHTS: {', '.join(names)} ran on random-weight stand-ins (rexeval models random); "
-            "their scores mean nothing")
 
 # The stand-ins use the real tokenizers' files (bert-base-uncased vocab.txt; roberta-base vocab.json + merges.txt):
 # $REXEVAL_TOKENIZERS, else the project's shared data folder ($REXEVAL_SHARED, or ../shared beside a checkout).

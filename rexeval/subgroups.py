@@ -32,13 +32,17 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from rexeval.exceptions import ConfigError
+
+if TYPE_CHECKING:
+    from rexeval.runs import Run
+    from rexeval.runs.summary import SubgroupsInfo
 
 MISSING, UNKNOWN, DECLINED, INVALID, AMBIGUOUS, OTHER = "missing", "unknown", "declined", "invalid", "ambiguous", "other"
 #: Groups that are not a value of the attribute; listed after the real groups.
@@ -381,21 +385,18 @@ def subgroup_scores(
     return pd.DataFrame(rows)
 
 
-def summary_block(table: pd.DataFrame, groups: Groups, min_group_size: int, meta_info: dict | None = None) -> dict:
+def summary_block(table: pd.DataFrame, groups: Groups, min_group_size: int,
+                  meta_info: dict | None = None) -> SubgroupsInfo:
     """What summary.json records under "subgroups"."""
+    from rexeval.runs.summary import SubgroupsInfo
+
     results: dict[str, Any] = {}
     for r in table.itertuples(index=False):
         g = results.setdefault(r.by, {}).setdefault(r.group, {"n": r.n, "small": bool(r.small), "metrics": {}})
         g["metrics"][r.metric] = {"value": _f(r.value), "ci95": [_f(r.ci_lo), _f(r.ci_hi)],
                                   "diff": _f(r.diff), "diff_ci95": [_f(r.diff_lo), _f(r.diff_hi)]}
-    return {
-        "by": list(groups.labels.columns),
-        "min_group_size": min_group_size,
-        "sources": groups.sources,
-        "cleaning": groups.cleaning,
-        "meta": meta_info or {},
-        "results": results,
-    }
+    return SubgroupsInfo(by=tuple(groups.labels.columns), min_group_size=min_group_size, sources=groups.sources,
+                         cleaning=groups.cleaning, meta=meta_info or {}, results=results)
 
 
 def _f(x: float) -> float | None:
@@ -450,27 +451,27 @@ def attributes_frame(study_ids: Sequence[str], ref_columns: pd.DataFrame | None,
     return frame, info
 
 
-def score_subgroups(result: Any, by: Sequence[str], *, meta: str | None = None,
-                    age_bins: Sequence[float] = DEFAULT_AGE_BINS, min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
-                    n_resamples: int | None = None, seed: int | None = None) -> pd.DataFrame:
-    """Subgroup table for a :class:`rexeval.scoring.ScoreResult`; also stored in ``result.summary``."""
-    boot = result.summary.get("bootstrap", {})
-    n_resamples = boot.get("n_resamples", 1000) if n_resamples is None else n_resamples
-    seed = boot.get("seed", 12345) if seed is None else seed
+def with_subgroups(result: Run, by: Sequence[str], *, meta: str | None = None,
+                   age_bins: Sequence[float] = DEFAULT_AGE_BINS, min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
+                   n_resamples: int | None = None, seed: int | None = None) -> Run:
+    """``result`` with its subgroup table (``subgroup_table``, the summary's ``subgroups`` and the
+    per-study group labels a merge needs), as a new :class:`~rexeval.runs.Run`; ``result`` is unchanged."""
+    n_resamples = result.summary.bootstrap.n_resamples if n_resamples is None else n_resamples
+    seed = result.summary.bootstrap.seed if seed is None else seed
     ref_columns = result.pairs.ref_columns if result.pairs is not None else None
     ids = result.per_study["study_id"].astype(str).tolist()
     frame, meta_info = attributes_frame(ids, ref_columns, meta)
     groups = derive_groups(frame, by, age_bins)
     columns = {c: result.per_study[c].to_numpy(dtype=float) for c in result.per_study.columns if c != "study_id"}
-    outputs = {k: o for k, o in result.outputs.items() if k in result.summary["metrics"]}
+    outputs = {k: o for k, o in result.outputs.items() if k in result.summary.metrics}
     table = subgroup_scores(columns, outputs, groups.labels, n_resamples=n_resamples, seed=seed,
                             min_group_size=min_group_size)
-    result.summary["subgroups"] = summary_block(table, groups, min_group_size, meta_info)
-    result.summary["subgroups"]["age_bins"] = [b if not math.isinf(b) else "inf" for b in age_bins]
+    block = replace(summary_block(table, groups, min_group_size, meta_info),
+                    age_bins=tuple(b if not math.isinf(b) else "inf" for b in age_bins))
     # kept on the result so the run directory holds them (subgroups.csv, groups.csv: what a merge needs)
-    result.subgroup_table = table
-    result.group_labels = pd.concat([pd.DataFrame({"study_id": ids}), groups.labels.reset_index(drop=True)], axis=1)
-    return table
+    labels = pd.concat([pd.DataFrame({"study_id": ids}), groups.labels.reset_index(drop=True)], axis=1)
+    return replace(result, summary=replace(result.summary, subgroups=block), subgroup_table=table,
+                   group_labels=labels)
 
 
 def print_subgroups(table: pd.DataFrame, console: Any = None) -> None:

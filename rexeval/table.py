@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from rexeval.runs import Summary
 
 
 def fmt(x: Any, digits: int = 4) -> str:
@@ -26,7 +30,7 @@ def markdown_table(frame: pd.DataFrame, digits: int = 4) -> str:
     return "\n".join(lines) + "\n"
 
 
-def print_summary(summary: dict[str, Any], columns: str | None = "default") -> None:
+def print_summary(summary: Summary | Mapping[str, Any], columns: str | None = "default") -> None:
     """The run's numbers as a terminal table: grouped (ReXrank, clinical, other) under human names
     (``rexeval.display``), with direction, 95% CI and n. ``columns``: "default" (the headline numbers),
     "all" (every key, with the key beside its name) or comma-separated keys."""
@@ -36,9 +40,11 @@ def print_summary(summary: dict[str, Any], columns: str | None = "default") -> N
 
     from rexeval.display import display_name, grouped, select
     from rexeval.exceptions import ConfigError
+    from rexeval.runs import as_summary
 
+    summary = as_summary(summary)
     console = Console()
-    metrics = summary["metrics"]
+    metrics = summary.metrics
     if columns not in (None, "default", "all"):
         from rexeval.metrics.error_schema import current_key
 
@@ -48,10 +54,7 @@ def print_summary(summary: dict[str, Any], columns: str | None = "default") -> N
             raise ConfigError(f"--columns: {', '.join(unknown)} not in this run (it has: {', '.join(metrics)})")
     shown = select(metrics, columns)
     show_keys = columns == "all"
-    from rexeval.align import track_label
-
-    title = (f"{summary.get('run', {}).get('name', 'run')} — {summary['n_studies']} studies — "
-             f"{track_label(summary.get('input') or {})}")
+    title = f"{summary.run.name or 'run'} — {summary.n_studies} studies — {summary.input.track_label}"
     hidden = len(metrics) - len(shown)
     caption = f"{hidden} more numbers: --columns all" if hidden and columns in (None, "default") else None
     table = Table(title=title, caption=caption)
@@ -65,16 +68,16 @@ def print_summary(summary: dict[str, Any], columns: str | None = "default") -> N
         table.add_row(f"[bold]{group}[/]", *blank)
         for key in keys:
             m = metrics[key]
-            lo, hi = m["ci95"]
-            n = str(m.get("n", summary["n_studies"])) + (f" ({m['n_failed']} failed)" if m.get("n_failed") else "")
+            lo, hi = m.ci95 or (None, None)
+            n = str(m.n if m.n is not None else summary.n_studies) + (f" ({m.n_failed} failed)" if m.n_failed else "")
             cells = ["  " + escape(display_name(key))] + ([f"[dim]{escape(key)}[/]"] if show_keys else [])
-            table.add_row(*cells, fmt(m["value"]), f"[{fmt(lo)}, {fmt(hi)}]", "↑" if m["higher_is_better"] else "↓", n)
+            table.add_row(*cells, fmt(m.value), f"[{fmt(lo)}, {fmt(hi)}]", "↑" if m.higher_is_better else "↓", n)
     console.print(table)
-    from rexeval.standins import random_weights_line
+    from rexeval.runs import random_weights_line
 
     if random_line := random_weights_line(summary):
         console.print(f"[bold red]{escape(random_line)}[/]", soft_wrap=True)
-    for key, reason in summary.get("skipped", {}).items():
+    for key, reason in summary.skipped.items():
         # reasons carry fix commands such as pip install 'rexeval[models]': never read them as markup
         console.print(f"[yellow]skipped[/] {escape(str(key))}: {escape(str(reason))}", soft_wrap=True)
 

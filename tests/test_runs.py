@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from rexeval.cli import app
 from rexeval.exceptions import InputError
 from rexeval.scoring import score
-from rexeval.subgroups import score_subgroups
+from rexeval.subgroups import with_subgroups
 from tests.helpers.cli import ROOT, run_cli
 
 EXAMPLE = ROOT / "examples" / "example_preds.csv"
@@ -56,7 +56,7 @@ def _scored(data, out, *, shard=None, preds="preds.csv", by=("sex", "age_group")
     res = score(data / preds, data / "refs.csv", metrics=METRICS, metric_options=OPTIONS, n_resamples=200,
                 progress=False, shard=shard, name="sys", **kw)
     if by:
-        score_subgroups(res, list(by), min_group_size=3)
+        res = with_subgroups(res, list(by), min_group_size=3)
     res.write(out)
     return out
 
@@ -88,7 +88,7 @@ def test_merge_recomputes_conditions_and_subgroups_not_shard_ones(data, tmp_path
     def run(out, shard=None):
         res = score(data / "preds.csv", data / "refs.csv", metrics=["rules_f1"], n_resamples=100, progress=False,
                     shard=shard)
-        score_subgroups(res, ["sex"], min_group_size=3)
+        res = with_subgroups(res, ["sex"], min_group_size=3)
         res.write(out)
         return json.loads((out / "summary.json").read_text())
 
@@ -455,13 +455,15 @@ def _imports(module: str) -> set[str]:
     """Every rexeval module a source file imports, at the top or inside functions."""
     import ast
 
-    tree = ast.parse((ROOT / (module.replace(".", "/") + ".py")).read_text())
+    base = ROOT / module.replace(".", "/")
+    files = sorted(base.glob("*.py")) if base.is_dir() else [base.with_suffix(".py")]  # a package: all of it
     found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module:
-            found.add(node.module)
-        elif isinstance(node, ast.Import):
-            found.update(a.name for a in node.names)
+    for file in files:
+        for node in ast.walk(ast.parse(file.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                found.add(node.module)
+            elif isinstance(node, ast.Import):
+                found.update(a.name for a in node.names)
     return {m for m in found if m.startswith("rexeval")}
 
 

@@ -122,9 +122,9 @@ def test_merge_errors(tmp_path):
 
 
 def test_device_option_reaches_model_metrics_only():
-    from rexeval.scoring import _with_model_options
+    from rexeval.scoring import with_model_options
 
-    opts = _with_model_options(None, {"bleu": {}}, "cuda:1", True)
+    opts = with_model_options({"bleu": {}}, device="cuda:1", fp16=True)
     assert opts["bertscore"] == {"device": "cuda:1", "fp16": True}
     assert opts["radgraph"] == {"device": "cuda:1"}
     assert opts["bleu"] == {}

@@ -97,18 +97,18 @@ def leaderboard(results: dict[str, Any], work: Path, columns: str = "default") -
             continue
         run_dir = res.write(work / f"run{i}", overwrite=True)  # a kept work folder is rebuilt
         (oracle_runs if res.meta.get("oracle") else runs).append(load_run(run_dir))
-        skipped.update(res.summary["skipped"])
+        skipped.update(res.summary.skipped)
     for name, note in NOT_APPLICABLE.items():
         notes.append(f"- **{name}**: not applicable: {note}")
     board = build_leaderboard(runs, published=published_table(PUBLISHED_TABLE), n_permutations=N_PERMUTATIONS,
                               seed=SEED, title="IU X-ray baselines (findings track)", columns=columns)
     rows = []
     for run in oracle_runs:
-        row: dict[str, Any] = {"system": run.name, "source": "run", "n_studies": run.summary["n_studies"]}
+        row: dict[str, Any] = {"system": run.name, "source": "run", "n_studies": run.summary.n_studies}
         for key in board.metrics:
-            entry = run.metrics.get(key) or {}
-            ci = entry.get("ci95") or [None, None]
-            row[key], row[f"{key}_lo"], row[f"{key}_hi"] = entry.get("value"), ci[0], ci[1]
+            entry = run.metrics.get(key)
+            ci = (entry.ci95 if entry else None) or (None, None)
+            row[key], row[f"{key}_lo"], row[f"{key}_hi"] = entry.value if entry else None, ci[0], ci[1]
         rows.append(row)
     if rows:  # after the ranked baselines, before the published block
         ranked = board.table["source"] == "run"

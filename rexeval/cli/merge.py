@@ -32,4 +32,4 @@ def merge_command(
         from rexeval.table import print_summary
 
         print_summary(result.summary)
-    typer.echo(f"merged {len(runs)} runs ({result.summary['n_studies']} studies) into {out}")
+    typer.echo(f"merged {len(runs)} runs ({result.summary.n_studies} studies) into {out}")

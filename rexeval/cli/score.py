@@ -60,101 +60,79 @@ def score_command(
     """Score predicted reports against references with the ReXrank metrics."""
     from rexeval.align import TRACKS
     from rexeval.exceptions import ConfigError
-    from rexeval.runs import RunDirWriter
-    from rexeval.scoring import check_name, score
+    from rexeval.scoring import ScoreOptions, check_name, score
+    from rexeval.subgroups import parse_bins
 
     check_name(name)
     if track not in TRACKS:
         raise ConfigError(f"--track must be one of {', '.join(TRACKS)}, not {track!r}")
     if n_boot < 0:
         raise ConfigError("--bootstrap must be >= 0")
-    from rexeval.llm.config import llm_metric_options
-
-    # the --llm-* flags go to the LLM metrics as options, never into os.environ (children would inherit the key)
-    metric_options: dict = llm_metric_options(
+    if engine not in ("local", "ray"):
+        raise ConfigError(f"--engine must be local or ray, not {engine!r}")
+    if engine == "local" and (ray_address is not None or workers is not None or gpus_per_worker):
+        raise ConfigError("--ray-address, --workers and --gpus-per-worker need --engine ray")
+    metric_options = cli_metric_options(
+        option or [], prompt=prompt, judge_strict=judge_strict, device=device, fp16=fp16,
         llm_base_url=llm_base_url, llm_model=llm_model, llm_api_key=llm_api_key, llm_concurrency=llm_concurrency,
         llm_rpm=llm_rpm, llm_timeout=llm_timeout, llm_max_retries=llm_max_retries, llm_json=llm_json)
-    for metric_name, opts in parse_metric_options(option or []).items():
-        metric_options.setdefault(metric_name, {}).update(opts)
-    if prompt is not None or judge_strict:
-        metric_options.setdefault("errors_llm", {}).update({"strict": judge_strict, **({"prompt": prompt} if prompt else {})})
-    # --out is checked and locked before scoring: a file or a non-empty directory fails now, not after an
-    # hour; the lock is released when the run is written (or, on an error, when the writer is collected)
-    writer = RunDirWriter(out, overwrite=overwrite).lock() if out is not None else None
-    kwargs = dict(metrics=split_list(metrics), metric_options=metric_options, track=track,
-                  allow_missing=allow_missing, strict=strict, n_resamples=n_boot, seed=seed, name=name,
-                  progress=not no_progress, shard=shard, device=device, fp16=fp16)
+    options = ScoreOptions(
+        metrics=tuple(split_list(metrics)) if metrics else None, metric_options=metric_options, track=track,
+        allow_missing=allow_missing, strict=strict, require_a_metric=True, n_resamples=n_boot, seed=seed,
+        name=name, progress=not no_progress, shard=shard, by=tuple(split_list(by) or []) if by else (),
+        meta=str(meta) if meta else None, age_bins=parse_bins(age_bins), min_group_size=min_group_size,
+        out=out, overwrite=overwrite)
     if engine == "ray":
         from rexeval.engines.ray import RayEngine, RayOptions, import_ray
 
         import_ray()  # exit 2 with the fix before any work when Ray is missing
-        options = RayOptions(address=ray_address, workers=workers, gpus_per_worker=gpus_per_worker,
-                             batch_size=ray_batch_size, max_retries=ray_retries, timeout=ray_timeout).validate()
-        with RayEngine(options) as ray_engine:
-            result = score(preds, refs, engine=ray_engine, **kwargs)
-    elif engine == "local":
-        if ray_address is not None or workers is not None or gpus_per_worker:
-            raise ConfigError("--ray-address, --workers and --gpus-per-worker need --engine ray")
-        result = score(preds, refs, **kwargs)
+        ray_options = RayOptions(address=ray_address, workers=workers, gpus_per_worker=gpus_per_worker,
+                                 batch_size=ray_batch_size, max_retries=ray_retries, timeout=ray_timeout).validate()
+        with RayEngine(ray_options) as ray_engine:
+            result = score(preds, refs, options=options, engine=ray_engine)
     else:
-        raise ConfigError(f"--engine must be local or ray, not {engine!r}")
+        result = score(preds, refs, options=options)
     summary = result.summary
-    if not summary["metrics"] and summary["skipped"]:  # nothing scored is a failure: no empty table or run
-        from rexeval.exceptions import RexevalError
-
-        raise RexevalError("no metric could run, nothing was scored: "
-                           + "; ".join(f"{key}: {reason}" for key, reason in summary["skipped"].items()))
-    if summary["n_dropped"]:
-        warn(f"--allow-missing dropped {summary['n_dropped']} studies (listed in summary.json under 'dropped')")
-    if summary["empty_predictions"]["count"]:
-        warn(f"{summary['empty_predictions']['count']} empty predictions were scored as empty text")
-    if summary["empty_references"]["count"]:
-        warn(f"{summary['empty_references']['count']} references are empty")
-    literal = summary.get("literal_missing_predictions", {})
-    if literal.get("count"):
-        warn(f"{literal['count']} predictions are literally 'NaN', 'None' or 'null' (a missing generation written "
-             f"out as text?), scored as that text; e.g. {literal['study_ids'][:3]} (summary.json: literal_missing_predictions)")
-    none_sections = summary["input"].get("none_sections")
-    if none_sections and any(none_sections.values()):
-        counts = ", ".join(f"{k}: {len(v)}" for k, v in none_sections.items() if v)
-        warn(f"references contain the literal 'None' for missing sections ({counts}), as ReXrank writes them")
+    for note in summary.input_notes(meta):
+        warn(note)
     if as_json:  # the table lists skipped metrics itself; with --json stdout is JSON, so say it on stderr
-        for key, reason in summary["skipped"].items():
+        for key, reason in summary.skipped.items():
             warn(f"skipped {key}: {reason}")
-    for key, run in summary.get("metric_runs", {}).items():
-        failed = run.get("engine", {})
-        if failed.get("n_failed_studies"):  # the executor's failures (rexeval.engines.base)
-            warn(f"{key}: {failed['n_failed_studies']} studies failed ({failed['name']} engine) and are NaN, e.g. "
-                 f"{failed['failed_studies'][0]['study_id']}: {failed['failed_studies'][0]['reason']} "
-                 f"(all listed in summary.json under metric_runs.{key}.engine)")
-        if "http_requests" in run:  # an LLM judge: what the run cost and what failed
-            typer.echo(f"{key}: {run['http_requests']} requests sent, {run['cache_hits']} answers from cache, "
-                       f"{run['failed']} failed {run['failures'] or ''}, {run['prompt_tokens']}+{run['completion_tokens']} "
-                       f"tokens" + (f", cost {run['cost']:.4f}" if run.get("cost") else ""), err=True)
-    subgroup_table = None
-    if by:
-        from rexeval.subgroups import parse_bins, score_subgroups
-
-        subgroup_table = score_subgroups(result, split_list(by) or [], meta=str(meta) if meta else None,
-                                         age_bins=parse_bins(age_bins), min_group_size=min_group_size)
-        lacking = summary["subgroups"]["meta"].get("studies_without_meta")
-        if lacking:
-            warn(f"{lacking} studies are not in {meta}; their --meta attributes are grouped as 'missing'")
-    if writer is not None:
-        writer.write(result)
-        writer.release()
+    for note in summary.failure_notes():  # the executor's failures (rexeval.engines.base)
+        warn(note)
+    for line in summary.judge_accounts():  # an LLM judge: what the run cost and what failed
+        typer.echo(line, err=True)
     if as_json:
-        typer.echo(json.dumps(summary, indent=2, default=str))
+        typer.echo(json.dumps(summary.to_json(), indent=2, default=str))
     else:
         from rexeval.table import print_summary
 
         print_summary(summary, columns)
-        if subgroup_table is not None:
+        if result.subgroup_table is not None:
             from rexeval.subgroups import print_subgroups
 
-            print_subgroups(subgroup_table)
+            print_subgroups(result.subgroup_table)
         if out is not None:
             typer.echo(f"wrote {out / 'per_study.csv'} and {out / 'summary.json'}")
+
+
+def cli_metric_options(items: list[str], *, prompt: str | None = None, judge_strict: bool = False,
+                       device: str | None = None, fp16: bool = False, **llm_flags) -> dict[str, dict]:
+    """The one metric-options mapping the flags fill: the ``--llm-*`` endpoint for every LLM metric, then
+    ``-O METRIC.NAME=VALUE`` (wins over them), ``--prompt`` / ``--judge-strict`` (errors_llm), and
+    ``--device`` / ``--fp16`` for every model metric that takes them (an ``-O`` setting wins)."""
+    from rexeval.llm.config import llm_metric_options
+    from rexeval.scoring import with_model_options
+
+    # the --llm-* flags go to the LLM metrics as options, never into os.environ (children would inherit the key)
+    options: dict[str, dict] = llm_metric_options(**llm_flags)
+    for metric_name, opts in parse_metric_options(items).items():
+        options.setdefault(metric_name, {}).update(opts)
+    if prompt is not None or judge_strict:
+        options.setdefault("errors_llm", {}).update({"strict": judge_strict, **({"prompt": prompt} if prompt else {})})
+    if device or fp16:
+        options = with_model_options(options, device=device, fp16=fp16)
+    return options
 
 
 def parse_metric_options(items: list[str]) -> dict[str, dict]:

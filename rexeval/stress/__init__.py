@@ -370,10 +370,10 @@ def run_stress(
     )
     chosen = resolve_metrics(list(metrics or DEFAULT_METRICS))
     result = score_pairs(load_pairs(frame), chosen, n_resamples=0, progress=progress)
-    if result.summary["skipped"]:
+    if result.summary.skipped:
         from rexeval.exceptions import MetricUnavailable
 
-        name, reason = next(iter(result.summary["skipped"].items()))
+        name, reason = next(iter(result.summary.skipped.items()))
         raise MetricUnavailable(f"metric {name!r} cannot run", reason)
     columns = {
         c: result.per_study[c].to_numpy(dtype=float)

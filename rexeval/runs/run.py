@@ -1,4 +1,4 @@
-"""The run directory: its files, the result it holds, reading it, writing it, and telling runs apart.
+"""The run: :class:`Run` in memory, and its directory (files, reading, atomic locked writing).
 
 A run directory (``rexeval score --out DIR``, ``rexeval merge --out DIR``) holds
 
@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import os
 import shutil
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +31,9 @@ import numpy as np
 import pandas as pd
 
 from rexeval.exceptions import ConfigError, InputError
-from rexeval.fingerprint import references_sha256, study_ids_sha256  # noqa: F401  (part of this module's API)
+from rexeval.fingerprint import study_ids_sha256
 from rexeval.metrics.base import Aggregate, Output, inverse_mean_of, mean_of
+from rexeval.runs.summary import SCHEMA_VERSION, MetricEntry, Summary
 from rexeval.tempdirs import drop_marker, make_owned_dir, remove_stale
 
 SUMMARY = "summary.json"
@@ -44,29 +45,109 @@ SUBGROUPS = "subgroups.csv"
 #: Each study's group label per ``--by`` column (what a merge needs to rebuild subgroups.csv).
 GROUPS = "groups.csv"
 RUN_FILES = (SUMMARY, PER_STUDY, TEXTS, SUBGROUPS, GROUPS)
-#: summary.json's ``schema_version``: what tells a rexeval run from any other folder with a summary.json
-#: (``--overwrite`` replaces only runs). Runs written before it existed are recognised by their markers.
-SCHEMA_VERSION = 1
 
 
-# ----- the in-memory result -------------------------------------------------------------------------------
+# ----- the run in memory -------------------------------------------------------------------------------
 
 @dataclass
-class ScoreResult:
-    """Per-study values (one row per study) and the summary, as written to a run directory."""
+class Run:
+    """One scored system: its :class:`Summary` and per-study values, fresh from :func:`rexeval.score` or
+    read back from a run directory by :func:`load_run` (then ``path`` is set).
 
-    per_study: pd.DataFrame
-    summary: dict[str, Any]
-    outputs: dict[str, Output] = field(default_factory=dict, repr=False)
+    Functions that add to a run (subgroups, merges) return a new :class:`Run`
+    (:func:`dataclasses.replace`); the summary itself is frozen."""
+
+    summary: Summary
+    per_study: pd.DataFrame | None = None
+    #: the aligned input it was scored on (fresh runs only: subgroups read its reference columns)
     pairs: Any = field(default=None, repr=False)
+    #: texts.csv when there are no ``pairs`` (a run read back, a merged run joins its shards' texts)
+    texts: pd.DataFrame | None = field(default=None, repr=False)
     #: ``--by``: the subgroup table (subgroups.csv) and the per-study group labels (groups.csv).
     subgroup_table: pd.DataFrame | None = field(default=None, repr=False)
     group_labels: pd.DataFrame | None = field(default=None, repr=False)
-    #: texts.csv when there are no ``pairs`` (a merged run joins its shards' texts)
-    texts: pd.DataFrame | None = field(default=None, repr=False)
+    path: Path | None = None
+    #: the name tables show: the recorded system name, else the folder's (made unique by load_runs)
+    name: str = ""
+    #: the registered outputs behind the summary's keys; None: rebuilt from the recorded options on use
+    known_outputs: dict[str, Output] | None = field(default=None, repr=False)
 
-    def value(self, key: str) -> float:
-        return self.summary["metrics"][key]["value"]
+    def __post_init__(self) -> None:
+        if not self.name:
+            self.name = str(self.summary.run.name or (self.path.resolve().name if self.path else "run"))
+
+    @property
+    def metrics(self) -> Mapping[str, MetricEntry]:
+        return self.summary.metrics
+
+    @property
+    def metric_options(self) -> Mapping[str, Mapping[str, Any]]:
+        """The constructor options each metric ran with ({} for a run written before they were recorded)."""
+        return self.summary.metric_options
+
+    def value(self, key: str) -> float | None:
+        return self.summary.metrics[key].value
+
+    @property
+    def outputs(self) -> dict[str, Output]:
+        """The registered outputs behind the summary's keys, built with the options the run recorded."""
+        if self.known_outputs is None:
+            self.known_outputs = {}
+            for name in self.summary.metric_names():
+                metric = self.metric(name)
+                if metric is None:
+                    continue
+                for out in metric.outputs():
+                    if out.key in self.metrics:
+                        self.known_outputs[out.key] = out
+        return self.known_outputs
+
+    def metric(self, name: str | None):
+        """The metric ``name`` as this run configured it, or None (unknown here, or options it rejects)."""
+        if not name:
+            return None
+        from rexeval.exceptions import RexevalError
+        from rexeval.metrics import get_metric
+
+        try:
+            return get_metric(name, **self.metric_options.get(name, {}))
+        except (RexevalError, ImportError, TypeError, ValueError):  # a metric of another rexeval version
+            return None
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """Per-study numeric columns by name (empty when there is no per_study.csv)."""
+        if self.per_study is None:
+            return {}
+        return {c: pd.to_numeric(self.per_study[c], errors="coerce").to_numpy(dtype=float)
+                for c in self.per_study.columns if c != "study_id"}
+
+    def aggregate(self, key: str) -> Aggregate | None:
+        """The aggregate behind summary metric ``key``, or None if per-study values cannot rebuild it.
+
+        The registered metric's own Output (with the run's options) wins; otherwise the summary's
+        aggregate name is enough for a mean (``mean_of(key)``) and for 1/mean (``inv_X`` ->
+        ``inverse_mean_of(X)``).
+        """
+        entry = self.metrics.get(key)
+        if entry is None or self.per_study is None:
+            return None
+        out = self.outputs.get(key)
+        agg = out.aggregate if out is not None else None
+        cols = set(self.per_study.columns)
+        if agg is None:
+            if entry.aggregate == "mean" and key in cols:
+                agg = mean_of(key)
+            elif entry.aggregate == "1/mean" and key.startswith("inv_") and key[4:] in cols:
+                agg = inverse_mean_of(key[4:])
+        if agg is None:
+            return None
+        try:  # the per-study columns it reads must be present
+            agg.stats(self.columns())
+        except (KeyError, ValueError):
+            return None
+        return agg
+
+    # ----- writing ------------------------------------------------------------------------------------
 
     def write(self, out_dir: str | Path, *, overwrite: bool = False) -> Path:
         """Write the run directory atomically; a non-empty ``out_dir`` is replaced only with ``overwrite``."""
@@ -75,7 +156,8 @@ class ScoreResult:
 
     def write_files(self, folder: Path) -> None:
         """The files of the run, into an existing (empty) folder; :meth:`write` makes this atomic."""
-        self.per_study.to_csv(folder / PER_STUDY, index=False)
+        if self.per_study is not None:
+            self.per_study.to_csv(folder / PER_STUDY, index=False)
         if self.pairs is not None:
             pd.DataFrame({"study_id": self.pairs.study_ids, "prediction": self.pairs.predictions,
                           "reference": self.pairs.references}).to_csv(folder / TEXTS, index=False)
@@ -86,16 +168,11 @@ class ScoreResult:
         if self.group_labels is not None:
             self.group_labels.to_csv(folder / GROUPS, index=False)
         # summary.json last: a reader that finds it finds the rest
-        (folder / SUMMARY).write_text(json.dumps(self.summary, indent=2, default=json_default) + "\n", encoding="utf-8")
+        (folder / SUMMARY).write_text(self.summary.dumps(), encoding="utf-8")
 
 
-def json_default(obj: Any) -> Any:
-    if isinstance(obj, (np.floating, np.integer)):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    return str(obj)
-
+#: What :func:`rexeval.score` returns: a :class:`Run` not yet written (one class, two names).
+ScoreResult = Run
 
 # ----- writing ------------------------------------------------------------------------------------------
 
@@ -130,7 +207,7 @@ def is_rexeval_summary(path: Path) -> bool:
     ``schema_version`` rexeval knows (runs written before it existed: ``versions.rexeval``), with
     ``n_studies`` and ``metrics`` whose entries carry a value and a signature."""
     try:
-        summary = _read_summary(path)
+        summary = read_summary(path)
     except InputError:
         return False
     metrics = summary.get("metrics")
@@ -243,89 +320,6 @@ def _acquire(lock_path: Path, out: Path) -> int:
 
 # ----- reading ------------------------------------------------------------------------------------------
 
-@dataclass
-class Run:
-    """One scored system read back from its directory: summary.json and (when present) the CSVs."""
-
-    path: Path
-    name: str
-    summary: dict[str, Any]
-    per_study: pd.DataFrame | None = None
-    texts: pd.DataFrame | None = field(default=None, repr=False)
-    group_labels: pd.DataFrame | None = field(default=None, repr=False)
-    subgroup_table: pd.DataFrame | None = field(default=None, repr=False)
-    _outputs: dict[str, Output] | None = field(default=None, repr=False)
-
-    @property
-    def metrics(self) -> dict[str, dict[str, Any]]:
-        return self.summary.get("metrics", {})
-
-    @property
-    def metric_options(self) -> dict[str, dict[str, Any]]:
-        """The constructor options each metric ran with ({} for a run written before they were recorded)."""
-        return self.summary.get("metric_options") or {}
-
-    @property
-    def outputs(self) -> dict[str, Output]:
-        """The registered outputs behind the summary's keys, built with the options the run recorded."""
-        if self._outputs is None:
-            self._outputs = {}
-            for name in dict.fromkeys(e.get("metric") for e in self.metrics.values()):
-                metric = self.metric(name)
-                if metric is None:
-                    continue
-                for out in metric.outputs():
-                    if out.key in self.metrics:
-                        self._outputs[out.key] = out
-        return self._outputs
-
-    def metric(self, name: str | None):
-        """The metric ``name`` as this run configured it, or None (unknown here, or options it rejects)."""
-        if not name:
-            return None
-        from rexeval.exceptions import RexevalError
-        from rexeval.metrics import get_metric
-
-        try:
-            return get_metric(name, **self.metric_options.get(name, {}))
-        except (RexevalError, ImportError, TypeError, ValueError):  # a metric of another rexeval version
-            return None
-
-    def columns(self) -> dict[str, np.ndarray]:
-        """Per-study numeric columns by name (empty when there is no per_study.csv)."""
-        if self.per_study is None:
-            return {}
-        return {c: pd.to_numeric(self.per_study[c], errors="coerce").to_numpy(dtype=float)
-                for c in self.per_study.columns if c != "study_id"}
-
-    def aggregate(self, key: str) -> Aggregate | None:
-        """The aggregate behind summary metric ``key``, or None if per-study values cannot rebuild it.
-
-        The registered metric's own Output (with the run's options) wins; otherwise the summary's
-        aggregate name is enough for a mean (``mean_of(key)``) and for 1/mean (``inv_X`` ->
-        ``inverse_mean_of(X)``).
-        """
-        entry = self.metrics.get(key)
-        if entry is None or self.per_study is None:
-            return None
-        out = self.outputs.get(key)
-        agg = out.aggregate if out is not None else None
-        cols = set(self.per_study.columns)
-        if agg is None:
-            kind = entry.get("aggregate")
-            if kind == "mean" and key in cols:
-                agg = mean_of(key)
-            elif kind == "1/mean" and key.startswith("inv_") and key[4:] in cols:
-                agg = inverse_mean_of(key[4:])
-        if agg is None:
-            return None
-        try:  # the per-study columns it reads must be present
-            agg.stats(self.columns())
-        except (KeyError, ValueError):
-            return None
-        return agg
-
-
 def load_run(path: str | Path, *, need_per_study: bool = False) -> Run:
     """Read and check a run directory (``rexeval score --out``).
 
@@ -338,34 +332,34 @@ def load_run(path: str | Path, *, need_per_study: bool = False) -> Run:
     summary_path = path / SUMMARY
     if not summary_path.is_file():
         raise InputError(f"not a rexeval run directory (missing {SUMMARY})", path=str(path))
-    summary = _read_summary(summary_path)
+    doc = read_summary(summary_path)
     per_study = _read_csv(path / PER_STUDY)
     if per_study is None and need_per_study:
         raise InputError(f"missing {PER_STUDY} (paired tests and merges need the per-study values)", path=str(path))
     texts = _read_csv(path / TEXTS)
     groups = _read_csv(path / GROUPS, dtype=str)
     subgroups = _read_csv(path / SUBGROUPS, need_id=False)
-    _check_complete(path, summary, per_study, texts, groups)
-    if subgroups is not None and "subgroups" not in summary:
+    _check_complete(path, doc, per_study, texts, groups)
+    summary = Summary.from_json(doc)
+    if subgroups is not None and summary.subgroups is None:
         raise InputError(f"{SUBGROUPS} is not from this run ({SUMMARY} has no subgroups; a stale file?)", path=str(path))
-    name = (summary.get("run") or {}).get("name") or path.resolve().name
     summary, per_study, subgroups = _current_names(summary, per_study, subgroups)
-    return Run(path, str(name), summary, per_study, texts, groups, subgroups)
+    return Run(summary, per_study, texts=texts, group_labels=groups, subgroup_table=subgroups, path=path)
 
 
-def _current_names(summary: dict[str, Any], *frames: pd.DataFrame | None) -> tuple:
+def _current_names(summary: Summary, *frames: pd.DataFrame | None) -> tuple:
     """A run written before the key rename (``struct_err_*``, ``llm_errors_*``) read under today's names,
     so that old and new runs compare, merge and rank together."""
     from rexeval.metrics.error_schema import current_key
 
-    if isinstance(summary.get("metrics"), dict):
-        summary = {**summary, "metrics": {current_key(k): v for k, v in summary["metrics"].items()}}
+    summary = replace(summary, metrics={current_key(k): v for k, v in summary.metrics.items()})
     renamed = [None if f is None else f.rename(columns=lambda c: current_key(c) if isinstance(c, str) else c)
                for f in frames]
     return (summary, *renamed)
 
 
-def _read_summary(p: Path) -> dict[str, Any]:
+def read_summary(p: Path) -> dict[str, Any]:
+    """summary.json as checked JSON (one-line :class:`InputError` naming the field that is wrong)."""
     try:
         summary = json.loads(p.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # JSONDecodeError is a ValueError
@@ -408,8 +402,9 @@ def _read_csv(p: Path, need_id: bool = True, dtype: Any = None) -> pd.DataFrame 
     return frame
 
 
-def _check_complete(path: Path, summary: dict, per_study, texts, groups) -> None:
-    """The per-study files must hold exactly the studies the summary counts (else: a half-written run)."""
+def _check_complete(path: Path, summary: dict[str, Any], per_study, texts, groups) -> None:
+    """The per-study files must hold exactly the studies the summary counts (else: a half-written run);
+    ``summary`` as read, so that a count an old run lacks is not taken for 0."""
     n = summary.get("n_studies")
     ids_hash = summary.get("study_ids_sha256")
     for name, frame in ((PER_STUDY, per_study), (TEXTS, texts), (GROUPS, groups)):
@@ -435,87 +430,10 @@ def _check_complete(path: Path, summary: dict, per_study, texts, groups) -> None
 def load_runs(paths: list[str | Path], *, need_per_study: bool = False) -> list[Run]:
     runs = [load_run(p, need_per_study=need_per_study) for p in paths]
     seen: dict[str, int] = {}
+    unique = []
     for run in runs:  # two runs with the same name would be indistinguishable in a table
-        if run.name in seen:
-            seen[run.name] += 1
-            run.name = f"{run.name} ({seen[run.name]})"
-        else:
-            seen[run.name] = 1
-    return runs
+        seen[run.name] = seen.get(run.name, 0) + 1
+        unique.append(run if seen[run.name] == 1 else replace(run, name=f"{run.name} ({seen[run.name]})"))
+    return unique
 
 
-# ----- were two runs scored the same way? --------------------------------------------------------------
-
-def _strip_version(signature: str) -> str:
-    return "|".join(p for p in str(signature).split("|") if not p.startswith("rexeval:"))
-
-
-def _minor(version: Any) -> str:
-    # patch releases fix bugs without changing numbers (DEVELOPERS.md); a minor release may change them
-    return ".".join(str(version).split(".")[:2])
-
-
-def scoring_differences(summaries: list[tuple[str, dict[str, Any]]], *, same_input: bool = False,
-                        same_studies: bool = True) -> list[str]:
-    """What differs in how the runs were scored, one line per difference (empty: they can be combined).
-
-    Compared with the first run: the reference texts, track and whitespace handling, every shared
-    metric's signature (its options; rexeval's patch version aside), rexeval's minor version, and with
-    ``same_studies`` the set of studies; with ``same_input`` (shards of one run) also the predictions
-    file's sha256, the shard layout and the metric set. A fingerprint a run does not record (an older
-    rexeval) is not compared.
-    """
-    if len(summaries) < 2:
-        return []
-    (name0, s0), rest = summaries[0], summaries[1:]
-    out: list[str] = []
-
-    def differ(label: str, get) -> None:
-        v0 = get(s0)
-        for name, s in rest:
-            v = get(s)
-            if v0 is not None and v is not None and v != v0:
-                out.append(f"{label}: {_short(v0)} ({name0}) vs {_short(v)} ({name})")
-
-    def inp(key):
-        return lambda s: (s.get("input") or {}).get(key)
-
-    # the references fingerprint covers the whole aligned input: comparable only between equal study sets
-    # (a study-set difference is reported on its own)
-    differ("references (sha256 of the reference texts)",
-           lambda s: inp("references_sha256")(s) if inp("study_ids_sha256")(s) == inp("study_ids_sha256")(s0) else None)
-    differ("track", inp("track"))
-    differ("whitespace", inp("collapse_whitespace"))
-    differ("rexeval version", lambda s: _minor(v) if (v := (s.get("versions") or {}).get("rexeval")) else None)
-    if same_studies:
-        differ("study set (sha256 of the study ids)", lambda s: s.get("study_ids_sha256"))
-    if same_input:
-        differ("predictions (sha256 of the file)", inp("preds_sha256"))
-        differ("studies in the full input", lambda s: (s.get("shard") or {}).get("n_total"))
-        differ("metric set", lambda s: sorted(s.get("metrics", {})))
-    m0 = s0.get("metrics", {})
-    for name, s in rest:
-        for key, entry in s.get("metrics", {}).items():
-            if key in m0 and "signature" in entry and "signature" in m0[key]:
-                a, b = _strip_version(m0[key]["signature"]), _strip_version(entry["signature"])
-                if a != b:
-                    out.append(f"metric {key} options: {a} ({name0}) vs {b} ({name})")
-    return out
-
-
-def _short(v: Any) -> str:
-    text = str(v)
-    return text[:12] if len(text) == 64 and all(c in "0123456789abcdef" for c in text) else text[:80]
-
-
-def refuse_differences(differences: list[str], what: str, allow: bool) -> list[str]:
-    """Raise unless ``allow``; returns the differences (to record them in the output when allowed)."""
-    if differences and not allow:
-        more = f" (+{len(differences) - 3} more)" if len(differences) > 3 else ""
-        raise InputError(f"{what}: the runs were scored differently: {'; '.join(differences[:3])}{more}. "
-                         "Pass --allow-mismatch to combine them anyway (recorded in the output)")
-    return differences
-
-
-def finite(x: float | None) -> float | None:
-    return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
