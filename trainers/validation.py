@@ -129,7 +129,7 @@ class Validator:
                              name=f"step_{step}", progress=False, metric_options=self.cfg.metric_options)
         result.write(self.folder / f"step_{step:06d}", overwrite=True)
         row: dict[str, Any] = {"step": step}
-        row.update({k: v["value"] for k, v in result.summary["metrics"].items()})
+        row.update({k: v.value for k, v in result.summary.metrics.items()})
         self.rows = [r for r in self.rows if r["step"] != step] + [row]
         curves = pd.DataFrame(self.rows)
         curves.to_csv(self.folder / "curves.csv", index=False)

@@ -124,11 +124,12 @@ def assemble(metric: Metric, n: int, parts: Sequence[tuple[Sequence[int], Mappin
     return MetricRun(metric.name, columns, sorted(failures, key=lambda f: f.row))
 
 
-def record_failures(summary: dict[str, Any], failures: Mapping[str, Sequence[Failure]], executor: str) -> None:
-    """The failed studies of a run in summary.json, under ``metric_runs.<metric>.engine`` (only metrics
-    with failures: a clean run's summary does not depend on the executor)."""
+def record_failures(sections: dict[str, Any], failures: Mapping[str, Sequence[Failure]], executor: str) -> None:
+    """The failed studies of a run, into the summary sections scoring is building (summary.json's
+    ``metric_runs.<metric>.engine``; only metrics with failures: a clean run's summary does not depend on
+    the executor)."""
     for name, fails in failures.items():
         if fails:
-            entry = summary.setdefault("metric_runs", {}).setdefault(name, {})
+            entry = sections.setdefault("metric_runs", {}).setdefault(name, {})
             entry["engine"] = {"name": executor, "n_failed_studies": len(fails),
                                "failed_studies": [f.as_dict() for f in fails[:MAX_LISTED_FAILURES]]}
