@@ -34,6 +34,7 @@ COMMAND_MODULES = [
     "rexeval.cli.stress",
     "rexeval.cli.reward_check",
     "rexeval.cli.metrics",
+    "rexeval.cli.serve",
 ]
 
 for _module in COMMAND_MODULES:
