@@ -21,7 +21,8 @@ Bodies over ``max_body_bytes``, more than ``max_request_samples`` samples or a t
 ``max_text_chars`` characters are refused (413) naming the sample and field; malformed bodies get 422.
 """
 
-from __future__ import annotations
+# no `from __future__ import annotations`: FastAPI reads the endpoints' annotations (Request) at runtime
+
 
 import asyncio
 import hmac

@@ -10,7 +10,6 @@ from typing import Any
 
 from rexeval.exceptions import ConfigError
 
-
 #: End-of-turn and end-of-text tokens of common chat templates (Qwen, Llama 2/3, Gemma, Phi, Mistral).
 DEFAULT_STRIP_SUFFIXES = ("<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|end_of_text|>", "</s>",
                           "<end_of_turn>", "<eos>", "<|end|>")
