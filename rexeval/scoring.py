@@ -13,6 +13,8 @@ import pandas as pd
 
 from rexeval._version import __version__
 from rexeval.align import Pairs, load_pairs
+from rexeval.engines.base import Executor, Failure, record_failures
+from rexeval.engines.local import LocalExecutor
 from rexeval.exceptions import ConfigError, MetricUnavailable, RexevalError
 from rexeval.fingerprint import file_sha256, study_ids_sha256
 from rexeval.metrics import Metric, Output, resolve_metrics
@@ -96,7 +98,7 @@ def score(
     shard: str | None = None,
     device: str | None = None,
     fp16: bool = False,
-    engine: Any = None,
+    engine: Executor | None = None,
 ) -> ScoreResult:
     """Score predictions against references.
 
@@ -106,7 +108,8 @@ def score(
 
     Returns a :class:`ScoreResult` whose ``per_study`` DataFrame has ``study_id`` plus one column per
     per-study value, and whose ``summary`` is what ``summary.json`` holds. ``engine`` computes the
-    metrics elsewhere (e.g. :class:`rexeval.engines.ray.RayEngine`); None runs them here.
+    metrics elsewhere (an :class:`rexeval.engines.base.Executor`, e.g. :class:`rexeval.engines.ray.RayEngine`);
+    None runs them here (:class:`rexeval.engines.local.LocalExecutor`).
     """
     preds, refs = _sources(preds, refs, predictions, references, study_ids)
     if isinstance(metrics, str):
@@ -195,15 +198,19 @@ def score_pairs(
     name: str | None = None,
     progress: bool = True,
     metric_options: dict[str, dict[str, Any]] | None = None,
-    engine: Any = None,
+    engine: Executor | None = None,
 ) -> ScoreResult:
     """Score aligned pairs with metric instances. ``metric_options`` (name -> constructor options) is
-    what the instances were built with; it is recorded so that readers of the run rebuild them alike."""
+    what the instances were built with; it is recorded so that readers of the run rebuild them alike.
+    ``engine`` is the :class:`~rexeval.engines.base.Executor` that computes the metrics (None: this
+    process); a study a metric fails on is NaN and listed under ``metric_runs.<metric>.engine``."""
     check_name(name)
     run_tags = {WS_COLLAPSE_TAG.split(":")[0]: "collapse" if pairs.info.get("collapse_whitespace", True) else "raw"}
     columns: dict[str, np.ndarray] = {}
     skipped: dict[str, str] = {}
     ran: list[Metric] = []
+    executor: Executor = engine if engine is not None else LocalExecutor()
+    failures: dict[str, list[Failure]] = {}
     bar = _Progress(progress, len(pairs), len(metrics))
     extra = {c: pairs.ref_columns[c].tolist() for c in pairs.ref_columns.columns}
     try:
@@ -221,13 +228,13 @@ def score_pairs(
                 continue
             bar.start(metric.name)
             batch = Batch(pairs.study_ids, pairs.predictions, pairs.references, columns, extra, bar.advance)
-            # the engine hook: where a metric's per-study values are computed (rexeval.engines)
-            produced = metric.compute(batch) if engine is None else engine.compute(metric, batch)
-            for key, values in produced.items():
-                values = np.asarray(values, dtype=float)
-                if values.shape != (len(pairs),):
-                    raise RuntimeError(f"metric {metric.name} returned {values.shape} values for {key}, expected {len(pairs)}")
-                columns[key] = values
+            # the executor: where a metric's per-study values are computed, and its failure policy
+            produced = executor.run(metric, batch)
+            if produced.failures and len(produced.failures) == len(pairs):
+                raise RexevalError(f"metric {metric.name!r} failed on every study ({executor.name} executor; "
+                                   f"first: {produced.failures[0].reason})")
+            failures[metric.name] = produced.failures
+            columns.update(produced.columns)
             ran.append(metric)
             bar.finish()
     finally:
@@ -307,8 +314,7 @@ def score_pairs(
     for metric in ran:  # metrics may add tables to the summary (e.g. per-condition F1)
         for section, content in metric.summary_extra(columns).items():
             summary.setdefault(section, {}).update(content)
-    if engine is not None:
-        engine.annotate(summary)
+    record_failures(summary, failures, executor.name)
     if "shard" in info:
         summary["shard"] = info["shard"]
     for key in ("none_sections", "missing_findings"):

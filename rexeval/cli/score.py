@@ -92,8 +92,6 @@ def score_command(
                              batch_size=ray_batch_size, max_retries=ray_retries, timeout=ray_timeout).validate()
         with RayEngine(options) as ray_engine:
             result = score(preds, refs, engine=ray_engine, **kwargs)
-        for key, fails in ray_engine.failures.items():
-            warn(f"{key}: {len(fails)} studies failed on Ray and are NaN (listed in summary.json under metric_runs.{key})")
     elif engine == "local":
         if ray_address is not None or workers is not None or gpus_per_worker:
             raise ConfigError("--ray-address, --workers and --gpus-per-worker need --engine ray")
@@ -124,6 +122,11 @@ def score_command(
         for key, reason in summary["skipped"].items():
             warn(f"skipped {key}: {reason}")
     for key, run in summary.get("metric_runs", {}).items():
+        failed = run.get("engine", {})
+        if failed.get("n_failed_studies"):  # the executor's failures (rexeval.engines.base)
+            warn(f"{key}: {failed['n_failed_studies']} studies failed ({failed['name']} engine) and are NaN, e.g. "
+                 f"{failed['failed_studies'][0]['study_id']}: {failed['failed_studies'][0]['reason']} "
+                 f"(all listed in summary.json under metric_runs.{key}.engine)")
         if "http_requests" in run:  # an LLM judge: what the run cost and what failed
             typer.echo(f"{key}: {run['http_requests']} requests sent, {run['cache_hits']} answers from cache, "
                        f"{run['failed']} failed {run['failures'] or ''}, {run['prompt_tokens']}+{run['completion_tokens']} "

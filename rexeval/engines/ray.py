@@ -15,12 +15,13 @@ into batches and scored remotely:
 Because a study's value never depends on its batch (the metric contract), the columns put together
 from the batches equal what the local loop computes.
 
-Faults. A worker that dies is restarted and its batch retried by Ray itself (``max_retries`` maps to
-``max_restarts`` / ``max_task_retries`` / ``max_retries``). A batch that still fails — an exception in
-the metric, a worker that keeps dying — is split into single studies; a study that fails on its own
-is NaN in that metric's columns (so ``n_failed`` counts it) and listed under
-``summary["metric_runs"][metric]["failed_studies"]``. When no batch finishes for ``timeout`` seconds
-the workers in flight are killed and their batches handled the same way, so a run never hangs.
+Faults follow the executor policy of :mod:`rexeval.engines.base`, as the local executor does. A worker
+that dies is restarted and its batch retried by Ray itself (``max_retries`` maps to ``max_restarts`` /
+``max_task_retries`` / ``max_retries``). A batch that still fails — an exception in the metric, a worker
+that keeps dying — is split into single studies; a study that fails on its own is NaN in that metric's
+columns (so ``n_failed`` counts it) and a :class:`~rexeval.engines.base.Failure` that scoring lists under
+``summary["metric_runs"][metric]["engine"]["failed_studies"]``. When no batch finishes for ``timeout``
+seconds the workers in flight are killed and their batches handled the same way, so a run never hangs.
 Ctrl-C (or any error) cancels the batches in flight and kills the actors this run created; a local Ray
 started here is shut down.
 
@@ -38,6 +39,8 @@ from typing import Any
 
 import numpy as np
 
+from rexeval.engines.base import Failure, MetricRun, assemble, checked_columns, one_line, sub_batch
+from rexeval.engines.local import LocalExecutor
 from rexeval.exceptions import ConfigError, RexevalError, install_hint
 from rexeval.metrics.base import Batch, Metric
 
@@ -93,12 +96,6 @@ class RayOptions:
         return self
 
 
-@dataclass
-class StudyFailure:
-    study_id: str
-    reason: str
-
-
 def loads_models(metric: Metric) -> bool:
     """Whether a metric is scored by actors that keep its models (else by plain tasks).
 
@@ -132,18 +129,6 @@ def _worker_env(ship_sys_path: bool) -> dict[str, str]:
     if ship_sys_path:  # same machine: workers import exactly the driver's rexeval (and test helpers)
         env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
     return env
-
-
-def _sub_batch(batch: Batch, rows: list[int]) -> Batch:
-    idx = np.asarray(rows, dtype=int)
-    return Batch(
-        [batch.study_ids[i] for i in rows],
-        [batch.predictions[i] for i in rows],
-        [batch.references[i] for i in rows],
-        {k: np.asarray(v)[idx] for k, v in batch.columns.items()},
-        {k: [v[i] for i in rows] for k, v in batch.extra.items()},
-        None,
-    )
 
 
 def _check_version(driver_version: str) -> None:
@@ -195,15 +180,6 @@ def merge_run_info(parts: list[dict[str, Any]]) -> dict[str, Any]:
     return merged
 
 
-def _one_line(exc: BaseException) -> str:
-    cause = getattr(exc, "cause", None)
-    if isinstance(exc, Exception) and cause is not None and not isinstance(cause, type(exc)):
-        exc = cause
-    text = str(exc).strip().splitlines()
-    last = text[-1] if text else ""
-    return f"{type(exc).__name__}: {last}"[:300]
-
-
 class RayEngine:
     """Scores metrics on Ray. Use as a context manager around :func:`rexeval.scoring.score`::
 
@@ -215,7 +191,8 @@ class RayEngine:
 
     def __init__(self, options: RayOptions | None = None) -> None:
         self.options = (options or RayOptions()).validate()
-        self.failures: dict[str, list[StudyFailure]] = {}
+        #: Every study that failed in this engine's runs, by metric (also in each run's summary.json).
+        self.failures: dict[str, list[Failure]] = {}
         self._ray: Any = None
         self._started_here = False
         self._actors: list[Any] = []  # every actor this run created (killed on exit)
@@ -233,7 +210,7 @@ class RayEngine:
                 try:
                     ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False)
                 except (ConnectionError, RuntimeError, ValueError) as exc:
-                    raise ConfigError(f"cannot join the Ray cluster at {address!r}: {_one_line(exc)}") from None
+                    raise ConfigError(f"cannot join the Ray cluster at {address!r}: {one_line(exc)}") from None
             else:
                 ray.init(num_cpus=self.options.num_cpus, include_dashboard=False,
                          logging_level=logging.WARNING, log_to_driver=False)
@@ -268,27 +245,22 @@ class RayEngine:
             return max(1, int(res.get("GPU", 0) / self.options.gpus_per_worker))
         return max(1, int(res.get("CPU", 1) / self.options.cpus_per_worker))
 
-    # -- the scoring hook --------------------------------------------------------------------
-    def compute(self, metric: Metric, batch: Batch) -> dict[str, np.ndarray]:
-        """Per-study columns of ``metric`` over ``batch``, computed on Ray (the local loop's ``metric.compute``)."""
+    # -- the executor protocol (rexeval.engines.base) -----------------------------------------
+    def run(self, metric: Metric, batch: Batch) -> MetricRun:
+        """Per-study columns of ``metric`` over ``batch`` computed on Ray, and the studies that failed."""
         if self._ray is None:
             raise RuntimeError("use RayEngine as a context manager (with RayEngine(...) as engine: ...)")
         if runs_on_driver(metric):
-            return metric.compute(batch)
-        try:
-            return _MetricRun(self, metric, batch).run()
-        except BaseException:  # Ctrl-C or a driver error: nothing of this run keeps running
-            self._stop_all()
-            raise
-
-    def annotate(self, summary: dict[str, Any]) -> None:
-        """Studies that failed on Ray, in summary.json (only when there are any: a clean run's summary
-        is the local engine's)."""
-        for name, fails in self.failures.items():
-            if fails:
-                entry = summary.setdefault("metric_runs", {}).setdefault(name, {})
-                entry["engine"] = {"name": "ray", "n_failed_studies": len(fails),
-                                   "failed_studies": [{"study_id": f.study_id, "reason": f.reason} for f in fails[:200]]}
+            result = LocalExecutor().run(metric, batch)
+        else:
+            try:
+                result = _MetricRun(self, metric, batch).run()
+            except BaseException:  # Ctrl-C or a driver error: nothing of this run keeps running
+                self._stop_all()
+                raise
+        if result.failures:
+            self.failures.setdefault(metric.name, []).extend(result.failures)
+        return result
 
 
 @dataclass
@@ -305,10 +277,10 @@ class _MetricRun:
     metric: Metric
     batch: Batch
     parts: list[tuple[list[int], dict[str, np.ndarray]]] = field(default_factory=list)
-    failed: list[StudyFailure] = field(default_factory=list)
+    failed: list[Failure] = field(default_factory=list)
     run_infos: list[dict[str, Any]] = field(default_factory=list)
 
-    def run(self) -> dict[str, np.ndarray]:
+    def run(self) -> MetricRun:
         from rexeval._version import __version__
 
         eng, opts, ray = self.engine, self.engine.options, self.engine._ray
@@ -346,7 +318,7 @@ class _MetricRun:
             if len(rows) > 1:  # split: one bad study must not take the others with it
                 queue.extendleft([r] for r in reversed(rows))
             else:
-                self.failed.append(StudyFailure(str(self.batch.study_ids[rows[0]]), reason))
+                self.failed.append(Failure(self.metric.name, rows[0], str(self.batch.study_ids[rows[0]]), reason))
                 self._advance(1)
 
         def drop_actor(actor: Any) -> None:
@@ -367,11 +339,11 @@ class _MetricRun:
                     for actor in list(actors):
                         while queue and load(actor) < _DEPTH:
                             rows = queue.popleft()
-                            eng._in_flight[actor.score.remote(_sub_batch(self.batch, rows))] = _Job(rows, actor)
+                            eng._in_flight[actor.score.remote(sub_batch(self.batch, rows))] = _Job(rows, actor)
                 else:
                     while queue and len(eng._in_flight) < workers:
                         rows = queue.popleft()
-                        eng._in_flight[task.remote(metric_ref, _sub_batch(self.batch, rows), __version__)] = _Job(rows)
+                        eng._in_flight[task.remote(metric_ref, sub_batch(self.batch, rows), __version__)] = _Job(rows)
                 done, _ = ray.wait(list(eng._in_flight), num_returns=1, timeout=opts.timeout)
                 if not done:  # stalled: give up on what is in flight, with fresh workers for the rest
                     stalled = list(eng._in_flight.items())
@@ -392,44 +364,26 @@ class _MetricRun:
                             self.run_infos.append(run_info)
                     except ray.exceptions.RayActorError as exc:  # restarts used up
                         if getattr(exc, "actor_init_failed", False):  # the metric cannot load: no study can run
-                            raise RexevalError(f"metric {self.metric.name!r} could not start on a Ray worker: {_one_line(exc)}") from None
+                            raise RexevalError(f"metric {self.metric.name!r} could not start on a Ray worker: {one_line(exc)}") from None
                         drop_actor(job.actor)
-                        give_up(job.rows, _one_line(exc))
+                        give_up(job.rows, one_line(exc))
                     except (ray.exceptions.RayError, ValueError) as exc:
-                        give_up(job.rows, _one_line(exc))
+                        give_up(job.rows, one_line(exc))
         finally:
             for actor in list(actors):  # free their CPUs/GPUs for the next metric
                 drop_actor(actor)
-        return self._columns()
+        return self._result()
 
     def _advance(self, k: int) -> None:
         if self.batch.progress:
             self.batch.progress(k)
 
     def _accept(self, rows: list[int], out: dict[str, Any]) -> None:
-        checked = {}
-        for key, values in out.items():
-            values = np.asarray(values, dtype=float)
-            if values.shape != (len(rows),):
-                raise ValueError(f"{self.metric.name} returned {values.shape} values for {key} on a batch of {len(rows)}")
-            checked[key] = values
-        self.parts.append((rows, checked))
+        self.parts.append((rows, checked_columns(self.metric, out, len(rows))))
         self._advance(len(rows))
 
-    def _columns(self) -> dict[str, np.ndarray]:
-        name = self.metric.name
-        if self.failed:
-            self.engine.failures.setdefault(name, []).extend(self.failed)
+    def _result(self) -> MetricRun:
         if self.run_infos and hasattr(self.metric, "_run_info"):
             # the driver's instance reports the run (summary_extra reads it), as after a local compute
             self.metric._run_info = merge_run_info(self.run_infos)
-        if not self.parts and len(self.batch):
-            first = self.failed[0].reason if self.failed else "no batch returned"
-            raise RexevalError(f"metric {name!r} failed on every study on Ray (first: {first})")
-        n = len(self.batch)
-        columns: dict[str, np.ndarray] = {}
-        for rows, out in self.parts:
-            for key, values in out.items():
-                column = columns.setdefault(key, np.full(n, np.nan))
-                column[rows] = values
-        return columns
+        return assemble(self.metric, len(self.batch), self.parts, self.failed)
