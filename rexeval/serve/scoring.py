@@ -1,10 +1,10 @@
 """One batch of samples in, one result per sample out, through :class:`RewardSuite`'s engine.
 
 A result holds the weighted reward, every component's raw metric value and transformed value, and the
-failures with their reasons. The reward is the sum TRL forms in process (:meth:`RewardSuite.composite`):
-the weighted transformed values of the components that scored, in component order; a component that
-failed is left out of the sum and listed under ``failures``; the reward is None (``failed``) only when
-every component failed. Nothing is ever a silent 0.
+failures with their reasons. The reward is :meth:`RewardSuite.score`'s, the sum TRL forms
+in process: the weighted transformed values of the components that scored, in component order; a
+component that failed is left out of the sum and listed under ``failures`` with its reason; the reward
+is None (``failed``) only when every component failed. Nothing is ever a silent 0.
 
 Because the engine de-duplicates and caches per (completion, reference, extra) and every metric is
 batch-invariant (the metric contract), a sample's result does not depend on the other samples in the
@@ -18,9 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
-from rexeval.rewards import RewardSuite, completion_text
+from rexeval.rewards import RewardSuite
 
 
 @dataclass(frozen=True)
@@ -70,39 +68,22 @@ class RewardScorer:
         }
 
     def score(self, samples: Sequence[Sample]) -> list[dict[str, Any]]:
+        """One result per sample, in order, from :meth:`RewardSuite.score` (rewards, components raw and
+        transformed, failures with the executor's reasons)."""
         if not samples:
             return []
-        texts = [completion_text(s.completion) for s in samples]
-        refs = [s.reference for s in samples]
-        keys = sorted({k for s in samples for k in s.extra})
-        extra = {k: [s.extra.get(k) for s in samples] for k in keys}
-        ids = [s.id if s.id is not None else str(i) for i, s in enumerate(samples)]
-        cols = self.suite.engine.score_texts(texts, refs, extra, ids)
-        values = {}
-        for comp in self.suite.components:
-            raw = np.asarray(cols[comp.column], dtype=float)
-            values[comp.name] = (raw, np.asarray(comp.transform(raw), dtype=float))
+        cfg = self.suite.config
+        keys = sorted({k for s in samples for k in s.extra} - {cfg.reference_column, cfg.id_column})
+        columns: dict[str, list[Any]] = {k: [s.extra.get(k) for s in samples] for k in keys}
+        if any(s.id is not None for s in samples):
+            columns[cfg.id_column] = [s.id if s.id is not None else str(i) for i, s in enumerate(samples)]
+        got = self.suite.score([s.completion for s in samples], [s.reference for s in samples],
+                               [s.prompt for s in samples], **columns)
         results = []
-        for i in range(len(samples)):
-            components, failures, got = {}, [], []
-            for comp in self.suite.components:
-                raw, x = values[comp.name]
-                components[comp.name] = {"raw": _number(raw[i]), "value": _number(x[i])}
-                if math.isnan(x[i]):
-                    failures.append({"component": comp.name, "reason": self._reason(comp, raw[i])})
-                else:
-                    got.append((float(x[i]), comp.weight))
-            for f in failures:
-                self.suite.failures[f["component"]] += 1
-            # the same expression as RewardSuite.composite, so the sums are bit-identical
-            reward = sum(v * w for v, w in got) if got else None
+        for i, reward in enumerate(got.rewards):
+            components = {name: {"raw": _number(c.raw[i]), "value": _number(c.value[i])}
+                          for name, c in got.components.items()}
+            failures = [{"component": f.component, "reason": f.reason} for f in got.failures if f.sample == i]
             results.append({"reward": reward, "failed": reward is None, "components": components,
                             "failures": failures})
         return results
-
-    @staticmethod
-    def _reason(comp, raw: float) -> str:
-        if math.isnan(raw):
-            return (f"metric {comp.metric.name!r} gave no value for this sample (it raised, or recorded "
-                    "a failure as NaN)")
-        return f"the transform {comp.transform.label!r} gave NaN for the raw value {raw!r}"
