@@ -14,6 +14,8 @@ One module per idea:
     dynamic batching of concurrent requests (max batch size, max wait) with a time-out per batch.
 ``telemetry``
     the Prometheus counters behind ``/metrics``.
+``refusals``
+    :class:`RequestRefused`: a refused request's status, counter label and reason.
 ``app``
     the FastAPI application (``/score``, ``/openrlhf``, ``/config``, ``/health``, ``/metrics``).
 ``ray_replicas``

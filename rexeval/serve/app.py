@@ -33,17 +33,12 @@ from typing import Any
 
 from rexeval.serve.batcher import DynamicBatcher
 from rexeval.serve.config import ServeConfig
+from rexeval.serve.refusals import RequestRefused
 from rexeval.serve.scoring import Sample
 from rexeval.serve.telemetry import Telemetry
 
 #: A short pair scored at start-up so every model is loaded before /health says ready.
 WARM_UP = Sample("No acute cardiopulmonary process.", "No acute cardiopulmonary abnormality.")
-
-
-class RequestRefused(Exception):
-    def __init__(self, status: int, reason: str, message: str):
-        super().__init__(message)
-        self.status, self.reason, self.message = status, reason, message
 
 
 class ServiceState:

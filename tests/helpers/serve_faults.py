@@ -12,7 +12,6 @@ import numpy as np
 from rexeval.metrics.base import Batch, Metric, Output, mean_of
 
 
-
 class Faulty(Metric):
     name = "test_faulty"
     default = False

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rexeval.serve.refusals import RequestRefused
 from rexeval.serve.scoring import Sample
 
 
@@ -35,8 +36,6 @@ def response_text(query: str, prompt: str, strip: list[str]) -> str:
 
 
 def parse_request(data: Any, state: Any) -> list[Sample]:
-    from rexeval.serve.app import RequestRefused
-
     if not isinstance(data, dict) or not isinstance(data.get("query"), list):
         raise RequestRefused(422, "invalid", 'the body must be {"query": [...], "prompts": [...], "labels": [...]}')
     queries = data["query"]
