@@ -202,18 +202,24 @@ def main() -> None:
     pairs = Pairs(reports())
     rows = [in_process(pairs, args.batches)]
     print(json.dumps(rows[-1]), flush=True)
-    for batching in (True, False):
-        env["REXEVAL_CACHE"] = str(tmp / f"cache-server-{batching}")
-        proc, url = start_server(config, env, batching)
-        try:
-            for c in clients:
-                rows.append(through_service(url, pairs, args.batches, c, batching))
+    # both servers up at once and measured in turn at each client count, so load from elsewhere on the
+    # machine falls on both arms alike
+    servers = {}
+    try:
+        for batching in (True, False):
+            env["REXEVAL_CACHE"] = str(tmp / f"cache-server-{batching}")
+            servers[batching] = start_server(config, env, batching)
+        for c in clients:
+            for batching in (True, False):
+                rows.append(through_service(servers[batching][1], pairs, args.batches, c, batching))
                 print(json.dumps(rows[-1]), flush=True)
-            mean_batch = batch_sizes(url)
-        finally:
+        for batching, (_, url) in servers.items():
+            print(f"mean samples per engine call ({'batching' if batching else 'no batching'}): "
+                  f"{batch_sizes(url)}")
+    finally:
+        for proc, _ in servers.values():
             proc.terminate()
             proc.wait(timeout=30)
-        print(f"mean samples per engine call ({'batching' if batching else 'no batching'}): {mean_batch}")
 
     print(f"\n{args.batches} GRPO batches of {GROUP}x{GROUP} per setting, distinct pairs, BERTScore stand-in "
           f"--size {args.size}, {os.cpu_count()} CPUs")
