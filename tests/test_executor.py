@@ -4,6 +4,7 @@ the local and Ray executors report a failure in the same shape."""
 
 from __future__ import annotations
 
+import json
 import logging
 
 import numpy as np
@@ -83,10 +84,10 @@ def test_scoring_stops_when_a_metric_fails_on_every_study(tmp_path):
         score_pairs(pairs, [BleuFailingOn("only")], n_resamples=0, progress=False)
 
 
-def _failing_suite(fail_id):
+def _failing_suite(fail_id, executor=None):
     return RewardSuite({"components": [{"metric": "bleu_fail", "output": "bleu", "name": "bleu_f"},
                                        {"metric": "rouge_l", "weight": 2.0}],
-                        "plugins": {"bleu_fail": f"{__name__}:FailOn{fail_id.upper()}"}})
+                        "plugins": {"bleu_fail": f"{__name__}:FailOn{fail_id.upper()}"}}, executor=executor)
 
 
 class FailOnS1(BleuFailingOn):
@@ -153,7 +154,7 @@ def test_reward_engine_lets_errors_about_the_run_through():
 
 @pytest.mark.slow
 @pytest.mark.ray
-def test_local_and_ray_record_a_failure_in_the_same_shape(tmp_path, monkeypatch):
+def test_local_and_ray_record_a_failure_in_the_same_shape_in_runs_and_rewards(tmp_path, monkeypatch):
     ray = pytest.importorskip("ray")
     from rexeval.engines.ray import RayEngine, RayOptions
 
@@ -166,9 +167,14 @@ def test_local_and_ray_record_a_failure_in_the_same_shape(tmp_path, monkeypatch)
     try:
         with RayEngine(options) as engine:
             remote = score_pairs(pairs, [BleuFailingOn("s2")], n_resamples=0, progress=False, engine=engine)
+            with pytest.raises(ConfigError, match="cannot work"):  # about the run: stops it, as locally
+                score_pairs(pairs, [BleuRaisingConfig()], n_resamples=0, progress=False, engine=engine)
+            on_ray = _failing_suite("s1", executor=engine).score(PREDS, REFS, study_id=IDS)
     finally:
         if started_here and ray.is_initialized():
             ray.shutdown()
+    here = _failing_suite("s1").score(PREDS, REFS, study_id=IDS)
+    assert on_ray.rewards == here.rewards and on_ray.failures == here.failures
     pd.testing.assert_frame_equal(remote.per_study, local.per_study, check_exact=True)
     local_entry = local.summary["metric_runs"]["bleu"]["engine"]
     remote_entry = remote.summary["metric_runs"]["bleu"]["engine"]
@@ -178,3 +184,34 @@ def test_local_and_ray_record_a_failure_in_the_same_shape(tmp_path, monkeypatch)
     assert lf["study_id"] == rf["study_id"] == "s2"
     assert "injected failure on s2" in lf["reason"] and "injected failure on s2" in rf["reason"]
     assert engine.failures["bleu"][0].row == 2
+
+
+@pytest.mark.parametrize("dedupe", [True, False])
+def test_failure_positions_with_and_without_dedupe(dedupe):
+    suite = RewardSuite({"components": [{"metric": "bleu_fail", "output": "bleu"}], "dedupe": dedupe,
+                         "plugins": {"bleu_fail": f"{__name__}:FailOnS1"}})
+    ids = ["s0", "s1", "s2", "s1"]
+    result = suite.score([PREDS[0], PREDS[1], PREDS[2], PREDS[1]], [REFS[0], REFS[1], REFS[2], REFS[1]],
+                         study_id=ids)
+    assert result.failed("bleu_fail") == {1: "ValueError: injected failure on s1",
+                                          3: "ValueError: injected failure on s1"}
+    assert [r is None for r in result.rewards] == [False, True, False, True]
+
+
+def test_cli_warns_with_the_first_reason_and_writes_the_failure(tmp_path):
+    from typer.testing import CliRunner
+
+    from rexeval.cli import app
+    from rexeval.metrics import register
+
+    register("bleu_fail", f"{__name__}:FailOnS1")
+    preds = tmp_path / "p.csv"
+    pd.DataFrame({"study_id": IDS, "prediction": PREDS, "reference": REFS}).to_csv(preds, index=False)
+    out = tmp_path / "run"
+    r = CliRunner().invoke(app, ["score", str(preds), "-m", "bleu_fail", "--no-progress", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "bleu_fail: 1 studies failed (local engine)" in r.output
+    assert "s1: ValueError: injected failure on s1" in r.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["metric_runs"]["bleu_fail"]["engine"]["failed_studies"] == [
+        {"study_id": "s1", "reason": "ValueError: injected failure on s1"}]

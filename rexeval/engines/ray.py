@@ -2,8 +2,8 @@
 
 The driver keeps everything that makes a run a run — alignment, the order of metrics (so RadCliQ runs
 after its parts), aggregation, bootstrap CIs, subgroups, the run directory — and hands this module one
-metric at a time through :func:`rexeval.scoring.score_pairs`' ``engine`` hook. Here the studies are cut
-into batches and scored remotely:
+metric at a time: :class:`RayEngine` is an :class:`~rexeval.engines.base.Executor`
+(``score_pairs(..., engine=...)``). Here the studies are cut into batches and scored remotely:
 
 * metrics with models (an encoder, a parser, a local judge) by **actors**: each actor unpickles the
   metric once, loads its models on the first batch and keeps them for every later batch; with
@@ -368,6 +368,9 @@ class _MetricRun:
                         drop_actor(job.actor)
                         give_up(job.rows, one_line(exc))
                     except (ray.exceptions.RayError, ValueError) as exc:
+                        cause = getattr(exc, "cause", None)
+                        if isinstance(cause, RexevalError):  # about the run, not a study: stop it
+                            raise cause from None
                         give_up(job.rows, one_line(exc))
         finally:
             for actor in list(actors):  # free their CPUs/GPUs for the next metric

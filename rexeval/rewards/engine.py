@@ -184,7 +184,7 @@ class ScoringEngine:
                             todo[key] = i
                 idx = list(todo.values())
             got: dict[str, np.ndarray] = {}
-            reasons: dict[Any, str] = {}  # why a freshly scored pair failed, by its key
+            failed_at: dict[int, str] = {}  # why a freshly scored sample failed, by its position
             if idx:
                 batch = Batch(
                     [study_ids[i] for i in idx],
@@ -195,13 +195,13 @@ class ScoringEngine:
                 )
                 run = self._run_metric(metric, batch)
                 got = {k: run.columns[k] for k in outs if k in run.columns}
-                reasons = {keys[idx[f.row]]: f.reason for f in run.failures}
+                failed_at = {idx[f.row]: f.reason for f in run.failures}
                 with self._lock:
                     self.pairs_scored[metric.name] += len(idx)
             if not self.config.dedupe:
                 for k in outs:
                     columns[k] = got.get(k, np.full(n, np.nan))
-                failures += [SampleFailure(metric.name, i, reasons[keys[i]]) for i in range(n) if keys[i] in reasons]
+                failures += [SampleFailure(metric.name, i, why) for i, why in sorted(failed_at.items())]
                 continue
             fresh: dict[Any, dict[str, float]] = {}
             for j, i in enumerate(idx):
@@ -216,6 +216,7 @@ class ScoringEngine:
             for k in outs:
                 columns[k] = np.array([row.get(k, math.nan) for row in rows], dtype=float)
             # a failed pair fails at every position it occupies in this call
+            reasons = {keys[i]: why for i, why in failed_at.items()}
             failures += [SampleFailure(metric.name, i, reasons[key]) for i, key in enumerate(keys) if key in reasons]
         return EngineResult(columns, failures)
 

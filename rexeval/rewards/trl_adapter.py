@@ -57,7 +57,10 @@ def completion_text(completion: Any) -> str:
 
 
 class RewardSuite:
-    """Metrics built once, scored with de-duplication and caches, exposed as TRL reward functions."""
+    """Metrics built once, scored with de-duplication and caches, exposed as TRL reward functions
+    (:meth:`reward_functions`) or scored directly (:meth:`score`). ``executor`` computes the metrics
+    (default: this process, :class:`~rexeval.engines.local.LocalExecutor`). Thread-safe: calls may
+    come from several threads (TRL runs async components in worker threads)."""
 
     def __init__(self, config: RewardConfig | Mapping[str, Any] | Sequence[Any],
                  executor: Executor | None = None):
@@ -76,7 +79,8 @@ class RewardSuite:
         self.failures: dict[str, int] = {c.name: 0 for c in self.components}
         #: The latest failures with their reasons (bounded), oldest first.
         self.recent_failures: deque[RewardFailure] = deque(maxlen=RECENT_FAILURES)
-        self._failures_lock = threading.Lock()  # async components report from worker threads
+        # the suite's own state (running statistics, failure counts): calls may come from several threads
+        self._state_lock = threading.Lock()
 
     # -- description ------------------------------------------------------------------------------
 
@@ -161,13 +165,14 @@ class RewardSuite:
         if comp.normalize == "group":
             x = group_zscores(x, prompts, refs)
         elif comp.normalize == "running":
-            x = self._running[name].zscores(x)
+            with self._state_lock:
+                x = self._running[name].zscores(x)
         why = scored.reasons(comp.metric.name)
         fails = [
             RewardFailure(name, i, why.get(i) or _why_nan(raw[i]))
             for i in np.flatnonzero(np.isnan(x)).tolist()
         ]
-        with self._failures_lock:
+        with self._state_lock:
             self.failures[name] += len(fails)
             self.recent_failures.extend(fails)
         if fails:
