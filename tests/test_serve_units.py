@@ -187,3 +187,19 @@ def test_import_rexeval_and_the_cli_load_no_server_stack():
             "print(sorted(m for m in ('fastapi', 'uvicorn', 'httpx', 'prometheus_client', 'ray') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout
+
+
+def test_health_says_failed_when_a_component_cannot_score_the_warm_up_pair():
+    from rexeval.serve.app import ServiceState
+
+    class Broken:
+        names = ["bleu", "judge"]
+
+        def score(self, samples):
+            return [{"reward": 0.5, "failed": False, "components": {},
+                     "failures": [{"component": "judge", "reason": "model not found"}]} for _ in samples]
+
+    state = ServiceState(Broken(), ServeConfig())
+    state.warm_up()
+    code, body = state.health()
+    assert code == 503 and body["status"] == "failed" and "judge: model not found" in body["detail"]

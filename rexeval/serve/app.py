@@ -67,11 +67,16 @@ class ServiceState:
     def warm_up(self) -> None:
         try:
             if hasattr(self.backend, "warm_up"):
-                self.backend.warm_up(WARM_UP)
+                results = self.backend.warm_up(WARM_UP)
             else:
-                self.backend.score([WARM_UP])
+                results = self.backend.score([WARM_UP])
         except Exception as exc:  # reported on /health; requests are refused with the reason
             self.status, self.detail = "failed", f"{type(exc).__name__}: {exc}"
+            return
+        failures = [f for r in results for f in r["failures"]]
+        if failures:  # a component that cannot score a plain pair (its model would not load) fails them all
+            self.status = "failed"
+            self.detail = "; ".join(f"{f['component']}: {f['reason']}" for f in failures)
             return
         self.status = "ready"
 

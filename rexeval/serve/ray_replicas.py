@@ -76,11 +76,12 @@ class RayReplicas:
         out["engine"] = {"name": "ray", "replicas": self.workers}
         return out
 
-    def warm_up(self, sample: Sample) -> None:
-        """Every replica loads its models now (a failure here is reported on /health)."""
+    def warm_up(self, sample: Sample) -> list[dict[str, Any]]:
+        """Every replica loads its models now; the results of all of them (a failure is reported on
+        /health)."""
         actors = [self._idle.get() for _ in range(self.workers)]
         try:
-            self._ray.get([a.score.remote([sample]) for a in actors])
+            return [r for got in self._ray.get([a.score.remote([sample]) for a in actors]) for r in got]
         finally:
             for actor in actors:
                 self._idle.put(actor)
