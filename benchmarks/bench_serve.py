@@ -181,6 +181,8 @@ def main() -> None:
     parser.add_argument("--clients", default="1,4,16")
     parser.add_argument("--size", default="full", choices=["full", "small"], help="BERTScore stand-in size")
     parser.add_argument("--json", type=Path, help="also write the rows here")
+    parser.add_argument("--off-first", action="store_true", help="measure without batching first at each "
+                        "client count (to see whether the order matters)")
     args = parser.parse_args()
     clients = [int(c) for c in args.clients.split(",")]
 
@@ -210,7 +212,7 @@ def main() -> None:
             env["REXEVAL_CACHE"] = str(tmp / f"cache-server-{batching}")
             servers[batching] = start_server(config, env, batching)
         for c in clients:
-            for batching in (True, False):
+            for batching in ((False, True) if args.off_first else (True, False)):
                 rows.append(through_service(servers[batching][1], pairs, args.batches, c, batching))
                 print(json.dumps(rows[-1]), flush=True)
         for batching, (_, url) in servers.items():
