@@ -54,6 +54,33 @@ def test_concurrent_requests_are_merged_and_each_gets_its_own_results():
     assert [[r["reward"] for r in part] for part in got] == [[1.0], [2.0, 3.0], [4.0], [5.0, 6.0]]
 
 
+def test_requests_arriving_while_a_batch_runs_join_the_next_one_without_waiting():
+    gate = threading.Event()
+    calls: list[list[str]] = []
+
+    def score(samples):
+        calls.append([s.completion for s in samples])
+        if len(calls) == 1:
+            gate.wait(10)  # the first batch runs until the others have arrived
+        return [{"reward": 1.0, "failed": False, "components": {}, "failures": []} for _ in samples]
+
+    batcher = DynamicBatcher(score, ["x"], max_batch_size=256, max_wait_s=0, timeout_s=30)
+
+    async def go():
+        batcher.start()
+        first = asyncio.create_task(batcher.submit([Sample("a", "r")]))
+        while not calls:
+            await asyncio.sleep(0.01)
+        later = [asyncio.create_task(batcher.submit([Sample(t, "r")])) for t in ("b", "c", "d")]
+        await asyncio.sleep(0.1)
+        gate.set()
+        await asyncio.gather(first, *later)
+        await batcher.stop()
+
+    asyncio.run(go())
+    assert calls == [["a"], ["b", "c", "d"]]
+
+
 def test_without_dynamic_batching_each_request_is_scored_alone():
     score = Recorder()
     batcher = DynamicBatcher(score, ["x"], max_batch_size=256, max_wait_s=0.5, timeout_s=30, dynamic=False)

@@ -21,7 +21,7 @@ def serve_command(
     engine: str = typer.Option("local", "--engine", help="local: models in this process; ray: scorer "
                                "replicas on Ray actors (serve.replicas, serve.gpus_per_replica)."),
     max_batch_size: int = typer.Option(None, "--max-batch-size", help="Samples per engine call."),
-    max_wait_ms: float = typer.Option(None, "--max-wait-ms", help="Milliseconds a batch waits for more requests."),
+    max_wait_ms: float = typer.Option(None, "--max-wait-ms", help="Milliseconds an idle batcher holds a batch open for more requests (default 0)."),
     no_batching: bool = typer.Option(False, "--no-batching", help="Score each request on its own."),
 ) -> None:
     """Serve rewards over HTTP: POST /score, POST /openrlhf (OpenRLHF --remote_rm_url), GET /config,

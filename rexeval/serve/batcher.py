@@ -1,6 +1,7 @@
 """Dynamic batching: concurrent requests are merged into one engine call.
 
-The first request waiting opens a batch; requests arriving within ``max_wait_s`` join it until it holds
+A batch is collected when a worker is free: every request waiting by then joins it (requests that
+arrived while the previous batch ran), then those arriving within ``max_wait_s`` more, until it holds
 ``max_batch_size`` samples (a request is never split: one larger than that is a batch of its own). The
 batch goes to ``score`` (a blocking function, run on one of ``workers`` threads: one for the local
 engine, whose models are not shared between threads; one per replica with Ray) and each request gets

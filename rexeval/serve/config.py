@@ -23,8 +23,9 @@ class ServeConfig:
     port: int = 8000
     #: Samples scored in one engine call; concurrent requests are merged up to this many.
     max_batch_size: int = 256
-    #: Seconds the batcher waits for more requests after the first one arrives.
-    max_wait_s: float = 0.01
+    #: Requests that arrive while a batch runs join the next batch anyway; this is how long an idle
+    #: batcher holds a batch open for more after the first request (0: send it at once).
+    max_wait_s: float = 0.0
     #: Merge concurrent requests into one engine call (False: each request is scored on its own).
     dynamic_batching: bool = True
     #: Samples one request may carry, and characters per text; larger requests are refused (413).
