@@ -6,8 +6,9 @@ bad token, a raising metric and a stuck batch behave as docs/serve.md says.
 
 The trainers' calling code: TRL 1.16.0 is installed and called for real (``GRPOTrainer._calculate_rewards``
 on a stand-in trainer object holding only the attributes that method reads). verl, OpenRLHF and EasyR1
-pull GPU stacks (vLLM, DeepSpeed, flash-attn) that do not install on CPU; their calls are reproduced
-from their sources, cited where each call is made.
+do not install beside rexeval's stack (openrlhf 0.11.2 pins flash-attn 2.8.3, deepspeed, ray 2.55 and
+transformers 5.15; verl 0.9.1 needs transformers < 5.11 and tensordict; EasyR1 is installed from its git
+checkout): their calls are reproduced from their sources, cited where each call is made.
 """
 
 from __future__ import annotations
