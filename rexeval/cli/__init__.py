@@ -38,6 +38,7 @@ COMMAND_MODULES = [
     "rexeval.cli.stress",
     "rexeval.cli.reward_check",
     "rexeval.cli.metrics",
+    "rexeval.cli.serve",
 ]
 
 for _module in COMMAND_MODULES:
