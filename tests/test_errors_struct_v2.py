@@ -372,6 +372,22 @@ PAIRS = [
      "Lungs are clear.", "sig_B=1"),
     ("a normal paratracheal stripe is no finding", "The right paratracheal stripe is normal. Lungs are clear.",
      "Lungs are clear.", ""),
+    # rules 2.3: a sited statement is a finding of its own (a second opacity at another site left out or
+    # denied); vascular congestion stated plainly is a finding the writer states
+    ("a second opacity at another site omitted", "Streaky bibasilar opacities. Focal opacity in the right "
+     "midlung.", "Streaky bibasilar opacities.", "sig_B=1"),
+    ("a second opacity denied at its site", "Patchy opacity in the right upper lobe. Patchy opacity at the right "
+     "base.", "Patchy opacity in the right upper lobe. No opacity at the right base.", "sig_B=1"),
+    ("two sites said in one phrase", "Opacities in the right upper lobe and right lower lobe.",
+     "Right upper and lower lobe opacities.", ""),
+    ("one opacity put in another lobe stays a zone error", "Right upper lobe opacity.", "Right lower lobe opacity.",
+     "insig_C=1"),
+    ("a minimal second site is no significant omission", "Minimal atelectasis at the left base. Right upper lobe "
+     "opacity.", "Right upper lobe opacity.", "insig_B=1"),
+    ("vascular congestion stated, false", "Lungs are clear.", "There is pulmonary vascular congestion.", "sig_A=1"),
+    ("vascular congestion hedged, false", "Lungs are clear.", "Possible pulmonary vascular congestion.", "insig_A=1"),
+    ("prominent vessels stay an equivocal sign", "Lungs are clear.", "Prominent pulmonary vasculature.",
+     "insig_A=1"),
     # several errors at once
     ("grade and change both wrong", "Large right pleural effusion, increased.",
      "Small right pleural effusion, decreased.", "sig_D=1;sig_E=1"),
@@ -516,7 +532,7 @@ def test_extra_findings_screens_hide_nothing():
 
 def test_version_option_and_signature():
     assert COUNTER_VERSION == "2"
-    assert "|counter:v2|rules:2.2|" in ErrorsStruct().signature()
+    assert "|counter:v2|rules:2.3|" in ErrorsStruct().signature()
     assert "rules:" not in ErrorsStruct(counter="v1").signature()  # v1 is kept as it was
     assert "|counter:v1|" in ErrorsStruct(counter="v1").signature()
     assert type(ErrorsStruct(counter="v1").counter()).__module__ == "rexeval.metrics.errors_struct.v1"

@@ -9,7 +9,9 @@ with the current code and requires every value to be identical. Deliberate chang
 every other column was checked to be unchanged); then the ``errors_struct_*`` and ``rules_*`` columns, and the bleu/bleu4/rouge_l of the oracle-labels baseline only (it picks sentences with the rule labeler), when the rule labeler moved to v2 and the counter gained the empty-report, omitted-size and device-position rules (issue 20; every other column checked unchanged); then the ``errors_struct_*`` columns alone, when the counter's readings were corrected after the reward-check probes (issue 25); then the ``rules_*`` and ``errors_struct_*`` columns, and the bleu/bleu4/rouge_l of the oracle-labels baseline only, when the rule labeler moved to v2.1 (issue 20's labeler target; every other column checked unchanged); then the
 ``errors_struct_*`` columns alone again, for the counter's rules 2.1 and 2.2 (issue 25: hedges of ruled-out findings,
 omitted hedged findings, omitted bilateral sides and small effusion / pneumothorax grades, heart-chamber sides, new
-vocabulary; every other column checked unchanged). Rows: (source, system, study_id); one
+vocabulary; every other column checked unchanged); then ``errors_struct_sig_A``, ``errors_struct_insig_A`` and
+``errors_struct_total_sig`` alone, on 2 rows, for the counter's rules 2.3 (issue 25: vascular congestion stated
+plainly is definite; a second site of a finding omitted; every other column checked unchanged). Rows: (source, system, study_id); one
 column per per-study value. Floats are written with 17 significant digits, which round-trips exactly.
 """
 

@@ -128,6 +128,41 @@ def _severity(key: str, r: Summary, c: Summary) -> ErrorItem | None:
     return ErrorItem("D", out[0][0], key, f"{name(key)}: {out[0][1]}")
 
 
+def _covers(spot: tuple, site: tuple) -> bool:
+    """Whether a candidate's statement (sides, zones) can be the reference's at ``site``: no side or zone
+    said on either, or the same side and zone (one side or zone in common)."""
+    return all(not a or not b or bool(set(a) & set(b)) for a, b in zip(spot, site))
+
+
+def _family_spots(key: str, f: Summary, findings: dict) -> set:
+    """The sited statements of a finding and, for an opacity, of every present kind of its family."""
+    spots = set(f.spots)
+    if key == "Lung Opacity" or key in OPACITY_FAMILY:
+        for k in (*OPACITY_FAMILY, "Lung Opacity"):
+            if k in findings and findings[k].present:
+                spots |= findings[k].spots
+    return {p for p in spots if p[0] or p[1]}
+
+
+def _site_missed(key: str, r: Summary, c: Summary, rf: dict, cf: dict) -> ErrorItem | None:
+    """B (rules 2.3): a sited statement of the reference (definite or a possibility, not minimal, not chronic)
+    that no sited statement of the candidate can be, while each of the candidate's is one of the reference's: a
+    second opacity left out or denied ("no right lower lobe opacity" beside a left upper lobe one). An
+    opacity's statements may be any kind of its family (an opacity named as consolidation)."""
+    # a statement with no site ("likely atelectasis" after "bibasilar opacities") is read with the sited ones;
+    # a candidate with none at all is the C rule's (a side not given), and so is one with a statement at a
+    # site the reference does not name (the reference's finding put elsewhere: a zone or side, not an omission)
+    spots = _family_spots(key, c, cf)
+    ref_spots = _family_spots(key, r, rf)
+    if not spots or not all(any(_covers(p, q) for q in ref_spots) for p in spots):
+        return None
+    missed = next((s for s in sorted(r.sites) if not any(_covers(p, s) for p in spots)), None)
+    if missed is None:
+        return None
+    where = " ".join((*missed[0], *missed[1])) or "its site"
+    return ErrorItem("B", True, key, f"reference's {name(key)} at {where} not reported by the candidate")
+
+
 def _comparison(key: str, r: Summary | None, c: Summary | None, ref: Report, cand: Report) -> list[ErrorItem]:
     tr = r.temporal if r else set()
     tc = c.temporal if c else set()
@@ -230,9 +265,13 @@ def count_errors(ref: Report, cand: Report) -> list[ErrorItem]:
                 items.append(ErrorItem("B", sig, key, f"reference reports {name(key)} ({r.presence}); candidate "
                                        + ("negates it" if key in cf else "omits it")))
         elif in_ref and in_cand:
-            for item in (_where(key, r, c), _severity(key, r, c)):
+            where = _where(key, r, c)
+            for item in (where, _severity(key, r, c)):
                 if item:
                     items.append(item)
+            if r.sites and major(r) and not (where and where.significant):
+                item = _site_missed(key, r, c, rf, cf)
+                items.extend([item] if item else [])
         items.extend(_comparison(key, r, c, ref, cand))
     items.extend(_report_comparison(ref, cand))
     # An empty candidate is always a significant omission, even when the reference's findings are all minor
@@ -266,4 +305,6 @@ def _merge(fs: list[Summary]) -> Summary:
         out.unilateral |= f.unilateral
         out.bilateral |= f.bilateral
         out.spread |= f.spread
+        out.spots |= f.spots
+        out.sites |= f.sites
     return out

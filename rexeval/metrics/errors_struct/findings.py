@@ -48,6 +48,9 @@ _NOT_ON_PRIOR = re.compile(r"[\s,]+(?:which\s+(?:was|is)\s+|and\s+)?not\s+(?:see
 # more than one side said without a side word: a diffuse or interstitial process, effusions in the plural
 _SPREAD = re.compile(r"(?<![a-z])(?:diffuse\w*|widespread|multifocal|scattered|interstitial|both\s+lungs)(?![a-z])")
 _PAIRED_PLURAL = re.compile(r"effusions|pneumothoraces")
+# Vascular congestion said plainly ("there is pulmonary vascular congestion"): CheXpert files it as uncertain
+# edema, its writer states it (rules 2.3); prominent or indistinct vessels stay the equivocal signs they are
+_CONGESTION = re.compile(r"congest|engorg|cephaliz|venous\s+hypertension|redistribut")
 _AFTER_SIZE = 60  # "nodule in the right upper lobe measuring approximately 7 mm"
 _BEFORE_FINDING = 30  # a change word this close before a finding qualifies it
 _NOT_BEFORE = re.compile(r"(?<![a-z])(?:no|not|without)\s+(?:[a-z]+\s+){0,3}$")  # "no evidence of kinking"
@@ -74,6 +77,7 @@ class Finding(NamedTuple):
     malpos: bool = False
     scar: bool = False  # an opacity called scarring: not the same finding as a consolidation
     spread: bool = False  # "diffuse", "interstitial", "effusions": more than one side without naming sides
+    stated: bool = False  # uncertain only by the labeler's convention, stated without a hedge (rules 2.3)
 
 
 @dataclass
@@ -102,6 +106,11 @@ class Summary:
     doubt: bool = False
     bilateral: bool = False  # a statement naming both sides ("bilateral", "bibasilar")
     spread: bool = False
+    # (sides, zones) per statement, not merged (rules 2.3: a site of its own): every present statement's
+    # (spots), and the sited ones that count (sites: firm or doubt, as above), so that a second opacity at
+    # another site is not lost in the merged sides and zones
+    spots: set = field(default_factory=set)
+    sites: set = field(default_factory=set)
 
     @property
     def present(self) -> bool:
@@ -130,12 +139,15 @@ class Summary:
             self.unilateral |= len(f.sides) == 1
             self.bilateral |= len(f.sides) == 2
             self.spread |= f.spread
+            self.spots.add((f.sides, f.zones))
             # a device is there or not: no grade, and "old" or "post-surgical" beside it makes it no less there
             if self.device or not f.chronic and (f.grade is None or f.grade > 1.0):
-                if f.presence == POS:
+                if f.presence == POS or f.stated:
                     self.firm = True
                 else:
                     self.doubt = True
+                if (f.sides or f.zones) and not self.device:
+                    self.sites.add((f.sides, f.zones))
 
 
 def _size_mm(text: str) -> float:
@@ -171,6 +183,7 @@ def read_sentence(low: str) -> tuple[tuple[tuple[Finding, tuple], ...], tuple, b
     spans: list[tuple[int, int, str, str | None]] = []  # start, end, kind, presence
     # The labeler's own clause step (what RuleLabeler.mentions does per sentence, without building Mentions)
     clauses = split_clauses(low, 0, len(low))
+    stated: set = set()  # starts of the findings stated although uncertain by the labeler's convention
     for ca, cb in clauses:
         for cond, status, s, e, cue in clause_mentions(low[ca:cb], False):
             if cond == "Support Devices":
@@ -186,6 +199,8 @@ def read_sentence(low: str) -> tuple[tuple[tuple[Finding, tuple], ...], tuple, b
                 if _NOT_ON_PRIOR.match(low, ca + e, cb):
                     presence = POS
             spans.append((ca + s, ca + e, kind, presence))
+            if kind == "Edema" and presence == UNC and cue is None and _CONGESTION.search(text):
+                stated.add(ca + s)
     scans = []  # named abnormalities outside the 13 conditions
     if lx.OTHER_SCREEN.search(low):
         scans.append(lx.OTHER_FINDINGS)
@@ -279,7 +294,10 @@ def read_sentence(low: str) -> tuple[tuple[tuple[Finding, tuple], ...], tuple, b
         b = spans[i + 1][0] if i + 1 < len(spans) and spans[i + 1][0] >= e else len(low)
         near = [t for t in tokens if t[0] >= a and t[1] <= e]  # before and inside
         after = [t for t in tokens if t[0] >= e and t[1] <= b]
-        out.append((_qualify(kind, presence, near, after, (a, s, e, b), low), tuple(sorted(temporal[i]))))
+        found = _qualify(kind, presence, near, after, (a, s, e, b), low)
+        if s in stated:
+            found = found._replace(stated=True)
+        out.append((found, tuple(sorted(temporal[i]))))
     statement = (bool(out) or bool(sentence_temporal) or bool(lx.NORMAL_STATEMENT.search(low))
                  or (bool(lx.CHEST_WORDS.search(low)) and len(lx.WORD.findall(low)) >= 3))
     return tuple(out), tuple(sorted(sentence_temporal)), statement

@@ -10,10 +10,10 @@ from rexeval.metrics.errors_struct.findings import Summary, read_sentence
 from rexeval.metrics.errors_struct.v1 import _LRU, split_sentences
 
 COUNTER_VERSION = "2"
-#: The revision of v2's counting rules, in the signature (``rules:2.2``): 2.1 adds the amendments after the
-#: reward-check probes, 2.2 those after the final probe round (docs/errors.md); counts of the same pair may
-#: differ between revisions.
-RULES_REVISION = "2.2"
+#: The revision of v2's counting rules, in the signature (``rules:2.3``): 2.1 adds the amendments after the
+#: reward-check probes, 2.2 those after the final probe round, 2.3 a finding's sites kept apart (a second
+#: opacity elsewhere is its own finding; docs/errors.md); counts of the same pair may differ between revisions.
+RULES_REVISION = "2.3"
 _NONE: frozenset = frozenset()
 
 
@@ -68,6 +68,7 @@ class StructuredErrorCounterV2:
         for s in findings.values():
             s.sides, s.zones, s.tips, s.temporal = (_settled(s.sides), _settled(s.zones), _settled(s.tips),
                                                     _settled(s.temporal))
+            s.spots, s.sites = _settled(s.spots), _settled(s.sites)
         out = Report(findings, _settled(temporal), statement)
         self._reports.put(text, out)
         return out
