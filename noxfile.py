@@ -11,7 +11,8 @@ TORCH = "torch==2.13.0"
 
 @nox.session(python=False)
 def lint(session):
-    """ruff, deptry (declared = imported dependencies) and import-linter (the layers in pyproject.toml).
+    """ruff, mypy (the library, config in pyproject.toml), deptry (declared = imported dependencies) and
+    import-linter (the layers in pyproject.toml).
 
     Runs the tools of the environment nox runs in (the README's test command: the project's .venv).
     import-linter reads an installed copy: only there are baselines, trainers and leaderboards the
@@ -28,6 +29,7 @@ def lint(session):
     session.run(sys.executable, "-m", "ruff", "check", "rexeval", "baselines", "trainers", "leaderboards", "tests",
                 "benchmarks", "docs")
     session.chdir(here)
+    session.run(sys.executable, "-m", "mypy")  # files and options: [tool.mypy] in pyproject.toml
     session.run(str(tools / "deptry"), ".")
     isolation = [] if importlib.util.find_spec("setuptools") is None else ["--no-build-isolation"]
     # setuptools copies into build/lib and never deletes there: a module moved or removed since the last

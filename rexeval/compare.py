@@ -26,8 +26,8 @@ def _as_run(source: str | Path | ScoreResult | Run, refs, **score_kw) -> ScoreRe
 
 
 def compare(
-    a: str | Path | ScoreResult,
-    b: str | Path | ScoreResult,
+    a: str | Path | ScoreResult | Run,
+    b: str | Path | ScoreResult | Run,
     refs: str | Path | None = None,
     *,
     metrics: list[str] | None = None,
@@ -47,6 +47,8 @@ def compare(
     """
     run_a = _as_run(a, refs, metrics=metrics, progress=False, **score_kw)
     run_b = _as_run(b, refs, metrics=metrics, progress=False, **score_kw)
+    # a run given as an object may lack per_study (a directory is loaded with need_per_study=True)
+    assert run_a.per_study is not None and run_b.per_study is not None
     ids_a = run_a.per_study["study_id"].astype(str).tolist()
     ids_b = run_b.per_study["study_id"].astype(str).tolist()
     if sorted(ids_a) != sorted(ids_b):

@@ -560,7 +560,7 @@ def _stable(study: Study, sents: list[str], rng: random.Random):
 def _shotgun(study: Study, sents: list[str], rng: random.Random):
     items = list(SHOTGUN)
     rng.shuffle(items)
-    return _join(f"{_cap(x)}." for x in items), f"{len(items)} findings listed"
+    return _join([f"{_cap(x)}." for x in items]), f"{len(items)} findings listed"
 
 
 def _normal_template(study: Study, sents: list[str], rng: random.Random):

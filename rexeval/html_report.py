@@ -72,6 +72,7 @@ def worst_studies(run: Run, key: str, higher_is_better: bool, k: int = 10) -> pd
     if found is None:
         return pd.DataFrame()
     col, hib = found
+    assert run.per_study is not None  # per_study_key() finds no column without it
     frame = run.per_study[["study_id", col]].copy()
     values = pd.to_numeric(frame[col], errors="coerce")
     frame["_k"] = values.fillna(-np.inf if hib else np.inf)

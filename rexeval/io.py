@@ -66,7 +66,7 @@ def _read_text(path: Path) -> str:
     return text
 
 
-def _cell(value: Any, *, path: str, row: int, column: str) -> str | None:
+def _cell(value: Any, *, path: str, row: int, column: str) -> Any:
     """Normalise one cell to str or None; reject containers and booleans (not text)."""
     if value is None:
         return None

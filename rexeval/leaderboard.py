@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -174,7 +175,9 @@ class Leaderboard:
         written = []
         for fmt, path in targets:
             path.parent.mkdir(parents=True, exist_ok=True)
-            text = {"md": self.to_markdown, "tex": self.to_latex, "html": self.to_html, "csv": self.to_csv}[fmt]()
+            writers: dict[str, Callable[[], str]] = {"md": self.to_markdown, "tex": self.to_latex,
+                                                     "html": self.to_html, "csv": self.to_csv}
+            text = writers[fmt]()
             path.write_text(text, encoding="utf-8")
             written.append(path)
         if not suffix and not self.tests.empty:
@@ -341,7 +344,7 @@ def build_leaderboard(
     is_run = table["source"] == "run"
     vals = pd.to_numeric(table[rank_by], errors="coerce").to_numpy(dtype=float)
     run_vals = vals[is_run.to_numpy()]
-    ranks = []
+    ranks: list[int | None] = []
     for v, ranked in zip(vals, is_run, strict=True):
         if np.isnan(v) or not ranked:
             ranks.append(None)  # published rows take no rank from the systems compared
@@ -403,6 +406,7 @@ def rank_groups(
             why = "no per_study.csv" if run.per_study is None else f"per-study values cannot rebuild {rank_by}"
             notes.append(f"{run.name}: no group ({why}).")
             continue
+        assert run.per_study is not None  # aggregate() is None without it
         ids = run.per_study["study_id"].astype(str).tolist()
         if ref_ids is None:
             ref_ids = ids
@@ -411,8 +415,8 @@ def rank_groups(
             notes.append(f"{run.name}: no group (scored on other studies than {table.loc[testable[0], 'system']}).")
             continue
         else:
-            pos = {s: j for j, s in enumerate(ids)}
-            order = np.array([pos[s] for s in ref_ids])
+            row_of = {s: j for j, s in enumerate(ids)}
+            order = np.array([row_of[s] for s in ref_ids])
         c = run.columns()
         if order is not None:
             c = {k: v[order] for k, v in c.items()}

@@ -337,7 +337,7 @@ def human_ceiling(ratings: Ratings, w: np.ndarray, level: float = 0.95) -> pd.Da
     for stat in STATS:
         mean_row[stat] = float(np.mean([r[stat] for r in rows]))
         if len(w):
-            dist = np.mean(np.stack([b[stat] for b in boots]), axis=0)
+            dist = np.mean(np.stack([b[stat] for b in boots if b is not None]), axis=0)  # all set when w
             mean_row[f"{stat}_lo"], mean_row[f"{stat}_hi"] = percentile_ci(dist, level)
         else:
             mean_row[f"{stat}_lo"] = mean_row[f"{stat}_hi"] = float("nan")
@@ -435,8 +435,8 @@ def score_ratings(ratings: Ratings, metrics: list[str] | None, *, keys: list[str
             name, reason = next(iter(skipped.items()))
             raise MetricUnavailable(f"metric {name!r} cannot run", reason)
         scores.skipped.update(skipped)
-        ran = {m.name for m in chosen} - set(skipped)
-        chosen = [m for m in chosen if m.name in ran]
+        runnable = {m.name for m in chosen} - set(skipped)
+        chosen = [m for m in chosen if m.name in runnable]
         columns = {c: result.per_study[c].to_numpy(dtype=float) for c in result.per_study.columns if c != "study_id"}
         for metric in chosen:
             scores.signatures[metric.name] = metric.signature()

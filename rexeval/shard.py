@@ -6,7 +6,7 @@ values never depend on the shard it ran in)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -62,7 +62,7 @@ def apply_shard(pairs, spec: str):
     return sub
 
 
-def merge_runs(run_dirs: list[str | Path], *, allow_mismatch: bool = False) -> ScoreResult:
+def merge_runs(run_dirs: Sequence[str | Path], *, allow_mismatch: bool = False) -> ScoreResult:
     """Merge shard run directories into one :class:`~rexeval.runs.ScoreResult` that equals the run of all
     their studies in one process: every aggregate and CI, the per-condition tables and the subgroup table
     are recomputed from the joined per-study values with the options the shards recorded; run accounts

@@ -66,6 +66,7 @@ class RadGraphShape:
 def radgraph_shape(model_type: str, size: str = "full") -> RadGraphShape:
     # Encoder hub ids are those rexeval assumes the published config.json names (UNVERIFIED without the
     # archives); the native loader reads whatever name an archive really holds.
+    base: tuple[str, str, int, int, int, int, tuple[str, ...]]
     if model_type == "modern-radgraph-xl":
         base = ("thomas-sounack/BioClinical-ModernBERT-base", "modernbert", 768, 22, 12, 1152, RADGRAPH_XL_NER)
     elif model_type == "radgraph-xl":
@@ -151,7 +152,8 @@ def _encoder_config(shape: RadGraphShape):
                           max_position_embeddings=512, type_vocab_size=2)
     from transformers import ModernBertConfig
 
-    return ModernBertConfig(vocab_size=50368, hidden_size=shape.hidden, num_hidden_layers=shape.layers,
+    # transformers' typed signature lacks the keys ModernBERT's config reads from kwargs
+    return ModernBertConfig(vocab_size=50368, hidden_size=shape.hidden, num_hidden_layers=shape.layers,  # type: ignore[call-arg]
                             num_attention_heads=shape.heads, intermediate_size=shape.intermediate,
                             max_position_embeddings=8192, global_attn_every_n_layers=3, local_attention=128,
                             pad_token_id=50283, bos_token_id=50281, eos_token_id=50282, cls_token_id=50281,
@@ -181,12 +183,12 @@ def _write_tokenizer(shape: RadGraphShape, snap: Path) -> None:
     from tokenizers import Tokenizer, decoders, pre_tokenizers, processors
     from tokenizers.models import BPE
 
-    vocab = json.loads(_tokenizer_file("roberta-base", "vocab.json").read_text(encoding="utf-8"))
+    vocab_file = json.loads(_tokenizer_file("roberta-base", "vocab.json").read_text(encoding="utf-8"))
     merges = [tuple(line.split()) for line in _tokenizer_file("roberta-base", "merges.txt").read_text(encoding="utf-8").splitlines()
               if line and not line.startswith("#version")]
     specials = {"[UNK]": 50280, "[CLS]": 50281, "[SEP]": 50282, "[PAD]": 50283, "[MASK]": 50284}
-    vocab = {k: v for k, v in vocab.items() if k not in ("<s>", "</s>", "<pad>", "<unk>", "<mask>")} | specials
-    tok = Tokenizer(BPE(vocab, merges, unk_token="[UNK]"))
+    vocab_ids = {k: v for k, v in vocab_file.items() if k not in ("<s>", "</s>", "<pad>", "<unk>", "<mask>")} | specials
+    tok = Tokenizer(BPE(vocab_ids, merges, unk_token="[UNK]"))  # type: ignore[arg-type]  # pairs by the file's format
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
     from tokenizers import AddedToken
@@ -203,7 +205,8 @@ def _write_tokenizer(shape: RadGraphShape, snap: Path) -> None:
 
 
 def _ff_state(prefix: str, d_in: int, shape: RadGraphShape) -> dict[str, tuple[int, ...]]:
-    out, d = {}, d_in
+    out: dict[str, tuple[int, ...]] = {}
+    d = d_in
     for i in range(shape.ff_layers):
         out[f"{prefix}._linear_layers.{i}.weight"] = (shape.ff_hidden, d)
         out[f"{prefix}._linear_layers.{i}.bias"] = (shape.ff_hidden,)

@@ -274,7 +274,7 @@ def derive_groups(frame: pd.DataFrame, by: Sequence[str], age_bins: Sequence[flo
                 elif parsed[i]["text"]:
                     group = sex_from_text(parsed[i]["text"])
                     if group is not None:
-                        raw, src = _snippet(parsed[i]["text"]), "context indication text"
+                        raw, src = _snippet(str(parsed[i]["text"])), "context indication text"
                 if group is None:
                     group = clean_sex(raw if raw is not None else (frame[col].iloc[i] if col is not None else None))
                 out.append(group)
@@ -488,7 +488,7 @@ def print_subgroups(table: pd.DataFrame, console: Any = None) -> None:
         t = Table(title=f"subgroups by {by} (Δ = group − overall; * = fewer studies than the minimum group size)")
         for col, justify in (("metric", "left"), ("group", "left"), ("n", "right"), ("value [95% CI]", "right"),
                              ("Δ vs overall [95% CI]", "right")):
-            t.add_column(col, justify=justify)
+            t.add_column(col, justify=justify)  # type: ignore[arg-type]  # rich's Literal
         for metric, g in part.groupby("metric", sort=False):
             for i, r in enumerate(g.itertuples(index=False)):
                 t.add_row(display_name(str(metric)) if i == 0 else "", str(r.group), f"{r.n}{' *' if r.small else ''}",

@@ -62,7 +62,7 @@ def print_summary(summary: Summary | Mapping[str, Any], columns: str | None = "d
     header += [("value", "right"), ("95% CI", "right"), ("better", "center"), ("n", "right")]
     for col, justify in header:
         # a key is never cut short ("errors_struct_…"): folded onto the next line when the terminal is narrow
-        table.add_column(col, justify=justify, overflow="fold")
+        table.add_column(col, justify=justify, overflow="fold")  # type: ignore[arg-type]  # rich's Literal
     blank = [""] * (len(header) - 1)
     for group, keys in grouped(shown):
         table.add_row(f"[bold]{group}[/]", *blank)

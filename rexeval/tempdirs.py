@@ -85,7 +85,7 @@ def is_stale(folder: Path, now: float | None = None) -> bool:
 
 def remove_stale(parent: Path, prefix: str) -> list[Path]:
     """Remove the stale scratch folders ``parent/<prefix>*`` (see :func:`is_stale`); the ones removed."""
-    removed = []
+    removed: list[Path] = []
     try:
         candidates = [p for p in Path(parent).iterdir() if p.name.startswith(prefix)]
     except OSError:

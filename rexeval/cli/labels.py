@@ -47,9 +47,9 @@ def labels_command(
         col = find_column(frame, TEXT_COLUMNS)
         if col is None:
             raise InputError(f"no report text column (expected one of {', '.join(TEXT_COLUMNS)}, or pass --column)", path=str(reports))
-    texts = column_texts(frame, col, str(reports), ids)
-    missing = sum(t is None or not str(t).strip() for t in texts)
-    texts = ["" if t is None else str(t) for t in texts]
+    cells = column_texts(frame, col, str(reports), ids)
+    missing = sum(t is None or not str(t).strip() for t in cells)
+    texts = ["" if t is None else str(t) for t in cells]
     opts = {} if labeler == "rules" else {"path": model, "device": device, "batch_size": batch_size}
     lab = get_labeler(labeler, **opts)
     labels = lab.label(texts)

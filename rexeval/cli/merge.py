@@ -26,7 +26,7 @@ def merge_command(
     from rexeval.shard import merge_runs
 
     with RunDirWriter(out, overwrite=overwrite) as writer:
-        result = merge_runs(runs, allow_mismatch=allow_mismatch)
+        result = merge_runs(list(runs), allow_mismatch=allow_mismatch)
         writer.write(result)
     if not quiet:
         from rexeval.table import print_summary

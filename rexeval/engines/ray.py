@@ -106,9 +106,9 @@ def loads_models(metric: Metric) -> bool:
     if flag is not None:
         return bool(flag)
     try:
-        params = inspect.signature(type(metric).__init__).parameters
+        params = set(inspect.signature(type(metric).__init__).parameters)
     except (TypeError, ValueError):
-        params = {}
+        params = set()
     return "device" in params or hasattr(metric, "chex")
 
 

@@ -258,7 +258,7 @@ def _factors(seq) -> frozenset | None:
         elif op is _sre_parse.BRANCH:
             alts = [_factors(p) for p in av[1]]
             if all(a is not None for a in alts):
-                sub = frozenset().union(*alts)
+                sub = frozenset().union(*(a for a in alts if a is not None))
         elif op in (_sre_parse.MAX_REPEAT, _sre_parse.MIN_REPEAT) and av[0] >= 1:
             sub = _factors(av[2])
         if sub:  # an empty set would claim "never matches": treat as unknown
@@ -302,7 +302,9 @@ class _Compiled:
             entry = VOCAB[cond]
             pats = [(st, p) for st in (POS, UNC, NEG) if (p := _alt(entry[st])) is not None]
             self.conditions.append((cond, pats, _alt(entry["exclude"]), _prefilter([p for _, p in pats])))
-        self.other = _alt(OTHER_FINDINGS)
+        other = _alt(OTHER_FINDINGS)
+        assert other is not None  # OTHER_FINDINGS is a fixed, non-empty list
+        self.other = other
         self.other_factors = _prefilter([self.other])
         self.heart_failure = re.compile(_words(r"chf|congestive\s+heart\s+failure|heart\s+failure|cardiac\s+failure"))
 

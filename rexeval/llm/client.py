@@ -145,7 +145,7 @@ class LLMClient:
 
     def __init__(self, config: LLMConfig, cache: AnswerCache | None | str = "default") -> None:
         self.config = config
-        self.cache = AnswerCache() if cache == "default" else cache  # type: ignore[assignment]
+        self.cache: AnswerCache | None = AnswerCache() if cache == "default" else cache  # type: ignore[assignment]
         #: every error text kept or raised goes through this: servers echo keys and URLs
         self._redact = config.redactor()
 

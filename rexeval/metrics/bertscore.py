@@ -187,7 +187,7 @@ class BertScore(OnDevice, Metric):
         model.eval()
         if self.fp16:
             model = model.half()
-        self._model = model.to(self.device)
+        self._model = model.to(self.device)  # type: ignore[arg-type]  # transformers' stub of .to
         if self.idf_corpus is not None:
             self._idf = idf_table([self.encode(t) for t in _read_corpus(Path(self.idf_corpus))])
 

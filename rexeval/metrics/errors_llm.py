@@ -47,7 +47,7 @@ class ErrorsLLM(Metric):
         self.strict = strict
         self._cache = cache
         self.config = LLMConfig.from_env(**llm)
-        self._prompt = None
+        self._prompt: Any = None
         self._run_info: dict[str, Any] = {}
 
     # -- protocol ---------------------------------------------------------------------------------

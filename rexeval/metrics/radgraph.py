@@ -184,7 +184,7 @@ class RadGraphParser:
                  dtype: str = "float32", max_tokens: int = 8192) -> None:
         folder = _unpacked(archive, model)
         mode, exe = parser_mode(python)
-        self._proc = None
+        self._proc: Any = None  # the side-environment worker (subprocess.Popen with pipes)
         self.native = None
         if mode == "native":
             from rexeval.radgraph import NativeRadGraph
@@ -199,6 +199,7 @@ class RadGraphParser:
         if device.startswith("cuda"):
             cuda = int(device.split(":")[1]) if ":" in device else 0
         worker = Path(__file__).with_name("_radgraph_worker.py")
+        assert exe is not None  # parser_mode() names the interpreter in subprocess mode
         self._proc = subprocess.Popen(
             [exe, str(worker), "--model", model, "--model-cache-dir", str(folder.parent), "--cuda", str(cuda)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -376,6 +377,7 @@ class RadGraph(OnDevice, Metric):
         mode, exe = parser_mode(self.python)
         if mode != "subprocess":
             return "native-of-0.1.18"
+        assert exe is not None
         return _side_version(exe)
 
     def parse(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> list[dict[str, Any] | None]:
@@ -408,9 +410,10 @@ class RadGraph(OnDevice, Metric):
         hyp, ref = anns[:n], anns[n:]
         cols = {k: np.full(n, np.nan) for k in ("radgraph", "radgraph_simple", "radgraph_partial", "radgraph_complete")}
         for i in range(n):
-            if hyp[i] is None or ref[i] is None:
+            h, r = hyp[i], ref[i]
+            if h is None or r is None:
                 continue  # the parser failed on one of the texts: NaN, never a zero
-            cols["radgraph"][i] = radgraph_combined(ref[i], hyp[i])
-            s, p, c = reward_levels(hyp[i], ref[i], self.lowercase)
+            cols["radgraph"][i] = radgraph_combined(r, h)
+            s, p, c = reward_levels(h, r, self.lowercase)
             cols["radgraph_simple"][i], cols["radgraph_partial"][i], cols["radgraph_complete"][i] = s, p, c
         return cols

@@ -208,7 +208,7 @@ def spans_from_tags(tokens: Sequence[str], tags: Sequence[str]) -> list[tuple[in
     end (and only if no span end was ever left set) runs to the token before [SEP].
     [CLS]/[SEP] tokens are skipped.
     """
-    spans: list[tuple[int, int, str]] = []
+    spans: list[tuple[int, int, Any]] = []  # the type is set whenever start is
     start: int | None = None
     end: int | None = None
     etype: str | None = None
@@ -450,7 +450,7 @@ class RaTEScore(Metric):
                 n = int(enc["attention_mask"][row].sum())
                 ids = enc["input_ids"][row][:n].tolist()
                 tokens = ner.tokenizer.convert_ids_to_tokens(ids)
-                tags = [ner.id2label[c] for c in pred[row][:n]]
+                tags = [ner.id2label[c] for c in pred[row][:n]]  # type: ignore[index]  # a token classifier's
                 per_sentence[k] = [
                     (ner.tokenizer.convert_tokens_to_string(tokens[s : e + 1]), typ.upper())
                     for s, e, typ in spans_from_tags(tokens, tags)

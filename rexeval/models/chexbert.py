@@ -290,8 +290,8 @@ class CheXbert:
         self.batch_size = settings.batch_size
         self.dtype = settings.dtype
         self.use_cache = settings.cache
-        self._model = None
-        self._tokenizer = None
+        self._model: Any = None
+        self._tokenizer: Any = None
         self._device: str | None = None
         self._lock = threading.Lock()
         self._cache = None

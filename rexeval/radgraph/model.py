@@ -38,7 +38,7 @@ DTYPES = ("float32", "bfloat16", "float16")
 
 
 def _feedforward(state: dict, prefix: str) -> list[tuple[Any, Any]]:
-    layers = []
+    layers: list[tuple[Any, Any]] = []
     while f"{prefix}._linear_layers.{len(layers)}.weight" in state:
         i = len(layers)
         layers.append((state[f"{prefix}._linear_layers.{i}.weight"], state[f"{prefix}._linear_layers.{i}.bias"]))
@@ -145,7 +145,7 @@ class NativeRadGraph:
         a = self.tokenizer("a", add_special_tokens=False)["input_ids"][0]
         at = with_specials.index(a)
         self.start_ids, self.end_ids = list(with_specials[:at]), list(with_specials[at + 1:])
-        self.max_length = self.archive.max_length or getattr(config, "max_position_embeddings", 512)
+        self.max_length: int = self.archive.max_length or getattr(config, "max_position_embeddings", 512)  # type: ignore[assignment]
         self.segment = self.max_length - len(self.start_ids) - len(self.end_ids)
         # allennlp re-wraps every folded segment with tokenizer.build_inputs_with_special_tokens, which in
         # transformers 4 adds nothing for a generic fast tokenizer (ModernBERT's): that model then runs on

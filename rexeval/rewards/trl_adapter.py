@@ -249,7 +249,7 @@ class RewardSuite:
 
         else:
 
-            def reward(prompts=None, completions=None, **kwargs):
+            def reward(prompts=None, completions=None, **kwargs):  # type: ignore[misc]  # sync twin
                 return suite.component_values(name, prompts or [], completions, kwargs)
 
         reward.__name__ = reward.__qualname__ = name

@@ -158,6 +158,7 @@ def _unnegate(sentences: list[str], kind: str) -> list[str] | None:
         if not negated:
             return sentences
         m = negated[0]
+        assert m.scope is not None  # a negated mention carries its scope
         new = remove_member(sentences[m.sent], m.scope, m.start)
         if new is None:
             return None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Sequence
 
 from rexeval.stress import lexicon as lx
 from rexeval.stress.scan import (  # noqa: F401 (split_sentences is re-exported)
@@ -55,6 +56,7 @@ def _negated_candidates(
         if m.status != "negated" or m.device or m.kind not in ASSERT or m.kind in avoid:
             continue
         s = sentences[m.sent]
+        assert m.scope is not None  # a negated mention carries its scope
         if "XXXX" in s[m.scope[0] : m.end] or re.search(
             r"\b(?:large|significant|sizable|new)\b", s[m.scope[0] : m.end], re.I
         ):
@@ -91,6 +93,7 @@ def negation_flip(text: str, rng: random.Random, avoid: frozenset = frozenset())
     for action, m in options:
         if action == "assert":
             s = sentences[m.sent]
+            assert m.scope is not None  # asserted mentions are negated ones
             new = remove_member(s, m.scope, m.start)
             if new is None:
                 continue
@@ -484,6 +487,7 @@ def normal_phrasing(text: str, rng: random.Random, avoid: frozenset = frozenset(
     "The lungs are clear." -> "Clear lungs.")."""
     sentences = split_sentences(text)
     sites = []
+    forms: Sequence[str]
     for i, s in enumerate(sentences):
         key = s.strip().lower()
         for forms in lx.NORMAL_FORMS:

@@ -135,7 +135,7 @@ def _grade(text: str) -> float | None:
 
 
 def _laterality(text: str) -> frozenset:
-    out = set()
+    out: set[str] = set()
     if _BOTH.search(text):
         out.update(("left", "right"))
     if _LEFT.search(text):
@@ -182,7 +182,7 @@ class StructuredErrorCounter:
         from rexeval.labelers import get_labeler
 
         self.labeler_name = labeler
-        self.labeler = get_labeler(labeler)
+        self.labeler: Any = get_labeler(labeler)  # checked below for mentions(), beyond the protocol
         if not hasattr(self.labeler, "mentions"):
             from rexeval.exceptions import ConfigError
 

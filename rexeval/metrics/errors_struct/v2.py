@@ -66,9 +66,10 @@ class StructuredErrorCounterV2:
                 s.add(f)
                 s.temporal.update(statuses)
         for s in findings.values():
-            s.sides, s.zones, s.tips, s.temporal = (_settled(s.sides), _settled(s.zones), _settled(s.tips),
-                                                    _settled(s.temporal))
-        out = Report(findings, _settled(temporal), statement)
+            # frozen once settled: a cached report is shared, never changed
+            settled = (_settled(s.sides), _settled(s.zones), _settled(s.tips), _settled(s.temporal))
+            s.sides, s.zones, s.tips, s.temporal = settled  # type: ignore[assignment]
+        out = Report(findings, _settled(temporal), statement)  # type: ignore[arg-type]
         self._reports.put(text, out)
         return out
 
