@@ -30,10 +30,10 @@ def labels_command(
     """Label reports with the 14 CheXpert conditions: 1 positive, 0 negative, -1 uncertain, empty = not mentioned."""
     import pandas as pd
 
-    from rexeval.align import column_texts, find_column, study_ids
-    from rexeval.exceptions import ConfigError, InputError
-    from rexeval.io import read_table, write_table
-    from rexeval.labelers import CONDITIONS, LABELERS, get_labeler
+    from rexeval.backends.labelers import CONDITIONS, LABELERS, get_labeler
+    from rexeval.base.align import column_texts, find_column, study_ids
+    from rexeval.base.exceptions import ConfigError, InputError
+    from rexeval.base.io import read_table, write_table
 
     if labeler not in LABELERS:
         raise ConfigError(f"--labeler must be one of {', '.join(LABELERS)}, not {labeler!r}")

@@ -30,7 +30,7 @@ def serve_command(
 ) -> None:
     """Serve rewards over HTTP: POST /score, POST /openrlhf (OpenRLHF --remote_rm_url), GET /config,
     /health (ready once every model is loaded) and /metrics (Prometheus). See docs/serve.md."""
-    from rexeval.exceptions import ConfigError, MetricUnavailable, install_hint
+    from rexeval.base.exceptions import ConfigError, MetricUnavailable, install_hint
 
     try:
         import fastapi  # noqa: F401

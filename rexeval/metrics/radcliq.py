@@ -91,7 +91,7 @@ class RadCliQ(Metric):
 
 
 def _column(frame: Any, name: str, path: str) -> tuple[str, np.ndarray]:
-    from rexeval.exceptions import InputError
+    from rexeval.base.exceptions import InputError
 
     for alias in ALIASES[name]:
         if alias in frame.columns:

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from rexeval.exceptions import ConfigError
+from rexeval.base.exceptions import ConfigError
 
 _BINOPS: dict[type, Callable[[Any, Any], Any]] = {
     ast.Add: operator.add,

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from rexeval.labelers.rules import clause_mentions, split_clauses, status_of
+from rexeval.backends.labelers.rules import clause_mentions, split_clauses, status_of
 from rexeval.metrics.errors_struct import lexicon as lx
 
 POS, NEG, UNC = "positive", "negative", "uncertain"

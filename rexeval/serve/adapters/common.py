@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from rexeval.exceptions import ConfigError
+from rexeval.base.exceptions import ConfigError
 from rexeval.serve.client import CONFIG_ENV, URL_ENV, RewardClient
 from rexeval.serve.scoring import RewardScorer, Sample
 

@@ -1,0 +1,1 @@
+"""A scored run: the run directory (runs), scoring, sharding and merging, subgroups."""
