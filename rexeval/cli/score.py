@@ -77,7 +77,7 @@ def score_command(
         llm_base_url=llm_base_url, llm_model=llm_model, llm_api_key=llm_api_key, llm_concurrency=llm_concurrency,
         llm_rpm=llm_rpm, llm_timeout=llm_timeout, llm_max_retries=llm_max_retries, llm_json=llm_json)
     options = ScoreOptions(
-        metrics=tuple(split_list(metrics)) if metrics else None, metric_options=metric_options, track=track,
+        metrics=tuple(split_list(metrics) or ()) if metrics else None, metric_options=metric_options, track=track,
         allow_missing=allow_missing, strict=strict, require_a_metric=True, n_resamples=n_boot, seed=seed,
         name=name, progress=not no_progress, shard=shard, by=tuple(split_list(by) or []) if by else (),
         meta=str(meta) if meta else None, age_bins=parse_bins(age_bins), min_group_size=min_group_size,

@@ -311,9 +311,9 @@ def build_leaderboard(
     for run in runs:
         row: dict[str, Any] = {"system": run.name, "source": "run", "n_studies": run.summary.n_studies, "path": str(run.path)}
         for key in metrics:
-            entry = run.metrics.get(key)
-            ci = (entry.ci95 if entry else None) or (None, None)
-            row[key] = _num(entry.value if entry else None)
+            found = run.metrics.get(key)
+            ci = (found.ci95 if found else None) or (None, None)
+            row[key] = _num(found.value if found else None)
             row[f"{key}_lo"], row[f"{key}_hi"] = _num(ci[0]), _num(ci[1])
         rows.append(row)
     if published is not None and not published.empty:

@@ -200,7 +200,8 @@ def _apply_fallbacks(
     swapped for their fallback (a set ``name`` is kept); the choice and its reason, per component name."""
     from rexeval.base.exceptions import MetricUnavailable
 
-    out, record = [], {}
+    out: list[Component] = []
+    record: dict[str, dict[str, Any]] = {}
     for comp, name in zip(comps, names, strict=True):
         if not comp.fallback:
             out.append(comp)

@@ -209,6 +209,7 @@ def _merge_subgroups(result: Run, runs: list[Run], columns: dict, n_resamples: i
                 raise InputError(f"the shards were grouped differently (--by / --min-group-size / --age-bins: "
                                  f"{key} {getattr(block, key)} vs {getattr(first, key)})", path=str(run.path))
     labels = pd.concat([r.group_labels for r in runs], ignore_index=True)
+    assert result.per_study is not None  # the merged run is built from the shards' per_study.csv
     if labels["study_id"].astype(str).tolist() != result.per_study["study_id"].astype(str).tolist():
         raise InputError("groups.csv rows do not follow per_study.csv in some shard; score the shards again")
     by = list(first.by)

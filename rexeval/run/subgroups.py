@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from rexeval.base.exceptions import ConfigError
+from rexeval.base.exceptions import ConfigError, InputError
 
 if TYPE_CHECKING:
     from rexeval.run.runs import Run
@@ -429,7 +429,6 @@ def attributes_frame(study_ids: Sequence[str], ref_columns: pd.DataFrame | None,
     info: dict[str, Any] = {}
     if meta:
         from rexeval.base.align import ID_ALIASES
-        from rexeval.base.exceptions import InputError
         from rexeval.base.io import ROW, read_table
 
         table = read_table(meta)
@@ -459,10 +458,13 @@ def with_subgroups(result: Run, by: Sequence[str], *, meta: str | None = None,
     n_resamples = result.summary.bootstrap.n_resamples if n_resamples is None else n_resamples
     seed = result.summary.bootstrap.seed if seed is None else seed
     ref_columns = result.pairs.ref_columns if result.pairs is not None else None
-    ids = result.per_study["study_id"].astype(str).tolist()
+    per_study = result.per_study
+    if per_study is None:
+        raise InputError("subgroups need per-study values (per_study.csv)", path=str(result.path or ""))
+    ids = per_study["study_id"].astype(str).tolist()
     frame, meta_info = attributes_frame(ids, ref_columns, meta)
     groups = derive_groups(frame, by, age_bins)
-    columns = {c: result.per_study[c].to_numpy(dtype=float) for c in result.per_study.columns if c != "study_id"}
+    columns = {c: per_study[c].to_numpy(dtype=float) for c in per_study.columns if c != "study_id"}
     outputs = {k: o for k, o in result.outputs.items() if k in result.summary.metrics}
     table = subgroup_scores(columns, outputs, groups.labels, n_resamples=n_resamples, seed=seed,
                             min_group_size=min_group_size)

@@ -852,7 +852,7 @@ def is_trivial_normal(sentence: str) -> bool:
         return False
     if is_positive(sentence) or DEVICE.search(sentence):
         return False
-    first_cue = NEGATION.search(sentence).start()
+    first_cue = cue.start() if (cue := NEGATION.search(sentence)) else len(sentence)  # found above
     named_before = [m for m in FINDING.finditer(sentence) if m.start() < first_cue]
     return not named_before or bool(_NOT_SEEN.search(sentence, named_before[-1].end()))
 

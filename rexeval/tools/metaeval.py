@@ -437,7 +437,9 @@ def score_ratings(ratings: Ratings, metrics: list[str] | None, *, keys: list[str
         scores.skipped.update(skipped)
         runnable = {m.name for m in chosen} - set(skipped)
         chosen = [m for m in chosen if m.name in runnable]
-        columns = {c: result.per_study[c].to_numpy(dtype=float) for c in result.per_study.columns if c != "study_id"}
+        per_study = result.per_study
+        assert per_study is not None  # score_pairs always returns per-study values
+        columns = {c: per_study[c].to_numpy(dtype=float) for c in per_study.columns if c != "study_id"}
         for metric in chosen:
             scores.signatures[metric.name] = metric.signature()
         source = "scored"

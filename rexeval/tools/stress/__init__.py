@@ -375,9 +375,11 @@ def run_stress(
 
         name, reason = next(iter(result.summary.skipped.items()))
         raise MetricUnavailable(f"metric {name!r} cannot run", reason)
+    per_study = result.per_study
+    assert per_study is not None  # score_pairs always returns per-study values
     columns = {
-        c: result.per_study[c].to_numpy(dtype=float)
-        for c in result.per_study.columns
+        c: per_study[c].to_numpy(dtype=float)
+        for c in per_study.columns
         if c != "study_id"
     }
     outputs = _headline_outputs(chosen, keys)
