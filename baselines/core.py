@@ -13,9 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rexeval._version import __version__
-from rexeval.baselines import oracle, priors, retrieval
-from rexeval.baselines.data import (
+from baselines import oracle, priors, retrieval
+from baselines.data import (
     Corpus,
     context_texts,
     corpus_fingerprint,
@@ -24,9 +23,10 @@ from rexeval.baselines.data import (
     sibling_split_files,
     track_texts,
 )
-from rexeval.exceptions import ConfigError, InputError
-from rexeval.io import write_meta, write_table
-from rexeval.text import collapse_whitespace
+from rexeval._version import __version__
+from rexeval.base.exceptions import ConfigError, InputError
+from rexeval.base.io import write_meta, write_table
+from rexeval.base.text import collapse_whitespace
 
 BASELINES = ("copy-prior", "template", "random", "retrieval", "oracle-labels")
 NO_PRIOR_POLICIES = ("template", "drop", "error")
@@ -124,7 +124,7 @@ def prepare_train(
 
 def _labeler(name: str):
     try:
-        from rexeval.labelers import get_labeler  # type: ignore[import-not-found]
+        from rexeval.backends.labelers import get_labeler  # type: ignore[import-not-found]
     except ImportError:
         return None
     return get_labeler(name)
@@ -143,7 +143,7 @@ def _labeler_signature(lab, name: str) -> str:
 
 def _no_finding_index(labeler) -> int:
     try:
-        from rexeval.labelers import CONDITIONS  # type: ignore[import-not-found]
+        from rexeval.backends.labelers import CONDITIONS  # type: ignore[import-not-found]
     except ImportError:
         CONDITIONS = oracle.CONDITIONS
     return list(CONDITIONS).index("No Finding")
@@ -163,7 +163,7 @@ def normal_mask(train: Train, normal_by: str = "auto", labeler: str = "rules") -
     """Which TRAIN reports are normal, and how that was decided.
 
     column: a ``No Finding`` column in TRAIN equal to 1. labeler: the condition labeler's "No Finding"
-    (``rexeval.labelers``). frequency: every report is a candidate (no normality test). auto: column if
+    (``rexeval.backends.labelers``). frequency: every report is a candidate (no normality test). auto: column if
     present, else the labeler if installed, else frequency.
     """
     if normal_by not in NORMAL_BY:
@@ -186,7 +186,7 @@ def normal_mask(train: Train, normal_by: str = "auto", labeler: str = "rules") -
             flags = (labels[:, _no_finding_index(lab)] == 1).tolist()
             return flags, f"{_labeler_signature(lab, labeler)}: No Finding == 1"
         if normal_by == "labeler":
-            raise ConfigError("normal_by='labeler' needs rexeval.labelers (the condition labeler), not installed here")
+            raise ConfigError("normal_by='labeler' needs rexeval.backends.labelers (the condition labeler), not installed here")
     return [True] * len(train.texts), "frequency (no normality test: no 'No Finding' column or labeler)"
 
 
@@ -408,9 +408,9 @@ def _oracle_reports(test_c: Corpus, track: str, labeler: str) -> tuple[list[str]
     if lab is None:
         raise ConfigError(
             "oracle-labels needs the reference labels: the 14 CheXpert columns in TEST or the condition "
-            "labeler (rexeval.labelers), which is not installed here"
+            "labeler (rexeval.backends.labelers), which is not installed here"
         )
-    from rexeval.labelers import CONDITIONS  # type: ignore[import-not-found]
+    from rexeval.backends.labelers import CONDITIONS  # type: ignore[import-not-found]
 
     texts = [t or "" for t in track_texts(test_c, track)]
     labels = np.asarray(lab.label(texts), dtype=float)

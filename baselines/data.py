@@ -5,7 +5,7 @@ Every loader returns a :class:`Corpus`: a DataFrame with one row per study and t
 retrieval), plus whatever longitudinal columns the source had (``subject_id``, ``study_date``,
 ``order``, ``prior_report``, ``prior_study_id``) and CheXpert label columns when present.
 
-The *track* turns a study into the text a baseline copies, exactly as ``rexeval.align`` turns a
+The *track* turns a study into the text a baseline copies, exactly as ``rexeval.base.align`` turns a
 reference into the text it scores against (``build_reference``), with whitespace collapsed:
 
 * ``findings``: the findings section. A study without findings has no text for this track.
@@ -31,12 +31,12 @@ from typing import Any
 
 import pandas as pd
 
-from rexeval.align import REF_ALIASES, build_reference, track_choices
-from rexeval.exceptions import InputError
-from rexeval.io import ROW, describe_non_text, read_table
-from rexeval.text import collapse_whitespace
+from rexeval.base.align import REF_ALIASES, build_reference, track_choices
+from rexeval.base.exceptions import InputError
+from rexeval.base.io import ROW, describe_non_text, read_table
+from rexeval.base.text import collapse_whitespace
 
-#: Tracks a baseline can produce text for (``rexeval.align`` names plus a free-text ``report`` column).
+#: Tracks a baseline can produce text for (``rexeval.base.align`` names plus a free-text ``report`` column).
 TRACKS = ("findings", "findings-impression", "report")
 
 #: Column name spellings accepted in a TRAIN/TEST table (lower-cased) -> canonical name.
@@ -44,7 +44,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "study_id": ("study_id", "id", "study", "studyid"),
     "findings": ("section_findings", "findings"),
     "impression": ("section_impression", "impression"),
-    # every reference column name `rexeval score` reads (rexeval.align.REF_ALIASES), plus "text"
+    # every reference column name `rexeval score` reads (rexeval.base.align.REF_ALIASES), plus "text"
     "report": ("report", *(a for a in REF_ALIASES if a != "report"), "text"),
     "context": ("context", "indication", "clinical_history", "history"),
     "subject_id": ("subject_id", "patient_id", "patient", "subject"),
@@ -122,7 +122,7 @@ def _canonical(frame: pd.DataFrame, path: str) -> pd.DataFrame:
 
 
 def load_table(source: str | Path | pd.DataFrame, role: str = "TRAIN") -> Corpus:
-    """A ReXrank JSON set, or any table ``rexeval.io.read_table`` reads, or a DataFrame."""
+    """A ReXrank JSON set, or any table ``rexeval.base.io.read_table`` reads, or a DataFrame."""
     if isinstance(source, Corpus):
         return source
     if isinstance(source, pd.DataFrame):

@@ -32,8 +32,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rexeval.exceptions import InputError
-from rexeval.io import read_table
+from rexeval.base.exceptions import InputError
+from rexeval.base.io import read_table
 from rexeval.stats.bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED, bootstrap_ci
 
 CATEGORIES = ("new", "progression", "regression", "no change", "not stated")
@@ -108,9 +108,9 @@ def longitudinal(
     copy-prior baseline is scored alongside as the system named ``copy-prior``.
     Returns a long table: category, n, system, metric, value, ci_lo, ci_hi (category "all" included).
     """
-    from rexeval.baselines.core import run_baseline
-    from rexeval.baselines.data import choose_track, load_table, track_texts
-    from rexeval.scoring import score
+    from baselines.core import run_baseline
+    from baselines.data import choose_track, load_table, track_texts
+    from rexeval.run.scoring import score
 
     ref_corpus = load_table(refs, "REFS")
     track = choose_track(ref_corpus, track)

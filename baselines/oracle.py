@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from rexeval.labelers import CONDITIONS
+from rexeval.backends.labelers import CONDITIONS
 
 #: condition -> (positive, negative, uncertain) sentence.
 SENTENCES: dict[str, tuple[str, str, str]] = {

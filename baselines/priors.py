@@ -20,10 +20,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from rexeval.baselines.data import Corpus, track_texts
-from rexeval.exceptions import InputError
-from rexeval.io import ROW
-from rexeval.text import collapse_whitespace
+from baselines.data import Corpus, track_texts
+from rexeval.base.exceptions import InputError
+from rexeval.base.io import ROW
+from rexeval.base.text import collapse_whitespace
 
 
 @dataclass

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from rexeval.exceptions import InputError
+from rexeval.base.exceptions import InputError
 
 _TOKEN = re.compile(r"[a-z0-9]+")
 #: Words that carry no information about the patient: the IU anonymisation token, the section labels
@@ -140,7 +140,7 @@ def load_embeddings(source: str | Path | Mapping[str, Sequence[float]]) -> dict[
         if emb.ndim != 2 or len(ids) != len(emb):
             raise InputError(f"'embeddings' must be (n, d) with n = len(ids); got {emb.shape} for {len(ids)} ids", path=str(path))
         return {str(i): e for i, e in zip(ids.tolist(), emb, strict=False)}
-    from rexeval.io import read_table
+    from rexeval.base.io import read_table
 
     frame = read_table(path)
     id_col = next((c for c in frame.columns if str(c).lower() in ("study_id", "id")), None)

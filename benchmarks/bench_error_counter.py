@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from rexeval.labelers import get_labeler
+from rexeval.backends.labelers import get_labeler
 from rexeval.metrics.errors_struct import COUNTERS, make_counter
 
 SHARED = Path(os.environ.get("REXEVAL_SHARED", Path(__file__).resolve().parents[1].parent / "shared")) / "data"
@@ -52,7 +52,7 @@ def iu_pairs() -> list[tuple[str, str]]:
 
 def _clear_labeler_caches() -> None:
     """Cold means cold: the labeler's own clause memo is emptied before each counter runs."""
-    from rexeval.labelers import rules
+    from rexeval.backends.labelers import rules
 
     rules.clause_mentions.cache_clear()
 

@@ -142,7 +142,7 @@ def bench_bertscore(args, work, snap, preds, refs) -> dict:
 def bench_radgraph(args, work, preds, refs) -> dict | None:
     import numpy as np
 
-    from rexeval.exceptions import MetricUnavailable
+    from rexeval.base.exceptions import MetricUnavailable
     from rexeval.metrics.base import Batch
     from rexeval.metrics.radgraph import RadGraph, _unpacked, parser_mode
 

@@ -27,8 +27,8 @@ NATIVE = r"""
 import json, os, resource, sys, time
 from pathlib import Path
 os.environ["HF_HUB_OFFLINE"] = "1"
-from rexeval.radgraph.archive import unpack
-from rexeval.radgraph.model import NativeRadGraph
+from rexeval.backends.radgraph.archive import unpack
+from rexeval.backends.radgraph.model import NativeRadGraph
 archive, model_type, texts_file, out, device, dtype = sys.argv[1:7]
 texts = json.load(open(texts_file))
 t0 = time.process_time(); w0 = time.perf_counter()
@@ -64,7 +64,7 @@ if __name__ == "__main__":
     ap.add_argument("--pairs", type=int, default=590, help="fewer pairs when CPU time is short (the first N studies)")
     args = ap.parse_args()
     os.environ["HF_HUB_OFFLINE"] = "1"
-    from rexeval.standins import build_radgraph
+    from rexeval.backends.standins import build_radgraph
 
     texts = pairs(args.pairs)
     with tempfile.TemporaryDirectory() as tmp:

@@ -32,13 +32,13 @@ sys.path.insert(0, str(ROOT))
 def retrieval_pairs(n: int):
     import pandas as pd
 
-    from rexeval.baselines import load_iu_reports, run_baseline
+    from baselines import load_iu_reports, run_baseline
 
     shared = Path(os.environ.get("REXEVAL_SHARED", ROOT.parent / "shared")) / "data"
     test = shared / "rexrank" / "iu_xray_test.json"
     run = run_baseline("retrieval", test, load_iu_reports(shared / "iu_reports" / "NLMCXR_reports.tgz"))
     preds = run.predictions.iloc[:n].reset_index(drop=True)
-    from rexeval.align import load_pairs
+    from rexeval.base.align import load_pairs
 
     pairs = load_pairs(preds, str(test), track="findings", allow_missing=True)
     # Normal reports repeat, so 51 of the 590 (retrieved, reference) pairs repeat an earlier one: a repeat
@@ -62,7 +62,7 @@ def retrieval_pairs(n: int):
 
 def timed_score(pairs, names, options, engine=None):
     from rexeval.metrics import resolve_metrics
-    from rexeval.scoring import score_pairs
+    from rexeval.run.scoring import score_pairs
 
     metrics = resolve_metrics(names, options)
     t0 = time.perf_counter()

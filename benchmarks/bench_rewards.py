@@ -31,10 +31,10 @@ SHARED = Path(os.environ.get("REXEVAL_SHARED", ROOT.parent / "shared")) / "data"
 def texts() -> list[str]:
     tgz = SHARED / "iu_reports" / "NLMCXR_reports.tgz"
     if tgz.exists():
-        from rexeval.trainers.tiny import iu_reports
+        from trainers.tiny import iu_reports
 
         return [r["findings"] for r in iu_reports(tgz, limit=400)]
-    from rexeval.trainers.tiny import FALLBACK_REPORTS
+    from trainers.tiny import FALLBACK_REPORTS
 
     return FALLBACK_REPORTS * 8
 

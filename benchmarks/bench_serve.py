@@ -40,11 +40,11 @@ GROUP = 8  # completions per prompt; a GRPO batch is GROUP groups
 def reports() -> list[str]:
     tgz = SHARED / "iu_reports" / "NLMCXR_reports.tgz"
     if tgz.exists():
-        from rexeval.trainers.tiny import iu_reports
+        from trainers.tiny import iu_reports
 
         found = [r["findings"] for r in iu_reports(tgz, limit=600)]
         return list(dict.fromkeys(t for t in found if t.strip()))
-    from rexeval.trainers.tiny import FALLBACK_REPORTS
+    from trainers.tiny import FALLBACK_REPORTS
 
     return [f"{t} Study {i}." for i, t in enumerate(FALLBACK_REPORTS * 40)]
 

@@ -135,9 +135,9 @@ def main() -> None:
     peer = json.loads((work / "peer.json").read_text())
 
     os.environ.update(HF_HUB_CACHE=str(hub), REXEVAL_CACHE="off")
-    from rexeval.labelers import CONDITIONS
+    from rexeval.backends.labelers import CONDITIONS
+    from rexeval.backends.models.chexbert import get_chexbert, heads_to_labels
     from rexeval.metrics.conditions import confusion_stats, exact_match, f1_from_sums, per_condition
-    from rexeval.models.chexbert import get_chexbert, heads_to_labels
 
     model = get_chexbert()
     t0 = time.perf_counter()

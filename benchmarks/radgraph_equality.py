@@ -96,9 +96,9 @@ def main() -> None:
     ap.add_argument("--record", help="write the package's edge-case annotations (per model type) to this JSON")
     args = ap.parse_args()
     os.environ["HF_HUB_OFFLINE"] = "1"
-    from rexeval.radgraph.archive import unpack
-    from rexeval.radgraph.model import NativeRadGraph
-    from rexeval.standins import build_radgraph
+    from rexeval.backends.radgraph.archive import unpack
+    from rexeval.backends.radgraph.model import NativeRadGraph
+    from rexeval.backends.standins import build_radgraph
 
     texts = list(EDGE_CASES) + ([] if args.edge_only else iu_texts(args.iu))
     recorded = {}

@@ -27,10 +27,10 @@ def main() -> None:
     import radgraph_equality as eq
     import torch
 
-    from rexeval.radgraph.archive import unpack
-    from rexeval.radgraph.model import NativeRadGraph
-    from rexeval.radgraph.text import model_word, report_words
-    from rexeval.standins import build_radgraph
+    from rexeval.backends.radgraph.archive import unpack
+    from rexeval.backends.radgraph.model import NativeRadGraph
+    from rexeval.backends.radgraph.text import model_word, report_words
+    from rexeval.backends.standins import build_radgraph
 
     texts = eq.iu_texts()[590 : 590 + args.n]
     with tempfile.TemporaryDirectory() as tmp:

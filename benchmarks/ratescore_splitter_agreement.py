@@ -17,8 +17,8 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from rexeval.base.text import collapse_whitespace  # noqa: E402
 from rexeval.metrics.ratescore import split_sentences_pyrush, split_sentences_rules  # noqa: E402
-from rexeval.text import collapse_whitespace  # noqa: E402
 
 SHARED = Path(os.environ.get("REXEVAL_SHARED", ROOT.parent / "shared")) / "data"
 

@@ -78,7 +78,7 @@ def markdown(result, seconds: float, n_cores: int, load: float) -> str:
 
 
 def hacks_markdown() -> str:
-    from rexeval.hacks import APPLICABILITY
+    from rexeval.tools.hacks import APPLICABILITY
 
     lines = ["| hack | the hacked report | applies when (so it is clinically worse than the control) |",
              "|---|---|---|"]
@@ -112,7 +112,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     os.environ.setdefault("REXEVAL_CACHE", "off")  # time the scoring itself, not a warm disk cache
-    from rexeval.reward_check import heatmap, read_studies, run_reward_check
+    from rexeval.tools.reward_check import heatmap, read_studies, run_reward_check
 
     studies = read_studies(REFS, "findings")[: args.limit]
     t0 = time.perf_counter()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rexeval.labelers import CONDITIONS, get_labeler
+from rexeval.backends.labelers import CONDITIONS, get_labeler
 
 SHARED = Path(os.environ.get("REXEVAL_SHARED", Path(__file__).resolve().parents[1].parent / "shared"))
 DEFAULT = SHARED / "data" / "iu_reports" / "NLMCXR_reports.tgz"

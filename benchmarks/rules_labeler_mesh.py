@@ -30,7 +30,7 @@ import numpy as np
 
 from benchmarks.mesh_chexpert_map import conditions_of
 from benchmarks.rules_labeler_iu import DEFAULT, SHARED
-from rexeval.labelers import CONDITIONS, get_labeler
+from rexeval.backends.labelers import CONDITIONS, get_labeler
 
 TEST_IDS = SHARED / "data" / "rexrank" / "iu_xray_test.json"
 MIN_SUPPORT = 20

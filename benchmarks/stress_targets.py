@@ -76,7 +76,7 @@ def _expand(pattern: str, cap: int = 12) -> list[str]:
 def counter_vocabulary() -> tuple[list[re.Pattern], set[str], list[str]]:
     """Every compiled pattern and word list of the rule labeler and the error counter modules (read at run
     time; the lexicon was written without reading them)."""
-    names = ["rexeval.labelers.vocabulary", "rexeval.labelers.rules"]
+    names = ["rexeval.backends.labelers.vocabulary", "rexeval.backends.labelers.rules"]
     import rexeval.metrics as metrics_pkg
 
     for m in pkgutil.iter_modules(metrics_pkg.__path__):
@@ -85,12 +85,12 @@ def counter_vocabulary() -> tuple[list[re.Pattern], set[str], list[str]]:
             if m.ispkg:  # a counter split into a package: every module in it
                 sub = importlib.import_module(f"rexeval.metrics.{m.name}")
                 names += [f"{sub.__name__}.{x.name}" for x in pkgutil.iter_modules(sub.__path__)]
-    import rexeval.labelers as labelers_pkg
+    import rexeval.backends.labelers as labelers_pkg
 
     names += [
-        f"rexeval.labelers.{x.name}"
+        f"rexeval.backends.labelers.{x.name}"
         for x in pkgutil.iter_modules(labelers_pkg.__path__)
-        if x.name.startswith(("vocabulary", "rules")) and f"rexeval.labelers.{x.name}" not in names
+        if x.name.startswith(("vocabulary", "rules")) and f"rexeval.backends.labelers.{x.name}" not in names
     ]
     patterns: list[re.Pattern] = []
     words: set[str] = set()
@@ -141,7 +141,7 @@ def counter_vocabulary() -> tuple[list[re.Pattern], set[str], list[str]]:
 
 def vocabulary_overlap() -> tuple[list[dict], list[str]]:
     """Per lexicon group: how many of its phrases a counter/labeler pattern matches or its word lists hold."""
-    from rexeval.stress.lexicon import all_terms
+    from rexeval.tools.stress.lexicon import all_terms
 
     patterns, words, loaded = counter_vocabulary()
 
@@ -215,7 +215,7 @@ def overlap_markdown(rows: list[dict], loaded: list[str]) -> str:
 
 
 def target_rows(result) -> list[tuple[str, str, float, str]]:
-    from rexeval.stress import CLINICAL, PRESERVING
+    from rexeval.tools.stress import CLINICAL, PRESERVING
 
     tab = result.table[result.table["output"] == TARGET_OUTPUT].set_index("category")
     summ = result.summary.set_index("output").loc[TARGET_OUTPUT]
@@ -249,7 +249,7 @@ def _fmt(v: float) -> str:
 
 
 def results_markdown(result, seconds: float) -> str:
-    from rexeval.stress import CLINICAL
+    from rexeval.tools.stress import CLINICAL
 
     info = result.info
     outputs = list(result.summary["output"])
@@ -330,7 +330,7 @@ def main() -> None:
     if not args.refs.exists():
         sys.exit(f"error: {args.refs} not found (set REXEVAL_SHARED or --refs)")
 
-    from rexeval.stress import CLINICAL, print_table, read_references, run_stress
+    from rexeval.tools.stress import CLINICAL, print_table, read_references, run_stress
 
     ids, texts = read_references(args.refs, "findings")
     t0 = time.perf_counter()

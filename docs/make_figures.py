@@ -61,8 +61,8 @@ def scored_example(work: Path) -> list:
     """The example and a template system, scored with offline metrics, as loaded runs."""
     import pandas as pd
 
-    from rexeval.runs import load_run
-    from rexeval.scoring import score
+    from rexeval.run.runs import load_run
+    from rexeval.run.scoring import score
 
     frame = pd.read_csv(EXAMPLE, dtype=str, keep_default_na=False)
     template = work / "template.csv"
@@ -75,8 +75,8 @@ def scored_example(work: Path) -> list:
 
 
 def scoring_figures(runs: list) -> list[Path]:
-    from rexeval import plots
-    from rexeval.compare import compare
+    from rexeval.reports import plots
+    from rexeval.reports.compare import compare
 
     keys = ["bleu", "errors_struct_total_sig", "errors_struct_total", "rules_f1_14_micro", "rules_f1_5_micro", "rouge_l"]
     out = [save_png(plots.overview_plot(runs, keys, title="Example run beside a template: value and 95% bootstrap CI "
@@ -90,9 +90,9 @@ def scoring_figures(runs: list) -> list[Path]:
 def leaderboard_figure() -> Path:
     import pandas as pd
 
-    from rexeval import plots
-    from rexeval.leaderboard import Leaderboard
     from rexeval.metrics import REGISTRY, get_metric
+    from rexeval.reports import plots
+    from rexeval.reports.leaderboard import Leaderboard
 
     table = pd.read_csv(ROOT / "leaderboards" / "iu_xray" / "leaderboard.csv")
     table = table[table["kind"] != "published"].reset_index(drop=True)  # the published rows have no CIs
@@ -104,7 +104,7 @@ def leaderboard_figure() -> Path:
 
 
 def stress_figure(shared: Path | None, work: Path) -> Path:
-    from rexeval.stress import heatmap, read_references, run_stress
+    from rexeval.tools.stress import heatmap, read_references, run_stress
 
     refs = shared / "data" / "rexrank" / "iu_xray_test.json" if shared else None
     if refs is not None and refs.exists():
@@ -121,7 +121,7 @@ def stress_figure(shared: Path | None, work: Path) -> Path:
 def reward_figure() -> Path:
     import pandas as pd
 
-    from rexeval.trainers.grpo import plot_curves
+    from trainers.grpo import plot_curves
 
     frame = pd.read_csv(ROOT / "benchmarks" / "results" / "grpo_iu_learnability_curve.csv")
     OUT.mkdir(parents=True, exist_ok=True)

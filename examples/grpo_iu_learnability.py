@@ -36,11 +36,11 @@ def main() -> None:
     args = ap.parse_args()
 
     from rexeval.rewards import RewardSuite
-    from rexeval.trainers.config import load_config
-    from rexeval.trainers.data import load_records
-    from rexeval.trainers.generate import evaluate_guards, load_for_generation
-    from rexeval.trainers.grpo import train_rl
-    from rexeval.trainers.tiny import build_tiny_text_model, iu_reports
+    from trainers.config import load_config
+    from trainers.data import load_records
+    from trainers.generate import evaluate_guards, load_for_generation
+    from trainers.grpo import train_rl
+    from trainers.tiny import build_tiny_text_model, iu_reports
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -49,7 +49,7 @@ def rounding_slope(version: str) -> float:
 def _load(source: str) -> dict:
     path = DATA / f"{source}.json"
     if not path.is_file():
-        from rexeval.exceptions import ConfigError
+        from rexeval.base.exceptions import ConfigError
 
         known = sorted(p.stem for p in DATA.glob("*.json"))
         raise ConfigError(f"no published source {source!r} (known: {', '.join(known)})")
@@ -68,7 +68,7 @@ def table_info(table_id: str) -> dict:
     source = {"rexrank-2024": "rexrank"}.get(source, source)
     data = _load(source)
     if table_id not in data["tables"]:
-        from rexeval.exceptions import ConfigError
+        from rexeval.base.exceptions import ConfigError
 
         raise ConfigError(f"no published table {table_id!r}; known: {', '.join(table_ids())}")
     return {**data["tables"][table_id], "attribution": data.get("attribution", ""),

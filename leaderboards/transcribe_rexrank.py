@@ -5,7 +5,7 @@ Input: the CSV tables of rajpurkarlab/ReXrank as kept in ``../shared/data/rexran
 Output: one JSON document with the source of every table (repository, branch, commit, date, file) and the
 published figures per row, under rexeval's metric keys. Re-run after the site changes:
 
-    python -m rexeval.leaderboards.transcribe_rexrank [SHARED_LEADERBOARD_DIR]
+    python -m leaderboards.transcribe_rexrank [SHARED_LEADERBOARD_DIR]
 """
 
 from __future__ import annotations

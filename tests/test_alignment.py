@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rexeval.align import build_reference, load_pairs
-from rexeval.exceptions import InputError
-from rexeval.scoring import score
+from rexeval.base.align import build_reference, load_pairs
+from rexeval.base.exceptions import InputError
+from rexeval.run.scoring import score
 from tests.helpers.paths import shared_path
 
 
@@ -102,5 +102,5 @@ def test_findings_impression_track_equals_rexrank_report_field():
     raw = json.loads(test_json.read_text())
     preds = pd.DataFrame({"study_id": list(raw), "report": ["x"] * len(raw)})
     pairs = load_pairs(preds, test_json, track="findings-impression")
-    from rexeval.text import collapse_whitespace
+    from rexeval.base.text import collapse_whitespace
     assert pairs.references == [collapse_whitespace(raw[s]["report"]) for s in pairs.study_ids]

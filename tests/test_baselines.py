@@ -13,19 +13,19 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from rexeval.baselines import run_baseline
-from rexeval.baselines.core import most_frequent, prepare_train
-from rexeval.baselines.data import (
+from baselines import run_baseline
+from baselines.core import most_frequent, prepare_train
+from baselines.data import (
     Corpus,
     exclude_studies,
     iu_report_number,
     load_table,
     track_texts,
 )
-from rexeval.baselines.oracle import CONDITIONS, labels_to_report
-from rexeval.baselines.retrieval import TextIndex, tokenize
+from baselines.oracle import CONDITIONS, labels_to_report
+from baselines.retrieval import TextIndex, tokenize
+from rexeval.base.exceptions import ConfigError, InputError
 from rexeval.cli import app
-from rexeval.exceptions import ConfigError, InputError
 from tests.helpers.paths import ROOT  # noqa: E402
 
 NORMAL_A = "The lungs are clear. No pleural effusion or pneumothorax. Heart size is normal."
@@ -324,7 +324,7 @@ def test_cli_writes_predictions_and_metadata_that_score_picks_up(tmp_path):
     meta = json.loads(Path(str(out) + ".meta.json").read_text())
     assert meta["baseline"] == "retrieval" and meta["seed"] == 5 and meta["oracle"] is False
     assert len(meta["train"]["corpus_hash"]) == 64
-    from rexeval.scoring import score
+    from rexeval.run.scoring import score
 
     summary = score(out, test, track="findings", n_resamples=0, progress=False).summary
     assert summary["run"]["name"] == "retrieval"
@@ -351,7 +351,7 @@ def test_cli_bad_input_is_one_line_and_exit_2(tmp_path):
 
 
 def test_template_by_labeler_skips_the_frequent_abnormal_report():
-    pytest.importorskip("rexeval.labelers")
+    pytest.importorskip("rexeval.backends.labelers")
     train = train_frame().drop(columns="No Finding")
     run = run_baseline("template", query_frame(), train)
     assert run.meta["template"]["normal_by"].endswith("No Finding == 1")
@@ -359,14 +359,14 @@ def test_template_by_labeler_skips_the_frequent_abnormal_report():
 
 
 def test_template_by_labeler_without_any_normal_report_is_an_error():
-    pytest.importorskip("rexeval.labelers")
+    pytest.importorskip("rexeval.backends.labelers")
     train = pd.DataFrame({"study_id": ["a", "b"], "section_findings": [ABNORMAL, "Large left pleural effusion."]})
     with pytest.raises(InputError, match="TRAIN has no normal report.*normal-by frequency"):
         run_baseline("template", query_frame(), train)
 
 
 def test_oracle_labels_from_the_labeler_read_back_the_same_labels():
-    labelers = pytest.importorskip("rexeval.labelers")
+    labelers = pytest.importorskip("rexeval.backends.labelers")
     refs = [
         "Heart size is normal. No pleural effusion or pneumothorax.",
         "Large right pleural effusion. Possible right lower lobe pneumonia.",

@@ -7,10 +7,10 @@ import tarfile
 
 import pytest
 
-from rexeval.baselines import load_iu_reports, load_table, run_baseline
-from rexeval.baselines.core import prepare_train
-from rexeval.baselines.data import iu_report_number, track_texts
-from rexeval.exceptions import InputError
+from baselines import load_iu_reports, load_table, run_baseline
+from baselines.core import prepare_train
+from baselines.data import iu_report_number, track_texts
+from rexeval.base.exceptions import InputError
 from tests.helpers.paths import shared_path
 
 XML = """<?xml version="1.0" encoding="utf-8"?>
@@ -102,7 +102,7 @@ def test_retrieval_on_iu_never_copies_a_test_study(iu):
 
 
 def test_oracle_labels_round_trip_on_the_iu_references():
-    labelers = pytest.importorskip("rexeval.labelers")
+    labelers = pytest.importorskip("rexeval.backends.labelers")
     import numpy as np
 
     test = load_table(shared_path("rexrank", "iu_xray_test.json"))

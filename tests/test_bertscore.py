@@ -22,7 +22,7 @@ from tests.helpers.paths import shared_path
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from rexeval.exceptions import MetricUnavailable  # noqa: E402
+from rexeval.base.exceptions import MetricUnavailable  # noqa: E402
 from rexeval.metrics.base import Batch  # noqa: E402
 from rexeval.metrics.bertscore import BASELINE, EMPTY_F, BertScore  # noqa: E402
 from tests.helpers.model_fixtures import build_distilroberta  # noqa: E402
@@ -203,7 +203,7 @@ def test_missing_model_unavailable_with_fix(monkeypatch, tmp_path):
 
 
 def test_fp16_needs_cuda(hub):
-    from rexeval.exceptions import ConfigError
+    from rexeval.base.exceptions import ConfigError
 
     if torch.cuda.is_available():
         pytest.skip("CUDA present")

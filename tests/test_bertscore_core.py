@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from rexeval.backends.models.batching import padded_length_batches, padded_width
 from rexeval.metrics.bertscore_core import (
     greedy_prf,
     idf_table,
@@ -12,7 +13,6 @@ from rexeval.metrics.bertscore_core import (
     score_aligned,
     token_weights,
 )
-from rexeval.models.batching import padded_length_batches, padded_width
 
 pytest.importorskip("torch")
 

@@ -14,7 +14,7 @@ from tests.helpers.paths import ROOT
 WRITER = textwrap.dedent(
     """
     import json, sys
-    from rexeval.cache import TextCache
+    from rexeval.base.cache import TextCache
 
     folder, worker, log = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     cache = TextCache("concurrency-test", directory=folder)
@@ -48,7 +48,7 @@ def test_concurrent_writers_lose_nothing_and_values_are_right(tmp_path):
         _, err = p.communicate(timeout=300)
         assert p.returncode == 0, err[-2000:]
 
-    from rexeval.cache import TextCache
+    from rexeval.base.cache import TextCache
 
     fresh = TextCache("concurrency-test", directory=folder)
     texts = [f"report {i}" for i in range(400)]
@@ -58,7 +58,7 @@ def test_concurrent_writers_lose_nothing_and_values_are_right(tmp_path):
 
 
 def test_rerun_after_a_crash_computes_only_the_missing_texts(tmp_path):
-    from rexeval.cache import TextCache
+    from rexeval.base.cache import TextCache
 
     folder = tmp_path / "cache"
     texts = [f"report {i}" for i in range(50)]
@@ -66,7 +66,7 @@ def test_rerun_after_a_crash_computes_only_the_missing_texts(tmp_path):
         [sys.executable, "-c", textwrap.dedent(
             """
             import os, sys
-            from rexeval.cache import TextCache
+            from rexeval.base.cache import TextCache
             cache = TextCache("crash-test", directory=sys.argv[1])
             cache.compute([f"report {i}" for i in range(30)], lambda todo: [len(t) for t in todo])
             os._exit(137)  # killed before the rest of the run: nothing after this is written

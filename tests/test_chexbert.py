@@ -16,8 +16,8 @@ from tests.helpers.paths import shared_path
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from rexeval.exceptions import MetricUnavailable  # noqa: E402
-from rexeval.labelers import CONDITIONS, get_labeler  # noqa: E402
+from rexeval.backends.labelers import CONDITIONS, get_labeler  # noqa: E402
+from rexeval.base.exceptions import MetricUnavailable  # noqa: E402
 from rexeval.metrics.base import Batch  # noqa: E402
 from tests.helpers.chexbert_fixtures import build_chexbert, tiny_config  # noqa: E402
 
@@ -34,7 +34,7 @@ TEXTS = [
 
 
 def _clear_shared():
-    from rexeval.models.chexbert import _shared_keyed
+    from rexeval.backends.models.chexbert import _shared_keyed
 
     _shared_keyed.cache_clear()
 
@@ -108,7 +108,7 @@ def _vocab_dir(ckpt):
 
 
 def test_embeddings_and_heads_equal_the_recipe(tiny):
-    from rexeval.models.chexbert import get_chexbert
+    from rexeval.backends.models.chexbert import get_chexbert
 
     model = get_chexbert()
     emb, heads = model.encode(TEXTS)
@@ -129,7 +129,7 @@ def test_labeler_maps_heads_like_chexbert(tiny):
 
 
 def test_token_ids_follow_the_spec(tiny):
-    from rexeval.models.chexbert import get_chexbert
+    from rexeval.backends.models.chexbert import get_chexbert
 
     model = get_chexbert()
     ids = model.token_ids(["", "   ", "cardiomegaly " * 300, "a\n\nb", "a b"])
@@ -157,8 +157,8 @@ def test_semb_score_values(tiny):
 def test_one_forward_pass_serves_semb_score_and_labels(tiny, tmp_path, monkeypatch):
     import pandas as pd
 
-    from rexeval.models.chexbert import get_chexbert
-    from rexeval.scoring import score
+    from rexeval.backends.models.chexbert import get_chexbert
+    from rexeval.run.scoring import score
 
     monkeypatch.setenv("REXEVAL_CACHE", str(tmp_path / "cache"))
     _clear_shared()
@@ -182,8 +182,8 @@ def test_one_forward_pass_serves_semb_score_and_labels(tiny, tmp_path, monkeypat
 def test_missing_model_is_skipped_with_the_fix(tmp_path, monkeypatch):
     import pandas as pd
 
-    from rexeval.exceptions import RexevalError
-    from rexeval.scoring import score
+    from rexeval.base.exceptions import RexevalError
+    from rexeval.run.scoring import score
 
     _env(monkeypatch, tmp_path / "empty_hub", "off")
     df = pd.DataFrame({"study_id": ["a"], "prediction": ["No effusion."], "reference": ["Small effusion."]})
@@ -201,7 +201,7 @@ def test_missing_tokenizer_names_its_fix(tmp_path, monkeypatch, tiny):
     hub = tmp_path / "hub"
     shutil.copytree(tiny.parents[3] / "models--StanfordAIMI--RRG_scorers", hub / "models--StanfordAIMI--RRG_scorers")
     _env(monkeypatch, hub, "off")
-    from rexeval.models.chexbert import CheXbert
+    from rexeval.backends.models.chexbert import CheXbert
 
     with pytest.raises(MetricUnavailable, match="bert-base-uncased"):
         CheXbert()
@@ -215,7 +215,7 @@ def test_bad_checkpoint_layout(tmp_path, monkeypatch, tiny):
     (folder / "vocab.txt").write_bytes(_vocab_dir(tiny).joinpath("vocab.txt").read_bytes())
     monkeypatch.setenv("REXEVAL_CHEXBERT", str(folder))
     _clear_shared()
-    from rexeval.models.chexbert import get_chexbert
+    from rexeval.backends.models.chexbert import get_chexbert
 
     with pytest.raises(MetricUnavailable, match="not a CheXbert checkpoint|CheXbert layout"):
         get_chexbert().encode(["x"])
@@ -223,7 +223,7 @@ def test_bad_checkpoint_layout(tmp_path, monkeypatch, tiny):
 
 
 def test_bad_input(tiny):
-    from rexeval.models.chexbert import get_chexbert
+    from rexeval.backends.models.chexbert import get_chexbert
 
     model = get_chexbert()
     with pytest.raises(TypeError, match="string"):
@@ -235,7 +235,7 @@ def test_bad_input(tiny):
 
 
 def test_cosine_rules():
-    from rexeval.models.chexbert import cosine
+    from rexeval.backends.models.chexbert import cosine
 
     a = np.array([[1.0, 0.0], [0.0, 0.0], [1.0, 1.0]])
     b = np.array([[-1.0, 0.0], [1.0, 2.0], [2.0, 2.0]])
@@ -275,7 +275,7 @@ def test_full_size_checkpoint_equals_the_recipe(full):
     """bert-base-uncased shape (BertConfig() defaults), the real CheXbert's, through the real path."""
     from transformers import BertConfig
 
-    from rexeval.models.chexbert import get_chexbert
+    from rexeval.backends.models.chexbert import get_chexbert
 
     texts = TEXTS[:3]
     emb, heads = get_chexbert().encode(texts)

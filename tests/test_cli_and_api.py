@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import rexeval
-from rexeval.exceptions import ConfigError, InputError, RexevalError
+from rexeval.base.exceptions import ConfigError, InputError, RexevalError
 from tests.helpers.cli import ROOT, run_cli
 
 EXAMPLE = ROOT / "examples" / "example_preds.csv"

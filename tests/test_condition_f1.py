@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rexeval.labelers import CONDITIONS, FIVE, FIVE_INDEX
+from rexeval.backends.labelers import CONDITIONS, FIVE, FIVE_INDEX
 from rexeval.metrics.conditions import (
     RulesF1,
     binarise,
@@ -126,15 +126,15 @@ def test_keys_state_labeler_set_average_and_policy():
     keys = [o.key for o in RulesF1(uncertain="negative").outputs()]
     assert "rules_f1_5_micro_uneg" in keys
     assert RulesF1(uncertain="ignore").signature().startswith("rules_f1|labeler:rules|uncertain:ignore")
-    from rexeval.exceptions import ConfigError
+    from rexeval.base.exceptions import ConfigError
 
     with pytest.raises(ConfigError):
         RulesF1(uncertain="maybe")
 
 
 def test_score_runs_rules_f1_with_condition_table(tmp_path, monkeypatch):
-    from rexeval.compare import compare
-    from rexeval.scoring import score
+    from rexeval.reports.compare import compare
+    from rexeval.run.scoring import score
 
     monkeypatch.setenv("REXEVAL_CACHE", str(tmp_path / "cache"))
     refs = pd.DataFrame({

@@ -23,8 +23,8 @@ import pytest
 
 pytest.importorskip("openai")
 
-from rexeval.metrics.crimson_parse import CrimsonParseError, parse_and_score  # noqa: E402
-from rexeval.scoring import score  # noqa: E402
+from rexeval.metrics.crimson.parse import CrimsonParseError, parse_and_score  # noqa: E402
+from rexeval.run.scoring import score  # noqa: E402
 from tests.helpers.crimson_canned import ANSWERS, PAIRS  # noqa: E402
 from tests.helpers.llm_server import FakeChatServer  # noqa: E402
 
@@ -118,7 +118,7 @@ def test_live_peer_agrees_on_canned_answers(tmp_path):
 def test_missing_package_is_skipped_with_the_fix(monkeypatch):
     import importlib.util
 
-    from rexeval.exceptions import MetricUnavailable
+    from rexeval.base.exceptions import MetricUnavailable
     from rexeval.metrics.crimson import load_prompt
 
     real = importlib.util.find_spec
@@ -306,8 +306,8 @@ class _CannedGenerate:
     def __init__(self, monkeypatch, answer_for):
         from transformers import AutoTokenizer, LlamaForCausalLM
 
+        from rexeval.backends.models import resolve
         from rexeval.metrics.crimson import CRIMSON_MODEL
-        from rexeval.models import resolve
 
         self.tok = AutoTokenizer.from_pretrained(str(resolve(CRIMSON_MODEL).path), local_files_only=True)
         self.calls: list[dict] = []
@@ -415,8 +415,8 @@ def test_local_folder_generation_config_is_used_greedy(local_judge, monkeypatch,
     """A folder with its own generation_config.json: used (+ repetition penalty 1.1), sampling turned off."""
     import shutil
 
+    from rexeval.backends.models import resolve
     from rexeval.metrics.crimson import CRIMSON_MODEL
-    from rexeval.models import resolve
 
     folder = tmp_path / "crimson-judge"
     shutil.copytree(resolve(CRIMSON_MODEL).path, folder)
@@ -438,7 +438,7 @@ def test_missing_local_judge_is_skipped_with_the_fix(radeval_source, tmp_path):
     why = res.summary["skipped"]["crimson"]
     assert "rexeval models download crimson-medgemma-4b" in why and "--llm-base-url" in why
     assert "REXEVAL_CRIMSON_PATH" in why
-    from rexeval.exceptions import MetricUnavailable
+    from rexeval.base.exceptions import MetricUnavailable
     from rexeval.metrics.crimson import Crimson
 
     with pytest.raises(MetricUnavailable, match="not found locally") as err:

@@ -1,8 +1,8 @@
-"""The human names of the reported numbers (rexeval/display.py): every registered output has one."""
+"""The human names of the reported numbers (rexeval/base/display.py): every registered output has one."""
 
 from __future__ import annotations
 
-from rexeval.display import display, display_name, grouped, select
+from rexeval.base.display import display, display_name, grouped, select
 from rexeval.metrics import REGISTRY, get_metric
 
 
@@ -13,13 +13,13 @@ def _all_outputs() -> list[str]:
 def test_every_registered_output_has_its_own_human_name():
     keys = _all_outputs()
     unnamed = [k for k in keys if display_name(k) == k]
-    assert unnamed == [], f"add a name to rexeval/display.py for {unnamed}"
+    assert unnamed == [], f"add a name to rexeval/base/display.py for {unnamed}"
     names = [display_name(k) for k in keys]
     assert len(set(names)) == len(names), "two outputs share a name"
 
 
 def test_groups_in_order_and_rexrank_columns_first():
-    from rexeval.rexrank_columns import REXRANK_COLUMNS
+    from rexeval.reports.rexrank_columns import REXRANK_COLUMNS
 
     keys = _all_outputs()
     titles = [title for title, _ in grouped(keys)]

@@ -65,7 +65,7 @@ def test_identical_reports_have_no_errors(counter):
 
 def test_sentence_wise_labelling_equals_whole_report_labelling():
     """The counter labels sentences one by one (cacheable); this must equal labelling the report."""
-    from rexeval.labelers import get_labeler
+    from rexeval.backends.labelers import get_labeler
 
     labeler = get_labeler("rules")
     data = json.loads(shared_path("rexrank", "iu_xray_test.json").read_text())
@@ -78,7 +78,7 @@ def test_sentence_wise_labelling_equals_whole_report_labelling():
 
 def test_metric_is_in_the_default_set(monkeypatch, tmp_path):
     from rexeval.metrics import resolve_metrics
-    from rexeval.scoring import score
+    from rexeval.run.scoring import score
 
     monkeypatch.setenv("REXEVAL_CACHE", str(tmp_path))
     names = [m.name for m in resolve_metrics(None)]

@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from rexeval.exceptions import ConfigError
+from rexeval.base.exceptions import ConfigError
 from rexeval.metrics.error_schema import COUNT_SUFFIXES
 from rexeval.metrics.errors_struct import (
     COUNTER_VERSION,
@@ -482,7 +482,7 @@ def test_identical_reports_have_no_errors(counter):
 def test_device_hints_never_hide_a_device():
     """The cheap word screen before the device scan is a necessary condition only: every development IU
     sentence in which the device scanner finds a device passes the screen."""
-    from rexeval.labelers.rules import lower_same_length
+    from rexeval.backends.labelers.rules import lower_same_length
     from rexeval.metrics.errors_struct import lexicon
     from rexeval.metrics.errors_struct.v1 import split_sentences
 
@@ -497,7 +497,7 @@ def test_word_screens_find_exactly_their_words():
     """The screens are searches for any of their hint strings (written as one trie-shaped regex): on each
     hint, the hint cut short, the hint inside other text, and development sentences, a screen finds
     something exactly when one of its strings is a substring."""
-    from rexeval.labelers.rules import lower_same_length
+    from rexeval.backends.labelers.rules import lower_same_length
     from rexeval.metrics.errors_struct import lexicon
     from rexeval.metrics.errors_struct.v1 import split_sentences
 
@@ -515,7 +515,7 @@ def test_word_screens_find_exactly_their_words():
 def test_extra_findings_screens_hide_nothing():
     """The findings added in rules 2.1 are scanned only past a two-part screen: on development sentences and on
     phrasings of each, every sentence the scanner reads something in passes both screens."""
-    from rexeval.labelers.rules import lower_same_length
+    from rexeval.backends.labelers.rules import lower_same_length
     from rexeval.metrics.errors_struct import lexicon
     from rexeval.metrics.errors_struct.v1 import split_sentences
 

@@ -11,14 +11,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rexeval.align import load_pairs
+from rexeval.base.align import load_pairs
+from rexeval.base.exceptions import ConfigError, RexevalError
 from rexeval.engines.base import Executor, Failure
 from rexeval.engines.local import LocalExecutor
-from rexeval.exceptions import ConfigError, RexevalError
 from rexeval.metrics.base import Batch
 from rexeval.metrics.bleu import Bleu2, sentence_bleu
 from rexeval.rewards import RewardSuite
-from rexeval.scoring import score_pairs
+from rexeval.run.scoring import score_pairs
 from tests.helpers.ray_doubles import BleuFailingOn
 
 PREDS = ["The heart is normal.", "Small left effusion.", "No acute findings.", "Mild cardiomegaly.",

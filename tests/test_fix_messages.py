@@ -24,7 +24,7 @@ FIX_HINT = re.compile(r"pip install|rexeval models download|Fix:")
 def _strings(path: Path) -> list[str]:
     """String literals of a module; an f-string's placeholders become VALUE; a call of the one hint
     builder with literal arguments, ``install_hint("models")``, becomes the hint it returns."""
-    from rexeval.exceptions import install_hint
+    from rexeval.base.exceptions import install_hint
 
     out = []
     for node in ast.walk(ast.parse(path.read_text(), str(path))):
@@ -70,8 +70,8 @@ def test_fix_messages_name_only_defined_extras():
 
 @pytest.mark.parametrize("where,fix", [pytest.param(w, f, id=f"{w}#{i}") for i, (w, f) in enumerate(_fix_messages())])
 def test_fix_message_prints_verbatim(where, fix, capsys):
-    from rexeval.exceptions import MetricUnavailable
-    from rexeval.table import print_summary
+    from rexeval.base.exceptions import MetricUnavailable
+    from rexeval.reports.table import print_summary
 
     reason = str(MetricUnavailable("model x [a bracketed note] not found locally " + "y" * 120, fix))
     print_summary({"n_studies": 1, "run": {"name": "r"}, "metrics": {}, "skipped": {"some_metric": reason}})

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rexeval.exceptions import ConfigError, MetricUnavailable
-from rexeval.llm.client import UnparseableAnswer
+from rexeval.backends.llm.client import UnparseableAnswer
+from rexeval.base.exceptions import ConfigError, MetricUnavailable
 from rexeval.metrics.green import (
     Green,
     chat_text,
@@ -193,7 +193,7 @@ def _frame(n=N, long_candidate=False):
 
 def test_endpoint_scores_counts_failures_and_cache(isolated, monkeypatch):
     pytest.importorskip("openai")
-    from rexeval.scoring import score
+    from rexeval.run.scoring import score
     from tests.helpers.llm_server import FakeChatServer
 
     # candidate 3: a prose answer first, then a good one (re-requested within the parse retries)

@@ -11,10 +11,10 @@ def test_tiny_llava_grpo_with_negative_radcliq_reward(tmp_path, shared, monkeypa
     import numpy as np
     from PIL import Image
 
-    from rexeval.standins import build
-    from rexeval.trainers.config import load_config
-    from rexeval.trainers.grpo import train_rl
-    from rexeval.trainers.tiny import FALLBACK_REPORTS, build_tiny_llava
+    from rexeval.backends.standins import build
+    from trainers.config import load_config
+    from trainers.grpo import train_rl
+    from trainers.tiny import FALLBACK_REPORTS, build_tiny_llava
 
     shared("tokenizers", "bert-base-uncased", "vocab.txt")
     hub = tmp_path / "hub"

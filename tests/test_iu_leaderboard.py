@@ -19,10 +19,10 @@ COMMITTED = ROOT / "leaderboards" / "iu_xray"
 def test_iu_leaderboard_rebuilds_bit_for_bit(tmp_path):
     shared_path("rexrank", "iu_xray_test.json")
     shared_path("iu_reports", "NLMCXR_reports.tgz")
-    from rexeval.leaderboards.iu_xray.build import build
+    from leaderboards.iu_xray.build import build
 
     md, csv = build(SHARED, tmp_path)
-    hint = "the committed leaderboard is stale: rebuild it with `python -m rexeval.leaderboards.iu_xray.build`"
+    hint = "the committed leaderboard is stale: rebuild it with `python -m leaderboards.iu_xray.build`"
     assert csv.read_bytes() == (COMMITTED / "leaderboard.csv").read_bytes(), hint
     assert md.read_bytes() == (COMMITTED / "leaderboard.md").read_bytes(), hint
     table = pd.read_csv(csv)
@@ -44,8 +44,8 @@ def test_template_row_bleu_is_nltks_bleu_of_the_template_report():
     nltk_bleu = pytest.importorskip("nltk.translate.bleu_score")
     test_path = shared_path("rexrank", "iu_xray_test.json")
     reports = shared_path("iu_reports", "NLMCXR_reports.tgz")
-    from rexeval.baselines import load_iu_reports, load_table, run_baseline
-    from rexeval.baselines.core import prepare_train
+    from baselines import load_iu_reports, load_table, run_baseline
+    from baselines.core import prepare_train
 
     test = load_table(test_path, "TEST")
     run = run_baseline("template", test, prepare_train(load_iu_reports(reports), test, "findings"), track="findings")

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rexeval.labelers import CONDITIONS, FIVE, FIVE_INDEX, get_labeler
-from rexeval.labelers.rules import Mention, RuleLabeler, normalise
+from rexeval.backends.labelers import CONDITIONS, FIVE, FIVE_INDEX, get_labeler
+from rexeval.backends.labelers.rules import Mention, RuleLabeler, normalise
 from tests.helpers.behaviour_table import HELD_OUT, KNOWN_WRONG, TABLE
 from tests.helpers.paths import shared_path
 
@@ -128,7 +128,7 @@ def test_signature_names_the_labeler(rules):
 
 
 def test_unknown_labeler():
-    from rexeval.exceptions import ConfigError
+    from rexeval.base.exceptions import ConfigError
 
     with pytest.raises(ConfigError, match="unknown labeler"):
         get_labeler("negbio")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rexeval.labelers import CONDITIONS, get_labeler
+from rexeval.backends.labelers import CONDITIONS, get_labeler
 from tests.helpers.paths import shared_path
 
 P, N, U, B = 1.0, 0.0, -1.0, None

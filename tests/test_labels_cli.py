@@ -7,8 +7,8 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from rexeval.backends.labelers import CONDITIONS
 from rexeval.cli import app
-from rexeval.labelers import CONDITIONS
 
 runner = CliRunner()
 
@@ -72,7 +72,7 @@ def test_bad_input_is_one_line_exit_2(tmp_path, content, args, message):
 
 def test_non_text_report_names_row_and_column(tmp_path):
     src = tmp_path / "bad.jsonl"
-    # (a JSON number in a report column is not rejected yet: rexeval.io loses its marker under pandas 3)
+    # (a JSON number in a report column is not rejected yet: rexeval.base.io loses its marker under pandas 3)
     src.write_text(json.dumps({"study_id": "a", "report": "ok"}) + "\n" + json.dumps({"study_id": "b", "report": ["x"]}) + "\n")
     r = _run(src, "-o", tmp_path / "o.csv")
     assert r.exit_code == 2

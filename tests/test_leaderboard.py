@@ -13,8 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from rexeval.cli import app
-from rexeval.leaderboard import build_leaderboard
-from rexeval.runs import load_runs
+from rexeval.reports.leaderboard import build_leaderboard
+from rexeval.run.runs import load_runs
 
 N = 300
 
@@ -182,7 +182,7 @@ def test_inverse_mean_rank_key_rebuilt_from_per_study_column(tmp_path):
 
 
 def test_runs_next_to_published_rows(systems):
-    from rexeval.leaderboards.published import load_table
+    from leaderboards.published import load_table
 
     pub = load_table("rexrank:iu_xray:findings-impression")
     board = build_leaderboard(load_runs(systems), rank_by="bleu", published=pub, n_permutations=200)
@@ -207,7 +207,7 @@ def test_latex_compiles_when_a_tex_engine_is_present(systems, tmp_path):
     engine = shutil.which("pdflatex")
     if engine is None:
         pytest.skip("no pdflatex on PATH (apt-get install texlive-latex-base texlive-latex-recommended)")
-    from rexeval.leaderboards.published import load_table
+    from leaderboards.published import load_table
 
     board = build_leaderboard(load_runs(systems), rank_by="bleu", n_permutations=100,
                               published=load_table("rexrank:iu_xray:findings-impression"))
@@ -259,7 +259,7 @@ def test_rexrank_key_ranks_when_every_run_has_it_else_the_declared_fallback(tmp_
 
 
 def test_published_rows_take_no_rank_from_the_compared_systems(systems):
-    from rexeval.leaderboards.published import load_table
+    from leaderboards.published import load_table
 
     pub = load_table("rexrank:iu_xray:findings-impression")
     alone = build_leaderboard(load_runs(systems), rank_by="bleu", n_permutations=100)
@@ -280,7 +280,7 @@ def test_published_rows_take_no_rank_from_the_compared_systems(systems):
 
 
 def _many_metric_runs(tmp_path):
-    from rexeval.display import display
+    from rexeval.base.display import display
 
     keys = ["bleu", "bertscore", "semb_score", "radgraph", "radcliq_v1", "inv_radcliq_v1", "ratescore", "green",
             "errors_struct_total_sig", "errors_struct_total", "rules_f1_14_micro", "rules_f1_5_micro", "bleu4", "rouge_l",

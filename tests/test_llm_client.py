@@ -17,10 +17,10 @@ import pytest
 
 pytest.importorskip("openai")
 
-from rexeval.exceptions import ConfigError  # noqa: E402
-from rexeval.llm import AnswerCache, LLMClient, LLMConfig, LLMRequest  # noqa: E402
-from rexeval.metrics.error_parser import parse_errors  # noqa: E402
-from rexeval.scoring import score  # noqa: E402
+from rexeval.backends.llm import AnswerCache, LLMClient, LLMConfig, LLMRequest  # noqa: E402
+from rexeval.base.exceptions import ConfigError  # noqa: E402
+from rexeval.metrics.errors_llm.parser import parse_errors  # noqa: E402
+from rexeval.run.scoring import score  # noqa: E402
 from tests.helpers.llm_server import FakeChatServer, two_line  # noqa: E402
 from tests.helpers.paths import ROOT  # noqa: E402
 

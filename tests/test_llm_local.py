@@ -27,7 +27,7 @@ PAIRS = [
 
 def test_local_judge_end_to_end(monkeypatch, tmp_path):
     pytest.importorskip("openai")
-    from rexeval.scoring import score
+    from rexeval.run.scoring import score
 
     monkeypatch.setenv("REXEVAL_CACHE", str(tmp_path))
     df = pd.DataFrame({"study_id": [f"p{i}" for i in range(len(PAIRS))],

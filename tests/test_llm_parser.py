@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from rexeval.llm.client import UnparseableAnswer
-from rexeval.metrics.error_parser import parse_errors
+from rexeval.backends.llm.client import UnparseableAnswer
+from rexeval.metrics.errors_llm.parser import parse_errors
 
 SIG = "Number of clinically significant errors by type:"
 INS = "Number of clinically insignificant errors by type:"
@@ -137,7 +137,7 @@ def test_missing_letters_are_reported():
 
 
 def test_own_prompt_few_shot_answers_parse_to_their_counts():
-    from rexeval.metrics.error_prompt import EXAMPLES, get_prompt
+    from rexeval.metrics.errors_llm.prompt import EXAMPLES, get_prompt
 
     for json_mode in (False, True):
         msgs = get_prompt(json_mode=json_mode).messages("r", "c")
@@ -148,7 +148,7 @@ def test_own_prompt_few_shot_answers_parse_to_their_counts():
 
 
 def test_prompt_hash_changes_with_the_text(monkeypatch):
-    from rexeval.metrics import error_prompt
+    from rexeval.metrics.errors_llm import prompt as error_prompt
 
     before = error_prompt.get_prompt().sha256
     monkeypatch.setattr(error_prompt, "INSTRUCTIONS", error_prompt.INSTRUCTIONS + " ")
@@ -159,8 +159,8 @@ def test_prompt_hash_changes_with_the_text(monkeypatch):
 def test_chexprompt_prompt_needs_the_package():
     import importlib.util
 
-    from rexeval.exceptions import MetricUnavailable
-    from rexeval.metrics.error_prompt import get_prompt
+    from rexeval.base.exceptions import MetricUnavailable
+    from rexeval.metrics.errors_llm.prompt import get_prompt
 
     if importlib.util.find_spec("chexprompt") is not None:
         pytest.skip("chexprompt is installed here")
@@ -170,7 +170,7 @@ def test_chexprompt_prompt_needs_the_package():
 
 def test_chexprompt_prompt_is_read_from_the_installed_package_without_importing_it(tmp_path, monkeypatch):
     """A stand-in package with the official module layout (our own dummy strings, not its prompt)."""
-    from rexeval.metrics.error_prompt import get_prompt
+    from rexeval.metrics.errors_llm.prompt import get_prompt
 
     pkg = tmp_path / "chexprompt"
     pkg.mkdir()

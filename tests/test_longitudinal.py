@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from rexeval.baselines.longitudinal import CATEGORIES, classify_change, longitudinal, wide
+from baselines.longitudinal import CATEGORIES, classify_change, longitudinal, wide
 from rexeval.cli import app
 
 CASES = [
@@ -85,7 +85,7 @@ def test_longitudinal_table_per_category_with_copy_prior():
 
 
 def test_longitudinal_without_priors_is_an_error():
-    from rexeval.exceptions import InputError
+    from rexeval.base.exceptions import InputError
 
     refs = refs_frame()
     refs["subject_id"] = [f"u{i}" for i in range(len(refs))]
@@ -112,7 +112,7 @@ def test_categories_are_documented_in_order():
 
 @pytest.mark.parametrize("column", ["reference", "ground_truth", "gt_report", "target", "report"])
 def test_longitudinal_reads_the_reference_columns_score_reads(tmp_path, column):
-    from rexeval.align import REF_ALIASES
+    from rexeval.base.align import REF_ALIASES
 
     assert column in REF_ALIASES
     refs, preds = tmp_path / "refs.csv", tmp_path / "model.csv"
@@ -126,7 +126,7 @@ def test_longitudinal_reads_the_reference_columns_score_reads(tmp_path, column):
 
 
 def test_longitudinal_asks_for_a_track_when_the_references_allow_several(tmp_path):
-    from rexeval.exceptions import InputError
+    from rexeval.base.exceptions import InputError
 
     refs = refs_frame().assign(report=lambda f: "Findings: " + f["section_findings"])
     with pytest.raises(InputError, match="choose one with --track"):

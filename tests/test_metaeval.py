@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rexeval.metaeval import Scores, meta_evaluate, point_correlations, weighted_correlations
-from rexeval.ratings import Ratings, read_ratings
+from rexeval.tools.metaeval import Scores, meta_evaluate, point_correlations, weighted_correlations
+from rexeval.tools.ratings import Ratings, read_ratings
 from tests.helpers.cli import run_cli
 
 
@@ -254,7 +254,7 @@ def test_cli_rexval_layout_and_bad_input(tmp_path):
 
 
 def test_reader_errors_name_the_file_and_column(tmp_path):
-    from rexeval.exceptions import ConfigError, InputError
+    from rexeval.base.exceptions import ConfigError, InputError
 
     p = _wide_csv(tmp_path)
     with pytest.raises(InputError, match="no human column 'nope'"):
@@ -273,7 +273,7 @@ def test_reader_errors_name_the_file_and_column(tmp_path):
 
 
 def test_looped_bootstrap_for_large_sets_matches_the_matrix_path(monkeypatch):
-    import rexeval.metaeval as me
+    import rexeval.tools.metaeval as me
 
     rng = np.random.default_rng(2)
     x = rng.integers(0, 5, 25).astype(float)

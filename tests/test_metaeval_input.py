@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from rexeval.exceptions import InputError
-from rexeval.metaeval import Scores, meta_evaluate
-from rexeval.ratings import Ratings, read_ratings
+from rexeval.base.exceptions import InputError
+from rexeval.tools.metaeval import Scores, meta_evaluate
+from rexeval.tools.ratings import Ratings, read_ratings
 from tests.helpers.cli import run_cli
 from tests.test_metaeval import _write_rexval
 

@@ -8,7 +8,7 @@ import os
 import pandas as pd
 import pytest
 
-from rexeval.exceptions import ConfigError
+from rexeval.base.exceptions import ConfigError
 from rexeval.metrics import REGISTRY, Metric, Output, get_metric, mean_of
 
 HUB_FLAGS = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
@@ -54,7 +54,7 @@ def test_an_unknown_option_is_bad_options(broken):
 def test_loading_a_model_sets_no_process_wide_hub_flags(tmp_path, monkeypatch):
     pytest.importorskip("torch")
     pytest.importorskip("transformers")
-    from rexeval.scoring import score
+    from rexeval.run.scoring import score
     from tests.helpers.rate_models import build_all
 
     build_all(tmp_path / "hub")

@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 from rexeval._version import __version__
-from rexeval.exceptions import MetricUnavailable
+from rexeval.base.exceptions import MetricUnavailable
 from rexeval.metrics import REGISTRY, get_metric, resolve_metrics
 from rexeval.metrics.base import Aggregate, Batch
 from tests.helpers.paths import SHARED
@@ -85,7 +85,7 @@ def standins(tmp_path_factory):
         build_distilroberta(hub)
         built.append("distilroberta")
     if torch_ok and (tokenizers / "bert-base-uncased" / "vocab.txt").is_file():
-        from rexeval.standins import build
+        from rexeval.backends.standins import build
 
         # force: the CheXbert test checkpoint above sits in the same repository and is not a stand-in
         build("radgraph", hub, size="small", force=True)  # the small shape keeps the contract fast
@@ -103,7 +103,7 @@ def standins(tmp_path_factory):
                     "REXEVAL_RATE_NER", "REXEVAL_BIOLORD"):
             mp.delenv(var, raising=False)
         if "chexbert" in built:
-            from rexeval.models.chexbert import _shared_keyed
+            from rexeval.backends.models.chexbert import _shared_keyed
 
             _shared_keyed.cache_clear()
         yield {"url": server.base_url, "built": built}
@@ -210,7 +210,7 @@ def test_values_in_range_and_batch_invariant(name, standins):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_nan_is_a_counted_failure_left_out_of_the_aggregate(name, standins, monkeypatch):
-    from rexeval.scoring import score
+    from rexeval.run.scoring import score
 
     metrics = _runnable(name, standins)
     target = metrics[-1]

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import rexeval.metrics as registry
-from rexeval.exceptions import ConfigError
+from rexeval.base.exceptions import ConfigError
 from rexeval.metrics import available, lookup, plugin_errors, register
 from tests import test_metric_contract as contract
 from tests.helpers.cli import run_cli
@@ -118,7 +118,7 @@ def test_example_plugin_is_registered_lazily_and_not_in_the_default_set(example)
 def test_example_plugin_scores_by_hand_counted_lengths(example):
     import pandas as pd
 
-    from rexeval.scoring import score
+    from rexeval.run.scoring import score
 
     frame = pd.DataFrame({"study_id": ["a", "b", "c"], "prediction": ["one two", "", "a b c d"],
                           "reference": ["one two three four", "", "x y"]})

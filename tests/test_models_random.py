@@ -70,7 +70,7 @@ def test_scores_on_a_stand_in_say_random_weights_everywhere(tmp_path):
 
 def test_runs_without_the_field_are_read_from_their_signatures():
     """Runs written before summary.json listed them: the signature's stand-in marks name them."""
-    from rexeval.runs import random_weights_line
+    from rexeval.run.runs import random_weights_line
 
     summary = {"metrics": {
         "bleu": {"metric": "bleu", "signature": "bleu|n:2|rexeval:0.1.0"},

@@ -1,4 +1,4 @@
-"""`pip install rexeval` installs one top-level name: the applications go inside it (rexeval.baselines, ...)."""
+"""Every package folder is installed: rexeval and the three applications beside it, as top-level packages."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from tests.helpers.paths import ROOT
 
 tomllib = pytest.importorskip("tomllib")  # Python 3.11+
 
+TOP_LEVEL = {"rexeval", "baselines", "trainers", "leaderboards"}
+
 
 def _setuptools() -> dict:
     return tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
@@ -19,15 +21,11 @@ def _setuptools() -> dict:
 
 def _package_folders() -> dict[str, str]:
     """Every package in the tree (a folder with __init__.py) under the name it installs as."""
-    mapped = {folder: name for name, folder in _setuptools()["package-dir"].items()}
     out = {}
     for init in ROOT.glob("*/**/__init__.py"):
         rel = init.parent.relative_to(ROOT)
-        top = rel.parts[0]
-        if top == "rexeval":
+        if rel.parts[0] in TOP_LEVEL:
             out[".".join(rel.parts)] = str(rel)
-        elif top in mapped:
-            out[".".join((mapped[top], *rel.parts[1:]))] = str(rel)
     return out
 
 
@@ -35,11 +33,19 @@ def test_every_package_folder_is_installed():
     listed = set(_setuptools()["packages"])
     missing = {name: folder for name, folder in _package_folders().items() if name not in listed}
     assert not missing, f"add these to [tool.setuptools] packages in pyproject.toml: {missing}"
-    assert all(name == "rexeval" or name.startswith("rexeval.") for name in listed)
+    assert {name.split(".")[0] for name in listed} == TOP_LEVEL
+
+
+def test_no_import_hook():
+    """The applications are found as ordinary packages: importing rexeval installs no finder."""
+    code = "import sys; n = len(sys.meta_path); import rexeval; print(len(sys.meta_path) - n)"
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert res.stdout.strip() == "0"
 
 
 @pytest.mark.slow
-def test_wheel_has_only_the_rexeval_top_level(tmp_path):
+def test_wheel_has_the_library_and_the_applications(tmp_path):
     pytest.importorskip("setuptools")
     res = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(ROOT)],
@@ -51,6 +57,7 @@ def test_wheel_has_only_the_rexeval_top_level(tmp_path):
     (wheel,) = tmp_path.glob("*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     tops = {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")}
-    assert tops == {"rexeval"}
-    for app in ("baselines/core.py", "trainers/configs/cpu_smoke.yaml", "leaderboards/tables/rexrank.json"):
-        assert f"rexeval/{app}" in names
+    assert tops == TOP_LEVEL
+    for path in ("baselines/core.py", "trainers/configs/cpu_smoke.yaml", "leaderboards/tables/rexrank.json",
+                 "rexeval/metrics/errors_llm/prompt_examples.json"):
+        assert path in names

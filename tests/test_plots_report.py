@@ -12,9 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from rexeval.cli import app
-from rexeval.html_report import build_report, worst_studies
-from rexeval.plots import condition_matrix, error_columns, error_distribution
-from rexeval.runs import load_run, load_runs
+from rexeval.reports.html_report import build_report, worst_studies
+from rexeval.reports.plots import condition_matrix, error_columns, error_distribution
+from rexeval.run.runs import load_run, load_runs
 
 REFS = [
     "the heart is normal in size. the lungs are clear. no pleural effusion.",
@@ -100,9 +100,9 @@ def test_one_run_gets_one_figure_per_question(runs, tmp_path):
 
 
 def test_axes_carry_human_names(runs):
-    from rexeval.compare import compare
-    from rexeval.leaderboard import build_leaderboard
-    from rexeval.plots import comparison_plot, forest_plot, leaderboard_chart, overview_plot
+    from rexeval.reports.compare import compare
+    from rexeval.reports.leaderboard import build_leaderboard
+    from rexeval.reports.plots import comparison_plot, forest_plot, leaderboard_chart, overview_plot
 
     loaded = load_runs(runs)
 

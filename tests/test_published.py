@@ -7,8 +7,8 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from leaderboards import published
 from rexeval.cli import app
-from rexeval.leaderboards import published
 
 
 def test_iu_findings_reranked_by_recomputed_radcliq_gives_published_order():
@@ -58,7 +58,7 @@ def test_local_formula_matches_spec_raw_form():
 
 
 def test_committed_transcription_matches_shared_tables(shared):
-    from rexeval.leaderboards.transcribe_rexrank import transcribe
+    from leaderboards.transcribe_rexrank import transcribe
 
     src = shared("rexrank", "leaderboard")
     committed = json.loads((published.DATA / "rexrank.json").read_text(encoding="utf-8"))

@@ -17,7 +17,7 @@ from tests.helpers.paths import shared_path
 
 pytest.importorskip("transformers")
 
-from rexeval.exceptions import MetricUnavailable  # noqa: E402
+from rexeval.base.exceptions import MetricUnavailable  # noqa: E402
 from rexeval.metrics import resolve_metrics  # noqa: E402
 from rexeval.metrics.base import Batch  # noqa: E402
 from rexeval.metrics.radeval_bertscore import RadEvalBertScore  # noqa: E402

@@ -8,7 +8,7 @@ import random
 import numpy as np
 import pytest
 
-from rexeval.exceptions import MetricUnavailable
+from rexeval.base.exceptions import MetricUnavailable
 from rexeval.metrics.base import Batch
 from rexeval.metrics.radgraph import RadGraph, radgraph_combined, reward_levels, set_f1
 from tests.helpers.paths import ROOT, shared_path
@@ -245,7 +245,7 @@ def test_missing_archive_is_unavailable_with_fix(monkeypatch, tmp_path):
 
 
 def test_unknown_model_is_config_error():
-    from rexeval.exceptions import ConfigError
+    from rexeval.base.exceptions import ConfigError
 
     with pytest.raises(ConfigError):
         RadGraph(model="radgraph-xxl")

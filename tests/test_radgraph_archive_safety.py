@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from rexeval.exceptions import ConfigError
+from rexeval.base.exceptions import ConfigError
 from tests.helpers.paths import ROOT, shared_path
 
 MB = 2**20
@@ -41,7 +41,7 @@ def _clean_env(monkeypatch):
 
 
 def test_a_decompression_bomb_is_refused_before_anything_is_written(tmp_path, monkeypatch):
-    from rexeval.radgraph.archive import unpack
+    from rexeval.backends.radgraph.archive import unpack
 
     _clean_env(monkeypatch)
     bomb = _archive(tmp_path / "bomb.tar.gz", weights=bytes(64 * MB))  # 64 MB of zeros, ~65 KB packed
@@ -57,7 +57,7 @@ def test_a_decompression_bomb_is_refused_before_anything_is_written(tmp_path, mo
 
 
 def test_total_size_and_member_count_limits(tmp_path, monkeypatch):
-    from rexeval.radgraph.archive import unpack
+    from rexeval.backends.radgraph.archive import unpack
 
     _clean_env(monkeypatch)
     archive = _archive(tmp_path / "a.tar.gz", weights=os.urandom(4000))
@@ -98,7 +98,7 @@ def pickled_hub(tmp_path):
     torch = pytest.importorskip("torch")
     pytest.importorskip("transformers")
     shared_path("tokenizers", "bert-base-uncased", "vocab.txt")
-    from rexeval.standins import build_radgraph
+    from rexeval.backends.standins import build_radgraph
 
     hub = tmp_path / "hub"
     archive = build_radgraph(hub, "radgraph", "small", seed=0)
@@ -139,7 +139,7 @@ def test_pickled_weights_skip_the_metric_with_one_line(pickled_hub):
 _HOLD = """
 import sys, time
 from pathlib import Path
-from rexeval.radgraph.archive import unpacked_folder
+from rexeval.backends.radgraph.archive import unpacked_folder
 folder = unpacked_folder(Path(sys.argv[1]), "digest", "radgraph")
 print(folder, flush=True)
 time.sleep(120)
@@ -183,7 +183,7 @@ def _scratch(folder: Path, pid: int, created: float | None = None, host: str | N
 
 
 def test_staging_left_by_a_killed_unpack_is_removed_and_nothing_else(tmp_path, monkeypatch):
-    from rexeval.radgraph.archive import unpack
+    from rexeval.backends.radgraph.archive import unpack
 
     _clean_env(monkeypatch)
     parent = tmp_path / "cache" / "radgraph" / "digest"

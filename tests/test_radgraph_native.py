@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from rexeval.exceptions import ConfigError
+from rexeval.base.exceptions import ConfigError
 from tests.helpers.paths import shared_path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,7 +31,7 @@ def hub(tmp_path_factory):
     """Small random archives of the three model types, built from seed 0 as when the package's
     annotations were recorded (benchmarks/radgraph_equality.py --record)."""
     shared_path("tokenizers", "bert-base-uncased", "vocab.txt")
-    from rexeval.standins import build_radgraph
+    from rexeval.backends.standins import build_radgraph
 
     folder = tmp_path_factory.mktemp("hub")
     for model_type in MODEL_TYPES:
@@ -40,8 +40,8 @@ def hub(tmp_path_factory):
 
 
 def native(hub, model_type, tmp_path, **kw):
-    from rexeval.radgraph.archive import unpack
-    from rexeval.radgraph.model import NativeRadGraph
+    from rexeval.backends.radgraph.archive import unpack
+    from rexeval.backends.radgraph.model import NativeRadGraph
 
     os.environ["HF_HUB_CACHE"] = str(hub)
     archive = next((hub / "models--StanfordAIMI--RRG_scorers" / "snapshots").glob(f"*/{model_type}.tar.gz"))
@@ -98,7 +98,7 @@ def _tar(path: Path, members: dict[str, bytes]) -> Path:
 
 
 def test_unpack_refuses_members_outside_the_folder(tmp_path):
-    from rexeval.radgraph.archive import unpack
+    from rexeval.backends.radgraph.archive import unpack
 
     bad = _tar(tmp_path / "bad.tar.gz", {"config.json": b"{}", "../escaped.txt": b"x", "weights.th": b""})
     with pytest.raises(ConfigError, match="outside"):
@@ -112,7 +112,7 @@ def test_unpack_refuses_members_outside_the_folder(tmp_path):
 def test_weights_load_without_pickle_fallback(tmp_path):
     import pickle
 
-    from rexeval.radgraph.archive import Archive
+    from rexeval.backends.radgraph.archive import Archive
 
     folder = tmp_path / "m"
     (folder / "vocabulary").mkdir(parents=True)
@@ -150,9 +150,9 @@ def test_score_cli_radgraph_and_radcliq_on_random_stand_ins(tmp_path):
 
 
 def test_missing_encoder_config_is_unavailable_with_fix(tmp_path, monkeypatch):
-    from rexeval.exceptions import MetricUnavailable
+    from rexeval.backends.standins import build_radgraph
+    from rexeval.base.exceptions import MetricUnavailable
     from rexeval.metrics.radgraph import RadGraph
-    from rexeval.standins import build_radgraph
 
     shared_path("tokenizers", "bert-base-uncased", "vocab.txt")
     build_radgraph(tmp_path / "hub", "radgraph", "small")

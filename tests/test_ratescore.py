@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rexeval.exceptions import MetricUnavailable
+from rexeval.base.exceptions import MetricUnavailable
 from rexeval.metrics.ratescore import (
     AFFINITY_LONG,
     POLARITY_MISMATCH,
@@ -163,7 +163,7 @@ def test_models_resolve_from_hf_cache(rate_hub):
 
 
 def test_scores_through_rexeval_score(rate_hub, monkeypatch, tmp_path):
-    from rexeval.scoring import score
+    from rexeval.run.scoring import score
 
     monkeypatch.setenv("REXEVAL_CACHE", str(tmp_path / "cache"))
     ids = [f"s{i}" for i in range(len(PREDS))]

@@ -18,9 +18,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from rexeval.align import load_pairs
+from rexeval.base.align import load_pairs
 from rexeval.cli import app
-from rexeval.scoring import score_pairs
+from rexeval.run.scoring import score_pairs
 from tests.helpers.paths import shared_path
 
 N_STUDIES = 24
@@ -124,7 +124,7 @@ def model_hub(tmp_path_factory):
 
 @pytest.fixture
 def model_env(model_hub, monkeypatch, tmp_path):
-    from rexeval.models.chexbert import _shared_keyed
+    from rexeval.backends.models.chexbert import _shared_keyed
 
     monkeypatch.setenv("HF_HUB_CACHE", str(model_hub))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from rexeval.cli import app
-from rexeval.hacks import (
+from rexeval.tools.hacks import (
     HACKS,
     Study,
     control,
@@ -18,7 +18,7 @@ from rexeval.hacks import (
     is_trivial_normal,
     make_hack,
 )
-from rexeval.reward_check import TOTAL, run_reward_check
+from rexeval.tools.reward_check import TOTAL, run_reward_check
 
 PLUGINS = {
     name: f"tests.helpers.reward_check:{cls}"

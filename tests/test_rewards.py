@@ -9,7 +9,7 @@ import statistics
 import numpy as np
 import pytest
 
-from rexeval.exceptions import ConfigError
+from rexeval.base.exceptions import ConfigError
 from rexeval.metrics.bleu import sentence_bleu
 from rexeval.rewards import RewardSuite, completion_text, parse_transform
 from tests.helpers.rl import CountingOverlap

@@ -7,8 +7,8 @@ import csv
 import pandas as pd
 import pytest
 
-from rexeval.exceptions import ConfigError
-from rexeval.rexrank_columns import ALL_COLUMNS, REXRANK_COLUMNS, rexrank_row, rexrank_table
+from rexeval.base.exceptions import ConfigError
+from rexeval.reports.rexrank_columns import ALL_COLUMNS, REXRANK_COLUMNS, rexrank_row, rexrank_table
 
 GH_PAGES = [
     "gh-pages__findings_result_iu_xray.csv",
@@ -88,7 +88,7 @@ def test_declared_directions_of_registered_metrics_are_higher_is_better():
 
 
 def test_row_from_a_real_run_and_table():
-    from rexeval.scoring import score
+    from rexeval.run.scoring import score
 
     preds = pd.DataFrame({"study_id": ["a", "b"], "report": ["Lungs clear. No effusion.", "Mild cardiomegaly."]})
     refs = pd.DataFrame({"study_id": ["a", "b"], "report": ["Lungs are clear.", "Mild cardiomegaly. No effusion."]})

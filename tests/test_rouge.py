@@ -73,7 +73,7 @@ def test_a_report_over_the_token_cap_is_nan_named_and_recorded(capsys):
 
 @pytest.mark.parametrize("bad", [-1, 1.5, "many", True])
 def test_a_bad_token_cap_is_a_config_error(bad):
-    from rexeval.exceptions import ConfigError
+    from rexeval.base.exceptions import ConfigError
 
     with pytest.raises(ConfigError, match="max_tokens"):
         RougeL(max_tokens=bad)

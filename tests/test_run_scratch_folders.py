@@ -17,8 +17,8 @@ from tests.helpers.paths import ROOT
 
 _CRASH = """
 import os, sys
-from rexeval.runs import RunDirWriter, ScoreResult
-from rexeval.scoring import score
+from rexeval.run.runs import RunDirWriter, ScoreResult
+from rexeval.run.scoring import score
 
 def crash(self, folder):
     (folder / "per_study.csv").write_text("half")

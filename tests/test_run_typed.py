@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 
 import rexeval
-from rexeval.runs import SCHEMA_VERSION, MetricEntry, Summary, load_run, random_weights_line
-from rexeval.scoring import ScoreOptions, score
+from rexeval.run.runs import SCHEMA_VERSION, MetricEntry, Summary, load_run, random_weights_line
+from rexeval.run.scoring import ScoreOptions, score
 from tests.helpers.cli import ROOT, run_cli
 
 EXAMPLE = ROOT / "examples" / "example_preds.csv"
@@ -105,7 +105,7 @@ def test_a_run_written_before_schema_version_loads(tmp_path):
 # ----- nothing changes a run in place ---------------------------------------------------------------------
 
 def test_subgroups_return_a_new_run_and_leave_the_scored_one_alone(data):
-    from rexeval.subgroups import with_subgroups
+    from rexeval.run.subgroups import with_subgroups
 
     res = score(data / "preds.csv", data / "refs.csv", metrics=["bleu"], n_resamples=20, progress=False)
     before = copy.deepcopy(res.summary.to_json())
@@ -117,8 +117,8 @@ def test_subgroups_return_a_new_run_and_leave_the_scored_one_alone(data):
 
 
 def test_shard_and_merge_leave_their_inputs_alone(data, tmp_path):
-    from rexeval.align import load_pairs
-    from rexeval.shard import apply_shard, merge_runs
+    from rexeval.base.align import load_pairs
+    from rexeval.run.shard import apply_shard, merge_runs
 
     pairs = load_pairs(data / "preds.csv", data / "refs.csv")
     info = copy.deepcopy(pairs.info)
@@ -158,14 +158,14 @@ def test_score_takes_one_options_object_or_its_fields(data):
     b = score(data / "preds.csv", data / "refs.csv", options=options, name="y")  # a keyword overrides it
     assert a.summary.run.name == "x" and b.summary.run.name == "y"
     assert a.summary.metrics["bleu"] == b.summary.metrics["bleu"]
-    from rexeval.exceptions import ConfigError
+    from rexeval.base.exceptions import ConfigError
 
     with pytest.raises(ConfigError, match="unknown settings n_boot"):
         score(data / "preds.csv", data / "refs.csv", n_boot=3)
 
 
 def test_require_a_metric_is_the_clis_policy(data, monkeypatch):
-    from rexeval.exceptions import MetricUnavailable, RexevalError
+    from rexeval.base.exceptions import MetricUnavailable, RexevalError
     from rexeval.metrics import lookup
 
     def unavailable(self):
@@ -181,7 +181,7 @@ def test_require_a_metric_is_the_clis_policy(data, monkeypatch):
 
 def test_cli_flags_fill_the_one_metric_options_mapping():
     from rexeval.cli.score import cli_metric_options
-    from rexeval.scoring import with_model_options
+    from rexeval.run.scoring import with_model_options
 
     opts = cli_metric_options(["bertscore.device=cuda:1", "rules_f1.uncertain=negative"], device="cpu", fp16=True,
                               prompt="chexprompt", judge_strict=True)
@@ -193,7 +193,7 @@ def test_cli_flags_fill_the_one_metric_options_mapping():
     assert cli_metric_options([], device="cpu") == with_model_options({}, device="cpu")
 
 
-# ----- no module outside rexeval.runs reads summary keys -------------------------------------------------------
+# ----- no module outside rexeval.run.runs reads summary keys -------------------------------------------------------
 
 SUMMARY_KEYS = ("metrics", "n_studies", "skipped", "dropped", "n_dropped", "input", "run", "bootstrap",
                 "metric_options", "versions", "random_weights", "subgroups", "shard", "conditions",
@@ -202,11 +202,15 @@ SUMMARY_KEYS = ("metrics", "n_studies", "skipped", "dropped", "n_dropped", "inpu
 KEY_READ = re.compile(r"""(?<!`)summary(?:\[|\.get\(|\.setdefault\(|\.pop\()\s*["'](""" + "|".join(SUMMARY_KEYS) + ")[\"']")
 
 
+RUN_PACKAGE = ROOT / "rexeval" / "run" / "runs"  # the one place that reads and writes summary.json
+
+
 def test_no_module_outside_the_run_package_reads_summary_keys():
+    assert (RUN_PACKAGE / "summary.py").is_file(), "the run package moved: update RUN_PACKAGE"
     offenders = []
     for folder in ("rexeval", "baselines", "trainers", "leaderboards"):
         for path in sorted((ROOT / folder).rglob("*.py")):
-            if "runs" in path.relative_to(ROOT).parts[:2]:
+            if RUN_PACKAGE in path.parents:
                 continue
             for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
                 code = line.split("#")[0]

@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from rexeval.base.exceptions import InputError
 from rexeval.cli import app
-from rexeval.exceptions import InputError
-from rexeval.scoring import score
-from rexeval.subgroups import with_subgroups
+from rexeval.run.scoring import score
+from rexeval.run.subgroups import with_subgroups
 from tests.helpers.cli import ROOT, run_cli
 
 EXAMPLE = ROOT / "examples" / "example_preds.csv"
@@ -138,9 +138,9 @@ def test_merge_adds_up_the_llm_judge_accounts(tmp_path, monkeypatch):
 # ----- issue 14: a run carries the options it was scored with; readers use them -----------------------
 
 def test_compare_and_leaderboard_use_the_recorded_options(data, tmp_path):
-    from rexeval.compare import compare
-    from rexeval.leaderboard import build_leaderboard
-    from rexeval.runs import load_runs
+    from rexeval.reports.compare import compare
+    from rexeval.reports.leaderboard import build_leaderboard
+    from rexeval.run.runs import load_runs
 
     a = _scored(data, tmp_path / "a", by=())
     b = _scored(data, tmp_path / "b", preds="worse.csv", by=())
@@ -278,7 +278,7 @@ def test_overwrite_refuses_a_run_that_also_holds_the_users_files(tmp_path):
 
 
 def test_runs_carry_a_schema_version_and_old_runs_can_still_be_overwritten(tmp_path):
-    from rexeval.runs import SCHEMA_VERSION
+    from rexeval.run.runs import SCHEMA_VERSION
 
     out = tmp_path / "run"
     assert run_cli("score", EXAMPLE, "-m", "bleu", "--no-progress", "-o", out).returncode == 0
@@ -305,7 +305,7 @@ def test_write_interrupted_midway_leaves_the_old_run_intact(tmp_path, monkeypatc
     with pytest.raises(KeyboardInterrupt):
         new.write(tmp_path / "run", overwrite=True)
     monkeypatch.undo()
-    from rexeval.runs import load_run
+    from rexeval.run.runs import load_run
 
     run = load_run(tmp_path / "run", need_per_study=True)
     assert run.name == "old" and len(run.per_study) == 24 and list(run.metrics) == ["bleu"]
@@ -315,7 +315,7 @@ def test_write_interrupted_midway_leaves_the_old_run_intact(tmp_path, monkeypatc
 
 
 def test_a_second_writer_of_the_same_out_is_refused(tmp_path):
-    from rexeval.runs import RunDirWriter
+    from rexeval.run.runs import RunDirWriter
 
     with RunDirWriter(tmp_path / "run"):  # another process scoring into it
         res = run_cli("score", EXAMPLE, "-m", "bleu", "--no-progress", "-o", tmp_path / "run")
@@ -331,7 +331,7 @@ def test_two_processes_writing_the_same_out_one_wins_whole(tmp_path):
     import subprocess
     import sys
 
-    from rexeval.runs import load_run
+    from rexeval.run.runs import load_run
 
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     procs = [subprocess.Popen([sys.executable, "-m", "rexeval", "score", str(EXAMPLE), "-m", "bleu,rouge_l",
@@ -400,7 +400,7 @@ def test_readers_reject_a_broken_run_with_one_line(tmp_path, good_run, how):
                  ["plot", str(bad), "--kind", "errors", "-o", str(tmp_path / "plots")]):
         _one_line_error(runner.invoke(app, args))
     with pytest.raises(InputError):
-        from rexeval.runs import load_run
+        from rexeval.run.runs import load_run
 
         load_run(bad)
 
@@ -416,7 +416,7 @@ def test_deeply_nested_json_input_is_one_line(tmp_path):
 # ----- issue 13: CSV rows that end with a delimiter; --name; literal missing predictions --------------
 
 def test_csv_rows_ending_with_a_comma_are_an_error_not_shifted_columns(tmp_path):
-    from rexeval.align import load_pairs
+    from rexeval.base.align import load_pairs
 
     p = tmp_path / "preds.csv"
     p.write_text("study_id,prediction,reference\ns1,No effusion.,Small effusion.,\ns2,Clear lungs.,Clear.,\n")
@@ -445,7 +445,7 @@ def test_literal_nan_none_null_predictions_are_counted_and_warned(tmp_path):
     assert "3 predictions are literally 'NaN', 'None' or 'null'" in res.stderr
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["literal_missing_predictions"] == {"count": 3, "study_ids": ["ex002", "ex005", "ex008"]}
-    from rexeval.runs import load_run
+    from rexeval.run.runs import load_run
 
     texts = load_run(tmp_path / "run").texts  # the texts stay text when read back
     assert texts.set_index("study_id").loc[["ex002", "ex005", "ex008"], "prediction"].tolist() == ["NaN", "None", "null"]
@@ -470,20 +470,20 @@ def _imports(module: str) -> set[str]:
 def test_run_directory_has_one_home_and_no_import_loop():
     import importlib
 
-    assert "rexeval.scoring" not in _imports("rexeval.shard")  # scoring -> shard only
-    for reader in ("rexeval.runs", "rexeval.leaderboard", "rexeval.plots", "rexeval.html_report"):
-        assert not {"rexeval.scoring", "rexeval.shard"} & _imports(reader), reader
+    assert "rexeval.run.scoring" not in _imports("rexeval.run.shard")  # scoring -> shard only
+    for reader in ("rexeval.run.runs", "rexeval.reports.leaderboard", "rexeval.reports.plots", "rexeval.reports.html_report"):
+        assert not {"rexeval.run.scoring", "rexeval.run.shard"} & _imports(reader), reader
     import rexeval
-    from rexeval import runs
+    from rexeval.run import runs
 
     assert rexeval.load_run is runs.load_run  # one reader of run directories
-    assert getattr(importlib.import_module("rexeval.compare"), "load_run", runs.load_run) is runs.load_run
+    assert getattr(importlib.import_module("rexeval.reports.compare"), "load_run", runs.load_run) is runs.load_run
 
 
 def test_a_run_written_with_the_old_error_key_names_loads_under_the_new_ones(tmp_path):
     """Runs written before the one-scheme rename (struct_err_*, llm_errors_*) still compare with new runs."""
-    from rexeval.compare import compare
-    from rexeval.runs import load_run
+    from rexeval.reports.compare import compare
+    from rexeval.run.runs import load_run
 
     new = tmp_path / "new"
     score(str(EXAMPLE), metrics=["bleu", "errors_struct"], n_resamples=50, progress=False).write(new)

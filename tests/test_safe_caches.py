@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rexeval.cache import TextCache
+from rexeval.base.cache import TextCache
 
 
 class _Payload:
@@ -60,7 +60,7 @@ def test_a_row_copied_under_another_key_is_recomputed(tmp_path):
 
     TextCache("ns", tmp_path).compute(["short", "a much longer text"], length)
     db = tmp_path / "textcache.sqlite"
-    from rexeval.cache import text_key
+    from rexeval.base.cache import text_key
 
     k_short, k_long = text_key("ns", "short"), text_key("ns", "a much longer text")
     with sqlite3.connect(db) as con:
@@ -110,7 +110,7 @@ def test_non_data_values_are_refused(tmp_path):
 
 
 def test_llm_answer_cache_ignores_a_row_stored_under_another_key(tmp_path):
-    from rexeval.llm.cache import AnswerCache, CachedAnswer, request_key
+    from rexeval.backends.llm.cache import AnswerCache, CachedAnswer, request_key
 
     path = tmp_path / "llm.sqlite"
     cache = AnswerCache(path)

@@ -18,7 +18,7 @@ from tests.helpers.paths import shared_path
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from rexeval.scoring import score  # noqa: E402
+from rexeval.run.scoring import score  # noqa: E402
 from tests.helpers.chexbert_fixtures import build_chexbert, tiny_config  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,7 +55,7 @@ def _folder(tmp_path: Path, vocab: Path, blob=None, raw: bytes | None = None) ->
 
 @pytest.fixture
 def env(monkeypatch, tmp_path):
-    from rexeval.models.chexbert import _shared_keyed
+    from rexeval.backends.models.chexbert import _shared_keyed
 
     monkeypatch.setenv("REXEVAL_CACHE", "off")
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty_hub"))
@@ -147,8 +147,8 @@ def _same_size(a: dict, b: dict, folder: Path) -> tuple[bytes, bytes]:
 def test_a_file_swapped_after_its_trusted_hash_is_not_unpickled(tiny_state, tmp_path, env):
     """The pin covers the bytes that are unpickled: a same-size file swapped in after the check (mtime
     restored) is refused, and its payload never runs."""
-    from rexeval.fingerprint import file_sha256
-    from rexeval.models.chexbert import _load_state_dict
+    from rexeval.backends.models.chexbert import _load_state_dict
+    from rexeval.base.fingerprint import file_sha256
 
     state, vocab = tiny_state
     marker = tmp_path / "pwned"
@@ -163,7 +163,7 @@ def test_a_file_swapped_after_its_trusted_hash_is_not_unpickled(tiny_state, tmp_
     st = ckpt.stat()
     ckpt.write_bytes(evil)  # the swap: same size, mtime put back
     os.utime(ckpt, ns=(st.st_atime_ns, st.st_mtime_ns))
-    from rexeval.exceptions import MetricUnavailable
+    from rexeval.base.exceptions import MetricUnavailable
 
     with pytest.raises(MetricUnavailable, match="full unpickle"):
         _load_state_dict(ckpt)

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from rexeval.base.exceptions import MetricUnavailable
 from rexeval.cli import app
-from rexeval.exceptions import MetricUnavailable
 from rexeval.metrics import REGISTRY
 from rexeval.metrics.base import Metric, Output, mean_of
 from tests.helpers.paths import shared_path
@@ -122,7 +122,7 @@ def test_merge_errors(tmp_path):
 
 
 def test_device_option_reaches_model_metrics_only():
-    from rexeval.scoring import with_model_options
+    from rexeval.run.scoring import with_model_options
 
     opts = with_model_options({"bleu": {}}, device="cuda:1", fp16=True)
     assert opts["bertscore"] == {"device": "cuda:1", "fp16": True}

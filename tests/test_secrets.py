@@ -117,13 +117,13 @@ def test_the_api_key_flag_is_not_written_into_the_environment(tmp_path):
     ("https://res.openai.azure.com/?api-version=2024-06-01", "https://res.openai.azure.com/?***"),
 ])
 def test_urls_are_shown_without_credentials(url, shown):
-    from rexeval.llm.redact import redact_url
+    from rexeval.backends.llm.redact import redact_url
 
     assert redact_url(url) == shown
 
 
 def test_free_text_is_redacted_and_the_key_never_prints():
-    from rexeval.llm.config import LLMConfig
+    from rexeval.backends.llm.config import LLMConfig
 
     cfg = LLMConfig.from_env(base_url=f"http://svcuser:{PASSWORD}@h:1/v1?api-key={QUERY}", api_key=KEY)
     text = cfg.redactor()(f"HTTP 400: key {KEY} rejected at http://x:{PASSWORD}@h:1/v1?api-key={QUERY}; {QUERY}")
@@ -160,7 +160,7 @@ def test_an_echoed_authorization_header_never_reaches_the_terminal(tmp_path, wit
 
 
 def test_error_lines_mask_credentials_without_configuration():
-    from rexeval.llm.redact import scrub
+    from rexeval.backends.llm.redact import scrub
 
     assert scrub('{"Authorization": "Basic dXNlcjpwYXNz"} from http://u:p@h/v1') == '{"Authorization": "***"} from http://***@h/v1'
     assert scrub("Bearer sk-abc123XYZ and x-api-key=abcdef12345") == "Bearer *** and x-api-key=***"
@@ -168,8 +168,8 @@ def test_error_lines_mask_credentials_without_configuration():
 
 
 def test_llm_flags_configure_every_llm_metric(monkeypatch):
-    from rexeval.llm.config import llm_metric_options
-    from rexeval.llm.redact import Secret
+    from rexeval.backends.llm.config import llm_metric_options
+    from rexeval.backends.llm.redact import Secret
 
     monkeypatch.delenv("REXEVAL_GREEN_BASE_URL", raising=False)
     opts = llm_metric_options(llm_base_url="http://h:1/v1", llm_model="m", llm_api_key=KEY, llm_rpm=5.0)

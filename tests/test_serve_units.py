@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from rexeval.exceptions import ConfigError
+from rexeval.base.exceptions import ConfigError
 from rexeval.serve.batcher import DynamicBatcher
 from rexeval.serve.config import ServeConfig, check_servable, split_config
 from rexeval.serve.scoring import Sample

@@ -23,7 +23,7 @@ from tests.helpers.paths import shared_path
 pytest.importorskip("transformers")
 pytest.importorskip("nltk")
 
-from rexeval.exceptions import MetricUnavailable  # noqa: E402
+from rexeval.base.exceptions import MetricUnavailable  # noqa: E402
 from rexeval.metrics.base import Batch  # noqa: E402
 from rexeval.metrics.srrbert import SRRBert, sample_prf, split_sentences  # noqa: E402
 from tests.helpers.peer_models import build_srrbert, punkt_tab_standin  # noqa: E402

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rexeval.compare import compare
 from rexeval.metrics.base import inverse_mean_of, mean_of
-from rexeval.scoring import score
+from rexeval.reports.compare import compare
+from rexeval.run.scoring import score
 from rexeval.stats.bootstrap import bootstrap_ci, bootstrap_distribution, resample_counts
 from rexeval.stats.paired import holm, paired_test
 

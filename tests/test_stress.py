@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from rexeval.stress import (
+from rexeval.tools.stress import (
     CATEGORIES,
     CLINICAL,
     bases,
@@ -19,7 +19,7 @@ from rexeval.stress import (
     split_sentences,
     wilson,
 )
-from rexeval.stress.measures import discrimination, kendall_tau
+from rexeval.tools.stress.measures import discrimination, kendall_tau
 from tests.helpers.cli import run_cli
 from tests.helpers.paths import shared_path
 
@@ -424,7 +424,7 @@ def test_cli_on_iu_references_is_reproducible(tmp_path):
 
 
 def test_every_clinical_category_applies_at_least_100_times_on_the_iu_references():
-    from rexeval.stress import read_references
+    from rexeval.tools.stress import read_references
 
     ids, texts = read_references(shared_path("rexrank", "iu_xray_test.json"), "findings")
     table = perturb_all(ids, texts, CLINICAL, seed=0, derived=True)

@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from rexeval.base.exceptions import ConfigError
 from rexeval.cli import app
-from rexeval.exceptions import ConfigError
 from rexeval.metrics.base import Output, inverse_mean_of, mean_of
-from rexeval.subgroups import (
+from rexeval.run.subgroups import (
     age_from_text,
     clean_age,
     clean_category,

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rexeval.exceptions import ConfigError, MetricUnavailable
+from rexeval.base.exceptions import ConfigError, MetricUnavailable
 from rexeval.metrics import get_metric
 from rexeval.metrics.base import Batch
 from rexeval.metrics.temporal_f1 import KEYWORDS, TemporalF1, keyword_words, tem_f1

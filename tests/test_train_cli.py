@@ -50,8 +50,8 @@ def run_cli(args, env, cwd, check=True):
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory):
-    from rexeval.trainers.tiny import FALLBACK_REPORTS, build_tiny_text_model
     from tests.helpers.rl import build_tiny_encoder
+    from trainers.tiny import FALLBACK_REPORTS, build_tiny_text_model
 
     tmp = tmp_path_factory.mktemp("rl")
     policy = build_tiny_text_model(tmp / "policy", FALLBACK_REPORTS, hidden=32, layers=1)
@@ -250,7 +250,7 @@ def test_smoke_config_runs_as_shipped_on_the_tiny_policy(workspace, tmp_path):
     assert summary["steps"] == 1 and summary["reward_failures"] == {"bleu": 0, "rouge_l": 0}
     saved = (run / "rexeval_train_config.yaml").read_text()  # train-rl saves the prompt settings too
     assert "prior_column: prior_report" in saved
-    from rexeval.trainers.tiny import tiny_policy
+    from trainers.tiny import tiny_policy
 
     messages = []
     os.environ["REXEVAL_CACHE"] = env["REXEVAL_CACHE"]
@@ -275,8 +275,8 @@ def test_sft_runs_on_cpu_with_the_smoke_config_as_shipped(workspace, tmp_path):
 
 
 def test_sft_args_take_device_choices_from_grpo_unless_sft_sets_them(workspace):
-    from rexeval.trainers.config import load_config
-    from rexeval.trainers.sft import sft_args
+    from trainers.config import load_config
+    from trainers.sft import sft_args
 
     smoke = ROOT / "trainers" / "configs" / "cpu_smoke.yaml"
     args = sft_args(load_config(smoke, check_reward=False))
@@ -287,7 +287,7 @@ def test_sft_args_take_device_choices_from_grpo_unless_sft_sets_them(workspace):
 
 def _record_system_prompts(monkeypatch):
     """The system prompts of the chat messages `rexeval generate` builds."""
-    from rexeval.trainers import generate as gen
+    from trainers import generate as gen
 
     seen = []
 
@@ -346,9 +346,9 @@ def test_reward_precheck_strict_reward_exits_2_before_the_policy_loads(workspace
 
 def test_reward_precheck_warns_with_the_hacks_that_win(capsys):
     from rexeval.rewards import RewardSuite
-    from rexeval.trainers.config import load_config
-    from rexeval.trainers.data import load_records
-    from rexeval.trainers.grpo import reward_precheck
+    from trainers.config import load_config
+    from trainers.data import load_records
+    from trainers.grpo import reward_precheck
 
     cfg = load_config(ROOT / "trainers" / "configs" / "cpu_smoke.yaml",
                       [f"data.path={ROOT / 'trainers' / 'configs' / 'smoke_data.jsonl'}"])
@@ -374,7 +374,7 @@ def _one_line(proc) -> str:
 
 def _refused_before_loading(workspace, overrides, monkeypatch, *options):
     """train-rl with ``overrides`` exits 2 with one line, and neither the policy nor the rewards loaded."""
-    import rexeval.trainers.grpo as grpo
+    import trainers.grpo as grpo
 
     def never(*a, **k):
         raise AssertionError("train_rl ran: the config was not refused when read")
@@ -406,7 +406,7 @@ def test_a_non_empty_output_dir_is_refused_and_kept(workspace, monkeypatch, tmp_
 
 
 def test_resume_into_the_runs_own_folder_and_overwrite_are_allowed(workspace, tmp_path):
-    from rexeval.trainers.config import check_output_dir, load_config
+    from trainers.config import check_output_dir, load_config
 
     out = tmp_path / "run"
     (out / "checkpoint-2").mkdir(parents=True)

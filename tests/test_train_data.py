@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from rexeval.exceptions import InputError
+from rexeval.base.exceptions import InputError
 from tests.helpers.cli import run_cli
 
 MIMIC_REPORT_1 = """                                 FINAL REPORT
@@ -75,7 +75,7 @@ def _mimic(tmp_path):
 
 
 def test_mimic_cxr_sections_images_and_priors(tmp_path):
-    from rexeval.trainers.build_data import build_training_set
+    from trainers.build_data import build_training_set
 
     reports, meta, split = _mimic(tmp_path)
     recs = build_training_set("mimic-cxr", reports=reports, metadata=meta, splits=split, split="train")
@@ -96,7 +96,7 @@ def test_mimic_cxr_sections_images_and_priors(tmp_path):
 
 
 def test_chexpert_plus_rows_per_image_become_studies(tmp_path):
-    from rexeval.trainers.build_data import build_training_set
+    from trainers.build_data import build_training_set
 
     table = tmp_path / "df_chexpert_plus_240401.csv"
     table.write_text(
@@ -118,9 +118,9 @@ def test_chexpert_plus_rows_per_image_become_studies(tmp_path):
 
 
 def test_rexgradient_metadata_json_to_training_set_read_by_the_loader(tmp_path):
-    from rexeval.trainers.build_data import build_training_set
-    from rexeval.trainers.config import DataConfig
-    from rexeval.trainers.data import load_records
+    from trainers.build_data import build_training_set
+    from trainers.config import DataConfig
+    from trainers.data import load_records
 
     meta = tmp_path / "train_metadata.json"
     meta.write_text(json.dumps({
@@ -150,7 +150,7 @@ def test_rexgradient_metadata_json_to_training_set_read_by_the_loader(tmp_path):
 
 
 def test_a_missing_column_names_the_file_and_column(tmp_path):
-    from rexeval.trainers.build_data import build_training_set
+    from trainers.build_data import build_training_set
 
     table = tmp_path / "df.csv"
     table.write_text("path_to_image,deid_patient_id\na/b/c.jpg,p1\n")

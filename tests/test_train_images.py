@@ -27,13 +27,13 @@ def films(monkeypatch):
 
 
 def _smoke_data(overrides=()):
-    from rexeval.trainers.config import load_config
+    from trainers.config import load_config
 
     return load_config(SMOKE_VLM, list(overrides), check_reward=False).data
 
 
 def test_prior_films_follow_the_current_ones_up_to_the_configured_number(films):
-    from rexeval.trainers.data import load_records, messages
+    from trainers.data import load_records, messages
 
     recs = {r["study_id"]: r for r in load_records(_smoke_data())}
     # tiny1: current film B, prior film A; tiny0 has no prior study
@@ -56,9 +56,9 @@ def test_the_tiny_vlm_encodes_current_and_prior_films(films, tmp_path, monkeypat
     import torch
     from PIL import Image
 
-    from rexeval.trainers.config import load_config
-    from rexeval.trainers.data import load_records, messages
-    from rexeval.trainers.policy import load_policy
+    from trainers.config import load_config
+    from trainers.data import load_records, messages
+    from trainers.policy import load_policy
 
     monkeypatch.setenv("REXEVAL_CACHE", str(tmp_path / "cache"))
     cfg = load_config(SMOKE_VLM, [f"output_dir={tmp_path}"], check_reward=False)
@@ -81,8 +81,8 @@ def test_the_tiny_vlm_encodes_current_and_prior_films(films, tmp_path, monkeypat
 
 
 def test_image_root_shared_prefix_reads_the_shared_folder_in_place(films, monkeypatch, tmp_path):
-    from rexeval.exceptions import InputError
-    from rexeval.trainers.data import resolve_image_root
+    from rexeval.base.exceptions import InputError
+    from trainers.data import resolve_image_root
 
     assert resolve_image_root("shared:images") == films
     assert resolve_image_root(str(tmp_path)) == tmp_path  # an ordinary folder is left as given
@@ -95,7 +95,7 @@ def test_tiny_vlm_image_smoke_config_sft_grpo_generate(films, tmp_path, monkeypa
     """The CI smoke run: `train-sft` then `train-rl` with trainers/configs/cpu_smoke_vlm.yaml as shipped
     (the tiny VLM, built once), then `generate` from the checkpoint with the films the policy was trained
     with (current + prior), taken from the checkpoint's saved prompt settings."""
-    from rexeval.trainers import generate as gen
+    from trainers import generate as gen
 
     env = {"REXEVAL_CACHE": str(tmp_path / "cache"), "HF_HUB_OFFLINE": "1",
            "TOKENIZERS_PARALLELISM": "false", "REXEVAL_SHARED": str(films.parents[1])}

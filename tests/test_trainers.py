@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rexeval.exceptions import ConfigError, InputError
+from rexeval.base.exceptions import ConfigError, InputError
 
 pytest.importorskip("trl")
 
@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_config_overrides_and_errors(tmp_path):
-    from rexeval.trainers.config import load_config
+    from trainers.config import load_config
 
     p = tmp_path / "c.yaml"
     p.write_text("model: {name_or_path: m}\ndata: {path: d.json}\ngrpo: {max_steps: 5}\n")
@@ -39,7 +39,7 @@ def test_model_and_lora_blocks_are_trls_model_config():
     from peft import LoraConfig
     from trl import ModelConfig, get_peft_config
 
-    from rexeval.trainers.config import load_config
+    from trainers.config import load_config
 
     gpu = load_config(ROOT / "trainers" / "configs" / "gpu_qwen25vl_grpo.yaml", check_reward=False)
     assert isinstance(gpu.model, ModelConfig)
@@ -158,8 +158,8 @@ def _rexrank_json(tmp_path, images):
 
 
 def test_rexrank_json_prompts_and_references(tmp_path):
-    from rexeval.trainers.config import DataConfig
-    from rexeval.trainers.data import load_records, messages
+    from trainers.config import DataConfig
+    from trainers.data import load_records, messages
 
     p = _rexrank_json(tmp_path, ["a.png"])
     recs = load_records(DataConfig(path=str(p), prior_column="prior"))
@@ -184,9 +184,9 @@ def test_tiny_llava_grpo_with_images(tmp_path, shared, monkeypatch):
     import numpy as np
     from PIL import Image
 
-    from rexeval.trainers.config import load_config
-    from rexeval.trainers.grpo import train_rl
-    from rexeval.trainers.tiny import FALLBACK_REPORTS, build_tiny_llava
+    from trainers.config import load_config
+    from trainers.grpo import train_rl
+    from trainers.tiny import FALLBACK_REPORTS, build_tiny_llava
 
     monkeypatch.setenv("REXEVAL_CACHE", str(tmp_path / "cache"))
     real = shared("images", "nih_cxr14__00000001_000.png")
@@ -232,8 +232,8 @@ def test_qwen25vl_processor_loads_without_torchvision(tmp_path, shared):
     from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
     from trl import ModelConfig
 
-    from rexeval.trainers.policy import load_processor
-    from rexeval.trainers.tiny import FALLBACK_REPORTS, build_tokenizer
+    from trainers.policy import load_processor
+    from trainers.tiny import FALLBACK_REPORTS, build_tokenizer
 
     tok = build_tokenizer(FALLBACK_REPORTS, tmp_path)
     Qwen2VLImageProcessorPil().save_pretrained(tmp_path)
@@ -266,7 +266,7 @@ def test_qwen25vl_processor_loads_without_torchvision(tmp_path, shared):
 
 
 def test_generation_stats_flag_repetition_and_length():
-    from rexeval.trainers.generate import generation_stats
+    from trainers.generate import generation_stats
 
     healthy = generation_stats(
         ["The heart is normal. The lungs are clear.", "No pleural effusion."]

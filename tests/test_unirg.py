@@ -24,7 +24,7 @@ ERRORS = {
 
 @pytest.fixture
 def no_llm_endpoint(monkeypatch):
-    from rexeval.llm.config import ENV
+    from rexeval.backends.llm.config import ENV
 
     for names in ENV.values():
         for name in names:
@@ -63,8 +63,8 @@ def test_clinical_errors_use_the_llm_judge_when_an_endpoint_is_configured(no_llm
 
 
 def test_the_unirg_config_reads_and_its_validation_block_is_checked(no_llm_endpoint):
-    from rexeval.exceptions import ConfigError
-    from rexeval.trainers.config import load_config
+    from rexeval.base.exceptions import ConfigError
+    from trainers.config import load_config
 
     cfg = load_config(UNIRG)  # reward planned in full: metrics, columns, transforms, the fallback
     assert cfg.validation.fallbacks == {"errors_llm": "errors_struct"}
@@ -79,7 +79,7 @@ def test_the_unirg_config_reads_and_its_validation_block_is_checked(no_llm_endpo
 def bertscore_standin(tmp_path, monkeypatch):
     """A random-weight distilroberta-base (`rexeval models random`'s builder) for BERTScore."""
     shared_path("tokenizers", "roberta-base", "vocab.json")
-    from rexeval.standins import build
+    from rexeval.backends.standins import build
 
     hub = tmp_path / "hub"
     build("distilroberta-base", hub, size="small")
@@ -93,11 +93,11 @@ def test_validation_curves_are_rexeval_scores_of_each_steps_generations(
     tmp_path, monkeypatch, no_llm_endpoint, bertscore_standin
 ):
     import rexeval
-    from rexeval.trainers.config import load_config
-    from rexeval.trainers.data import load_records
-    from rexeval.trainers.generate import generate, load_for_generation
-    from rexeval.trainers.grpo import train_rl
-    from rexeval.trainers.tiny import FALLBACK_REPORTS, build_tiny_text_model
+    from trainers.config import load_config
+    from trainers.data import load_records
+    from trainers.generate import generate, load_for_generation
+    from trainers.grpo import train_rl
+    from trainers.tiny import FALLBACK_REPORTS, build_tiny_text_model
 
     monkeypatch.setenv("REXEVAL_CACHE", str(tmp_path / "cache"))
     policy = build_tiny_text_model(tmp_path / "policy", FALLBACK_REPORTS, hidden=32, layers=1)

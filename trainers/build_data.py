@@ -38,7 +38,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from rexeval.exceptions import InputError
+from rexeval.base.exceptions import InputError
 
 SOURCES = ("mimic-cxr", "chexpert-plus", "rexgradient")
 FRONTAL = {"PA", "AP", "FRONTAL", "AP AXIAL", "PA LLD", "PA RLD", "AP LLD", "AP RLD"}
@@ -238,7 +238,7 @@ def build_training_set(source: str, *, reports: Path | None = None, metadata: Pa
                        image_suffix: str | None = None) -> dict[str, dict[str, Any]]:
     """The ReXrank-style records of ``source``; only ``split`` (as the source names it) when given, and
     only studies with findings or an impression. Priors are looked up among all the studies read."""
-    from rexeval.exceptions import ConfigError
+    from rexeval.base.exceptions import ConfigError
 
     if source == "mimic-cxr":
         if reports is None or metadata is None:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from rexeval.exceptions import ConfigError, MetricUnavailable, install_hint
+from rexeval.base.exceptions import ConfigError, MetricUnavailable, install_hint
 
 #: A policy rexeval builds itself (random weights, word-level tokenizer; see trainers/tiny.py).
 TINY_POLICIES = ("rexeval:tiny", "rexeval:tiny-vlm")

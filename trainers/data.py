@@ -22,8 +22,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from rexeval.exceptions import ConfigError, InputError
-from rexeval.trainers.config import DataConfig
+from rexeval.base.exceptions import ConfigError, InputError
+from trainers.config import DataConfig
 
 _FINDINGS = ("section_findings", "findings")
 _IMPRESSION = ("section_impression", "impression")
@@ -90,14 +90,14 @@ def _rows(path: Path) -> list[dict[str, Any]]:
         raise InputError(
             "JSON must be an object keyed by study id or a list of records", path=str(path)
         )
-    from rexeval.io import ROW, read_table
+    from rexeval.base.io import ROW, read_table
 
     frame = read_table(path)
     return [{k: v for k, v in rec.items() if k != ROW} for rec in frame.to_dict(orient="records")]
 
 
 def reference_of(row: dict[str, Any], target: str) -> str | None:
-    from rexeval.align import build_reference
+    from rexeval.base.align import build_reference
 
     if target == "findings":
         return _first(row, _FINDINGS) or _first(row, ("reference", "report"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from rexeval.trainers.config import RunConfig
+from trainers.config import RunConfig
 
 #: Device and precision choices a config makes once (in ``grpo``) for both trainers; the ``sft`` block
 #: still overrides them. Without this the CPU smoke config fails in SFTConfig ("doesn't support bf16/gpu").
@@ -27,8 +27,8 @@ def default_args(cfg: RunConfig, save_steps: int) -> dict[str, Any]:
 
 def trl_args(cls: type, kwargs: dict[str, Any], section: str) -> Any:
     """Build a TRL config dataclass; a bad field or value is a one-line config error."""
-    from rexeval.exceptions import ConfigError
-    from rexeval.trainers.config import check_values
+    from rexeval.base.exceptions import ConfigError
+    from trainers.config import check_values
 
     kwargs = check_values(cls, kwargs, section)
     try:

@@ -4,7 +4,7 @@ The guards are statistics a reward can be gamed through: length (too short or pa
 (repeated n-grams, the classic collapse under GRPO), empty outputs, greedy vs sampled scores side by
 side (a policy that only looks good when sampled, or only greedy, is reported as such), and how often
 the outputs look like each reward hack of ``rexeval reward-check`` (hedge density, laterality, severity,
-device and stability words, repeated sentences; :func:`rexeval.hacks.hack_signals`), beside the same
+device and stability words, repeated sentences; :func:`rexeval.tools.hacks.hack_signals`), beside the same
 signals of the references.
 """
 
@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from rexeval.hacks import hack_signals
-from rexeval.trainers.config import DataConfig
-from rexeval.trainers.data import messages
+from rexeval.tools.hacks import hack_signals
+from trainers.config import DataConfig
+from trainers.data import messages
 
 _TOKENS = re.compile(r"\w+|[^\w\s]")
 
@@ -57,7 +57,7 @@ def load_for_generation(model_path: str, model_cfg: Any = None) -> tuple[Any, An
     ``model_cfg`` is a TRL ModelConfig (default: the checkpoint in its own dtype)."""
     from trl.trainer.model_config import ModelConfig
 
-    from rexeval.trainers.policy import is_vlm, load_model, load_processor, peft_adapter_base
+    from trainers.policy import is_vlm, load_model, load_processor, peft_adapter_base
 
     cfg = model_cfg or ModelConfig(model_name_or_path=model_path, dtype="auto")
     base = peft_adapter_base(model_path)
@@ -140,7 +140,7 @@ def write_predictions(
 ) -> None:
     import pandas as pd
 
-    from rexeval.io import write_meta, write_table
+    from rexeval.base.io import write_meta, write_table
 
     frame = pd.DataFrame({"study_id": [r["study_id"] for r in records], "report": reports})
     write_table(frame, path)

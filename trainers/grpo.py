@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from rexeval.trainers.config import RunConfig, save_prompt_settings
-from rexeval.trainers.defaults import default_args, peft_config, resume_checkpoint, trl_args
-from rexeval.trainers.validation import validation_callbacks
+from trainers.config import RunConfig, save_prompt_settings
+from trainers.defaults import default_args, peft_config, resume_checkpoint, trl_args
+from trainers.validation import validation_callbacks
 
 
 def _vllm(args: dict[str, Any]) -> None:
@@ -27,7 +27,7 @@ def grpo_args(cfg: RunConfig, weights: list[float]) -> dict[str, Any]:
     args["use_vllm"] = "auto"
     args.update(cfg.grpo)
     if "reward_weights" in cfg.grpo:
-        from rexeval.exceptions import ConfigError
+        from rexeval.base.exceptions import ConfigError
 
         raise ConfigError(
             "set reward weights per component (reward.components[].weight), not grpo.reward_weights"
@@ -46,9 +46,9 @@ def reward_precheck(
         return None
     import sys
 
-    from rexeval.exceptions import ConfigError
-    from rexeval.hacks import Study
-    from rexeval.reward_check import run_reward_check, sample_studies
+    from rexeval.base.exceptions import ConfigError
+    from rexeval.tools.hacks import Study
+    from rexeval.tools.reward_check import run_reward_check, sample_studies
 
     studies = [
         Study(r["study_id"], r["reference"], r.get("prior", ""), r.get("indication", ""))
@@ -86,9 +86,9 @@ def train_rl(cfg: RunConfig, strict_reward: bool = False) -> dict[str, Any]:
     from trl import GRPOConfig, GRPOTrainer
 
     from rexeval.rewards import RewardSuite
-    from rexeval.trainers.data import load_records, to_dataset
-    from rexeval.trainers.generate import evaluate_guards
-    from rexeval.trainers.policy import load_policy
+    from trainers.data import load_records, to_dataset
+    from trainers.generate import evaluate_guards
+    from trainers.policy import load_policy
 
     torch.manual_seed(cfg.seed)
     suite = RewardSuite(cfg.reward)  # a missing metric model stops the run before the policy loads
@@ -177,7 +177,7 @@ def plot_curves(frame: Any, path: Path, names: list[str], window: int = 10) -> N
     """The total reward and each component per step: raw (faint) and a rolling mean over ``window`` steps."""
     import matplotlib
 
-    from rexeval.display import display_name
+    from rexeval.base.display import display_name
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

@@ -10,8 +10,8 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from rexeval.exceptions import ConfigError
-from rexeval.trainers.config import TINY_POLICIES, PolicyOptions, RunConfig
+from rexeval.base.exceptions import ConfigError
+from trainers.config import TINY_POLICIES, PolicyOptions, RunConfig
 
 VLM_MODEL_TYPES = {
     "llava",
@@ -124,7 +124,7 @@ def load_policy(cfg: RunConfig) -> tuple[Any, Any, bool]:
     """Model, tokenizer/processor and VLM flag for a run; ``rexeval:tiny`` is built (once) first."""
     model_cfg = cfg.model
     if model_cfg.model_name_or_path in TINY_POLICIES:
-        from rexeval.trainers.tiny import tiny_policy
+        from trainers.tiny import tiny_policy
 
         path = tiny_policy(model_cfg.model_name_or_path)
         model_cfg = dataclasses.replace(model_cfg, model_name_or_path=str(path))

@@ -5,15 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from rexeval.trainers.config import RunConfig, save_prompt_settings
-from rexeval.trainers.defaults import (
+from trainers.config import RunConfig, save_prompt_settings
+from trainers.defaults import (
     DEVICE_CHOICES,
     default_args,
     peft_config,
     resume_checkpoint,
     trl_args,
 )
-from rexeval.trainers.validation import validation_callbacks
+from trainers.validation import validation_callbacks
 
 
 def sft_args(cfg: RunConfig) -> dict[str, Any]:
@@ -34,8 +34,8 @@ def train_sft(cfg: RunConfig) -> dict[str, Any]:
     import torch
     from trl import SFTConfig, SFTTrainer
 
-    from rexeval.trainers.data import load_records, to_dataset
-    from rexeval.trainers.policy import load_policy
+    from trainers.data import load_records, to_dataset
+    from trainers.policy import load_policy
 
     torch.manual_seed(cfg.seed)
     args = trl_args(SFTConfig, sft_args(cfg), "sft")  # bad values fail before the policy loads

@@ -230,7 +230,7 @@ def tiny_policy(name: str = "rexeval:tiny", say: Any = None) -> Path:
     import sys
     import tempfile
 
-    from rexeval.cache import cache_dir
+    from rexeval.base.cache import cache_dir
 
     say = say or (lambda text: print(text, file=sys.stderr, flush=True))
     vlm = name.endswith("-vlm")
@@ -262,7 +262,7 @@ def tiny_policy(name: str = "rexeval:tiny", say: Any = None) -> Path:
     return target
 
 
-if __name__ == "__main__":  # python -m rexeval.trainers.tiny OUT_DIR [--vlm]
+if __name__ == "__main__":  # python -m trainers.tiny OUT_DIR [--vlm]
     import sys
 
     target = sys.argv[1]

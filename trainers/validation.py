@@ -27,8 +27,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from rexeval.exceptions import ConfigError
-from rexeval.trainers.config import DataConfig, RunConfig, ValidationConfig
+from rexeval.base.exceptions import ConfigError
+from trainers.config import DataConfig, RunConfig, ValidationConfig
 
 #: Panels of curves.png, in this order, when scored: RadCliQ-v1 and clinical errors per report (UniRG's
 #: ablation figures), then the other headline metrics.
@@ -47,7 +47,7 @@ PLOTTED = (
 
 def resolve_validation_metrics(cfg: ValidationConfig) -> tuple[list[Any], dict[str, dict[str, Any]]]:
     """The metric objects (built once, reused every step) and, per metric with a fallback, which ran."""
-    from rexeval.exceptions import MetricUnavailable
+    from rexeval.base.exceptions import MetricUnavailable
     from rexeval.metrics import get_metric, resolve_metrics
 
     names = list(cfg.metrics) if cfg.metrics is not None else None
@@ -71,7 +71,7 @@ def validation_records(cfg: ValidationConfig, data: DataConfig) -> list[dict[str
     """The held-out studies, prompted as the training data is."""
     import dataclasses
 
-    from rexeval.trainers.data import load_records
+    from trainers.data import load_records
 
     held_out = dataclasses.replace(
         data, path=cfg.data, limit=cfg.limit, exclude_ids=None,
@@ -107,9 +107,9 @@ class Validator:
     def __call__(self, model: Any, step: int) -> dict[str, Any]:
         import pandas as pd
 
-        from rexeval.align import load_pairs
-        from rexeval.scoring import score_pairs
-        from rexeval.trainers.generate import generate
+        from rexeval.base.align import load_pairs
+        from rexeval.run.scoring import score_pairs
+        from trainers.generate import generate
 
         tok = getattr(self.processor, "tokenizer", self.processor)
         side, was_training = tok.padding_side, model.training
@@ -172,7 +172,7 @@ def plot_validation(curves: Any, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from rexeval.display import display_name
+    from rexeval.base.display import display_name
 
     panels = [k for k in PLOTTED if k in curves.columns]
     panels = panels or [k for k in curves.columns if k != "step"][:3]

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from rexeval.exceptions import ConfigError
+from rexeval.base.exceptions import ConfigError
 from rexeval.metrics import Batch, Metric, Output, mean_of
 
 UNITS = ("words", "chars")

@@ -8,13 +8,13 @@ from typing import Any, TypeVar
 
 import typer
 
-from rexeval.exceptions import RexevalError
+from rexeval.base.exceptions import RexevalError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    from rexeval.llm.redact import scrub
+    from rexeval.backends.llm.redact import scrub
 
     typer.echo(f"error: {scrub(message)}", err=True)  # a server may echo a credential into an error
     return typer.Exit(code)

@@ -36,7 +36,7 @@ def baseline_command(
     labeler: str = typer.Option("rules", "--labeler", help="Condition labeler for template and oracle-labels."),
 ) -> None:
     """Write a baseline's predicted reports for TEST (copying from TRAIN) with its run metadata."""
-    from rexeval.baselines import run_baseline
+    from baselines import run_baseline
 
     run = run_baseline(
         name, test, train, track=track, seed=seed, exclude=exclude or [],

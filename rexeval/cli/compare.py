@@ -29,9 +29,9 @@ def compare_command(
     allow_mismatch: bool = typer.Option(False, "--allow-mismatch", help="Compare runs scored differently (references, track, options, rexeval version); the differences are recorded in the output."),
 ) -> None:
     """Paired significance test of A vs B per metric (randomisation test, Holm-corrected)."""
-    from rexeval.compare import compare
-    from rexeval.exceptions import ConfigError
-    from rexeval.table import print_comparison
+    from rexeval.base.exceptions import ConfigError
+    from rexeval.reports.compare import compare
+    from rexeval.reports.table import print_comparison
 
     if n_perm < 1:
         raise ConfigError("--permutations must be >= 1")
@@ -47,7 +47,7 @@ def compare_command(
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         if out.suffix.lower() == ".md":
-            from rexeval.table import markdown_table
+            from rexeval.reports.table import markdown_table
 
             out.write_text(markdown_table(table), encoding="utf-8")
         else:

@@ -30,10 +30,10 @@ def labels_command(
     """Label reports with the 14 CheXpert conditions: 1 positive, 0 negative, -1 uncertain, empty = not mentioned."""
     import pandas as pd
 
-    from rexeval.align import column_texts, find_column, study_ids
-    from rexeval.exceptions import ConfigError, InputError
-    from rexeval.io import read_table, write_table
-    from rexeval.labelers import CONDITIONS, LABELERS, get_labeler
+    from rexeval.backends.labelers import CONDITIONS, LABELERS, get_labeler
+    from rexeval.base.align import column_texts, find_column, study_ids
+    from rexeval.base.exceptions import ConfigError, InputError
+    from rexeval.base.io import read_table, write_table
 
     if labeler not in LABELERS:
         raise ConfigError(f"--labeler must be one of {', '.join(LABELERS)}, not {labeler!r}")
@@ -47,9 +47,9 @@ def labels_command(
         col = find_column(frame, TEXT_COLUMNS)
         if col is None:
             raise InputError(f"no report text column (expected one of {', '.join(TEXT_COLUMNS)}, or pass --column)", path=str(reports))
-    texts = column_texts(frame, col, str(reports), ids)
-    missing = sum(t is None or not str(t).strip() for t in texts)
-    texts = ["" if t is None else str(t) for t in texts]
+    cells = column_texts(frame, col, str(reports), ids)
+    missing = sum(t is None or not str(t).strip() for t in cells)
+    texts = ["" if t is None else str(t) for t in cells]
     opts = {} if labeler == "rules" else {"path": model, "device": device, "batch_size": batch_size}
     lab = get_labeler(labeler, **opts)
     labels = lab.label(texts)

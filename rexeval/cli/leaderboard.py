@@ -30,13 +30,13 @@ def leaderboard_command(
     allow_mismatch: bool = typer.Option(False, "--allow-mismatch", help="Rank runs scored differently (references, track, study set, options, rexeval version); the differences go into the table's notes."),
 ) -> None:
     """Table of several systems: metrics with CIs, rank and rank groups (paired tests); Markdown/LaTeX/HTML/CSV."""
-    from rexeval.exceptions import ConfigError
-    from rexeval.leaderboard import build_leaderboard
-    from rexeval.runs import load_runs
+    from rexeval.base.exceptions import ConfigError
+    from rexeval.reports.leaderboard import build_leaderboard
+    from rexeval.run.runs import load_runs
 
     pub = None
     if published is not None:
-        from rexeval.leaderboards import published as pubmod
+        from leaderboards import published as pubmod
 
         if published == "list":
             for tid in pubmod.table_ids():
@@ -68,8 +68,8 @@ def _print_published(pub) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from rexeval.display import display_name
-    from rexeval.leaderboards.published import source_line
+    from leaderboards.published import source_line
+    from rexeval.base.display import display_name
 
     console = Console(width=None if sys.stdout.isatty() else 200)
     has_ours = "inv_radcliq_v1_ours" in pub

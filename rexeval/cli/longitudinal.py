@@ -26,8 +26,8 @@ def longitudinal_command(
     seed: int = typer.Option(12345, "--seed", help="Bootstrap seed."),
 ) -> None:
     """Score systems per change category stated in the reference (new, progression, regression, no change)."""
-    from rexeval.baselines.longitudinal import longitudinal, wide
-    from rexeval.table import markdown_table
+    from baselines.longitudinal import longitudinal, wide
+    from rexeval.reports.table import markdown_table
 
     names: dict[str, Path] = {}
     for p in preds:

@@ -22,14 +22,14 @@ def merge_command(
     allow_mismatch: bool = typer.Option(False, "--allow-mismatch", help="Merge shards scored differently (input, references, track, options); the differences are recorded in summary.json (mismatch_allowed)."),
 ) -> None:
     """Merge sharded runs: concatenate per-study values and recompute every aggregate and CI."""
-    from rexeval.runs import RunDirWriter
-    from rexeval.shard import merge_runs
+    from rexeval.run.runs import RunDirWriter
+    from rexeval.run.shard import merge_runs
 
     with RunDirWriter(out, overwrite=overwrite) as writer:
-        result = merge_runs(runs, allow_mismatch=allow_mismatch)
+        result = merge_runs(list(runs), allow_mismatch=allow_mismatch)
         writer.write(result)
     if not quiet:
-        from rexeval.table import print_summary
+        from rexeval.reports.table import print_summary
 
         print_summary(result.summary)
     typer.echo(f"merged {len(runs)} runs ({result.summary.n_studies} studies) into {out}")

@@ -16,7 +16,7 @@ def register(app: typer.Typer) -> None:
 
 def _human_specs(values: list[str] | None) -> tuple[list[str] | None, dict[str, bool]]:
     """``COL`` or ``COL:higher`` / ``COL:lower`` -> names and explicit directions."""
-    from rexeval.exceptions import ConfigError
+    from rexeval.base.exceptions import ConfigError
 
     names, directions = [], {}
     for value in values or []:
@@ -50,9 +50,15 @@ def meta_eval_command(
 ) -> None:
     """Kendall tau-b, Spearman and Pearson of each metric against human ratings, with bootstrap CIs,
     paired tests between metrics and the human ceiling."""
-    from rexeval.exceptions import ConfigError
-    from rexeval.metaeval import add_reward, meta_evaluate, plot_result, print_result, score_ratings
-    from rexeval.ratings import read_ratings
+    from rexeval.base.exceptions import ConfigError
+    from rexeval.tools.metaeval import (
+        add_reward,
+        meta_evaluate,
+        plot_result,
+        print_result,
+        score_ratings,
+    )
+    from rexeval.tools.ratings import read_ratings
 
     if n_boot < 0:
         raise ConfigError("--bootstrap must be >= 0")

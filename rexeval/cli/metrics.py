@@ -35,9 +35,9 @@ def _extras_in(text: str) -> list[str]:
 
 def describe(name: str) -> dict[str, Any]:
     """One registry entry as a row: outputs with direction and range, needs, and availability now."""
-    from rexeval.exceptions import MetricUnavailable, RexevalError
+    from rexeval.backends.models import MODELS
+    from rexeval.base.exceptions import MetricUnavailable, RexevalError
     from rexeval.metrics import lookup
-    from rexeval.models import MODELS
 
     row: dict[str, Any] = {"key": name}
     try:
@@ -89,8 +89,8 @@ def metrics_list(
     """List every registered metric: outputs, direction, range, what it needs and whether it can run here now."""
     import json
 
+    from rexeval.base.exceptions import ConfigError
     from rexeval.cli._common import split_list
-    from rexeval.exceptions import ConfigError
     from rexeval.metrics import available, plugin_errors
 
     known = available()

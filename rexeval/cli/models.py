@@ -20,8 +20,8 @@ def register(app: typer.Typer) -> None:
 
 def all_models():
     """Import every registered metric module (cheap: no torch at import) so each registers its models."""
+    from rexeval.backends.models import MODELS
     from rexeval.metrics import available, lookup
-    from rexeval.models import MODELS
 
     for name in available():
         try:
@@ -41,8 +41,8 @@ def models_list(
         return
     import json
 
-    from rexeval.exceptions import MetricUnavailable
-    from rexeval.models import resolve, where
+    from rexeval.backends.models import resolve, where
+    from rexeval.base.exceptions import MetricUnavailable
 
     rows = []
     for name, spec in sorted(all_models().items()):
@@ -76,8 +76,8 @@ def models_download(
     cache_dir: str | None = typer.Option(None, "--cache-dir", help="HF cache to download into (default: the usual HF cache)."),
 ) -> None:
     """Download model files into the Hugging Face cache (needs internet)."""
-    from rexeval.exceptions import ConfigError
-    from rexeval.models import download
+    from rexeval.backends.models import download
+    from rexeval.base.exceptions import ConfigError
 
     models = all_models()
     names = [name] if name else sorted(models)
@@ -104,8 +104,8 @@ def models_random(
     Its scores mean nothing. The files go where rexeval (and the peer packages) look them up. A cache
     that holds a real snapshot of the same models is refused unless --force.
     """
-    from rexeval.exceptions import ConfigError
-    from rexeval.standins import RANDOM_MODELS, WARNING, build, check_cache
+    from rexeval.backends.standins import RANDOM_MODELS, WARNING, build, check_cache
+    from rexeval.base.exceptions import ConfigError
 
     if name not in RANDOM_MODELS:
         raise ConfigError(f"no random stand-in for {name!r}; choose from {', '.join(RANDOM_MODELS)}")

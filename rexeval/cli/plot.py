@@ -25,9 +25,9 @@ def plot_command(
     allow_mismatch: bool = typer.Option(False, "--allow-mismatch", help="Rank runs scored differently (references, track, options, studies) anyway."),
 ) -> None:
     """Plots, one figure per question: overview, subgroups, errors, conditions, leaderboard, compare (docs/scoring.md)."""
-    from rexeval.exceptions import ConfigError
-    from rexeval.plots import KINDS, plot_runs
-    from rexeval.runs import load_runs
+    from rexeval.base.exceptions import ConfigError
+    from rexeval.reports.plots import KINDS, plot_runs
+    from rexeval.run.runs import load_runs
 
     kinds = KINDS if kind == "all" else (kind,)
     if any(k not in KINDS for k in kinds):

@@ -19,7 +19,7 @@ def radcliq_command(
     out: Path | None = typer.Option(None, "--out", "-o", help="Where to write the table with radcliq_v0/radcliq_v1 added (default: FILE stem + .radcliq.csv)."),
 ) -> None:
     """Compute RadCliQ-v0/v1 per row and print 1/RadCliQ-v1 (ReXrank's rank key)."""
-    from rexeval.io import read_table, write_table
+    from rexeval.base.io import read_table, write_table
     from rexeval.metrics.radcliq import inv_radcliq_v1, radcliq_table
 
     frame = read_table(table)

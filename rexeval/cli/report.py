@@ -24,8 +24,8 @@ def report_command(
     allow_mismatch: bool = typer.Option(False, "--allow-mismatch", help="Combine runs scored differently (references, track, options, studies); the differences are noted in the report."),
 ) -> None:
     """Self-contained HTML report: summary table, plots, worst studies side by side, searchable per-study table."""
-    from rexeval.html_report import write_report
-    from rexeval.runs import load_runs
+    from rexeval.reports.html_report import write_report
+    from rexeval.run.runs import load_runs
 
     path = write_report(load_runs(list(runs)), out, title=title, rank_by=rank_by, worst_k=worst, n_permutations=n_perm,
                         allow_mismatch=allow_mismatch)

@@ -33,9 +33,9 @@ def reward_check_command(
     """Score the known reward hacks (hedging, dropped sides/severities/devices, all stable, shotgun, normal
     template, first sentence, padding, negation soup, empty, copied prior/indication) beside a control,
     with the reward train-rl would use; say which hacks the reward pays for."""
-    from rexeval.exceptions import ConfigError
-    from rexeval.hacks import HACKS
-    from rexeval.reward_check import (
+    from rexeval.base.exceptions import ConfigError
+    from rexeval.tools.hacks import HACKS
+    from rexeval.tools.reward_check import (
         heatmap,
         metrics_reward,
         print_table,

@@ -58,10 +58,10 @@ def score_command(
     ray_timeout: float = typer.Option(3600.0, "--ray-timeout", help="Seconds without a finished batch before the batches in flight fail (their studies NaN).", rich_help_panel="Engine"),
 ) -> None:
     """Score predicted reports against references with the ReXrank metrics."""
-    from rexeval.align import TRACKS
-    from rexeval.exceptions import ConfigError
-    from rexeval.scoring import ScoreOptions, check_name, score
-    from rexeval.subgroups import parse_bins
+    from rexeval.base.align import TRACKS
+    from rexeval.base.exceptions import ConfigError
+    from rexeval.run.scoring import ScoreOptions, check_name, score
+    from rexeval.run.subgroups import parse_bins
 
     check_name(name)
     if track not in TRACKS:
@@ -77,7 +77,7 @@ def score_command(
         llm_base_url=llm_base_url, llm_model=llm_model, llm_api_key=llm_api_key, llm_concurrency=llm_concurrency,
         llm_rpm=llm_rpm, llm_timeout=llm_timeout, llm_max_retries=llm_max_retries, llm_json=llm_json)
     options = ScoreOptions(
-        metrics=tuple(split_list(metrics)) if metrics else None, metric_options=metric_options, track=track,
+        metrics=tuple(split_list(metrics) or ()) if metrics else None, metric_options=metric_options, track=track,
         allow_missing=allow_missing, strict=strict, require_a_metric=True, n_resamples=n_boot, seed=seed,
         name=name, progress=not no_progress, shard=shard, by=tuple(split_list(by) or []) if by else (),
         meta=str(meta) if meta else None, age_bins=parse_bins(age_bins), min_group_size=min_group_size,
@@ -105,11 +105,11 @@ def score_command(
     if as_json:
         typer.echo(json.dumps(summary.to_json(), indent=2, default=str))
     else:
-        from rexeval.table import print_summary
+        from rexeval.reports.table import print_summary
 
         print_summary(summary, columns)
         if result.subgroup_table is not None:
-            from rexeval.subgroups import print_subgroups
+            from rexeval.run.subgroups import print_subgroups
 
             print_subgroups(result.subgroup_table)
         if out is not None:
@@ -121,8 +121,8 @@ def cli_metric_options(items: list[str], *, prompt: str | None = None, judge_str
     """The one metric-options mapping the flags fill: the ``--llm-*`` endpoint for every LLM metric, then
     ``-O METRIC.NAME=VALUE`` (wins over them), ``--prompt`` / ``--judge-strict`` (errors_llm), and
     ``--device`` / ``--fp16`` for every model metric that takes them (an ``-O`` setting wins)."""
-    from rexeval.llm.config import llm_metric_options
-    from rexeval.scoring import with_model_options
+    from rexeval.backends.llm.config import llm_metric_options
+    from rexeval.run.scoring import with_model_options
 
     # the --llm-* flags go to the LLM metrics as options, never into os.environ (children would inherit the key)
     options: dict[str, dict] = llm_metric_options(**llm_flags)
@@ -137,7 +137,7 @@ def cli_metric_options(items: list[str], *, prompt: str | None = None, judge_str
 
 def parse_metric_options(items: list[str]) -> dict[str, dict]:
     """``["rules_f1.uncertain=negative", "errors_struct.per_type=true"]`` -> {metric: {name: value}}."""
-    from rexeval.exceptions import ConfigError
+    from rexeval.base.exceptions import ConfigError
     from rexeval.metrics import available
 
     known = available()

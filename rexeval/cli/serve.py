@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from rexeval.cli._common import user_errors
+
+if TYPE_CHECKING:
+    from rexeval.serve.ray_replicas import RayReplicas
+    from rexeval.serve.scoring import RewardScorer
 
 
 def register(app: typer.Typer) -> None:
@@ -30,7 +35,7 @@ def serve_command(
 ) -> None:
     """Serve rewards over HTTP: POST /score, POST /openrlhf (OpenRLHF --remote_rm_url), GET /config,
     /health (ready once every model is loaded) and /metrics (Prometheus). See docs/serve.md."""
-    from rexeval.exceptions import ConfigError, MetricUnavailable, install_hint
+    from rexeval.base.exceptions import ConfigError, MetricUnavailable, install_hint
 
     try:
         import fastapi  # noqa: F401
@@ -54,6 +59,7 @@ def serve_command(
     options.check()
     check_servable(reward)
     token = read_token(token_file)
+    backend: RayReplicas | RewardScorer  # both serve names, config and score (create_app's backend)
     if engine == "ray":
         from rexeval.serve.ray_replicas import RayReplicas
 

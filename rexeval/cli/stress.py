@@ -33,8 +33,8 @@ def stress_command(
     """Perturb references and derived abnormal versions of them (negation, laterality, omission, false finding,
     severity, size, temporal, device inserted/removed/malpositioned; and meaning-preserving edits) and report
     per metric sensitivity, invariance, discrimination (same-report AUC) and Kendall tau on multi-edit reports."""
-    from rexeval.exceptions import ConfigError
-    from rexeval.stress import (
+    from rexeval.base.exceptions import ConfigError
+    from rexeval.tools.stress import (
         CATEGORIES,
         check_tolerance,
         heatmap,

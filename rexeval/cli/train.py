@@ -15,7 +15,7 @@ _OVERRIDES = {"allow_extra_args": True, "ignore_unknown_options": False}
 
 
 def _need_rl() -> None:
-    from rexeval.exceptions import MetricUnavailable, install_hint
+    from rexeval.base.exceptions import MetricUnavailable, install_hint
 
     try:
         import peft  # noqa: F401
@@ -29,7 +29,7 @@ def _need_rl() -> None:
 def _training_config(ctx: typer.Context, config: Path, overwrite: bool, check_reward: bool = True):
     """The run config with the command line's key=value overrides and its output_dir checked, then the
     trl/peft check: config mistakes surface before torch/TRL load."""
-    from rexeval.trainers.config import check_output_dir, load_config
+    from trainers.config import check_output_dir, load_config
 
     cfg = load_config(config, list(ctx.args), check_reward=check_reward)
     check_output_dir(cfg, overwrite)
@@ -66,7 +66,7 @@ def train_rl_command(
     Before step 1 the reward is probed with `rexeval reward-check` on `reward_check` (64) training
     references; the hacks it pays for are a warning, an error with --strict-reward."""
     cfg = _training_config(ctx, config, overwrite)
-    from rexeval.trainers.grpo import check_grpo, train_rl
+    from trainers.grpo import check_grpo, train_rl
 
     check_grpo(cfg)  # TRL's arguments, before the reward models and the policy load
     summary = train_rl(cfg, strict_reward=strict_reward)
@@ -89,7 +89,7 @@ def train_sft_command(
 ) -> None:
     """Supervised warm start (TRL SFTTrainer) on the references. Extra arguments are key=value overrides."""
     cfg = _training_config(ctx, config, overwrite, check_reward=False)  # SFT uses no reward
-    from rexeval.trainers.sft import check_sft, train_sft
+    from trainers.sft import check_sft, train_sft
 
     check_sft(cfg)
     typer.echo(json.dumps(train_sft(cfg), default=str))
@@ -132,16 +132,16 @@ def generate_command(
 ) -> None:
     """Write one generated report per study, for `rexeval score` and leaderboards."""
     _need_rl()
-    from rexeval.exceptions import ConfigError
-    from rexeval.hacks import hack_signals
-    from rexeval.trainers.config import (
+    from rexeval.base.exceptions import ConfigError
+    from rexeval.tools.hacks import hack_signals
+    from trainers.config import (
         DataConfig,
         find_prompt_settings,
         load_config,
         read_prompt_settings,
     )
-    from rexeval.trainers.data import load_records
-    from rexeval.trainers.generate import (
+    from trainers.data import load_records
+    from trainers.generate import (
         generate,
         generation_stats,
         load_for_generation,
@@ -227,12 +227,12 @@ def train_data_command(
 ) -> None:
     """Build data.path for train-sft/train-rl from MIMIC-CXR, CheXpert Plus or ReXGradient-160K files:
     findings, impression, context, images (frontal first) and the patient's prior study (report, films)."""
-    from rexeval.trainers.build_data import build_training_set
+    from trainers.build_data import build_training_set
 
     records = build_training_set(source, reports=reports, metadata=metadata, splits=splits, table=table,
                                  split=split, image_suffix=image_suffix)
     if not records:
-        from rexeval.exceptions import InputError
+        from rexeval.base.exceptions import InputError
 
         raise InputError(f"no studies with findings or an impression{f' in split {split}' if split else ''}",
                          path=str(table or metadata))

@@ -2,7 +2,7 @@
 
 An executor takes one metric and one aligned :class:`~rexeval.metrics.base.Batch` and returns a
 :class:`MetricRun`: the metric's per-study columns and the studies it could not score, each with its
-reason. Scoring (:func:`rexeval.scoring.score_pairs`) and the reward engine
+reason. Scoring (:func:`rexeval.run.scoring.score_pairs`) and the reward engine
 (:class:`rexeval.rewards.engine.ScoringEngine`) both run metrics through one; two implement it:
 :class:`rexeval.engines.local.LocalExecutor` (this process) and :class:`rexeval.engines.ray.RayEngine`.
 
@@ -14,7 +14,7 @@ The failure policy, the same for every executor:
   :attr:`MetricRun.failures` as a :class:`Failure` (metric, row, study id, one-line reason);
 * never a silent value: a failed study is NaN (aggregates exclude it and count it in ``n_failed``),
   never 0;
-* errors about the run rather than a study — :class:`~rexeval.exceptions.RexevalError` (a missing model,
+* errors about the run rather than a study — :class:`~rexeval.base.exceptions.RexevalError` (a missing model,
   bad options) and interrupts — are not study failures: they propagate at once;
 * what the caller does with a metric that failed on every study is the caller's decision (scoring stops
   the run with the first reason; the reward engine gives NaN rewards and reports why).

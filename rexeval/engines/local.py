@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from rexeval.base.exceptions import RexevalError
 from rexeval.engines.base import Failure, MetricRun, assemble, checked_columns, one_line, sub_batch
-from rexeval.exceptions import RexevalError
 from rexeval.metrics.base import Batch, Metric
 
 #: What computes a metric's columns over a batch: ``metric.compute`` unless the caller says otherwise.

@@ -39,9 +39,9 @@ from typing import Any
 
 import numpy as np
 
+from rexeval.base.exceptions import ConfigError, RexevalError, install_hint
 from rexeval.engines.base import Failure, MetricRun, assemble, checked_columns, one_line, sub_batch
 from rexeval.engines.local import LocalExecutor
-from rexeval.exceptions import ConfigError, RexevalError, install_hint
 from rexeval.metrics.base import Batch, Metric
 
 RAY_FIX = install_hint("ray")
@@ -106,9 +106,9 @@ def loads_models(metric: Metric) -> bool:
     if flag is not None:
         return bool(flag)
     try:
-        params = inspect.signature(type(metric).__init__).parameters
+        params = set(inspect.signature(type(metric).__init__).parameters)
     except (TypeError, ValueError):
-        params = {}
+        params = set()
     return "device" in params or hasattr(metric, "chex")
 
 
@@ -181,7 +181,7 @@ def merge_run_info(parts: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 class RayEngine:
-    """Scores metrics on Ray. Use as a context manager around :func:`rexeval.scoring.score`::
+    """Scores metrics on Ray. Use as a context manager around :func:`rexeval.run.scoring.score`::
 
         with RayEngine(RayOptions(workers=4, gpus_per_worker=1)) as engine:
             result = score(preds, refs, engine=engine)

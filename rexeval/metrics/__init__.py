@@ -18,7 +18,7 @@ import importlib
 import inspect
 from typing import Any
 
-from rexeval.exceptions import ConfigError
+from rexeval.base.exceptions import ConfigError
 from rexeval.metrics.base import (
     Aggregate,
     Batch,

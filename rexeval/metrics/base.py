@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from rexeval._version import __version__
-from rexeval.aggregates import (  # re-exported: metrics take their aggregate vocabulary from here
+from rexeval.base.aggregates import (  # re-exported: metrics take their aggregate vocabulary from here
     Aggregate,
     Columns,
     inverse_mean_of,
@@ -69,7 +69,7 @@ class OnDevice:
 
     @property
     def device(self) -> str:
-        from rexeval.models import auto_device
+        from rexeval.backends.models import auto_device
 
         return auto_device(self.device_arg)
 
@@ -98,7 +98,7 @@ class Metric:
         raise NotImplementedError
 
     def check_available(self) -> None:
-        """Raise :class:`rexeval.exceptions.MetricUnavailable` with the exact fix if it cannot run."""
+        """Raise :class:`rexeval.base.exceptions.MetricUnavailable` with the exact fix if it cannot run."""
 
     def options(self) -> dict[str, Any]:
         """Options that change the numbers; they go into the signature."""

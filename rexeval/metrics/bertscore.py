@@ -15,7 +15,7 @@ rescale_with_baseline=True)``. This module computes the same numbers:
 
 The computation itself (weights, IDF, greedy matching, rescaling) is :mod:`rexeval.metrics.bertscore_core`,
 shared with ``radeval_bertscore``. Speed, without changing any value: texts are de-duplicated and run in
-batches of one padded length (:mod:`rexeval.models.batching`: a text's embedding never depends on its
+batches of one padded length (:mod:`rexeval.backends.models.batching`: a text's embedding never depends on its
 batch mates); reference-side embeddings are cached on disk by content hash; pairs are scored once per
 distinct (prediction, reference). ``device="cuda"`` runs on the GPU; ``fp16=True`` runs the encoder in half precision
 (docs/models.md gives the measured tolerance).
@@ -31,7 +31,8 @@ from typing import Any
 
 import numpy as np
 
-from rexeval.exceptions import ConfigError, InputError, MetricUnavailable, install_hint
+from rexeval.backends.models import ModelSpec, register_model
+from rexeval.base.exceptions import ConfigError, InputError, MetricUnavailable, install_hint
 from rexeval.metrics.base import (
     Batch,
     Metric,
@@ -48,7 +49,6 @@ from rexeval.metrics.bertscore_core import (
     score_aligned,
     token_weights,
 )
-from rexeval.models import ModelSpec, register_model
 
 MODEL = register_model(
     ModelSpec(
@@ -79,7 +79,7 @@ def _read_corpus(path: Path) -> list[str]:
     if path.suffix.lower() == ".txt":
         lines = path.read_text(encoding="utf-8").splitlines()
         return [ln for ln in lines if ln.strip()]
-    from rexeval.io import read_table
+    from rexeval.base.io import read_table
 
     frame = read_table(path)
     for col in ("report", "reference", "section_findings", "findings", "text"):
@@ -128,7 +128,7 @@ class BertScore(OnDevice, Metric):
 
     def _resolve(self):
         if self._resolved is None:
-            from rexeval.models import resolve
+            from rexeval.backends.models import resolve
 
             self._resolved = resolve(MODEL, self.model_path)
         return self._resolved
@@ -139,7 +139,7 @@ class BertScore(OnDevice, Metric):
             import transformers  # noqa: F401
         except ImportError:
             raise MetricUnavailable("bertscore needs torch and transformers", install_hint("models")) from None
-        from rexeval.models import check_files
+        from rexeval.backends.models import check_files
 
         check_files(self._resolve())  # a corrupt download skips the metric here, with the fix
         if self.idf_corpus is not None and not Path(self.idf_corpus).is_file():
@@ -155,7 +155,7 @@ class BertScore(OnDevice, Metric):
     def options(self) -> dict[str, Any]:
         tag = self._resolved.tag if self._resolved is not None else "unresolved"
         if self._resolved is not None:
-            from rexeval.fingerprint import file_sha256
+            from rexeval.base.fingerprint import file_sha256
 
             tag += "#sha256:" + file_sha256(self._resolved.file("model.safetensors"))[:12]
         return {
@@ -177,7 +177,7 @@ class BertScore(OnDevice, Metric):
         import torch
         from transformers import RobertaModel
 
-        from rexeval.models import quiet_loading
+        from rexeval.backends.models import quiet_loading
 
         folder = self._resolve().path
         self._tok()
@@ -187,7 +187,7 @@ class BertScore(OnDevice, Metric):
         model.eval()
         if self.fp16:
             model = model.half()
-        self._model = model.to(self.device)
+        self._model = model.to(self.device)  # type: ignore[arg-type]  # transformers' stub of .to
         if self.idf_corpus is not None:
             self._idf = idf_table([self.encode(t) for t in _read_corpus(Path(self.idf_corpus))])
 
@@ -218,14 +218,14 @@ class BertScore(OnDevice, Metric):
 
     def _embed(self, id_lists: list[list[int]], progress: Callable[[int], None] | None = None) -> list[np.ndarray]:
         """Normalised layer-5 embeddings, one (len, 768) float32 array per id list."""
-        from rexeval.models.batching import hidden_states_by_padded_length
+        from rexeval.backends.models.batching import hidden_states_by_padded_length
 
         return hidden_states_by_padded_length(
             self._model, id_lists, pad_id=self._tok().pad_token_id, batch_size=self.batch_size, device=self.device,
             pad_to=PAD_TO, max_length=MAX_LENGTH, normalise=True, progress=progress)
 
     def _namespace(self) -> str:
-        from rexeval.fingerprint import file_sha256
+        from rexeval.base.fingerprint import file_sha256
 
         resolved = self._resolve()
         # Keyed by the weights' content hash: a changed checkpoint at the same path never hits.

@@ -1,7 +1,7 @@
 """The BERTScore computation both BERTScores share (``bertscore`` and ``radeval_bertscore``), as functions.
 
 tokenise (the metric's own ``encode``) → embed distinct texts, batched by padded length
-(:mod:`rexeval.models.batching`), references cached on disk → greedy cosine matching per pair → P/R/F,
+(:mod:`rexeval.backends.models.batching`), references cached on disk → greedy cosine matching per pair → P/R/F,
 with optional IDF weights from a fixed corpus and bert_score's baseline rescaling. The metrics keep only
 what differs between them: model, tokenizer, layers, weights and whether embeddings arrive normalised.
 
@@ -75,7 +75,7 @@ def embed_distinct(texts: Sequence[str], run: Callable[[list[str]], list[np.ndar
     unique = list(dict.fromkeys(texts))
     if namespace is None:
         return dict(zip(unique, run(unique)))
-    from rexeval.cache import TextCache
+    from rexeval.base.cache import TextCache
 
     return dict(zip(unique, TextCache(namespace).compute(unique, run, progress)))
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -100,7 +102,7 @@ class _Bleu(Metric):
         ref = tokenize(reference)
         return len(ref), [_ngrams(ref, n) for n in range(1, self.order + 1)]
 
-    def compute_with_references(self, batch: Batch, states: list) -> dict[str, np.ndarray]:
+    def compute_with_references(self, batch: Batch, states: Sequence[Any]) -> dict[str, np.ndarray]:
         out = np.array(
             [bleu_from_ref_counts(tokenize(h), rho, counts) for h, (rho, counts) in zip(batch.predictions, states, strict=True)],
             dtype=float,

@@ -25,9 +25,9 @@ from typing import Any
 
 import numpy as np
 
-import rexeval.models.chexbert  # noqa: F401  (registers the chexbert / bert-base-uncased ModelSpecs; no torch)
-from rexeval.exceptions import ConfigError
-from rexeval.labelers import CONDITIONS, FIVE, FIVE_INDEX
+import rexeval.backends.models.chexbert  # noqa: F401  (registers the chexbert / bert-base-uncased ModelSpecs; no torch)
+from rexeval.backends.labelers import CONDITIONS, FIVE, FIVE_INDEX
+from rexeval.base.exceptions import ConfigError
 from rexeval.metrics.base import Aggregate, Batch, Columns, Metric, Output, mean_of
 
 POLICIES = ("positive", "negative", "ignore")
@@ -163,7 +163,7 @@ class ConditionF1(Metric):
 
     def get_labeler(self):
         if self._labeler is None:
-            from rexeval.labelers import get_labeler
+            from rexeval.backends.labelers import get_labeler
 
             self._labeler = get_labeler(self.labeler, **self.labeler_options)
         return self._labeler
@@ -217,7 +217,7 @@ class ConditionF1(Metric):
         """Per-condition precision/recall/F1/support (+ predicted positives) for the summary."""
         pred = _matrix(columns, pred_columns(self.prefix))
         ref = _matrix(columns, ref_columns(self.prefix))
-        # summary["conditions"][labeler][condition] = {...} (what rexeval.plots reads); the key carries
+        # summary["conditions"][labeler][condition] = {...} (what rexeval.reports.plots reads); the key carries
         # the policy suffix like the metric keys do ("rules", "rules_uneg", ...)
         return {"conditions": {self.prefix + self._suffix(): per_condition(pred, ref, self.policy)}}
 
@@ -246,7 +246,7 @@ class CheXbertF1(ConditionF1):
 
     def get_labeler(self):
         if self._labeler is None:
-            from rexeval.labelers.chexbert import CheXbertLabeler
+            from rexeval.backends.labelers.chexbert import CheXbertLabeler
 
             settings = asdict(self.chex)  # the labeler names the checkpoint ``path``, as `rexeval labels` passes it
             self._labeler = CheXbertLabeler(settings.pop("model_path"), **settings)
@@ -259,7 +259,7 @@ class CheXbertF1(ConditionF1):
         return self.chex.versions()
 
     def options(self) -> dict[str, Any]:
-        from rexeval.exceptions import MetricUnavailable
+        from rexeval.base.exceptions import MetricUnavailable
 
         try:
             return {**super().options(), **self.chex.chexbert().options()}

@@ -52,9 +52,9 @@ from typing import Any
 
 import numpy as np
 
-from rexeval.exceptions import ConfigError, MetricUnavailable, install_hint
+from rexeval.backends.models import ModelSpec, register_model
+from rexeval.base.exceptions import ConfigError, MetricUnavailable, install_hint
 from rexeval.metrics.base import Batch, Metric, Output, installed_versions, mean_of
-from rexeval.models import ModelSpec, register_model
 
 HUB_ID = "StanfordAIMI/GREEN-RadLlama2-7b"
 GREEN_MODEL = register_model(
@@ -173,7 +173,7 @@ def get_prompt(name: str = "rexeval") -> GreenPrompt:
 def _green_package_prompt() -> GreenPrompt:
     """GREEN's own prompt, read from the installed ``green_score`` source with ``ast`` (nothing executed)."""
     fix = "pip install git+https://github.com/Stanford-AIMI/GREEN (its prompt is read at run time, not copied)"
-    from rexeval.metrics.error_prompt import package_source_tree
+    from rexeval.metrics.errors_llm.prompt import package_source_tree
 
     tree, source = package_source_tree("green_score", "utils.py", "prompt 'green'", fix)
     for node in ast.walk(tree):
@@ -260,17 +260,17 @@ def _error_counts(body: str, which: str) -> tuple[int, ...]:
             if _NONE.match(m.group(2).split(":", 1)[-1]):
                 counts[idx] = 0
                 continue
-            from rexeval.llm.client import UnparseableAnswer
+            from rexeval.backends.llm.client import UnparseableAnswer
 
             raise UnparseableAnswer(f"{which} ({tag}) has no count: {m.group(0).strip()[:80]!r}")
         n = int(c.group(1))
         if idx in counts and counts[idx] != n:
-            from rexeval.llm.client import UnparseableAnswer
+            from rexeval.backends.llm.client import UnparseableAnswer
 
             raise UnparseableAnswer(f"{which} ({tag}) given twice with different counts")
         counts[idx] = n
     if not counts:
-        from rexeval.llm.client import UnparseableAnswer
+        from rexeval.backends.llm.client import UnparseableAnswer
 
         raise UnparseableAnswer(f"{which}: no (a)-(f) lines and no 'No errors'")
     return tuple(counts.get(i, 0) for i in range(6))  # a category left out counts 0, as in the reference
@@ -278,7 +278,7 @@ def _error_counts(body: str, which: str) -> tuple[int, ...]:
 
 def parse_green(text: str) -> GreenAnswer:
     """Read a GREEN answer; raise ``UnparseableAnswer`` when it does not say what GREEN must say."""
-    from rexeval.llm.client import UnparseableAnswer
+    from rexeval.backends.llm.client import UnparseableAnswer
 
     if not text or not text.strip():
         raise UnparseableAnswer("empty answer")
@@ -321,7 +321,7 @@ class _LocalJudge:
             import torch
             from transformers import AutoModelForCausalLM, AutoTokenizer
 
-            from rexeval.models import quiet_loading
+            from rexeval.backends.models import quiet_loading
 
             # GREEN's tokenizer appends </s> to every encoded text (add_eos_token), as at training time.
             tok = AutoTokenizer.from_pretrained(
@@ -389,7 +389,7 @@ class Green(Metric):
         self.backend = backend
         self.base_url = base_url or os.environ.get(ENV_BASE_URL)
         self.model = model or os.environ.get(ENV_MODEL) or HUB_ID
-        from rexeval.llm.redact import Secret, reveal
+        from rexeval.backends.llm.redact import Secret, reveal
 
         # vLLM needs no key; openai needs one. A Secret shows as *** wherever it is printed or recorded
         # (--llm-api-key arrives as one: reveal it, str() would give the mask).
@@ -437,14 +437,14 @@ class Green(Metric):
                     "green backend 'endpoint' needs a server URL",
                     f"set {ENV_BASE_URL} (an OpenAI-compatible server serving {HUB_ID})",
                 )
-            from rexeval.llm.client import require_openai
+            from rexeval.backends.llm.client import require_openai
 
             require_openai()
         else:
             for mod in ("torch", "transformers"):
                 if importlib.util.find_spec(mod) is None:
                     raise MetricUnavailable(f"green (local) needs {mod}", install_hint("green"))
-            from rexeval.models import check_files, resolve
+            from rexeval.backends.models import check_files, resolve
 
             try:
                 check_files(resolve(GREEN_MODEL, self.model_path))
@@ -467,11 +467,11 @@ class Green(Metric):
 
     def _judge_id(self) -> str:
         if self._which() == "endpoint":
-            from rexeval.llm.config import LLMConfig
+            from rexeval.backends.llm.config import LLMConfig
 
             endpoint = LLMConfig(base_url=self.base_url)
             return f"endpoint:{self.model}@{endpoint.host() or endpoint.endpoint_shown()}"  # no credentials
-        from rexeval.models import resolve
+        from rexeval.backends.models import resolve
 
         try:
             return resolve(GREEN_MODEL, self.model_path).tag
@@ -504,7 +504,7 @@ class Green(Metric):
                 "greedy": True, "max_new_tokens": self.max_new_tokens, "reference": reference, "candidate": candidate}
 
     def _llm_config(self) -> Any:
-        from rexeval.llm.config import LLMConfig
+        from rexeval.backends.llm.config import LLMConfig
 
         # limits (concurrency, rpm, timeout, retries) may come from REXEVAL_LLM_*; the endpoint never does
         return LLMConfig.from_env(**self.llm_limits).with_(
@@ -513,7 +513,7 @@ class Green(Metric):
         )
 
     def compute(self, batch: Batch) -> dict[str, np.ndarray]:
-        from rexeval.llm.client import LLMClient, LLMRequest
+        from rexeval.backends.llm.client import LLMClient, LLMRequest
 
         self.check_available()
         prompt = self.prompt()
@@ -557,9 +557,9 @@ class Green(Metric):
 
     def _run_local(self, requests: list[Any]) -> tuple[list[Any], dict[str, Any]]:
         """Answer with the local model; cached like endpoint answers; unparseable ones are failures."""
-        from rexeval.llm.cache import AnswerCache, request_key
-        from rexeval.llm.local import answer_locally
-        from rexeval.models import auto_device, resolve
+        from rexeval.backends.llm.cache import AnswerCache, request_key
+        from rexeval.backends.llm.local import answer_locally
+        from rexeval.backends.models import auto_device, resolve
 
         found = resolve(GREEN_MODEL, self.model_path)
         judge = _LocalJudge(found.path, auto_device(self.device), self.batch_size, self.max_new_tokens,

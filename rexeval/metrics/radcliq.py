@@ -87,11 +87,11 @@ class RadCliQ(Metric):
         if batch.progress:
             batch.progress(len(batch))
         # NaN in any input (a recorded failure) stays NaN: it is left out of the means, never a zero.
-        return {"radcliq_v0": radcliq(*cols, version="v0"), "radcliq_v1": radcliq(*cols, version="v1")}
+        return {"radcliq_v0": radcliq(*cols, version="v0"), "radcliq_v1": radcliq(*cols, version="v1")}  # type: ignore[misc,arg-type]
 
 
 def _column(frame: Any, name: str, path: str) -> tuple[str, np.ndarray]:
-    from rexeval.exceptions import InputError
+    from rexeval.base.exceptions import InputError
 
     for alias in ALIASES[name]:
         if alias in frame.columns:
@@ -118,6 +118,6 @@ def radcliq_table(frame: Any, path: str = "<table>") -> Any:
     found = dict(_column(frame, name, path) for name in INPUTS)
     arrays = list(found.values())
     out = frame.drop(columns=[c for c in ("_row",) if c in frame.columns]).copy()
-    out["radcliq_v0"] = radcliq(*arrays, version="v0")
-    out["radcliq_v1"] = radcliq(*arrays, version="v1")
+    out["radcliq_v0"] = radcliq(*arrays, version="v0")  # type: ignore[misc,arg-type]  # the four inputs
+    out["radcliq_v1"] = radcliq(*arrays, version="v1")  # type: ignore[misc,arg-type]
     return out

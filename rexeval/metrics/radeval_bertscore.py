@@ -26,7 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from rexeval.exceptions import ConfigError, MetricUnavailable, install_hint
+from rexeval.backends.models import ModelSpec, register_model
+from rexeval.base.exceptions import ConfigError, MetricUnavailable, install_hint
 from rexeval.metrics.base import (
     Batch,
     Metric,
@@ -37,7 +38,6 @@ from rexeval.metrics.base import (
     text_progress,
 )
 from rexeval.metrics.bertscore_core import embed_distinct, score_aligned, token_weights
-from rexeval.models import ModelSpec, register_model
 
 MODEL = register_model(
     ModelSpec(
@@ -83,7 +83,7 @@ class RadEvalBertScore(OnDevice, Metric):
 
     def _resolve(self) -> Any:
         if self._resolved is None:
-            from rexeval.models import resolve
+            from rexeval.backends.models import resolve
 
             self._resolved = resolve(MODEL, self.model_path)
         return self._resolved
@@ -104,7 +104,7 @@ class RadEvalBertScore(OnDevice, Metric):
     def options(self) -> dict[str, Any]:
         tag = "unresolved"
         if self._resolved is not None:
-            from rexeval.fingerprint import file_sha256
+            from rexeval.base.fingerprint import file_sha256
 
             tag = self._resolved.tag + "#sha256:" + file_sha256(self._resolved.file("model.safetensors"))[:12]
         return {"model": tag, "layers": self.num_layers, "idf": "off", "rescale": "none", "tok": "fast+special"}
@@ -119,7 +119,7 @@ class RadEvalBertScore(OnDevice, Metric):
         import torch
         from transformers import AutoModel, AutoTokenizer
 
-        from rexeval.models import quiet_loading
+        from rexeval.backends.models import quiet_loading
 
         folder = str(self._resolve().path)
         self._tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
@@ -146,14 +146,14 @@ class RadEvalBertScore(OnDevice, Metric):
 
     def _embed(self, id_lists: list[list[int]], progress: Callable[[int], None] | None = None) -> list[np.ndarray]:
         """Last hidden states (float32), one (len, hidden) array per id list, batched by padded length."""
-        from rexeval.models.batching import hidden_states_by_padded_length
+        from rexeval.backends.models.batching import hidden_states_by_padded_length
 
         pad_id = self._tokenizer.pad_token_id if self._tokenizer.pad_token_id is not None else 0
         return hidden_states_by_padded_length(self._model, id_lists, pad_id=pad_id, batch_size=self.batch_size,
                                               device=self.device, pad_to=PAD_TO, progress=progress)
 
     def _namespace(self) -> str:
-        from rexeval.fingerprint import file_sha256
+        from rexeval.base.fingerprint import file_sha256
 
         weights = file_sha256(self._resolve().file("model.safetensors"))[:16]
         tok = file_sha256(self._resolve().file("tokenizer.json"))[:12]

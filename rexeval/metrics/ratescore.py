@@ -30,9 +30,9 @@ from typing import Any
 
 import numpy as np
 
-from rexeval.exceptions import MetricUnavailable, install_hint
+from rexeval.backends.models import ModelSpec, register_model
+from rexeval.base.exceptions import MetricUnavailable, install_hint
 from rexeval.metrics.base import Batch, Metric, Output, installed_versions, mean_of
-from rexeval.models import ModelSpec, register_model
 
 NER_MODEL = register_model(
     ModelSpec(
@@ -208,7 +208,7 @@ def spans_from_tags(tokens: Sequence[str], tags: Sequence[str]) -> list[tuple[in
     end (and only if no span end was ever left set) runs to the token before [SEP].
     [CLS]/[SEP] tokens are skipped.
     """
-    spans: list[tuple[int, int, str]] = []
+    spans: list[tuple[int, int, Any]] = []  # the type is set whenever start is
     start: int | None = None
     end: int | None = None
     etype: str | None = None
@@ -301,20 +301,20 @@ _MODELS: dict[tuple[str, str, str], _Loaded] = {}
 
 
 def _device(choice: str) -> str:
-    from rexeval.models import auto_device
+    from rexeval.backends.models import auto_device
 
     return auto_device(choice)
 
 
 def _load(spec: ModelSpec, explicit: str | None, device: str, token_classifier: bool) -> _Loaded:
-    from rexeval.models import resolve
+    from rexeval.backends.models import resolve
 
     found = resolve(spec, explicit)
     key = (spec.name, str(found.path), device)
     if key not in _MODELS:
         from transformers import AutoModel, AutoModelForTokenClassification, AutoTokenizer
 
-        from rexeval.models import quiet_loading
+        from rexeval.backends.models import quiet_loading
 
         cls = AutoModelForTokenClassification if token_classifier else AutoModel
         # local_files_only: the resolved folder is all there is; no process-wide offline flag is set
@@ -368,7 +368,7 @@ class RaTEScore(Metric):
         batch_size: int = 64,
     ) -> None:
         if splitter not in {"auto", "pyrush", "rules"}:
-            from rexeval.exceptions import ConfigError
+            from rexeval.base.exceptions import ConfigError
 
             raise ConfigError(f"ratescore splitter must be auto, pyrush or rules, not {splitter!r}")
         self.ner_model = ner_model
@@ -398,7 +398,7 @@ class RaTEScore(Metric):
         opts: dict[str, Any] = {"split": self._splitter_name(), "W": "long", "nu": POLARITY_PENALTY}
         for label, spec, explicit in (("ner", NER_MODEL, self.ner_model), ("emb", EMBED_MODEL, self.embed_model)):
             try:
-                from rexeval.models import resolve
+                from rexeval.backends.models import resolve
 
                 opts[label] = resolve(spec, explicit).tag
             except MetricUnavailable:
@@ -416,7 +416,7 @@ class RaTEScore(Metric):
                 raise MetricUnavailable(f"ratescore needs {mod}", install_hint("models"))
         if self.splitter == "pyrush" and not _pyrush_available():
             raise MetricUnavailable("splitter 'pyrush' needs medspacy", "pip install medspacy")
-        from rexeval.models import check_files, resolve
+        from rexeval.backends.models import check_files, resolve
 
         check_files(resolve(NER_MODEL, self.ner_model))  # missing or corrupt: skipped here with the fix
         check_files(resolve(EMBED_MODEL, self.embed_model))
@@ -429,7 +429,7 @@ class RaTEScore(Metric):
 
     def entities(self, texts: Sequence[str]) -> list[list[Entity]]:
         """Entities of each text (cached by content under the NER model's tag and the splitter)."""
-        from rexeval.cache import TextCache
+        from rexeval.base.cache import TextCache
 
         ner = _load(NER_MODEL, self.ner_model, _device(self.device), True)
         cache = TextCache(f"ratescore-ner|{ner.tag}|split:{self._splitter_name()}|max{NER_MAX_TOKENS}")
@@ -450,7 +450,7 @@ class RaTEScore(Metric):
                 n = int(enc["attention_mask"][row].sum())
                 ids = enc["input_ids"][row][:n].tolist()
                 tokens = ner.tokenizer.convert_ids_to_tokens(ids)
-                tags = [ner.id2label[c] for c in pred[row][:n]]
+                tags = [ner.id2label[c] for c in pred[row][:n]]  # type: ignore[index]  # a token classifier's
                 per_sentence[k] = [
                     (ner.tokenizer.convert_tokens_to_string(tokens[s : e + 1]), typ.upper())
                     for s, e, typ in spans_from_tags(tokens, tags)
@@ -461,7 +461,7 @@ class RaTEScore(Metric):
 
     def embed(self, strings: Sequence[str]) -> list[np.ndarray]:
         """BioLORD [CLS] vectors (≤ 30 tokens) of entity strings, cached by content."""
-        from rexeval.cache import TextCache
+        from rexeval.base.cache import TextCache
 
         enc_model = _load(EMBED_MODEL, self.embed_model, _device(self.device), False)
         cache = TextCache(f"ratescore-emb|{enc_model.tag}|cls|max{EMBED_MAX_TOKENS}")

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from rexeval.exceptions import ConfigError
+from rexeval.base.exceptions import ConfigError
 from rexeval.metrics.base import Batch, Columns, Metric, Output, mean_of
 
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")

@@ -1,6 +1,6 @@
 """SembScore (docs/metrics.md §4): cosine similarity of the CheXbert [CLS] embeddings of prediction and reference.
 
-The CheXbert forward pass (rexeval.models.chexbert) is shared with the CheXbert condition labels:
+The CheXbert forward pass (rexeval.backends.models.chexbert) is shared with the CheXbert condition labels:
 one pass per distinct text, cached on disk by content hash, so reference-side work is done once.
 """
 
@@ -11,17 +11,16 @@ from typing import Any
 
 import numpy as np
 
-from rexeval.exceptions import ConfigError, MetricUnavailable, install_hint
-from rexeval.metrics.base import Batch, Metric, Output, installed_versions, mean_of, text_progress
-
 # (importing it registers the CheXbert ModelSpecs; it imports no torch)
-from rexeval.models.chexbert import (
+from rexeval.backends.models.chexbert import (
     CheXbertSettings,
     check_checkpoint,
     get_chexbert,
     resolve_chexbert,
     resolve_tokenizer,
 )
+from rexeval.base.exceptions import ConfigError, MetricUnavailable, install_hint
+from rexeval.metrics.base import Batch, Metric, Output, installed_versions, mean_of, text_progress
 
 
 def _require_torch() -> None:
@@ -85,7 +84,7 @@ class SembScore(Metric):
         return self.chex.versions()
 
     def compute(self, batch: Batch) -> dict[str, np.ndarray]:
-        from rexeval.models.chexbert import cosine
+        from rexeval.backends.models.chexbert import cosine
 
         model = self.chex.chexbert()
         texts = list(batch.predictions) + list(batch.references)

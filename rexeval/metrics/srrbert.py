@@ -30,7 +30,8 @@ from typing import Any
 
 import numpy as np
 
-from rexeval.exceptions import ConfigError, MetricUnavailable, install_hint
+from rexeval.backends.models import ModelSpec, register_model
+from rexeval.base.exceptions import ConfigError, MetricUnavailable, install_hint
 from rexeval.metrics.base import (
     Aggregate,
     Batch,
@@ -42,7 +43,6 @@ from rexeval.metrics.base import (
     mean_of,
 )
 from rexeval.metrics.conditions import confusion_stats, f1_from_sums, per_condition
-from rexeval.models import ModelSpec, register_model
 
 VARIANTS = {  # model type -> (hub id, RadEval mapping file)
     "leaves": ("StanfordAIMI/SRR-BERT-Leaves", "leaves_mapping.json"),
@@ -188,7 +188,7 @@ class SRRBert(OnDevice, Metric):
 
     def _resolve(self) -> Any:
         if self._resolved is None:
-            from rexeval.models import resolve
+            from rexeval.backends.models import resolve
 
             self._resolved = (resolve(MODELS[self.variant], self.model_path), resolve(TOKENIZER, self.tokenizer_path))
         return self._resolved
@@ -196,7 +196,7 @@ class SRRBert(OnDevice, Metric):
     def options(self) -> dict[str, Any]:
         opts: dict[str, Any] = {"variant": self.variant, "threshold": 0.5, "split": "radeval+punkt_tab"}
         if self._resolved is not None:
-            from rexeval.fingerprint import file_sha256
+            from rexeval.base.fingerprint import file_sha256
 
             model, tok = self._resolved
             opts["model"] = model.tag + "#sha256:" + file_sha256(self._weights_file())[:12]
@@ -226,7 +226,7 @@ class SRRBert(OnDevice, Metric):
             return
         from transformers import BertForSequenceClassification, BertTokenizer
 
-        from rexeval.models import quiet_loading
+        from rexeval.backends.models import quiet_loading
 
         model_res, tok_res = self._resolve()
         self._weights_file()
@@ -238,8 +238,8 @@ class SRRBert(OnDevice, Metric):
 
     def classify(self, sentences: Sequence[str]) -> np.ndarray:
         """0/1 label matrix (len(sentences), n_labels); each sentence on its own, cached by content."""
-        from rexeval.cache import TextCache
-        from rexeval.fingerprint import file_sha256
+        from rexeval.base.cache import TextCache
+        from rexeval.base.fingerprint import file_sha256
 
         self._load()
         unique = list(dict.fromkeys(sentences))
@@ -250,7 +250,7 @@ class SRRBert(OnDevice, Metric):
     def _run(self, sentences: list[str]) -> list[np.ndarray]:
         import torch
 
-        from rexeval.models.batching import padded_batch, padded_length_batches
+        from rexeval.backends.models.batching import padded_batch, padded_length_batches
 
         tok = self._tokenizer
         ids = [tok(s, add_special_tokens=True, max_length=MAX_LENGTH, truncation=True)["input_ids"] for s in sentences]

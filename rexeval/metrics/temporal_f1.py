@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from rexeval.exceptions import ConfigError
+from rexeval.base.exceptions import ConfigError
 from rexeval.metrics.base import Batch, Metric, Output, mean_of
 
 #: Bannur et al. 2023's temporal keywords, as RadEval lists them (44 words).
@@ -108,7 +108,7 @@ class TemporalF1(Metric):
 
     def check_available(self) -> None:
         if self.ner == "radgraph":
-            from rexeval.exceptions import MetricUnavailable
+            from rexeval.base.exceptions import MetricUnavailable
 
             try:
                 self.radgraph().check_available()

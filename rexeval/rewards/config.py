@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from rexeval.exceptions import ConfigError
+from rexeval.base.exceptions import ConfigError
 from rexeval.metrics import Metric, register, resolve_metrics
 from rexeval.rewards.normalise import NORMALISATIONS
 from rexeval.rewards.transforms import Transform, as_transform, check_on_range
@@ -198,9 +198,10 @@ def _apply_fallbacks(
 ) -> tuple[list[Component], dict[str, dict[str, Any]]]:
     """Components with a ``fallback`` whose metric cannot run here (``check_available`` fails) are
     swapped for their fallback (a set ``name`` is kept); the choice and its reason, per component name."""
-    from rexeval.exceptions import MetricUnavailable
+    from rexeval.base.exceptions import MetricUnavailable
 
-    out, record = [], {}
+    out: list[Component] = []
+    record: dict[str, dict[str, Any]] = {}
     for comp, name in zip(comps, names, strict=True):
         if not comp.fallback:
             out.append(comp)

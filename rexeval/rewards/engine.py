@@ -16,7 +16,7 @@ makes repeated reward calls cheap, never changing a value:
 
 Failures: a sample a metric cannot score is NaN in that metric's columns and a :class:`SampleFailure`
 (metric, sample position in the call, one-line reason) in :attr:`EngineResult.failures`; errors about the
-configuration (:class:`~rexeval.exceptions.RexevalError`) propagate.
+configuration (:class:`~rexeval.base.exceptions.RexevalError`) propagate.
 """
 
 from __future__ import annotations

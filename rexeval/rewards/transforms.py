@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from rexeval.exceptions import ConfigError
+from rexeval.base.exceptions import ConfigError
 
 _BINOPS: dict[type, Callable[[Any, Any], Any]] = {
     ast.Add: operator.add,
@@ -127,10 +127,10 @@ def parse_transform(spec: str) -> Transform:
             v = run(node.operand, x)
             return -v if isinstance(node.op, ast.USub) else v
         if isinstance(node, ast.Constant):
-            return float(node.value)
+            return float(node.value)  # type: ignore[arg-type]  # check() admits only numbers
         if isinstance(node, ast.Name):
             return x
-        assert isinstance(node, ast.Call)
+        assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
         return _FUNCS[node.func.id][0](*(run(a, x) for a in node.args))
 
     check(tree)

@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from rexeval.base.exceptions import ConfigError
 from rexeval.engines.base import Executor
-from rexeval.exceptions import ConfigError
 from rexeval.metrics import Metric
 from rexeval.rewards.config import ResolvedComponent, RewardConfig, plan
 from rexeval.rewards.engine import EngineResult, ScoringEngine, is_async_metric
@@ -249,7 +249,7 @@ class RewardSuite:
 
         else:
 
-            def reward(prompts=None, completions=None, **kwargs):
+            def reward(prompts=None, completions=None, **kwargs):  # type: ignore[misc]  # sync twin
                 return suite.component_values(name, prompts or [], completions, kwargs)
 
         reward.__name__ = reward.__qualname__ = name

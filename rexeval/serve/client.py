@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from rexeval.exceptions import ConfigError
+from rexeval.base.exceptions import ConfigError
 from rexeval.serve.scoring import failed_result
 
 #: Environment variables the adapters read when no argument is given.

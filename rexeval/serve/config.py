@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from rexeval.exceptions import ConfigError
+from rexeval.base.exceptions import ConfigError
 
 #: End-of-turn and end-of-text tokens of common chat templates (Qwen, Llama 2/3, Gemma, Phi, Mistral).
 DEFAULT_STRIP_SUFFIXES = ("<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|end_of_text|>", "</s>",

@@ -17,7 +17,7 @@ import queue
 import sys
 from typing import Any
 
-from rexeval.exceptions import ConfigError
+from rexeval.base.exceptions import ConfigError
 from rexeval.serve.config import ServeConfig
 from rexeval.serve.scoring import RewardScorer, Sample, failed_result
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from rexeval.aggregates import Aggregate, Columns
+from rexeval.base.aggregates import Aggregate, Columns
 from rexeval.stats import DEFAULT_RESAMPLES, DEFAULT_SEED
 
 #: Resamples are drawn in chunks so that B x n never needs more than ~64 MB at once.

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rexeval.aggregates import Aggregate, Columns
+from rexeval.base.aggregates import Aggregate, Columns
 from rexeval.stats import DEFAULT_PERMUTATIONS, DEFAULT_RESAMPLES, DEFAULT_SEED
 from rexeval.stats.bootstrap import percentile_ci, resample_counts
 

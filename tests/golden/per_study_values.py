@@ -38,14 +38,14 @@ def _rows(source: str, system: str, per_study: pd.DataFrame) -> pd.DataFrame:
 
 def example_values() -> pd.DataFrame:
     """The shipped example scored with the default metrics (the README's first example)."""
-    from rexeval.scoring import score
+    from rexeval.run.scoring import score
 
     return _rows("example", "example", score(str(EXAMPLE), n_resamples=10, progress=False).per_study)
 
 
 def iu_baseline_values(shared: Path) -> pd.DataFrame:
     """Every baseline of ``leaderboards/iu_xray`` on the 590 IU test studies, as that build runs them."""
-    from rexeval.leaderboards.iu_xray.build import run_systems
+    from leaderboards.iu_xray.build import run_systems
 
     with tempfile.TemporaryDirectory() as tmp:
         results = run_systems(shared, Path(tmp))

@@ -283,7 +283,7 @@ KNOWN_WRONG: set[tuple[str, str]] = {
 
 def evaluate(labeler=None, table=None):
     """(per-condition [correct, total], list of misses) over the table."""
-    from rexeval.labelers import CONDITIONS, get_labeler
+    from rexeval.backends.labelers import CONDITIONS, get_labeler
 
     labeler = labeler or get_labeler("rules")
     table = TABLE if table is None else table

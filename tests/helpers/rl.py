@@ -123,7 +123,7 @@ def build_tiny_encoder(out_dir, texts) -> str:
     import torch
     from transformers import BertConfig, BertModel
 
-    from rexeval.trainers.tiny import build_tokenizer
+    from trainers.tiny import build_tokenizer
 
     torch.manual_seed(0)
     tok = build_tokenizer(texts, out_dir)

@@ -38,7 +38,7 @@ def make_counter(counter: str = f"v{COUNTER_VERSION}", labeler: str = "rules"):
         return V1(labeler)
     if counter == "v2":
         return StructuredErrorCounterV2(labeler)
-    from rexeval.exceptions import ConfigError
+    from rexeval.base.exceptions import ConfigError
 
     raise ConfigError(f"errors_struct: counter must be one of {', '.join(COUNTERS)}, not {counter!r}")
 
@@ -50,7 +50,7 @@ class ErrorsStruct(Metric):
 
     def __init__(self, labeler: str = "rules", per_type: bool = False, counter: str = f"v{COUNTER_VERSION}") -> None:
         if counter not in COUNTERS:
-            from rexeval.exceptions import ConfigError
+            from rexeval.base.exceptions import ConfigError
 
             raise ConfigError(f"errors_struct: counter must be one of {', '.join(COUNTERS)}, not {counter!r}")
         self.labeler = labeler

@@ -167,7 +167,9 @@ def _comparison(key: str, r: Summary | None, c: Summary | None, ref: Report, can
     tr = r.temporal if r else set()
     tc = c.temporal if c else set()
     items = []
-    is_major = major(r if r is not None and (r.present or c is None) else c)
+    subject = r if r is not None and (r.present or c is None) else c
+    assert subject is not None  # the key comes from one of the two reports
+    is_major = major(subject)
     extra = tc - tr
     if extra:
         status = next((s for s in ("new", "worse", "better", "resolved") if s in extra), "stable")
@@ -235,6 +237,7 @@ def count_errors(ref: Report, cand: Report) -> list[ErrorItem]:
         elif key in paired_cand:
             continue  # counted with its partner
         if in_cand and not in_ref:
+            assert c is not None
             fam = [rf[f] for f in OPACITY_FAMILY if present(rf, f) and _same_place(rf[f], c)]
             if key == "Lung Opacity" and fam:
                 item = _where(key, _merge(fam), c)
@@ -250,6 +253,7 @@ def count_errors(ref: Report, cand: Report) -> list[ErrorItem]:
                 items.append(ErrorItem("A", sig, key, f"candidate reports {name(key)} ({c.presence}); reference "
                                        + ("negates it" if key in rf else "does not mention it")))
         elif in_ref and not in_cand:
+            assert r is not None
             fam = [cf[f] for f in OPACITY_FAMILY if present(cf, f) and _same_place(r, cf[f])]
             if key == "Lung Opacity" and fam:
                 item = _where(key, r, _merge(fam))
@@ -265,6 +269,7 @@ def count_errors(ref: Report, cand: Report) -> list[ErrorItem]:
                 items.append(ErrorItem("B", sig, key, f"reference reports {name(key)} ({r.presence}); candidate "
                                        + ("negates it" if key in cf else "omits it")))
         elif in_ref and in_cand:
+            assert r is not None and c is not None
             where = _where(key, r, c)
             for item in (where, _severity(key, r, c)):
                 if item:

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from rexeval.labelers.rules import clause_mentions, split_clauses, status_of
+from rexeval.backends.labelers.rules import clause_mentions, split_clauses, status_of
 from rexeval.metrics.errors_struct import lexicon as lx
 
 POS, NEG, UNC = "positive", "negative", "uncertain"
@@ -212,14 +212,14 @@ def read_sentence(low: str) -> tuple[tuple[tuple[Finding, tuple], ...], tuple, b
                 continue  # "calcified granuloma" already read as a lesion
             if m.lastgroup == "fracture" and not lx.SPINE.search(low):
                 continue  # a compression deformity is a vertebra's
-            span = _mention(low, clauses, m, lx.OTHER_KINDS[m.lastgroup])
+            span = _mention(low, clauses, m, lx.OTHER_KINDS[str(m.lastgroup)])
             if m.lastgroup in lx.OTHER_POSSIBLE and span[3] == POS:
                 span = (*span[:3], UNC)
             spans.append(span)
     device_spans: list[tuple[int, int]] = []
     if lx.DEVICE_SCREEN.search(" " + low):
         for m in lx.DEVICES.finditer(low):
-            dtype = m.lastgroup
+            dtype = str(m.lastgroup)  # every branch of DEVICES is a named group
             if dtype in lx.PLACES:
                 continue  # "into the right IJ", "side port": read by the qualifier scanner
             device_spans.append((m.start(), m.end()))
@@ -262,16 +262,16 @@ def read_sentence(low: str) -> tuple[tuple[tuple[Finding, tuple], ...], tuple, b
     temporal: list[set] = [set() for _ in spans]
     sentence_temporal: set = set()
     for s, e, group, _ in tokens:
-        status = lx.TEMPORAL_TOKENS.get(group)
+        status = lx.TEMPORAL_TOKENS.get(group or "")  # type: ignore[assignment]  # a str past the check
         if status is None:
             continue
         if not spans:
             sentence_temporal.add(status)
             continue
         if group == "nonew":  # "no new effusion": the finding that follows
-            after = [i for i, sp in enumerate(spans) if sp[0] >= e]
-            if after:
-                temporal[after[0]].add(status)
+            later = [i for i, sp in enumerate(spans) if sp[0] >= e]
+            if later:
+                temporal[later[0]].add(status)
                 continue
         nxt = next((i for i, sp in enumerate(spans) if sp[0] >= e), None)
         if nxt is not None and spans[nxt][0] - e <= _BEFORE_FINDING and "," not in low[e : spans[nxt][0]]:

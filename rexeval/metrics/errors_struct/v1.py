@@ -3,7 +3,7 @@
 Not an LLM and not a replacement for one: a fast rule-based approximation meant for RL rewards and quick
 checks, with keys (``errors_struct_*``) that can never be mistaken for the judge's (``errors_llm_*``).
 
-Built on the rule-based condition labeler (:mod:`rexeval.labelers.rules`) plus rules of its own:
+Built on the rule-based condition labeler (:mod:`rexeval.backends.labelers.rules`) plus rules of its own:
 
 - A / B (false / missed finding): a condition positive or uncertain on one side and negative or not
   mentioned on the other. "Lung Opacity" is the umbrella of the parenchymal conditions: "opacity" vs
@@ -135,7 +135,7 @@ def _grade(text: str) -> float | None:
 
 
 def _laterality(text: str) -> frozenset:
-    out = set()
+    out: set[str] = set()
     if _BOTH.search(text):
         out.update(("left", "right"))
     if _LEFT.search(text):
@@ -179,12 +179,12 @@ class StructuredErrorCounter:
     """``count(reference, candidate)`` -> 12 counts; ``errors(...)`` -> the itemised errors."""
 
     def __init__(self, labeler: str = "rules", cache_size: int = 200_000) -> None:
-        from rexeval.labelers import get_labeler
+        from rexeval.backends.labelers import get_labeler
 
         self.labeler_name = labeler
-        self.labeler = get_labeler(labeler)
+        self.labeler: Any = get_labeler(labeler)  # checked below for mentions(), beyond the protocol
         if not hasattr(self.labeler, "mentions"):
-            from rexeval.exceptions import ConfigError
+            from rexeval.base.exceptions import ConfigError
 
             raise ConfigError(f"errors_struct needs a labeler with mentions(); {labeler!r} has none (use 'rules')")
         self._sentences: _LRU = _LRU(cache_size)

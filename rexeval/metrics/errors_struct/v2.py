@@ -3,7 +3,7 @@ the shared specification (compare.py). Sentences and reports are cached in memor
 
 from __future__ import annotations
 
-from rexeval.labelers.rules import lower_same_length
+from rexeval.backends.labelers.rules import lower_same_length
 from rexeval.metrics.error_schema import LETTERS
 from rexeval.metrics.errors_struct.compare import ErrorItem, Report, count_errors
 from rexeval.metrics.errors_struct.findings import Summary, read_sentence
@@ -29,10 +29,10 @@ class StructuredErrorCounterV2:
     version = COUNTER_VERSION
 
     def __init__(self, labeler: str = "rules", cache_size: int = 200_000) -> None:
-        from rexeval.labelers import get_labeler
+        from rexeval.backends.labelers import get_labeler
 
         if labeler != "rules":
-            from rexeval.exceptions import ConfigError
+            from rexeval.base.exceptions import ConfigError
 
             raise ConfigError(f"errors_struct v2 reads the rule labeler's mentions; labeler {labeler!r} is not supported")
         self.labeler_name = labeler
@@ -66,10 +66,11 @@ class StructuredErrorCounterV2:
                 s.add(f)
                 s.temporal.update(statuses)
         for s in findings.values():
-            s.sides, s.zones, s.tips, s.temporal = (_settled(s.sides), _settled(s.zones), _settled(s.tips),
-                                                    _settled(s.temporal))
-            s.spots, s.sites = _settled(s.spots), _settled(s.sites)
-        out = Report(findings, _settled(temporal), statement)
+            # frozen once settled: a cached report is shared, never changed
+            settled = (_settled(s.sides), _settled(s.zones), _settled(s.tips), _settled(s.temporal))
+            s.sides, s.zones, s.tips, s.temporal = settled  # type: ignore[assignment]
+            s.spots, s.sites = _settled(s.spots), _settled(s.sites)  # type: ignore[assignment]
+        out = Report(findings, _settled(temporal), statement)  # type: ignore[arg-type]
         self._reports.put(text, out)
         return out
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from rexeval.exceptions import ConfigError
+from rexeval.base.exceptions import ConfigError
 from rexeval.serve.client import CONFIG_ENV, URL_ENV, RewardClient
 from rexeval.serve.scoring import RewardScorer, Sample
 
@@ -47,11 +47,11 @@ def backend(url: str | None = None, config: str | Path | None = None, token_file
     if not url and not config:
         raise ConfigError(f"say where rewards come from: url= (or ${URL_ENV}) for `rexeval serve`, or "
                           f"config= (or ${CONFIG_ENV}) for the reward engine in this process")
-    key = ("url", url, token_file, timeout, retries) if url else ("config", str(Path(config).resolve()))
+    key = ("url", url, token_file, timeout, retries) if url else ("config", str(Path(str(config)).resolve()))
     with _LOCK:
         if key not in _BACKENDS:
             _BACKENDS[key] = (RewardClient(url, token_file=token_file, timeout=timeout, retries=retries)
-                              if url else LocalBackend(config))
+                              if url else LocalBackend(str(config)))
         return _BACKENDS[key]
 
 

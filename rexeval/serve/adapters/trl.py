@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from rexeval.exceptions import ConfigError
+from rexeval.base.exceptions import ConfigError
 from rexeval.rewards import completion_text
 from rexeval.serve.client import RewardClient
 

@@ -1,0 +1,3 @@
+"""A scored run: the typed, versioned run and its directory (runs), scoring, sharding and merging,
+subgroups.
+"""
