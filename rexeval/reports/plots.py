@@ -52,7 +52,8 @@ KINDS = ("overview", "subgroups", "leaderboard", "errors", "conditions", "compar
 MAX_PANELS = 12
 
 
-def _plt():
+def styled_pyplot():
+    """matplotlib.pyplot with the house style (Agg backend, palette, fonts); every rexeval figure draws with it."""
     import matplotlib
 
     matplotlib.use("Agg", force=True)
@@ -68,7 +69,7 @@ def _plt():
 
 def save(fig: Any, out_dir: str | Path, stem: str) -> list[Path]:
     """Write ``stem.png`` and ``stem.svg`` (a deterministic SVG: no date metadata) and close the figure."""
-    plt = _plt()
+    plt = styled_pyplot()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / f"{stem}.png", out / f"{stem}.svg"]
@@ -127,7 +128,7 @@ def _forest(ax: Any, part: pd.DataFrame, labels_on: bool = True) -> None:
 
 def forest_plot(table: pd.DataFrame, metrics: str | Sequence[str], title: str | None = None):
     """One figure: a forest-plot panel per metric (subgroups on a shared y axis), value and 95% CI."""
-    plt = _plt()
+    plt = styled_pyplot()
     keys = [metrics] if isinstance(metrics, str) else list(metrics)
     parts = [table[table["metric"] == k] for k in keys]
     missing = [k for k, part in zip(keys, parts, strict=True) if part.empty]
@@ -199,7 +200,7 @@ def overview_plot(runs: Sequence[Run], metrics: Sequence[str] | None = None, tit
     """One panel per metric (grouped ReXrank, clinical, other), each run's value and 95% CI."""
     from rexeval.base.display import GROUP_TITLES, display, display_name
 
-    plt = _plt()
+    plt = styled_pyplot()
     keys = overview_metrics(runs, metrics)
     if not keys:
         raise InputError("these runs have no metric to plot")
@@ -240,7 +241,7 @@ def comparison_plot(table: pd.DataFrame, metrics: Sequence[str] | None = None):
     """One panel per metric: A − B with its paired-bootstrap 95% CI, zero dashed, Holm-adjusted p."""
     from rexeval.base.display import display_name, select
 
-    plt = _plt()
+    plt = styled_pyplot()
     keys = list(metrics) if metrics else select(table["metric"].tolist())[:MAX_PANELS]
     rows = table.set_index("metric")
     keys = [k for k in keys if k in rows.index]
@@ -274,7 +275,7 @@ def leaderboard_chart(board: Any, metrics: str | Sequence[str] | None = None):
     hollow = a published row."""
     from rexeval.base.display import display_name
 
-    plt = _plt()
+    plt = styled_pyplot()
     keys = [metrics] if isinstance(metrics, str) else list(metrics or [board.rank_by])
     t = board.table
     n = len(t)
@@ -344,7 +345,7 @@ def _error_source(column: str, prefix: str) -> str:
 
 def error_plot(dist: pd.DataFrame):
     """Stacked horizontal bars: one bar per system x error source, segments = 0/1/2/3/>=4 errors."""
-    plt = _plt()
+    plt = styled_pyplot()
     import matplotlib
 
     if dist.empty:
@@ -403,7 +404,7 @@ def condition_matrix(runs: Sequence[Run], labeler: str | None = None) -> dict[st
 
 def condition_heatmap(matrices: dict[str, pd.DataFrame] | pd.DataFrame, labeler: str | None = None):
     """F1 per system x condition; one panel per labeler, stacked, in one figure."""
-    plt = _plt()
+    plt = styled_pyplot()
     import matplotlib
 
     if isinstance(matrices, pd.DataFrame):

@@ -536,9 +536,9 @@ def print_result(result: MetaEvalResult) -> None:
 def plot_result(result: MetaEvalResult, out_dir: str | Path, human: str | None = None) -> list[Path]:
     """Tau-b with its CI per score (against one human column) and the human ceiling as a band."""
     from rexeval.base.display import display_name
-    from rexeval.reports.plots import PALETTE, _plt, save
+    from rexeval.reports.plots import PALETTE, save, styled_pyplot
 
-    plt = _plt()
+    plt = styled_pyplot()
     human = human or result.table["human"].iloc[0]
     part = result.table[result.table["human"] == human].sort_values("kendall_tau_b", na_position="first")
     fig, ax = plt.subplots(figsize=(7.5, 1.0 + 0.45 * len(part)))

@@ -299,9 +299,9 @@ def print_table(result: RewardCheckResult, echo=print) -> None:
 
 def heatmap(result: RewardCheckResult, out_dir: str | Path) -> list[Path]:
     """Hack x component, share of applicable references where the hack wins."""
-    from rexeval.reports.plots import _plt, save
+    from rexeval.reports.plots import save, styled_pyplot
 
-    plt = _plt()
+    plt = styled_pyplot()
     tab = result.table
     hacks = list(dict.fromkeys(tab["hack"]))
     comps = list(dict.fromkeys(tab["component"]))

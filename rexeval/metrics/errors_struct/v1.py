@@ -164,7 +164,9 @@ def split_sentences(text: str) -> list[str]:
     return out
 
 
-class _LRU(OrderedDict):
+class BoundedCache(OrderedDict):
+    """A dict that forgets its oldest entry past ``size`` (the counters' sentence and report caches)."""
+
     def __init__(self, size: int) -> None:
         super().__init__()
         self.size = size
@@ -187,8 +189,8 @@ class StructuredErrorCounter:
             from rexeval.base.exceptions import ConfigError
 
             raise ConfigError(f"errors_struct needs a labeler with mentions(); {labeler!r} has none (use 'rules')")
-        self._sentences: _LRU = _LRU(cache_size)
-        self._profiles: _LRU = _LRU(cache_size // 4)
+        self._sentences: BoundedCache = BoundedCache(cache_size)
+        self._profiles: BoundedCache = BoundedCache(cache_size // 4)
 
     # -- per sentence ---------------------------------------------------------------------------
     def _sentence(self, sentence: str) -> tuple[list[_MentionInfo], list[tuple[str, str]]]:

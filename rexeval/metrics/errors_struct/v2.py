@@ -7,7 +7,7 @@ from rexeval.backends.labelers.rules import lower_same_length
 from rexeval.metrics.error_schema import LETTERS
 from rexeval.metrics.errors_struct.compare import ErrorItem, Report, count_errors
 from rexeval.metrics.errors_struct.findings import Summary, read_sentence
-from rexeval.metrics.errors_struct.v1 import _LRU, split_sentences
+from rexeval.metrics.errors_struct.v1 import BoundedCache, split_sentences
 
 COUNTER_VERSION = "2"
 #: The revision of v2's counting rules, in the signature (``rules:2.3``): 2.1 adds the amendments after the
@@ -37,8 +37,8 @@ class StructuredErrorCounterV2:
             raise ConfigError(f"errors_struct v2 reads the rule labeler's mentions; labeler {labeler!r} is not supported")
         self.labeler_name = labeler
         self.labeler = get_labeler(labeler)
-        self._sentences: _LRU = _LRU(cache_size)
-        self._reports: _LRU = _LRU(cache_size // 4)
+        self._sentences: BoundedCache = BoundedCache(cache_size)
+        self._reports: BoundedCache = BoundedCache(cache_size // 4)
 
     def _sentence(self, sentence: str):
         low = lower_same_length(sentence)

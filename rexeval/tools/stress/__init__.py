@@ -588,9 +588,9 @@ def print_table(result: StressResult) -> None:
 def heatmap(result: StressResult, out_dir: str | Path) -> list[Path]:
     """Outputs (ranked by discrimination) x categories: sensitivity for clinical edits, invariance for
     meaning-preserving ones, then discrimination and tau."""
-    from rexeval.reports.plots import _plt, save
+    from rexeval.reports.plots import save, styled_pyplot
 
-    plt = _plt()
+    plt = styled_pyplot()
     tab = result.table
     outputs = list(result.summary["output"])
     cats = list(dict.fromkeys(tab["category"]))
