@@ -339,3 +339,20 @@ def test_reference_state_cache_is_bounded():
     for ref in (REF_A, REF_B, REF_A):  # REF_A was evicted by REF_B: computed again
         call(f, ["p"], ["x"], [ref])
     assert s.reference_states_computed == {"test_overlap": 3}
+
+
+@pytest.mark.parametrize(
+    "config, message, meant",
+    [
+        ({"components": ["bleu"], "dedup": False}, "unknown reward option(s) dedup; known: ", "dedupe"),
+        ({"components": [{"metric": "bleu", "wieght": 2}]}, "unknown reward component field(s) wieght; known: ",
+         "weight"),
+    ],
+)
+def test_a_misspelt_reward_key_is_refused_with_the_known_ones(config, message, meant):
+    from rexeval.rewards.config import RewardConfig
+
+    with pytest.raises(ConfigError) as err:
+        RewardConfig.from_dict(config)
+    assert str(err.value).startswith(message)
+    assert meant in str(err.value).split("known: ")[1].split(", ")

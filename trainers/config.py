@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from rexeval.base.exceptions import ConfigError, MetricUnavailable, install_hint
+from rexeval.base.exceptions import ConfigError, MetricUnavailable, install_hint, refuse_unknown
 
 #: A policy rexeval builds itself (random weights, word-level tokenizer; see trainers/tiny.py).
 TINY_POLICIES = ("rexeval:tiny", "rexeval:tiny-vlm")
@@ -96,12 +96,7 @@ class ValidationConfig:
 
     @classmethod
     def from_dict(cls, block: dict[str, Any]) -> ValidationConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = set(block) - known
-        if unknown:
-            raise ConfigError(
-                f"unknown key(s) in validation: {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}"
-            )
+        refuse_unknown(block, {f.name for f in fields(cls)}, "key(s) in validation:")
         cfg = cls(**block)
         if not cfg.data:
             raise ConfigError("validation.data is required: a held-out set to score while training")
@@ -276,12 +271,7 @@ def load_config(
         )
     check_policy_source(model["model_name_or_path"])
     data_block = _section(tree, "data") or {}
-    known = {f.name for f in fields(DataConfig)}
-    unknown = set(data_block) - known
-    if unknown:
-        raise ConfigError(
-            f"unknown key(s) in data: {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}"
-        )
+    refuse_unknown(data_block, {f.name for f in fields(DataConfig)}, "key(s) in data:")
     data = DataConfig(**data_block)
     if not data.path:
         raise ConfigError("data.path is required")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 
 class RexevalError(Exception):
     """Base class for every error caused by input, configuration or environment."""
@@ -44,6 +46,15 @@ class MetricUnavailable(RexevalError):
 
 class ConfigError(RexevalError):
     """Inconsistent options (unknown metric name, bad shard spec, ...)."""
+
+
+def refuse_unknown(given: Iterable[str], known: Iterable[str], what: str) -> None:
+    """Raise ``ConfigError("unknown WHAT a, b; known: ...")`` when ``given`` holds names not in ``known``:
+    every config block (reward, serve, trainer) checks its keys this one way, so a typo never passes silently."""
+    known = set(known)
+    unknown = set(given) - known
+    if unknown:
+        raise ConfigError(f"unknown {what} {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
 
 
 #: Extras that pull torch: a bare torch requirement with no torch installed gets the multi-GB CUDA build.

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from rexeval.base.exceptions import ConfigError
+from rexeval.base.exceptions import ConfigError, refuse_unknown
 from rexeval.metrics import Metric, register, resolve_metrics
 from rexeval.rewards.normalise import NORMALISATIONS
 from rexeval.rewards.transforms import Transform, as_transform, check_on_range
@@ -46,12 +46,7 @@ class Component:
             return cls(metric=spec)
         if not isinstance(spec, Mapping) or "metric" not in spec:
             raise ConfigError(f"a reward component needs a 'metric' (got {spec!r})")
-        known = set(cls.__dataclass_fields__)
-        unknown = set(spec) - known
-        if unknown:
-            raise ConfigError(
-                f"unknown reward component field(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}"
-            )
+        refuse_unknown(spec, cls.__dataclass_fields__, "reward component field(s)")
         if not isinstance(spec["metric"], str) or not spec["metric"].strip("- "):
             raise ConfigError(
                 f"a reward component's 'metric' is a metric name (got {spec['metric']!r})"
@@ -95,12 +90,7 @@ class RewardConfig:
             raise ConfigError(
                 "reward config needs at least one component (a list under 'components')"
             )
-        known = set(cls.__dataclass_fields__) - {"components"}
-        unknown = set(data) - known
-        if unknown:
-            raise ConfigError(
-                f"unknown reward option(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}"
-            )
+        refuse_unknown(data, set(cls.__dataclass_fields__) - {"components"}, "reward option(s)")
         return cls(components=[Component.from_any(c) for c in comps], **data)
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from rexeval.base.exceptions import ConfigError
+from rexeval.base.exceptions import ConfigError, refuse_unknown
 
 #: End-of-turn and end-of-text tokens of common chat templates (Qwen, Llama 2/3, Gemma, Phi, Mistral).
 DEFAULT_STRIP_SUFFIXES = ("<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|end_of_text|>", "</s>",
@@ -49,12 +49,7 @@ class ServeConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> ServeConfig:
         data = dict(data or {})
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ConfigError(
-                f"unknown serve option(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}"
-            )
+        refuse_unknown(data, {f.name for f in fields(cls)}, "serve option(s)")
         cfg = cls(**data)
         cfg.check()
         return cfg
