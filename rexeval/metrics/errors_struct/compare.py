@@ -76,9 +76,16 @@ def malposed(f: Summary, dtype: str) -> bool:
     return dtype == "ett" and mm is not None and not _in_ett_range(mm)
 
 
+def _old_fracture(f: Summary) -> bool:
+    """A fracture every statement of which is healed or old (rules 2.4: minor, as the spec says, so that
+    its side is not acted upon; the C rule otherwise asks only whether a kind is major)."""
+    return f.kind == "Fracture" and f.chronic and not (f.firm or f.doubt)
+
+
 def _where(key: str, r: Summary, c: Summary) -> ErrorItem | None:
     """C: one per finding, the significant reason first."""
-    important = major(r) or r.device
+    sided = major(r) and not _old_fracture(r)
+    important = sided or r.device
     out: list[tuple[bool, str]] = []
     if r.sides and c.sides and r.sides != c.sides:
         out.append((important, f"side {_side(c.sides)} vs reference {_side(r.sides)}"))
@@ -91,10 +98,10 @@ def _where(key: str, r: Summary, c: Summary) -> ErrorItem | None:
         if rm != cm:
             out.append((True, "malposition stated by the " + ("reference" if rm else "candidate") + " only"))
     if r.unilateral and not c.sides:  # also two one-sided statements ("right ...", "left ...") merged
-        out.append((major(r), f"reference side {_side(r.sides)} not given"))
+        out.append((sided, f"reference side {_side(r.sides)} not given"))
     elif r.bilateral and not c.sides and not c.spread and not r.spread and r.kind not in lx.DIFFUSE_KINDS:
         # "bilateral effusion" as "effusion": one side or both? ("effusions", "diffuse" say both)
-        out.append((major(r), "reference side bilateral not given"))
+        out.append((sided, "reference side bilateral not given"))
     if r.zones and c.zones and not (r.zones & c.zones):
         out.append((False, f"zone {'/'.join(sorted(c.zones))} vs reference {'/'.join(sorted(r.zones))}"))
     if not out:
@@ -221,6 +228,33 @@ def _pair_generic_devices(ref: Report, cand: Report) -> dict[str, str]:
     return pairs
 
 
+def _sides_meet(a: Summary, b: Summary) -> bool:
+    return not a.sides or not b.sides or bool(a.sides & b.sides)
+
+
+def _cause_named(f: Summary, other: dict) -> bool:
+    """Rules 2.4: a consolidation the other report names by its cause, a pneumonia on a side in common ("right
+    lower lobe pneumonia" for "right lower lobe consolidation consistent with pneumonia"): the same finding."""
+    p = other.get("Pneumonia")
+    return f.kind == "Consolidation" and p is not None and p.present and _sides_meet(f, p)
+
+
+def _sign_given(f: Summary, other: dict) -> bool:
+    """Rules 2.4: a pneumonia only one report names, the other giving its consolidation on a side in common:
+    an interpretation of the consolidation (insignificant, as of an opacity)."""
+    k = other.get("Consolidation")
+    return f.kind == "Pneumonia" and k is not None and k.present and _sides_meet(f, k) and not (
+        "Pneumonia" in other and other["Pneumonia"].presence == NEG)
+
+
+def _with_unmatched_family(f: Summary, own: dict, other: dict) -> Summary:
+    """An opacity with the kinds of its family that only its own report names ("left lower lobe consolidation.
+    Right upper lobe opacity" against two opacities): one opacity at both sites (rules 2.4)."""
+    fam = [own[k] for k in OPACITY_FAMILY if k in own and own[k].present and _same_place(f, own[k])
+           and not (k in other and other[k].present)]
+    return _merge([f, *fam]) if fam else f
+
+
 def count_errors(ref: Report, cand: Report) -> list[ErrorItem]:
     items: list[ErrorItem] = []
     rf, cf = ref.findings, cand.findings
@@ -246,6 +280,11 @@ def count_errors(ref: Report, cand: Report) -> list[ErrorItem]:
                   and not negated(rf, key)):  # "no consolidation to suggest pneumonia": ruled out, not unsaid
                 if key != "Consolidation":  # consolidation is the opacity, named
                     items.append(ErrorItem("A", False, key, f"candidate interprets the reference's opacity as {key}"))
+            elif _cause_named(c, rf):
+                pass
+            elif _sign_given(c, rf):
+                items.append(ErrorItem("A", False, key, "candidate interprets the reference's consolidation as "
+                                       "pneumonia"))
             else:
                 # a hedge of what the reference rules out ("no pneumothorax" / "pneumothorax cannot be
                 # excluded") asks for a work-up the reference's reader was spared
@@ -262,6 +301,10 @@ def count_errors(ref: Report, cand: Report) -> list[ErrorItem]:
                   and not negated(cf, key)):
                 if key != "Consolidation":
                     items.append(ErrorItem("B", False, key, f"candidate reports the opacity, not {key}"))
+            elif _cause_named(r, cf):
+                pass
+            elif _sign_given(r, cf):
+                items.append(ErrorItem("B", False, key, "candidate reports the consolidation, not pneumonia"))
             else:
                 # a possibility the reference raises ("may represent pneumonia") is acted upon: omitted, the
                 # reader never hears of it
@@ -270,7 +313,10 @@ def count_errors(ref: Report, cand: Report) -> list[ErrorItem]:
                                        + ("negates it" if key in cf else "omits it")))
         elif in_ref and in_cand:
             assert r is not None and c is not None
-            where = _where(key, r, c)
+            if key == "Lung Opacity":
+                where = _where(key, _with_unmatched_family(r, rf, cf), _with_unmatched_family(c, cf, rf))
+            else:
+                where = _where(key, r, c)
             for item in (where, _severity(key, r, c)):
                 if item:
                     items.append(item)

@@ -62,6 +62,15 @@ _LEAD_GAP = re.compile(r"^[a-z]*[\s,;]*(?:(?:leads?|wires?|electrodes?|with|a|an
                        r")[\s,;]+)*$")
 
 
+# an interpretation of the finding before it ("consolidation consistent with pneumonia", "opacity which may
+# represent atelectasis"): the same finding, at its site (rules 2.4)
+_INTERPRETS = re.compile(r"[\s,]*(?:(?:which|that)\s+)?(?:(?:is|are|may|might|could|most|more|likely|probably|possibly"
+                         r"|be)\s+)*(?:consistent\s+with|compatible\s+with|suggestive\s+of|suggesting|suggests?"
+                         r"|concerning\s+for|suspicious\s+for|worrisome\s+for|representing|represents?|reflecting"
+                         r"|reflects?|likely|probably|possibly)(?:\s+(?:an?|the|early|developing|acute|possible"
+                         r"|probable|underlying|superimposed))*\s*$")
+
+
 class Finding(NamedTuple):
     """One statement about a finding in one sentence (a named tuple: built for every mention, so cheap)."""
 
@@ -216,6 +225,10 @@ def read_sentence(low: str) -> tuple[tuple[tuple[Finding, tuple], ...], tuple, b
             if m.lastgroup in lx.OTHER_POSSIBLE and span[3] == POS:
                 span = (*span[:3], UNC)
             spans.append(span)
+    if "densit" in low and lx.DENSITY_IN_LUNG.search(low) and not lx.DENSITY_EXPLAINED.search(low):
+        for m in lx.LUNG_DENSITY.finditer(low):
+            if not any(s < m.end() and m.start() < e for s, e, _, _ in spans):  # "patchy density": the labeler's
+                spans.append(_mention(low, clauses, m, "Lung Lesion" if m.lastgroup == "lesion" else "Lung Opacity"))
     device_spans: list[tuple[int, int]] = []
     if lx.DEVICE_SCREEN.search(" " + low):
         for m in lx.DEVICES.finditer(low):
@@ -297,6 +310,10 @@ def read_sentence(low: str) -> tuple[tuple[tuple[Finding, tuple], ...], tuple, b
         found = _qualify(kind, presence, near, after, (a, s, e, b), low)
         if s in stated:
             found = found._replace(stated=True)
+        if i and not found.sides and not found.zones and out[-1][0].presence in (POS, UNC) and not kind.startswith("dev:") \
+                and (out[-1][0].sides or out[-1][0].zones) and spans[i - 1][1] <= s \
+                and _INTERPRETS.match(low, spans[i - 1][1], s):
+            found = found._replace(sides=out[-1][0].sides, zones=out[-1][0].zones)
         out.append((found, tuple(sorted(temporal[i]))))
     statement = (bool(out) or bool(sentence_temporal) or bool(lx.NORMAL_STATEMENT.search(low))
                  or (bool(lx.CHEST_WORDS.search(low)) and len(lx.WORD.findall(low)) >= 3))
@@ -319,6 +336,10 @@ def _qualify(kind: str, presence: str, near: list, after: list, bounds: tuple, l
     close_side = [t for t in after if t[0] - end <= _AFTER_SIDE]
     close_grade = [t for t in after if t[0] - end <= _AFTER_GRADE]
     sides = collect(near, lx.SIDE_TOKENS) or collect(close_side, lx.SIDE_TOKENS)
+    if not sides and kind in lx.FAR_SIDE_KINDS:
+        far = lx.FAR_SIDE.search(low, end, b)
+        if far:
+            sides = {far.group("side")}
     zones = collect(near, lx.ZONE_TOKENS) or collect(close_side, lx.ZONE_TOKENS)
     groups = {t[2] for t in near + close_grade}
     if "chronic" in groups and not any(t[2] == "chronic" for t in near) and _JOINED.search(low, end, max(

@@ -312,6 +312,14 @@ CARINA_DIFF_MM = 20.0
 # --- findings outside the 13 conditions (the labeler's "Other" mentions, named by their words) -------
 OTHER_GROUPS: list[tuple[str, str]] = [
     ("Granuloma", r"(?:calcified\s+)?granuloma\w*"),
+    # air in the soft tissues (an air leak: a chest tube, a pneumothorax, surgery), not the lung's emphysema;
+    # a finding with its side (rules 2.4)
+    ("Subcutaneous Emphysema", r"(?:subcutaneous|soft[\s-]tissue|chest\s+wall)\s+(?:emphysema|air|gas)"),
+    # a rib, clavicle, scapula or humerus deformity is a fracture, healed ("old", "remote") or of unknown age,
+    # with its side (rules 2.4; a vertebra's is the spine's "fracture" group below)
+    ("bone_deformity", r"(?:ribs?|clavicles?|clavicular|scapula[er]?|scapular|humeral|humerus)\s+(?:contour\s+)?"
+                       r"deformit(?:y|ies)|deformit(?:y|ies)\s+(?:of|involving)\s+(?:the\s+)?(?:[a-z0-9-]+\s+){0,5}?"
+                       r"(?:ribs?|clavicles?|scapula|humerus)"),
     ("Emphysema", r"emphysema\w*|copd|chronic\s+obstructive\s+pulmonary\s+disease|bullae|bullous|bulla|blebs?"),
     ("Hyperinflation", r"hyperinflat\w*|hyperexpan\w*|hyperaerat\w*|over-?inflat\w*|overexpan\w*"),
     ("Scoliosis", r"(?:dextro|levo|thoraco|rotary\s+)?scolio\w*|kyphos\w*|kyphotic|kyphoscolio\w*"
@@ -372,13 +380,14 @@ EXTRA_GROUPS: list[tuple[str, str]] = [
 OTHER_FINDINGS = re.compile("|".join(f"(?P<{k.lower().replace(' ', '_')}>{_w(p)})" for k, p in OTHER_GROUPS))
 EXTRA_FINDINGS = re.compile("|".join(f"(?P<{k.lower().replace(' ', '_')}>{_w(p)})" for k, p in EXTRA_GROUPS))
 #: Groups named after the words they read, and the finding kind each stands for.
-OTHER_KIND_OF = {"bronchial": "Lung Opacity", "vascular": "Edema"}
+OTHER_KIND_OF = {"bronchial": "Lung Opacity", "vascular": "Edema", "bone_deformity": "Fracture"}
 OTHER_KINDS = {k.lower().replace(" ", "_"): OTHER_KIND_OF.get(k, k) for k, _ in OTHER_GROUPS + EXTRA_GROUPS}
 #: Read as possible, not definite (CheXpert's convention for vascular congestion, which the labeler follows).
 OTHER_POSSIBLE = frozenset({"vascular"})
 OTHER_HINTS = ("curvature", "adenopath", "nodes", "granulom", "emphysem", "copd", "obstructive", "bull", "bleb", "hyper", "infla", "expan", "scolio",
                "kypho", "degenerat", "spondylo", "osteophyt", "arthr", "hernia", "pneumoperitoneum", "free",
-               "pneumomediastinum", "fibro", "bronchiecta", "elevat", "eventrat", "raised", "high", "deformit", "wedg", "compression", "height")
+               "pneumomediastinum", "fibro", "bronchiecta", "elevat", "eventrat", "raised", "high", "deformit", "wedg", "compression", "height",
+               "subcutaneous", "soft tissue air", "soft-tissue air", "chest wall air")
 OTHER_SCREEN = _any_of(OTHER_HINTS)
 EXTRA_SUBJECTS = ("arter", "hypertension", "hila", "hilu", "hili", "bronch", "vascula", "vessels", "venous", "lesion",
                   "foci", "focus", "metasta", "breast", "paratracheal")
@@ -388,6 +397,24 @@ EXTRA_CHANGES = ("prominen", "enlarg", "dilat", "distend", "full", "bulk", "hype
                  "skeletal", "widen", "mass", "lesion", "nodule", "neoplasm", "carcinoma", "cancer", "tumor", "tumour")
 EXTRA_SUBJECT_SCREEN = _any_of(EXTRA_SUBJECTS)
 EXTRA_CHANGE_SCREEN = _any_of(EXTRA_CHANGES)
+#: A density the labeler does not read ("increasing density", "round density", "soft tissue density in the
+#: right apex"), read only in a sentence that places it in the lung and gives it no benign explanation (an
+#: overlying or superimposed structure, a shadow, a calcified granuloma, a hernia, a bone): a rounded or
+#: mass-like one is a lesion, any other an opacity (rules 2.4).
+LUNG_DENSITY = re.compile(_w(r"(?P<lesion>(?:round|rounded|oval|ovoid|mass|mass-?like|soft[\s-]tissue)\s+(?:focal\s+)?"
+                             r"(?:area\s+of\s+)?densit(?:y|ies))|(?P<opacity>densit(?:y|ies))"))
+DENSITY_IN_LUNG = re.compile(_w(r"lungs?|lobes?|apex|apices|apical|bases?|basilar|midlung|mid-lung|lingula\w*|perihilar"
+                                r"|suprahilar|infrahilar|hilar|hemithorax|rul|rml|rll|lul|lll"))
+DENSITY_EXPLAINED = re.compile(r"overl[aiy]\w*|superimpos\w*|shadow\w*|artifact\w*|nipple|breast|hernia|granulom\w*"
+                               r"|calci\w*|fractur\w*|(?<![a-z])(?:ribs?|bon[ey]\w*|osseous|scapula\w*|clavic\w*|skin"
+                               r"|external|vascula\w*|vessels?|fat|piercings?|summation|projecting|projected)(?![a-z])")
+#: A side in a place named after a finding, past the 50 characters of its own qualifiers ("4 cm opacity with
+#: one XXXX margin and the other ill-defined in the lateral lower left lung"; rules 2.4): the finding's side.
+FAR_SIDE = re.compile(r"(?<![a-z])(?:in|within|at|of|involving)\s+the\s+(?:[a-z-]+\s+){0,3}?(?P<side>left|right)"
+                      r"\s+(?:[a-z-]+\s+){0,2}?(?:lung|lobe|hemithorax|apex|base|midlung|mid-lung|lung\s+base)s?(?![a-z])")
+#: Findings of the lung and pleura, which a far side may place (a heart or a device is placed otherwise).
+FAR_SIDE_KINDS = frozenset({"Lung Opacity", "Lung Lesion", "Consolidation", "Pneumonia", "Atelectasis",
+                            "Pleural Effusion", "Pneumothorax", "Edema"})
 #: A sentence about the spine, where a shape word names a vertebral compression fracture.
 SPINE = re.compile(_w(r"vertebra\w*|spine|spinal|thoracic|lumbar|[tl]\d{1,2}(?:-[tl]?\d{1,2})?"))
 
