@@ -76,16 +76,9 @@ def malposed(f: Summary, dtype: str) -> bool:
     return dtype == "ett" and mm is not None and not _in_ett_range(mm)
 
 
-def _old_fracture(f: Summary) -> bool:
-    """A fracture every statement of which is healed or old (rules 2.4: minor, as the spec says, so that
-    its side is not acted upon; the C rule otherwise asks only whether a kind is major)."""
-    return f.kind == "Fracture" and f.chronic and not (f.firm or f.doubt)
-
-
 def _where(key: str, r: Summary, c: Summary) -> ErrorItem | None:
     """C: one per finding, the significant reason first."""
-    sided = major(r) and not _old_fracture(r)
-    important = sided or r.device
+    important = major(r) or r.device
     out: list[tuple[bool, str]] = []
     if r.sides and c.sides and r.sides != c.sides:
         out.append((important, f"side {_side(c.sides)} vs reference {_side(r.sides)}"))
@@ -98,10 +91,10 @@ def _where(key: str, r: Summary, c: Summary) -> ErrorItem | None:
         if rm != cm:
             out.append((True, "malposition stated by the " + ("reference" if rm else "candidate") + " only"))
     if r.unilateral and not c.sides:  # also two one-sided statements ("right ...", "left ...") merged
-        out.append((sided, f"reference side {_side(r.sides)} not given"))
+        out.append((major(r), f"reference side {_side(r.sides)} not given"))
     elif r.bilateral and not c.sides and not c.spread and not r.spread and r.kind not in lx.DIFFUSE_KINDS:
         # "bilateral effusion" as "effusion": one side or both? ("effusions", "diffuse" say both)
-        out.append((sided, "reference side bilateral not given"))
+        out.append((major(r), "reference side bilateral not given"))
     if r.zones and c.zones and not (r.zones & c.zones):
         out.append((False, f"zone {'/'.join(sorted(c.zones))} vs reference {'/'.join(sorted(r.zones))}"))
     if not out:

@@ -71,6 +71,9 @@ _INTERPRETS = re.compile(r"[\s,]*(?:(?:which|that)\s+)?(?:(?:is|are|may|might|co
                          r"|probable|underlying|superimposed))*\s*$")
 
 
+_DISPLACED = re.compile(r"[\s-]+(?:displaced|angulated|depressed|comminuted|offset)")
+
+
 class Finding(NamedTuple):
     """One statement about a finding in one sentence (a named tuple: built for every mention, so cheap)."""
 
@@ -221,6 +224,8 @@ def read_sentence(low: str) -> tuple[tuple[tuple[Finding, tuple], ...], tuple, b
                 continue  # "calcified granuloma" already read as a lesion
             if m.lastgroup == "fracture" and not lx.SPINE.search(low):
                 continue  # a compression deformity is a vertebra's
+            if m.lastgroup == "bone_deformity" and lx.OLD_DEFORMITY.search(low, max(0, m.start() - 30), m.end() + 30):
+                continue  # a healed fracture's deformity is not read (rules 2.4)
             span = _mention(low, clauses, m, lx.OTHER_KINDS[str(m.lastgroup)])
             if m.lastgroup in lx.OTHER_POSSIBLE and span[3] == POS:
                 span = (*span[:3], UNC)
@@ -357,6 +362,9 @@ def _qualify(kind: str, presence: str, near: list, after: list, bounds: tuple, l
     # "both sides" said without a side word; asked only where it can matter (no side, or both; compare.py)
     spread = len(sides) != 1 and kind not in lx.DIFFUSE_KINDS and bool(
         _SPREAD.search(low, a, b) or kind in lx.SIZE_DECIDES and _PAIRED_PLURAL.search(low, start, end))
+    if kind == "Fracture":  # "minimally displaced": its displacement, not a minimal fracture (rules 2.4)
+        near = [t for t in near if not _DISPLACED.match(low, t[1])]
+        close_grade = [t for t in close_grade if not _DISPLACED.match(low, t[1])]
     grade = grade_of(near)
     if grade is None:
         grade = grade_of(close_grade)

@@ -415,6 +415,9 @@ FAR_SIDE = re.compile(r"(?<![a-z])(?:in|within|at|of|involving)\s+the\s+(?:[a-z-
 #: Findings of the lung and pleura, which a far side may place (a heart or a device is placed otherwise).
 FAR_SIDE_KINDS = frozenset({"Lung Opacity", "Lung Lesion", "Consolidation", "Pneumonia", "Atelectasis",
                             "Pleural Effusion", "Pneumothorax", "Edema"})
+#: A bone deformity called healed or old (rules 2.4: read as no fracture, not as an old one, whose side the C
+#: rule would count as any major finding's).
+OLD_DEFORMITY = re.compile(_w(r"old|healed|remote|chronic\w*|sequela\w*|long-?standing|prior\s+(?:trauma|injur\w*)"))
 #: A sentence about the spine, where a shape word names a vertebral compression fracture.
 SPINE = re.compile(_w(r"vertebra\w*|spine|spinal|thoracic|lumbar|[tl]\d{1,2}(?:-[tl]?\d{1,2})?"))
 
