@@ -388,6 +388,44 @@ PAIRS = [
     ("vascular congestion hedged, false", "Lungs are clear.", "Possible pulmonary vascular congestion.", "insig_A=1"),
     ("prominent vessels stay an equivocal sign", "Lungs are clear.", "Prominent pulmonary vasculature.",
      "insig_A=1"),
+    # rules 2.4: sides the counter did not read (subcutaneous emphysema, a rib or clavicle deformity, a density
+    # the labeler does not read, a side in a place named far after its finding) and two paraphrases
+    ("subcutaneous emphysema loses its side", "Right chest wall subcutaneous emphysema.",
+     "Chest wall subcutaneous emphysema.", "sig_C=1"),
+    ("subcutaneous emphysema omitted", "There is subcutaneous emphysema in the left chest wall. No pneumothorax.",
+     "No pneumothorax.", "sig_B=1"),
+    ("subcutaneous emphysema is not the lung's emphysema", "Subcutaneous emphysema in the right neck.",
+     "Emphysema.", "sig_A=1;sig_B=1"),
+    ("a rib deformity loses its side", "Right 7th and 8th rib deformities.", "7th and 8th rib deformities.",
+     "sig_C=1"),
+    ("a rib deformity on the other side", "Deformity of the left lateral 6th rib.",
+     "Deformity of the right lateral 6th rib.", "sig_C=1"),
+    ("an old rib deformity's side is not read", "Old right rib deformities.", "Old rib deformities.", ""),
+    ("a remote clavicle deformity's side is not read", "Deformity of the right clavicle related to remote trauma.",
+     "Deformity of the clavicle related to remote trauma.", ""),
+    ("a minimally displaced fracture is no minimal finding", "Minimally displaced fracture of the right 7th rib.",
+     "No acute abnormality.", "sig_B=1"),
+    ("an increasing density loses its side", "Increasing density in the superior segment of the left lower lobe.",
+     "Increasing density in the superior segment of the lower lobe.", "sig_C=1"),
+    ("a round density omitted", "There is round density within the anterior segment of the right upper lobe.",
+     "Lungs are clear.", "sig_B=1"),
+    ("a density explained by overlying bone is no finding", "Vague density in the right lung apex representing "
+     "overlying bony structures.", "Lungs are clear.", ""),
+    ("a side far after the finding, dropped", "There is a 4 cm opacity with one lobulated margin and the other "
+     "ill-defined in the lateral lower left lung.", "There is a 4 cm opacity with one lobulated margin and the "
+     "other ill-defined in the lateral lower lung.", "sig_C=1"),
+    ("one of two opacities named as consolidation", "Left lower lobe opacity. Right upper lobe opacity.",
+     "Left lower lobe consolidation. Right upper lobe opacity.", ""),
+    ("one of two opacities named as consolidation, the other way", "Left lower lobe consolidation. Right upper "
+     "lobe opacity.", "Left lower lobe opacity. Right upper lobe opacity.", ""),
+    ("a false consolidation on the other side is no naming of the opacity", "Right upper lobe opacity.",
+     "Right upper lobe opacity. Left lower lobe consolidation.", "sig_C=1"),
+    ("pneumonia named by its consolidation", "Right lower lobe consolidation consistent with pneumonia.",
+     "Right lower lobe pneumonia.", ""),
+    ("pneumonia named by its consolidation, the other way", "Right lower lobe pneumonia.",
+     "Right lower lobe consolidation consistent with pneumonia.", ""),
+    ("a consolidation read as pneumonia is an interpretation", "Right lower lobe consolidation.",
+     "Right lower lobe pneumonia.", "insig_A=1"),
     # several errors at once
     ("grade and change both wrong", "Large right pleural effusion, increased.",
      "Small right pleural effusion, decreased.", "sig_D=1;sig_E=1"),
@@ -532,7 +570,7 @@ def test_extra_findings_screens_hide_nothing():
 
 def test_version_option_and_signature():
     assert COUNTER_VERSION == "2"
-    assert "|counter:v2|rules:2.3|" in ErrorsStruct().signature()
+    assert "|counter:v2|rules:2.4|" in ErrorsStruct().signature()
     assert "rules:" not in ErrorsStruct(counter="v1").signature()  # v1 is kept as it was
     assert "|counter:v1|" in ErrorsStruct(counter="v1").signature()
     assert type(ErrorsStruct(counter="v1").counter()).__module__ == "rexeval.metrics.errors_struct.v1"

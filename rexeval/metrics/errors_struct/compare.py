@@ -242,9 +242,10 @@ def _sign_given(f: Summary, other: dict) -> bool:
 
 def _with_unmatched_family(f: Summary, own: dict, other: dict) -> Summary:
     """An opacity with the kinds of its family that only its own report names ("left lower lobe consolidation.
-    Right upper lobe opacity" against two opacities): one opacity at both sites (rules 2.4)."""
+    Right upper lobe opacity" against two opacities): one opacity at both sites (rules 2.4); a minimal or chronic
+    one adds no site (its omission is insignificant, so is its site)."""
     fam = [own[k] for k in OPACITY_FAMILY if k in own and own[k].present and _same_place(f, own[k])
-           and not (k in other and other[k].present)]
+           and (own[k].firm or own[k].doubt) and not (k in other and other[k].present)]
     return _merge([f, *fam]) if fam else f
 
 

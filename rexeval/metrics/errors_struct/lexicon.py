@@ -387,7 +387,7 @@ OTHER_POSSIBLE = frozenset({"vascular"})
 OTHER_HINTS = ("curvature", "adenopath", "nodes", "granulom", "emphysem", "copd", "obstructive", "bull", "bleb", "hyper", "infla", "expan", "scolio",
                "kypho", "degenerat", "spondylo", "osteophyt", "arthr", "hernia", "pneumoperitoneum", "free",
                "pneumomediastinum", "fibro", "bronchiecta", "elevat", "eventrat", "raised", "high", "deformit", "wedg", "compression", "height",
-               "subcutaneous", "soft tissue air", "soft-tissue air", "chest wall air")
+               "subcutaneous", "tissue air", "tissue gas", "wall air", "wall gas")
 OTHER_SCREEN = _any_of(OTHER_HINTS)
 EXTRA_SUBJECTS = ("arter", "hypertension", "hila", "hilu", "hili", "bronch", "vascula", "vessels", "venous", "lesion",
                   "foci", "focus", "metasta", "breast", "paratracheal")
