@@ -426,6 +426,10 @@ PAIRS = [
      "Right lower lobe consolidation consistent with pneumonia.", ""),
     ("a consolidation read as pneumonia is an interpretation", "Right lower lobe consolidation.",
      "Right lower lobe pneumonia.", "insig_A=1"),
+    ("a lobe's side lost beside another lobe's", "Consolidations have developed in the left upper lobe and both "
+     "lower lobes.", "Consolidations have developed in the upper lobe and both lower lobes.", "sig_C=1"),
+    ("one side said for two lobes", "Opacities in the right upper lobe and right lower lobe.",
+     "Right upper and lower lobe opacities.", ""),
     # several errors at once
     ("grade and change both wrong", "Large right pleural effusion, increased.",
      "Small right pleural effusion, decreased.", "sig_D=1;sig_E=1"),

@@ -95,6 +95,9 @@ def _where(key: str, r: Summary, c: Summary) -> ErrorItem | None:
     elif r.bilateral and not c.sides and not c.spread and not r.spread and r.kind not in lx.DIFFUSE_KINDS:
         # "bilateral effusion" as "effusion": one side or both? ("effusions", "diffuse" say both)
         out.append((major(r), "reference side bilateral not given"))
+    lost = (r.sided_lobes & c.bare_lobes) - c.sided_lobes
+    if lost and c.sides and not out:  # no side at all is the rule above's
+        out.append((major(r), f"side of the {'/'.join(sorted(lost))} lobe not given"))
     if r.zones and c.zones and not (r.zones & c.zones):
         out.append((False, f"zone {'/'.join(sorted(c.zones))} vs reference {'/'.join(sorted(r.zones))}"))
     if not out:
@@ -351,5 +354,7 @@ def _merge(fs: list[Summary]) -> Summary:
         out.bilateral |= f.bilateral
         out.spread |= f.spread
         out.spots |= f.spots
+        out.sided_lobes |= f.sided_lobes
+        out.bare_lobes |= f.bare_lobes
         out.sites |= f.sites
     return out

@@ -71,6 +71,7 @@ _INTERPRETS = re.compile(r"[\s,]*(?:(?:which|that)\s+)?(?:(?:is|are|may|might|co
                          r"|probable|underlying|superimposed))*\s*$")
 
 
+_LOBE_WORD = re.compile(r"\s+lobes?(?![a-z])")
 _DISPLACED = re.compile(r"[\s-]+(?:displaced|angulated|depressed|comminuted|offset)")
 
 
@@ -90,6 +91,10 @@ class Finding(NamedTuple):
     scar: bool = False  # an opacity called scarring: not the same finding as a consolidation
     spread: bool = False  # "diffuse", "interstitial", "effusions": more than one side without naming sides
     stated: bool = False  # uncertain only by the labeler's convention, stated without a hedge (rules 2.3)
+    # upper or lower lobes named with a side ("left upper lobe", "both lower lobes") and without one ("the upper
+    # lobe"), by zone (rules 2.4: a lobe's side lost beside another lobe's)
+    sided_lobes: tuple = ()
+    bare_lobes: tuple = ()
 
 
 @dataclass
@@ -118,6 +123,8 @@ class Summary:
     doubt: bool = False
     bilateral: bool = False  # a statement naming both sides ("bilateral", "bibasilar")
     spread: bool = False
+    sided_lobes: set = field(default_factory=set)
+    bare_lobes: set = field(default_factory=set)
     # (sides, zones) per statement, not merged (rules 2.3: a site of its own): every present statement's
     # (spots), and the sited ones that count (sites: firm or doubt, as above), so that a second opacity at
     # another site is not lost in the merged sides and zones
@@ -151,6 +158,8 @@ class Summary:
             self.unilateral |= len(f.sides) == 1
             self.bilateral |= len(f.sides) == 2
             self.spread |= f.spread
+            self.sided_lobes.update(f.sided_lobes)
+            self.bare_lobes.update(f.bare_lobes)
             self.spots.add((f.sides, f.zones))
             # a device is there or not: no grade, and "old" or "post-surgical" beside it makes it no less there
             if self.device or not f.chronic and (f.grade is None or f.grade > 1.0):
@@ -369,5 +378,23 @@ def _qualify(kind: str, presence: str, near: list, after: list, bounds: tuple, l
     if grade is None:
         grade = grade_of(close_grade)
     sizes = [_size_mm(t[3]) for t in near + after if t[2] == "size" and t[0] - end <= _AFTER_SIZE]
+    sided_lobes, bare_lobes = _lobes(near + close_side, low) if sides else ((), ())
     return Finding(kind, presence, tuple(sorted(sides)), tuple(sorted(zones)), grade, max(sizes) if sizes else None,
-                   "chronic" in groups, "collapse" in groups, scar="scar" in groups, spread=spread)
+                   "chronic" in groups, "collapse" in groups, scar="scar" in groups, spread=spread,
+                   sided_lobes=sided_lobes, bare_lobes=bare_lobes)
+
+
+def _lobes(tokens: list, low: str) -> tuple[tuple, tuple]:
+    """Zones of the upper and lower lobes named with a side (a lobe's own token, or a side word earlier in the
+    finding's stretch: "right upper and lower lobes") and without one ("in the upper lobe and both lower lobes")."""
+    sided: set = set()
+    bare: set = set()
+    side_seen = False
+    for t in tokens:
+        if t[2] in lx.SIDE_TOKENS and not t[2].startswith("lobe_"):
+            side_seen = True
+        elif t[2].startswith("lobe_") and t[2] not in ("lobe_rml", "lobe_ling"):
+            sided.update(lx.ZONE_TOKENS[t[2]])
+        elif t[2] in ("upper", "lower") and _LOBE_WORD.match(low, t[1]):
+            (sided if side_seen else bare).add(t[2])
+    return tuple(sorted(sided)), tuple(sorted(bare - sided))
