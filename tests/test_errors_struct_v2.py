@@ -545,6 +545,7 @@ def test_word_screens_find_exactly_their_words():
 
     texts = {lower_same_length(s) for text in _iu_development_reports(1500) for s in split_sentences(text)}
     for screen, hints in ((lexicon.DEVICE_SCREEN, lexicon.DEVICE_HINTS), (lexicon.OTHER_SCREEN, lexicon.OTHER_HINTS),
+                          (lexicon.SIDED_SCREEN, lexicon.SIDED_HINTS),
                           (lexicon.EXTRA_SUBJECT_SCREEN, lexicon.EXTRA_SUBJECTS),
                           (lexicon.EXTRA_CHANGE_SCREEN, lexicon.EXTRA_CHANGES)):
         probes = set(texts)
@@ -569,6 +570,22 @@ def test_extra_findings_screens_hide_nothing():
     found = [t for t in texts if lexicon.EXTRA_FINDINGS.search(t)]
     assert len(found) > 10
     hidden = [t for t in found if not (lexicon.EXTRA_SUBJECT_SCREEN.search(t) and lexicon.EXTRA_CHANGE_SCREEN.search(t))]
+    assert not hidden, hidden[:5]
+
+
+def test_sided_findings_screen_hides_nothing():
+    """The findings added in rules 2.4 are scanned only past their word screen: on development sentences and on
+    phrasings of each, every sentence the scanner reads something in passes the screen."""
+    from rexeval.backends.labelers.rules import lower_same_length
+    from rexeval.metrics.errors_struct import lexicon
+    from rexeval.metrics.errors_struct.v1 import split_sentences
+
+    texts = {lower_same_length(s) for text in _iu_development_reports(1500) for s in split_sentences(text)}
+    texts |= {"subcutaneous air in the left neck", "soft tissue emphysema", "soft-tissue gas", "chest wall air",
+              "right clavicle deformity", "deformity of the left 5th rib", "rib contour deformities"}
+    found = [t for t in texts if lexicon.SIDED_FINDINGS.search(t)]
+    assert len(found) >= 7
+    hidden = [t for t in found if not lexicon.SIDED_SCREEN.search(t)]
     assert not hidden, hidden[:5]
 
 

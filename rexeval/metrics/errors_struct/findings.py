@@ -123,8 +123,9 @@ class Summary:
     doubt: bool = False
     bilateral: bool = False  # a statement naming both sides ("bilateral", "bibasilar")
     spread: bool = False
-    sided_lobes: set = field(default_factory=set)
-    bare_lobes: set = field(default_factory=set)
+    # frozen and shared while empty (most findings): two more sets per finding cost the garbage collector
+    sided_lobes: frozenset = frozenset()
+    bare_lobes: frozenset = frozenset()
     # (sides, zones) per statement, not merged (rules 2.3: a site of its own): every present statement's
     # (spots), and the sited ones that count (sites: firm or doubt, as above), so that a second opacity at
     # another site is not lost in the merged sides and zones
@@ -158,8 +159,9 @@ class Summary:
             self.unilateral |= len(f.sides) == 1
             self.bilateral |= len(f.sides) == 2
             self.spread |= f.spread
-            self.sided_lobes.update(f.sided_lobes)
-            self.bare_lobes.update(f.bare_lobes)
+            if f.sided_lobes or f.bare_lobes:
+                self.sided_lobes = self.sided_lobes.union(f.sided_lobes)
+                self.bare_lobes = self.bare_lobes.union(f.bare_lobes)
             self.spots.add((f.sides, f.zones))
             # a device is there or not: no grade, and "old" or "post-surgical" beside it makes it no less there
             if self.device or not f.chronic and (f.grade is None or f.grade > 1.0):
@@ -223,6 +225,8 @@ def read_sentence(low: str) -> tuple[tuple[tuple[Finding, tuple], ...], tuple, b
             if kind == "Edema" and presence == UNC and cue is None and _CONGESTION.search(text):
                 stated.add(ca + s)
     scans = []  # named abnormalities outside the 13 conditions
+    if lx.SIDED_SCREEN.search(low):
+        scans.append(lx.SIDED_FINDINGS)
     if lx.OTHER_SCREEN.search(low):
         scans.append(lx.OTHER_FINDINGS)
     if lx.EXTRA_SUBJECT_SCREEN.search(low) and lx.EXTRA_CHANGE_SCREEN.search(low):

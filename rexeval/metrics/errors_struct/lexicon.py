@@ -312,14 +312,6 @@ CARINA_DIFF_MM = 20.0
 # --- findings outside the 13 conditions (the labeler's "Other" mentions, named by their words) -------
 OTHER_GROUPS: list[tuple[str, str]] = [
     ("Granuloma", r"(?:calcified\s+)?granuloma\w*"),
-    # air in the soft tissues (an air leak: a chest tube, a pneumothorax, surgery), not the lung's emphysema;
-    # a finding with its side (rules 2.4)
-    ("Subcutaneous Emphysema", r"(?:subcutaneous|soft[\s-]tissue|chest\s+wall)\s+(?:emphysema|air|gas)"),
-    # a rib, clavicle, scapula or humerus deformity is a fracture, healed ("old", "remote") or of unknown age,
-    # with its side (rules 2.4; a vertebra's is the spine's "fracture" group below)
-    ("bone_deformity", r"(?:ribs?|clavicles?|clavicular|scapula[er]?|scapular|humeral|humerus)\s+(?:contour\s+)?"
-                       r"deformit(?:y|ies)|deformit(?:y|ies)\s+(?:of|involving)\s+(?:the\s+)?(?:[a-z0-9-]+\s+){0,5}?"
-                       r"(?:ribs?|clavicles?|scapula|humerus)"),
     ("Emphysema", r"emphysema\w*|copd|chronic\s+obstructive\s+pulmonary\s+disease|bullae|bullous|bulla|blebs?"),
     ("Hyperinflation", r"hyperinflat\w*|hyperexpan\w*|hyperaerat\w*|over-?inflat\w*|overexpan\w*"),
     ("Scoliosis", r"(?:dextro|levo|thoraco|rotary\s+)?scolio\w*|kyphos\w*|kyphotic|kyphoscolio\w*"
@@ -341,6 +333,18 @@ OTHER_GROUPS: list[tuple[str, str]] = [
     ("Elevated Hemidiaphragm", r"(?:elevat\w*|eventrat\w*|raised|high)\s+(?:of\s+)?(?:the\s+)?(?:(?:right|left)\s+)?"
                                r"(?:hemi-?)?diaphragms?|(?:hemi-?)?diaphragms?\s+(?:elevation|eventration"
                                r"|(?:is|are|remains?|appears?|seems?)\s+(?:\w+\s+){0,2}(?:elevated|raised|high))"),
+]
+#: Findings added in rules 2.4 for their side, scanned before the others (so that "subcutaneous emphysema" is not
+#: read as the lung's) and only past their own word screen (SIDED_SCREEN).
+SIDED_GROUPS: list[tuple[str, str]] = [
+    # air in the soft tissues (an air leak: a chest tube, a pneumothorax, surgery), not the lung's emphysema;
+    # a finding with its side (rules 2.4)
+    ("Subcutaneous Emphysema", r"(?:subcutaneous|soft[\s-]tissue|chest\s+wall)\s+(?:emphysema|air|gas)"),
+    # a rib, clavicle, scapula or humerus deformity not called old is a fracture of unknown age, with its side
+    # (rules 2.4; an old one is not read, OLD_DEFORMITY; a vertebra's is the spine's "fracture" group)
+    ("bone_deformity", r"(?:ribs?|clavicles?|clavicular|scapula[er]?|scapular|humeral|humerus)\s+(?:contour\s+)?"
+                       r"deformit(?:y|ies)|deformit(?:y|ies)\s+(?:of|involving)\s+(?:the\s+)?(?:[a-z0-9-]+\s+){0,5}?"
+                       r"(?:ribs?|clavicles?|scapula|humerus)"),
 ]
 #: Findings added after the reward-check probes (rules 2.1), scanned only when a sentence has both a word of
 #: what they are about (EXTRA_SUBJECTS) and a word of what is wrong with it (EXTRA_CHANGES): most sentences
@@ -378,16 +382,19 @@ EXTRA_GROUPS: list[tuple[str, str]] = [
 ]
 #: Named abnormalities outside the 13 conditions (the group name is the finding kind).
 OTHER_FINDINGS = re.compile("|".join(f"(?P<{k.lower().replace(' ', '_')}>{_w(p)})" for k, p in OTHER_GROUPS))
+SIDED_FINDINGS = re.compile("|".join(f"(?P<{k.lower().replace(' ', '_')}>{_w(p)})" for k, p in SIDED_GROUPS))
+SIDED_HINTS = ("deformit", "subcutaneous", "tissue air", "tissue gas", "tissue emph", "wall air", "wall gas", "wall emph")
+SIDED_SCREEN = _any_of(SIDED_HINTS)
 EXTRA_FINDINGS = re.compile("|".join(f"(?P<{k.lower().replace(' ', '_')}>{_w(p)})" for k, p in EXTRA_GROUPS))
 #: Groups named after the words they read, and the finding kind each stands for.
 OTHER_KIND_OF = {"bronchial": "Lung Opacity", "vascular": "Edema", "bone_deformity": "Fracture"}
-OTHER_KINDS = {k.lower().replace(" ", "_"): OTHER_KIND_OF.get(k, k) for k, _ in OTHER_GROUPS + EXTRA_GROUPS}
+OTHER_KINDS = {k.lower().replace(" ", "_"): OTHER_KIND_OF.get(k, k) for k, _ in OTHER_GROUPS + EXTRA_GROUPS
+               + SIDED_GROUPS}
 #: Read as possible, not definite (CheXpert's convention for vascular congestion, which the labeler follows).
 OTHER_POSSIBLE = frozenset({"vascular"})
 OTHER_HINTS = ("curvature", "adenopath", "nodes", "granulom", "emphysem", "copd", "obstructive", "bull", "bleb", "hyper", "infla", "expan", "scolio",
                "kypho", "degenerat", "spondylo", "osteophyt", "arthr", "hernia", "pneumoperitoneum", "free",
-               "pneumomediastinum", "fibro", "bronchiecta", "elevat", "eventrat", "raised", "high", "deformit", "wedg", "compression", "height",
-               "subcutaneous", "tissue air", "tissue gas", "wall air", "wall gas")
+               "pneumomediastinum", "fibro", "bronchiecta", "elevat", "eventrat", "raised", "high", "deformit", "wedg", "compression", "height")
 OTHER_SCREEN = _any_of(OTHER_HINTS)
 EXTRA_SUBJECTS = ("arter", "hypertension", "hila", "hilu", "hili", "bronch", "vascula", "vessels", "venous", "lesion",
                   "foci", "focus", "metasta", "breast", "paratracheal")

@@ -72,7 +72,6 @@ class StructuredErrorCounterV2:
             settled = (_settled(s.sides), _settled(s.zones), _settled(s.tips), _settled(s.temporal))
             s.sides, s.zones, s.tips, s.temporal = settled  # type: ignore[assignment]
             s.spots, s.sites = _settled(s.spots), _settled(s.sites)  # type: ignore[assignment]
-            s.sided_lobes, s.bare_lobes = _settled(s.sided_lobes), _settled(s.bare_lobes)  # type: ignore[assignment]
         out = Report(findings, _settled(temporal), statement)  # type: ignore[arg-type]
         self._reports.put(text, out)
         return out
