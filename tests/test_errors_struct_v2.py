@@ -424,8 +424,8 @@ PAIRS = [
      "Right lower lobe pneumonia.", ""),
     ("pneumonia named by its consolidation, the other way", "Right lower lobe pneumonia.",
      "Right lower lobe consolidation consistent with pneumonia.", ""),
-    ("a consolidation read as pneumonia is an interpretation", "Right lower lobe consolidation.",
-     "Right lower lobe pneumonia.", "insig_A=1"),
+    ("a definite consolidation is not named by a possible pneumonia", "Right lower lobe consolidation "
+     "consistent with pneumonia.", "Possible right lower lobe pneumonia.", "sig_B=1;sig_D=1"),
     ("a lobe's side lost beside another lobe's", "Consolidations have developed in the left upper lobe and both "
      "lower lobes.", "Consolidations have developed in the upper lobe and both lower lobes.", "sig_C=1"),
     ("one side said for two lobes", "Opacities in the right upper lobe and right lower lobe.",

@@ -228,19 +228,17 @@ def _sides_meet(a: Summary, b: Summary) -> bool:
     return not a.sides or not b.sides or bool(a.sides & b.sides)
 
 
-def _cause_named(f: Summary, other: dict) -> bool:
-    """Rules 2.4: a consolidation the other report names by its cause, a pneumonia on a side in common ("right
-    lower lobe pneumonia" for "right lower lobe consolidation consistent with pneumonia"): the same finding."""
-    p = other.get("Pneumonia")
-    return f.kind == "Consolidation" and p is not None and p.present and _sides_meet(f, p)
-
-
-def _sign_given(f: Summary, other: dict) -> bool:
-    """Rules 2.4: a pneumonia only one report names, the other giving its consolidation on a side in common:
-    an interpretation of the consolidation (insignificant, as of an opacity)."""
-    k = other.get("Consolidation")
-    return f.kind == "Pneumonia" and k is not None and k.present and _sides_meet(f, k) and not (
-        "Pneumonia" in other and other["Pneumonia"].presence == NEG)
+def _cause_named(f: Summary, own: dict, other: dict) -> bool:
+    """Rules 2.4: a consolidation its own report explains as pneumonia and the other report names by that cause
+    alone ("right lower lobe consolidation consistent with pneumonia" / "right lower lobe pneumonia"), the
+    pneumonias on a side in common: the same finding, not an omission. Not a definite consolidation for a
+    possible pneumonia, nor one the other report denies."""
+    if f.kind != "Consolidation" or "Pneumonia" not in own or "Pneumonia" not in other:
+        return False
+    mine, theirs = own["Pneumonia"], other["Pneumonia"]
+    return (mine.present and theirs.present and _sides_meet(f, mine) and _sides_meet(f, theirs)
+            and (theirs.presence == POS or f.presence == UNC)
+            and not ("Consolidation" in other and other["Consolidation"].presence == NEG))
 
 
 def _with_unmatched_family(f: Summary, own: dict, other: dict) -> Summary:
@@ -277,11 +275,8 @@ def count_errors(ref: Report, cand: Report) -> list[ErrorItem]:
                   and not negated(rf, key)):  # "no consolidation to suggest pneumonia": ruled out, not unsaid
                 if key != "Consolidation":  # consolidation is the opacity, named
                     items.append(ErrorItem("A", False, key, f"candidate interprets the reference's opacity as {key}"))
-            elif _cause_named(c, rf):
+            elif _cause_named(c, cf, rf):
                 pass
-            elif _sign_given(c, rf):
-                items.append(ErrorItem("A", False, key, "candidate interprets the reference's consolidation as "
-                                       "pneumonia"))
             else:
                 # a hedge of what the reference rules out ("no pneumothorax" / "pneumothorax cannot be
                 # excluded") asks for a work-up the reference's reader was spared
@@ -298,10 +293,8 @@ def count_errors(ref: Report, cand: Report) -> list[ErrorItem]:
                   and not negated(cf, key)):
                 if key != "Consolidation":
                     items.append(ErrorItem("B", False, key, f"candidate reports the opacity, not {key}"))
-            elif _cause_named(r, cf):
+            elif _cause_named(r, rf, cf):
                 pass
-            elif _sign_given(r, cf):
-                items.append(ErrorItem("B", False, key, "candidate reports the consolidation, not pneumonia"))
             else:
                 # a possibility the reference raises ("may represent pneumonia") is acted upon: omitted, the
                 # reader never hears of it
