@@ -39,6 +39,7 @@ import numpy as np
 from rexeval._version import __version__
 from rexeval.backends.labelers import CONDITIONS
 from rexeval.backends.labelers.vocabulary import OTHER_FINDINGS, VOCAB
+from rexeval.base.exceptions import ConfigError
 
 POS, NEG, UNC = "positive", "negative", "uncertain"
 _VALUE = {POS: 1.0, NEG: 0.0, UNC: -1.0}
@@ -64,6 +65,11 @@ class Mention:
     sentence_end: int
     sentence_index: int
     cue: str | None = None  # the negation/uncertainty cue that set the status, if any
+
+    @property
+    def certainty(self) -> str | None:
+        """For an uncertain mention, how sure its hedge is: see :func:`hedge_grade`."""
+        return hedge_grade(self.cue) if self.status == UNC else None
 
 
 def normalise(text: str) -> str:
@@ -181,6 +187,27 @@ _POST_UNC = re.compile(
     r"|^\s*(?:(?:is|are)\s+)?(?:could|may|might|can)\s+(?:also\s+)?(?:be\s+)?(?:present|seen|noted|visible|identified)\b"
     r"|^\s*(?:could|may|might)\s+be\s*$"
 )
+
+
+# Hedges that favour the finding: the "probable" and "suspicious for" rungs of radiology's diagnostic
+# certainty scales (consistent with > suspicious for / probably > possibly > less likely > unlikely). Every
+# other cue ("may", "possible", "A or B", "versus", "cannot be excluded", "differential", "unlikely") only
+# keeps the finding open.
+_PROBABLE_CUE = re.compile(
+    r"(?:(?:is|are|was|were)\s+)?(?:(?<![a-z])likely|probabl[ey]|suggest\w*|compatible|representing|concern\w*"
+    r"|suspect\w*|suspicio\w*|favou?r\w*|presum\w*|worrisome|worrying|borderline)"
+)
+HEDGES = ("chexpert", "graded")
+
+
+def hedge_grade(cue: str | None) -> str:
+    """``"probable"`` (the report favours the finding: "likely", "suggestive of", "concerning for",
+    "borderline") or ``"possible"`` (it only keeps it open: "may", "A or B", "cannot be excluded",
+    "unlikely"). An uncertain mention without a cue is uncertain by vocabulary (CheXpert's "vascular
+    congestion" for Edema): a stated finding, graded probable."""
+    if not cue:
+        return "probable"
+    return "probable" if _PROBABLE_CUE.fullmatch(cue.lower().strip()) else "possible"
 
 
 def _last(pattern: re.Pattern, text: str) -> str | None:
@@ -366,14 +393,23 @@ class RuleLabeler:
 
     name = "rules"
 
-    def __init__(self) -> None:
+    def __init__(self, hedges: str = "chexpert") -> None:
+        """``hedges``: ``"chexpert"`` (every hedged mention is uncertain, -1, as CheXpert labels it) or
+        ``"graded"`` (a probable hedge counts as positive and a merely possible one as negative, see
+        :func:`hedge_grade`; uncertainty by vocabulary stays -1). Graded labels read a report the way an
+        indexer of stated and favoured findings does (the IU MeSH coding), and do not pay a report for
+        hedging a finding it should state or rule out."""
+        if hedges not in HEDGES:
+            raise ConfigError(f"rule labeler: hedges must be one of {', '.join(HEDGES)}, not {hedges!r}")
+        self.hedges = hedges
         _compiled()
 
     def signature(self) -> str:
-        return f"labeler:rules|rules:v{RULES_VERSION}|norm:collapse-ws|empty:blank|rexeval:{__version__}"
+        graded = "|hedges:graded" if self.hedges == "graded" else ""
+        return f"labeler:rules|rules:v{RULES_VERSION}{graded}|norm:collapse-ws|empty:blank|rexeval:{__version__}"
 
     def options(self) -> dict:
-        return {"labeler": "rules", "rules": f"v{RULES_VERSION}", "empty": "blank"}
+        return {"labeler": "rules", "rules": f"v{RULES_VERSION}", "hedges": self.hedges, "empty": "blank"}
 
     # -- mentions --
 
@@ -409,7 +445,10 @@ class RuleLabeler:
             if m.status in (POS, UNC) and m.condition != "Support Devices":
                 finding = True
             if m.condition != "Other":
-                statuses.setdefault(m.condition, set()).add(m.status)
+                status = m.status
+                if status == UNC and self.hedges == "graded" and m.cue:
+                    status = POS if hedge_grade(m.cue) == "probable" else NEG
+                statuses.setdefault(m.condition, set()).add(status)
         for i, cond in enumerate(CONDITIONS[:-1]):
             st = statuses.get(cond)
             if not st:
