@@ -69,7 +69,7 @@ def test_rules_f1_graded_keys_do_not_mix_with_the_default():
         resolve_metrics(["rules_f1"], {"rules_f1": {"hedges": "strict"}})
 
 
-def test_graded_rules_reward_does_not_pay_for_hedging():
+def test_graded_rules_reward_on_two_kinds_of_hedge():
     from rexeval.rewards import RewardSuite
 
     ref = "There is a large right pleural effusion. Moderate cardiomegaly. No pneumothorax."
@@ -81,3 +81,12 @@ def test_graded_rules_reward_does_not_pay_for_hedging():
         [hedged, ref], [ref, ref])
     assert list(default.rewards) == pytest.approx([0.8, 1.0])
     assert list(graded.rewards) == pytest.approx([0.0, 1.0])
+    # ... but a hedged *ruled-out* finding reads as ruled out: graded, hedging "No pneumothorax" costs nothing
+    ref2 = "Large right pleural effusion. No pneumothorax."
+    hedged2 = "Large right pleural effusion. Pneumothorax cannot be excluded."
+    # CheXpert reading: effusion TP, pneumothorax uncertain = positive vs negative FP: F1 = 2 / 3
+    default2 = RewardSuite({"components": [{"metric": "rules_f1_study"}]}).score([hedged2], [ref2])
+    graded2 = RewardSuite({"components": [{"metric": "rules_f1_study", "options": {"hedges": "graded"}}]}).score(
+        [hedged2], [ref2])
+    assert list(default2.rewards) == pytest.approx([2 / 3])
+    assert list(graded2.rewards) == pytest.approx([1.0])
