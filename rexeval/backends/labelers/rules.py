@@ -397,8 +397,8 @@ class RuleLabeler:
         """``hedges``: ``"chexpert"`` (every hedged mention is uncertain, -1, as CheXpert labels it) or
         ``"graded"`` (a probable hedge counts as positive and a merely possible one as negative, see
         :func:`hedge_grade`; uncertainty by vocabulary stays -1). Graded labels read a report the way an
-        indexer of stated and favoured findings does (the IU MeSH coding), and do not pay a report for
-        hedging a finding it should state or rule out."""
+        indexer of stated and favoured findings does (the IU MeSH coding); as a reward they still pay for
+        hedging a finding the reference rules out (docs/conditions.md, "Graded hedges")."""
         if hedges not in HEDGES:
             raise ConfigError(f"rule labeler: hedges must be one of {', '.join(HEDGES)}, not {hedges!r}")
         self.hedges = hedges
