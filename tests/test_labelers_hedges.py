@@ -37,6 +37,11 @@ CASES = [
     ("A small left pneumothorax cannot be excluded.", "Pneumothorax", U, N),
     ("Atelectasis versus consolidation at the right base.", "Consolidation", U, N),
     ("Pneumonia is unlikely.", "Pneumonia", U, N),
+    ("The opacity may be compatible with pneumonia.", "Pneumonia", U, N),  # a modal weakens "compatible"
+    ("The opacity is compatible with pneumonia.", "Pneumonia", U, P),
+    # rules v2.2: a finding offered as "a consideration" is hedged, not stated
+    ("A superimposed pneumonia would be a consideration.", "Pneumonia", U, N),
+    ("Atypical infection is another consideration.", "Pneumonia", U, N),
     ("Borderline enlarged heart size.", "Cardiomegaly", U, P),
     ("Mild pulmonary vascular congestion.", "Edema", U, U),  # uncertain by vocabulary, not hedged: stays -1
     ("Large right pleural effusion.", "Pleural Effusion", P, P),

@@ -43,7 +43,7 @@ from rexeval.base.exceptions import ConfigError
 
 POS, NEG, UNC = "positive", "negative", "uncertain"
 _VALUE = {POS: 1.0, NEG: 0.0, UNC: -1.0}
-RULES_VERSION = "2.1"
+RULES_VERSION = "2.2"
 
 #: Hard cap on characters labelled per report (a pathological 10 MB "report" must not stall a run).
 MAX_CHARS = 100_000
@@ -65,11 +65,7 @@ class Mention:
     sentence_end: int
     sentence_index: int
     cue: str | None = None  # the negation/uncertainty cue that set the status, if any
-
-    @property
-    def certainty(self) -> str | None:
-        """For an uncertain mention, how sure its hedge is: see :func:`hedge_grade`."""
-        return hedge_grade(self.cue) if self.status == UNC else None
+    certainty: str | None = None  # uncertain mentions: "probable" or "possible" (:func:`hedge_grade`)
 
 
 def normalise(text: str) -> str:
@@ -179,8 +175,8 @@ _PRE_UNC = re.compile(_words(
     r"|and/or|or|\?"
 ))
 _POST_UNC = re.compile(
-    r"^[\s,]*(?:(?:is|are|was|were|be|seems?|appears?|remains?|also|not|still)\s+)*"
-    r"(?:likely|unlikely|less\s+likely|possible|probable|suspected|questioned|questionable|a\s+consideration|considered|favou?red|suggested|in\s+question)"
+    r"^[\s,]*(?:(?:is|are|was|were|be|would|seems?|appears?|remains?|also|not|still)\s+)*"
+    r"(?:likely|unlikely|less\s+likely|possible|probable|suspected|questioned|questionable|an?(?:other)?\s+consideration|considered|favou?red|suggested|in\s+question)"
     r"(?=\s*$|\s*[,.;?]|\s+(?:but|although|however))"
     r"|^\s*\?"
     r"|^\s*,?\s*(?:and/)?or\b|^\s*,?\s*(?:versus|vs\.?)(?![a-z])"
@@ -200,14 +196,21 @@ _PROBABLE_CUE = re.compile(
 HEDGES = ("chexpert", "graded")
 
 
-def hedge_grade(cue: str | None) -> str:
+# A modal before a favouring cue weakens it: "may be compatible with", "could be suggestive of".
+_MODAL = re.compile(_words(r"may|might|could|possibl[ey]|perhaps|maybe|question\w*"))
+
+
+def hedge_grade(cue: str | None, before: str = "") -> str:
     """``"probable"`` (the report favours the finding: "likely", "suggestive of", "concerning for",
     "borderline") or ``"possible"`` (it only keeps it open: "may", "A or B", "cannot be excluded",
-    "unlikely"). An uncertain mention without a cue is uncertain by vocabulary (CheXpert's "vascular
-    congestion" for Edema): a stated finding, graded probable."""
+    "unlikely", and a favouring cue under a modal, "may be compatible with"). ``before``: the clause
+    before the mention. An uncertain mention without a cue is uncertain by vocabulary (CheXpert's
+    "vascular congestion" for Edema): a stated finding, graded probable."""
     if not cue:
         return "probable"
-    return "probable" if _PROBABLE_CUE.fullmatch(cue.lower().strip()) else "possible"
+    if not _PROBABLE_CUE.fullmatch(cue.lower().strip()):
+        return "possible"
+    return "possible" if _MODAL.search(_mask_pseudo(before.lower())) else "probable"
 
 
 def _last(pattern: re.Pattern, text: str) -> str | None:
@@ -428,7 +431,8 @@ class RuleLabeler:
             sentence = norm[sa:sb]
             for ca, cb in split_clauses(low, sa, sb):
                 for cond, status, s, e, cue in clause_mentions(low[ca:cb], include_other):
-                    out.append(Mention(cond, status, sentence, ca + s, ca + e, norm[ca + s : ca + e], sa, sb, si, cue))
+                    grade = hedge_grade(cue, low[ca : ca + s]) if status == UNC else None
+                    out.append(Mention(cond, status, sentence, ca + s, ca + e, norm[ca + s : ca + e], sa, sb, si, cue, grade))
         return out
 
     # -- labels --
@@ -447,7 +451,7 @@ class RuleLabeler:
             if m.condition != "Other":
                 status = m.status
                 if status == UNC and self.hedges == "graded" and m.cue:
-                    status = POS if hedge_grade(m.cue) == "probable" else NEG
+                    status = POS if m.certainty == "probable" else NEG
                 statuses.setdefault(m.condition, set()).add(status)
         for i, cond in enumerate(CONDITIONS[:-1]):
             st = statuses.get(cond)
