@@ -135,8 +135,8 @@ def main() -> None:
 #: The two readings of a hedged mention (``RuleLabeler(hedges=...)``), each scored against MeSH.
 READINGS = {
     "chexpert": "CheXpert reading (rules_f1's default): every hedged mention is uncertain, counted positive",
-    "graded": "graded reading (rules_f1 -O hedges=graded): a probable hedge ('likely', 'suggestive of') is "
-              "positive, a merely possible one ('may', 'A or B', 'cannot be excluded') negative",
+    "graded": "graded reading (rules_f1 -O hedges=graded): a probable hedge ('likely', 'suggestive of', 'A or B') "
+              "is positive, a merely possible one ('may', 'versus', 'cannot be excluded') negative",
 }
 
 

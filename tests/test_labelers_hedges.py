@@ -16,7 +16,8 @@ P, N, U, B = 1.0, 0.0, -1.0, None
 @pytest.mark.parametrize("cue, grade", [
     ("likely", "probable"), ("is likely", "probable"), ("probably", "probable"), ("suggestive", "probable"),
     ("concerning", "probable"), ("suspicious", "probable"), ("favored", "probable"), ("borderline", "probable"),
-    ("compatible", "probable"), ("may", "possible"), ("or", "possible"), ("versus", "possible"),
+    ("compatible", "probable"), ("may", "possible"), ("or", "probable"), ("and/or", "probable"),
+    ("versus", "possible"),
     ("cannot be excluded", "possible"), ("differential", "possible"), ("unlikely", "possible"),
     ("less likely", "possible"), ("question", "possible"), ("possible", "possible"), (None, "probable"),
 ])
@@ -36,6 +37,9 @@ CASES = [
     ("Left lower lobe opacity may represent pneumonia.", "Pneumonia", U, N),
     ("A small left pneumothorax cannot be excluded.", "Pneumothorax", U, N),
     ("Atelectasis versus consolidation at the right base.", "Consolidation", U, N),
+    # "A or B" states each alternative (as the error counter reads it), unless a modal governs it
+    ("Streaky left basilar scarring or atelectasis.", "Atelectasis", U, P),
+    ("Bibasilar opacities, which may represent scarring or atelectasis.", "Atelectasis", U, N),
     ("Pneumonia is unlikely.", "Pneumonia", U, N),
     ("The opacity may be compatible with pneumonia.", "Pneumonia", U, N),  # a modal weakens "compatible"
     ("The opacity is compatible with pneumonia.", "Pneumonia", U, P),

@@ -186,12 +186,14 @@ _POST_UNC = re.compile(
 
 
 # Hedges that favour the finding: the "probable" and "suspicious for" rungs of radiology's diagnostic
-# certainty scales (consistent with > suspicious for / probably > possibly > less likely > unlikely). Every
-# other cue ("may", "possible", "A or B", "versus", "cannot be excluded", "differential", "unlikely") only
-# keeps the finding open.
+# certainty scales (consistent with > suspicious for / probably > possibly > less likely > unlikely), and
+# "A or B" / "A and/or B", which states each alternative (the error counter's reading, docs/errors.md).
+# Every other cue ("may", "possible", "versus", "cannot be excluded", "differential", "unlikely") only keeps
+# the finding open.
 _PROBABLE_CUE = re.compile(
     r"(?:(?:is|are|was|were)\s+)?(?:(?<![a-z])likely|probabl[ey]|suggest\w*|compatible|representing|concern\w*"
     r"|suspect\w*|suspicio\w*|favou?r\w*|presum\w*|worrisome|worrying|borderline)"
+    r"|or|and/or"
 )
 HEDGES = ("chexpert", "graded")
 
@@ -202,8 +204,9 @@ _MODAL = re.compile(_words(r"may|might|could|possibl[ey]|perhaps|maybe|question\
 
 def hedge_grade(cue: str | None, before: str = "") -> str:
     """``"probable"`` (the report favours the finding: "likely", "suggestive of", "concerning for",
-    "borderline") or ``"possible"`` (it only keeps it open: "may", "A or B", "cannot be excluded",
-    "unlikely", and a favouring cue under a modal, "may be compatible with"). ``before``: the clause
+    "borderline"; or names it as one of stated alternatives: "atelectasis or scarring") or ``"possible"``
+    (it only keeps it open: "may", "versus", "cannot be excluded", "unlikely", and a favouring cue under a
+    modal: "may be compatible with", "may represent atelectasis or scarring"). ``before``: the clause
     before the mention. An uncertain mention without a cue is uncertain by vocabulary (CheXpert's
     "vascular congestion" for Edema): a stated finding, graded probable."""
     if not cue:
