@@ -4,8 +4,9 @@ Usage: python benchmarks/rules_labeler_mesh.py [NLMCXR_reports.tgz] [iu_xray_tes
 
 Reference: each report's manual ``<MeSH><major>`` terms mapped to CheXpert conditions by
 benchmarks/mesh_chexpert_map.py (written from the MeSH vocabulary before any F1 was computed);
-"normal" is No Finding. Prediction: RuleLabeler on FINDINGS + IMPRESSION, positive or uncertain =
-positive (the rules_f1 default policy). Prints support, precision, recall and F1 per condition and
+"normal" is No Finding. Prediction: RuleLabeler on FINDINGS + IMPRESSION in its two readings of a
+hedge (``hedges="chexpert"``, every hedged mention uncertain, and ``hedges="graded"``, probable hedges
+positive and merely possible ones negative), positive or uncertain = positive (rules_f1's policy). Prints support, precision, recall and F1 per condition and
 the macro-F1 over the conditions with MeSH support >= 20, for the whole split and for its two halves:
 the fit half (even report numbers ``CXR<n>``), the only reports whose errors are read when rules
 are written (``REXEVAL_MESH_ERRORS=<condition>`` prints that condition's errors there), and the
@@ -108,33 +109,54 @@ def main() -> None:
             print(f"skipped: {path} not found (set REXEVAL_SHARED to the folder holding data/)")
             return
     ids, texts, refs, n_held = development_split(archive, test_json)
-    labeler = get_labeler("rules")
-    pred = labeler.label(texts)
     parts = halves(ids)
     if os.environ.get("REXEVAL_MESH_ERRORS"):  # e.g. "Pneumonia": the fit half's errors for it
+        pred = get_labeler("rules", hedges=os.environ.get("REXEVAL_MESH_HEDGES", "chexpert")).label(texts)
         print_errors(os.environ["REXEVAL_MESH_ERRORS"], ids, texts, pred, refs, parts["fit (even)"])
         return
     print(f"development split: {len(ids)} IU reports ({n_held} reports of the ReXrank IU test studies held out "
           f"and never labelled; 'No Indexing' and empty reports skipped); fit half = even report numbers "
           f"({int(parts['fit (even)'].sum())}), check half = odd ({int(parts['check (odd)'].sum())})")
-    print(f"labeler {labeler.signature()}; positive or uncertain = positive")
+    macro = {}
+    for hedges, reading in READINGS.items():
+        labeler = get_labeler("rules", hedges=hedges)
+        pred = labeler.label(texts)
+        print(f"\n{reading}\nlabeler {labeler.signature()}; positive or uncertain = positive")
+        macro[hedges] = print_table(pred, refs, parts)
+        if hedges == "chexpert":
+            # diagnostic only: every hedged mention counted negative
+            strict = per_condition(pred, refs, positive=(1.0,))
+            kept = [c for c, row in strict.items() if row["support"] >= MIN_SUPPORT]
+            print(f"  uncertain=negative (whole, diagnostic) {np.mean([strict[c]['f1'] for c in kept]):.3f}")
+    print("\nmacro-F1, whole split: " + "; ".join(f"hedges={h} {m['whole']:.3f} (fit {m['fit (even)']:.3f}, "
+                                                 f"check {m['check (odd)']:.3f})" for h, m in macro.items()))
+
+
+#: The two readings of a hedged mention (``RuleLabeler(hedges=...)``), each scored against MeSH.
+READINGS = {
+    "chexpert": "CheXpert reading (rules_f1's default): every hedged mention is uncertain, counted positive",
+    "graded": "graded reading (rules_f1 -O hedges=graded): a probable hedge ('likely', 'suggestive of', 'A or B') "
+              "is positive, a merely possible one ('may', 'versus', 'cannot be excluded') negative",
+}
+
+
+def print_table(pred: np.ndarray, refs: list[set[str]], parts: dict[str, np.ndarray]) -> dict[str, float]:
+    """Per-condition table and the macro-F1 of each part (whole, fit, check); returns the macros."""
     tables = {name: per_condition(pred[m], [r for r, k in zip(refs, m) if k]) for name, m in parts.items()}
-    # diagnostic only: MeSH indexes stated findings, so hedged mentions counted positive cost precision
-    strict = per_condition(pred, refs, positive=(1.0,))
     table = tables["whole"]
     print(f"{'condition':28s} {'support':>7s} {'pred':>6s} {'prec':>6s} {'recall':>6s} {'F1':>6s} "
-          f"{'F1 fit':>7s} {'F1 chk':>7s}  {'F1 unc=neg':>10s}")
+          f"{'F1 fit':>7s} {'F1 chk':>7s}")
     for cond, row in table.items():
         print(f"{cond:28s} {row['support']:7d} {row['predicted']:6d} {row['precision']:6.3f} "
               f"{row['recall']:6.3f} {row['f1']:6.3f} {tables['fit (even)'][cond]['f1']:7.3f} "
-              f"{tables['check (odd)'][cond]['f1']:7.3f}  {strict[cond]['f1']:10.3f}")
+              f"{tables['check (odd)'][cond]['f1']:7.3f}")
     kept = [c for c, row in table.items() if row["support"] >= MIN_SUPPORT]
-    print(f"macro-F1 over the {len(kept)} conditions with MeSH support >= {MIN_SUPPORT} in the whole split "
-          f"({', '.join(kept)}):")
+    print(f"macro-F1 over the {len(kept)} conditions with MeSH support >= {MIN_SUPPORT} in the whole split:")
+    out = {}
     for name, tab in tables.items():
-        print(f"  {name:12s} {np.mean([tab[c]['f1'] for c in kept]):.3f}")
-    print(f"  uncertain=negative (whole, diagnostic) {np.mean([strict[c]['f1'] for c in kept]):.3f}")
-
+        out[name] = float(np.mean([tab[c]["f1"] for c in kept]))
+        print(f"  {name:12s} {out[name]:.3f}")
+    return out
 
 if __name__ == "__main__":
     main()

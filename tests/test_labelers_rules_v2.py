@@ -108,10 +108,10 @@ def test_precision_fixes(rules, text, cond, want):
     assert _label(rules, text, cond) == want
 
 
-def test_signature_shows_rules_v2_1(rules):
-    # v2.1 (third round) changes labels, so the signature must say which rules ran
-    assert "|rules:v2.1|" in rules.signature()
-    assert rules.options()["rules"] == "v2.1"
+def test_signature_shows_rules_v2_2(rules):
+    # v2.2 (fourth round: "would be a consideration" is a hedge) changes labels, so the signature says which ran
+    assert "|rules:v2.2|" in rules.signature()
+    assert rules.options()["rules"] == "v2.2"
 
 
 def test_mesh_map_on_written_terms():

@@ -92,3 +92,18 @@ def test_chexbert_without_weights_says_how_to_get_them(tmp_path, monkeypatch):
 def test_help_lists_labels():
     r = runner.invoke(app, ["--help"])
     assert r.exit_code == 0 and "labels" in r.output
+
+
+def test_graded_hedges_option(tmp_path):
+    src = tmp_path / "reports.csv"
+    src.write_text('study_id,report\ns1,"Possible left lower lobe pneumonia. Findings likely represent edema."\n',
+                   encoding="utf-8")
+    out = tmp_path / "labels.csv"
+    r = _run(src, "-o", out, "--hedges", "graded")
+    assert r.exit_code == 0, r.output
+    assert "hedges:graded" in r.output
+    row = out.read_text().splitlines()[1].split(",")[1:]
+    col = {c: i for i, c in enumerate(CONDITIONS)}
+    assert row[col["Pneumonia"]] == "0" and row[col["Edema"]] == "1"
+    r = _run(src, "-o", out, "--hedges", "sure")
+    assert r.exit_code == 2 and "hedges must be one of chexpert, graded" in r.output

@@ -99,7 +99,7 @@ _ERROR_PATTERN = re.compile(
     r"^(?P<kind>total_sig|total)(?:_share(?P<share>0|_le1|_ge4))?$|^(?P<sig>sig|insig)_(?P<type>[A-F])$|^n_failed$"
 )
 _CONDITION_PATTERN = re.compile(
-    r"^(?P<labeler>rules|chexbert)_(?:f1_(?P<n>14|5)_(?P<avg>micro|macro|weighted)|accuracy_(?P<n2>14|5))$"
+    r"^(?P<labeler>rules_graded|rules|chexbert)_(?:f1_(?P<n>14|5)_(?P<avg>micro|macro|weighted)|accuracy_(?P<n2>14|5))$"
 )
 
 
@@ -134,8 +134,9 @@ def _condition_display(key: str) -> Display | None:
     if m is None:
         return None
     labeler = m.group("labeler")
-    base = 200 if labeler == "rules" else 230
-    source = "" if labeler == "rules" else "CheXbert "  # the rules labeler is rexeval's default
+    base = {"rules": 200, "chexbert": 230, "rules_graded": 260}[labeler]
+    # the rules labeler is rexeval's default; "graded": its labels with hedges graded (docs/conditions.md)
+    source = {"rules": "", "chexbert": "CheXbert ", "rules_graded": "graded-hedge "}[labeler]
     if m.group("n2"):
         n = m.group("n2")
         return _d(f"{source}exact label match ({n} conditions)", "clinical", base + 20 + (n == "5"), False)

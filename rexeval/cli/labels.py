@@ -26,6 +26,7 @@ def labels_command(
     model: Optional[Path] = typer.Option(None, "--model", help="chexbert.pth or its folder (default: $REXEVAL_CHEXBERT, then the HF cache)."),
     device: Optional[str] = typer.Option(None, "--device", help="chexbert: cpu, cuda, cuda:1 (default: cuda if available)."),
     batch_size: int = typer.Option(32, "--batch-size", help="chexbert: texts per forward pass."),
+    hedges: str = typer.Option("chexpert", "--hedges", help="rules: chexpert (a hedged finding is -1) or graded (a probable hedge is 1, a merely possible one 0)."),
 ) -> None:
     """Label reports with the 14 CheXpert conditions: 1 positive, 0 negative, -1 uncertain, empty = not mentioned."""
     import pandas as pd
@@ -50,7 +51,9 @@ def labels_command(
     cells = column_texts(frame, col, str(reports), ids)
     missing = sum(t is None or not str(t).strip() for t in cells)
     texts = ["" if t is None else str(t) for t in cells]
-    opts = {} if labeler == "rules" else {"path": model, "device": device, "batch_size": batch_size}
+    if hedges != "chexpert" and labeler != "rules":
+        raise ConfigError("--hedges applies to the rules labeler only")
+    opts = {"hedges": hedges} if labeler == "rules" else {"path": model, "device": device, "batch_size": batch_size}
     lab = get_labeler(labeler, **opts)
     labels = lab.label(texts)
     out = pd.DataFrame({"study_id": ids})

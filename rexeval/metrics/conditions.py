@@ -227,6 +227,18 @@ class RulesF1(ConditionF1):
     labeler = "rules"
     description = "condition F1 (14 and 5 CheXpert conditions) from the offline rule-based labeler"
 
+    def __init__(self, uncertain: str = "positive", hedges: str = "chexpert", **labeler_options: Any) -> None:
+        from rexeval.backends.labelers.rules import HEDGES
+
+        if hedges not in HEDGES:
+            raise ConfigError(f"{self.name}: hedges must be one of {', '.join(HEDGES)}, not {hedges!r}")
+        super().__init__(uncertain, hedges=hedges, **labeler_options)
+
+    @property
+    def prefix(self) -> str:
+        # graded labels are other labels: their keys and label columns must not mix with CheXpert-style ones
+        return "rules_graded" if self.labeler_options["hedges"] == "graded" else "rules"
+
     def options(self) -> dict[str, Any]:
         return {**super().options(), **self.get_labeler().options()}
 

@@ -39,10 +39,11 @@ import numpy as np
 from rexeval._version import __version__
 from rexeval.backends.labelers import CONDITIONS
 from rexeval.backends.labelers.vocabulary import OTHER_FINDINGS, VOCAB
+from rexeval.base.exceptions import ConfigError
 
 POS, NEG, UNC = "positive", "negative", "uncertain"
 _VALUE = {POS: 1.0, NEG: 0.0, UNC: -1.0}
-RULES_VERSION = "2.1"
+RULES_VERSION = "2.2"
 
 #: Hard cap on characters labelled per report (a pathological 10 MB "report" must not stall a run).
 MAX_CHARS = 100_000
@@ -64,6 +65,7 @@ class Mention:
     sentence_end: int
     sentence_index: int
     cue: str | None = None  # the negation/uncertainty cue that set the status, if any
+    certainty: str | None = None  # uncertain mentions: "probable" or "possible" (:func:`hedge_grade`)
 
 
 def normalise(text: str) -> str:
@@ -173,14 +175,45 @@ _PRE_UNC = re.compile(_words(
     r"|and/or|or|\?"
 ))
 _POST_UNC = re.compile(
-    r"^[\s,]*(?:(?:is|are|was|were|be|seems?|appears?|remains?|also|not|still)\s+)*"
-    r"(?:likely|unlikely|less\s+likely|possible|probable|suspected|questioned|questionable|a\s+consideration|considered|favou?red|suggested|in\s+question)"
+    r"^[\s,]*(?:(?:is|are|was|were|be|would|seems?|appears?|remains?|also|not|still)\s+)*"
+    r"(?:likely|unlikely|less\s+likely|possible|probable|suspected|questioned|questionable|an?(?:other)?\s+consideration|considered|favou?red|suggested|in\s+question)"
     r"(?=\s*$|\s*[,.;?]|\s+(?:but|although|however))"
     r"|^\s*\?"
     r"|^\s*,?\s*(?:and/)?or\b|^\s*,?\s*(?:versus|vs\.?)(?![a-z])"
     r"|^\s*(?:(?:is|are)\s+)?(?:could|may|might|can)\s+(?:also\s+)?(?:be\s+)?(?:present|seen|noted|visible|identified)\b"
     r"|^\s*(?:could|may|might)\s+be\s*$"
 )
+
+
+# Hedges that favour the finding: the "probable" and "suspicious for" rungs of radiology's diagnostic
+# certainty scales (consistent with > suspicious for / probably > possibly > less likely > unlikely), and
+# "A or B" / "A and/or B", which states each alternative (the error counter's reading, docs/errors.md).
+# Every other cue ("may", "possible", "versus", "cannot be excluded", "differential", "unlikely") only keeps
+# the finding open.
+_PROBABLE_CUE = re.compile(
+    r"(?:(?:is|are|was|were)\s+)?(?:(?<![a-z])likely|probabl[ey]|suggest\w*|compatible|representing|concern\w*"
+    r"|suspect\w*|suspicio\w*|favou?r\w*|presum\w*|worrisome|worrying|borderline)"
+    r"|or|and/or"
+)
+HEDGES = ("chexpert", "graded")
+
+
+# A modal before a favouring cue weakens it: "may be compatible with", "could be suggestive of".
+_MODAL = re.compile(_words(r"may|might|could|possibl[ey]|perhaps|maybe|question\w*"))
+
+
+def hedge_grade(cue: str | None, before: str = "") -> str:
+    """``"probable"`` (the report favours the finding: "likely", "suggestive of", "concerning for",
+    "borderline"; or names it as one of stated alternatives: "atelectasis or scarring") or ``"possible"``
+    (it only keeps it open: "may", "versus", "cannot be excluded", "unlikely", and a favouring cue under a
+    modal: "may be compatible with", "may represent atelectasis or scarring"). ``before``: the clause
+    before the mention. An uncertain mention without a cue is uncertain by vocabulary (CheXpert's
+    "vascular congestion" for Edema): a stated finding, graded probable."""
+    if not cue:
+        return "probable"
+    if not _PROBABLE_CUE.fullmatch(cue.lower().strip()):
+        return "possible"
+    return "possible" if _MODAL.search(_mask_pseudo(before.lower())) else "probable"
 
 
 def _last(pattern: re.Pattern, text: str) -> str | None:
@@ -366,14 +399,23 @@ class RuleLabeler:
 
     name = "rules"
 
-    def __init__(self) -> None:
+    def __init__(self, hedges: str = "chexpert") -> None:
+        """``hedges``: ``"chexpert"`` (every hedged mention is uncertain, -1, as CheXpert labels it) or
+        ``"graded"`` (a probable hedge counts as positive and a merely possible one as negative, see
+        :func:`hedge_grade`; uncertainty by vocabulary stays -1). Graded labels read a report the way an
+        indexer of stated and favoured findings does (the IU MeSH coding); as a reward they still pay for
+        hedging a finding the reference rules out (docs/conditions.md, "Graded hedges")."""
+        if hedges not in HEDGES:
+            raise ConfigError(f"rule labeler: hedges must be one of {', '.join(HEDGES)}, not {hedges!r}")
+        self.hedges = hedges
         _compiled()
 
     def signature(self) -> str:
-        return f"labeler:rules|rules:v{RULES_VERSION}|norm:collapse-ws|empty:blank|rexeval:{__version__}"
+        graded = "|hedges:graded" if self.hedges == "graded" else ""
+        return f"labeler:rules|rules:v{RULES_VERSION}{graded}|norm:collapse-ws|empty:blank|rexeval:{__version__}"
 
     def options(self) -> dict:
-        return {"labeler": "rules", "rules": f"v{RULES_VERSION}", "empty": "blank"}
+        return {"labeler": "rules", "rules": f"v{RULES_VERSION}", "hedges": self.hedges, "empty": "blank"}
 
     # -- mentions --
 
@@ -392,7 +434,8 @@ class RuleLabeler:
             sentence = norm[sa:sb]
             for ca, cb in split_clauses(low, sa, sb):
                 for cond, status, s, e, cue in clause_mentions(low[ca:cb], include_other):
-                    out.append(Mention(cond, status, sentence, ca + s, ca + e, norm[ca + s : ca + e], sa, sb, si, cue))
+                    grade = hedge_grade(cue, low[ca : ca + s]) if status == UNC else None
+                    out.append(Mention(cond, status, sentence, ca + s, ca + e, norm[ca + s : ca + e], sa, sb, si, cue, grade))
         return out
 
     # -- labels --
@@ -409,7 +452,10 @@ class RuleLabeler:
             if m.status in (POS, UNC) and m.condition != "Support Devices":
                 finding = True
             if m.condition != "Other":
-                statuses.setdefault(m.condition, set()).add(m.status)
+                status = m.status
+                if status == UNC and self.hedges == "graded" and m.cue:
+                    status = POS if m.certainty == "probable" else NEG
+                statuses.setdefault(m.condition, set()).add(status)
         for i, cond in enumerate(CONDITIONS[:-1]):
             st = statuses.get(cond)
             if not st:
