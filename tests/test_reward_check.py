@@ -238,6 +238,16 @@ _THIRD = [
      _NO_INFO_SIDE, "There are bilateral lower lobe consolidations. No effusion."),
     ("drop_laterality", "Bilateral pulmonary edema. No pneumothorax.", _NO_INFO_SIDE,
      "Bilateral pulmonary nodules. No pneumothorax."),
+    # fourth refinement: leads said to overlie the chest are monitor leads; an old bone deformity is incidental
+    ("drop_devices", "Mild cardiomegaly. Overlying leads.",
+     f"only devices of no management relevance (wires, clips, hardware) {_NO_DEVICE}",
+     "Mild cardiomegaly. Pacing leads in the right ventricle."),
+    ("drop_laterality", "Small right and left pleural effusions. No pneumothorax.", _NO_INFO_SIDE,
+     "Small right and large left pleural effusions. No pneumothorax."),  # the grades say which side
+    ("drop_laterality", "Old left-sided rib deformities. No effusion.", "only incidental findings",
+     "Acute left-sided rib fractures. No effusion."),
+    ("drop_laterality", "Deformity of the right clavicle related to remote trauma. No effusion.",
+     "only incidental findings", "Displaced fracture of the right clavicle. No effusion."),
 ]
 
 
@@ -260,6 +270,9 @@ def test_dropping_a_cardiac_chamber_side_still_applies_to_a_device():
 @pytest.mark.parametrize("reference", [
     "The previously seen right-sided PICC has been removed. The lungs are clear.",
     "There has been clearing of left base airspace opacities. The heart is normal.",
+    # fourth refinement: the nouns too
+    "Interval removal of the right internal jugular catheter. The lungs are clear.",
+    "Interval resolution of the right pleural effusion. The heart is normal.",
 ])
 def test_a_removed_device_or_cleared_opacity_is_no_present_finding(reference):
     for hack in ("drop_laterality", "drop_devices", "normal_template"):

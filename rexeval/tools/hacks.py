@@ -98,7 +98,7 @@ FINDING = re.compile(
 )
 NEGATION = re.compile(
     r"\b(?:no|not|without|negative|free\s+of|clear|normal|unremarkable|resolved|absen(?:t|ce)|intact|"
-    r"removed|cleared|clearing|"
+    r"removed|cleared|clearing|resolution|removal|"
     r"within\s+normal\s+limits|midline)\b",
     re.I,
 )
@@ -122,8 +122,8 @@ _TRIVIAL_STRUCTURE = re.compile(
 #: from radiology reporting usage (common chest-film incidentalomas and chronic, benign or normal-variant
 #: findings that change no management): calcified granulomas and other calcifications (sequelae of old
 #: granulomatous disease, vascular and costal calcification), degenerative spine changes (spondylosis,
-#: osteophytes, kyphosis, scoliosis), old or healed fractures, a tortuous, ectatic or atherosclerotic aorta,
-#: scarring and apical caps, low lung volumes / hypoinflation, body habitus and breast or nipple shadows,
+#: osteophytes, kyphosis, scoliosis), old or healed fractures and bone deformities, a tortuous, ectatic or
+#: atherosclerotic aorta, scarring and apical caps, low lung volumes / hypoinflation, body habitus and breast or nipple shadows,
 #: normal variants (azygos fissure, pectus, cervical rib), and devices of no management relevance
 #: (sternotomy wires, surgical clips, orthopedic hardware, valve prostheses, ECG leads). A hack that only
 #: touches these is not applicable: the hacked report is not clinically worse than the control.
@@ -135,8 +135,9 @@ INCIDENTAL = re.compile(
     r"(?:nodules?|densit(?:y|ies)|lymph\s+nodes?)\s+(?:(?:which\s+)?(?:is|are)\s+)?calcified|"
     r"calcifi\w*|granulom\w*|"
     r"degenerative|spondylo\w*|osteophyt\w*|spurring|kyphos\w*|kyphotic|(?:dextro|levo)?scolio\w*|"
-    r"(?:old|healed|remote|chronic|ununited)\s+(?:[\w-]+\s+){0,4}?fractures?(?:\s+deformit(?:y|ies))?|"
-    r"fractures?\s+(?:[\w-]+\s+){0,3}?(?:old|healed|remote|chronic)|"
+    r"(?:old|healed|remote|chronic|ununited)\s+(?:[\w-]+\s+){0,4}?(?:fractures?|deformit(?:y|ies))"
+    r"(?:\s+deformit(?:y|ies))?|"
+    r"(?:fractures?|deformit(?:y|ies))\s+(?:[\w-]+\s+){0,6}?(?:old|healed|remote|chronic)|"
     r"tortu\w*|ectatic|ectasia|unfold\w*|atherosclero\w*|"
     r"scar(?:s|ring|red)?|apical\s+(?:pleural\s+)?(?:thickening|caps?)|"
     r"low\s+lung\s+volumes?|hypoinflat\w*|hypoventilat\w*|(?:shallow|poor|low)\s+inspiration|"
@@ -151,6 +152,7 @@ INCIDENTAL = re.compile(
     r"prosthe(?:sis|ses|tic)(?:\s+\w+)?|valve\s+replacement|electrodes?|"
     r"(?:ecg|ekg|electrocardiogra\w*|telemetry|(?:external\s+)?(?:cardiac\s+)?monitor(?:ing)?)\s+"
     r"(?:leads?|lines?|wires?|electrodes?)|"
+    r"(?:overlying|external)\s+(?:[\w-]+\s+){0,2}?(?:leads?|wires?|electrodes?)|"
     r"lung\s+lines"  # IU de-identification's reading of "lung volumes" ("low lung lines", "lung lines remain low")
     r")\b",
     re.I,
@@ -164,7 +166,9 @@ NOT_A_DEVICE = re.compile(
     r"(?:visceral\s+)?pleural\s+lines?|(?:skin|skin\s*fold)\s+lines?|"
     r"(?:paratracheal|paraspinal|paravertebral|azygo-?esophageal|junction(?:al)?|fissur\w*|mach)\s+lines?|"
     r"(?:ecg|ekg|electrocardiogra\w*|telemetry|(?:external\s+)?(?:cardiac\s+)?monitor(?:ing)?)\s+"
-    r"(?:leads?|lines?|wires?|electrodes?))\b",
+    r"(?:leads?|lines?|wires?|electrodes?)|"
+    # leads said to overlie the patient are on the skin: monitor leads (pacing leads lie *in* the heart)
+    r"(?:overlying|external)\s+(?:[\w-]+\s+){0,2}?(?:leads?|wires?|electrodes?))\b",
     re.I,
 )
 #: Kerley B and septal lines name a finding (interstitial edema), significant where it is stated.
@@ -384,10 +388,20 @@ _BOTH_SAID = re.compile(
 REDUNDANT_SIDE = "no information"
 
 
+#: "right and left" / "left and right" said of one plural finding: both sides, like "bilateral".
+#: (A word between, "small right and large left", would give each side its own grade: not redundant.)
+_RIGHT_AND_LEFT = re.compile(r"\b(?:right|left)(?:-sided)?\s+and\s+(?:xxxx\s+)?(?:left|right)(?:-sided)?\b", re.I)
+
+
 def _side_is_redundant(sentence: str, span: tuple[int, int], statuses) -> bool:
-    """A side at ``span`` that carries no information (:data:`_ONLY_SIDE`, :data:`_BOTH`)."""
+    """A side at ``span`` that carries no information (:data:`_ONLY_SIDE`, :data:`_BOTH`,
+    :data:`_RIGHT_AND_LEFT` before a plural that says both sides)."""
     if any(m.start() == span[0] for m in _ONLY_SIDE.finditer(sentence)):
         return True
+    pair = next((m for m in _RIGHT_AND_LEFT.finditer(sentence) if m.start() <= span[0] < m.end()), None)
+    if pair is not None:
+        words = [m.end() for m in re.finditer(r"\w+", sentence[pair.end():])][:3]
+        return bool(words) and bool(_BOTH_SAID.search(sentence, pair.end(), pair.end() + words[-1]))
     if not _BOTH.match(sentence, span[0]):
         return False
     t = _nearest(sentence, span, statuses)
