@@ -208,9 +208,7 @@ def read_sentence(low: str) -> tuple[tuple[tuple[Finding, tuple], ...], tuple, b
     clauses = split_clauses(low, 0, len(low))
     stated: set = set()  # starts of the findings stated although uncertain by the labeler's convention
     for ca, cb in clauses:
-        for cond, status, s, e, cue in clause_mentions(low[ca:cb], False):
-            if cond == "Support Devices":
-                continue  # devices are read below, by type
+        for cond, status, s, e, cue in clause_mentions(low[ca:cb], False, False):  # devices: read below, by type
             text = low[ca + s : ca + e]
             kind = cond
             if cond == "Lung Lesion" and ("granuloma" in text or _CALCIFIED.search(low, max(0, ca + s - 45), ca + s)):
