@@ -610,20 +610,3 @@ def test_v1_is_reachable_from_the_cli_option_path():
     ref, cand = "Left chest wall pacemaker.", "No acute disease."
     assert metric.counter().count(ref, cand) == _expected("insig_B=1")
     assert make_counter("v2").count(ref, cand) == _expected("sig_B=1")
-
-
-def test_reading_a_report_leaves_the_garbage_collector_as_it_found_it():
-    import gc
-
-    from rexeval.metrics.errors_struct import make_counter
-
-    counter = make_counter("v2")
-    assert gc.isenabled()
-    counter.count("Large right pleural effusion.", "Small left pleural effusion.")
-    assert gc.isenabled()
-    gc.disable()
-    try:
-        counter.count("New left lower lobe consolidation.", "No consolidation.")
-        assert not gc.isenabled()  # a caller who turned it off keeps it off
-    finally:
-        gc.enable()

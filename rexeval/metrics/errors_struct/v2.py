@@ -3,10 +3,6 @@ the shared specification (compare.py). Sentences and reports are cached in memor
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from rexeval.backends.labelers.rules import lower_same_length
 from rexeval.metrics.error_schema import LETTERS
 from rexeval.metrics.errors_struct.compare import ErrorItem, Report, count_errors
@@ -28,19 +24,6 @@ def _settled(s: set) -> frozenset:
     # shared object, so that the garbage collector has tens of thousands fewer containers to walk
     return frozenset(s) if s else _NONE
 
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """The cyclic garbage collector off for a block; a nested or concurrent block that found it off
-    leaves it off."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 class StructuredErrorCounterV2:
     """``count(reference, candidate)`` -> 12 counts; ``errors(...)`` -> the itemised errors."""
@@ -71,13 +54,6 @@ class StructuredErrorCounterV2:
         hit = self._reports.get(text)
         if hit is not None:
             return hit
-        # Reading allocates many small container objects and makes no reference cycles (reference counting
-        # frees them); the cyclic collector's passes over them and over the caches cost 5-15% of cold
-        # throughput (benchmarks/bench_error_counter.py), so it waits until the report is read.
-        with _gc_paused():
-            return self._read(text)
-
-    def _read(self, text: str) -> Report:
         findings: dict[str, Summary] = {}
         temporal: set = set()
         statement = False
