@@ -118,13 +118,21 @@ _TRIVIAL_STRUCTURE = re.compile(
     r"\b(?:bony|bones?|osseous|skeletal|soft\s+tissues?|trachea|upper\s+abdomen|thoracic\s+spine|ribs?)\b",
     re.I,
 )
+#: ECG / monitor leads, named or said to overlie the patient (on the skin; pacing leads lie *in* the heart):
+#: incidental devices, and no device for the device hacks (one pattern for :data:`INCIDENTAL` and
+#: :data:`NOT_A_DEVICE`).
+MONITOR_LEADS = (
+    r"(?:ecg|ekg|electrocardiogra\w*|telemetry|(?:external\s+)?(?:cardiac\s+)?monitor(?:ing)?)\s+"
+    r"(?:leads?|lines?|wires?|electrodes?)|"
+    r"(?:overlying|external)\s+(?:[\w-]+\s+){0,2}?(?:leads?|wires?|electrodes?)"
+)
 #: Findings of no clinical consequence on a chest radiograph ("incidental"), written for this module
 #: from radiology reporting usage (common chest-film incidentalomas and chronic, benign or normal-variant
 #: findings that change no management): calcified granulomas and other calcifications (sequelae of old
 #: granulomatous disease, vascular and costal calcification), degenerative spine changes (spondylosis,
 #: osteophytes, kyphosis, scoliosis), old or healed fractures and bone deformities, a tortuous, ectatic or
-#: atherosclerotic aorta, scarring and apical caps, low lung volumes / hypoinflation, body habitus and breast or nipple shadows,
-#: normal variants (azygos fissure, pectus, cervical rib), and devices of no management relevance
+#: atherosclerotic aorta, scarring and apical caps, low lung volumes / hypoinflation, body habitus and breast
+#: or nipple shadows, normal variants (azygos fissure, pectus, cervical rib), and devices of no management relevance
 #: (sternotomy wires, surgical clips, orthopedic hardware, valve prostheses, ECG leads). A hack that only
 #: touches these is not applicable: the hacked report is not clinically worse than the control.
 INCIDENTAL = re.compile(
@@ -150,9 +158,7 @@ INCIDENTAL = re.compile(
     r"orif|"
     r"(?:median\s+)?sternotomy(?:\s+wires?)?|wires?|clips?|hardware|screws?|plates?|rods?|"
     r"prosthe(?:sis|ses|tic)(?:\s+\w+)?|valve\s+replacement|electrodes?|"
-    r"(?:ecg|ekg|electrocardiogra\w*|telemetry|(?:external\s+)?(?:cardiac\s+)?monitor(?:ing)?)\s+"
-    r"(?:leads?|lines?|wires?|electrodes?)|"
-    r"(?:overlying|external)\s+(?:[\w-]+\s+){0,2}?(?:leads?|wires?|electrodes?)|"
+    + MONITOR_LEADS + r"|"
     r"lung\s+lines"  # IU de-identification's reading of "lung volumes" ("low lung lines", "lung lines remain low")
     r")\b",
     re.I,
@@ -165,10 +171,7 @@ NOT_A_DEVICE = re.compile(
     r"\b(?:(?:kerley\s+)?b[\s-]+lines?|kerley\s+lines?|septal\s+lines?|lung\s+lines|"
     r"(?:visceral\s+)?pleural\s+lines?|(?:skin|skin\s*fold)\s+lines?|"
     r"(?:paratracheal|paraspinal|paravertebral|azygo-?esophageal|junction(?:al)?|fissur\w*|mach)\s+lines?|"
-    r"(?:ecg|ekg|electrocardiogra\w*|telemetry|(?:external\s+)?(?:cardiac\s+)?monitor(?:ing)?)\s+"
-    r"(?:leads?|lines?|wires?|electrodes?)|"
-    # leads said to overlie the patient are on the skin: monitor leads (pacing leads lie *in* the heart)
-    r"(?:overlying|external)\s+(?:[\w-]+\s+){0,2}?(?:leads?|wires?|electrodes?))\b",
+    + MONITOR_LEADS + r")\b",
     re.I,
 )
 #: Kerley B and septal lines name a finding (interstitial edema), significant where it is stated.
