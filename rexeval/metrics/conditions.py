@@ -228,11 +228,9 @@ class RulesF1(ConditionF1):
     description = "condition F1 (14 and 5 CheXpert conditions) from the offline rule-based labeler"
 
     def __init__(self, uncertain: str = "positive", hedges: str = "chexpert", **labeler_options: Any) -> None:
-        from rexeval.backends.labelers.rules import HEDGES
+        from rexeval.backends.labelers.rules import check_hedges
 
-        if hedges not in HEDGES:
-            raise ConfigError(f"{self.name}: hedges must be one of {', '.join(HEDGES)}, not {hedges!r}")
-        super().__init__(uncertain, hedges=hedges, **labeler_options)
+        super().__init__(uncertain, hedges=check_hedges(hedges, self.name), **labeler_options)
 
     @property
     def prefix(self) -> str:

@@ -198,6 +198,13 @@ _PROBABLE_CUE = re.compile(
 HEDGES = ("chexpert", "graded")
 
 
+def check_hedges(hedges: str, who: str = "rule labeler") -> str:
+    """``hedges`` if it is one of :data:`HEDGES`, else a ConfigError naming ``who`` asked for it."""
+    if hedges not in HEDGES:
+        raise ConfigError(f"{who}: hedges must be one of {', '.join(HEDGES)}, not {hedges!r}")
+    return hedges
+
+
 # A modal before a favouring cue weakens it: "may be compatible with", "could be suggestive of".
 _MODAL = re.compile(_words(r"may|might|could|possibl[ey]|perhaps|maybe|question\w*"))
 
@@ -411,9 +418,7 @@ class RuleLabeler:
         :func:`hedge_grade`; uncertainty by vocabulary stays -1). Graded labels read a report the way an
         indexer of stated and favoured findings does (the IU MeSH coding); as a reward they still pay for
         hedging a finding the reference rules out (docs/conditions.md, "Graded hedges")."""
-        if hedges not in HEDGES:
-            raise ConfigError(f"rule labeler: hedges must be one of {', '.join(HEDGES)}, not {hedges!r}")
-        self.hedges = hedges
+        self.hedges = check_hedges(hedges)
         _compiled()
 
     def signature(self) -> str:
