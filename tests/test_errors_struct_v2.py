@@ -430,6 +430,54 @@ PAIRS = [
      "lower lobes.", "Consolidations have developed in the upper lobe and both lower lobes.", "sig_C=1"),
     ("one side said for two lobes", "Opacities in the right upper lobe and right lower lobe.",
      "Right upper and lower lobe opacities.", ""),
+    # rules 2.5: a venous line behind "XXXX", a device's presence hedged after its words, which side has the
+    # larger effusion, pneumothorax or nodule, and "both" of two findings just named
+    ("a venous line behind XXXX, omitted", "Right subclavian XXXX line with its tip in the mid SVC. Lungs are "
+     "clear.", "Lungs are clear.", "sig_B=1"),
+    ("a venous line behind XXXX, other side", "Left jugular XXXX line terminates at the cavoatrial junction. No "
+     "effusion.", "Right jugular XXXX line terminates at the cavoatrial junction. No effusion.", "sig_C=1"),
+    ("a XXXX line ending in a central vein, omitted", "A XXXX line ends in the superior vena cava. No "
+     "pneumothorax.", "No pneumothorax.", "sig_B=1"),
+    ("a XXXX line ending in a central vein is the central line named", "XXXX line with its tip in the right "
+     "atrium.", "Central venous catheter with its tip in the right atrium.", ""),
+    ("Kerley B lines behind XXXX are no device", "XXXX B lines at the bases. No effusion.", "No effusion.", ""),
+    ("a pleural line and septal lines are no device", "Pleural line at the left apex without pneumothorax. Few "
+     "septal XXXX lines.", "No pneumothorax.", ""),
+    ("a device hedged after its words", "Right PICC with its tip in the lower SVC.",
+     "Right PICC with its tip in the lower SVC cannot be ruled out.", "sig_D=1"),
+    ("a device hedged after its words in the reference", "Left pigtail catheter at the base is not excluded.",
+     "Left pigtail catheter at the base.", "insig_D=1"),
+    ("a hedged tip position leaves the device definite", "Catheter tip in the azygos vein.",
+     "Catheter tip in the azygos vein cannot be excluded.", ""),
+    ("the tip of a device hedged, not the device", "The tip of the right PICC is at the cavoatrial junction.",
+     "The tip of the right PICC at the cavoatrial junction cannot be excluded.", ""),
+    ("a hedge after a finding beside a device is the finding's", "Left chest tube. Small left pneumothorax.",
+     "Left chest tube with a small left pneumothorax that cannot be excluded.", "sig_D=1"),
+    ("the larger effusion on the other side", "Large right pleural effusion and small left pleural effusion.",
+     "Small right pleural effusion and large left pleural effusion.", "sig_C=1"),
+    ("the larger effusion on the other side, one phrase", "Moderate left and small right pleural effusions.",
+     "Moderate right and small left pleural effusions.", "sig_C=1"),
+    ("the larger effusion on the other side, grades after", "Bilateral pleural effusions, moderate on the left and "
+     "small on the right.", "Bilateral pleural effusions, small on the left and moderate on the right.", "sig_C=1"),
+    ("the larger pneumothorax on the other side", "Moderate right pneumothorax. Tiny left apical pneumothorax.",
+     "Moderate left pneumothorax. Tiny right apical pneumothorax.", "sig_C=1"),
+    ("the larger nodule on the other side", "There is a 2 cm nodule in the right upper lobe and a 6 mm nodule in "
+     "the left lower lobe.", "There is a 6 mm nodule in the right upper lobe and a 2 cm nodule in the left lower "
+     "lobe.", "sig_C=1"),
+    ("one grade on both sides, said two ways", "Small bilateral pleural effusions.",
+     "Small right and small left pleural effusions.", ""),
+    ("one grade on both sides, said two ways, the other way", "Small left and small right pleural effusions.",
+     "Small bilateral pleural effusions.", ""),
+    ("a minor finding's larger side is not asked", "8 mm calcified granuloma in the right upper lobe and a 3 mm "
+     "calcified granuloma in the left upper lobe.", "3 mm calcified granuloma in the right upper lobe and an 8 mm "
+     "calcified granuloma in the left upper lobe.", ""),
+    ("two sizes too close to say which nodule is larger", "5 mm nodule in the right lower lobe and a 4.5 mm "
+     "nodule in the left lower lobe.", "4.5 mm nodule in the right lower lobe and a 5 mm nodule in the left lower "
+     "lobe.", ""),
+    ("'both' of two findings is no side", "Large left pleural effusion and small right pleural effusion, both "
+     "unchanged.", "Large pleural effusion and small pleural effusion, both unchanged.", "sig_C=1"),
+    ("'both lungs' is still both sides", "Patchy opacities in both lungs.", "Patchy opacities in the right lung.",
+     "sig_C=1"),
     # several errors at once
     ("grade and change both wrong", "Large right pleural effusion, increased.",
      "Small right pleural effusion, decreased.", "sig_D=1;sig_E=1"),
@@ -591,7 +639,7 @@ def test_sided_findings_screen_hides_nothing():
 
 def test_version_option_and_signature():
     assert COUNTER_VERSION == "2"
-    assert "|counter:v2|rules:2.4|" in ErrorsStruct().signature()
+    assert "|counter:v2|rules:2.5|" in ErrorsStruct().signature()
     assert "rules:" not in ErrorsStruct(counter="v1").signature()  # v1 is kept as it was
     assert "|counter:v1|" in ErrorsStruct(counter="v1").signature()
     assert type(ErrorsStruct(counter="v1").counter()).__module__ == "rexeval.metrics.errors_struct.v1"

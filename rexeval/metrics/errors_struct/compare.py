@@ -76,10 +76,52 @@ def malposed(f: Summary, dtype: str) -> bool:
     return dtype == "ett" and mm is not None and not _in_ett_range(mm)
 
 
+def _by_side(f: Summary, by_size: bool) -> dict[str, float]:
+    """The largest grade (or size) a report gives each side ("" for statements without one)."""
+    out: dict[str, float] = {}
+    for side, grade, size in f.graded:
+        v = size if by_size else grade
+        if v is not None:
+            out[side] = max(out.get(side, 0.0), v)
+    return out
+
+
+def _larger(values: dict[str, float], by_size: bool) -> str | None:
+    """The side with the larger grade (one step or more) or size (as the D rule reads two sizes), if any."""
+    if "left" not in values or "right" not in values:
+        return None
+    lo, hi = sorted((values["left"], values["right"]))
+    if hi - lo < 1.0 or by_size and hi < 1.2 * lo:
+        return None
+    return "left" if values["left"] > values["right"] else "right"
+
+
+def _larger_side_moved(r: Summary, c: Summary) -> str | None:
+    """Rules 2.5: the reference grades (an effusion, a pneumothorax) or measures (a nodule) its two sides
+    differently and the candidate puts the larger one on the other side, or gives its grades or sizes with no
+    side at all: the side to drain, or to follow up, is lost."""
+    for by_size in (False, True) if r.kind in lx.SIZE_DECIDES else (True,):
+        big = _larger(_by_side(r, by_size), by_size)
+        if big is None:
+            continue
+        theirs = _by_side(c, by_size)
+        what = "size" if by_size else "grade"
+        cand_big = _larger(theirs, by_size)
+        if cand_big is not None and cand_big != big:
+            return f"larger {what} on the {cand_big} vs reference {big}"
+        if "" in theirs and "left" not in theirs and "right" not in theirs:
+            return f"reference's larger {what} on the {big} given without a side"
+    return None
+
+
 def _where(key: str, r: Summary, c: Summary) -> ErrorItem | None:
     """C: one per finding, the significant reason first."""
     important = major(r) or r.device
     out: list[tuple[bool, str]] = []
+    if r.graded and c.graded and not r.device and major(r):
+        moved = _larger_side_moved(r, c)
+        if moved:
+            out.append((True, moved))
     if r.sides and c.sides and r.sides != c.sides:
         out.append((important, f"side {_side(c.sides)} vs reference {_side(r.sides)}"))
     if r.device or c.device:
@@ -349,5 +391,6 @@ def _merge(fs: list[Summary]) -> Summary:
         out.spots |= f.spots
         out.sided_lobes |= f.sided_lobes
         out.bare_lobes |= f.bare_lobes
+        out.graded |= f.graded
         out.sites |= f.sites
     return out

@@ -33,6 +33,12 @@ _STABLE_WORDS = re.compile(r"stable|unchanged|not\s+changed|similar")
 # labeler reaches two words; the finding it leaves definite is hedged as well)
 _POST_HEDGE = re.compile(r"(?:\s+[a-z]+){0,6}?\s+(?:cannot|can\s+not|can't|could\s+not|not)\s+(?:be\s+)?"
                          r"(?:entirely\s+|completely\s+|definitely\s+)?(?:excluded|ruled\s+out)")
+# "Left PICC terminates in the left internal jugular vein cannot be excluded": a device's presence hedged after
+# its words, as a finding's is (rules 2.5); "catheter tip ... cannot be excluded" hedges only its position
+_DEVICE_POST_HEDGE = re.compile(r"(?:[\s,]+[a-z-]+){0,10}?\s+(?:cannot|can\s+not|can't|could\s+not|not)\s+(?:be\s+)?"
+                                r"(?:entirely\s+|completely\s+|definitely\s+)?(?:excluded|ruled\s+out)")
+_TIP_NAMED = re.compile(r"(?:'s)?\s+(?:tips?|terminus)(?![a-z])")
+_TIP_OF = re.compile(r"(?:tips?|terminus)\s+of\s+(?:the\s+|a\s+)?(?:[a-z-]+\s+){0,3}$")
 # characters after a finding where its side may still be written ("effusion on the left", "nodule has
 # developed in the posterior segment of the left lower lobe")
 _AFTER_SIDE = 50
@@ -95,6 +101,9 @@ class Finding(NamedTuple):
     # lobe"), by zone (rules 2.4: a lobe's side lost beside another lobe's)
     sided_lobes: tuple = ()
     bare_lobes: tuple = ()
+    # (side, grade, size) per side this statement grades or measures, "" for no side (rules 2.5: which side has
+    # the larger effusion or nodule); empty when it gives no grade or size, or both sides one grade
+    graded: tuple = ()
 
 
 @dataclass
@@ -126,6 +135,7 @@ class Summary:
     # frozen and shared while empty (most findings): two more sets per finding cost the garbage collector
     sided_lobes: frozenset = frozenset()
     bare_lobes: frozenset = frozenset()
+    graded: frozenset = frozenset()  # every statement's Finding.graded (rules 2.5)
     # (sides, zones) per statement, not merged (rules 2.3: a site of its own): every present statement's
     # (spots), and the sited ones that count (sites: firm or doubt, as above), so that a second opacity at
     # another site is not lost in the merged sides and zones
@@ -162,6 +172,8 @@ class Summary:
             if f.sided_lobes or f.bare_lobes:
                 self.sided_lobes = self.sided_lobes.union(f.sided_lobes)
                 self.bare_lobes = self.bare_lobes.union(f.bare_lobes)
+            if f.graded:
+                self.graded = self.graded.union(f.graded)
             self.spots.add((f.sides, f.zones))
             # a device is there or not: no grade, and "old" or "post-surgical" beside it makes it no less there
             if self.device or not f.chronic and (f.grade is None or f.grade > 1.0):
@@ -257,6 +269,9 @@ def read_sentence(low: str) -> tuple[tuple[tuple[Finding, tuple], ...], tuple, b
             if any(s < m.end() and m.start() < e for s, e, _, _ in spans):
                 continue  # part of a condition's phrase
             spans.append(_mention(low, clauses, m, "dev:" + dtype))
+    if device_spans and ("exclud" in low or "ruled out" in low):
+        spans = [_device_hedged(sp, spans, clauses, low) if sp[2].startswith("dev:") and sp[3] == POS else sp
+                 for sp in spans]
     if device_spans:  # "port with its catheter", "pacemaker device": a generic word names the specific device
         specific = {sp[2][4:] for sp in spans if sp[2].startswith("dev:") and sp[2][4:] not in lx.GENERIC_DEVICES}
         if specific:
@@ -336,6 +351,20 @@ def read_sentence(low: str) -> tuple[tuple[tuple[Finding, tuple], ...], tuple, b
     return tuple(out), tuple(sorted(sentence_temporal)), statement
 
 
+def _device_hedged(span: tuple, spans: list, clauses: list, low: str) -> tuple:
+    """A definite device whose own clause ends its statement with "cannot be excluded" / "is not excluded",
+    with no other finding named in between: uncertain (rules 2.5). Not when the hedge is about its tip
+    ("catheter tip ... cannot be excluded", "the tip of the catheter ...")."""
+    s, e = span[0], span[1]
+    cb = next((b for a, b in clauses if a <= s < b), len(low))
+    m = _DEVICE_POST_HEDGE.match(low, e, cb)
+    if m is None or _TIP_NAMED.match(low, e) or _TIP_OF.search(low, max(0, s - 40), s):
+        return span
+    if any(e <= other[0] < m.end() for other in spans):
+        return span  # "chest tube; a small pneumothorax cannot be excluded": the hedge is the pneumothorax's
+    return (*span[:3], UNC)
+
+
 def _qualify(kind: str, presence: str, near: list, after: list, bounds: tuple, low: str) -> Finding:
     """The finding at low[start:end] with the qualifiers of its stretch low[a:b] (bounds: a, start, end, b)."""
     a, start, end, b = bounds
@@ -381,9 +410,64 @@ def _qualify(kind: str, presence: str, near: list, after: list, bounds: tuple, l
         grade = grade_of(close_grade)
     sizes = [_size_mm(t[3]) for t in near + after if t[2] == "size" and t[0] - end <= _AFTER_SIZE]
     sided_lobes, bare_lobes = _lobes(near + close_side, low) if sides else ((), ())
+    graded = _graded(near, after, bounds, low) if grade is not None or sizes else ()
     return Finding(kind, presence, tuple(sorted(sides)), tuple(sorted(zones)), grade, max(sizes) if sizes else None,
                    "chronic" in groups, "collapse" in groups, scar="scar" in groups, spread=spread,
-                   sided_lobes=sided_lobes, bare_lobes=bare_lobes)
+                   sided_lobes=sided_lobes, bare_lobes=bare_lobes, graded=graded)
+
+
+def _graded(near: list, after: list, bounds: tuple, low: str) -> tuple:
+    """Rules 2.5: the grade and size this statement gives each side, read from its own words only (after the
+    last "and" / "with" / comma that parts it from the finding before it, and, when another finding follows,
+    up to the first one after it): a grade or size followed by one side pairs with it ("moderate left and small
+    right pleural effusions", "effusions, moderate on the left and small on the right"); otherwise the
+    statement's one side, or no side (""), carries its grade and size, read as the finding's are (before it
+    first, then close after it). Both sides at one grade ("moderate bilateral") say nothing of which is
+    larger: nothing is kept."""
+    a, start, end, b = bounds
+    cut = max(_last_joiner(low, a, start), a) if a else 0
+    stop = _first_joiner(low, end, b) if b < len(low) else b
+    before = [t for t in near if t[0] >= cut]
+    after = [t for t in after if t[1] <= stop]
+    pairs: list = []
+    grade = size = None
+    sides: set = set()
+    for t in before + [t for t in after if t[0] - end <= _AFTER_SIDE]:
+        if t[2] in lx.GRADES:
+            grade = lx.GRADES[t[2]]
+        elif t[2] == "size":
+            size = _size_mm(t[3])
+        elif t[2] in lx.SIDE_TOKENS:
+            sides.update(lx.SIDE_TOKENS[t[2]])
+            if len(lx.SIDE_TOKENS[t[2]]) == 1 and (grade is not None or size is not None):
+                pairs.append((lx.SIDE_TOKENS[t[2]][0], grade, size))
+                grade = size = None
+    if len({p[0] for p in pairs}) == 2:
+        return tuple(pairs)
+    if len(sides) == 2:
+        return ()
+    grades = [lx.GRADES[t[2]] for t in before if t[2] in lx.GRADES] or [
+        lx.GRADES[t[2]] for t in after if t[2] in lx.GRADES and t[0] - end <= _AFTER_GRADE]
+    sizes = [_size_mm(t[3]) for t in before if t[2] == "size"] or [
+        _size_mm(t[3]) for t in after if t[2] == "size" and t[0] - end <= _AFTER_SIZE]
+    if not grades and not sizes:
+        return ()
+    return ((next(iter(sides)) if sides else "", max(grades) if grades else None, max(sizes) if sizes else None),)
+
+
+_JOINER = re.compile(r"\s(?:and|with)\s|[,;]")
+
+
+def _last_joiner(low: str, a: int, start: int) -> int:
+    last = -1
+    for m in _JOINER.finditer(low, a, start):
+        last = m.end()
+    return last
+
+
+def _first_joiner(low: str, end: int, b: int) -> int:
+    m = _JOINER.search(low, end, b)
+    return m.start() if m else b
 
 
 def _lobes(tokens: list, low: str) -> tuple[tuple, tuple]:

@@ -80,7 +80,10 @@ DEVICE_GROUPS: list[tuple[str, str]] = [
     ("cvc", r"(?:(?:central|venous|picc|pic|subclavian|internal|jugular|ij|midline|dialysis|hemodialysis|"
             r"triple[\s-]lumen|double[\s-]lumen|tunnel+ed|permcath|quinton|vascath|brachiocephalic|"
             r"femoral)\s+)+" + _LINE + r"|piccs?|cvcs?|cvl|internal\s+jugular|ij|permcath|"
-            r"central\s+venous\s+access"),
+            r"central\s+venous\s+access"
+            # a venous line whose name the de-identification hid (rules 2.5): "left subclavian XXXX line"
+            r"|(?:(?:subclavian|jugular|ij|venous|central|picc|arm|chest|femoral|brachiocephalic|internal|"
+            r"tunnel+ed|dialysis)\s+)+(?:xxxx\s+)+lines?"),
     ("stent", r"(?:(?:endovascular|aortic|coronary|tracheal|bronchial|esophageal|biliary|svc|vascular)\s+)?"
               r"(?:stents?|stent[\s-]grafts?|endografts?)"),
     ("sternotomy", r"(?:median\s+)?sternotomy(?:\s+(?:xxxx\s+)?(?:wires?|sutures?|changes?|clips?))?"
@@ -101,7 +104,10 @@ DEVICE_GROUPS: list[tuple[str, str]] = [
     ("tube", r"tubes?"),
     # "right chest XXXX with its tip in the SVC": a venous catheter or port whose name the de-identification hid
     ("catheter", _LINE.replace("(?:lines?|", "(?:") + r"|(?:lines?\s+and\s+tubes?|tubes?\s+and\s+lines?)"
-                 r"|chest(?:\s+wall)?\s+xxxx(?=(?:[\s,]+[a-z-]+){0,9}?\s+(?:svc|superior\s+vena\s+cava|cavo-?atrial))"),
+                 r"|chest(?:\s+wall)?\s+xxxx(?=(?:[\s,]+[a-z-]+){0,9}?\s+(?:svc|superior\s+vena\s+cava|cavo-?atrial))"
+                 # "a XXXX line with tip in the SVC" (rules 2.5): a line that ends in a central vein
+                 r"|(?:xxxx\s+)+lines?(?=(?:[\s,]+[a-z-]+){0,6}?\s+(?:svc|superior\s+vena\s+cava|cavo-?atrial"
+                 r"|atrio-?caval|right\s+atri|brachiocephalic|innominate))"),
     ("device", r"(?:support|medical|monitoring|cardiac|surgical)\s+devices?|devices?|hardware"),
 ]
 DEVICES = _scanner(DEVICE_GROUPS)
@@ -116,6 +122,7 @@ DEVICE_HINTS = (  # looked for in " " + sentence; a leading space marks a word s
     "ekg", "ecg", "telemetry", "pads", "central", "subclavian", "replacement", "monitoring", "electronic",
     "endotracheal", "gastric", "enteric", "venous", "dialysis", "tunnel", "lumen", "femoral", "brachiocephalic",
     "midline", "cardiac xxxx", "chest xxxx", "chest wall xxxx", "dual", "single", "monitor", "external",
+    "xxxx line",
 )
 DEVICE_SCREEN = _any_of(DEVICE_HINTS)  # searched in " " + sentence
 
@@ -214,7 +221,10 @@ QUALIFIER_GROUPS: list[tuple[str, str]] = [
     ("bibase", r"bibasilar|bibasal|bibasally|bibasilarly"), ("biapex", r"biapical|biapically"),
     ("retrocardiac", r"retrocardiac"),
     ("left", r"left|left-sided|leftward|lt\.?"), ("right", r"right|right-sided|rightward|rt\.?"),
-    ("both", r"bilateral|bilaterally|both|b/l"),
+    # "both" of two findings just named ("a moderate and a small effusion, both increased") is no side (rules 2.5)
+    ("both", r"bilateral|bilaterally|b/l|both(?!\s+(?:of\s+(?:which|them|these|those)|are|were|is|have|has|had"
+             r"|appear\w*|seem\w*|remain\w*|increas\w*|decreas\w*|improv\w*|worsen\w*|unchanged|stable|new|now"
+             r"|persist\w*|resolv\w*|measur\w*|larger|smaller|similar)(?![a-z]))"),
     ("upper", r"upper|apex|apices|apical|apically"), ("middle", r"middle|mid|midlung|mid-lung|perihilar"),
     ("lower", r"lower|base|bases|basal|basilar|basally|infrahilar|costophrenic"),
     # severity ladder (ranges first)

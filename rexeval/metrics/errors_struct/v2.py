@@ -10,12 +10,13 @@ from rexeval.metrics.errors_struct.findings import Summary, read_sentence
 from rexeval.metrics.errors_struct.v1 import BoundedCache, split_sentences
 
 COUNTER_VERSION = "2"
-#: The revision of v2's counting rules, in the signature (``rules:2.4``): 2.1 adds the amendments after the
+#: The revision of v2's counting rules, in the signature (``rules:2.5``): 2.1 adds the amendments after the
 #: reward-check probes, 2.2 those after the final probe round, 2.3 a finding's sites kept apart (a second
 #: opacity elsewhere is its own finding; docs/errors.md), 2.4 the sides the counter did not read (a density, a
 #: rib deformity, subcutaneous emphysema, a side in a place named far after its finding) and two paraphrases of
-#: pneumonia and of an opacity's sites; counts of the same pair may differ between revisions.
-RULES_REVISION = "2.4"
+#: pneumonia and of an opacity's sites, 2.5 a venous line behind "XXXX", a device's presence hedged, and which side has
+#: the larger effusion or nodule; counts of the same pair may differ between revisions.
+RULES_REVISION = "2.5"
 _NONE: frozenset = frozenset()
 
 
