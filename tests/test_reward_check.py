@@ -248,6 +248,15 @@ _THIRD = [
      "Acute left-sided rib fractures. No effusion."),
     ("drop_laterality", "Deformity of the right clavicle related to remote trauma. No effusion.",
      "only incidental findings", "Displaced fracture of the right clavicle. No effusion."),
+    # fifth refinement (hand-written development set): a side a one-sided structure of the same finding
+    # still says, "bilateral" before the plural it qualifies, a distance that places a tip
+    ("drop_laterality", "Right middle lobe airspace disease silhouetting the right heart border. No effusion.",
+     _NO_INFO_SIDE, "Right lower lobe airspace disease silhouetting the right hemidiaphragm. No effusion."),
+    ("drop_laterality", "Streaky opacities are present in the bilateral lung bases. No pneumothorax.",
+     _NO_INFO_SIDE, "Bilateral streaky opacities are present. No pneumothorax."),
+    ("drop_severity", "The endotracheal tube tip lies 5 cm above the carina. Lungs are clear.",
+     "only distances that place a device's tip",
+     "The endotracheal tube tip lies above the carina. A 3 cm mass in the left upper lobe."),
 ]
 
 

@@ -27,7 +27,11 @@ faked; one that its first rule would apply but that touches no significant conte
 ``not_significant`` with the reason. A third refinement makes each hack do what its name says: "lines"
 and "leads" that are no device (:data:`NOT_A_DEVICE`: Kerley B lines, IU's "lung lines", monitor leads)
 are not dropped devices, and a side that carries no information (:func:`_side_is_redundant`: "right" of
-the right middle lobe, "bilateral" of pleural effusions or of a diffuse finding) is not a dropped side.
+the right middle lobe, "bilateral" of pleural effusions or of a diffuse finding) is not a dropped side. A
+fifth refinement, decided on a hand-written development set (not IU), extends that: a side that a one-sided
+structure of the same finding still says ("right heart border" beside a right middle lobe opacity),
+"bilateral" before a plural that says both sides ("the bilateral lung bases"), and a distance that places a
+device's tip ("4 cm above the carina", no size) are not dropped.
 
 The **control** is the faithful report with one known, clinically insignificant error: a trivial normal
 statement (bones, soft tissues, trachea, upper abdomen, stated normal) dropped when the report has one
@@ -391,6 +395,29 @@ _BOTH_SAID = re.compile(
 REDUNDANT_SIDE = "no information"
 
 
+#: Structures that exist on one side only (fifth refinement): a side that qualifies the same finding as one
+#: of them is said by it ("right middle lobe opacity obscuring the right heart border", "left upper lobe
+#: and lingular opacity"), unless the side names a site of its own ("left lower lobe", "right base").
+_IMPLIED_SIDE = (
+    (re.compile(r"\blingul\w*", re.I), "left"),
+    (re.compile(r"\b(?:middle\s+lobe|minor\s+fissure|horizontal\s+fissure|rml)\b", re.I), "right"),
+)
+_OWN_SITE = re.compile(r"(?:-sided)?\s+(?:(?:upper|lower)\s+lob|lung|base|basilar|basal|apex|apical|apices|"
+                       r"hemithorax|hil|costophrenic|pleural|perihilar|retrocardiac|chest)", re.I)
+
+
+def _side_kept_by_structure(sentence: str, span: tuple[int, int], statuses) -> bool:
+    """The side at ``span`` qualifies the same mention as a one-sided structure of that side and names no
+    site of its own: the hacked sentence still says it."""
+    side = sentence[span[0]:span[1]].lower()
+    if not side.startswith(("right", "left")) or _OWN_SITE.match(sentence, span[1]):
+        return False
+    t = _nearest(sentence, span, statuses)
+    return t is not None and any(
+        side.startswith(name) and _nearest(sentence, m.span(), statuses) == t
+        for pattern, name in _IMPLIED_SIDE for m in pattern.finditer(sentence))
+
+
 #: "right and left" / "left and right" said of one plural finding: both sides, like "bilateral".
 #: (A word between, "small right and large left", would give each side its own grade: not redundant.)
 _RIGHT_AND_LEFT = re.compile(r"\b(?:right|left)(?:-sided)?\s+and\s+(?:xxxx\s+)?(?:left|right)(?:-sided)?\b", re.I)
@@ -400,6 +427,8 @@ def _side_is_redundant(sentence: str, span: tuple[int, int], statuses) -> bool:
     """A side at ``span`` that carries no information (:data:`_ONLY_SIDE`, :data:`_BOTH`,
     :data:`_RIGHT_AND_LEFT` before a plural that says both sides)."""
     if any(m.start() == span[0] for m in _ONLY_SIDE.finditer(sentence)):
+        return True
+    if _side_kept_by_structure(sentence, span, statuses):
         return True
     pair = next((m for m in _RIGHT_AND_LEFT.finditer(sentence) if m.start() <= span[0] < m.end()), None)
     if pair is not None:
@@ -413,6 +442,9 @@ def _side_is_redundant(sentence: str, span: tuple[int, int], statuses) -> bool:
     lo = min(span[0], t[0]) if t else span[0]
     hi = max(span[1], t[1]) if t else span[1]
     lo = max([0] + [m.start() for m in re.finditer(r"\w+", sentence[:lo])][-3:][:1])
+    # the structure it qualifies may follow it ("opacities in the bilateral lung bases"; fifth refinement)
+    after = [m.end() for m in re.finditer(r"\w+", sentence[span[1]:])][:2]
+    hi = max(hi, span[1] + after[-1]) if after else hi
     return bool(_BOTH_SAID.search(sentence, lo, hi))
 
 
@@ -439,6 +471,11 @@ def _side_statuses(sentence: str) -> list[str | None]:
     return out
 
 
+#: A measurement followed by these is a distance (a position), not a size (fifth refinement).
+_POSITION = re.compile(r"\s+(?:\w+\s+)?(?:above|below|beyond|past|from|proximal\s+to|distal\s+to|short\s+of)\b",
+                       re.I)
+
+
 def _grade_of_significant(sentence: str) -> tuple[str, list[str]]:
     """('high', ...) when a grade of moderate or more, a measurement, or any grade of an effusion or a
     pneumothorax qualifies a significant mention; 'low' when only mild or small ones do; '' else; with
@@ -450,6 +487,8 @@ def _grade_of_significant(sentence: str) -> tuple[str, list[str]]:
     found, others = "", []
     for pattern in (MEASUREMENT, SEVERITY):
         for m in pattern.finditer(sentence):
+            if pattern is MEASUREMENT and _POSITION.match(sentence, m.end()):
+                continue  # a distance places a device's tip ("4 cm above the carina"); it sizes nothing
             t = _nearest(sentence, m.span(), targets)
             if t is None:
                 continue
@@ -723,8 +762,11 @@ def _drops_significant_grade(study: Study, sents: list[str], text: str) -> str |
     grades = {g for g, _ in graded}
     if "high" in grades:
         return None
-    return "only mild or small grades" if "low" in grades else _reason(
-        [k for _, others in graded for k in others])
+    others = [k for _, o in graded for k in o]
+    if "low" not in grades and not others and any(
+            _POSITION.match(s, m.end()) for s in sents if is_positive(s) for m in MEASUREMENT.finditer(s)):
+        return "only distances that place a device's tip"
+    return "only mild or small grades" if "low" in grades else _reason(others)
 
 
 def _drops_managed_device(study: Study, sents: list[str], text: str) -> str | None:
@@ -779,12 +821,12 @@ APPLICABILITY: dict[str, tuple[str, str]] = {
               "turned into hedges alone do not count"),
     "drop_laterality": ("right, left, bilateral, unilateral (and bi- of bibasilar, biapical) removed",
                         "a side qualifies a significant finding or a device and carries information (not "
-                        "'right' of the right middle lobe, not 'bilateral' of pleural effusions or of a "
-                        "diffuse finding)"),
+                        "'right' of the right middle lobe or of a finding the middle lobe or lingula places, "
+                        "not 'bilateral' of pleural effusions, of the lung bases or of a diffuse finding)"),
     "drop_severity": ("severity and size words and measurements removed",
                       "a significant finding graded moderate or more, measured (a nodule's or "
                       "mass's size), or an effusion or pneumothorax graded; 'mild' or 'small' alone "
-                      "does not count"),
+                      "does not count, nor a distance that places a device's tip"),
     "drop_devices": ("every positive sentence naming a device (tube, line, catheter, pacemaker, ...) "
                      "dropped", "a management-relevant device is dropped (line, tube, catheter, drain, "
                      "pacemaker/ICD, port, stent), not only sternotomy wires, clips or hardware, and not "
