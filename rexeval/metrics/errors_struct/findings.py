@@ -31,12 +31,13 @@ _CALCIFIED = re.compile(r"calcifi\w*\s+(?:[\w-]+\s+){0,3}$")
 _STABLE_WORDS = re.compile(r"stable|unchanged|not\s+changed|similar")
 # "opacity to suggest pneumonia cannot be excluded": a hedge after the words that follow a finding (the
 # labeler reaches two words; the finding it leaves definite is hedged as well)
-_POST_HEDGE = re.compile(r"(?:\s+[a-z]+){0,6}?\s+(?:cannot|can\s+not|can't|could\s+not|not)\s+(?:be\s+)?"
-                         r"(?:entirely\s+|completely\s+|definitely\s+)?(?:excluded|ruled\s+out)")
+_NOT_EXCLUDED = (r"\s+(?:cannot|can\s+not|can't|could\s+not|not)\s+(?:be\s+)?"
+                 r"(?:entirely\s+|completely\s+|definitely\s+)?(?:excluded|ruled\s+out)")
+_POST_HEDGE = re.compile(r"(?:\s+[a-z]+){0,6}?" + _NOT_EXCLUDED)
 # "Left PICC terminates in the left internal jugular vein cannot be excluded": a device's presence hedged after
-# its words, as a finding's is (rules 2.5); "catheter tip ... cannot be excluded" hedges only its position
-_DEVICE_POST_HEDGE = re.compile(r"(?:[\s,]+[a-z-]+){0,10}?\s+(?:cannot|can\s+not|can't|could\s+not|not)\s+(?:be\s+)?"
-                                r"(?:entirely\s+|completely\s+|definitely\s+)?(?:excluded|ruled\s+out)")
+# its words, as a finding's is (rules 2.5), reaching further (its statement carries its tip's position);
+# "catheter tip ... cannot be excluded" hedges only its position
+_DEVICE_POST_HEDGE = re.compile(r"(?:[\s,]+[a-z-]+){0,10}?" + _NOT_EXCLUDED)
 _TIP_NAMED = re.compile(r"(?:'s)?\s+(?:tips?|terminus)(?![a-z])")
 _TIP_OF = re.compile(r"(?:tips?|terminus)\s+of\s+(?:the\s+|a\s+)?(?:[a-z-]+\s+){0,3}$")
 # characters after a finding where its side may still be written ("effusion on the left", "nodule has

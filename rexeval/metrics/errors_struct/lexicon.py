@@ -54,6 +54,7 @@ TIP_PERIPHERAL = (rf"{_TO_THE}{_VEIN_SIDE}(?:subclavian|axillary|cephalic|basili
 TIP_CONTRALATERAL = (r"contralateral\s+(?:brachiocephalic|innominate|subclavian|internal\s+jugular|jugular|ij|"
                      r"axillary)(?:\s+veins?)?|(?:in|into)\s+the\s+contralateral\s+\w+")
 SIDE_HOLE = r"side[\s-]?(?:ports?|holes?)|sideports?|sideholes?"
+_CAVA = r"svc|superior\s+vena\s+cava|cavo-?atrial"  # where a venous catheter's tip belongs
 # --- devices and hardware (type -> phrases); "xxxx" (IU de-identification) may stand between words ---
 DEVICE_GROUPS: list[tuple[str, str]] = [
     ("place", "|".join((TIP_CONTRALATERAL, TIP_IJ, TIP_PERIPHERAL, SIDE_HOLE))),
@@ -104,9 +105,9 @@ DEVICE_GROUPS: list[tuple[str, str]] = [
     ("tube", r"tubes?"),
     # "right chest XXXX with its tip in the SVC": a venous catheter or port whose name the de-identification hid
     ("catheter", _LINE.replace("(?:lines?|", "(?:") + r"|(?:lines?\s+and\s+tubes?|tubes?\s+and\s+lines?)"
-                 r"|chest(?:\s+wall)?\s+xxxx(?=(?:[\s,]+[a-z-]+){0,9}?\s+(?:svc|superior\s+vena\s+cava|cavo-?atrial))"
+                 rf"|chest(?:\s+wall)?\s+xxxx(?=(?:[\s,]+[a-z-]+){{0,9}}?\s+(?:{_CAVA}))"
                  # "a XXXX line with tip in the SVC" (rules 2.5): a line that ends in a central vein
-                 r"|(?:xxxx\s+)+lines?(?=(?:[\s,]+[a-z-]+){0,6}?\s+(?:svc|superior\s+vena\s+cava|cavo-?atrial"
+                 rf"|(?:xxxx\s+)+lines?(?=(?:[\s,]+[a-z-]+){{0,6}}?\s+(?:{_CAVA}"
                  r"|atrio-?caval|right\s+atri|brachiocephalic|innominate))"),
     ("device", r"(?:support|medical|monitoring|cardiac|surgical)\s+devices?|devices?|hardware"),
 ]
