@@ -478,8 +478,9 @@ _POSITION = re.compile(r"\s+(?:\w+\s+)?(?:above|below|beyond|past|from|proximal\
 
 def _grade_of_significant(sentence: str) -> tuple[str, list[str]]:
     """('high', ...) when a grade of moderate or more, a measurement, or any grade of an effusion or a
-    pneumothorax qualifies a significant mention; 'low' when only mild or small ones do; '' else; with
-    the statuses of the other mentions a grade qualifies."""
+    pneumothorax qualifies a significant mention; 'low' when only mild or small ones do; 'place' when
+    only distances that place a device's tip are measured; '' else; with the statuses of the other
+    mentions a grade qualifies."""
     if not is_positive(sentence):
         return "", []
     targets = _targets(sentence)
@@ -488,7 +489,8 @@ def _grade_of_significant(sentence: str) -> tuple[str, list[str]]:
     for pattern in (MEASUREMENT, SEVERITY):
         for m in pattern.finditer(sentence):
             if pattern is MEASUREMENT and _POSITION.match(sentence, m.end()):
-                continue  # a distance places a device's tip ("4 cm above the carina"); it sizes nothing
+                found = found or "place"  # a distance places a device's tip ("4 cm above the carina")
+                continue
             t = _nearest(sentence, m.span(), targets)
             if t is None:
                 continue
@@ -763,10 +765,9 @@ def _drops_significant_grade(study: Study, sents: list[str], text: str) -> str |
     if "high" in grades:
         return None
     others = [k for _, o in graded for k in o]
-    if "low" not in grades and not others and any(
-            _POSITION.match(s, m.end()) for s in sents if is_positive(s) for m in MEASUREMENT.finditer(s)):
-        return "only distances that place a device's tip"
-    return "only mild or small grades" if "low" in grades else _reason(others)
+    if "low" in grades:
+        return "only mild or small grades"
+    return "only distances that place a device's tip" if "place" in grades and not others else _reason(others)
 
 
 def _drops_managed_device(study: Study, sents: list[str], text: str) -> str | None:
