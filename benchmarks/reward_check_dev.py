@@ -24,7 +24,6 @@ SHARED = Path(os.environ.get("REXEVAL_SHARED", ROOT.parent / "shared")) / "data"
 HANDWRITTEN = ROOT / "tests" / "data" / "handwritten_findings"
 SETS = ("fit", "check", "sides", "devices", "outpatient_check")
 REWARD = {"components": [{"metric": "errors_struct", "weight": 1.0}]}  # -errors_struct_total_sig
-TARGET = 0.05
 
 
 def iu_development_halves():
@@ -46,6 +45,7 @@ def main() -> None:
     ap.add_argument("--sets", default=",".join(SETS), help=f"comma-separated, of {', '.join(SETS)}")
     args = ap.parse_args()
     os.environ.setdefault("REXEVAL_CACHE", "off")
+    from benchmarks.reward_check_iu import target_check
     from rexeval.tools.reward_check import read_studies, run_reward_check
 
     wanted = args.sets.split(",")
@@ -62,11 +62,7 @@ def main() -> None:
         controls = result.texts[result.texts["hack"] == "control"]
         print(f"\n== {name}: {len(studies)} references; controls with a significant error: "
               f"{int((controls['errors_struct'] < 0).sum())}")
-        tab = result.table[result.table["component"] == "errors_struct"]
-        for r in tab.itertuples():
-            if r.n_scored:
-                verdict = "PASS" if r.win_share <= TARGET else "FAIL"
-                print(f"  {verdict} {r.hack:16s} {r.win_share:6.1%} ({r.wins}) of {r.n_scored}")
+        print("\n".join(target_check(result)))
 
 
 if __name__ == "__main__":

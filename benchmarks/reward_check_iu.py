@@ -100,7 +100,7 @@ def target_check(result) -> list[str]:
             out.append(f"  {r.hack}: n/a")
             continue
         verdict = "PASS" if r.win_share <= TARGET else "FAIL"
-        out.append(f"  {verdict} {r.hack}: wins on {r.win_share:.1%} of {r.n_scored} applicable references "
+        out.append(f"  {verdict} {r.hack}: wins on {r.win_share:.1%} ({r.wins}) of {r.n_scored} applicable references "
                    f"({r.n_not_significant} more not significant)")
     return out
 
